@@ -1,0 +1,48 @@
+import { Router } from 'express';
+import type { Release } from '../../domain/release';
+import { authorize } from '../http/auth';
+import { parse } from '../http/parse';
+import type { ReleaseService } from '../services/release-service';
+import { createReleaseSchema, listReleasesQuerySchema } from './schemas';
+
+function releaseSummary(release: Release) {
+  return {
+    id: release.id,
+    appId: release.appId,
+    channel: release.channel,
+    version: release.version,
+    baselineVersion: release.baselineVersion,
+    status: release.status,
+    workflowId: release.workflowId,
+    createdBy: release.createdBy,
+    createdAt: release.createdAt,
+    updatedAt: release.updatedAt,
+  };
+}
+
+export function createReleasesRoutes(deps: { releases: ReleaseService }): Router {
+  const router = Router();
+
+  router.post('/v1/apps/:appId/releases', async (req, res) => {
+    const principal = authorize(res, 'start_releases', req.params.appId);
+    const body = parse(createReleaseSchema, req.body);
+    const release = await deps.releases.start(
+      { appId: req.params.appId, version: body.version, channel: body.channel, plan: body.plan, timeScale: body.timeScale },
+      principal,
+    );
+    res.status(201).json(releaseSummary(release));
+  });
+
+  router.get('/v1/apps/:appId/releases', async (req, res) => {
+    const principal = authorize(res, 'read', req.params.appId);
+    const query = parse(listReleasesQuerySchema, req.query, 'query string');
+    res.json({ releases: (await deps.releases.list(req.params.appId, principal, query)).map(releaseSummary) });
+  });
+
+  router.get('/v1/releases/:id', async (req, res) => {
+    const principal = authorize(res, 'read');
+    res.json(await deps.releases.get(req.params.id, principal));
+  });
+
+  return router;
+}

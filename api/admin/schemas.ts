@@ -1,0 +1,117 @@
+import semver from 'semver';
+import { z } from 'zod';
+import { ROLES } from '../../domain/access';
+import { APP_ID_PATTERN } from '../../domain/app';
+import { PLATFORMS } from '../../domain/bundle';
+import { COMPARATIVE_METRICS, GATE_METRICS, TRIPWIRE_METRICS } from '../../domain/gates/gate-spec';
+import { isValidNativeRange } from '../../domain/native-compat';
+import { RELEASE_STATUSES } from '../../domain/release';
+
+export const appIdSchema = z.string().max(200).regex(APP_ID_PATTERN, 'use a reverse-DNS id such as com.example.app');
+export const channelNameSchema = z
+  .string()
+  .regex(/^[a-zA-Z0-9][a-zA-Z0-9._-]{0,62}$/, 'letters, digits, ".", "_" and "-", at most 63 characters');
+export const segmentKeySchema = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'lower-case letters, digits, "_" and "-"');
+export const bundleVersionSchema = z
+  .string()
+  .max(100)
+  .refine((v) => semver.valid(v) === v, 'must be a semantic version such as 1.4.2');
+const durationMs = z.number().int().min(0).max(60 * 24 * 3600 * 1000);
+
+export const createAppSchema = z.strictObject({
+  id: appIdSchema,
+  name: z.string().trim().min(1).max(200),
+});
+
+export const createBundleSchema = z.strictObject({
+  version: bundleVersionSchema,
+  url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).max(2048),
+  sha256: z
+    .string()
+    .regex(/^[a-fA-F0-9]{64}$/, 'must be 64 hex characters')
+    .transform((s) => s.toLowerCase()),
+  size: z.number().int().min(1).max(2 ** 31),
+  nativeRange: z.string().max(200).refine(isValidNativeRange, 'must be a semver range such as ">=2.1.0 <3"').default('*'),
+  platforms: z
+    .array(z.enum(PLATFORMS))
+    .min(1)
+    .refine((p) => new Set(p).size === p.length, 'list each platform once')
+    .default(['ios', 'android']),
+  notes: z.string().max(4000).optional(),
+  sessionKey: z.string().max(1024).optional(),
+});
+
+const gateSpecSchema = z.discriminatedUnion('kind', [
+  z.strictObject({
+    kind: z.literal('ratio'),
+    metric: z.enum(COMPARATIVE_METRICS),
+    rDetect: z.number().min(1.01).max(20).optional(),
+    r0: z.number().min(1).max(2).optional(),
+    minEvents: z.number().int().min(1).max(1000).optional(),
+    dryRun: z.boolean().optional(),
+  }),
+  z.strictObject({
+    kind: z.literal('tripwire'),
+    metric: z.enum(TRIPWIRE_METRICS),
+    pOk: z.number().gt(0).lt(1).optional(),
+    pBad: z.number().gt(0).lt(1).optional(),
+    dryRun: z.boolean().optional(),
+  }),
+  z.strictObject({
+    kind: z.literal('crashRate'),
+    maxRate: z.number().gt(0).lt(1).optional(),
+    minDevices: z.number().int().min(1).optional(),
+    dryRun: z.boolean().optional(),
+  }),
+  z.strictObject({
+    kind: z.literal('threshold'),
+    metric: z.enum(GATE_METRICS),
+    maxRate: z.number().gt(0).lt(1),
+    minDevices: z.number().int().min(1).optional(),
+    dryRun: z.boolean().optional(),
+  }),
+]);
+
+export const planSchema = z.strictObject({
+  stages: z
+    .array(
+      z.strictObject({
+        name: z.string().trim().min(1).max(100).optional(),
+        segments: z.array(segmentKeySchema).min(1).max(100).optional(),
+        exposureBps: z.number().int().min(1).max(10_000),
+        minSoakMs: durationMs,
+        maxSoakMs: durationMs.optional(),
+        checkIntervalMs: durationMs.optional(),
+        gates: z.array(gateSpecSchema).max(20).optional(),
+      }),
+    )
+    .min(1)
+    .max(50),
+  gateSettings: z
+    .strictObject({
+      alpha: z.number().gt(0).lt(0.5).optional(),
+      reportingLagMs: durationMs.optional(),
+      dryRun: z.boolean().optional(),
+    })
+    .optional(),
+});
+
+export const createReleaseSchema = z.strictObject({
+  version: bundleVersionSchema,
+  channel: channelNameSchema.default('production'),
+  plan: z.union([z.string().min(1).max(100), planSchema]).default('default'),
+  timeScale: z.number().min(0.00001).max(100).default(1),
+  supersede: z.boolean().default(false),
+});
+
+export const listReleasesQuerySchema = z.strictObject({
+  channel: channelNameSchema.optional(),
+  status: z.enum(RELEASE_STATUSES).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+});
+
+export const createApiKeySchema = z.strictObject({
+  name: z.string().trim().min(1).max(100),
+  role: z.enum(ROLES),
+  appIds: z.array(appIdSchema).min(1).max(1000).nullable().default(null),
+});

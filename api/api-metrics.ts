@@ -1,0 +1,25 @@
+import type { Registry } from 'prom-client';
+import { createCounter, createGauge, createHistogram } from '../platform/metrics';
+
+export function createApiMetrics(registry: Registry) {
+  return {
+    httpDuration: createHistogram(registry, 'rampart_http_request_duration_seconds', 'HTTP requests by route and status', ['method', 'route', 'status'], [
+      0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
+    ]),
+    updateChecks: createCounter(registry, 'rampart_update_checks_total', 'Device update checks answered', ['protocol', 'action', 'cohort']),
+    snapshotApps: createGauge(registry, 'rampart_snapshot_apps', 'Apps held in the in-memory rollout snapshot'),
+    snapshotReloads: createCounter(registry, 'rampart_snapshot_reloads_total', 'Snapshot loads from PostgreSQL', ['scope']),
+    snapshotListenerReconnects: createCounter(registry, 'rampart_snapshot_listener_reconnects_total', 'Times the NOTIFY listener reconnected'),
+    snapshotApplyLag: createHistogram(
+      registry,
+      'rampart_snapshot_apply_lag_seconds',
+      'Time from a workflow publishing a rollout state to this instance serving it',
+      [],
+      [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    ),
+    releasesStarted: createCounter(registry, 'rampart_releases_started_total', 'Releases started through the API', ['plan']),
+    adminActions: createCounter(registry, 'rampart_admin_actions_total', 'State-changing admin calls', ['action', 'outcome']),
+  };
+}
+
+export type ApiMetrics = ReturnType<typeof createApiMetrics>;

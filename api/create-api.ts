@@ -1,0 +1,76 @@
+import type { Client } from '@temporalio/client';
+import type { Express } from 'express';
+import type { Registry } from 'prom-client';
+import type { Pool } from '../db/create-pool';
+import { createStores } from '../db/create-stores';
+import { DEFAULT_SEGMENT } from '../domain/release';
+import type { Logger } from '../platform/logger';
+import { createRegistry } from '../platform/metrics';
+import { createApiMetrics } from './api-metrics';
+import { createApp, type AppDeps } from './create-app';
+import { createApiKeyService } from './services/api-key-service';
+import { createAppService } from './services/app-service';
+import { createBundleService } from './services/bundle-service';
+import { createReleaseService } from './services/release-service';
+import { createRolloutClient } from './services/rollout-client';
+import { createRolloutSnapshot } from './snapshot/rollout-snapshot';
+
+export interface ApiOptions {
+  pool: Pool;
+  databaseUrl: string;
+  temporal: Client;
+  taskQueue: string;
+  logger: Logger;
+  snapshotReconcileMs: number;
+  registry?: Registry;
+}
+
+export interface Api {
+  app: Express;
+  deps: AppDeps;
+  /** Loads the snapshot and starts following changes; call before serving device checks. */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Wires the API process from its connections; the composition root (`main.ts`) and tests share it. */
+export function createApi(options: ApiOptions): Api {
+  const { pool, logger } = options;
+  const registry = options.registry ?? createRegistry('rampart_api');
+  const metrics = createApiMetrics(registry);
+  const stores = createStores(pool);
+  const snapshot = createRolloutSnapshot({
+    databaseUrl: options.databaseUrl,
+    readModel: stores.serving,
+    logger,
+    metrics,
+    reconcileMs: options.snapshotReconcileMs,
+  });
+  const rollouts = createRolloutClient({ client: options.temporal, taskQueue: options.taskQueue });
+  const apps = createAppService(stores);
+  const deps: AppDeps = {
+    pool,
+    logger,
+    registry,
+    metrics,
+    snapshot,
+    rollouts,
+    apiKeys: createApiKeyService(stores),
+    apps,
+    bundles: createBundleService(stores, apps),
+    releases: createReleaseService({
+      stores,
+      apps,
+      rollouts,
+      segmentsOf: () => Promise.resolve([{ key: DEFAULT_SEGMENT, maintenanceWindows: [] }]),
+      metrics,
+      logger,
+    }),
+  };
+  return {
+    app: createApp(deps),
+    deps,
+    start: () => snapshot.start(),
+    stop: () => snapshot.stop(),
+  };
+}

@@ -1,0 +1,61 @@
+import express, { type Express } from 'express';
+import type { Registry } from 'prom-client';
+import type { Pool } from '../db/create-pool';
+import type { Logger } from '../platform/logger';
+import { createAppsRoutes } from './admin/apps-routes';
+import { createApiKeysRoutes } from './admin/api-keys-routes';
+import { createReleasesRoutes } from './admin/releases-routes';
+import type { ApiMetrics } from './api-metrics';
+import { createNativeDeviceRoutes } from './device/native-routes';
+import { requireApiKey } from './http/auth';
+import { createErrorHandler, notFoundHandler } from './http/error-handler';
+import { requestMetrics } from './http/request-metrics';
+import { createOpsRoutes } from './ops-routes';
+import type { ApiKeyService } from './services/api-key-service';
+import type { AppService } from './services/app-service';
+import type { BundleService } from './services/bundle-service';
+import type { ReleaseService } from './services/release-service';
+import type { RolloutClient } from './services/rollout-client';
+import type { RolloutSnapshot } from './snapshot/rollout-snapshot';
+
+export interface AppDeps {
+  pool: Pool;
+  logger: Logger;
+  registry: Registry;
+  metrics: ApiMetrics;
+  snapshot: RolloutSnapshot;
+  rollouts: RolloutClient;
+  apiKeys: ApiKeyService;
+  apps: AppService;
+  bundles: BundleService;
+  releases: ReleaseService;
+}
+
+const DEVICE_BODY_LIMIT = '64kb';
+const ADMIN_BODY_LIMIT = '1mb';
+
+export function createApp(deps: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.use(requestMetrics(deps.metrics));
+
+  app.use(createOpsRoutes(deps));
+
+  const device = express.Router();
+  device.use(express.json({ limit: DEVICE_BODY_LIMIT }));
+  device.use(createNativeDeviceRoutes(deps));
+  app.use(device);
+
+  const admin = express.Router();
+  admin.use(express.json({ limit: ADMIN_BODY_LIMIT }));
+  admin.use(requireApiKey(deps.apiKeys));
+  admin.use(createApiKeysRoutes(deps));
+  admin.use(createAppsRoutes(deps));
+  admin.use(createReleasesRoutes(deps));
+  app.use(admin);
+
+  app.use(notFoundHandler);
+  app.use(createErrorHandler(deps.logger));
+  return app;
+}

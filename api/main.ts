@@ -1,0 +1,73 @@
+import type { Server } from 'node:http';
+import { Client, Connection } from '@temporalio/client';
+import { createPool } from '../db/create-pool';
+import { ensureDatabase } from '../db/ensure-database';
+import { migrate } from '../db/migrate';
+import { ConfigError, loadApiConfig } from '../platform/config';
+import { createLogger } from '../platform/logger';
+import { temporalConnectionOptions } from '../platform/temporal-connection';
+import { createApi } from './create-api';
+
+async function main(): Promise<void> {
+  const config = loadApiConfig(process.env);
+  const logger = createLogger('rampart-api', config.logLevel);
+
+  await ensureDatabase(config.databaseUrl);
+  const pool = createPool(config.databaseUrl, config.databasePoolMax);
+  pool.on('error', (err) => logger.error({ err }, 'idle PostgreSQL client failed'));
+  await migrate(pool, logger);
+
+  // Lazy: device checks never need Temporal, so the API serves them even while Temporal is down.
+  const connection = Connection.lazy(temporalConnectionOptions(config.temporal));
+  const temporal = new Client({ connection, namespace: config.temporal.namespace });
+  const api = createApi({
+    pool,
+    databaseUrl: config.databaseUrl,
+    temporal,
+    taskQueue: config.temporal.taskQueue,
+    logger,
+    snapshotReconcileMs: config.snapshotReconcileMs,
+  });
+
+  const { generatedKey } = await api.deps.apiKeys.bootstrap(config.adminKey);
+  if (generatedKey) {
+    process.stdout.write(
+      `\nGenerated the bootstrap admin API key (shown only this once; set RAMPART_ADMIN_KEY to choose your own):\n\n  ${generatedKey}\n\n`,
+    );
+  }
+  await api.start();
+
+  const server: Server = api.app.listen(config.port, config.host);
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+  });
+  server.keepAliveTimeout = 65_000;
+  logger.info({ port: config.port, host: config.host, temporal: config.temporal.address }, 'api listening');
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'api stopping');
+    server.close(() => {
+      void (async () => {
+        await api.stop();
+        await connection.close();
+        await pool.end();
+        logger.info('api stopped');
+        process.exit(0);
+      })();
+    });
+    server.closeIdleConnections();
+    setTimeout(() => process.exit(1), 10_000).unref();
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+main().catch((err: unknown) => {
+  const message = err instanceof ConfigError ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err);
+  process.stderr.write(`rampart-api: ${message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,40 @@
+import { Router } from 'express';
+import type { Registry } from 'prom-client';
+import type { Pool } from '../db/create-pool';
+import type { RolloutClient } from './services/rollout-client';
+import type { RolloutSnapshot } from './snapshot/rollout-snapshot';
+
+export interface OpsDeps {
+  pool: Pool;
+  rollouts: RolloutClient;
+  snapshot: RolloutSnapshot;
+  registry: Registry;
+}
+
+export function createOpsRoutes(deps: OpsDeps): Router {
+  const router = Router();
+
+  router.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+
+  // Ready means every dependency answers: device checks need the snapshot, admin calls PostgreSQL and Temporal.
+  router.get('/readyz', async (_req, res) => {
+    const [postgres, temporal] = await Promise.all([
+      deps.pool.query('SELECT 1').then(
+        () => true,
+        () => false,
+      ),
+      deps.rollouts.isHealthy(),
+    ]);
+    const checks = { postgres, temporal, snapshot: deps.snapshot.isLoaded() };
+    const ready = Object.values(checks).every(Boolean);
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready', checks });
+  });
+
+  router.get('/metrics', async (_req, res) => {
+    res.set('content-type', deps.registry.contentType).send(await deps.registry.metrics());
+  });
+
+  return router;
+}

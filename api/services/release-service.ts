@@ -1,0 +1,157 @@
+import { actorOf, type Principal } from '../../domain/access';
+import { ConflictError } from '../../domain/errors/conflict-error';
+import { NotFoundError } from '../../domain/errors/not-found-error';
+import { UnavailableError } from '../../domain/errors/unavailable-error';
+import { ValidationError } from '../../domain/errors/validation-error';
+import { resolvePlan, type PlanInput } from '../../domain/plan';
+import { workflowIdFor, type Release, type ReleaseStatus } from '../../domain/release';
+import type { ReleaseView } from '../../domain/rollout-view';
+import type { SegmentSummary } from '../../domain/segment';
+import type { Stores } from '../../db/create-stores';
+import type { Logger } from '../../platform/logger';
+import { newId } from '../../platform/ids';
+import type { ApiMetrics } from '../api-metrics';
+import type { AppService } from './app-service';
+import type { RolloutClient } from './rollout-client';
+
+export interface StartReleaseInput {
+  appId: string;
+  version: string;
+  channel: string;
+  plan: PlanInput | string;
+  timeScale: number;
+}
+
+/** A release as the API shows it: what the database knows, refreshed from the live workflow. */
+export interface ReleaseDetails extends Omit<Release, 'status'> {
+  status: ReleaseStatus;
+  stageIndex: number;
+  stageName: string | null;
+  exposure: Record<string, number>;
+  revision: number;
+  history: ReleaseView['history'];
+  /** False when Temporal could not be asked and the published projection is shown instead. */
+  live: boolean;
+}
+
+export interface ReleaseService {
+  start(input: StartReleaseInput, principal: Principal): Promise<Release>;
+  get(releaseId: string, principal: Principal): Promise<ReleaseDetails>;
+  list(appId: string, principal: Principal, filter: { channel?: string; status?: ReleaseStatus; limit: number }): Promise<Release[]>;
+}
+
+export interface ReleaseServiceDeps {
+  stores: Pick<Stores, 'releases' | 'bundles' | 'rolloutStates' | 'audit'>;
+  apps: AppService;
+  rollouts: RolloutClient;
+  segmentsOf: (appId: string) => Promise<SegmentSummary[]>;
+  metrics: ApiMetrics;
+  logger: Logger;
+}
+
+export function createReleaseService(deps: ReleaseServiceDeps): ReleaseService {
+  const { stores, apps, rollouts } = deps;
+
+  const getAccessible = async (releaseId: string, principal: Principal): Promise<Release> => {
+    const release = await stores.releases.get(releaseId);
+    if (!release) throw new NotFoundError(`no release ${releaseId}`);
+    await apps.get(release.appId, principal).catch(() => {
+      throw new NotFoundError(`no release ${releaseId}`);
+    });
+    return release;
+  };
+
+  return {
+    async start(input, principal) {
+      await apps.get(input.appId, principal);
+      const bundle = await stores.bundles.get(input.appId, input.version);
+      if (!bundle) {
+        throw new ValidationError(`app ${input.appId} has no bundle ${input.version}; upload it first`, [
+          { path: 'version', message: 'no such bundle' },
+        ]);
+      }
+      const resolved = resolvePlan(input.plan, await deps.segmentsOf(input.appId), input.timeScale);
+      if (!resolved.ok) {
+        throw new ValidationError(`invalid plan: ${resolved.problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`, resolved.problems);
+      }
+      const active = await stores.releases.findActive(input.appId, input.channel);
+      if (active) throw activeConflict(active);
+      const baseline = await stores.releases.findLatestCompleted(input.appId, input.channel);
+      if (baseline?.version === input.version) {
+        throw new ConflictError(`${input.version} is already fully released on ${input.channel}`, 'already_released');
+      }
+
+      const id = newId();
+      const workflowId = workflowIdFor(id);
+      const outcome = await stores.releases.insert({
+        id,
+        appId: input.appId,
+        channel: input.channel,
+        version: input.version,
+        baselineVersion: baseline?.version ?? null,
+        bucketSalt: id,
+        plan: resolved.plan,
+        status: 'pending',
+        workflowId,
+        createdBy: actorOf(principal),
+      });
+      if ('activeConflict' in outcome) {
+        const winner = await stores.releases.findActive(input.appId, input.channel);
+        throw winner ? activeConflict(winner) : new ConflictError(`another release on ${input.channel} started meanwhile`, 'release_active');
+      }
+      try {
+        await rollouts.start(workflowId, {
+          releaseId: id,
+          appId: input.appId,
+          channel: input.channel,
+          version: input.version,
+          plan: resolved.plan,
+          startedBy: actorOf(principal),
+        });
+      } catch (err) {
+        await stores.releases.markStartFailed(id);
+        deps.logger.error({ err, releaseId: id }, 'could not start the rollout workflow');
+        throw new UnavailableError('Temporal did not accept the rollout workflow; the release was not started, try again');
+      }
+      await stores.audit.record({
+        actor: actorOf(principal),
+        action: 'release.start',
+        target: `release:${id}`,
+        reason: null,
+        details: { appId: input.appId, channel: input.channel, version: input.version, plan: typeof input.plan === 'string' ? input.plan : 'custom' },
+      });
+      deps.metrics.releasesStarted.inc({ plan: typeof input.plan === 'string' ? input.plan : 'custom' });
+      return outcome.inserted;
+    },
+
+    async get(releaseId, principal) {
+      const release = await getAccessible(releaseId, principal);
+      const [view, published] = await Promise.all([rollouts.queryState(release.workflowId), stores.rolloutStates.get(releaseId)]);
+      const status = view?.status ?? published?.status ?? release.status;
+      const stageIndex = view?.stageIndex ?? published?.stageIndex ?? 0;
+      return {
+        ...release,
+        status,
+        stageIndex,
+        stageName: view?.stageName ?? release.plan.stages[stageIndex]?.name ?? null,
+        exposure: view?.exposure ?? published?.exposure ?? {},
+        revision: view?.publishedRevision ?? published?.revision ?? 0,
+        history: view?.history ?? [],
+        live: view !== null,
+      };
+    },
+
+    async list(appId, principal, filter) {
+      await apps.get(appId, principal);
+      return stores.releases.list({ appId, ...filter });
+    },
+  };
+}
+
+function activeConflict(active: Release): ConflictError {
+  return new ConflictError(
+    `release ${active.id} (${active.version}) is still ${active.status} on channel ${active.channel}; finish or abort it, or start with "supersede": true`,
+    'release_active',
+    { activeReleaseId: active.id, activeVersion: active.version, status: active.status },
+  );
+}

@@ -1,0 +1,204 @@
+import pg from 'pg';
+import { APP_CHANGED_CHANNEL } from '../../db/change-feed';
+import type { AppServingSource, ServingReadModel } from '../../db/read-models/serving-read-model';
+import { buildChannelServing, type ChannelServing, type ServingRelease } from '../../domain/serving';
+import type { Logger } from '../../platform/logger';
+import type { ApiMetrics } from '../api-metrics';
+
+/** Everything an update check for one app is answered from. */
+export interface AppServing {
+  appId: string;
+  channels: ReadonlyMap<string, ChannelServing>;
+}
+
+export interface RolloutSnapshot {
+  /** Loads every app, then follows NOTIFY; resolves once the first full load is in memory. */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  isLoaded(): boolean;
+  app(appId: string): AppServing | undefined;
+  /** The newest published state of a release this instance serves from. */
+  release(releaseId: string): ServingRelease | undefined;
+  /** The newest revision of a release this instance serves from, 0 if none. */
+  revisionOf(releaseId: string): number;
+  waitForRevision(releaseId: string, revision: number, timeoutMs?: number): Promise<void>;
+  /** Reloads one app now (also what a NOTIFY triggers). */
+  refreshApp(appId: string): Promise<void>;
+}
+
+export interface RolloutSnapshotDeps {
+  databaseUrl: string;
+  readModel: ServingReadModel;
+  logger: Logger;
+  metrics: ApiMetrics;
+  /** Full reload period: the safety net for notifications lost while the listener reconnects. */
+  reconcileMs: number;
+}
+
+interface Waiter {
+  releaseId: string;
+  revision: number;
+  resolve: () => void;
+}
+
+/**
+ * The in-memory projection of `rollout_state` that answers device checks without a database round
+ * trip. Each app reloads on its NOTIFY; loads are sequenced so an older read never replaces a newer one.
+ */
+export function createRolloutSnapshot(deps: RolloutSnapshotDeps): RolloutSnapshot {
+  const apps = new Map<string, AppServing>();
+  const releases = new Map<string, ServingRelease>();
+  const appliedSeq = new Map<string, number>();
+  const inFlight = new Map<string, Promise<void>>();
+  const dirty = new Set<string>();
+  let waiters: Waiter[] = [];
+  let seq = 0;
+  let loaded = false;
+  let stopped = false;
+  let listener: pg.Client | null = null;
+  let reconcileTimer: NodeJS.Timeout | null = null;
+  let reconnectTimer: NodeJS.Timeout | null = null;
+
+  const apply = (source: AppServingSource, loadSeq: number) => {
+    if ((appliedSeq.get(source.appId) ?? 0) > loadSeq) return;
+    appliedSeq.set(source.appId, loadSeq);
+    apps.set(source.appId, { appId: source.appId, channels: buildChannelServing(source.releases) });
+    const now = Date.now();
+    for (const release of source.releases) {
+      const previous = releases.get(release.releaseId)?.revision ?? 0;
+      if (release.revision > previous) {
+        releases.set(release.releaseId, release);
+        if (loaded) deps.metrics.snapshotApplyLag.observe(Math.max(0, now - release.publishedAt) / 1000);
+      }
+    }
+    if (waiters.length > 0) {
+      const ready = waiters.filter((w) => revisionOf(w.releaseId) >= w.revision);
+      waiters = waiters.filter((w) => !ready.includes(w));
+      for (const w of ready) w.resolve();
+    }
+  };
+
+  const loadAll = async () => {
+    const loadSeq = ++seq;
+    const sources = await deps.readModel.loadAll();
+    const present = new Set(sources.map((s) => s.appId));
+    for (const source of sources) apply(source, loadSeq);
+    for (const appId of [...apps.keys()]) {
+      if (!present.has(appId) && (appliedSeq.get(appId) ?? 0) < loadSeq) apps.delete(appId);
+    }
+    deps.metrics.snapshotReloads.inc({ scope: 'full' });
+    deps.metrics.snapshotApps.set(apps.size);
+  };
+
+  const loadApp = async (appId: string): Promise<void> => {
+    const loadSeq = ++seq;
+    const source = await deps.readModel.loadApp(appId);
+    if (source) {
+      apply(source, loadSeq);
+    } else if ((appliedSeq.get(appId) ?? 0) < loadSeq) {
+      apps.delete(appId);
+    }
+    deps.metrics.snapshotReloads.inc({ scope: 'app' });
+    deps.metrics.snapshotApps.set(apps.size);
+  };
+
+  // One load per app at a time; notifications arriving meanwhile collapse into one more load.
+  const refreshApp = (appId: string): Promise<void> => {
+    const running = inFlight.get(appId);
+    if (running) {
+      dirty.add(appId);
+      return running;
+    }
+    const run = (async () => {
+      try {
+        do {
+          dirty.delete(appId);
+          await loadApp(appId);
+        } while (dirty.has(appId) && !stopped);
+      } finally {
+        inFlight.delete(appId);
+      }
+    })();
+    inFlight.set(appId, run);
+    return run;
+  };
+
+  const onNotification = (msg: pg.Notification) => {
+    if (msg.channel !== APP_CHANGED_CHANNEL || !msg.payload) return;
+    refreshApp(msg.payload).catch((err: unknown) => deps.logger.error({ err, appId: msg.payload }, 'snapshot reload failed'));
+  };
+
+  const scheduleReconnect = () => {
+    if (stopped || reconnectTimer) return;
+    deps.metrics.snapshotListenerReconnects.inc();
+    reconnectTimer = setTimeout(() => {
+      reconnectTimer = null;
+      listen()
+        .then(loadAll)
+        .catch((err: unknown) => {
+          deps.logger.error({ err }, 'snapshot listener reconnect failed');
+          scheduleReconnect();
+        });
+    }, 1000);
+  };
+
+  const listen = async () => {
+    const client = new pg.Client({ connectionString: deps.databaseUrl, application_name: 'rampart-snapshot' });
+    client.on('notification', onNotification);
+    client.on('error', (err) => {
+      deps.logger.warn({ err }, 'snapshot listener lost its connection');
+      if (listener === client) listener = null;
+      client.end().catch(() => undefined);
+      scheduleReconnect();
+    });
+    await client.connect();
+    await client.query(`LISTEN ${APP_CHANGED_CHANNEL}`);
+    listener = client;
+  };
+
+  const revisionOf = (releaseId: string) => releases.get(releaseId)?.revision ?? 0;
+
+  return {
+    async start() {
+      await listen();
+      await loadAll();
+      loaded = true;
+      reconcileTimer = setInterval(() => {
+        loadAll().catch((err: unknown) => deps.logger.error({ err }, 'snapshot reconcile failed'));
+      }, deps.reconcileMs);
+      reconcileTimer.unref();
+    },
+    async stop() {
+      stopped = true;
+      if (reconcileTimer) clearInterval(reconcileTimer);
+      if (reconnectTimer) clearTimeout(reconnectTimer);
+      await Promise.allSettled(inFlight.values());
+      const client = listener;
+      listener = null;
+      await client?.end().catch(() => undefined);
+    },
+    isLoaded: () => loaded,
+    app: (appId) => apps.get(appId),
+    release: (releaseId) => releases.get(releaseId),
+    revisionOf,
+    refreshApp,
+    waitForRevision(releaseId, revision, timeoutMs = 30_000) {
+      if (revisionOf(releaseId) >= revision) return Promise.resolve();
+      return new Promise<void>((resolve, reject) => {
+        const waiter: Waiter = {
+          releaseId,
+          revision,
+          resolve: () => {
+            clearTimeout(timer);
+            resolve();
+          },
+        };
+        const timer = setTimeout(() => {
+          waiters = waiters.filter((w) => w !== waiter);
+          reject(new Error(`release ${releaseId} did not reach revision ${revision} within ${timeoutMs} ms (at ${revisionOf(releaseId)})`));
+        }, timeoutMs);
+        waiters.push(waiter);
+      });
+    },
+  };
+}

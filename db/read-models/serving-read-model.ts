@@ -1,0 +1,114 @@
+import type { BundleRef, Platform } from '../../domain/bundle';
+import type { ServingRelease } from '../../domain/serving';
+import type { Queryable } from '../create-pool';
+
+interface ServingRow {
+  release_id: string;
+  app_id: string;
+  channel: string;
+  bucket_salt: string;
+  created_at: Date;
+  revision: number;
+  status: ServingRelease['status'];
+  stage_index: number;
+  exposure: ServingRelease['exposure'];
+  published_at: Date;
+  t_version: string;
+  t_url: string;
+  t_sha256: string;
+  t_size: number;
+  t_platforms: Platform[];
+  t_native_range: string;
+  t_session_key: string | null;
+  f_version: string | null;
+  f_url: string | null;
+  f_sha256: string | null;
+  f_size: number | null;
+  f_platforms: Platform[] | null;
+  f_native_range: string | null;
+  f_session_key: string | null;
+}
+
+function bundleRef(prefix: 't' | 'f', row: ServingRow): BundleRef | null {
+  const version = row[`${prefix}_version`];
+  if (version === null) return null;
+  return {
+    version,
+    url: row[`${prefix}_url`]!,
+    sha256: row[`${prefix}_sha256`]!,
+    size: row[`${prefix}_size`]!,
+    platforms: row[`${prefix}_platforms`]!,
+    nativeRange: row[`${prefix}_native_range`]!,
+    sessionKey: row[`${prefix}_session_key`],
+  };
+}
+
+function mapRow(row: ServingRow): ServingRelease {
+  return {
+    releaseId: row.release_id,
+    appId: row.app_id,
+    channel: row.channel,
+    bucketSalt: row.bucket_salt,
+    createdAt: row.created_at.getTime(),
+    revision: row.revision,
+    status: row.status,
+    stageIndex: row.stage_index,
+    exposure: row.exposure,
+    publishedAt: row.published_at.getTime(),
+    target: bundleRef('t', row)!,
+    fallback: bundleRef('f', row),
+  };
+}
+
+const SELECT = `
+  SELECT r.id AS release_id, r.app_id, r.channel, r.bucket_salt, r.created_at,
+         rs.revision, rs.status, rs.stage_index, rs.exposure, rs.published_at,
+         t.version AS t_version, t.url AS t_url, t.sha256 AS t_sha256, t.size AS t_size, t.platforms AS t_platforms,
+         t.native_range AS t_native_range, t.session_key AS t_session_key,
+         f.version AS f_version, f.url AS f_url, f.sha256 AS f_sha256, f.size AS f_size, f.platforms AS f_platforms,
+         f.native_range AS f_native_range, f.session_key AS f_session_key
+  FROM rollout_state rs
+  JOIN releases r ON r.id = rs.release_id
+  JOIN bundles t ON t.app_id = r.app_id AND t.version = r.version
+  LEFT JOIN bundles f ON f.app_id = r.app_id AND f.version = r.baseline_version`;
+
+export interface AppServingSource {
+  appId: string;
+  releases: ServingRelease[];
+}
+
+/** The joins the device-facing snapshot is built from: every app with its published releases. */
+export interface ServingReadModel {
+  loadAll(): Promise<AppServingSource[]>;
+  /** null when the app does not exist. */
+  loadApp(appId: string): Promise<AppServingSource | null>;
+}
+
+function group(appIds: string[], releases: ServingRelease[]): AppServingSource[] {
+  const byApp = new Map(appIds.map((id) => [id, [] as ServingRelease[]]));
+  for (const release of releases) byApp.get(release.appId)?.push(release);
+  return [...byApp].map(([appId, list]) => ({ appId, releases: list }));
+}
+
+export function createServingReadModel(db: Queryable): ServingReadModel {
+  return {
+    async loadAll() {
+      const [apps, releases] = await Promise.all([
+        db.query<{ id: string }>('SELECT a.id FROM apps a'),
+        db.query<ServingRow>(`${SELECT} ORDER BY r.app_id, r.created_at`),
+      ]);
+      return group(
+        apps.rows.map((r) => r.id),
+        releases.rows.map(mapRow),
+      );
+    },
+    async loadApp(appId) {
+      const [apps, releases] = await Promise.all([
+        db.query<{ id: string }>('SELECT a.id FROM apps a WHERE a.id = $1', [appId]),
+        db.query<ServingRow>(`${SELECT} WHERE r.app_id = $1 ORDER BY r.created_at`, [appId]),
+      ]);
+      if (apps.rowCount === 0) return null;
+      return { appId, releases: releases.rows.map(mapRow) };
+    },
+  };
+}

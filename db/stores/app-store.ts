@@ -1,0 +1,52 @@
+import type { App } from '../../domain/app';
+import type { Queryable } from '../create-pool';
+
+const COLUMNS = 'a.id, a.name, a.settings, a.created_at';
+
+interface AppRow {
+  id: string;
+  name: string;
+  settings: Record<string, unknown>;
+  created_at: Date;
+}
+
+function mapRow(row: AppRow): App {
+  return { id: row.id, name: row.name, settings: row.settings, createdAt: row.created_at.toISOString() };
+}
+
+export interface NewApp {
+  id: string;
+  name: string;
+  signingKey: string;
+}
+
+export interface AppStore {
+  /** Returns null when an app with that id exists already. */
+  insert(app: NewApp): Promise<App | null>;
+  get(id: string): Promise<App | null>;
+  list(ids?: string[]): Promise<App[]>;
+}
+
+export function createAppStore(db: Queryable): AppStore {
+  return {
+    async insert(app) {
+      const { rows } = await db.query<AppRow>(
+        `INSERT INTO apps AS a (id, name, signing_key) VALUES ($1, $2, $3)
+         ON CONFLICT (id) DO NOTHING
+         RETURNING ${COLUMNS}`,
+        [app.id, app.name, app.signingKey],
+      );
+      return rows[0] ? mapRow(rows[0]) : null;
+    },
+    async get(id) {
+      const { rows } = await db.query<AppRow>(`SELECT ${COLUMNS} FROM apps a WHERE a.id = $1`, [id]);
+      return rows[0] ? mapRow(rows[0]) : null;
+    },
+    async list(ids) {
+      const { rows } = ids
+        ? await db.query<AppRow>(`SELECT ${COLUMNS} FROM apps a WHERE a.id = ANY($1) ORDER BY a.id`, [ids])
+        : await db.query<AppRow>(`SELECT ${COLUMNS} FROM apps a ORDER BY a.id`);
+      return rows.map(mapRow);
+    },
+  };
+}

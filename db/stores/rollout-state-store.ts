@@ -1,0 +1,62 @@
+import type { RolloutState } from '../../domain/release';
+import { APP_CHANGED_CHANNEL } from '../change-feed';
+import type { Queryable } from '../create-pool';
+
+export interface RolloutStateStore {
+  /**
+   * Writes the state unless a newer or equal revision is stored already, mirrors the status onto the
+   * release and notifies API instances, all in one statement. Returns false for a stale write, which
+   * is what makes activity retries harmless.
+   */
+  publish(state: RolloutState): Promise<boolean>;
+  get(releaseId: string): Promise<RolloutState | null>;
+}
+
+interface RolloutStateRow {
+  release_id: string;
+  app_id: string;
+  revision: number;
+  status: RolloutState['status'];
+  stage_index: number;
+  exposure: RolloutState['exposure'];
+  reason: string | null;
+}
+
+const COLUMNS = 'rs.release_id, rs.app_id, rs.revision, rs.status, rs.stage_index, rs.exposure, rs.reason';
+
+export function createRolloutStateStore(db: Queryable): RolloutStateStore {
+  return {
+    async publish(s) {
+      const { rowCount } = await db.query(
+        `WITH written AS (
+           INSERT INTO rollout_state AS rs (release_id, app_id, revision, status, stage_index, exposure, reason, published_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, now())
+           ON CONFLICT (release_id) DO UPDATE
+             SET revision = EXCLUDED.revision, status = EXCLUDED.status, stage_index = EXCLUDED.stage_index,
+                 exposure = EXCLUDED.exposure, reason = EXCLUDED.reason, published_at = EXCLUDED.published_at
+             WHERE rs.revision < EXCLUDED.revision
+           RETURNING rs.release_id, rs.app_id, rs.status
+         ), mirrored AS (
+           UPDATE releases r SET status = w.status, updated_at = now() FROM written w WHERE r.id = w.release_id RETURNING r.id
+         )
+         SELECT pg_notify($8, w.app_id) FROM written w`,
+        [s.releaseId, s.appId, s.revision, s.status, s.stageIndex, JSON.stringify(s.exposure), s.reason, APP_CHANGED_CHANNEL],
+      );
+      return rowCount === 1;
+    },
+    async get(releaseId) {
+      const { rows } = await db.query<RolloutStateRow>(`SELECT ${COLUMNS} FROM rollout_state rs WHERE rs.release_id = $1`, [releaseId]);
+      const row = rows[0];
+      if (!row) return null;
+      return {
+        releaseId: row.release_id,
+        appId: row.app_id,
+        revision: row.revision,
+        status: row.status,
+        stageIndex: row.stage_index,
+        exposure: row.exposure,
+        reason: row.reason,
+      };
+    },
+  };
+}

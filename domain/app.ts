@@ -1,0 +1,9 @@
+export interface App {
+  id: string;
+  name: string;
+  settings: Record<string, unknown>;
+  createdAt: string;
+}
+
+/** Reverse-DNS ids like `com.example.app`, as app stores use them. */
+export const APP_ID_PATTERN = /^[a-zA-Z][a-zA-Z0-9_-]*(\.[a-zA-Z0-9_-]+)+$/;

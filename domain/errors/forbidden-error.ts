@@ -1,0 +1,6 @@
+import { AppError } from './app-error';
+
+export class ForbiddenError extends AppError {
+  readonly code = 'forbidden';
+  readonly statusCode = 403;
+}

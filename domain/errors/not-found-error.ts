@@ -1,0 +1,6 @@
+import { AppError } from './app-error';
+
+export class NotFoundError extends AppError {
+  readonly code = 'not_found';
+  readonly statusCode = 404;
+}

@@ -1,0 +1,6 @@
+import { AppError } from './app-error';
+
+export class UnauthorizedError extends AppError {
+  readonly code = 'unauthorized';
+  readonly statusCode = 401;
+}

@@ -1,0 +1,15 @@
+import { AppError } from './app-error';
+
+export interface FieldProblem {
+  path: string;
+  message: string;
+}
+
+export class ValidationError extends AppError {
+  readonly code = 'validation_failed';
+  readonly statusCode = 400;
+
+  constructor(message: string, problems?: FieldProblem[]) {
+    super(message, problems === undefined ? undefined : { problems });
+  }
+}

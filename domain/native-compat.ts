@@ -1,0 +1,19 @@
+import semver from 'semver';
+import type { BundleRef, Platform } from './bundle';
+
+/** Native app versions are often `1.2` or `1.2.3 (45)`; reduce them to plain semver or null. */
+export function normalizeNativeVersion(version: string): string | null {
+  return semver.valid(version) ?? semver.coerce(version)?.version ?? null;
+}
+
+export function isValidNativeRange(range: string): boolean {
+  return semver.validRange(range) !== null;
+}
+
+/** A device outside a bundle's platforms or native range must never be offered that bundle. */
+export function isCompatible(bundle: Pick<BundleRef, 'platforms' | 'nativeRange'>, platform: Platform, nativeVersion: string): boolean {
+  if (!bundle.platforms.includes(platform)) return false;
+  if (bundle.nativeRange === '*') return true;
+  const version = normalizeNativeVersion(nativeVersion);
+  return version !== null && semver.satisfies(version, bundle.nativeRange, { includePrerelease: true });
+}

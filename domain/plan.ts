@@ -1,0 +1,214 @@
+import { BPS_SCALE } from './bucketing';
+import { DEFAULT_GATE_SETTINGS, type GateSettings, type GateSpec } from './gates/gate-spec';
+import { BETA_SEGMENT, type SegmentSummary } from './segment';
+
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+
+export const PLAN_LIMITS = {
+  maxStages: 50,
+  minCheckIntervalMs: 100,
+  maxCheckIntervalMs: DAY,
+  maxSoakMs: 60 * DAY,
+  minTimeScale: 0.00001,
+  maxTimeScale: 100,
+} as const;
+
+export const DEFAULT_CHECK_INTERVAL_MS = 15 * MINUTE;
+
+export interface PlanStage {
+  name: string;
+  segments: string[];
+  exposureBps: number;
+  minSoakMs: number;
+  maxSoakMs: number;
+  checkIntervalMs: number;
+  /** Omitted: the default gate set; empty: no gates. */
+  gates?: GateSpec[];
+}
+
+export interface Plan {
+  stages: PlanStage[];
+  gateSettings: GateSettings;
+}
+
+/** A plan as a release engineer writes it: segments and most durations may be left out. */
+export interface PlanStageInput {
+  name?: string;
+  /** Omitted: every segment of the app. */
+  segments?: string[];
+  exposureBps: number;
+  minSoakMs: number;
+  maxSoakMs?: number;
+  checkIntervalMs?: number;
+  gates?: GateSpec[];
+}
+
+export interface PlanInput {
+  stages: PlanStageInput[];
+  gateSettings?: Partial<GateSettings>;
+}
+
+export interface PlanProblem {
+  path: string;
+  message: string;
+}
+
+export type PlanResult = { ok: true; plan: Plan } | { ok: false; problems: PlanProblem[] };
+
+export const PLAN_PRESETS = ['default', 'apple-phased'] as const;
+export type PlanPreset = (typeof PLAN_PRESETS)[number];
+
+export function isPlanPreset(name: string): name is PlanPreset {
+  return (PLAN_PRESETS as readonly string[]).includes(name);
+}
+
+const pct = (percent: number) => Math.round(percent * 100);
+
+/**
+ * The house plan: beta at 100 %, then 1 → 5 → 20 → 50 → 100 % for the general segments, and
+ * segments with maintenance windows last (the workflow waits for their window to open).
+ */
+function defaultPreset(segments: SegmentSummary[]): PlanInput {
+  const beta = segments.filter((s) => s.key === BETA_SEGMENT).map((s) => s.key);
+  const windowed = segments.filter((s) => s.key !== BETA_SEGMENT && s.maintenanceWindows.length > 0).map((s) => s.key);
+  const general = segments.filter((s) => s.key !== BETA_SEGMENT && s.maintenanceWindows.length === 0).map((s) => s.key);
+  const stages: PlanStageInput[] = [];
+  if (beta.length > 0) stages.push({ name: 'beta', segments: beta, exposureBps: BPS_SCALE, minSoakMs: 4 * HOUR });
+  const ramp: Array<[number, number]> = [
+    [1, 4 * HOUR],
+    [5, 4 * HOUR],
+    [20, 8 * HOUR],
+    [50, 8 * HOUR],
+    [100, 24 * HOUR],
+  ];
+  if (general.length > 0) {
+    for (const [percent, soak] of ramp) {
+      stages.push({ name: `${percent}%`, segments: general, exposureBps: pct(percent), minSoakMs: soak });
+    }
+  }
+  if (windowed.length > 0) {
+    stages.push({ name: 'maintenance-window', segments: windowed, exposureBps: BPS_SCALE, minSoakMs: 24 * HOUR });
+  }
+  return { stages };
+}
+
+/** Apple's phased release for automatic updates: 1, 2, 5, 10, 20, 50, 100 %, a day each. */
+function applePhasedPreset(segments: SegmentSummary[]): PlanInput {
+  const all = segments.map((s) => s.key);
+  return {
+    stages: [1, 2, 5, 10, 20, 50, 100].map((percent) => ({
+      name: `${percent}%`,
+      segments: all,
+      exposureBps: pct(percent),
+      minSoakMs: DAY,
+    })),
+  };
+}
+
+export function presetPlan(preset: PlanPreset, segments: SegmentSummary[]): PlanInput {
+  switch (preset) {
+    case 'default':
+      return defaultPreset(segments);
+    case 'apple-phased':
+      return applePhasedPreset(segments);
+  }
+}
+
+/**
+ * Turns a preset name or a written plan into a complete, validated plan for an app's segments.
+ * `timeScale` multiplies every duration so the same plan runs in seconds in tests.
+ */
+export function resolvePlan(input: PlanInput | string, segments: SegmentSummary[], timeScale = 1): PlanResult {
+  if (!(timeScale >= PLAN_LIMITS.minTimeScale && timeScale <= PLAN_LIMITS.maxTimeScale)) {
+    return fail('timeScale', `must be between ${PLAN_LIMITS.minTimeScale} and ${PLAN_LIMITS.maxTimeScale}`);
+  }
+  let written: PlanInput;
+  if (typeof input === 'string') {
+    if (!isPlanPreset(input)) return fail('plan', `unknown preset "${input}"; use one of ${PLAN_PRESETS.join(', ')} or a plan object`);
+    written = presetPlan(input, segments);
+  } else {
+    written = input;
+  }
+  const scale = (ms: number) => Math.round(ms * timeScale);
+  const allSegments = segments.map((s) => s.key);
+  const stages = written.stages.map((stage, index): PlanStage => {
+    const minSoakMs = scale(stage.minSoakMs);
+    const checkIntervalMs =
+      stage.checkIntervalMs !== undefined
+        ? scale(stage.checkIntervalMs)
+        : Math.max(PLAN_LIMITS.minCheckIntervalMs, Math.min(scale(DEFAULT_CHECK_INTERVAL_MS), minSoakMs || Infinity));
+    const maxSoakMs = stage.maxSoakMs !== undefined ? scale(stage.maxSoakMs) : Math.max(4 * minSoakMs, 4 * checkIntervalMs);
+    const resolved: PlanStage = {
+      name: stage.name ?? `stage ${index + 1}`,
+      segments: stage.segments ?? allSegments,
+      exposureBps: stage.exposureBps,
+      minSoakMs,
+      maxSoakMs,
+      checkIntervalMs,
+    };
+    if (stage.gates !== undefined) resolved.gates = stage.gates;
+    return resolved;
+  });
+  const settings = { ...DEFAULT_GATE_SETTINGS, ...written.gateSettings };
+  const gateSettings: GateSettings = { ...settings, reportingLagMs: scale(settings.reportingLagMs) };
+  const plan: Plan = { stages, gateSettings };
+  const problems = validatePlan(plan, allSegments);
+  return problems.length > 0 ? { ok: false, problems } : { ok: true, plan };
+}
+
+export function validatePlan(plan: Plan, knownSegments: string[]): PlanProblem[] {
+  const problems: PlanProblem[] = [];
+  const add = (path: string, message: string) => problems.push({ path, message });
+  if (plan.stages.length === 0) add('stages', 'a plan needs at least one stage');
+  if (plan.stages.length > PLAN_LIMITS.maxStages) add('stages', `at most ${PLAN_LIMITS.maxStages} stages`);
+
+  const known = new Set(knownSegments);
+  const reached = new Map<string, number>();
+  plan.stages.forEach((stage, i) => {
+    const at = `stages[${i}]`;
+    if (stage.segments.length === 0) add(`${at}.segments`, 'a stage must expose at least one segment');
+    const seen = new Set<string>();
+    for (const segment of stage.segments) {
+      if (!known.has(segment)) add(`${at}.segments`, `unknown segment "${segment}"; the app has ${[...known].join(', ')}`);
+      if (seen.has(segment)) add(`${at}.segments`, `segment "${segment}" is listed twice`);
+      seen.add(segment);
+      const before = reached.get(segment) ?? 0;
+      if (stage.exposureBps < before) {
+        add(`${at}.exposureBps`, `exposure of "${segment}" would drop from ${before} to ${stage.exposureBps} bps; exposure only grows within a release`);
+      }
+      reached.set(segment, Math.max(before, stage.exposureBps));
+    }
+    if (!Number.isInteger(stage.exposureBps) || stage.exposureBps < 1 || stage.exposureBps > BPS_SCALE) {
+      add(`${at}.exposureBps`, `must be an integer from 1 to ${BPS_SCALE} (basis points, 1 = 0.01 %)`);
+    }
+    checkDuration(add, `${at}.minSoakMs`, stage.minSoakMs, 0, PLAN_LIMITS.maxSoakMs);
+    checkDuration(add, `${at}.maxSoakMs`, stage.maxSoakMs, stage.minSoakMs, PLAN_LIMITS.maxSoakMs);
+    checkDuration(add, `${at}.checkIntervalMs`, stage.checkIntervalMs, PLAN_LIMITS.minCheckIntervalMs, PLAN_LIMITS.maxCheckIntervalMs);
+  });
+
+  const betaStage = plan.stages.findIndex((s) => s.segments.includes(BETA_SEGMENT));
+  if (betaStage > 0) add(`stages[${betaStage}].segments`, `the "${BETA_SEGMENT}" segment must be exposed in the first stage`);
+  if (plan.stages.length > 0) {
+    for (const segment of known) {
+      if ((reached.get(segment) ?? 0) < BPS_SCALE) {
+        add('stages', `segment "${segment}" never reaches ${BPS_SCALE} bps; a plan must end in full rollout for every segment`);
+      }
+    }
+  }
+
+  const { alpha, reportingLagMs } = plan.gateSettings;
+  if (!(alpha > 0 && alpha < 0.5)) add('gateSettings.alpha', 'must be between 0 and 0.5');
+  checkDuration(add, 'gateSettings.reportingLagMs', reportingLagMs, 0, DAY);
+  return problems;
+}
+
+function checkDuration(add: (path: string, message: string) => void, path: string, value: number, min: number, max: number): void {
+  if (!Number.isFinite(value) || value < min || value > max) add(path, `must be between ${min} and ${max} ms (got ${value})`);
+}
+
+function fail(path: string, message: string): PlanResult {
+  return { ok: false, problems: [{ path, message }] };
+}

@@ -1,0 +1,119 @@
+import { z } from 'zod';
+
+export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/rampart';
+export const DEFAULT_TASK_QUEUE = 'rampart-rollouts';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const port = z.coerce.number().int().min(0).max(65535);
+const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+
+const temporalSchema = z.object({
+  TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default(DEFAULT_TASK_QUEUE),
+  TEMPORAL_TLS: bool.default(false),
+  TEMPORAL_TLS_CERT_PATH: z.string().min(1).optional(),
+  TEMPORAL_TLS_KEY_PATH: z.string().min(1).optional(),
+  TEMPORAL_TLS_CA_PATH: z.string().min(1).optional(),
+  TEMPORAL_API_KEY: z.string().min(1).optional(),
+});
+
+const commonSchema = temporalSchema.extend({
+  DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).default(DEFAULT_DATABASE_URL),
+  DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(500).default(10),
+  LOG_LEVEL: logLevel.default('info'),
+});
+
+const apiSchema = commonSchema.extend({
+  PORT: port.default(8080),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  RAMPART_ADMIN_KEY: z.string().min(16, 'use at least 16 characters').optional(),
+  SNAPSHOT_RECONCILE_MS: z.coerce.number().int().min(1000).default(30_000),
+});
+
+const workerSchema = commonSchema.extend({
+  WORKER_METRICS_PORT: port.default(9464),
+  WORKER_HOST: z.string().min(1).default('0.0.0.0'),
+  WORKFLOW_BUNDLE_PATH: z.string().min(1).optional(),
+  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5000),
+});
+
+export interface TemporalConfig {
+  address: string;
+  namespace: string;
+  taskQueue: string;
+  tls: { certPath?: string; keyPath?: string; caPath?: string } | null;
+  apiKey?: string;
+}
+
+export interface CommonConfig {
+  databaseUrl: string;
+  databasePoolMax: number;
+  logLevel: z.infer<typeof logLevel>;
+  temporal: TemporalConfig;
+}
+
+export interface ApiConfig extends CommonConfig {
+  port: number;
+  host: string;
+  adminKey?: string;
+  snapshotReconcileMs: number;
+}
+
+export interface WorkerConfig extends CommonConfig {
+  metricsPort: number;
+  host: string;
+  workflowBundlePath?: string;
+  webhookTimeoutMs: number;
+}
+
+/** Thrown at start when the environment is unusable; lists every problem at once. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+function parse<S extends z.ZodType>(schema: S, env: Env): z.infer<S> {
+  // Empty variables count as unset, as in most twelve-factor tooling.
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const result = schema.safeParse(present);
+  if (!result.success) {
+    throw new ConfigError(result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  }
+  return result.data;
+}
+
+function common(e: z.infer<typeof commonSchema>): CommonConfig {
+  const tlsWanted = e.TEMPORAL_TLS || Boolean(e.TEMPORAL_TLS_CERT_PATH) || Boolean(e.TEMPORAL_API_KEY);
+  const temporal: TemporalConfig = {
+    address: e.TEMPORAL_ADDRESS,
+    namespace: e.TEMPORAL_NAMESPACE,
+    taskQueue: e.TEMPORAL_TASK_QUEUE,
+    tls: tlsWanted ? { certPath: e.TEMPORAL_TLS_CERT_PATH, keyPath: e.TEMPORAL_TLS_KEY_PATH, caPath: e.TEMPORAL_TLS_CA_PATH } : null,
+  };
+  if (e.TEMPORAL_API_KEY) temporal.apiKey = e.TEMPORAL_API_KEY;
+  if (Boolean(e.TEMPORAL_TLS_CERT_PATH) !== Boolean(e.TEMPORAL_TLS_KEY_PATH)) {
+    throw new ConfigError(['TEMPORAL_TLS_CERT_PATH and TEMPORAL_TLS_KEY_PATH must be set together']);
+  }
+  return { databaseUrl: e.DATABASE_URL, databasePoolMax: e.DATABASE_POOL_MAX, logLevel: e.LOG_LEVEL, temporal };
+}
+
+export function loadApiConfig(env: Env): ApiConfig {
+  const e = parse(apiSchema, env);
+  const config: ApiConfig = { ...common(e), port: e.PORT, host: e.HOST, snapshotReconcileMs: e.SNAPSHOT_RECONCILE_MS };
+  if (e.RAMPART_ADMIN_KEY) config.adminKey = e.RAMPART_ADMIN_KEY;
+  return config;
+}
+
+export function loadWorkerConfig(env: Env): WorkerConfig {
+  const e = parse(workerSchema, env);
+  const config: WorkerConfig = { ...common(e), metricsPort: e.WORKER_METRICS_PORT, host: e.WORKER_HOST, webhookTimeoutMs: e.WEBHOOK_TIMEOUT_MS };
+  if (e.WORKFLOW_BUNDLE_PATH) config.workflowBundlePath = e.WORKFLOW_BUNDLE_PATH;
+  return config;
+}

@@ -1,0 +1,104 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { SEARCH_ATTRIBUTE_FLAGS } from '../workflows/search-attributes';
+
+const run = promisify(execFile);
+const ROOT = path.resolve(__dirname, '..');
+
+/** The Temporal CLI path from scripts/temporal-cli.sh, which builds it with Go when it is missing. */
+export async function findTemporalCli(): Promise<string> {
+  const { stdout } = await run('bash', [path.join(ROOT, 'scripts/temporal-cli.sh')], { maxBuffer: 16 * 1024 * 1024, timeout: 30 * 60_000 });
+  return stdout.trim().split('\n').pop()!;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+export interface DevServerOptions {
+  cliPath: string;
+  port: number;
+  /** Web UI port; omitted means headless. */
+  uiPort?: number;
+  /** SQLite file that keeps state across restarts; omitted means in memory. */
+  dbFilename?: string;
+  extraArgs?: string[];
+  logFile: string;
+  /** How long to wait for the server to answer health checks. */
+  startTimeoutMs?: number;
+}
+
+export interface DevServer {
+  address: string;
+  uiUrl: string | null;
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** Starts `temporal server start-dev` on 127.0.0.1 with our search attributes and waits until it serves. */
+export async function startTemporalDevServer(options: DevServerOptions): Promise<DevServer> {
+  const address = `127.0.0.1:${options.port}`;
+  const args = [
+    'server',
+    'start-dev',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(options.port),
+    '--log-level',
+    'warn',
+    '--dynamic-config-value',
+    'frontend.enableServerVersionCheck=false',
+    ...SEARCH_ATTRIBUTE_FLAGS.flatMap((flag) => ['--search-attribute', flag]),
+    ...(options.uiPort ? ['--ui-ip', '127.0.0.1', '--ui-port', String(options.uiPort)] : ['--headless']),
+    ...(options.dbFilename ? ['--db-filename', options.dbFilename, '--sqlite-pragma', 'journal_mode=WAL'] : []),
+    ...(options.extraArgs ?? []),
+  ];
+  const log = createWriteStream(options.logFile, { flags: 'a' });
+  // Its own process group: a terminal's Ctrl-C reaches our shutdown logic, which stops it in order.
+  const child = spawn(options.cliPath, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  child.stdout.pipe(log);
+  child.stderr.pipe(log);
+  const state: { exitCode: number | null } = { exitCode: null };
+  child.once('exit', (code) => (state.exitCode = code ?? -1));
+
+  const deadline = Date.now() + (options.startTimeoutMs ?? 60_000);
+  for (;;) {
+    if (state.exitCode !== null) throw new Error(`temporal dev server exited with ${state.exitCode}; see ${options.logFile}`);
+    const healthy = await run(options.cliPath, ['operator', 'cluster', 'health', '--address', address], { timeout: 5000 }).then(
+      ({ stdout }) => stdout.includes('SERVING'),
+      () => false,
+    );
+    if (healthy) break;
+    if (Date.now() > deadline) {
+      child.kill('SIGTERM');
+      throw new Error(`temporal dev server did not become healthy on ${address}; see ${options.logFile}`);
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+
+  return {
+    address,
+    uiUrl: options.uiPort ? `http://127.0.0.1:${options.uiPort}` : null,
+    process: child,
+    async stop() {
+      if (state.exitCode !== null) return;
+      const done = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await done;
+      clearTimeout(timer);
+      log.end();
+    },
+  };
+}

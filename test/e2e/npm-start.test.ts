@@ -1,0 +1,79 @@
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../platform/temporal-dev-server';
+import { bundleBody } from '../support/fixtures';
+import { createHttp } from '../support/http';
+import { spawnProcess, type SpawnedProcess } from '../support/processes';
+
+const ROOT = path.resolve(__dirname, '../..');
+
+describe('npm start', () => {
+  let stack: SpawnedProcess | null = null;
+  let dataDir = '';
+
+  afterAll(async () => {
+    if (stack && stack.child.exitCode === null && stack.child.signalCode === null) {
+      process.kill(-stack.child.pid!, 'SIGKILL');
+      await stack.exited;
+    }
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('runs Temporal, an embedded PostgreSQL, the worker and the API with nothing configured, and stops on Ctrl-C', async () => {
+    // Under .data/ rather than /tmp: the embedded server runs as the postgres user, which must reach it.
+    dataDir = await mkdtemp(path.join(ROOT, '.data', 'npm-start-'));
+    await chmod(dataDir, 0o755);
+    const [apiPort, temporalPort, uiPort, metricsPort, pgPort] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    for (const name of ['TEMPORAL_ADDRESS', 'DATABASE_URL', 'RAMPART_ADMIN_KEY']) delete env[name];
+    Object.assign(env, {
+      RAMPART_DATA_DIR: dataDir,
+      RAMPART_EMBEDDED_POSTGRES: '1',
+      EMBEDDED_POSTGRES_PORT: String(pgPort),
+      PORT: String(apiPort),
+      TEMPORAL_PORT: String(temporalPort),
+      TEMPORAL_UI_PORT: String(uiPort),
+      WORKER_METRICS_PORT: String(metricsPort),
+    });
+    stack = spawnProcess('npm', ['start'], env, ROOT);
+
+    await stack.waitForLine(/Rampart is running/, 150_000);
+    const [, key] = await stack.waitForLine(/admin API key\s+(\S+)/, 1000);
+    const admin = createHttp(`http://127.0.0.1:${apiPort}`, key);
+    expect((await fetch(`http://127.0.0.1:${uiPort}/`)).status).toBe(200);
+    expect((await admin.get('/readyz')).body).toMatchObject({ status: 'ready' });
+
+    expect((await admin.post('/v1/apps', { id: 'com.example.npmstart', name: 'npm start' })).status).toBe(201);
+    expect((await admin.post('/v1/apps/com.example.npmstart/bundles', bundleBody('2.0.0'))).status).toBe(201);
+    const release = await admin.post('/v1/apps/com.example.npmstart/releases', {
+      version: '2.0.0',
+      plan: { stages: [{ exposureBps: 10_000, minSoakMs: 200, checkIntervalMs: 100 }] },
+    });
+    expect(release.status).toBe(201);
+
+    // What a user with curl does: ask until the release is done.
+    let status = '';
+    for (let i = 0; i < 300 && status !== 'completed'; i++) {
+      status = (await admin.get(`/v1/releases/${release.body.id}`)).body.status;
+      if (status !== 'completed') await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(status).toBe('completed');
+    const check = await admin.post('/v1/apps/com.example.npmstart/check', {
+      deviceId: 'device-1',
+      platform: 'android',
+      nativeVersion: '1.0.0',
+      bundleVersion: 'builtin',
+    });
+    expect(check.body).toMatchObject({ action: 'update', bundle: { version: '2.0.0' } });
+
+    // Ctrl-C in a terminal signals the whole foreground process group.
+    process.kill(-stack.child.pid!, 'SIGINT');
+    const exit = await stack.exited;
+    // npm re-raises the interrupt on itself once its script has exited.
+    expect(exit.code === 0 || exit.signal === 'SIGINT').toBe(true);
+    expect(stack.output.join('\n')).toMatch(/stopped api[\s\S]*stopped worker[\s\S]*stopped Temporal dev server[\s\S]*stopped PostgreSQL/);
+    await expect(fetch(`http://127.0.0.1:${apiPort}/healthz`)).rejects.toThrow();
+    await expect(fetch(`http://127.0.0.1:${uiPort}/`)).rejects.toThrow();
+  });
+});

@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, DEFAULT_DATABASE_URL, loadApiConfig, loadWorkerConfig } from '../../../platform/config';
+
+describe(loadApiConfig.name, () => {
+  it('runs with nothing configured', () => {
+    expect(loadApiConfig({})).toEqual({
+      databaseUrl: DEFAULT_DATABASE_URL,
+      databasePoolMax: 10,
+      logLevel: 'info',
+      temporal: { address: '127.0.0.1:7233', namespace: 'default', taskQueue: 'rampart-rollouts', tls: null },
+      port: 8080,
+      host: '0.0.0.0',
+      snapshotReconcileMs: 30_000,
+    });
+  });
+
+  it('treats empty variables as unset and reads the rest', () => {
+    const config = loadApiConfig({ PORT: '9090', DATABASE_URL: '', RAMPART_ADMIN_KEY: 'a-long-enough-admin-key', TEMPORAL_API_KEY: 'cloud-key' });
+    expect(config).toMatchObject({ port: 9090, databaseUrl: DEFAULT_DATABASE_URL, adminKey: 'a-long-enough-admin-key' });
+    expect(config.temporal).toMatchObject({ apiKey: 'cloud-key', tls: {} });
+  });
+
+  it('lists every problem at once', () => {
+    try {
+      loadApiConfig({ PORT: 'eighty', DATABASE_URL: 'mysql://x', RAMPART_ADMIN_KEY: 'short', TEMPORAL_TLS: 'maybe' });
+      expect.unreachable();
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError);
+      const paths = (err as ConfigError).problems.map((p) => p.split(':')[0]);
+      expect(paths).toEqual(expect.arrayContaining(['PORT', 'DATABASE_URL', 'RAMPART_ADMIN_KEY', 'TEMPORAL_TLS']));
+    }
+  });
+
+  it('insists on client certificate and key together', () => {
+    expect(() => loadWorkerConfig({ TEMPORAL_TLS_CERT_PATH: '/tmp/cert.pem' })).toThrow(/must be set together/);
+  });
+});

@@ -1,0 +1,65 @@
+import { Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import { createActivities } from '../activities/create-activities';
+import { createActivityMetrics } from '../activities/activity-metrics';
+import { createPool } from '../db/create-pool';
+import { ensureDatabase } from '../db/ensure-database';
+import { migrate } from '../db/migrate';
+import { createRolloutStateStore } from '../db/stores/rollout-state-store';
+import { ConfigError, loadWorkerConfig } from '../platform/config';
+import { createLogger } from '../platform/logger';
+import { createRegistry } from '../platform/metrics';
+import { startOpsServer } from '../platform/ops-server';
+import { temporalConnectionOptions } from '../platform/temporal-connection';
+import { installTemporalRuntime } from '../platform/temporal-runtime';
+import { ensureSearchAttributes } from '../platform/temporal-search-attributes';
+import { createWorker } from './create-worker';
+
+async function main(): Promise<void> {
+  const config = loadWorkerConfig(process.env);
+  const logger = createLogger('rampart-worker', config.logLevel);
+  installTemporalRuntime(logger);
+
+  await ensureDatabase(config.databaseUrl);
+  const pool = createPool(config.databaseUrl, config.databasePoolMax);
+  pool.on('error', (err) => logger.error({ err }, 'idle PostgreSQL client failed'));
+  await migrate(pool, logger);
+
+  const registry = createRegistry('rampart_worker');
+  const activities = createActivities({
+    rolloutStates: createRolloutStateStore(pool),
+    logger,
+    metrics: createActivityMetrics(registry),
+  });
+  const operator = await Connection.connect(temporalConnectionOptions(config.temporal));
+  await ensureSearchAttributes(operator, config.temporal.namespace, logger).finally(() => operator.close());
+  const connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal));
+  const worker = await createWorker({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue: config.temporal.taskQueue,
+    activities,
+    ...(config.workflowBundlePath ? { workflowBundle: { codePath: config.workflowBundlePath } } : {}),
+  });
+  const ops = await startOpsServer({ registry, isReady: () => worker.getState() === 'RUNNING', host: config.host, port: config.metricsPort });
+  logger.info({ taskQueue: config.temporal.taskQueue, temporal: config.temporal.address, metricsPort: config.metricsPort }, 'worker started');
+
+  // The SDK's runtime shuts workers down on SIGINT/SIGTERM; run() resolves once in-flight tasks finished.
+  try {
+    await worker.run();
+  } finally {
+    ops.close();
+    await connection.close();
+    await pool.end();
+    logger.info('worker stopped');
+  }
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`rampart-worker: ${err.message}\n`);
+  } else {
+    process.stderr.write(`rampart-worker: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  }
+  process.exit(1);
+});

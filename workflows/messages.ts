@@ -1,0 +1,4 @@
+import { defineQuery } from '@temporalio/workflow';
+import type { ReleaseView } from '../domain/rollout-view';
+
+export const stateQuery = defineQuery<ReleaseView>('state');
