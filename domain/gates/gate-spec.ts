@@ -18,7 +18,7 @@ export type GateSpec =
   | { kind: 'ratio'; metric: ComparativeMetric; rDetect?: number; r0?: number; minEvents?: number; dryRun?: boolean }
   | { kind: 'tripwire'; metric: TripwireMetric; pOk?: number; pBad?: number; dryRun?: boolean }
   | { kind: 'crashRate'; maxRate?: number; minDevices?: number; dryRun?: boolean }
-  | { kind: 'threshold'; metric: GateMetric; maxRate: number; minDevices?: number; dryRun?: boolean };
+  | { kind: 'threshold'; metric: GateMetric; maxRate: number; minDevices?: number; failureLimit?: number; dryRun?: boolean };
 
 export type GateKind = GateSpec['kind'];
 

@@ -1,0 +1,91 @@
+import { judgeCrashRateGate } from './crash-rate-gate';
+import { dataQualityFindings } from './data-quality';
+import { formatHours } from './format-number';
+import { type GateJudgement, type JudgeContext, stateKey } from './gate-judgement';
+import type { GateSpec } from './gate-spec';
+import type { GateEvaluation, GateEvaluationInput, GateFinding, GateState, GateVerdict } from './gate-types';
+import { foldGateWindow } from './fold-gate-window';
+import { judgeRatioGate } from './ratio-gate';
+import { judgeThresholdGate } from './threshold-gate';
+import { judgeTripwireGate } from './tripwire-gate';
+
+/** The verdict the workflow acts on is the most severe finding that is not in dry-run. */
+const PRECEDENCE: readonly GateVerdict[] = ['rollback', 'pause', 'continue', 'advance'];
+
+/**
+ * One check of a stage (gates.md §4.7): folds the closed window into the release's evidence and
+ * decides rollback > pause > advance > continue. Pure and deterministic, so a workflow replay
+ * reaches the same verdict.
+ */
+export function evaluateGates(input: GateEvaluationInput): GateEvaluation {
+  const { gates, settings, stage, window } = input;
+  const segments = Object.keys(stage.exposureBps);
+  const state = foldGateWindow(input.state, window, gates, segments, acceptRatios(input));
+  const alphaEach = settings.alpha / Math.max(1, input.comparisons);
+
+  const judgements = segments.flatMap((segment) => {
+    const context: JudgeContext = {
+      segment,
+      exposureBps: stage.exposureBps[segment] ?? 0,
+      stageRDetect: stage.rDetect,
+      alphaEach,
+      settingsDryRun: settings.dryRun,
+    };
+    return gates.map((gate) => judgeGate(gate, state, context));
+  });
+  const findings = judgements.flatMap((j) => j.findings);
+  if (gates.length > 0) {
+    // Data quality protects the gates' decisions; when none of them may act, neither may it.
+    const dryRun = settings.dryRun || gates.every((g) => g.dryRun === true);
+    findings.push(...dataQualityFindings(state, window, stage, dryRun));
+  }
+  findings.push(...soakFindings(findings, input));
+
+  return {
+    state,
+    verdict: PRECEDENCE.find((verdict) => findings.some((f) => f.verdict === verdict && !f.dryRun)) ?? 'advance',
+    evidence: {
+      windowStart: window?.start ?? null,
+      windowEnd: window?.end ?? null,
+      ratio: judgements.flatMap((j) => (j.ratio === undefined ? [] : [j.ratio])),
+      tripwire: judgements.flatMap((j) => (j.tripwire === undefined ? [] : [j.tripwire])),
+      findings,
+    },
+  };
+}
+
+/** Every rDetect the plan uses plus those in force now, so each acceptance statistic sees every window. */
+function acceptRatios(input: GateEvaluationInput): number[] {
+  const inForce = input.gates.flatMap((g) => (g.kind === 'ratio' ? [g.rDetect ?? input.stage.rDetect] : []));
+  return [...new Set([...input.rDetectValues, ...inForce])];
+}
+
+function judgeGate(gate: GateSpec, state: GateState, context: JudgeContext): GateJudgement {
+  switch (gate.kind) {
+    case 'ratio':
+      return judgeRatioGate(gate, state.ratio[stateKey(gate.metric, context.segment)], context);
+    case 'tripwire':
+      return judgeTripwireGate(gate, state.tripwire[stateKey(gate.metric, context.segment)], context);
+    case 'crashRate':
+      return judgeCrashRateGate(gate, state.crashRate[stateKey('crash', context.segment)], context);
+    case 'threshold':
+      return judgeThresholdGate(gate, state.thresholdFailures[stateKey(gate.metric, context.segment)], context);
+  }
+}
+
+/** The clock's say: bake at least minSoak, page a human after maxSoak, advance when nothing objects. */
+function soakFindings(findings: readonly GateFinding[], { stage, gates }: GateEvaluationInput): GateFinding[] {
+  const soak = (verdict: GateVerdict, message: string): GateFinding => ({ gate: 'soak', verdict, dryRun: false, message });
+  const soaked = formatHours(stage.soakedMs);
+  const blocked: GateFinding[] = [];
+  if (stage.soakedMs < stage.minSoakMs) {
+    blocked.push(soak('continue', `soaked ${soaked} of ${formatHours(stage.minSoakMs)} minimum → keep baking`));
+  }
+  const acting = [...findings, ...blocked].filter((f) => !f.dryRun);
+  if (acting.some((f) => f.verdict === 'continue') && stage.soakedMs >= stage.maxSoakMs) {
+    return [...blocked, soak('pause', `soaked ${soaked} ≥ ${formatHours(stage.maxSoakMs)} maximum without passing → pause and page a human`)];
+  }
+  if (acting.length > 0) return blocked;
+  const passed = gates.some((g) => g.kind === 'ratio') ? ', every acceptance boundary crossed' : '';
+  return [soak('advance', `soaked ${soaked} ≥ ${formatHours(stage.minSoakMs)} minimum${passed} → advance`)];
+}

@@ -1,0 +1,37 @@
+import { BPS_SCALE } from '../bucketing';
+import { chiSquareOneDfSurvival } from './chi-square-one-df-survival';
+
+/** GrowthBook's thresholds: a mismatch this unlikely means the cohorts are not what bucketing made them. */
+export const SRM_P_VALUE = 0.001;
+export const SRM_MIN_DEVICES = 8;
+
+export interface SampleRatioCheck {
+  chiSquare: number;
+  pValue: number;
+  /** Share of the two slices' devices the canary slice should hold. */
+  expectedCanaryShare: number;
+  mismatch: boolean;
+}
+
+/** The control slice mirrors the canary slice, capped at the complement (see `cohortOf`). */
+export function controlSliceBps(exposureBps: number): number {
+  return Math.max(0, Math.min(exposureBps, BPS_SCALE - exposureBps));
+}
+
+/**
+ * χ² test (1 df) of the devices seen in the canary and control slices against the slices' sizes.
+ * Null when it cannot be judged: no control slice, or fewer than SRM_MIN_DEVICES in either slice.
+ */
+export function sampleRatioCheck(canarySliceDevices: number, controlSliceDevices: number, exposureBps: number): SampleRatioCheck | null {
+  const controlBps = controlSliceBps(exposureBps);
+  if (exposureBps <= 0 || controlBps <= 0) return null;
+  if (canarySliceDevices < SRM_MIN_DEVICES || controlSliceDevices < SRM_MIN_DEVICES) return null;
+  const total = canarySliceDevices + controlSliceDevices;
+  const expectedCanaryShare = exposureBps / (exposureBps + controlBps);
+  const expectedCanary = total * expectedCanaryShare;
+  const expectedControl = total - expectedCanary;
+  const chiSquare =
+    (canarySliceDevices - expectedCanary) ** 2 / expectedCanary + (controlSliceDevices - expectedControl) ** 2 / expectedControl;
+  const pValue = chiSquareOneDfSurvival(chiSquare);
+  return { chiSquare, pValue, expectedCanaryShare, mismatch: pValue < SRM_P_VALUE };
+}
