@@ -4,6 +4,9 @@ import { createCounter } from '../platform/metrics';
 export function createActivityMetrics(registry: Registry) {
   return {
     published: createCounter(registry, 'rampart_rollout_state_published_total', 'Rollout states published by workflows', ['status', 'written']),
+    gateVerdicts: createCounter(registry, 'rampart_gate_verdicts_total', 'Gate evaluations by verdict', ['verdict']),
+    gateReadErrors: createCounter(registry, 'rampart_gate_read_errors_total', 'Gate evaluations whose counts could not be read'),
+    webhookDeliveries: createCounter(registry, 'rampart_webhook_deliveries_total', 'Webhook delivery attempts by outcome', ['outcome']),
   };
 }
 

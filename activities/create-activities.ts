@@ -1,13 +1,24 @@
-import { ApplicationFailure } from '@temporalio/activity';
-import type { RolloutState } from '../domain/release';
+import { ApplicationFailure, heartbeat } from '@temporalio/activity';
+import type { AuditStore } from '../db/stores/audit-store';
+import type { GateWindowStore } from '../db/stores/gate-window-store';
 import type { RolloutStateStore } from '../db/stores/rollout-state-store';
+import type { WebhookStore } from '../db/stores/webhook-store';
+import { evaluateGates } from '../domain/gates/evaluate-gates';
+import type { GateEvaluation, GateEvaluationInput, GateWindow } from '../domain/gates/gate-types';
+import type { PublishedState } from '../domain/release';
+import type { Transition } from '../domain/rollout-view';
 import type { Logger } from '../platform/logger';
 import type { ActivityMetrics } from './activity-metrics';
+import { deliverWebhook, type WebhookPayload } from './deliver-webhook';
 
 export interface ActivityDeps {
   rolloutStates: RolloutStateStore;
+  gateWindows: GateWindowStore;
+  audit: AuditStore;
+  webhooks: WebhookStore;
   logger: Logger;
   metrics: ActivityMetrics;
+  webhookTimeoutMs: number;
 }
 
 export interface PublishResult {
@@ -15,10 +26,34 @@ export interface PublishResult {
   written: boolean;
 }
 
+export interface EvaluateGatesInput {
+  releaseId: string;
+  windowMs: number;
+  /** Start of the first counting window not yet seen by the gate. */
+  from: number;
+  /** Windows ending after this (now minus the reporting lag) are still filling up. */
+  to: number;
+  request: Omit<GateEvaluationInput, 'window'>;
+}
+
+export interface EvaluateGatesResult {
+  evaluation: GateEvaluation;
+  /** The gate has seen every counting window before this instant. */
+  windowEnd: number;
+}
+
+export interface NotifyInput {
+  releaseId: string;
+  appId: string;
+  channel: string;
+  version: string;
+  transition: Transition;
+}
+
 export function createActivities(deps: ActivityDeps) {
   return {
     /** Makes a workflow decision visible to devices; idempotent thanks to the revision guard. */
-    async publishRolloutState(state: RolloutState): Promise<PublishResult> {
+    async publishRolloutState(state: PublishedState): Promise<PublishResult> {
       if (!Number.isInteger(state.revision) || state.revision < 1) {
         throw ApplicationFailure.nonRetryable(`invalid revision ${state.revision}`, 'InvalidRolloutState');
       }
@@ -26,6 +61,82 @@ export function createActivities(deps: ActivityDeps) {
       deps.metrics.published.inc({ status: state.status, written: String(written) });
       if (!written) deps.logger.info({ releaseId: state.releaseId, revision: state.revision }, 'stale publish ignored');
       return { written };
+    },
+
+    /**
+     * Reads the counting windows the gate has not seen and lets the (pure) gate judge them. A failed
+     * read is not an activity failure: the gate counts it and pauses the release after several.
+     */
+    async evaluateGates(input: EvaluateGatesInput): Promise<EvaluateGatesResult> {
+      if (!(input.windowMs > 0)) throw ApplicationFailure.nonRetryable(`invalid windowMs ${input.windowMs}`, 'InvalidGateRequest');
+      const windowEnd = Math.max(input.from, Math.floor(input.to / input.windowMs) * input.windowMs);
+      let window: GateWindow | null;
+      try {
+        window = await deps.gateWindows.read(input.releaseId, input.from, windowEnd);
+      } catch (err) {
+        deps.logger.error({ err, releaseId: input.releaseId }, 'reading gate counts failed');
+        deps.metrics.gateReadErrors.inc();
+        window = null;
+      }
+      const evaluation = evaluateGates({ ...input.request, window });
+      deps.metrics.gateVerdicts.inc({ verdict: evaluation.verdict });
+      return { evaluation, windowEnd: window === null ? input.from : windowEnd };
+    },
+
+    /** Writes transitions to the audit log exactly once each (keyed by release and sequence number). */
+    async recordTransitions(input: { releaseId: string; appId: string; transitions: Transition[] }): Promise<void> {
+      for (const t of input.transitions) {
+        await deps.audit.recordOnce(
+          {
+            actor: t.actor,
+            action: `release.${t.event}`,
+            target: `release:${input.releaseId}`,
+            reason: t.reason,
+            details: { appId: input.appId, from: t.from, to: t.to, stageIndex: t.stageIndex, exposure: t.exposure, at: new Date(t.at).toISOString() },
+          },
+          `release:${input.releaseId}:${t.seq}`,
+        );
+      }
+    },
+
+    /**
+     * Sends one transition to every webhook of the app that wants it. Deliveries are recorded, so a
+     * retry only sends what has not been accepted yet; receivers dedupe on the idempotency key.
+     */
+    async notify(input: NotifyInput): Promise<void> {
+      const key = `${input.releaseId}:${input.transition.seq}`;
+      const hooks = (await deps.webhooks.listForApp(input.appId)).filter(
+        (w) => w.events.length === 0 || w.events.includes(input.transition.event),
+      );
+      if (hooks.length === 0) return;
+      const done = await deps.webhooks.deliveredTo(key);
+      const payload: WebhookPayload = {
+        id: key,
+        event: input.transition.event,
+        occurredAt: new Date(input.transition.at).toISOString(),
+        release: { id: input.releaseId, appId: input.appId, channel: input.channel, version: input.version },
+        transition: {
+          from: input.transition.from,
+          to: input.transition.to,
+          stageIndex: input.transition.stageIndex,
+          exposure: input.transition.exposure,
+          actor: input.transition.actor,
+          reason: input.transition.reason,
+        },
+      };
+      const failures: string[] = [];
+      for (const hook of hooks.filter((h) => !done.has(h.id))) {
+        const outcome = await deliverWebhook(hook, payload, key, deps.webhookTimeoutMs);
+        deps.metrics.webhookDeliveries.inc({ outcome: outcome.kind });
+        if (outcome.kind === 'failed') {
+          failures.push(`${hook.url}: ${outcome.detail}`);
+        } else {
+          await deps.webhooks.recordDelivery(key, hook.id, outcome.status);
+          if (outcome.kind === 'rejected') deps.logger.warn({ webhook: hook.id, status: outcome.status, key }, 'webhook rejected the delivery; not retrying');
+        }
+        heartbeat();
+      }
+      if (failures.length > 0) throw ApplicationFailure.retryable(`webhook delivery failed: ${failures.join('; ')}`, 'WebhookDeliveryFailed');
     },
   };
 }

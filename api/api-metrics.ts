@@ -17,6 +17,9 @@ export function createApiMetrics(registry: Registry) {
       [],
       [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     ),
+    eventsIngested: createCounter(registry, 'rampart_device_events_ingested_total', 'Device events made durable', ['type', 'cohort']),
+    telemetryBatchSize: createHistogram(registry, 'rampart_telemetry_batch_events', 'Events per group-committed write', [], [1, 5, 10, 50, 100, 500, 1000, 5000]),
+    telemetryFlushSeconds: createHistogram(registry, 'rampart_telemetry_flush_seconds', 'Duration of one group-committed write', [], [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1]),
     releasesStarted: createCounter(registry, 'rampart_releases_started_total', 'Releases started through the API', ['plan']),
     adminActions: createCounter(registry, 'rampart_admin_actions_total', 'State-changing admin calls', ['action', 'outcome']),
   };

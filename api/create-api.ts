@@ -13,7 +13,10 @@ import { createAppService } from './services/app-service';
 import { createBundleService } from './services/bundle-service';
 import { createReleaseService } from './services/release-service';
 import { createRolloutClient } from './services/rollout-client';
+import { createWebhookService } from './services/webhook-service';
 import { createRolloutSnapshot } from './snapshot/rollout-snapshot';
+import { createTelemetryService } from './telemetry/telemetry-service';
+import { createTelemetryStore } from '../db/stores/telemetry-store';
 
 export interface ApiOptions {
   pool: Pool;
@@ -66,11 +69,16 @@ export function createApi(options: ApiOptions): Api {
       metrics,
       logger,
     }),
+    webhooks: createWebhookService(stores, apps),
+    telemetry: createTelemetryService({ snapshot, store: createTelemetryStore(pool), metrics }),
   };
   return {
     app: createApp(deps),
     deps,
     start: () => snapshot.start(),
-    stop: () => snapshot.stop(),
+    async stop() {
+      await deps.telemetry.drain();
+      await snapshot.stop();
+    },
   };
 }

@@ -5,6 +5,7 @@ import type { Logger } from '../platform/logger';
 import { createAppsRoutes } from './admin/apps-routes';
 import { createApiKeysRoutes } from './admin/api-keys-routes';
 import { createReleasesRoutes } from './admin/releases-routes';
+import { createWebhooksRoutes } from './admin/webhooks-routes';
 import type { ApiMetrics } from './api-metrics';
 import { createNativeDeviceRoutes } from './device/native-routes';
 import { requireApiKey } from './http/auth';
@@ -16,6 +17,8 @@ import type { AppService } from './services/app-service';
 import type { BundleService } from './services/bundle-service';
 import type { ReleaseService } from './services/release-service';
 import type { RolloutClient } from './services/rollout-client';
+import type { WebhookService } from './services/webhook-service';
+import type { TelemetryService } from './telemetry/telemetry-service';
 import type { RolloutSnapshot } from './snapshot/rollout-snapshot';
 
 export interface AppDeps {
@@ -29,6 +32,8 @@ export interface AppDeps {
   apps: AppService;
   bundles: BundleService;
   releases: ReleaseService;
+  webhooks: WebhookService;
+  telemetry: TelemetryService;
 }
 
 const DEVICE_BODY_LIMIT = '64kb';
@@ -53,6 +58,7 @@ export function createApp(deps: AppDeps): Express {
   admin.use(createApiKeysRoutes(deps));
   admin.use(createAppsRoutes(deps));
   admin.use(createReleasesRoutes(deps));
+  admin.use(createWebhooksRoutes(deps));
   app.use(admin);
 
   app.use(notFoundHandler);

@@ -5,8 +5,10 @@ import { createApiKeyStore } from './stores/api-key-store';
 import { createAppStore } from './stores/app-store';
 import { createAuditStore } from './stores/audit-store';
 import { createBundleStore } from './stores/bundle-store';
+import { createGateWindowStore } from './stores/gate-window-store';
 import { createReleaseStore } from './stores/release-store';
 import { createRolloutStateStore } from './stores/rollout-state-store';
+import { createWebhookStore } from './stores/webhook-store';
 
 export function createStores(db: Queryable) {
   return {
@@ -16,6 +18,8 @@ export function createStores(db: Queryable) {
     rolloutStates: createRolloutStateStore(db),
     apiKeys: createApiKeyStore(db),
     audit: createAuditStore(db),
+    webhooks: createWebhookStore(db),
+    gateWindows: createGateWindowStore(db),
     serving: createServingReadModel(db),
     changeFeed: createChangeFeed(db),
   };

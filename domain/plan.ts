@@ -205,6 +205,15 @@ export function validatePlan(plan: Plan, knownSegments: string[]): PlanProblem[]
   return problems;
 }
 
+/**
+ * The counting-window size of a release: fine enough that every gate evaluation (one per check
+ * interval) sees only complete windows, coarse enough to keep device-window rows few.
+ */
+export function countingWindowMs(plan: Plan): number {
+  const shortest = Math.min(...plan.stages.map((s) => s.checkIntervalMs));
+  return Math.min(60_000, Math.max(100, Math.floor(shortest / 2)));
+}
+
 function checkDuration(add: (path: string, message: string) => void, path: string, value: number, min: number, max: number): void {
   if (!Number.isFinite(value) || value < min || value > max) add(path, `must be between ${min} and ${max} ms (got ${value})`);
 }

@@ -21,6 +21,8 @@ export interface Release {
   baselineVersion: string | null;
   bucketSalt: string;
   plan: Plan;
+  /** Size of the telemetry counting windows of this release (see `countingWindowMs`). */
+  windowMs: number;
   status: ReleaseStatus;
   workflowId: string;
   createdBy: string;
@@ -32,7 +34,7 @@ export interface Release {
 export type Exposure = Record<string, number>;
 
 /** What a workflow publishes for devices to be answered from. */
-export interface RolloutState {
+export interface PublishedState {
   releaseId: string;
   appId: string;
   revision: number;

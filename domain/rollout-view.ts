@@ -1,14 +1,38 @@
+import type { GateEvidence, GateVerdict } from './gates/gate-types';
 import type { Plan } from './plan';
 import type { Exposure, ReleaseStatus } from './release';
 
-/** One change of a release's state, as the history in the API and the audit trail show it. */
+export type RolloutEvent =
+  | 'started'
+  | 'stage_started'
+  | 'waiting_for_window'
+  | 'paused'
+  | 'resumed'
+  | 'promoted'
+  | 'promoted_full'
+  | 'rolled_back'
+  | 'aborted'
+  | 'completed';
+
+/** One change of a release's state: the history in the API, the audit trail and the webhooks. */
 export interface Transition {
+  seq: number;
   at: number;
+  event: RolloutEvent;
   from: ReleaseStatus;
   to: ReleaseStatus;
   stageIndex: number;
+  exposure: Exposure;
   actor: string;
   reason: string;
+}
+
+/** The last gate decision with everything that led to it. */
+export interface GateReport {
+  at: number;
+  stageIndex: number;
+  verdict: GateVerdict;
+  evidence: GateEvidence;
 }
 
 /** The state query's answer: what on-call and the API show of a running release. */
@@ -20,9 +44,16 @@ export interface ReleaseView {
   status: ReleaseStatus;
   stageIndex: number;
   stageName: string | null;
+  /** `entering`: exposure being applied (maybe waiting for a maintenance window); `baking`: soaking. */
+  phase: 'entering' | 'baking';
+  /** Segments of the current stage still waiting for their maintenance window. */
+  waitingSegments: string[];
   exposure: Exposure;
+  soakedMs: number;
   revision: number;
   publishedRevision: number;
+  reason: string | null;
   plan: Plan;
+  gates: GateReport | null;
   history: Transition[];
 }

@@ -9,6 +9,8 @@ export interface ServingRelease {
   appId: string;
   channel: string;
   bucketSalt: string;
+  /** Telemetry counting-window size of the release. */
+  windowMs: number;
   createdAt: number;
   revision: number;
   status: ReleaseStatus;

@@ -36,6 +36,11 @@ export interface DevServerOptions {
   logFile: string;
   /** How long to wait for the server to answer health checks. */
   startTimeoutMs?: number;
+  /**
+   * Own process group, so a terminal's Ctrl-C reaches the caller's shutdown logic (which stops the
+   * server in order) rather than the server; left off, the server dies with its parent's group.
+   */
+  detached?: boolean;
 }
 
 export interface DevServer {
@@ -65,8 +70,7 @@ export async function startTemporalDevServer(options: DevServerOptions): Promise
     ...(options.extraArgs ?? []),
   ];
   const log = createWriteStream(options.logFile, { flags: 'a' });
-  // Its own process group: a terminal's Ctrl-C reaches our shutdown logic, which stops it in order.
-  const child = spawn(options.cliPath, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawn(options.cliPath, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: options.detached ?? false });
   child.stdout.pipe(log);
   child.stderr.pipe(log);
   const state: { exitCode: number | null } = { exitCode: null };

@@ -94,6 +94,7 @@ async function startTemporal(): Promise<DevServer | string> {
     uiPort: TEMPORAL_UI_PORT,
     dbFilename: path.join(DATA, 'temporal.sqlite'),
     logFile: path.join(DATA, 'temporal.log'),
+    detached: true,
   });
   running.push({ name: 'Temporal dev server', stop: () => server.stop() });
   return server;

@@ -1,6 +1,11 @@
 import path from 'node:path';
 import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
-import type { Activities } from '../activities/create-activities';
+import type { Registry } from 'prom-client';
+import { createActivities, type Activities } from '../activities/create-activities';
+import { createActivityMetrics } from '../activities/activity-metrics';
+import type { Queryable } from '../db/create-pool';
+import { createStores } from '../db/create-stores';
+import type { Logger } from '../platform/logger';
 
 export const WORKFLOWS_PATH = path.resolve(__dirname, '../workflows');
 
@@ -20,5 +25,19 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     taskQueue: options.taskQueue,
     activities: options.activities,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+  });
+}
+
+/** The activities with their real dependencies: PostgreSQL stores and webhook delivery over HTTP. */
+export function createWorkerActivities(db: Queryable, logger: Logger, registry: Registry, webhookTimeoutMs: number): Activities {
+  const stores = createStores(db);
+  return createActivities({
+    rolloutStates: stores.rolloutStates,
+    gateWindows: stores.gateWindows,
+    audit: stores.audit,
+    webhooks: stores.webhooks,
+    logger,
+    metrics: createActivityMetrics(registry),
+    webhookTimeoutMs,
   });
 }

@@ -1,11 +1,8 @@
 import { Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
-import { createActivities } from '../activities/create-activities';
-import { createActivityMetrics } from '../activities/activity-metrics';
 import { createPool } from '../db/create-pool';
 import { ensureDatabase } from '../db/ensure-database';
 import { migrate } from '../db/migrate';
-import { createRolloutStateStore } from '../db/stores/rollout-state-store';
 import { ConfigError, loadWorkerConfig } from '../platform/config';
 import { createLogger } from '../platform/logger';
 import { createRegistry } from '../platform/metrics';
@@ -13,7 +10,7 @@ import { startOpsServer } from '../platform/ops-server';
 import { temporalConnectionOptions } from '../platform/temporal-connection';
 import { installTemporalRuntime } from '../platform/temporal-runtime';
 import { ensureSearchAttributes } from '../platform/temporal-search-attributes';
-import { createWorker } from './create-worker';
+import { createWorker, createWorkerActivities } from './create-worker';
 
 async function main(): Promise<void> {
   const config = loadWorkerConfig(process.env);
@@ -26,11 +23,7 @@ async function main(): Promise<void> {
   await migrate(pool, logger);
 
   const registry = createRegistry('rampart_worker');
-  const activities = createActivities({
-    rolloutStates: createRolloutStateStore(pool),
-    logger,
-    metrics: createActivityMetrics(registry),
-  });
+  const activities = createWorkerActivities(pool, logger, registry, config.webhookTimeoutMs);
   const operator = await Connection.connect(temporalConnectionOptions(config.temporal));
   await ensureSearchAttributes(operator, config.temporal.namespace, logger).finally(() => operator.close());
   const connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal));

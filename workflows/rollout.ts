@@ -1,73 +1,180 @@
-import { proxyActivities, setHandler, sleep } from '@temporalio/workflow';
+import {
+  ApplicationFailure,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  log,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { Activities } from '../activities/create-activities';
-import type { Plan } from '../domain/plan';
-import type { Exposure, ReleaseStatus } from '../domain/release';
-import type { ReleaseView, Transition } from '../domain/rollout-view';
-import { stateQuery } from './messages';
+import { isTerminal } from '../domain/release';
+import {
+  COMMANDS,
+  accrueSoak,
+  applyCommand,
+  applyGateEvaluation,
+  currentStage,
+  enterStage,
+  gateRequest,
+  initialRolloutState,
+  refusalOf,
+  start,
+  view,
+  type RolloutContext,
+  type RolloutState,
+} from '../domain/rollout-machine';
+import type { ReleaseView } from '../domain/rollout-view';
+import { commandSignals, commandUpdates, stateQuery } from './messages';
+import { ReleaseStatusKey } from './search-attributes';
 
-const { publishRolloutState } = proxyActivities<Activities>({
+const acts = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '500 ms', backoffCoefficient: 2, maximumInterval: '30 seconds', nonRetryableErrorTypes: ['InvalidRolloutState'] },
+  retry: {
+    initialInterval: '500 ms',
+    backoffCoefficient: 2,
+    maximumInterval: '30 seconds',
+    nonRetryableErrorTypes: ['InvalidRolloutState', 'InvalidGateRequest'],
+  },
 });
 
-export interface RolloutInput {
-  releaseId: string;
-  appId: string;
-  channel: string;
-  version: string;
-  plan: Plan;
+// Webhooks must never hold up a rollback: they run beside the workflow and give up after an hour.
+const notifier = proxyActivities<Activities>({
+  startToCloseTimeout: '1 minute',
+  scheduleToCloseTimeout: '1 hour',
+  heartbeatTimeout: '30 seconds',
+  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes' },
+});
+
+export interface RolloutInput extends RolloutContext {
   startedBy: string;
+  /** The state of the previous run when the workflow continued as new. */
+  carried?: RolloutState;
 }
 
-interface RolloutState {
-  status: ReleaseStatus;
-  stageIndex: number;
-  exposure: Exposure;
-  revision: number;
-  publishedRevision: number;
-  history: Transition[];
-}
-
+/**
+ * One release: walks its plan stage by stage, publishing each exposure before baking it, asks the
+ * gate every check interval, and ends completed, rolled back or aborted. The rules live in the pure
+ * `rollout-machine`; this function only waits, calls activities and answers messages.
+ */
 export async function rollout(input: RolloutInput): Promise<ReleaseView> {
-  const state: RolloutState = { status: 'running', stageIndex: 0, exposure: {}, revision: 0, publishedRevision: 0, history: [] };
-  const view = (): ReleaseView => ({
-    releaseId: input.releaseId,
-    appId: input.appId,
-    channel: input.channel,
-    version: input.version,
-    status: state.status,
-    stageIndex: state.stageIndex,
-    stageName: input.plan.stages[state.stageIndex]?.name ?? null,
-    exposure: state.exposure,
-    revision: state.revision,
-    publishedRevision: state.publishedRevision,
-    plan: input.plan,
-    history: state.history,
-  });
-  setHandler(stateQuery, view);
+  const { carried, startedBy, ...ctx } = input satisfies RolloutInput;
+  const context: RolloutContext = ctx;
+  let state: RolloutState = carried ?? start(initialRolloutState(Date.now()), context, startedBy, Date.now());
+  const notifications: Array<Promise<void>> = [];
 
-  const publish = async (reason: string) => {
-    state.revision += 1;
-    await publishRolloutState({
-      releaseId: input.releaseId,
-      appId: input.appId,
-      revision: state.revision,
-      status: state.status,
-      stageIndex: state.stageIndex,
-      exposure: state.exposure,
-      reason,
-    });
-    state.publishedRevision = state.revision;
+  setHandler(stateQuery, () => view(state, context));
+  for (const name of COMMANDS) {
+    const refuse = (command: unknown) => refusalOf(state, context, name, command);
+    setHandler(
+      commandUpdates[name],
+      async (command) => {
+        state = applyCommand(state, context, name, command, Date.now());
+        const seq = state.commandSeq;
+        await condition(() => state.settledSeq >= seq);
+        return view(state, context);
+      },
+      {
+        validator: (command) => {
+          const refusal = refuse(command);
+          if (refusal) throw ApplicationFailure.nonRetryable(refusal, 'CommandRefused');
+        },
+        description: `${name} the release; answers with its new state once devices see it`,
+      },
+    );
+    setHandler(
+      commandSignals[name],
+      (command) => {
+        const refusal = refuse(command);
+        if (refusal) {
+          log.warn(`signal ${name} refused: ${refusal}`, { command });
+          return;
+        }
+        state = applyCommand(state, context, name, command, Date.now());
+      },
+      { description: `${name} the release (fire and forget; same rules as the update)` },
+    );
+  }
+
+  const commandPending = () => state.commandSeq > state.settledSeq;
+
+  /**
+   * Publishes what devices must see, records transitions, then releases the commands waiting on
+   * them; repeats until nothing is left, because commands may arrive while it awaits activities.
+   */
+  const flush = async () => {
+    for (;;) {
+      const settling = state.commandSeq;
+      while (state.publishedRevision < state.revision) {
+        const { revision, status, stageIndex, exposure, reason } = state;
+        await acts.publishRolloutState({ releaseId: context.releaseId, appId: context.appId, revision, status, stageIndex, exposure, reason });
+        state = { ...state, publishedRevision: Math.max(state.publishedRevision, revision) };
+      }
+      if (workflowInfo().typedSearchAttributes.get(ReleaseStatusKey) !== state.status) {
+        upsertSearchAttributes([{ key: ReleaseStatusKey, value: state.status }]);
+      }
+      const fresh = state.history.filter((t) => t.seq > state.deliveredSeq);
+      if (fresh.length > 0) {
+        await acts.recordTransitions({ releaseId: context.releaseId, appId: context.appId, transitions: fresh });
+        state = { ...state, deliveredSeq: Math.max(state.deliveredSeq, ...fresh.map((t) => t.seq)) };
+        for (const transition of fresh) {
+          notifications.push(
+            notifier
+              .notify({ releaseId: context.releaseId, appId: context.appId, channel: context.channel, version: context.version, transition })
+              .catch((err: unknown) => log.warn('webhook delivery gave up', { seq: transition.seq, error: String(err) })),
+          );
+        }
+      }
+      const settled = state.commandSeq === settling && state.publishedRevision >= state.revision && state.nextSeq - 1 <= state.deliveredSeq;
+      state = { ...state, settledSeq: Math.max(state.settledSeq, settling) };
+      if (settled) return;
+    }
   };
 
-  for (const [index, stage] of input.plan.stages.entries()) {
-    state.stageIndex = index;
-    state.exposure = { ...state.exposure, ...Object.fromEntries(stage.segments.map((s) => [s, stage.exposureBps])) };
-    await publish(`stage ${stage.name}`);
-    await sleep(stage.minSoakMs);
+  for (;;) {
+    await flush();
+    if (isTerminal(state.status)) break;
+    if (workflowInfo().continueAsNewSuggested) {
+      // A command arriving meanwhile must be settled in this run: its caller waits for the answer.
+      await Promise.all(notifications);
+      await condition(() => commandPending() || allHandlersFinished());
+      if (!commandPending()) await continueAsNew<typeof rollout>({ ...context, startedBy, carried: state });
+      continue;
+    }
+    if (commandPending()) continue;
+
+    if (state.status === 'paused') {
+      await condition(commandPending);
+      continue;
+    }
+    if (state.phase === 'entering') {
+      const entered = enterStage(state, context, Date.now());
+      state = entered.state;
+      if (entered.waitUntil !== null) {
+        await flush();
+        await condition(commandPending, Math.max(1, entered.waitUntil - Date.now()));
+      }
+      continue;
+    }
+
+    // Baking. The soak clock starts only once the stage's exposure is published (flushed above).
+    if (state.lastTickAt === null) state = { ...state, lastTickAt: Date.now() };
+    if (await condition(commandPending, currentStage(state, context).checkIntervalMs)) continue;
+    state = accrueSoak(state, Date.now());
+    const stageIndex = state.stageIndex;
+    const result = await acts.evaluateGates({
+      releaseId: context.releaseId,
+      windowMs: context.windowMs,
+      from: state.gateCursor,
+      to: Date.now() - context.plan.gateSettings.reportingLagMs,
+      request: gateRequest(state, context),
+    });
+    state = applyGateEvaluation(state, context, { ...result, stageIndex }, Date.now());
   }
-  state.history.push({ at: Date.now(), from: state.status, to: 'completed', stageIndex: state.stageIndex, actor: 'rampart', reason: 'plan finished' });
-  state.status = 'completed';
-  await publish('plan finished');
-  return view();
+
+  await condition(allHandlersFinished);
+  await Promise.all(notifications);
+  return view(state, context);
 }

@@ -3,7 +3,18 @@ import type { Release } from '../../domain/release';
 import { authorize } from '../http/auth';
 import { parse } from '../http/parse';
 import type { ReleaseService } from '../services/release-service';
-import { createReleaseSchema, listReleasesQuerySchema } from './schemas';
+import type { CommandName } from '../../domain/rollout-machine';
+import { commandSchema, createReleaseSchema, listReleasesQuerySchema } from './schemas';
+
+/** URL segment of each on-call command (kebab-case) and the workflow message it sends. */
+const COMMAND_PATHS: Record<string, CommandName> = {
+  pause: 'pause',
+  resume: 'resume',
+  rollback: 'rollback',
+  promote: 'promote',
+  'promote-full': 'promoteFull',
+  abort: 'abort',
+};
 
 function releaseSummary(release: Release) {
   return {
@@ -27,7 +38,7 @@ export function createReleasesRoutes(deps: { releases: ReleaseService }): Router
     const principal = authorize(res, 'start_releases', req.params.appId);
     const body = parse(createReleaseSchema, req.body);
     const release = await deps.releases.start(
-      { appId: req.params.appId, version: body.version, channel: body.channel, plan: body.plan, timeScale: body.timeScale },
+      { appId: req.params.appId, version: body.version, channel: body.channel, plan: body.plan, timeScale: body.timeScale, supersede: body.supersede },
       principal,
     );
     res.status(201).json(releaseSummary(release));
@@ -43,6 +54,15 @@ export function createReleasesRoutes(deps: { releases: ReleaseService }): Router
     const principal = authorize(res, 'read');
     res.json(await deps.releases.get(req.params.id, principal));
   });
+
+  for (const [path, name] of Object.entries(COMMAND_PATHS)) {
+    router.post(`/v1/releases/:id/${path}`, async (req, res) => {
+      const principal = authorize(res, 'command_releases');
+      const body = parse(commandSchema, req.body ?? {});
+      const key = req.get('idempotency-key');
+      res.json(await deps.releases.command(req.params.id, name, body.reason, principal, key));
+    });
+  }
 
   return router;
 }

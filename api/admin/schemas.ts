@@ -6,6 +6,7 @@ import { PLATFORMS } from '../../domain/bundle';
 import { COMPARATIVE_METRICS, GATE_METRICS, TRIPWIRE_METRICS } from '../../domain/gates/gate-spec';
 import { isValidNativeRange } from '../../domain/native-compat';
 import { RELEASE_STATUSES } from '../../domain/release';
+import type { RolloutEvent } from '../../domain/rollout-view';
 
 export const appIdSchema = z.string().max(200).regex(APP_ID_PATTERN, 'use a reverse-DNS id such as com.example.app');
 export const channelNameSchema = z
@@ -68,6 +69,7 @@ const gateSpecSchema = z.discriminatedUnion('kind', [
     metric: z.enum(GATE_METRICS),
     maxRate: z.number().gt(0).lt(1),
     minDevices: z.number().int().min(1).optional(),
+    failureLimit: z.number().int().min(1).max(100).optional(),
     dryRun: z.boolean().optional(),
   }),
 ]);
@@ -114,4 +116,26 @@ export const createApiKeySchema = z.strictObject({
   name: z.string().trim().min(1).max(100),
   role: z.enum(ROLES),
   appIds: z.array(appIdSchema).min(1).max(1000).nullable().default(null),
+});
+
+export const commandSchema = z.strictObject({
+  reason: z.string().trim().min(1, 'say why (it goes to the audit log)').max(1000),
+});
+
+const ROLLOUT_EVENTS = [
+  'started',
+  'stage_started',
+  'waiting_for_window',
+  'paused',
+  'resumed',
+  'promoted',
+  'promoted_full',
+  'rolled_back',
+  'aborted',
+  'completed',
+] as const satisfies readonly RolloutEvent[];
+
+export const createWebhookSchema = z.strictObject({
+  url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).max(2048),
+  events: z.array(z.enum(ROLLOUT_EVENTS)).max(ROLLOUT_EVENTS.length).default([]),
 });

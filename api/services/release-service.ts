@@ -3,8 +3,9 @@ import { ConflictError } from '../../domain/errors/conflict-error';
 import { NotFoundError } from '../../domain/errors/not-found-error';
 import { UnavailableError } from '../../domain/errors/unavailable-error';
 import { ValidationError } from '../../domain/errors/validation-error';
-import { resolvePlan, type PlanInput } from '../../domain/plan';
-import { workflowIdFor, type Release, type ReleaseStatus } from '../../domain/release';
+import { countingWindowMs, resolvePlan, type PlanInput } from '../../domain/plan';
+import { workflowIdFor, type PublishedState, type Release, type ReleaseStatus } from '../../domain/release';
+import type { CommandName } from '../../domain/rollout-machine';
 import type { ReleaseView } from '../../domain/rollout-view';
 import type { SegmentSummary } from '../../domain/segment';
 import type { Stores } from '../../db/create-stores';
@@ -20,15 +21,21 @@ export interface StartReleaseInput {
   channel: string;
   plan: PlanInput | string;
   timeScale: number;
+  /** Abort the channel's active release first instead of refusing. */
+  supersede: boolean;
 }
 
 /** A release as the API shows it: what the database knows, refreshed from the live workflow. */
-export interface ReleaseDetails extends Omit<Release, 'status'> {
-  status: ReleaseStatus;
+export interface ReleaseDetails extends Release {
   stageIndex: number;
   stageName: string | null;
+  phase: ReleaseView['phase'] | null;
+  waitingSegments: string[];
   exposure: Record<string, number>;
+  soakedMs: number | null;
   revision: number;
+  reason: string | null;
+  gates: ReleaseView['gates'];
   history: ReleaseView['history'];
   /** False when Temporal could not be asked and the published projection is shown instead. */
   live: boolean;
@@ -37,6 +44,7 @@ export interface ReleaseDetails extends Omit<Release, 'status'> {
 export interface ReleaseService {
   start(input: StartReleaseInput, principal: Principal): Promise<Release>;
   get(releaseId: string, principal: Principal): Promise<ReleaseDetails>;
+  command(releaseId: string, name: CommandName, reason: string, principal: Principal, idempotencyKey?: string): Promise<ReleaseDetails>;
   list(appId: string, principal: Principal, filter: { channel?: string; status?: ReleaseStatus; limit: number }): Promise<Release[]>;
 }
 
@@ -61,6 +69,15 @@ export function createReleaseService(deps: ReleaseServiceDeps): ReleaseService {
     return release;
   };
 
+  const supersede = async (active: Release, version: string, principal: Principal) => {
+    try {
+      await rollouts.command(active.workflowId, 'abort', { actor: actorOf(principal), reason: `superseded by a new release of ${version}` }, newId());
+    } catch (err) {
+      // Finished meanwhile: the channel is free anyway.
+      if (!(err instanceof ConflictError)) throw err;
+    }
+  };
+
   return {
     async start(input, principal) {
       await apps.get(input.appId, principal);
@@ -70,12 +87,14 @@ export function createReleaseService(deps: ReleaseServiceDeps): ReleaseService {
           { path: 'version', message: 'no such bundle' },
         ]);
       }
-      const resolved = resolvePlan(input.plan, await deps.segmentsOf(input.appId), input.timeScale);
+      const segments = await deps.segmentsOf(input.appId);
+      const resolved = resolvePlan(input.plan, segments, input.timeScale);
       if (!resolved.ok) {
         throw new ValidationError(`invalid plan: ${resolved.problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`, resolved.problems);
       }
       const active = await stores.releases.findActive(input.appId, input.channel);
-      if (active) throw activeConflict(active);
+      if (active && !input.supersede) throw activeConflict(active);
+      if (active) await supersede(active, input.version, principal);
       const baseline = await stores.releases.findLatestCompleted(input.appId, input.channel);
       if (baseline?.version === input.version) {
         throw new ConflictError(`${input.version} is already fully released on ${input.channel}`, 'already_released');
@@ -91,6 +110,7 @@ export function createReleaseService(deps: ReleaseServiceDeps): ReleaseService {
         baselineVersion: baseline?.version ?? null,
         bucketSalt: id,
         plan: resolved.plan,
+        windowMs: countingWindowMs(resolved.plan),
         status: 'pending',
         workflowId,
         createdBy: actorOf(principal),
@@ -106,6 +126,8 @@ export function createReleaseService(deps: ReleaseServiceDeps): ReleaseService {
           channel: input.channel,
           version: input.version,
           plan: resolved.plan,
+          segments,
+          windowMs: outcome.inserted.windowMs,
           startedBy: actorOf(principal),
         });
       } catch (err) {
@@ -127,24 +149,40 @@ export function createReleaseService(deps: ReleaseServiceDeps): ReleaseService {
     async get(releaseId, principal) {
       const release = await getAccessible(releaseId, principal);
       const [view, published] = await Promise.all([rollouts.queryState(release.workflowId), stores.rolloutStates.get(releaseId)]);
-      const status = view?.status ?? published?.status ?? release.status;
-      const stageIndex = view?.stageIndex ?? published?.stageIndex ?? 0;
-      return {
-        ...release,
-        status,
-        stageIndex,
-        stageName: view?.stageName ?? release.plan.stages[stageIndex]?.name ?? null,
-        exposure: view?.exposure ?? published?.exposure ?? {},
-        revision: view?.publishedRevision ?? published?.revision ?? 0,
-        history: view?.history ?? [],
-        live: view !== null,
-      };
+      return details(release, view, published);
+    },
+
+    async command(releaseId, name, reason, principal, idempotencyKey) {
+      const release = await getAccessible(releaseId, principal);
+      const updateId = idempotencyKey ? `${principal.keyId}:${idempotencyKey}` : newId();
+      const view = await rollouts.command(release.workflowId, name, { actor: actorOf(principal), reason }, updateId);
+      deps.metrics.adminActions.inc({ action: `release.${name}`, outcome: 'accepted' });
+      return details({ ...release, status: view.status }, view, null);
     },
 
     async list(appId, principal, filter) {
       await apps.get(appId, principal);
       return stores.releases.list({ appId, ...filter });
     },
+  };
+}
+
+function details(release: Release, view: ReleaseView | null, published: PublishedState | null): ReleaseDetails {
+  const stageIndex = view?.stageIndex ?? published?.stageIndex ?? 0;
+  return {
+    ...release,
+    status: view?.status ?? published?.status ?? release.status,
+    stageIndex,
+    stageName: view?.stageName ?? release.plan.stages[stageIndex]?.name ?? null,
+    phase: view?.phase ?? null,
+    waitingSegments: view?.waitingSegments ?? [],
+    exposure: view?.exposure ?? published?.exposure ?? {},
+    soakedMs: view?.soakedMs ?? null,
+    revision: view?.publishedRevision ?? published?.revision ?? 0,
+    reason: view?.reason ?? published?.reason ?? null,
+    gates: view?.gates ?? null,
+    history: view?.history ?? [],
+    live: view !== null,
   };
 }
 

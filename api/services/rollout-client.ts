@@ -1,12 +1,24 @@
-import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import {
+  ApplicationFailure,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  type Client,
+} from '@temporalio/client';
+import type { Command, CommandName } from '../../domain/rollout-machine';
 import type { ReleaseView } from '../../domain/rollout-view';
 import { ConflictError } from '../../domain/errors/conflict-error';
-import { stateQuery } from '../../workflows/messages';
+import { commandUpdates, stateQuery } from '../../workflows/messages';
 import type { RolloutInput } from '../../workflows/rollout';
 import { AppIdKey, ReleaseChannelKey, ReleaseStatusKey, ReleaseVersionKey } from '../../workflows/search-attributes';
 
 export interface RolloutClient {
   start(workflowId: string, input: RolloutInput): Promise<void>;
+  /**
+   * Sends a command as a Temporal Update and answers with the state devices now see. The same
+   * `updateId` on the same run returns the first result, so a retried request acts once.
+   */
+  command(workflowId: string, name: CommandName, command: Command, updateId: string): Promise<ReleaseView>;
   /** The live state from the workflow; null when Temporal cannot answer right now. */
   queryState(workflowId: string): Promise<ReleaseView | null>;
   isHealthy(): Promise<boolean>;
@@ -39,6 +51,20 @@ export function createRolloutClient({ client, taskQueue, queryTimeoutMs = 5000 }
       } catch (err) {
         if (err instanceof WorkflowExecutionAlreadyStartedError) {
           throw new ConflictError(`workflow ${workflowId} exists already`, 'workflow_exists');
+        }
+        throw err;
+      }
+    },
+    async command(workflowId, name, command, updateId) {
+      try {
+        return await client.workflow.getHandle(workflowId).executeUpdate(commandUpdates[name], { args: [command], updateId });
+      } catch (err) {
+        if (err instanceof WorkflowUpdateFailedError) {
+          const cause = err.cause instanceof ApplicationFailure ? err.cause.message : String(err.cause ?? err.message);
+          throw new ConflictError(`${name} refused: ${cause}`, 'command_refused');
+        }
+        if (err instanceof WorkflowNotFoundError) {
+          throw new ConflictError(`${name} refused: the release's workflow has finished; nothing can change it any more`, 'release_finished');
         }
         throw err;
       }

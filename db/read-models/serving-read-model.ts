@@ -7,6 +7,7 @@ interface ServingRow {
   app_id: string;
   channel: string;
   bucket_salt: string;
+  window_ms: number;
   created_at: Date;
   revision: number;
   status: ServingRelease['status'];
@@ -49,6 +50,7 @@ function mapRow(row: ServingRow): ServingRelease {
     appId: row.app_id,
     channel: row.channel,
     bucketSalt: row.bucket_salt,
+    windowMs: row.window_ms,
     createdAt: row.created_at.getTime(),
     revision: row.revision,
     status: row.status,
@@ -61,7 +63,7 @@ function mapRow(row: ServingRow): ServingRelease {
 }
 
 const SELECT = `
-  SELECT r.id AS release_id, r.app_id, r.channel, r.bucket_salt, r.created_at,
+  SELECT r.id AS release_id, r.app_id, r.channel, r.bucket_salt, r.window_ms, r.created_at,
          rs.revision, rs.status, rs.stage_index, rs.exposure, rs.published_at,
          t.version AS t_version, t.url AS t_url, t.sha256 AS t_sha256, t.size AS t_size, t.platforms AS t_platforms,
          t.native_range AS t_native_range, t.session_key AS t_session_key,

@@ -25,6 +25,8 @@ interface AuditRow {
 
 export interface AuditStore {
   record(entry: AuditEntry): Promise<void>;
+  /** Records the entry unless one with the same key exists (retried activities). */
+  recordOnce(entry: AuditEntry, idempotencyKey: string): Promise<void>;
   listForTarget(target: string, limit?: number): Promise<AuditRecord[]>;
 }
 
@@ -38,6 +40,13 @@ export function createAuditStore(db: Queryable): AuditStore {
         e.reason,
         JSON.stringify(e.details ?? {}),
       ]);
+    },
+    async recordOnce(e, key) {
+      await db.query(
+        `INSERT INTO audit_log (actor, action, target, reason, details, idempotency_key) VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING`,
+        [e.actor, e.action, e.target, e.reason, JSON.stringify(e.details ?? {}), key],
+      );
     },
     async listForTarget(target, limit = 200) {
       const { rows } = await db.query<AuditRow>(

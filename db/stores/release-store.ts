@@ -4,7 +4,7 @@ import type { Queryable } from '../create-pool';
 import { isPgError, UNIQUE_VIOLATION } from '../pg-errors';
 
 const COLUMNS =
-  'r.id, r.app_id, r.channel, r.version, r.baseline_version, r.bucket_salt, r.plan, r.status, r.workflow_id, r.created_by, r.created_at, r.updated_at';
+  'r.id, r.app_id, r.channel, r.version, r.baseline_version, r.bucket_salt, r.plan, r.window_ms, r.status, r.workflow_id, r.created_by, r.created_at, r.updated_at';
 
 interface ReleaseRow {
   id: string;
@@ -14,6 +14,7 @@ interface ReleaseRow {
   baseline_version: string | null;
   bucket_salt: string;
   plan: Plan;
+  window_ms: number;
   status: ReleaseStatus;
   workflow_id: string;
   created_by: string;
@@ -30,6 +31,7 @@ function mapRow(row: ReleaseRow): Release {
     baselineVersion: row.baseline_version,
     bucketSalt: row.bucket_salt,
     plan: row.plan,
+    windowMs: row.window_ms,
     status: row.status,
     workflowId: row.workflow_id,
     createdBy: row.created_by,
@@ -66,10 +68,10 @@ export function createReleaseStore(db: Queryable): ReleaseStore {
     async insert(r) {
       try {
         const { rows } = await db.query<ReleaseRow>(
-          `INSERT INTO releases AS r (id, app_id, channel, version, baseline_version, bucket_salt, plan, status, workflow_id, created_by)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+          `INSERT INTO releases AS r (id, app_id, channel, version, baseline_version, bucket_salt, plan, window_ms, status, workflow_id, created_by)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
            RETURNING ${COLUMNS}`,
-          [r.id, r.appId, r.channel, r.version, r.baselineVersion, r.bucketSalt, JSON.stringify(r.plan), r.status, r.workflowId, r.createdBy],
+          [r.id, r.appId, r.channel, r.version, r.baselineVersion, r.bucketSalt, JSON.stringify(r.plan), r.windowMs, r.status, r.workflowId, r.createdBy],
         );
         return { inserted: mapRow(rows[0]!) };
       } catch (err) {

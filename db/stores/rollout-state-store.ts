@@ -1,4 +1,4 @@
-import type { RolloutState } from '../../domain/release';
+import type { PublishedState } from '../../domain/release';
 import { APP_CHANGED_CHANNEL } from '../change-feed';
 import type { Queryable } from '../create-pool';
 
@@ -8,17 +8,17 @@ export interface RolloutStateStore {
    * release and notifies API instances, all in one statement. Returns false for a stale write, which
    * is what makes activity retries harmless.
    */
-  publish(state: RolloutState): Promise<boolean>;
-  get(releaseId: string): Promise<RolloutState | null>;
+  publish(state: PublishedState): Promise<boolean>;
+  get(releaseId: string): Promise<PublishedState | null>;
 }
 
 interface RolloutStateRow {
   release_id: string;
   app_id: string;
   revision: number;
-  status: RolloutState['status'];
+  status: PublishedState['status'];
   stage_index: number;
-  exposure: RolloutState['exposure'];
+  exposure: PublishedState['exposure'];
   reason: string | null;
 }
 

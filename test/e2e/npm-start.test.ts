@@ -48,7 +48,7 @@ describe('npm start', () => {
     expect((await admin.post('/v1/apps/com.example.npmstart/bundles', bundleBody('2.0.0'))).status).toBe(201);
     const release = await admin.post('/v1/apps/com.example.npmstart/releases', {
       version: '2.0.0',
-      plan: { stages: [{ exposureBps: 10_000, minSoakMs: 200, checkIntervalMs: 100 }] },
+      plan: { stages: [{ exposureBps: 10_000, minSoakMs: 200, checkIntervalMs: 100, gates: [] }] },
     });
     expect(release.status).toBe(201);
 

@@ -1,34 +1,23 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHttp, type Http } from '../support/http';
+import { describe, expect, it } from 'vitest';
+import { createHttp } from '../support/http';
 import { createAppWithBundles, deviceInBuckets } from '../support/fixtures';
 import { waitForServed } from '../support/rollout-waits';
-import { startTestStack, type TestStack } from '../support/test-stack';
+import { useTestStack } from '../support/test-stack';
 
 describe('thin path: app → bundle → release workflow → snapshot → device check', () => {
-  let stack: TestStack;
-  let admin: Http;
-  let device: Http;
-
-  beforeAll(async () => {
-    stack = await startTestStack();
-    admin = createHttp(stack.baseUrl, stack.adminKey);
-    device = createHttp(stack.baseUrl);
-  });
-  afterAll(async () => {
-    await stack?.stop();
-  });
+  const ctx = useTestStack();
 
   it('answers devices by sticky bucket and follows the workflow from stage to stage', async () => {
     const appId = 'com.example.thinpath';
-    await createAppWithBundles(admin, appId, ['1.1.0']);
+    await createAppWithBundles(ctx.admin, appId, ['1.1.0']);
 
-    const started = await admin.post(`/v1/apps/${appId}/releases`, {
+    const started = await ctx.admin.post(`/v1/apps/${appId}/releases`, {
       version: '1.1.0',
       plan: {
         stages: [
-          { exposureBps: 1000, minSoakMs: 6000, checkIntervalMs: 500 },
-          { exposureBps: 5000, minSoakMs: 1500, checkIntervalMs: 500 },
-          { exposureBps: 10_000, minSoakMs: 500, checkIntervalMs: 250 },
+          { exposureBps: 1000, minSoakMs: 6000, checkIntervalMs: 500, gates: [] },
+          { exposureBps: 5000, minSoakMs: 1500, checkIntervalMs: 500, gates: [] },
+          { exposureBps: 10_000, minSoakMs: 500, checkIntervalMs: 250, gates: [] },
         ],
       },
     });
@@ -37,14 +26,14 @@ describe('thin path: app → bundle → release workflow → snapshot → device
     const releaseId: string = started.body.id;
     expect(started.body.workflowId).toBe(`release-${releaseId}`);
 
-    const salt = (await admin.get(`/v1/releases/${releaseId}`)).body.bucketSalt as string;
+    const salt = (await ctx.admin.get(`/v1/releases/${releaseId}`)).body.bucketSalt as string;
     const inside = deviceInBuckets(salt, 0, 1000);
     const between = deviceInBuckets(salt, 1000, 5000);
     const outside = deviceInBuckets(salt, 5000, 10_000);
     const check = (deviceId: string) =>
-      device.post(`/v1/apps/${appId}/check`, { deviceId, platform: 'ios', nativeVersion: '3.2.0', bundleVersion: 'builtin' });
+      ctx.device.post(`/v1/apps/${appId}/check`, { deviceId, platform: 'ios', nativeVersion: '3.2.0', bundleVersion: 'builtin' });
 
-    const first = await waitForServed(stack, releaseId, (r) => r.stageIndex === 0 && r.status === 'running');
+    const first = await waitForServed(ctx.stack, releaseId, (r) => r.stageIndex === 0 && r.status === 'running');
     expect(first.exposure).toEqual({ default: 1000 });
     const insideAnswer = await check(inside);
     expect(insideAnswer.status).toBe(200);
@@ -55,19 +44,19 @@ describe('thin path: app → bundle → release workflow → snapshot → device
     });
     expect((await check(between)).body).toEqual({ action: 'none' });
     expect((await check(outside)).body).toEqual({ action: 'none' });
-    expect(stack.api.deps.snapshot.release(releaseId)?.stageIndex).toBe(0);
+    expect(ctx.stack.api.deps.snapshot.release(releaseId)?.stageIndex).toBe(0);
 
-    const live = await admin.get(`/v1/releases/${releaseId}`);
+    const live = await ctx.admin.get(`/v1/releases/${releaseId}`);
     expect(live.body).toMatchObject({ id: releaseId, status: 'running', stageIndex: 0, exposure: { default: 1000 }, live: true });
 
-    await waitForServed(stack, releaseId, (r) => r.stageIndex === 1);
+    await waitForServed(ctx.stack, releaseId, (r) => r.stageIndex === 1);
     expect((await check(inside)).body.action).toBe('update');
     expect((await check(between)).body).toMatchObject({ action: 'update', bundle: { version: '1.1.0' } });
     expect((await check(outside)).body).toEqual({ action: 'none' });
 
-    await waitForServed(stack, releaseId, (r) => r.status === 'completed');
+    await waitForServed(ctx.stack, releaseId, (r) => r.status === 'completed');
     expect((await check(outside)).body).toMatchObject({ action: 'update', bundle: { version: '1.1.0' } });
-    const upToDate = await device.post(`/v1/apps/${appId}/check`, {
+    const upToDate = await ctx.device.post(`/v1/apps/${appId}/check`, {
       deviceId: outside,
       platform: 'android',
       nativeVersion: '3.2.0',
@@ -75,19 +64,19 @@ describe('thin path: app → bundle → release workflow → snapshot → device
     });
     expect(upToDate.body).toEqual({ action: 'none' });
 
-    const done = await admin.get(`/v1/releases/${releaseId}`);
+    const done = await ctx.admin.get(`/v1/releases/${releaseId}`);
     expect(done.body).toMatchObject({ status: 'completed', exposure: { default: 10_000 } });
   });
 
   it('refuses admin calls without a valid key, and device checks for unknown apps', async () => {
-    const anonymous = createHttp(stack.baseUrl);
+    const anonymous = createHttp(ctx.stack.baseUrl);
     expect((await anonymous.post('/v1/apps', { id: 'com.example.nokey', name: 'x' })).status).toBe(401);
-    const wrong = createHttp(stack.baseUrl, 'not-a-real-key-at-all-0000');
+    const wrong = createHttp(ctx.stack.baseUrl, 'not-a-real-key-at-all-0000');
     const refused = await wrong.get('/v1/apps');
     expect(refused.status).toBe(401);
     expect(refused.body.error.code).toBe('unauthorized');
 
-    const unknown = await device.post('/v1/apps/com.example.unknown/check', {
+    const unknown = await ctx.device.post('/v1/apps/com.example.unknown/check', {
       deviceId: 'd1',
       platform: 'ios',
       nativeVersion: '1.0.0',

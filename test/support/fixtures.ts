@@ -28,3 +28,49 @@ export function deviceInBuckets(salt: string, from: number, to: number, prefix =
   }
   throw new Error(`no device in buckets [${from}, ${to})`);
 }
+
+/** Starts a release and returns its id (fails the test with the API's answer otherwise). */
+export async function startRelease(admin: Http, appId: string, body: Record<string, unknown>): Promise<string> {
+  const res = await admin.post(`/v1/apps/${appId}/releases`, body);
+  if (res.status !== 201) throw new Error(`release: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body.id as string;
+}
+
+/** Device ids spread over the buckets, for telemetry from many devices. */
+export function deviceIds(count: number, prefix = 'fleet'): string[] {
+  return Array.from({ length: count }, (_, i) => `${prefix}-${i}`);
+}
+
+export interface TelemetryEvent {
+  type: string;
+  bundleVersion: string;
+  durationMs?: number;
+}
+
+/** Posts events for many devices concurrently, the way a fleet reports. */
+export async function postTelemetry(device: Http, appId: string, perDevice: Array<{ deviceId: string; events: TelemetryEvent[] }>): Promise<void> {
+  const at = new Date().toISOString();
+  const results = await Promise.all(
+    perDevice.map(({ deviceId, events }) =>
+      device.post(`/v1/apps/${appId}/events`, {
+        deviceId,
+        platform: 'android',
+        nativeVersion: '2.0.0',
+        events: events.map((e) => ({ at, ...e })),
+      }),
+    ),
+  );
+  const failed = results.find((r) => r.status !== 202);
+  if (failed) throw new Error(`events: ${failed.status} ${JSON.stringify(failed.body)}`);
+}
+
+/** Device ids whose bucket for the salt lies in [from, to). */
+export function devicesInBuckets(salt: string, from: number, to: number, count: number, prefix = 'device'): string[] {
+  const ids: string[] = [];
+  for (let i = 0; ids.length < count && i < 10_000_000; i++) {
+    const id = `${prefix}-${i}`;
+    const bucket = bucketOf(salt, id);
+    if (bucket >= from && bucket < to) ids.push(id);
+  }
+  return ids;
+}

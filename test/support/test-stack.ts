@@ -3,15 +3,13 @@ import type { Server } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
-import { inject } from 'vitest';
-import { createActivities } from '../../activities/create-activities';
-import { createActivityMetrics } from '../../activities/activity-metrics';
+import { afterAll, beforeAll, inject } from 'vitest';
 import { createApi, type Api } from '../../api/create-api';
-import { createRolloutStateStore } from '../../db/stores/rollout-state-store';
 import { createLogger } from '../../platform/logger';
 import { createRegistry } from '../../platform/metrics';
 import { installTemporalRuntime } from '../../platform/temporal-runtime';
-import { createWorker } from '../../worker/create-worker';
+import { createWorker, createWorkerActivities } from '../../worker/create-worker';
+import { createHttp, type Http } from './http';
 import { createTestDatabase, type TestDatabase } from './test-database';
 
 export interface TestStack {
@@ -50,8 +48,7 @@ export async function startTestStack(): Promise<TestStack> {
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
   let worker: { worker: Worker; running: Promise<void>; connection: NativeConnection } | null = null;
-  const activityRegistry = createRegistry('test_worker', false);
-  const activityMetrics = createActivityMetrics(activityRegistry);
+  const activities = createWorkerActivities(db.pool, logger, createRegistry('test_worker', false), 2000);
 
   const startWorker = async () => {
     if (worker) return;
@@ -60,7 +57,7 @@ export async function startTestStack(): Promise<TestStack> {
       connection: nativeConnection,
       namespace: 'default',
       taskQueue,
-      activities: createActivities({ rolloutStates: createRolloutStateStore(db.pool), logger, metrics: activityMetrics }),
+      activities,
       workflowBundle: { codePath: env.workflowBundlePath },
     });
     worker = { worker: w, running: w.run(), connection: nativeConnection };
@@ -93,4 +90,26 @@ export async function startTestStack(): Promise<TestStack> {
       await db.drop();
     },
   };
+}
+
+export interface StackContext {
+  stack: TestStack;
+  /** HTTP client with the bootstrap admin key. */
+  admin: Http;
+  /** HTTP client without credentials, as devices call. */
+  device: Http;
+}
+
+/** Starts one stack for the test file (beforeAll) and stops it afterwards; fields are set once started. */
+export function useTestStack(): StackContext {
+  const ctx = {} as StackContext;
+  beforeAll(async () => {
+    ctx.stack = await startTestStack();
+    ctx.admin = createHttp(ctx.stack.baseUrl, ctx.stack.adminKey);
+    ctx.device = createHttp(ctx.stack.baseUrl);
+  });
+  afterAll(async () => {
+    await ctx.stack?.stop();
+  });
+  return ctx;
 }

@@ -19,6 +19,7 @@ const release = (over: Partial<ServingRelease> = {}): ServingRelease => ({
   appId: 'com.example.app',
   channel: 'production',
   bucketSalt: 'salt',
+  windowMs: 1000,
   createdAt: 2,
   revision: 1,
   status: 'running',

@@ -1,0 +1,104 @@
+import type { DeviceEventRow, DeviceWindowRow, TelemetryStore } from '../../db/stores/telemetry-store';
+import { METRIC_BITS } from '../../db/stores/gate-window-store';
+import { attributeEvent, GATE_METRIC_OF, type EventType } from '../../domain/telemetry';
+import { createGroupCommitter } from '../../platform/group-commit';
+import type { ApiMetrics } from '../api-metrics';
+import type { RolloutSnapshot } from '../snapshot/rollout-snapshot';
+
+export interface IncomingEvent {
+  type: EventType;
+  at: Date;
+  bundleVersion: string;
+  details: Record<string, unknown> | null;
+}
+
+export interface IngestRequest {
+  appId: string;
+  deviceId: string;
+  channel: string;
+  segment: string;
+  events: IncomingEvent[];
+}
+
+interface Prepared {
+  event: DeviceEventRow;
+  window: DeviceWindowRow | null;
+}
+
+export interface TelemetryService {
+  /** Resolves once every event is durable in PostgreSQL (the caller may then answer 2xx). */
+  ingest(request: IngestRequest): Promise<void>;
+  drain(): Promise<void>;
+}
+
+const windowKey = (w: DeviceWindowRow) => `${w.releaseId}\u0000${w.windowStart.getTime()}\u0000${w.deviceId}\u0000${w.onCohortBundle}`;
+
+/** ON CONFLICT cannot touch one row twice in a statement, so a batch folds its own duplicates first. */
+function mergeWindows(windows: DeviceWindowRow[]): DeviceWindowRow[] {
+  const merged = new Map<string, DeviceWindowRow>();
+  for (const w of windows) {
+    const key = windowKey(w);
+    const seen = merged.get(key);
+    if (seen) {
+      seen.metrics |= w.metrics;
+      seen.events += w.events;
+    } else {
+      merged.set(key, { ...w });
+    }
+  }
+  return [...merged.values()];
+}
+
+export function createTelemetryService(deps: { snapshot: RolloutSnapshot; store: TelemetryStore; metrics: ApiMetrics; maxBatch?: number }): TelemetryService {
+  const committer = createGroupCommitter<Prepared>(async (items) => {
+    const started = process.hrtime.bigint();
+    await deps.store.write(
+      items.map((i) => i.event),
+      mergeWindows(items.flatMap((i) => (i.window ? [i.window] : []))),
+    );
+    deps.metrics.telemetryBatchSize.observe(items.length);
+    deps.metrics.telemetryFlushSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
+  }, deps.maxBatch);
+
+  return {
+    async ingest(request) {
+      const receivedAt = Date.now();
+      const serving = deps.snapshot.app(request.appId)?.channels.get(request.channel);
+      const prepared = request.events.map((e): Prepared => {
+        const a = attributeEvent(serving, request.deviceId, request.segment, e.bundleVersion);
+        const metric = GATE_METRIC_OF[e.type];
+        const window: DeviceWindowRow | null =
+          a.slice && a.releaseId && a.windowMs
+            ? {
+                releaseId: a.releaseId,
+                windowStart: new Date(Math.floor(receivedAt / a.windowMs) * a.windowMs),
+                deviceId: request.deviceId,
+                onCohortBundle: a.onCohortBundle,
+                segment: request.segment,
+                slice: a.slice,
+                metrics: metric ? METRIC_BITS[metric] : 0,
+                events: 1,
+              }
+            : null;
+        return {
+          event: {
+            appId: request.appId,
+            deviceId: request.deviceId,
+            releaseId: a.releaseId,
+            segment: request.segment,
+            cohort: a.cohort,
+            type: e.type,
+            bundleVersion: e.bundleVersion,
+            occurredAt: e.at,
+            receivedAt: new Date(receivedAt),
+            details: e.details,
+          },
+          window,
+        };
+      });
+      await committer.submit(prepared);
+      for (const p of prepared) deps.metrics.eventsIngested.inc({ type: p.event.type, cohort: p.event.cohort });
+    },
+    drain: () => committer.drain(),
+  };
+}

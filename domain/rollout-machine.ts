@@ -1,0 +1,368 @@
+import { BPS_SCALE } from './bucketing';
+import { defaultRDetect } from './gates/default-r-detect';
+import { COMPARATIVE_METRICS, DEFAULT_GATES, type GateSpec } from './gates/gate-spec';
+import type { GateEvaluation, GateEvaluationInput, GateState } from './gates/gate-types';
+import { initialGateState } from './gates/initial-gate-state';
+import { isWindowOpen, nextWindowOpening, type MaintenanceWindow } from './maintenance-window';
+import type { Plan, PlanStage } from './plan';
+import { isTerminal, type Exposure, type ReleaseStatus } from './release';
+import type { GateReport, ReleaseView, RolloutEvent, Transition } from './rollout-view';
+import { BETA_SEGMENT, type SegmentSummary } from './segment';
+
+/*
+ * The rollout as a pure state machine: every function takes the state and the current time and
+ * returns a new state. The workflow only drives it (timers, activities, messages), so the rules
+ * of a release are unit-testable without Temporal and the workflow stays small.
+ */
+
+export const COMMANDS = ['pause', 'resume', 'rollback', 'promote', 'promoteFull', 'abort'] as const;
+export type CommandName = (typeof COMMANDS)[number];
+
+export interface Command {
+  actor: string;
+  reason: string;
+}
+
+/** Fixed facts of a release, given when its workflow starts. */
+export interface RolloutContext {
+  releaseId: string;
+  appId: string;
+  channel: string;
+  version: string;
+  plan: Plan;
+  /** Every segment of the app at the start, with its maintenance windows. */
+  segments: SegmentSummary[];
+  /** Size of the release's telemetry counting windows. */
+  windowMs: number;
+}
+
+/** The whole mutable state of a release: plain JSON, carried through continue-as-new. */
+export interface RolloutState {
+  status: ReleaseStatus;
+  stageIndex: number;
+  phase: 'entering' | 'baking';
+  exposure: Exposure;
+  /** Bumped by every change devices must see; publishing makes publishedRevision catch up. */
+  revision: number;
+  publishedRevision: number;
+  /** Bake time of the current stage, paused time excluded. */
+  soakedMs: number;
+  /** Effective maximum soak of the current stage; a resume after an inconclusive pause extends it. */
+  soakLimitMs: number;
+  /** When soak was last accounted; null while not baking. */
+  lastTickAt: number | null;
+  fullPromotion: boolean;
+  reason: string | null;
+  gate: GateState;
+  /** End of the last counting window the gate has seen; the next window starts here. */
+  gateCursor: number;
+  lastGateReport: GateReport | null;
+  history: Transition[];
+  /** Highest transition seq handed to the audit log and webhooks. */
+  deliveredSeq: number;
+  nextSeq: number;
+  /** Commands accepted so far, and how many of them the workflow has fully acted on (published). */
+  commandSeq: number;
+  settledSeq: number;
+}
+
+export const HISTORY_LIMIT = 200;
+const SYSTEM_ACTOR = 'rampart';
+
+export function initialRolloutState(now: number): RolloutState {
+  return {
+    status: 'running',
+    stageIndex: 0,
+    phase: 'entering',
+    exposure: {},
+    revision: 0,
+    publishedRevision: 0,
+    soakedMs: 0,
+    soakLimitMs: 0,
+    lastTickAt: null,
+    fullPromotion: false,
+    reason: null,
+    gate: initialGateState(),
+    gateCursor: now,
+    lastGateReport: null,
+    history: [],
+    deliveredSeq: 0,
+    nextSeq: 1,
+    commandSeq: 0,
+    settledSeq: 0,
+  };
+}
+
+/** The stage being entered or baked; a full promotion replaces what is left of the plan by one last stage. */
+export function currentStage(state: RolloutState, ctx: RolloutContext): PlanStage {
+  if (state.fullPromotion) {
+    const last = ctx.plan.stages[ctx.plan.stages.length - 1]!;
+    return {
+      name: 'promote-full',
+      segments: allPlanSegments(ctx.plan),
+      exposureBps: BPS_SCALE,
+      minSoakMs: 0,
+      maxSoakMs: 0,
+      checkIntervalMs: last.checkIntervalMs,
+      gates: [],
+    };
+  }
+  return ctx.plan.stages[Math.min(state.stageIndex, ctx.plan.stages.length - 1)]!;
+}
+
+export function allPlanSegments(plan: Plan): string[] {
+  return [...new Set(plan.stages.flatMap((s) => s.segments))];
+}
+
+function windowsOf(ctx: RolloutContext, segment: string): MaintenanceWindow[] {
+  return ctx.segments.find((s) => s.key === segment)?.maintenanceWindows ?? [];
+}
+
+function record(state: RolloutState, now: number, event: RolloutEvent, to: ReleaseStatus, actor: string, reason: string): RolloutState {
+  const transition: Transition = {
+    seq: state.nextSeq,
+    at: now,
+    event,
+    from: state.status,
+    to,
+    stageIndex: state.stageIndex,
+    exposure: state.exposure,
+    actor,
+    reason,
+  };
+  return {
+    ...state,
+    status: to,
+    reason,
+    nextSeq: state.nextSeq + 1,
+    history: [...state.history, transition].slice(-HISTORY_LIMIT),
+  };
+}
+
+/** Segments of the stage whose exposure is still below the stage's (they wait for their window). */
+export function waitingSegments(state: RolloutState, ctx: RolloutContext): string[] {
+  if (state.phase !== 'entering' || isTerminal(state.status)) return [];
+  const stage = currentStage(state, ctx);
+  return stage.segments.filter((s) => (state.exposure[s] ?? 0) < stage.exposureBps);
+}
+
+export interface EnterResult {
+  state: RolloutState;
+  /** When the next maintenance window of a waiting segment opens; null once the stage is fully exposed. */
+  waitUntil: number | null;
+}
+
+/**
+ * Applies the stage's exposure to every segment whose maintenance window is open (or that has
+ * none). Once all are exposed the bake starts; exposure never shrinks (max with what was published).
+ */
+export function enterStage(state: RolloutState, ctx: RolloutContext, now: number): EnterResult {
+  if (state.status !== 'running' || state.phase !== 'entering') return { state, waitUntil: null };
+  const stage = currentStage(state, ctx);
+  const exposure = { ...state.exposure };
+  let changed = false;
+  const waiting: string[] = [];
+  for (const segment of stage.segments) {
+    if ((exposure[segment] ?? 0) >= stage.exposureBps) continue;
+    if (isWindowOpen(windowsOf(ctx, segment), now)) {
+      exposure[segment] = stage.exposureBps;
+      changed = true;
+    } else {
+      waiting.push(segment);
+    }
+  }
+  let next: RolloutState = changed ? { ...state, exposure, revision: state.revision + 1 } : state;
+  if (waiting.length > 0) {
+    const openings = waiting.map((s) => nextWindowOpening(windowsOf(ctx, s), now)).filter((t): t is number => t !== null);
+    const alreadyAnnounced = state.history.at(-1)?.event === 'waiting_for_window' && state.history.at(-1)?.stageIndex === state.stageIndex;
+    if (!alreadyAnnounced) {
+      next = record(next, now, 'waiting_for_window', 'running', SYSTEM_ACTOR, `stage ${stage.name} waits for the maintenance window of ${waiting.join(', ')}`);
+    }
+    return { state: next, waitUntil: openings.length > 0 ? Math.min(...openings) : null };
+  }
+  if (state.fullPromotion) return { state: complete(next, now, SYSTEM_ACTOR, 'full promotion reached every segment'), waitUntil: null };
+  // The soak clock starts (lastTickAt) only once the workflow has published this exposure.
+  next = { ...next, phase: 'baking', soakedMs: 0, soakLimitMs: stage.maxSoakMs, lastTickAt: null };
+  next = record(next, now, 'stage_started', 'running', SYSTEM_ACTOR, `stage ${stage.name}: ${stage.segments.join(', ')} at ${stage.exposureBps} bps`);
+  return { state: next, waitUntil: null };
+}
+
+/** Adds the bake time since the last accounting (only while running and baking). */
+export function accrueSoak(state: RolloutState, now: number): RolloutState {
+  if (state.status !== 'running' || state.phase !== 'baking' || state.lastTickAt === null) return state;
+  return { ...state, soakedMs: state.soakedMs + Math.max(0, now - state.lastTickAt), lastTickAt: now };
+}
+
+function withdraw(state: RolloutState): Exposure {
+  return Object.fromEntries(Object.keys(state.exposure).map((segment) => [segment, 0]));
+}
+
+function complete(state: RolloutState, now: number, actor: string, reason: string): RolloutState {
+  const exposure = { ...state.exposure };
+  for (const segment of Object.keys(exposure)) exposure[segment] = BPS_SCALE;
+  return record({ ...state, exposure, revision: state.revision + 1, lastTickAt: null }, now, 'completed', 'completed', actor, reason);
+}
+
+function advance(state: RolloutState, ctx: RolloutContext, now: number, actor: string, reason: string, event: RolloutEvent | null): RolloutState {
+  let next = accrueSoak(state, now);
+  if (event) next = record(next, now, event, 'running', actor, reason);
+  if (next.stageIndex + 1 >= ctx.plan.stages.length) return complete(next, now, actor, reason);
+  return { ...next, status: 'running', stageIndex: next.stageIndex + 1, phase: 'entering', soakedMs: 0, lastTickAt: null };
+}
+
+function terminate(state: RolloutState, now: number, event: 'rolled_back' | 'aborted', actor: string, reason: string): RolloutState {
+  const next = accrueSoak(state, now);
+  return record({ ...next, exposure: withdraw(next), revision: next.revision + 1, lastTickAt: null }, now, event, event, actor, reason);
+}
+
+/** Why a command cannot be applied now, or null when it can. Pure and synchronous (update validators). */
+export function refusalOf(state: RolloutState, ctx: RolloutContext, name: CommandName, command: unknown): string | null {
+  if (typeof command !== 'object' || command === null) return 'send {"actor": "...", "reason": "..."}';
+  const { actor, reason } = command as Partial<Command>;
+  if (typeof actor !== 'string' || actor.trim().length === 0 || actor.length > 200) return 'actor must be a non-empty string of at most 200 characters';
+  if (typeof reason !== 'string' || reason.trim().length === 0 || reason.length > 1000) return 'reason must be a non-empty string of at most 1000 characters';
+  if (isTerminal(state.status)) return `the release is ${state.status}; nothing can change it any more (start a new release)`;
+  switch (name) {
+    case 'pause':
+      return state.status === 'paused' ? 'the release is already paused' : null;
+    case 'resume':
+      return state.status === 'paused' ? null : `only a paused release can be resumed; it is ${state.status}`;
+    case 'promote': {
+      if (state.fullPromotion) return 'a full promotion is already under way';
+      const waiting = waitingSegments(state, ctx);
+      return waiting.length > 0
+        ? `stage ${currentStage(state, ctx).name} is waiting for the maintenance window of ${waiting.join(', ')}; promote once it is exposed`
+        : null;
+    }
+    case 'promoteFull':
+      return state.fullPromotion ? 'a full promotion is already under way' : null;
+    case 'rollback':
+    case 'abort':
+      return null;
+  }
+}
+
+/** Applies a command that `refusalOf` accepted. */
+export function applyCommand(state: RolloutState, ctx: RolloutContext, name: CommandName, command: Command, now: number): RolloutState {
+  const counted = { ...state, commandSeq: state.commandSeq + 1 };
+  const { actor, reason } = command;
+  switch (name) {
+    case 'pause': {
+      const soaked = accrueSoak(counted, now);
+      return record({ ...soaked, lastTickAt: null, revision: soaked.revision + 1 }, now, 'paused', 'paused', actor, reason);
+    }
+    case 'resume': {
+      const limit = Math.max(counted.soakLimitMs, counted.soakedMs + currentStage(counted, ctx).maxSoakMs);
+      const resumed = { ...counted, revision: counted.revision + 1, soakLimitMs: limit, lastTickAt: null };
+      return record(resumed, now, 'resumed', 'running', actor, reason);
+    }
+    case 'promote':
+      return advance({ ...counted, revision: counted.revision + 1 }, ctx, now, actor, reason, 'promoted');
+    case 'promoteFull': {
+      const soaked = accrueSoak(counted, now);
+      const promoted = record({ ...soaked, revision: soaked.revision + 1 }, now, 'promoted_full', 'running', actor, reason);
+      return { ...promoted, fullPromotion: true, phase: 'entering', soakedMs: 0, lastTickAt: null };
+    }
+    case 'rollback':
+      return terminate(counted, now, 'rolled_back', actor, reason);
+    case 'abort':
+      return terminate(counted, now, 'aborted', actor, reason);
+  }
+}
+
+export function gatesOf(stage: PlanStage): GateSpec[] {
+  return stage.gates ?? [...DEFAULT_GATES];
+}
+
+function stageRDetect(stage: PlanStage): number {
+  const onlyBeta = stage.segments.length > 0 && stage.segments.every((s) => s === BETA_SEGMENT);
+  return defaultRDetect(stage.exposureBps, onlyBeta);
+}
+
+/** The gate's inputs that depend only on the plan: Bonferroni divisor and every acceptance ratio used. */
+export function planGateParameters(plan: Plan): Pick<GateEvaluationInput, 'comparisons' | 'rDetectValues'> {
+  const metrics = new Set<string>();
+  const rDetects = new Set<number>();
+  for (const stage of plan.stages) {
+    rDetects.add(stageRDetect(stage));
+    for (const gate of gatesOf(stage)) {
+      if (gate.kind === 'ratio') {
+        metrics.add(gate.metric);
+        if (gate.rDetect !== undefined) rDetects.add(gate.rDetect);
+      }
+    }
+  }
+  const comparisons = Math.max(1, Math.min(metrics.size, COMPARATIVE_METRICS.length) * allPlanSegments(plan).length);
+  return { comparisons, rDetectValues: [...rDetects].sort((a, b) => a - b) };
+}
+
+/** What the gate needs for one evaluation of the current stage; `window` is filled in by the activity. */
+export function gateRequest(state: RolloutState, ctx: RolloutContext): Omit<GateEvaluationInput, 'window'> {
+  const stage = currentStage(state, ctx);
+  const exposed = Object.fromEntries(Object.entries(state.exposure).filter(([, bps]) => bps > 0));
+  return {
+    state: state.gate,
+    gates: gatesOf(stage),
+    settings: ctx.plan.gateSettings,
+    stage: { exposureBps: exposed, rDetect: stageRDetect(stage), soakedMs: state.soakedMs, minSoakMs: stage.minSoakMs, maxSoakMs: state.soakLimitMs },
+    ...planGateParameters(ctx.plan),
+  };
+}
+
+/**
+ * Folds a gate evaluation into the state and acts on its verdict, unless a command changed the
+ * release while the evaluation ran (then only the evidence is kept).
+ */
+export function applyGateEvaluation(
+  state: RolloutState,
+  ctx: RolloutContext,
+  evaluated: { evaluation: GateEvaluation; windowEnd: number; stageIndex: number },
+  now: number,
+): RolloutState {
+  const { evaluation } = evaluated;
+  const report: GateReport = { at: now, stageIndex: evaluated.stageIndex, verdict: evaluation.verdict, evidence: evaluation.evidence };
+  const next: RolloutState = { ...state, gate: evaluation.state, gateCursor: Math.max(state.gateCursor, evaluated.windowEnd), lastGateReport: report };
+  if (next.status !== 'running' || next.phase !== 'baking' || next.stageIndex !== evaluated.stageIndex) return next;
+  const reasons = evaluation.evidence.findings.filter((f) => f.verdict === evaluation.verdict && !f.dryRun).map((f) => f.message);
+  const reason = reasons.join('; ') || `gate verdict ${evaluation.verdict}`;
+  switch (evaluation.verdict) {
+    case 'rollback':
+      return terminate(next, now, 'rolled_back', `${SYSTEM_ACTOR}:gate`, reason);
+    case 'pause': {
+      const soaked = accrueSoak(next, now);
+      return record({ ...soaked, lastTickAt: null, revision: soaked.revision + 1 }, now, 'paused', 'paused', `${SYSTEM_ACTOR}:gate`, reason);
+    }
+    case 'advance':
+      return advance(next, ctx, now, `${SYSTEM_ACTOR}:gate`, reason, null);
+    case 'continue':
+      return next;
+  }
+}
+
+/** Announces the start of the release (the first transition). */
+export function start(state: RolloutState, ctx: RolloutContext, actor: string, now: number): RolloutState {
+  return record(state, now, 'started', 'running', actor, `release of ${ctx.version} on ${ctx.channel} started`);
+}
+
+export function view(state: RolloutState, ctx: RolloutContext): ReleaseView {
+  const stage = ctx.plan.stages[state.stageIndex];
+  return {
+    releaseId: ctx.releaseId,
+    appId: ctx.appId,
+    channel: ctx.channel,
+    version: ctx.version,
+    status: state.status,
+    stageIndex: state.stageIndex,
+    stageName: state.fullPromotion ? 'promote-full' : (stage?.name ?? null),
+    phase: state.phase,
+    waitingSegments: waitingSegments(state, ctx),
+    exposure: state.exposure,
+    soakedMs: state.soakedMs,
+    revision: state.revision,
+    publishedRevision: state.publishedRevision,
+    reason: state.reason,
+    plan: ctx.plan,
+    gates: state.lastGateReport,
+    history: state.history,
+  };
+}

@@ -1,0 +1,47 @@
+import { bucketOf, BPS_SCALE, isUsableDeviceId } from './bucketing';
+import { BUILTIN_VERSION } from './bundle';
+import type { GateMetric } from './gates/gate-spec';
+import type { ChannelServing } from './serving';
+
+export const EVENT_TYPES = ['install_ok', 'install_failed', 'boot_failed', 'crash', 'js_error', 'session_start', 'session_end', 'feature_used'] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+/** Device events that count against a gate metric. */
+export const GATE_METRIC_OF: Partial<Record<EventType, GateMetric>> = {
+  crash: 'crash',
+  js_error: 'js_error',
+  boot_failed: 'boot_failed',
+  install_failed: 'install_failed',
+};
+
+/** Where one event of a device counts: its release, segment, bucket slice and cohort. */
+export interface Attribution {
+  releaseId: string | null;
+  /** Bucket slice of the release's exposure the device falls in, while the release is in flight. */
+  slice: 'canary' | 'control' | null;
+  /** The device ran the bundle its slice should run (canary: the target; control: the baseline). */
+  onCohortBundle: boolean;
+  cohort: 'canary' | 'control' | 'none';
+  windowMs: number | null;
+}
+
+const NONE: Attribution = { releaseId: null, slice: null, onCohortBundle: false, cohort: 'none', windowMs: null };
+
+/**
+ * Attributes an event to the channel's release in flight. `bundleVersion` is the bundle the event
+ * happened on (for install events: the bundle being installed), so canary devices count only once
+ * they run the target — exactly the devices whose failures the gate should see.
+ */
+export function attributeEvent(serving: ChannelServing | undefined, deviceId: string, segment: string, bundleVersion: string): Attribution {
+  const release = serving?.current;
+  if (!release) return NONE;
+  if (release.status !== 'running' && release.status !== 'paused') return { ...NONE, releaseId: release.releaseId };
+  const exposure = release.exposure[segment] ?? 0;
+  if (!isUsableDeviceId(deviceId) || exposure <= 0) return { ...NONE, releaseId: release.releaseId, windowMs: release.windowMs };
+  const bucket = bucketOf(release.bucketSalt, deviceId);
+  const slice = bucket < exposure ? 'canary' : bucket < Math.min(2 * exposure, BPS_SCALE) ? 'control' : null;
+  if (slice === null) return { ...NONE, releaseId: release.releaseId, windowMs: release.windowMs };
+  const expected = slice === 'canary' ? release.target.version : (release.fallback?.version ?? BUILTIN_VERSION);
+  const onCohortBundle = bundleVersion === expected;
+  return { releaseId: release.releaseId, slice, onCohortBundle, cohort: onCohortBundle ? slice : 'none', windowMs: release.windowMs };
+}

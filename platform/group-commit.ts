@@ -1,0 +1,58 @@
+export interface GroupCommitter<T> {
+  /** Resolves once the items are durable, together with whatever else arrived meanwhile. */
+  submit(items: T[]): Promise<void>;
+  /** Waits for everything submitted so far. */
+  drain(): Promise<void>;
+}
+
+interface Pending<T> {
+  items: T[];
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+/**
+ * Group commit: while one write is in flight, everything submitted meanwhile waits and goes out
+ * as the next single write. Idle, a submission is written at once (no added latency); under load,
+ * writes grow to `maxBatch` items and their number stays bounded by the database's round trips.
+ */
+export function createGroupCommitter<T>(write: (items: T[]) => Promise<void>, maxBatch = 5000): GroupCommitter<T> {
+  const queue: Array<Pending<T>> = [];
+  let running: Promise<void> | null = null;
+
+  const takeBatch = (): Array<Pending<T>> => {
+    const batch: Array<Pending<T>> = [];
+    let size = 0;
+    while (queue.length > 0 && (batch.length === 0 || size + queue[0]!.items.length <= maxBatch)) {
+      const next = queue.shift()!;
+      size += next.items.length;
+      batch.push(next);
+    }
+    return batch;
+  };
+
+  const pump = async () => {
+    while (queue.length > 0) {
+      const batch = takeBatch();
+      try {
+        await write(batch.flatMap((p) => p.items));
+        for (const p of batch) p.resolve();
+      } catch (err) {
+        for (const p of batch) p.reject(err);
+      }
+    }
+    running = null;
+  };
+
+  return {
+    submit(items) {
+      if (items.length === 0) return Promise.resolve();
+      const done = new Promise<void>((resolve, reject) => queue.push({ items, resolve, reject }));
+      running ??= pump();
+      return done;
+    },
+    async drain() {
+      while (running) await running;
+    },
+  };
+}

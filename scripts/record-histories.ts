@@ -1,0 +1,171 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { NativeConnection } from '@temporalio/worker';
+import pg from 'pg';
+import { createApi } from '../api/create-api';
+import { createPool } from '../db/create-pool';
+import { ensureDatabase } from '../db/ensure-database';
+import { migrate } from '../db/migrate';
+import { bucketOf } from '../domain/bucketing';
+import { DEFAULT_DATABASE_URL } from '../platform/config';
+import { createLogger } from '../platform/logger';
+import { createRegistry } from '../platform/metrics';
+import { findTemporalCli, freePort, startTemporalDevServer } from '../platform/temporal-dev-server';
+import { installTemporalRuntime } from '../platform/temporal-runtime';
+import { createWorker, createWorkerActivities } from '../worker/create-worker';
+import type { rollout } from '../workflows/rollout';
+
+/*
+ * `npm run record:histories`: runs representative releases against a fresh dev server and writes
+ * their workflow histories to test/histories/, which the test suite replays against the current
+ * workflow code. Record again only for a deliberate, patched change of workflow behaviour.
+ */
+
+const ROOT = path.resolve(__dirname, '..');
+const OUT = path.join(ROOT, 'test/histories');
+const DATABASE = 'rampart_record_histories';
+const logger = createLogger('record-histories', 'warn');
+
+async function main(): Promise<void> {
+  installTemporalRuntime(logger);
+  const serverUrl = new URL(process.env.DATABASE_URL || DEFAULT_DATABASE_URL);
+  serverUrl.pathname = '/postgres';
+  const admin = new pg.Client({ connectionString: serverUrl.toString() });
+  await admin.connect();
+  await admin.query(`DROP DATABASE IF EXISTS ${DATABASE} WITH (FORCE)`);
+  await admin.end();
+  const databaseUrl = new URL(serverUrl);
+  databaseUrl.pathname = `/${DATABASE}`;
+  await ensureDatabase(databaseUrl.toString());
+  const pool = createPool(databaseUrl.toString());
+  await migrate(pool);
+
+  const server = await startTemporalDevServer({
+    cliPath: await findTemporalCli(),
+    port: await freePort(),
+    logFile: path.join(ROOT, '.data/temporal-record.log'),
+    extraArgs: ['--dynamic-config-value', 'limit.historyCount.suggestContinueAsNew=60'],
+  });
+  const connection = await Connection.connect({ address: server.address });
+  const temporal = new Client({ connection });
+  const taskQueue = 'record-histories';
+  const api = createApi({ pool, databaseUrl: databaseUrl.toString(), temporal, taskQueue, logger, snapshotReconcileMs: 60_000, registry: createRegistry('rec', false) });
+  const key = 'record-histories-admin-key';
+  await api.deps.apiKeys.bootstrap(key);
+  await api.start();
+  const http: Server = await new Promise((resolve) => {
+    const s = api.app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  const base = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+  const nativeConnection = await NativeConnection.connect({ address: server.address });
+  const worker = await createWorker({
+    connection: nativeConnection,
+    namespace: 'default',
+    taskQueue,
+    activities: createWorkerActivities(pool, logger, createRegistry('rec_worker', false), 2000),
+  });
+  const running = worker.run();
+
+  const call = async (method: string, url: string, body?: unknown) => {
+    const res = await fetch(`${base}${url}`, {
+      method,
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const json = (await res.json()) as Record<string, unknown>;
+    if (res.status >= 300) throw new Error(`${method} ${url}: ${res.status} ${JSON.stringify(json)}`);
+    return json;
+  };
+  const release = async (appId: string, version: string, plan: unknown) => {
+    await call('POST', '/v1/apps', { id: appId, name: appId }).catch(() => undefined);
+    await call('POST', `/v1/apps/${appId}/bundles`, { version, url: `https://cdn.example.com/${version}.zip`, sha256: 'a'.repeat(64), size: 1000 });
+    return (await call('POST', `/v1/apps/${appId}/releases`, { version, plan })).id as string;
+  };
+  const handle = (id: string, runId?: string) => temporal.workflow.getHandle<typeof rollout>(`release-${id}`, runId);
+  const save = async (name: string, id: string, runId?: string) => {
+    const history = await handle(id, runId).fetchHistory();
+    await writeFile(path.join(OUT, `${name}.json`), `${historyToJSON(history)}\n`);
+    process.stdout.write(`recorded ${name} (${history.events?.length ?? 0} events)\n`);
+  };
+  const waitFor = async (id: string, status: string) => {
+    for (let i = 0; i < 600; i++) {
+      if (api.deps.snapshot.release(id)?.status === status) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`release ${id} never became ${status}`);
+  };
+  const events = (appId: string, deviceId: string, list: Array<{ type: string; bundleVersion: string }>) =>
+    fetch(`${base}/v1/apps/${appId}/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ deviceId, platform: 'ios', nativeVersion: '1.0.0', events: list.map((e) => ({ ...e, at: new Date().toISOString() })) }),
+    });
+
+  try {
+    await mkdir(OUT, { recursive: true });
+    const quick = { stages: [{ exposureBps: 2000, minSoakMs: 600, checkIntervalMs: 200, gates: [] }, { exposureBps: 10_000, minSoakMs: 400, checkIntervalMs: 200, gates: [] }] };
+
+    const completed = await release('com.example.history.completed', '1.0.0', quick);
+    await handle(completed).result();
+    await save('completed', completed);
+
+    const paused = await release('com.example.history.paused', '1.0.0', {
+      stages: [{ exposureBps: 2000, minSoakMs: 1500, checkIntervalMs: 200, gates: [] }, { exposureBps: 10_000, minSoakMs: 300, checkIntervalMs: 200, gates: [] }],
+    });
+    await waitFor(paused, 'running');
+    await call('POST', `/v1/releases/${paused}/pause`, { reason: 'record a pause' });
+    await temporal.workflow.getHandle(`release-${paused}`).signal('resume', { actor: 'oncall:recorder', reason: 'resume by signal' });
+    await call('POST', `/v1/releases/${paused}/promote`, { reason: 'record a promote' });
+    await handle(paused).result();
+    await save('paused-resumed-promoted', paused);
+
+    const badApp = 'com.example.history.rollback';
+    const bad = await release(badApp, '1.0.0', {
+      stages: [{ exposureBps: 3000, minSoakMs: 60_000, checkIntervalMs: 200, gates: [{ kind: 'ratio', metric: 'crash' }, { kind: 'tripwire', metric: 'boot_failed' }] }, { exposureBps: 10_000, minSoakMs: 300 }],
+    });
+    await waitFor(bad, 'running');
+    const salt = bad;
+    const posts: Array<Promise<Response>> = [];
+    for (let i = 0; posts.length < 120; i++) {
+      const deviceId = `device-${i}`;
+      const bucket = bucketOf(salt, deviceId);
+      if (bucket < 3000) posts.push(events(badApp, deviceId, [{ type: 'session_start', bundleVersion: '1.0.0' }, { type: 'crash', bundleVersion: '1.0.0' }]));
+      else if (bucket < 6000) posts.push(events(badApp, deviceId, [{ type: 'session_start', bundleVersion: 'builtin' }]));
+    }
+    await Promise.all(posts);
+    await handle(bad).result();
+    await save('rolled-back-by-gate', bad);
+
+    const longBake = await release('com.example.history.continued', '1.0.0', {
+      stages: [{ exposureBps: 500, minSoakMs: 3000, checkIntervalMs: 150, gates: [] }, { exposureBps: 10_000, minSoakMs: 300, checkIntervalMs: 150, gates: [] }],
+    });
+    const firstRun = (await handle(longBake).describe()).runId;
+    await handle(longBake).result();
+    await save('continued-as-new-first-run', longBake, firstRun);
+    await save('continued-as-new-last-run', longBake);
+
+    const aborted = await release('com.example.history.aborted', '1.0.0', { stages: [{ exposureBps: 100, minSoakMs: 60_000, checkIntervalMs: 200, gates: [] }, { exposureBps: 10_000, minSoakMs: 100 }] });
+    await waitFor(aborted, 'running');
+    await call('POST', `/v1/releases/${aborted}/abort`, { reason: 'record an abort' });
+    await handle(aborted).result();
+    await save('aborted', aborted);
+  } finally {
+    worker.shutdown();
+    await running;
+    await nativeConnection.close();
+    http.close();
+    await api.stop();
+    await connection.close();
+    await server.stop();
+    await pool.end();
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});
