@@ -2,14 +2,15 @@ import type { Client } from '@temporalio/client';
 import type { Express } from 'express';
 import type { Registry } from 'prom-client';
 import type { Pool } from '../db/create-pool';
-import { createStores } from '../db/create-stores';
-import { DEFAULT_SEGMENT } from '../domain/release';
+import { createStores, createTransactor } from '../db/create-stores';
 import type { Logger } from '../platform/logger';
 import { createRegistry } from '../platform/metrics';
 import { createApiMetrics } from './api-metrics';
 import { createApp, type AppDeps } from './create-app';
 import { createApiKeyService } from './services/api-key-service';
 import { createAppService } from './services/app-service';
+import { createChannelService } from './services/channel-service';
+import { createSegmentService } from './services/segment-service';
 import { createBundleService } from './services/bundle-service';
 import { createReleaseService } from './services/release-service';
 import { createRolloutClient } from './services/rollout-client';
@@ -17,6 +18,9 @@ import { createWebhookService } from './services/webhook-service';
 import { createRolloutSnapshot } from './snapshot/rollout-snapshot';
 import { createTelemetryService } from './telemetry/telemetry-service';
 import { createTelemetryStore } from '../db/stores/telemetry-store';
+import { createDeviceProfiles } from './device/device-profiles';
+import { createDeviceService } from './device/device-service';
+import { createRateLimiter } from './device/rate-limiter';
 
 export interface ApiOptions {
   pool: Pool;
@@ -26,7 +30,12 @@ export interface ApiOptions {
   logger: Logger;
   snapshotReconcileMs: number;
   registry?: Registry;
+  /** Requests per device per second (with a burst) across every device protocol. */
+  deviceRateLimit?: { perSecond: number; burst: number };
 }
+
+// A device checks every few minutes; bursts cover an app start (check, channel, stats) and retries.
+const DEVICE_RATE_LIMIT = { perSecond: 1, burst: 30 };
 
 export interface Api {
   app: Express;
@@ -50,7 +59,10 @@ export function createApi(options: ApiOptions): Api {
     reconcileMs: options.snapshotReconcileMs,
   });
   const rollouts = createRolloutClient({ client: options.temporal, taskQueue: options.taskQueue });
-  const apps = createAppService(stores);
+  const apps = createAppService(stores, createTransactor(pool));
+  const segments = createSegmentService(stores, apps);
+  const telemetry = createTelemetryService({ snapshot, store: createTelemetryStore(pool), metrics });
+  const profiles = createDeviceProfiles({ store: stores.deviceProfiles, logger, metrics });
   const deps: AppDeps = {
     pool,
     logger,
@@ -65,19 +77,33 @@ export function createApi(options: ApiOptions): Api {
       stores,
       apps,
       rollouts,
-      segmentsOf: () => Promise.resolve([{ key: DEFAULT_SEGMENT, maintenanceWindows: [] }]),
+      segmentsOf: (appId) => segments.summaries(appId),
       metrics,
       logger,
     }),
     webhooks: createWebhookService(stores, apps),
-    telemetry: createTelemetryService({ snapshot, store: createTelemetryStore(pool), metrics }),
+    telemetry,
+    channels: createChannelService(stores, apps),
+    segments,
+    devices: createDeviceService({
+      stores,
+      snapshot,
+      telemetry,
+      profiles,
+      limiter: createRateLimiter(options.deviceRateLimit ?? DEVICE_RATE_LIMIT),
+      metrics,
+    }),
   };
   return {
     app: createApp(deps),
     deps,
-    start: () => snapshot.start(),
+    async start() {
+      await snapshot.start();
+      profiles.start();
+    },
     async stop() {
       await deps.telemetry.drain();
+      await profiles.stop();
       await snapshot.stop();
     },
   };

@@ -4,6 +4,8 @@ import type { Pool } from '../db/create-pool';
 import type { Logger } from '../platform/logger';
 import { createAppsRoutes } from './admin/apps-routes';
 import { createApiKeysRoutes } from './admin/api-keys-routes';
+import { createChannelsRoutes } from './admin/channels-routes';
+import { createSegmentsRoutes } from './admin/segments-routes';
 import { createReleasesRoutes } from './admin/releases-routes';
 import { createWebhooksRoutes } from './admin/webhooks-routes';
 import type { ApiMetrics } from './api-metrics';
@@ -18,7 +20,10 @@ import type { BundleService } from './services/bundle-service';
 import type { ReleaseService } from './services/release-service';
 import type { RolloutClient } from './services/rollout-client';
 import type { WebhookService } from './services/webhook-service';
+import type { ChannelService } from './services/channel-service';
+import type { SegmentService } from './services/segment-service';
 import type { TelemetryService } from './telemetry/telemetry-service';
+import type { DeviceService } from './device/device-service';
 import type { RolloutSnapshot } from './snapshot/rollout-snapshot';
 
 export interface AppDeps {
@@ -34,9 +39,11 @@ export interface AppDeps {
   releases: ReleaseService;
   webhooks: WebhookService;
   telemetry: TelemetryService;
+  devices: DeviceService;
+  channels: ChannelService;
+  segments: SegmentService;
 }
 
-const DEVICE_BODY_LIMIT = '64kb';
 const ADMIN_BODY_LIMIT = '1mb';
 
 export function createApp(deps: AppDeps): Express {
@@ -47,10 +54,8 @@ export function createApp(deps: AppDeps): Express {
 
   app.use(createOpsRoutes(deps));
 
-  const device = express.Router();
-  device.use(express.json({ limit: DEVICE_BODY_LIMIT }));
-  device.use(createNativeDeviceRoutes(deps));
-  app.use(device);
+  // Each device protocol parses its own bodies: limits and error shapes differ between them.
+  app.use(createNativeDeviceRoutes(deps));
 
   const admin = express.Router();
   admin.use(express.json({ limit: ADMIN_BODY_LIMIT }));
@@ -59,6 +64,8 @@ export function createApp(deps: AppDeps): Express {
   admin.use(createAppsRoutes(deps));
   admin.use(createReleasesRoutes(deps));
   admin.use(createWebhooksRoutes(deps));
+  admin.use(createChannelsRoutes(deps));
+  admin.use(createSegmentsRoutes(deps));
   app.use(admin);
 
   app.use(notFoundHandler);

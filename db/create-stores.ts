@@ -1,19 +1,27 @@
 import { createChangeFeed } from './change-feed';
-import type { Queryable } from './create-pool';
+import { withTransaction, type Pool, type Queryable } from './create-pool';
 import { createServingReadModel } from './read-models/serving-read-model';
 import { createApiKeyStore } from './stores/api-key-store';
 import { createAppStore } from './stores/app-store';
 import { createAuditStore } from './stores/audit-store';
 import { createBundleStore } from './stores/bundle-store';
+import { createChannelOverrideStore } from './stores/channel-override-store';
+import { createChannelStore } from './stores/channel-store';
+import { createDeviceProfileStore } from './stores/device-profile-store';
 import { createGateWindowStore } from './stores/gate-window-store';
 import { createReleaseStore } from './stores/release-store';
 import { createRolloutStateStore } from './stores/rollout-state-store';
+import { createSegmentStore } from './stores/segment-store';
 import { createWebhookStore } from './stores/webhook-store';
 
 export function createStores(db: Queryable) {
   return {
     apps: createAppStore(db),
     bundles: createBundleStore(db),
+    channels: createChannelStore(db),
+    segments: createSegmentStore(db),
+    overrides: createChannelOverrideStore(db),
+    deviceProfiles: createDeviceProfileStore(db),
     releases: createReleaseStore(db),
     rolloutStates: createRolloutStateStore(db),
     apiKeys: createApiKeyStore(db),
@@ -26,3 +34,10 @@ export function createStores(db: Queryable) {
 }
 
 export type Stores = ReturnType<typeof createStores>;
+
+/** Runs `fn` with stores bound to one transaction: all of its writes commit together or not at all. */
+export type Transactor = <T>(fn: (stores: Stores) => Promise<T>) => Promise<T>;
+
+export function createTransactor(pool: Pool): Transactor {
+  return (fn) => withTransaction(pool, (client) => fn(createStores(client)));
+}

@@ -1,4 +1,4 @@
-export const PLATFORMS = ['ios', 'android', 'web'] as const;
+export const PLATFORMS = ['ios', 'android', 'web', 'electron'] as const;
 export type Platform = (typeof PLATFORMS)[number];
 
 /** The version a device reports when it runs the bundle shipped inside its native binary. */

@@ -10,10 +10,20 @@ export function isValidNativeRange(range: string): boolean {
   return semver.validRange(range) !== null;
 }
 
-/** A device outside a bundle's platforms or native range must never be offered that bundle. */
-export function isCompatible(bundle: Pick<BundleRef, 'platforms' | 'nativeRange'>, platform: Platform, nativeVersion: string): boolean {
-  if (!bundle.platforms.includes(platform)) return false;
+/**
+ * A device outside a bundle's platforms or native range must never be offered that bundle.
+ * `platform` null (the protocol does not say) checks the native range only.
+ */
+export function isCompatible(bundle: Pick<BundleRef, 'platforms' | 'nativeRange'>, platform: Platform | null, nativeVersion: string): boolean {
+  if (platform !== null && !bundle.platforms.includes(platform)) return false;
   if (bundle.nativeRange === '*') return true;
   const version = normalizeNativeVersion(nativeVersion);
   return version !== null && semver.satisfies(version, bundle.nativeRange, { includePrerelease: true });
+}
+
+/** The device's native app is older than every version the bundle runs on: only a store update helps. */
+export function needsNativeUpdate(bundle: Pick<BundleRef, 'platforms' | 'nativeRange'>, platform: Platform | null, nativeVersion: string): boolean {
+  if (platform !== null && !bundle.platforms.includes(platform)) return false;
+  const version = normalizeNativeVersion(nativeVersion);
+  return version !== null && bundle.nativeRange !== '*' && semver.ltr(version, bundle.nativeRange, { includePrerelease: true });
 }

@@ -256,12 +256,13 @@ export function applyCommand(state: RolloutState, ctx: RolloutContext, name: Com
       const resumed = { ...counted, revision: counted.revision + 1, soakLimitMs: limit, lastTickAt: null };
       return record(resumed, now, 'resumed', 'running', actor, reason);
     }
+    // Promotions expose the next stage at once (windows permitting), so the caller's answer shows it.
     case 'promote':
-      return advance({ ...counted, revision: counted.revision + 1 }, ctx, now, actor, reason, 'promoted');
+      return enterStage(advance({ ...counted, revision: counted.revision + 1 }, ctx, now, actor, reason, 'promoted'), ctx, now).state;
     case 'promoteFull': {
       const soaked = accrueSoak(counted, now);
       const promoted = record({ ...soaked, revision: soaked.revision + 1 }, now, 'promoted_full', 'running', actor, reason);
-      return { ...promoted, fullPromotion: true, phase: 'entering', soakedMs: 0, lastTickAt: null };
+      return enterStage({ ...promoted, fullPromotion: true, phase: 'entering', soakedMs: 0, lastTickAt: null }, ctx, now).state;
     }
     case 'rollback':
       return terminate(counted, now, 'rolled_back', actor, reason);

@@ -46,7 +46,8 @@ export type SegmentRule = { all: SegmentRule[] } | { any: SegmentRule[] } | { no
 /** What a rule can see of a device. */
 export interface DeviceRuleContext {
   deviceId: string;
-  platform: Platform;
+  /** null: the protocol does not say (CodePush); rules on it then fail closed. */
+  platform: Platform | null;
   nativeVersion: string;
   bundleVersion: string;
   channel: string;
@@ -178,7 +179,7 @@ function accessorOf(attribute: string): Accessor {
     case 'channel':
       return (ctx) => ctx.channel;
     case 'platform':
-      return (ctx) => ctx.platform;
+      return (ctx) => ctx.platform ?? undefined;
     case 'deviceId':
       return (ctx) => ctx.deviceId;
     case 'nativeVersion':

@@ -1,4 +1,5 @@
 import type { MaintenanceWindow } from './maintenance-window';
+import type { SegmentRule } from './segment-rules';
 
 /** What plans and workflows need to know of a segment. */
 export interface SegmentSummary {
@@ -7,3 +8,11 @@ export interface SegmentSummary {
 }
 
 export const BETA_SEGMENT = 'beta';
+
+/** A segment as the app defines it: ordered by priority, first matching rule wins. */
+export interface SegmentDefinition {
+  key: string;
+  rule: SegmentRule;
+  priority: number;
+  maintenanceWindows: MaintenanceWindow[];
+}

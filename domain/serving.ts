@@ -1,6 +1,6 @@
-import { cohortOf, type Cohort } from './bucketing';
+import { BPS_SCALE, cohortOf, type Cohort } from './bucketing';
 import { BUILTIN_VERSION, type BundleRef, type Platform } from './bundle';
-import { isCompatible } from './native-compat';
+import { isCompatible, needsNativeUpdate } from './native-compat';
 import type { Exposure, ReleaseStatus } from './release';
 
 /** A published release as the device-facing snapshot holds it: state plus both bundles. */
@@ -31,7 +31,8 @@ export interface ChannelServing {
 
 export interface DeviceContext {
   deviceId: string;
-  platform: Platform;
+  /** null: the protocol does not say (CodePush); bundles are then matched on the native range only. */
+  platform: Platform | null;
   nativeVersion: string;
   /** The bundle the device runs, or `builtin`. */
   bundleVersion: string;
@@ -39,11 +40,21 @@ export interface DeviceContext {
   segment: string;
 }
 
+interface DecisionBase {
+  releaseId: string | null;
+  cohort: Cohort;
+  /**
+   * Set when the device should get the release's bundle but its native app is too old for it: the
+   * bundle's native range, for protocols that can tell a device to update from the store.
+   */
+  nativeUpdate: string | null;
+}
+
 export type Decision =
-  | { action: 'none'; releaseId: string | null; cohort: Cohort }
-  | { action: 'update'; bundle: BundleRef; releaseId: string; cohort: Cohort }
+  | ({ action: 'none' } & DecisionBase)
+  | ({ action: 'update'; bundle: BundleRef; releaseId: string } & DecisionBase)
   /** The device runs a withdrawn bundle; `bundle` null sends it back to the one in its binary. */
-  | { action: 'rollback'; bundle: BundleRef | null; releaseId: string; cohort: Cohort };
+  | ({ action: 'rollback'; bundle: BundleRef | null; releaseId: string } & DecisionBase);
 
 const WITHDRAWN: readonly ReleaseStatus[] = ['rolled_back', 'aborted'];
 
@@ -76,17 +87,25 @@ export function buildChannelServing(releases: readonly ServingRelease[]): Map<st
  * should run, and what to tell it given the one it runs. A pure function of snapshot and device.
  */
 export function decide(serving: ChannelServing | undefined, device: DeviceContext): Decision {
-  if (!serving) return { action: 'none', releaseId: null, cohort: 'none' };
+  if (!serving) return { action: 'none', releaseId: null, cohort: 'none', nativeUpdate: null };
   const release = serving.current;
-  const exposure = release.status === 'completed' ? 10_000 : isWithdrawn(release.status) ? 0 : (release.exposure[device.segment] ?? 0);
+  const withdrawn = isWithdrawn(release.status);
+  const exposure = release.status === 'completed' ? BPS_SCALE : withdrawn ? 0 : (release.exposure[device.segment] ?? 0);
   const cohort = cohortOf(release.bucketSalt, device.deviceId, exposure);
-  const compatible = (bundle: BundleRef | null): bundle is BundleRef =>
-    bundle !== null && isCompatible(bundle, device.platform, device.nativeVersion);
+  const fits = (bundle: BundleRef | null): bundle is BundleRef => bundle !== null && isCompatible(bundle, device.platform, device.nativeVersion);
+  const inAudience = cohort === 'canary' || release.status === 'completed';
+  const base = {
+    releaseId: release.releaseId,
+    cohort,
+    nativeUpdate: inAudience && !withdrawn && needsNativeUpdate(release.target, device.platform, device.nativeVersion) ? release.target.nativeRange : null,
+  };
 
-  const fallback = compatible(release.fallback) ? release.fallback : null;
-  const wanted = (cohort === 'canary' || release.status === 'completed') && compatible(release.target) ? release.target : fallback;
+  // A device that already runs the bundle of a release in flight keeps it, even if its segment (and
+  // with it its exposure) changed: exposure only grows for devices, like a halted store rollout.
+  if (!withdrawn && device.bundleVersion === release.target.version && fits(release.target)) return { action: 'none', ...base };
+  const fallback = fits(release.fallback) ? release.fallback : null;
+  const wanted = inAudience && !withdrawn && fits(release.target) ? release.target : fallback;
   const wantedVersion = wanted?.version ?? BUILTIN_VERSION;
-  const base = { releaseId: release.releaseId, cohort };
 
   if (device.bundleVersion === wantedVersion) return { action: 'none', ...base };
   if (serving.withdrawnVersions.has(device.bundleVersion)) return { action: 'rollback', bundle: wanted, ...base };

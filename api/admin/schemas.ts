@@ -139,3 +139,39 @@ export const createWebhookSchema = z.strictObject({
   url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).max(2048),
   events: z.array(z.enum(ROLLOUT_EVENTS)).max(ROLLOUT_EVENTS.length).default([]),
 });
+
+const platformsSchema = z
+  .array(z.enum(PLATFORMS))
+  .min(1)
+  .refine((p) => new Set(p).size === p.length, 'list each platform once');
+
+export const createChannelSchema = z.strictObject({
+  name: channelNameSchema,
+  public: z.boolean().default(false),
+  allowSelfAssign: z.boolean().default(false),
+  platforms: platformsSchema.default([...PLATFORMS]),
+});
+
+export const updateChannelSchema = z
+  .strictObject({ public: z.boolean(), allowSelfAssign: z.boolean(), platforms: platformsSchema })
+  .partial()
+  .refine((c) => Object.keys(c).length > 0, 'change at least one of public, allowSelfAssign, platforms');
+
+export const deviceChannelSchema = z.strictObject({ channel: channelNameSchema });
+
+// Rules and windows are JSON here; their structure is checked by the domain's validators, which explain every problem.
+export const createSegmentSchema = z.strictObject({
+  key: segmentKeySchema,
+  rule: z.unknown().refine((r) => r !== undefined, 'a rule is required, e.g. {"always": true}'),
+  priority: z.number().int().min(0).max(1_000_000).optional(),
+  maintenanceWindows: z.array(z.unknown()).max(20).optional(),
+});
+
+export const updateSegmentSchema = z
+  .strictObject({
+    rule: z.unknown(),
+    priority: z.number().int().min(0).max(1_000_000),
+    maintenanceWindows: z.array(z.unknown()).max(20),
+  })
+  .partial()
+  .refine((c) => Object.keys(c).length > 0, 'change at least one of rule, priority, maintenanceWindows');

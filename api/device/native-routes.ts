@@ -1,57 +1,67 @@
-import { Router } from 'express';
+import express, { Router, type Response } from 'express';
 import type { BundleRef } from '../../domain/bundle';
 import { NotFoundError } from '../../domain/errors/not-found-error';
-import { DEFAULT_CHANNEL, DEFAULT_SEGMENT } from '../../domain/release';
-import { decide } from '../../domain/serving';
-import type { ApiMetrics } from '../api-metrics';
+import type { Decision } from '../../domain/serving';
 import { parse } from '../http/parse';
-import type { RolloutSnapshot } from '../snapshot/rollout-snapshot';
-import type { TelemetryService } from '../telemetry/telemetry-service';
+import type { DeviceIdentity, DeviceService } from './device-service';
 import { checkRequestSchema, eventsRequestSchema } from './native-schemas';
 
 function bundleBody(bundle: BundleRef) {
   return { version: bundle.version, url: bundle.url, sha256: bundle.sha256, size: bundle.size };
 }
 
-/** Rampart's own device protocol (v1): one answer per check, computed from the in-memory snapshot. */
-export function createNativeDeviceRoutes(deps: { snapshot: RolloutSnapshot; metrics: ApiMetrics; telemetry: TelemetryService }): Router {
+function answer(decision: Decision) {
+  const storeUpdate = decision.nativeUpdate === null ? {} : { storeUpdate: { nativeRange: decision.nativeUpdate } };
+  switch (decision.action) {
+    case 'none':
+      return { action: 'none', ...storeUpdate };
+    case 'update':
+      return { action: 'update', bundle: bundleBody(decision.bundle), releaseId: decision.releaseId, ...storeUpdate };
+    case 'rollback':
+      return { action: 'rollback', bundle: decision.bundle ? bundleBody(decision.bundle) : null, releaseId: decision.releaseId };
+  }
+}
+
+function rateLimited(res: Response, retryAfterSeconds: number): void {
+  res
+    .status(429)
+    .set('retry-after', String(retryAfterSeconds))
+    .json({ error: { code: 'rate_limited', message: `too many requests from this device; retry in ${retryAfterSeconds} s`, details: { retryAfterSeconds } } });
+}
+
+/** Rampart's own device protocol (v1): update checks from memory, events durable before 202. */
+export function createNativeDeviceRoutes(deps: { devices: DeviceService }): Router {
   const router = Router();
+  router.use('/v1/apps/:appId/check', express.json({ limit: '16kb' }));
+  router.use('/v1/apps/:appId/events', express.json({ limit: '256kb' }));
 
   router.post('/v1/apps/:appId/check', (req, res) => {
     const body = parse(checkRequestSchema, req.body);
-    const app = deps.snapshot.app(req.params.appId);
-    if (!app) throw new NotFoundError(`no app ${req.params.appId}`);
-    const channel = body.channel ?? DEFAULT_CHANNEL;
-    const decision = decide(app.channels.get(channel), { ...body, channel, segment: DEFAULT_SEGMENT });
-    deps.metrics.updateChecks.inc({ protocol: 'native', action: decision.action, cohort: decision.cohort });
-    switch (decision.action) {
-      case 'none':
-        res.json({ action: 'none' });
-        return;
-      case 'update':
-        res.json({ action: 'update', bundle: bundleBody(decision.bundle), releaseId: decision.releaseId });
-        return;
-      case 'rollback':
-        res.json({ action: 'rollback', bundle: decision.bundle ? bundleBody(decision.bundle) : null, releaseId: decision.releaseId });
-        return;
-    }
+    const admitted = deps.devices.admit(req.params.appId, body.deviceId);
+    if (!admitted.allowed) return rateLimited(res, admitted.retryAfterSeconds);
+    const identity: DeviceIdentity = { appId: req.params.appId, ...body, requestedChannel: body.channel };
+    const result = deps.devices.check(identity, 'native');
+    if (!result) throw new NotFoundError(`no app ${req.params.appId}`);
+    res.json(answer(result.decision));
   });
 
   router.post('/v1/apps/:appId/events', async (req, res) => {
     const body = parse(eventsRequestSchema, req.body);
-    if (!deps.snapshot.app(req.params.appId)) throw new NotFoundError(`no app ${req.params.appId}`);
-    await deps.telemetry.ingest({
-      appId: req.params.appId,
-      deviceId: body.deviceId,
-      channel: body.channel ?? DEFAULT_CHANNEL,
-      segment: DEFAULT_SEGMENT,
-      events: body.events.map(({ type, at, bundleVersion, ...details }) => ({
-        type,
-        at,
-        bundleVersion,
-        details: Object.keys(details).length > 0 ? details : null,
-      })),
-    });
+    const admitted = deps.devices.admit(req.params.appId, body.deviceId);
+    if (!admitted.allowed) return rateLimited(res, admitted.retryAfterSeconds);
+    const known = await deps.devices.report(
+      {
+        appId: req.params.appId,
+        deviceId: body.deviceId,
+        platform: body.platform,
+        nativeVersion: body.nativeVersion,
+        bundleVersion: body.events.at(-1)!.bundleVersion,
+        requestedChannel: body.channel,
+        attributes: body.attributes,
+      },
+      body.events.map(({ type, at, bundleVersion, ...details }) => ({ type, at, bundleVersion, details: Object.keys(details).length > 0 ? details : null })),
+    );
+    if (!known) throw new NotFoundError(`no app ${req.params.appId}`);
     res.status(202).json({ accepted: body.events.length });
   });
 

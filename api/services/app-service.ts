@@ -2,7 +2,8 @@ import { actorOf, canAccessApp, type Principal } from '../../domain/access';
 import type { App } from '../../domain/app';
 import { ConflictError } from '../../domain/errors/conflict-error';
 import { NotFoundError } from '../../domain/errors/not-found-error';
-import type { Stores } from '../../db/create-stores';
+import type { Stores, Transactor } from '../../db/create-stores';
+import { newDeploymentKey, PRODUCTION_CHANNEL } from './channel-service';
 import { newSecret } from '../../platform/ids';
 
 export interface AppService {
@@ -12,14 +13,18 @@ export interface AppService {
   list(principal: Principal): Promise<App[]>;
 }
 
-export function createAppService(stores: Pick<Stores, 'apps' | 'audit' | 'changeFeed'>): AppService {
+export function createAppService(stores: Pick<Stores, 'apps'>, transact: Transactor): AppService {
   return {
-    async create(input, principal) {
-      const app = await stores.apps.insert({ id: input.id, name: input.name, signingKey: newSecret() });
-      if (!app) throw new ConflictError(`app ${input.id} exists already`, 'app_exists');
-      await stores.audit.record({ actor: actorOf(principal), action: 'app.create', target: `app:${app.id}`, reason: null, details: { name: app.name } });
-      await stores.changeFeed.appChanged(app.id);
-      return app;
+    create(input, principal) {
+      // Every app starts with its public production channel, in the same transaction.
+      return transact(async (tx) => {
+        const app = await tx.apps.insert({ id: input.id, name: input.name, signingKey: newSecret() });
+        if (!app) throw new ConflictError(`app ${input.id} exists already`, 'app_exists');
+        await tx.channels.insert({ appId: app.id, ...PRODUCTION_CHANNEL, deploymentKey: newDeploymentKey() });
+        await tx.audit.record({ actor: actorOf(principal), action: 'app.create', target: `app:${app.id}`, reason: null, details: { name: app.name } });
+        await tx.changeFeed.appChanged(app.id);
+        return app;
+      });
     },
     async get(appId, principal) {
       const app = canAccessApp(principal, appId) ? await stores.apps.get(appId) : null;

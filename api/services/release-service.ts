@@ -49,7 +49,7 @@ export interface ReleaseService {
 }
 
 export interface ReleaseServiceDeps {
-  stores: Pick<Stores, 'releases' | 'bundles' | 'rolloutStates' | 'audit'>;
+  stores: Pick<Stores, 'releases' | 'bundles' | 'channels' | 'rolloutStates' | 'audit'>;
   apps: AppService;
   rollouts: RolloutClient;
   segmentsOf: (appId: string) => Promise<SegmentSummary[]>;
@@ -85,6 +85,11 @@ export function createReleaseService(deps: ReleaseServiceDeps): ReleaseService {
       if (!bundle) {
         throw new ValidationError(`app ${input.appId} has no bundle ${input.version}; upload it first`, [
           { path: 'version', message: 'no such bundle' },
+        ]);
+      }
+      if (!(await stores.channels.get(input.appId, input.channel))) {
+        throw new ValidationError(`app ${input.appId} has no channel ${input.channel}; create it first (POST /v1/apps/${input.appId}/channels)`, [
+          { path: 'channel', message: 'no such channel' },
         ]);
       }
       const segments = await deps.segmentsOf(input.appId);

@@ -1,15 +1,13 @@
 import pg from 'pg';
 import { APP_CHANGED_CHANNEL } from '../../db/change-feed';
 import type { AppServingSource, ServingReadModel } from '../../db/read-models/serving-read-model';
-import { buildChannelServing, type ChannelServing, type ServingRelease } from '../../domain/serving';
+import type { ServingRelease } from '../../domain/serving';
 import type { Logger } from '../../platform/logger';
 import type { ApiMetrics } from '../api-metrics';
 
-/** Everything an update check for one app is answered from. */
-export interface AppServing {
-  appId: string;
-  channels: ReadonlyMap<string, ChannelServing>;
-}
+import { buildAppServing, type AppServing } from './app-serving';
+
+export type { AppServing };
 
 export interface RolloutSnapshot {
   /** Loads every app, then follows NOTIFY; resolves once the first full load is in memory. */
@@ -24,6 +22,8 @@ export interface RolloutSnapshot {
   waitForRevision(releaseId: string, revision: number, timeoutMs?: number): Promise<void>;
   /** Reloads one app now (also what a NOTIFY triggers). */
   refreshApp(appId: string): Promise<void>;
+  /** The app a CodePush deployment key names, with the channel it stands for. */
+  byDeploymentKey(key: string): { app: AppServing; channel: string } | undefined;
 }
 
 export interface RolloutSnapshotDeps {
@@ -48,6 +48,7 @@ interface Waiter {
 export function createRolloutSnapshot(deps: RolloutSnapshotDeps): RolloutSnapshot {
   const apps = new Map<string, AppServing>();
   const releases = new Map<string, ServingRelease>();
+  const deploymentKeys = new Map<string, { appId: string; channel: string }>();
   const appliedSeq = new Map<string, number>();
   const inFlight = new Map<string, Promise<void>>();
   const dirty = new Set<string>();
@@ -62,7 +63,11 @@ export function createRolloutSnapshot(deps: RolloutSnapshotDeps): RolloutSnapsho
   const apply = (source: AppServingSource, loadSeq: number) => {
     if ((appliedSeq.get(source.appId) ?? 0) > loadSeq) return;
     appliedSeq.set(source.appId, loadSeq);
-    apps.set(source.appId, { appId: source.appId, channels: buildChannelServing(source.releases) });
+    const previous = apps.get(source.appId);
+    if (previous) for (const key of previous.deploymentKeys.keys()) deploymentKeys.delete(key);
+    const app = buildAppServing(source);
+    apps.set(source.appId, app);
+    for (const [key, channel] of app.deploymentKeys) deploymentKeys.set(key, { appId: source.appId, channel });
     const now = Date.now();
     for (const release of source.releases) {
       const previous = releases.get(release.releaseId)?.revision ?? 0;
@@ -180,6 +185,11 @@ export function createRolloutSnapshot(deps: RolloutSnapshotDeps): RolloutSnapsho
     isLoaded: () => loaded,
     app: (appId) => apps.get(appId),
     release: (releaseId) => releases.get(releaseId),
+    byDeploymentKey(key) {
+      const found = deploymentKeys.get(key);
+      const app = found && apps.get(found.appId);
+      return app && found ? { app, channel: found.channel } : undefined;
+    },
     revisionOf,
     refreshApp,
     waitForRevision(releaseId, revision, timeoutMs = 30_000) {

@@ -1,21 +1,26 @@
 import type { DeviceEventRow, DeviceWindowRow, TelemetryStore } from '../../db/stores/telemetry-store';
 import { METRIC_BITS } from '../../db/stores/gate-window-store';
+import type { GateMetric } from '../../domain/gates/gate-spec';
 import { attributeEvent, GATE_METRIC_OF, type EventType } from '../../domain/telemetry';
 import { createGroupCommitter } from '../../platform/group-commit';
 import type { ApiMetrics } from '../api-metrics';
 import type { RolloutSnapshot } from '../snapshot/rollout-snapshot';
 
 export interface IncomingEvent {
-  type: EventType;
+  /** One of EVENT_TYPES, or a protocol's own action kept for analytics (e.g. `capgo:download_complete`). */
+  type: EventType | (string & {});
   at: Date;
   bundleVersion: string;
   details: Record<string, unknown> | null;
+  /** False for events that must not reach the gates (emulators and debug builds, as Capgo filters). */
+  countsForGates?: boolean;
 }
 
 export interface IngestRequest {
   appId: string;
   deviceId: string;
-  channel: string;
+  /** null: no channel serves the device; its events are kept but attributed to no release. */
+  channel: string | null;
   segment: string;
   events: IncomingEvent[];
 }
@@ -63,12 +68,12 @@ export function createTelemetryService(deps: { snapshot: RolloutSnapshot; store:
   return {
     async ingest(request) {
       const receivedAt = Date.now();
-      const serving = deps.snapshot.app(request.appId)?.channels.get(request.channel);
+      const serving = request.channel === null ? undefined : deps.snapshot.app(request.appId)?.serving.get(request.channel);
       const prepared = request.events.map((e): Prepared => {
         const a = attributeEvent(serving, request.deviceId, request.segment, e.bundleVersion);
-        const metric = GATE_METRIC_OF[e.type];
+        const metric = (GATE_METRIC_OF as Partial<Record<string, GateMetric>>)[e.type];
         const window: DeviceWindowRow | null =
-          a.slice && a.releaseId && a.windowMs
+          a.slice && a.releaseId && a.windowMs && e.countsForGates !== false
             ? {
                 releaseId: a.releaseId,
                 windowStart: new Date(Math.floor(receivedAt / a.windowMs) * a.windowMs),

@@ -1,6 +1,11 @@
 import type { BundleRef, Platform } from '../../domain/bundle';
 import type { ServingRelease } from '../../domain/serving';
+import type { Channel, OverrideSource } from '../../domain/channel';
+import type { SegmentDefinition } from '../../domain/segment';
 import type { Queryable } from '../create-pool';
+import type { DeviceOverride } from '../stores/channel-override-store';
+import { CHANNEL_COLUMNS, mapChannelRow, type ChannelRow } from '../stores/channel-store';
+import { mapSegmentRow, SEGMENT_COLUMNS, type SegmentRow } from '../stores/segment-store';
 
 interface ServingRow {
   release_id: string;
@@ -77,40 +82,59 @@ const SELECT = `
 export interface AppServingSource {
   appId: string;
   releases: ServingRelease[];
+  channels: Channel[];
+  segments: SegmentDefinition[];
+  overrides: DeviceOverride[];
 }
 
-/** The joins the device-facing snapshot is built from: every app with its published releases. */
+/** The joins the device-facing snapshot is built from: each app with its channels, segments, overrides and published releases. */
 export interface ServingReadModel {
   loadAll(): Promise<AppServingSource[]>;
   /** null when the app does not exist. */
   loadApp(appId: string): Promise<AppServingSource | null>;
 }
 
-function group(appIds: string[], releases: ServingRelease[]): AppServingSource[] {
-  const byApp = new Map(appIds.map((id) => [id, [] as ServingRelease[]]));
-  for (const release of releases) byApp.get(release.appId)?.push(release);
-  return [...byApp].map(([appId, list]) => ({ appId, releases: list }));
+const byApp = <T>(rows: T[], appOf: (row: T) => string) => {
+  const map = new Map<string, T[]>();
+  for (const row of rows) {
+    const list = map.get(appOf(row)) ?? [];
+    list.push(row);
+    map.set(appOf(row), list);
+  }
+  return map;
+};
+
+async function load(db: Queryable, appId: string | null): Promise<AppServingSource[]> {
+  const filter = (alias: string) => (appId === null ? '' : `WHERE ${alias}.app_id = $1`);
+  const params = appId === null ? [] : [appId];
+  const [apps, releases, channels, segments, overrides] = await Promise.all([
+    db.query<{ id: string }>(`SELECT a.id FROM apps a ${appId === null ? '' : 'WHERE a.id = $1'}`, params),
+    db.query<ServingRow>(`${SELECT} ${filter('r')} ORDER BY r.app_id, r.created_at`, params),
+    db.query<ChannelRow>(`SELECT ${CHANNEL_COLUMNS} FROM channels c ${filter('c')}`, params),
+    db.query<SegmentRow>(`SELECT ${SEGMENT_COLUMNS} FROM segments s ${filter('s')} ORDER BY s.priority, s.key`, params),
+    db.query<{ app_id: string; device_id: string; channel: string; source: OverrideSource }>(
+      `SELECT o.app_id, o.device_id, o.channel, o.source FROM device_channel_overrides o ${filter('o')}`,
+      params,
+    ),
+  ]);
+  const releasesByApp = byApp(releases.rows.map(mapRow), (r) => r.appId);
+  const channelsByApp = byApp(channels.rows, (r) => r.app_id);
+  const segmentsByApp = byApp(segments.rows, (r) => r.app_id);
+  const overridesByApp = byApp(overrides.rows, (r) => r.app_id);
+  return apps.rows.map(({ id }) => ({
+    appId: id,
+    releases: releasesByApp.get(id) ?? [],
+    channels: (channelsByApp.get(id) ?? []).map(mapChannelRow),
+    segments: (segmentsByApp.get(id) ?? []).map(mapSegmentRow),
+    overrides: (overridesByApp.get(id) ?? []).map((o) => ({ deviceId: o.device_id, channel: o.channel, source: o.source })),
+  }));
 }
 
 export function createServingReadModel(db: Queryable): ServingReadModel {
   return {
-    async loadAll() {
-      const [apps, releases] = await Promise.all([
-        db.query<{ id: string }>('SELECT a.id FROM apps a'),
-        db.query<ServingRow>(`${SELECT} ORDER BY r.app_id, r.created_at`),
-      ]);
-      return group(
-        apps.rows.map((r) => r.id),
-        releases.rows.map(mapRow),
-      );
-    },
+    loadAll: () => load(db, null),
     async loadApp(appId) {
-      const [apps, releases] = await Promise.all([
-        db.query<{ id: string }>('SELECT a.id FROM apps a WHERE a.id = $1', [appId]),
-        db.query<ServingRow>(`${SELECT} WHERE r.app_id = $1 ORDER BY r.created_at`, [appId]),
-      ]);
-      if (apps.rowCount === 0) return null;
-      return { appId, releases: releases.rows.map(mapRow) };
+      return (await load(db, appId))[0] ?? null;
     },
   };
 }

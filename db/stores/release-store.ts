@@ -57,6 +57,8 @@ export interface ReleaseStore {
   get(id: string): Promise<Release | null>;
   list(filter: ListReleasesFilter): Promise<Release[]>;
   findActive(appId: string, channel: string): Promise<Release | null>;
+  /** Releases of the app still in flight, on any channel. */
+  listActive(appId: string): Promise<Release[]>;
   /** The newest release of the channel that reached everyone: the next release's baseline. */
   findLatestCompleted(appId: string, channel: string): Promise<Release | null>;
   /** Marks a release that never got a workflow (the start failed) so the channel frees up. */
@@ -99,6 +101,13 @@ export function createReleaseStore(db: Queryable): ReleaseStore {
         [appId, channel],
       );
       return rows[0] ? mapRow(rows[0]) : null;
+    },
+    async listActive(appId) {
+      const { rows } = await db.query<ReleaseRow>(
+        `SELECT ${COLUMNS} FROM releases r WHERE r.app_id = $1 AND r.status IN ('pending', 'running', 'paused') ORDER BY r.created_at`,
+        [appId],
+      );
+      return rows.map(mapRow);
     },
     async findLatestCompleted(appId, channel) {
       const { rows } = await db.query<ReleaseRow>(

@@ -128,6 +128,10 @@ describe('on-call commands', () => {
     expect(refused.status).toBe(409);
     expect(refused.body.error).toMatchObject({ code: 'release_active', details: { activeReleaseId: first, activeVersion: '1.0.0' } });
 
+    const unknownChannel = await ctx.admin.post(`/v1/apps/${appId}/releases`, { version: '1.0.1', channel: 'beta', plan: longPlan });
+    expect(unknownChannel.status).toBe(400);
+    expect(unknownChannel.body.error.message).toMatch(/has no channel beta; create it first/);
+    expect((await ctx.admin.post(`/v1/apps/${appId}/channels`, { name: 'beta', allowSelfAssign: true })).status).toBe(201);
     const otherChannel = await ctx.admin.post(`/v1/apps/${appId}/releases`, { version: '1.0.1', channel: 'beta', plan: longPlan });
     expect(otherChannel.status).toBe(201);
 

@@ -122,16 +122,21 @@ describe('rollout machine', () => {
     expect(refusalOf(state, ctx, 'pause', 'pause!')).toMatch(/actor/);
     expect(refusalOf(state, ctx, 'pause', cmd)).toBeNull();
     expect(refusalOf(applyCommand(state, ctx, 'pause', cmd, 1), ctx, 'pause', cmd)).toBe('the release is already paused');
-    const full = applyCommand(state, ctx, 'promoteFull', cmd, 1);
-    expect(refusalOf(full, ctx, 'promote', cmd)).toMatch(/full promotion is already under way/);
+    const windowed = context([stage({ segments: ['default', 'enterprise'], exposureBps: 10_000 })], ['enterprise']);
+    const waitingFull = applyCommand(baking(windowed, SATURDAY_0100), windowed, 'promoteFull', cmd, SATURDAY_0100);
+    expect(refusalOf(waitingFull, windowed, 'promote', cmd)).toMatch(/full promotion is already under way/);
+    expect(refusalOf(applyCommand(state, ctx, 'promoteFull', cmd, 1), ctx, 'pause', cmd)).toMatch(/completed; nothing can change it/);
     expect(refusalOf(applyCommand(state, ctx, 'abort', cmd, 1), ctx, 'rollback', cmd)).toMatch(/aborted/);
   });
 
   it('promotes one stage at a time, from paused too', () => {
     const paused = applyCommand(baking(ctx), ctx, 'pause', cmd, 100);
     const promoted = applyCommand(paused, ctx, 'promote', cmd, 200);
-    expect(promoted).toMatchObject({ status: 'running', stageIndex: 1, phase: 'entering' });
-    expect(promoted.history.slice(-1)[0]).toMatchObject({ event: 'promoted', from: 'paused', to: 'running' });
+    expect(promoted).toMatchObject({ status: 'running', stageIndex: 1, phase: 'baking', exposure: { default: 5000 } });
+    expect(promoted.history.slice(-2)).toMatchObject([
+      { event: 'promoted', from: 'paused', to: 'running' },
+      { event: 'stage_started', exposure: { default: 5000 } },
+    ]);
   });
 
   it('waits for a segment maintenance window before exposing it, and refuses to promote past the wait', () => {

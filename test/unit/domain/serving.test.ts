@@ -56,7 +56,7 @@ describe(decide.name, () => {
 
   it('offers the target inside the exposure and keeps the baseline outside', () => {
     expect(decide(serve(release()), ctx(canary))).toMatchObject({ action: 'update', bundle: { version: '2.0.0' }, cohort: 'canary' });
-    expect(decide(serve(release()), ctx(control))).toEqual({ action: 'none', releaseId: 'r2', cohort: 'control' });
+    expect(decide(serve(release()), ctx(control))).toEqual({ action: 'none', releaseId: 'r2', cohort: 'control', nativeUpdate: null });
     expect(decide(serve(release()), ctx(canary, { bundleVersion: '2.0.0' }))).toMatchObject({ action: 'none' });
   });
 
@@ -101,7 +101,25 @@ describe(decide.name, () => {
     expect(decide(serve(androidOnly), ctx(canary, { bundleVersion: 'builtin' }))).toMatchObject({ action: 'none' });
   });
 
+  it('keeps devices on the target of a release in flight even when their exposure dropped', () => {
+    const r = release({ exposure: { default: 5000, enterprise: 0 } });
+    expect(decide(serve(r), ctx(canary, { segment: 'enterprise', bundleVersion: '2.0.0' }))).toMatchObject({ action: 'none' });
+    expect(decide(serve(r), ctx(canary, { segment: 'enterprise', bundleVersion: '1.0.0' }))).toMatchObject({ action: 'none' });
+  });
+
+  it('tells a device in the audience whose native app is too old that only a store update helps', () => {
+    const r = release({ target: bundle('2.0.0', { nativeRange: '>=6.0.0' }) });
+    expect(decide(serve(r), ctx(canary, { nativeVersion: '5.2.0' }))).toMatchObject({ action: 'none', nativeUpdate: '>=6.0.0' });
+    expect(decide(serve(r), ctx(control, { nativeVersion: '5.2.0' }))).toMatchObject({ nativeUpdate: null });
+    expect(decide(serve(r), ctx(canary, { nativeVersion: '6.0.1' }))).toMatchObject({ action: 'update', nativeUpdate: null });
+  });
+
+  it('matches on the native range alone when the protocol names no platform', () => {
+    const r = release({ status: 'completed', target: bundle('2.0.0', { platforms: ['android'] }) });
+    expect(decide(serve(r), ctx(canary, { platform: null, bundleVersion: 'builtin' }))).toMatchObject({ action: 'update', bundle: { version: '2.0.0' } });
+  });
+
   it('answers none for a channel without releases', () => {
-    expect(decide(undefined, ctx(canary))).toEqual({ action: 'none', releaseId: null, cohort: 'none' });
+    expect(decide(undefined, ctx(canary))).toEqual({ action: 'none', releaseId: null, cohort: 'none', nativeUpdate: null });
   });
 });

@@ -1,0 +1,158 @@
+import type { DeviceProfileStore, DeviceSighting, Engagement, SessionCount } from '../../db/stores/device-profile-store';
+import type { Logger } from '../../platform/logger';
+import type { ApiMetrics } from '../api-metrics';
+
+const DAY_MS = 24 * 3600 * 1000;
+
+export interface DeviceEngagement {
+  sessionsLast7d: number;
+  daysSinceFirstSeen: number;
+}
+
+export interface DeviceProfiles {
+  /**
+   * Engagement for segment rules, from memory only: null until the device's profile has been loaded
+   * (a background load is queued), so the update check never waits on PostgreSQL.
+   */
+  engagement(appId: string, deviceId: string, now: number): DeviceEngagement | null;
+  /** Remembers that the device was seen; written to PostgreSQL in the next batch. */
+  sighted(sighting: DeviceSighting): void;
+  sessionsStarted(appId: string, deviceId: string, day: string, count: number): void;
+  start(): void;
+  /** Writes everything still buffered. */
+  stop(): Promise<void>;
+}
+
+export interface DeviceProfilesOptions {
+  store: DeviceProfileStore;
+  logger: Logger;
+  metrics: ApiMetrics;
+  flushIntervalMs?: number;
+  cacheTtlMs?: number;
+  maxCachedDevices?: number;
+  maxBuffered?: number;
+}
+
+interface Cached {
+  /** null: the device has no profile yet (a new device). */
+  engagement: Engagement | null;
+  loadedAt: number;
+}
+
+const key = (appId: string, deviceId: string) => `${appId}\u0000${deviceId}`;
+
+/**
+ * Device profiles kept behind the hot path: sightings and session counts are buffered and written
+ * in batches, engagement is read from a bounded in-memory cache filled by batched background loads.
+ */
+export function createDeviceProfiles(options: DeviceProfilesOptions): DeviceProfiles {
+  const { store, logger, metrics } = options;
+  const flushIntervalMs = options.flushIntervalMs ?? 1000;
+  const cacheTtlMs = options.cacheTtlMs ?? 5 * 60_000;
+  const maxCached = options.maxCachedDevices ?? 200_000;
+  const maxBuffered = options.maxBuffered ?? 50_000;
+
+  let sightings = new Map<string, DeviceSighting>();
+  let sessions = new Map<string, SessionCount>();
+  const cache = new Map<string, Cached>();
+  const toLoad = new Map<string, Set<string>>();
+  let timer: NodeJS.Timeout | null = null;
+  let flushing: Promise<void> | null = null;
+
+  const loadQueued = async () => {
+    const batches = [...toLoad.entries()];
+    toLoad.clear();
+    for (const [appId, ids] of batches) {
+      const deviceIds = [...ids];
+      for (let i = 0; i < deviceIds.length; i += 1000) {
+        const chunk = deviceIds.slice(i, i + 1000);
+        try {
+          const found = await store.engagement(appId, chunk, new Date());
+          const loadedAt = Date.now();
+          for (const id of chunk) cache.set(key(appId, id), { engagement: found.get(id) ?? null, loadedAt });
+          metrics.profileLoads.inc({ outcome: 'ok' }, chunk.length);
+        } catch (err) {
+          metrics.profileLoads.inc({ outcome: 'error' }, chunk.length);
+          logger.error({ err, appId }, 'loading device engagement failed');
+        }
+      }
+    }
+    // Oldest entries go first when the cache is full (Map keeps insertion order).
+    for (const k of cache.keys()) {
+      if (cache.size <= maxCached) break;
+      cache.delete(k);
+    }
+  };
+
+  const writeBuffered = async () => {
+    if (sightings.size === 0 && sessions.size === 0) return;
+    const batch = { sightings, sessions };
+    sightings = new Map();
+    sessions = new Map();
+    try {
+      await store.upsertSightings([...batch.sightings.values()]);
+      await store.addSessions([...batch.sessions.values()]);
+      metrics.profileWrites.inc({ outcome: 'ok' }, batch.sightings.size);
+    } catch (err) {
+      metrics.profileWrites.inc({ outcome: 'error' }, batch.sightings.size);
+      logger.error({ err, devices: batch.sightings.size }, 'writing device profiles failed; keeping them for the next batch');
+      for (const [k, s] of batch.sightings) if (!sightings.has(k) && sightings.size < maxBuffered) sightings.set(k, s);
+      for (const [k, s] of batch.sessions) {
+        const now = sessions.get(k);
+        if (now) now.sessions += s.sessions;
+        else if (sessions.size < maxBuffered) sessions.set(k, s);
+      }
+    }
+  };
+
+  const tick = () => {
+    flushing ??= Promise.all([loadQueued(), writeBuffered()])
+      .then(() => undefined)
+      .finally(() => (flushing = null));
+    return flushing;
+  };
+
+  return {
+    engagement(appId, deviceId, now) {
+      const k = key(appId, deviceId);
+      const cached = cache.get(k);
+      if (!cached || now - cached.loadedAt > cacheTtlMs) {
+        let ids = toLoad.get(appId);
+        if (!ids) toLoad.set(appId, (ids = new Set()));
+        ids.add(deviceId);
+        metrics.profileCache.inc({ result: cached ? 'stale' : 'miss' });
+        if (!cached) return null;
+      } else {
+        metrics.profileCache.inc({ result: 'hit' });
+      }
+      if (cached.engagement === null) return { sessionsLast7d: 0, daysSinceFirstSeen: 0 };
+      return {
+        sessionsLast7d: cached.engagement.sessionsLast7d,
+        daysSinceFirstSeen: Math.max(0, Math.floor((now - cached.engagement.firstSeen.getTime()) / DAY_MS)),
+      };
+    },
+    sighted(sighting) {
+      const k = key(sighting.appId, sighting.deviceId);
+      if (sightings.size >= maxBuffered && !sightings.has(k)) {
+        metrics.profileWrites.inc({ outcome: 'dropped' });
+        return;
+      }
+      sightings.set(k, sighting);
+    },
+    sessionsStarted(appId, deviceId, day, count) {
+      const k = `${key(appId, deviceId)}\u0000${day}`;
+      const existing = sessions.get(k);
+      if (existing) existing.sessions += count;
+      else if (sessions.size < maxBuffered) sessions.set(k, { appId, deviceId, day, sessions: count });
+    },
+    start() {
+      timer = setInterval(() => void tick(), flushIntervalMs);
+      timer.unref();
+    },
+    async stop() {
+      if (timer) clearInterval(timer);
+      await flushing;
+      await writeBuffered();
+    },
+  };
+}

@@ -1,0 +1,163 @@
+import type { Stores } from '../../db/create-stores';
+import type { Platform } from '../../domain/bundle';
+import { resolveChannel } from '../../domain/channel';
+import { DEFAULT_SEGMENT } from '../../domain/release';
+import type { AttributeValue } from '../../domain/segment-rules';
+import { decide, type Decision } from '../../domain/serving';
+import type { ApiMetrics } from '../api-metrics';
+import type { AppServing, RolloutSnapshot } from '../snapshot/rollout-snapshot';
+import type { IncomingEvent, TelemetryService } from '../telemetry/telemetry-service';
+import type { DeviceProfiles } from './device-profiles';
+import type { RateLimiter, RateVerdict } from './rate-limiter';
+
+export type DeviceProtocol = 'native' | 'capgo' | 'codepush';
+
+/** What a device says about itself, in any of the three protocols. */
+export interface DeviceIdentity {
+  appId: string;
+  deviceId: string;
+  /** null: the protocol does not say (CodePush). */
+  platform: Platform | null;
+  nativeVersion: string;
+  /** The bundle it runs, or `builtin`. */
+  bundleVersion: string;
+  /** The channel the device asks for (native `channel`, Capgo `defaultChannel`). */
+  requestedChannel?: string | undefined;
+  /** The channel its credential names (CodePush deployment key). */
+  keyedChannel?: string | undefined;
+  attributes?: Record<string, AttributeValue> | undefined;
+}
+
+export interface ResolvedDevice {
+  app: AppServing;
+  /** null: no channel serves this device (none public for its platform, none it may use). */
+  channel: string | null;
+  segment: string;
+}
+
+export interface CheckResult extends ResolvedDevice {
+  decision: Decision;
+}
+
+export interface DeviceService {
+  app(appId: string): AppServing | undefined;
+  /** Channel and segment of a device; undefined for an unknown app. */
+  resolve(identity: DeviceIdentity): ResolvedDevice | undefined;
+  /** The answer to an update check, from memory only; undefined for an unknown app. */
+  check(identity: DeviceIdentity, protocol: DeviceProtocol): CheckResult | undefined;
+  /** Makes the device's events durable (attributed to its channel's release); false for an unknown app. */
+  report(identity: DeviceIdentity, events: IncomingEvent[]): Promise<boolean>;
+  /** Per-device rate limit shared by every protocol. */
+  admit(appId: string, deviceId: string): RateVerdict;
+  /**
+   * Stores a device's own choice of channel (legacy Capgo plugins expect the server to keep it);
+   * the caller has checked that the channel allows self-assignment.
+   */
+  selfAssign(appId: string, deviceId: string, channel: string): Promise<void>;
+  /** Drops a device's own channel choice; an admin override stays. Returns whether there was one. */
+  clearSelfAssignment(appId: string, deviceId: string): Promise<boolean>;
+}
+
+export interface DeviceServiceDeps {
+  stores: Pick<Stores, 'overrides' | 'changeFeed'>;
+  snapshot: RolloutSnapshot;
+  telemetry: TelemetryService;
+  profiles: DeviceProfiles;
+  limiter: RateLimiter;
+  metrics: ApiMetrics;
+}
+
+export function createDeviceService(deps: DeviceServiceDeps): DeviceService {
+  const { snapshot, profiles } = deps;
+
+  const resolveIn = (app: AppServing, identity: DeviceIdentity, now: number): ResolvedDevice => {
+    const channel = resolveChannel(app.channels, {
+      override: app.overrides.get(identity.deviceId),
+      keyed: identity.keyedChannel,
+      requested: identity.requestedChannel,
+      platform: identity.platform,
+    });
+    const engagement = app.segments.length > 0 ? profiles.engagement(app.appId, identity.deviceId, now) : null;
+    const segment =
+      app.segments.length === 0
+        ? DEFAULT_SEGMENT
+        : app.resolveSegment({
+            deviceId: identity.deviceId,
+            platform: identity.platform,
+            nativeVersion: identity.nativeVersion,
+            bundleVersion: identity.bundleVersion,
+            channel: channel ?? '',
+            attributes: identity.attributes ?? {},
+            sessionsLast7d: engagement?.sessionsLast7d ?? null,
+            daysSinceFirstSeen: engagement?.daysSinceFirstSeen ?? null,
+          });
+    return { app, channel, segment };
+  };
+
+  const sighted = (identity: DeviceIdentity, channel: string | null, now: number) =>
+    profiles.sighted({
+      appId: identity.appId,
+      deviceId: identity.deviceId,
+      platform: identity.platform,
+      nativeVersion: identity.nativeVersion,
+      bundleVersion: identity.bundleVersion,
+      channel,
+      attributes: identity.attributes ?? null,
+      seenAt: new Date(now),
+    });
+
+  return {
+    app: (appId) => snapshot.app(appId),
+    resolve(identity) {
+      const app = snapshot.app(identity.appId);
+      return app && resolveIn(app, identity, Date.now());
+    },
+    check(identity, protocol) {
+      const app = snapshot.app(identity.appId);
+      if (!app) return undefined;
+      const now = Date.now();
+      const resolved = resolveIn(app, identity, now);
+      const decision = decide(resolved.channel === null ? undefined : app.serving.get(resolved.channel), {
+        deviceId: identity.deviceId,
+        platform: identity.platform,
+        nativeVersion: identity.nativeVersion,
+        bundleVersion: identity.bundleVersion,
+        channel: resolved.channel ?? '',
+        segment: resolved.segment,
+      });
+      sighted(identity, resolved.channel, now);
+      deps.metrics.updateChecks.inc({ protocol, action: decision.action, cohort: decision.cohort });
+      return { ...resolved, decision };
+    },
+    async report(identity, events) {
+      const app = snapshot.app(identity.appId);
+      if (!app) return false;
+      const now = Date.now();
+      const resolved = resolveIn(app, identity, now);
+      await deps.telemetry.ingest({ appId: identity.appId, deviceId: identity.deviceId, channel: resolved.channel, segment: resolved.segment, events });
+      sighted(identity, resolved.channel, now);
+      const sessionsByDay = new Map<string, number>();
+      for (const e of events) {
+        if (e.type === 'session_start') sessionsByDay.set(e.at.toISOString().slice(0, 10), (sessionsByDay.get(e.at.toISOString().slice(0, 10)) ?? 0) + 1);
+      }
+      for (const [day, count] of sessionsByDay) profiles.sessionsStarted(identity.appId, identity.deviceId, day, count);
+      return true;
+    },
+    async selfAssign(appId, deviceId, channel) {
+      const current = snapshot.app(appId)?.overrides.get(deviceId);
+      if (current?.source === 'admin') return;
+      await deps.stores.overrides.set(appId, deviceId, channel, 'self');
+      await deps.stores.changeFeed.appChanged(appId);
+    },
+    async clearSelfAssignment(appId, deviceId) {
+      const removed = await deps.stores.overrides.remove(appId, deviceId, 'self');
+      if (removed) await deps.stores.changeFeed.appChanged(appId);
+      return removed;
+    },
+    admit(appId, deviceId) {
+      const verdict = deps.limiter.take(`${appId}\u0000${deviceId}`);
+      if (!verdict.allowed) deps.metrics.rateLimited.inc();
+      return verdict;
+    },
+  };
+}

@@ -1,0 +1,92 @@
+import { actorOf, type Principal } from '../../domain/access';
+import type { Platform } from '../../domain/bundle';
+import type { Channel } from '../../domain/channel';
+import { ConflictError } from '../../domain/errors/conflict-error';
+import { NotFoundError } from '../../domain/errors/not-found-error';
+import type { Stores } from '../../db/create-stores';
+import { newSecret } from '../../platform/ids';
+import type { AppService } from './app-service';
+
+export interface ChannelInput {
+  name: string;
+  public: boolean;
+  allowSelfAssign: boolean;
+  platforms: Platform[];
+}
+
+export interface ChannelService {
+  create(appId: string, input: ChannelInput, principal: Principal): Promise<Channel>;
+  update(appId: string, name: string, changes: Partial<Omit<ChannelInput, 'name'>>, principal: Principal): Promise<Channel>;
+  list(appId: string, principal: Principal): Promise<Channel[]>;
+  /** Forces a device into a channel (beats whatever the device asks for). */
+  overrideDevice(appId: string, deviceId: string, channel: string, principal: Principal): Promise<void>;
+  clearDeviceOverride(appId: string, deviceId: string, principal: Principal): Promise<void>;
+}
+
+export const PRODUCTION_CHANNEL: Omit<ChannelInput, 'platforms'> & { platforms: Platform[] } = {
+  name: 'production',
+  public: true,
+  allowSelfAssign: false,
+  platforms: ['ios', 'android', 'web', 'electron'],
+};
+
+export const newDeploymentKey = () => newSecret('dk_');
+
+/** At most one public channel per platform: otherwise which one a device defaults to would be arbitrary. */
+function publicClash(existing: Channel[], candidate: Pick<Channel, 'name' | 'public' | 'platforms'>): Channel | undefined {
+  if (!candidate.public) return undefined;
+  return existing.find((c) => c.name !== candidate.name && c.public && c.platforms.some((p) => candidate.platforms.includes(p)));
+}
+
+export function createChannelService(stores: Pick<Stores, 'channels' | 'overrides' | 'audit' | 'changeFeed'>, apps: AppService): ChannelService {
+  const audit = (principal: Principal, action: string, appId: string, details: Record<string, unknown>) =>
+    stores.audit.record({ actor: actorOf(principal), action, target: `app:${appId}`, reason: null, details });
+
+  const clashError = (clash: Channel) =>
+    new ConflictError(`channel ${clash.name} is already public for ${clash.platforms.join(', ')}; one public channel per platform`, 'public_channel_conflict', {
+      channel: clash.name,
+    });
+
+  return {
+    async create(appId, input, principal) {
+      await apps.get(appId, principal);
+      const clash = publicClash(await stores.channels.list(appId), input);
+      if (clash) throw clashError(clash);
+      const channel = await stores.channels.insert({ appId, ...input, deploymentKey: newDeploymentKey() });
+      if (!channel) throw new ConflictError(`app ${appId} has a channel ${input.name} already`, 'channel_exists');
+      await audit(principal, 'channel.create', appId, { channel: input.name, public: input.public, allowSelfAssign: input.allowSelfAssign, platforms: input.platforms });
+      await stores.changeFeed.appChanged(appId);
+      return channel;
+    },
+    async update(appId, name, changes, principal) {
+      await apps.get(appId, principal);
+      const channels = await stores.channels.list(appId);
+      const current = channels.find((c) => c.name === name);
+      if (!current) throw new NotFoundError(`app ${appId} has no channel ${name}`);
+      const clash = publicClash(channels, { ...current, ...changes });
+      if (clash) throw clashError(clash);
+      const updated = await stores.channels.update(appId, name, changes);
+      if (!updated) throw new NotFoundError(`app ${appId} has no channel ${name}`);
+      await audit(principal, 'channel.update', appId, { channel: name, ...changes });
+      await stores.changeFeed.appChanged(appId);
+      return updated;
+    },
+    async list(appId, principal) {
+      await apps.get(appId, principal);
+      return stores.channels.list(appId);
+    },
+    async overrideDevice(appId, deviceId, channel, principal) {
+      await apps.get(appId, principal);
+      if (!(await stores.channels.get(appId, channel))) throw new NotFoundError(`app ${appId} has no channel ${channel}`);
+      await stores.overrides.set(appId, deviceId, channel, 'admin');
+      await audit(principal, 'device.channel_override', appId, { deviceId, channel });
+      await stores.changeFeed.appChanged(appId);
+    },
+    async clearDeviceOverride(appId, deviceId, principal) {
+      await apps.get(appId, principal);
+      if (!(await stores.overrides.remove(appId, deviceId))) throw new NotFoundError(`device ${deviceId} of app ${appId} has no channel override`);
+      await audit(principal, 'device.channel_override_removed', appId, { deviceId });
+      await stores.changeFeed.appChanged(appId);
+    },
+  };
+}

@@ -1,0 +1,96 @@
+import { actorOf, type Principal } from '../../domain/access';
+import { ConflictError } from '../../domain/errors/conflict-error';
+import { NotFoundError } from '../../domain/errors/not-found-error';
+import { ValidationError } from '../../domain/errors/validation-error';
+import type { MaintenanceWindow } from '../../domain/maintenance-window';
+import { validateMaintenanceWindow } from '../../domain/maintenance-window';
+import { DEFAULT_SEGMENT } from '../../domain/release';
+import type { SegmentDefinition, SegmentSummary } from '../../domain/segment';
+import { validateRule } from '../../domain/segment-rule-validation';
+import type { Stores } from '../../db/create-stores';
+import type { AppService } from './app-service';
+
+export interface SegmentInput {
+  key: string;
+  rule: unknown;
+  priority?: number | undefined;
+  maintenanceWindows?: unknown[] | undefined;
+}
+
+export interface SegmentService {
+  create(appId: string, input: SegmentInput, principal: Principal): Promise<SegmentDefinition>;
+  update(appId: string, key: string, changes: Omit<Partial<SegmentInput>, 'key'>, principal: Principal): Promise<SegmentDefinition>;
+  remove(appId: string, key: string, principal: Principal): Promise<void>;
+  list(appId: string, principal: Principal): Promise<SegmentDefinition[]>;
+  /** Every segment a plan may name: the app's own plus the catch-all `default`. */
+  summaries(appId: string): Promise<SegmentSummary[]>;
+}
+
+function checked(rule: unknown, windows: unknown[] | undefined): { rule?: SegmentDefinition['rule']; windows?: MaintenanceWindow[] } {
+  const problems = [];
+  let parsedRule: SegmentDefinition['rule'] | undefined;
+  if (rule !== undefined) {
+    const result = validateRule(rule);
+    if (result.ok) parsedRule = result.rule;
+    else problems.push(...result.problems);
+  }
+  if (windows !== undefined) windows.forEach((w, i) => problems.push(...validateMaintenanceWindow(w, `maintenanceWindows[${i}]`)));
+  if (problems.length > 0) throw new ValidationError(`invalid segment: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`, problems);
+  return { ...(parsedRule ? { rule: parsedRule } : {}), ...(windows ? { windows: windows as MaintenanceWindow[] } : {}) };
+}
+
+export function createSegmentService(stores: Pick<Stores, 'segments' | 'releases' | 'audit' | 'changeFeed'>, apps: AppService): SegmentService {
+  const audit = (principal: Principal, action: string, appId: string, details: Record<string, unknown>) =>
+    stores.audit.record({ actor: actorOf(principal), action, target: `app:${appId}`, reason: null, details });
+
+  return {
+    async create(appId, input, principal) {
+      await apps.get(appId, principal);
+      if (input.key === DEFAULT_SEGMENT) throw new ValidationError(`"${DEFAULT_SEGMENT}" is the built-in catch-all segment; choose another key`, [{ path: 'key', message: 'reserved' }]);
+      const { rule, windows } = checked(input.rule, input.maintenanceWindows ?? []);
+      const segment = await stores.segments.insert(appId, {
+        key: input.key,
+        rule: rule!,
+        priority: input.priority ?? (await stores.segments.nextPriority(appId)),
+        maintenanceWindows: windows ?? [],
+      });
+      if (!segment) throw new ConflictError(`app ${appId} has a segment ${input.key} already`, 'segment_exists');
+      await audit(principal, 'segment.create', appId, { segment: segment.key, rule: segment.rule, priority: segment.priority });
+      await stores.changeFeed.appChanged(appId);
+      return segment;
+    },
+    async update(appId, key, changes, principal) {
+      await apps.get(appId, principal);
+      const { rule, windows } = checked(changes.rule, changes.maintenanceWindows);
+      const updated = await stores.segments.update(appId, key, {
+        ...(rule ? { rule } : {}),
+        ...(changes.priority !== undefined ? { priority: changes.priority } : {}),
+        ...(windows ? { maintenanceWindows: windows } : {}),
+      });
+      if (!updated) throw new NotFoundError(`app ${appId} has no segment ${key}`);
+      await audit(principal, 'segment.update', appId, { segment: key, ...changes });
+      await stores.changeFeed.appChanged(appId);
+      return updated;
+    },
+    async remove(appId, key, principal) {
+      await apps.get(appId, principal);
+      const active = (await stores.releases.listActive(appId)).filter((r) => r.plan.stages.some((s) => s.segments.includes(key)));
+      if (active.length > 0) {
+        throw new ConflictError(`segment ${key} is in the plan of release ${active[0]!.id} (${active[0]!.status}); finish or abort it first`, 'segment_in_use', {
+          releaseIds: active.map((r) => r.id),
+        });
+      }
+      if (!(await stores.segments.remove(appId, key))) throw new NotFoundError(`app ${appId} has no segment ${key}`);
+      await audit(principal, 'segment.delete', appId, { segment: key });
+      await stores.changeFeed.appChanged(appId);
+    },
+    async list(appId, principal) {
+      await apps.get(appId, principal);
+      return stores.segments.list(appId);
+    },
+    async summaries(appId) {
+      const defined = await stores.segments.list(appId);
+      return [...defined.map((s) => ({ key: s.key, maintenanceWindows: s.maintenanceWindows })), { key: DEFAULT_SEGMENT, maintenanceWindows: [] }];
+    },
+  };
+}

@@ -1,0 +1,30 @@
+import type { AppServingSource } from '../../db/read-models/serving-read-model';
+import type { Channel, ChannelOverride } from '../../domain/channel';
+import type { SegmentDefinition } from '../../domain/segment';
+import { compileSegments, type SegmentResolver } from '../../domain/segment-rules';
+import { buildChannelServing, type ChannelServing } from '../../domain/serving';
+
+/** Everything an update check for one app is answered from, prepared once per reload. */
+export interface AppServing {
+  appId: string;
+  channels: ReadonlyMap<string, Channel>;
+  /** Per channel: its newest release and the versions devices must leave. */
+  serving: ReadonlyMap<string, ChannelServing>;
+  /** CodePush deployment key → channel name. */
+  deploymentKeys: ReadonlyMap<string, string>;
+  overrides: ReadonlyMap<string, ChannelOverride>;
+  segments: readonly SegmentDefinition[];
+  resolveSegment: SegmentResolver;
+}
+
+export function buildAppServing(source: AppServingSource): AppServing {
+  return {
+    appId: source.appId,
+    channels: new Map(source.channels.map((c) => [c.name, c])),
+    serving: buildChannelServing(source.releases),
+    deploymentKeys: new Map(source.channels.map((c) => [c.deploymentKey, c.name])),
+    overrides: new Map(source.overrides.map((o) => [o.deviceId, { channel: o.channel, source: o.source }])),
+    segments: source.segments,
+    resolveSegment: compileSegments(source.segments),
+  };
+}

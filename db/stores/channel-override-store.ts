@@ -1,0 +1,50 @@
+import type { ChannelOverride, OverrideSource } from '../../domain/channel';
+import type { Queryable } from '../create-pool';
+
+export interface DeviceOverride extends ChannelOverride {
+  deviceId: string;
+}
+
+export interface ChannelOverrideStore {
+  set(appId: string, deviceId: string, channel: string, source: OverrideSource): Promise<void>;
+  /** Removes the device's override, only if it has this source when one is given. */
+  remove(appId: string, deviceId: string, source?: OverrideSource): Promise<boolean>;
+  get(appId: string, deviceId: string): Promise<DeviceOverride | null>;
+  listForApp(appId: string): Promise<DeviceOverride[]>;
+}
+
+interface OverrideRow {
+  device_id: string;
+  channel: string;
+  source: OverrideSource;
+}
+
+const COLUMNS = 'o.device_id, o.channel, o.source';
+const mapRow = (r: OverrideRow): DeviceOverride => ({ deviceId: r.device_id, channel: r.channel, source: r.source });
+
+export function createChannelOverrideStore(db: Queryable): ChannelOverrideStore {
+  return {
+    async set(appId, deviceId, channel, source) {
+      await db.query(
+        `INSERT INTO device_channel_overrides (app_id, device_id, channel, source) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (app_id, device_id) DO UPDATE SET channel = EXCLUDED.channel, source = EXCLUDED.source, created_at = now()`,
+        [appId, deviceId, channel, source],
+      );
+    },
+    async remove(appId, deviceId, source) {
+      const { rowCount } = await db.query(
+        'DELETE FROM device_channel_overrides WHERE app_id = $1 AND device_id = $2 AND ($3::text IS NULL OR source = $3)',
+        [appId, deviceId, source ?? null],
+      );
+      return rowCount === 1;
+    },
+    async get(appId, deviceId) {
+      const { rows } = await db.query<OverrideRow>(`SELECT ${COLUMNS} FROM device_channel_overrides o WHERE o.app_id = $1 AND o.device_id = $2`, [appId, deviceId]);
+      return rows[0] ? mapRow(rows[0]) : null;
+    },
+    async listForApp(appId) {
+      const { rows } = await db.query<OverrideRow>(`SELECT ${COLUMNS} FROM device_channel_overrides o WHERE o.app_id = $1`, [appId]);
+      return rows.map(mapRow);
+    },
+  };
+}

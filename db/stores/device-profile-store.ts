@@ -1,0 +1,85 @@
+import type { Queryable } from '../create-pool';
+
+export interface DeviceSighting {
+  appId: string;
+  deviceId: string;
+  platform: string | null;
+  nativeVersion: string | null;
+  bundleVersion: string | null;
+  channel: string | null;
+  attributes: Record<string, unknown> | null;
+  seenAt: Date;
+}
+
+export interface SessionCount {
+  appId: string;
+  deviceId: string;
+  day: string;
+  sessions: number;
+}
+
+export interface Engagement {
+  firstSeen: Date;
+  sessionsLast7d: number;
+}
+
+export interface DeviceProfileStore {
+  /** Folds sightings into profiles: first seen only moves back, last seen only forward. */
+  upsertSightings(sightings: DeviceSighting[]): Promise<void>;
+  addSessions(counts: SessionCount[]): Promise<void>;
+  /** Engagement of the given devices of one app as of `now`; devices never seen are missing. */
+  engagement(appId: string, deviceIds: string[], now: Date): Promise<Map<string, Engagement>>;
+}
+
+const col = <T, K extends keyof T>(rows: T[], key: K): Array<T[K]> => rows.map((r) => r[key]);
+
+export function createDeviceProfileStore(db: Queryable): DeviceProfileStore {
+  return {
+    async upsertSightings(rows) {
+      if (rows.length === 0) return;
+      await db.query(
+        `INSERT INTO devices AS d (app_id, device_id, platform, native_version, bundle_version, channel, attributes, first_seen, last_seen)
+         SELECT u.app_id, u.device_id, u.platform, u.native_version, u.bundle_version, u.channel, COALESCE(u.attributes, '{}'::jsonb), u.seen_at, u.seen_at
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::jsonb[], $8::timestamptz[])
+           AS u (app_id, device_id, platform, native_version, bundle_version, channel, attributes, seen_at)
+         ON CONFLICT (app_id, device_id) DO UPDATE SET
+           platform = COALESCE(EXCLUDED.platform, d.platform),
+           native_version = COALESCE(EXCLUDED.native_version, d.native_version),
+           bundle_version = COALESCE(EXCLUDED.bundle_version, d.bundle_version),
+           channel = COALESCE(EXCLUDED.channel, d.channel),
+           attributes = CASE WHEN EXCLUDED.attributes = '{}'::jsonb THEN d.attributes ELSE EXCLUDED.attributes END,
+           first_seen = LEAST(d.first_seen, EXCLUDED.first_seen),
+           last_seen = GREATEST(d.last_seen, EXCLUDED.last_seen)`,
+        [
+          col(rows, 'appId'),
+          col(rows, 'deviceId'),
+          col(rows, 'platform'),
+          col(rows, 'nativeVersion'),
+          col(rows, 'bundleVersion'),
+          col(rows, 'channel'),
+          rows.map((r) => (r.attributes ? JSON.stringify(r.attributes) : null)),
+          col(rows, 'seenAt'),
+        ],
+      );
+    },
+    async addSessions(rows) {
+      if (rows.length === 0) return;
+      await db.query(
+        `INSERT INTO device_sessions_daily AS s (app_id, device_id, day, sessions)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::date[], $4::int[])
+         ON CONFLICT (app_id, device_id, day) DO UPDATE SET sessions = s.sessions + EXCLUDED.sessions`,
+        [col(rows, 'appId'), col(rows, 'deviceId'), col(rows, 'day'), col(rows, 'sessions')],
+      );
+    },
+    async engagement(appId, deviceIds, now) {
+      const { rows } = await db.query<{ device_id: string; first_seen: Date; sessions: number }>(
+        `SELECT d.device_id, d.first_seen,
+                COALESCE((SELECT sum(s.sessions) FROM device_sessions_daily s
+                          WHERE s.app_id = d.app_id AND s.device_id = d.device_id AND s.day > ($3::timestamptz - interval '7 days')::date), 0)::int AS sessions
+         FROM devices d WHERE d.app_id = $1 AND d.device_id = ANY($2)`,
+        [appId, deviceIds, now],
+      );
+      return new Map(rows.map((r) => [r.device_id, { firstSeen: r.first_seen, sessionsLast7d: r.sessions }]));
+    },
+  };
+}

@@ -1,0 +1,63 @@
+import type { Platform } from './bundle';
+
+export interface Channel {
+  appId: string;
+  name: string;
+  /** The default channel of its platforms for devices that name none (or one they may not use). */
+  public: boolean;
+  allowSelfAssign: boolean;
+  platforms: Platform[];
+  /** Names app and channel for CodePush clients. */
+  deploymentKey: string;
+  createdAt: string;
+}
+
+export type OverrideSource = 'admin' | 'self';
+
+export interface ChannelOverride {
+  channel: string;
+  source: OverrideSource;
+}
+
+/** A channel a device may be served from on its own say (requested or self-assigned). */
+export function isSelectable(channel: Channel, platform: Platform | null): boolean {
+  return (channel.public || channel.allowSelfAssign) && (platform === null || channel.platforms.includes(platform));
+}
+
+export interface ChannelRequest {
+  override: ChannelOverride | undefined;
+  /** A channel named by a credential the device holds (a CodePush deployment key): no self-assign check. */
+  keyed?: string | undefined;
+  /** The channel the device asks for. */
+  requested?: string | undefined;
+  /** null: the protocol does not say (CodePush); platform checks are skipped. */
+  platform: Platform | null;
+}
+
+/**
+ * DESIGN §7 step 1: a forced override, else a self-assignment the channel allows, else the channel
+ * of the device's deployment key, else the channel the device asks for if it may use it, else the
+ * public channel of its platform. Null: no channel serves this device.
+ */
+export function resolveChannel(channels: ReadonlyMap<string, Channel>, { override, keyed, requested, platform }: ChannelRequest): string | null {
+  if (override) {
+    const channel = channels.get(override.channel);
+    if (channel && (override.source === 'admin' || channel.allowSelfAssign)) return channel.name;
+  }
+  if (keyed && channels.has(keyed)) return keyed;
+  if (requested) {
+    const channel = channels.get(requested);
+    if (channel && isSelectable(channel, platform)) return channel.name;
+  }
+  return publicChannelFor(channels, platform)?.name ?? null;
+}
+
+/** The public channel of a platform; the first by name when several claim it. */
+export function publicChannelFor(channels: ReadonlyMap<string, Channel>, platform: Platform | null): Channel | undefined {
+  let best: Channel | undefined;
+  for (const channel of channels.values()) {
+    if (!channel.public || (platform !== null && !channel.platforms.includes(platform))) continue;
+    if (!best || channel.name < best.name) best = channel;
+  }
+  return best;
+}
