@@ -293,7 +293,9 @@ export function planGateParameters(plan: Plan): Pick<GateEvaluationInput, 'compa
       }
     }
   }
-  const comparisons = Math.max(1, Math.min(metrics.size, COMPARATIVE_METRICS.length) * allPlanSegments(plan).length);
+  // Only segments that ever have a control cohort (exposed below 100 % at some stage) can be compared.
+  const comparable = allPlanSegments(plan).filter((segment) => plan.stages.some((s) => s.segments.includes(segment) && s.exposureBps < BPS_SCALE));
+  const comparisons = Math.max(1, Math.min(metrics.size, COMPARATIVE_METRICS.length) * comparable.length);
   return { comparisons, rDetectValues: [...rDetects].sort((a, b) => a - b) };
 }
 
@@ -305,7 +307,14 @@ export function gateRequest(state: RolloutState, ctx: RolloutContext): Omit<Gate
     state: state.gate,
     gates: gatesOf(stage),
     settings: ctx.plan.gateSettings,
-    stage: { exposureBps: exposed, rDetect: stageRDetect(stage), soakedMs: state.soakedMs, minSoakMs: stage.minSoakMs, maxSoakMs: state.soakLimitMs },
+    stage: {
+      exposureBps: exposed,
+      advancingSegments: stage.segments,
+      rDetect: stageRDetect(stage),
+      soakedMs: state.soakedMs,
+      minSoakMs: stage.minSoakMs,
+      maxSoakMs: state.soakLimitMs,
+    },
     ...planGateParameters(ctx.plan),
   };
 }

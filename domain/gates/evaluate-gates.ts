@@ -30,6 +30,7 @@ export function evaluateGates(input: GateEvaluationInput): GateEvaluation {
       stageRDetect: stage.rDetect,
       alphaEach,
       settingsDryRun: settings.dryRun,
+      advancing: stage.advancingSegments.includes(segment),
     };
     return gates.map((gate) => judgeGate(gate, state, context));
   });

@@ -13,6 +13,8 @@ export interface JudgeContext {
   alphaEach: number;
   /** The release runs every gate in dry-run. */
   settingsDryRun: boolean;
+  /** The stage widens this segment, so its acceptance decides whether the stage may advance. */
+  advancing: boolean;
 }
 
 /** One gate's say on one segment: its findings and the numbers behind them. */

@@ -125,6 +125,11 @@ export interface GateEvidence {
 export interface StageContext {
   /** Exposure (basis points) of every segment under test. */
   exposureBps: Record<string, number>;
+  /**
+   * The segments this stage widens: only their acceptance decides whether it may advance. Segments
+   * exposed earlier are still watched (they can roll the release back) but do not hold it.
+   */
+  advancingSegments: string[];
   /** The must-catch ratio of this stage's acceptance test; see `defaultRDetect`. */
   rDetect: number;
   /** Bake time accumulated in this stage (paused time excluded). */

@@ -35,8 +35,8 @@ export function foldRatioGate(
 
 /**
  * Rolls back when the mixture e-value reaches 1/α_each on at least minEvents canary events; blocks
- * advancing until the acceptance statistic for rDetect crosses its boundary. A segment at full
- * exposure has no control left, so its test only reports.
+ * advancing until the acceptance statistic for rDetect crosses its boundary, for the segments the
+ * stage widens. A segment at full exposure has no control left, so its test only reports.
  */
 export function judgeRatioGate(gate: RatioGateSpec, state: RatioTestState | undefined, context: JudgeContext): GateJudgement {
   const test = state ?? emptyRatioTestState();
@@ -65,7 +65,7 @@ export function judgeRatioGate(gate: RatioGateSpec, state: RatioTestState | unde
         ? finding('rollback', `${eValue} ≥ ${threshold} with ${test.canaryEvents} canary events → roll back`)
         : finding('continue', `${eValue} ≥ ${threshold} but only ${test.canaryEvents} canary events (${minEvents} needed) → keep baking`),
     );
-  } else if (acceptLlr > ACCEPT_BOUNDARY) {
+  } else if (context.advancing && acceptLlr > ACCEPT_BOUNDARY) {
     findings.push(
       finding(
         'continue',

@@ -25,11 +25,14 @@ describe(resolvePlan.name, () => {
       ['5%', 'power+new-users+default', 500, 4],
       ['20%', 'power+new-users+default', 2000, 8],
       ['50%', 'power+new-users+default', 5000, 8],
-      ['100%', 'power+new-users+default', 10_000, 24],
+      ['95%', 'power+new-users+default', 9500, 24],
+      ['100%', 'power+new-users+default', 10_000, 0],
       ['maintenance-window', 'enterprise', 10_000, 24],
     ]);
-    expect(result.plan.stages[1]).toMatchObject({ checkIntervalMs: 15 * 60_000, maxSoakMs: 16 * HOUR });
-    expect(result.plan.gateSettings).toEqual({ alpha: 0.05, reportingLagMs: 0, dryRun: false });
+    expect(result.plan.stages[1]).toMatchObject({ checkIntervalMs: 15 * 60_000, maxSoakMs: 48 * HOUR });
+    expect(result.plan.stages[6]).toMatchObject({ minSoakMs: 0, maxSoakMs: 48 * HOUR });
+    expect(result.plan.stages[7]).toMatchObject({ maxSoakMs: 96 * HOUR });
+    expect(result.plan.gateSettings).toEqual({ alpha: 0.01, reportingLagMs: 0, dryRun: false });
   });
 
   it('builds apple-phased as seven daily stages for every segment', () => {
@@ -42,7 +45,7 @@ describe(resolvePlan.name, () => {
   it('scales every duration by timeScale so tests run the same plan in seconds', () => {
     const result = resolvePlan('default', [segment('default')], 0.001);
     if (!result.ok) throw new Error(JSON.stringify(result.problems));
-    expect(result.plan.stages[0]).toMatchObject({ minSoakMs: 14_400, checkIntervalMs: 900, maxSoakMs: 57_600 });
+    expect(result.plan.stages[0]).toMatchObject({ minSoakMs: 14_400, checkIntervalMs: 900, maxSoakMs: 172_800 });
   });
 
   it('fills in every segment when a stage names none', () => {

@@ -170,12 +170,14 @@ describe('rollout machine', () => {
       stage({ segments: ['default'], exposureBps: 500 }),
       stage({ segments: ['default'], exposureBps: 10_000, gates: [{ kind: 'ratio', metric: 'crash', rDetect: 1.2 }] }),
     ]);
-    expect(planGateParameters(twoSegments.plan)).toEqual({ comparisons: 4, rDetectValues: [1.2, 1.3, 2, 3] });
+    // beta is only ever exposed at 100 %: it never has a control, so it takes no share of alpha.
+    expect(planGateParameters(twoSegments.plan)).toEqual({ comparisons: 2, rDetectValues: [1.2, 1.3, 2, 3] });
     let state = baking(twoSegments);
     state = applyGateEvaluation(state, twoSegments, { evaluation: evaluation('advance'), windowEnd: 1, stageIndex: 0 }, 10);
     state = enterStage(state, twoSegments, 11).state;
     const request = gateRequest(state, twoSegments);
     expect(request.stage.exposureBps).toEqual({ beta: 10_000, default: 500 });
+    expect(request.stage.advancingSegments).toEqual(['default']);
     expect(request.stage.rDetect).toBe(2);
     expect(request.gates.map((g) => g.kind)).toEqual(['ratio', 'ratio', 'tripwire', 'tripwire', 'crashRate']);
   });

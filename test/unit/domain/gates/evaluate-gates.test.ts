@@ -60,7 +60,7 @@ function inputOf(state: GateState, window: GateWindow | null, options: Options =
     window,
     gates: options.gates ?? [...DEFAULT_GATES],
     settings: { alpha: 0.05, reportingLagMs: 0, dryRun: false, ...options.settings },
-    stage: { exposureBps: { ga: 500 }, rDetect: 2, soakedMs: 0, minSoakMs: 4 * HOUR, maxSoakMs: 16 * HOUR, ...options.stage },
+    stage: { exposureBps: { ga: 500 }, advancingSegments: ['ga'], rDetect: 2, soakedMs: 0, minSoakMs: 4 * HOUR, maxSoakMs: 16 * HOUR, ...options.stage },
     comparisons: options.comparisons ?? 1,
     rDetectValues: options.rDetectValues ?? [2],
   };
@@ -131,6 +131,12 @@ describe(evaluateGates.name, () => {
       expect(evaluations.at(-2)!.evidence.ratio[0]!.acceptLlr).toBeCloseTo((needed - 1) * perWindow, 10);
       expect(last(evaluations).verdict).toBe('advance');
       expect(last(evaluations).evidence.ratio[0]!.acceptLlr).toBeCloseTo(needed * perWindow, 10);
+    });
+
+    it('only waits for the acceptance of the segments the stage widens', () => {
+      const widening = { ...soaked, exposureBps: { ga: 500 }, advancingSegments: ['other'] };
+      expect(last(run([quiet()], { gates: crashOnly, stage: widening })).verdict).toBe('advance');
+      expect(last(run([quiet()], { gates: crashOnly, stage: { ...widening, advancingSegments: ['ga'] } })).verdict).toBe('continue');
     });
 
     it('lets a gate rDetect override the stage rDetect', () => {

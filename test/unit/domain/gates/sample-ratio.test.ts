@@ -20,10 +20,10 @@ describe(sampleRatioCheck.name, () => {
     expect(check.mismatch).toBe(true);
   });
 
-  it('flags at p < 0.001 exactly: χ² just above 10.83 flags, just below does not', () => {
-    // 1:1 slices with n = 10000: χ² = (a − b)²/n, so |a − b| = 330 gives 10.89 and 328 gives 10.76.
-    expect(sampleRatioCheck(5165, 4835, 500)!.mismatch).toBe(true);
-    expect(sampleRatioCheck(5164, 4836, 500)!.mismatch).toBe(false);
+  it('flags at p < 0.00001 exactly: χ² just above 19.51 flags, just below does not', () => {
+    // 1:1 slices with n = 10000: χ² = (a − b)²/n, so |a − b| = 442 gives 19.54 and 440 gives 19.36.
+    expect(sampleRatioCheck(5221, 4779, 500)!.mismatch).toBe(true);
+    expect(sampleRatioCheck(5220, 4780, 500)!.mismatch).toBe(false);
   });
 
   it('does not judge without a control slice or with fewer than 8 devices in a slice', () => {
