@@ -1,12 +1,12 @@
 import type { Registry } from 'prom-client';
-import { createCounter, createGauge, createHistogram } from '../platform/metrics';
+import { createBatchedCounter, createCounter, createGauge, createHistogram } from '../platform/metrics';
 
 export function createApiMetrics(registry: Registry) {
   return {
-    httpDuration: createHistogram(registry, 'rampart_http_request_duration_seconds', 'HTTP requests by route and status', ['method', 'route', 'status'], [
+    httpDuration: createHistogram(registry, 'rampart_http_request_duration_seconds', 'HTTP request durations by route and status, sampled (1 in 8 requests)', ['method', 'route', 'status'], [
       0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
     ]),
-    updateChecks: createCounter(registry, 'rampart_update_checks_total', 'Device update checks answered', ['protocol', 'action', 'cohort']),
+    updateChecks: createBatchedCounter(registry, 'rampart_update_checks_total', 'Device update checks answered', ['protocol', 'action', 'cohort']),
     snapshotApps: createGauge(registry, 'rampart_snapshot_apps', 'Apps held in the in-memory rollout snapshot'),
     snapshotReloads: createCounter(registry, 'rampart_snapshot_reloads_total', 'Snapshot loads from PostgreSQL', ['scope']),
     snapshotListenerReconnects: createCounter(registry, 'rampart_snapshot_listener_reconnects_total', 'Times the NOTIFY listener reconnected'),
@@ -17,12 +17,12 @@ export function createApiMetrics(registry: Registry) {
       [],
       [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     ),
-    eventsIngested: createCounter(registry, 'rampart_device_events_ingested_total', 'Device events made durable', ['type', 'cohort']),
+    eventsIngested: createBatchedCounter(registry, 'rampart_device_events_ingested_total', 'Device events made durable', ['type', 'cohort']),
     telemetryBatchSize: createHistogram(registry, 'rampart_telemetry_batch_events', 'Events per group-committed write', [], [1, 5, 10, 50, 100, 500, 1000, 5000]),
     telemetryFlushSeconds: createHistogram(registry, 'rampart_telemetry_flush_seconds', 'Duration of one group-committed write', [], [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1]),
     profileLoads: createCounter(registry, 'rampart_device_profile_loads_total', 'Device engagement loaded into the cache', ['outcome']),
     profileWrites: createCounter(registry, 'rampart_device_profile_writes_total', 'Device profiles written in batches', ['outcome']),
-    profileCache: createCounter(registry, 'rampart_device_profile_cache_total', 'Engagement lookups on the hot path', ['result']),
+    profileCache: createBatchedCounter(registry, 'rampart_device_profile_cache_total', 'Engagement lookups on the hot path', ['result']),
     rateLimited: createCounter(registry, 'rampart_device_requests_rate_limited_total', 'Device requests refused by the per-device rate limit'),
     releasesStarted: createCounter(registry, 'rampart_releases_started_total', 'Releases started through the API', ['plan']),
     adminActions: createCounter(registry, 'rampart_admin_actions_total', 'State-changing admin calls', ['action', 'outcome']),

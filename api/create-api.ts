@@ -30,8 +30,10 @@ export interface ApiOptions {
   logger: Logger;
   snapshotReconcileMs: number;
   registry?: Registry;
-  /** Requests per device per second (with a burst) across every device protocol. */
-  deviceRateLimit?: { perSecond: number; burst: number };
+  /** Requests per device per second (with a burst) across every device protocol; unset fields keep the defaults. */
+  deviceRateLimit?: { perSecond?: number; burst?: number };
+  /** How often device profiles are written and loaded, and how long loaded engagement is trusted. */
+  deviceProfiles?: { flushIntervalMs: number; cacheTtlMs: number };
 }
 
 // A device checks every few minutes; bursts cover an app start (check, channel, stats) and retries.
@@ -62,7 +64,7 @@ export function createApi(options: ApiOptions): Api {
   const apps = createAppService(stores, createTransactor(pool));
   const segments = createSegmentService(stores, apps);
   const telemetry = createTelemetryService({ snapshot, store: createTelemetryStore(pool), metrics });
-  const profiles = createDeviceProfiles({ store: stores.deviceProfiles, logger, metrics });
+  const profiles = createDeviceProfiles({ store: stores.deviceProfiles, logger, metrics, ...options.deviceProfiles });
   const deps: AppDeps = {
     pool,
     logger,
@@ -90,7 +92,7 @@ export function createApi(options: ApiOptions): Api {
       snapshot,
       telemetry,
       profiles,
-      limiter: createRateLimiter(options.deviceRateLimit ?? DEVICE_RATE_LIMIT),
+      limiter: createRateLimiter({ ...DEVICE_RATE_LIMIT, ...options.deviceRateLimit }),
       metrics,
     }),
   };

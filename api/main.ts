@@ -27,6 +27,7 @@ async function main(): Promise<void> {
     taskQueue: config.temporal.taskQueue,
     logger,
     snapshotReconcileMs: config.snapshotReconcileMs,
+    deviceRateLimit: config.deviceRateLimit,
   });
 
   const { generatedKey } = await api.deps.apiKeys.bootstrap(config.adminKey);

@@ -7,6 +7,8 @@ export type Cohort = 'canary' | 'control' | 'none';
 // TextEncoder is a web global, available inside Temporal's workflow sandbox too; hashing UTF-8
 // bytes (not UTF-16 code units) keeps non-ASCII ids compatible with Yggdrasil and the C++ reference.
 const utf8 = new TextEncoder();
+// Every update check hashes a key; encoding into one reused buffer spares an allocation per check.
+const scratch = new Uint8Array(1024);
 
 /** Device ids that cannot identify a device never enter a canary: they would flip between bundles. */
 export function isUsableDeviceId(deviceId: string | undefined | null): deviceId is string {
@@ -15,7 +17,10 @@ export function isUsableDeviceId(deviceId: string | undefined | null): deviceId 
 
 /** The device's sticky position 0…9999 for one release (salt). */
 export function bucketOf(salt: string, deviceId: string): number {
-  return murmur3x86_32(utf8.encode(`${salt}:${deviceId}`), 0) % BPS_SCALE;
+  const key = `${salt}:${deviceId}`;
+  // UTF-8 needs at most 3 bytes per UTF-16 code unit, so a key this short always fits.
+  const bytes = key.length * 3 <= scratch.length ? scratch.subarray(0, utf8.encodeInto(key, scratch).written) : utf8.encode(key);
+  return murmur3x86_32(bytes, 0) % BPS_SCALE;
 }
 
 /**

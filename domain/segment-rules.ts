@@ -113,6 +113,17 @@ export function compileRule(rule: SegmentRule): RulePredicate {
   return compileCondition(rule);
 }
 
+const ENGAGEMENT_ATTRIBUTES: ReadonlySet<string> = new Set(['sessionsLast7d', 'daysSinceFirstSeen']);
+
+/** Whether a rule looks at derived engagement, which has to be loaded from device profiles first. */
+export function usesEngagement(rule: SegmentRule): boolean {
+  if ('all' in rule) return rule.all.some(usesEngagement);
+  if ('any' in rule) return rule.any.some(usesEngagement);
+  if ('not' in rule) return usesEngagement(rule.not);
+  if ('always' in rule) return false;
+  return ENGAGEMENT_ATTRIBUTES.has(rule.attribute);
+}
+
 /** First matching segment by ascending priority, ties broken by key; the catch-all otherwise. */
 export function compileSegments(segments: readonly RankedSegment[]): SegmentResolver {
   const ordered = [...segments]

@@ -44,10 +44,10 @@ interface DecisionBase {
   releaseId: string | null;
   cohort: Cohort;
   /**
-   * Set when the device should get the release's bundle but its native app is too old for it: the
-   * bundle's native range, for protocols that can tell a device to update from the store.
+   * Set when the device should get the release's bundle but its native app is too old for it, for
+   * protocols that can tell a device to update from the store first.
    */
-  nativeUpdate: string | null;
+  nativeUpdate: { version: string; nativeRange: string } | null;
 }
 
 export type Decision =
@@ -97,7 +97,10 @@ export function decide(serving: ChannelServing | undefined, device: DeviceContex
   const base = {
     releaseId: release.releaseId,
     cohort,
-    nativeUpdate: inAudience && !withdrawn && needsNativeUpdate(release.target, device.platform, device.nativeVersion) ? release.target.nativeRange : null,
+    nativeUpdate:
+      inAudience && !withdrawn && needsNativeUpdate(release.target, device.platform, device.nativeVersion)
+        ? { version: release.target.version, nativeRange: release.target.nativeRange }
+        : null,
   };
 
   // A device that already runs the bundle of a release in flight keeps it, even if its segment (and

@@ -31,6 +31,8 @@ const apiSchema = commonSchema.extend({
   HOST: z.string().min(1).default('0.0.0.0'),
   RAMPART_ADMIN_KEY: z.string().min(16, 'use at least 16 characters').optional(),
   SNAPSHOT_RECONCILE_MS: z.coerce.number().int().min(1000).default(30_000),
+  RAMPART_DEVICE_RATE_PER_SECOND: z.coerce.number().positive().max(10_000).optional(),
+  RAMPART_DEVICE_RATE_BURST: z.coerce.number().int().min(1).max(100_000).optional(),
 });
 
 const workerSchema = commonSchema.extend({
@@ -38,6 +40,7 @@ const workerSchema = commonSchema.extend({
   WORKER_HOST: z.string().min(1).default('0.0.0.0'),
   WORKFLOW_BUNDLE_PATH: z.string().min(1).optional(),
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5000),
+  RAMPART_EVENT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
 });
 
 export interface TemporalConfig {
@@ -60,6 +63,8 @@ export interface ApiConfig extends CommonConfig {
   host: string;
   adminKey?: string;
   snapshotReconcileMs: number;
+  /** Overrides of the per-device token bucket; unset fields keep the API's defaults. */
+  deviceRateLimit: { perSecond?: number; burst?: number };
 }
 
 export interface WorkerConfig extends CommonConfig {
@@ -67,6 +72,7 @@ export interface WorkerConfig extends CommonConfig {
   host: string;
   workflowBundlePath?: string;
   webhookTimeoutMs: number;
+  eventRetentionDays: number;
 }
 
 /** Thrown at start when the environment is unusable; lists every problem at once. */
@@ -106,14 +112,29 @@ function common(e: z.infer<typeof commonSchema>): CommonConfig {
 
 export function loadApiConfig(env: Env): ApiConfig {
   const e = parse(apiSchema, env);
-  const config: ApiConfig = { ...common(e), port: e.PORT, host: e.HOST, snapshotReconcileMs: e.SNAPSHOT_RECONCILE_MS };
+  const config: ApiConfig = {
+    ...common(e),
+    port: e.PORT,
+    host: e.HOST,
+    snapshotReconcileMs: e.SNAPSHOT_RECONCILE_MS,
+    deviceRateLimit: {
+      ...(e.RAMPART_DEVICE_RATE_PER_SECOND === undefined ? {} : { perSecond: e.RAMPART_DEVICE_RATE_PER_SECOND }),
+      ...(e.RAMPART_DEVICE_RATE_BURST === undefined ? {} : { burst: e.RAMPART_DEVICE_RATE_BURST }),
+    },
+  };
   if (e.RAMPART_ADMIN_KEY) config.adminKey = e.RAMPART_ADMIN_KEY;
   return config;
 }
 
 export function loadWorkerConfig(env: Env): WorkerConfig {
   const e = parse(workerSchema, env);
-  const config: WorkerConfig = { ...common(e), metricsPort: e.WORKER_METRICS_PORT, host: e.WORKER_HOST, webhookTimeoutMs: e.WEBHOOK_TIMEOUT_MS };
+  const config: WorkerConfig = {
+    ...common(e),
+    metricsPort: e.WORKER_METRICS_PORT,
+    host: e.WORKER_HOST,
+    webhookTimeoutMs: e.WEBHOOK_TIMEOUT_MS,
+    eventRetentionDays: e.RAMPART_EVENT_RETENTION_DAYS,
+  };
   if (e.WORKFLOW_BUNDLE_PATH) config.workflowBundlePath = e.WORKFLOW_BUNDLE_PATH;
   return config;
 }

@@ -24,3 +24,30 @@ export function createHistogram<L extends string>(
 ): Histogram<L> {
   return new Histogram({ name, help, labelNames, buckets, registers: [registry] });
 }
+
+/**
+ * A counter for hot paths: an increment is one Map update, folded into prom-client (label
+ * validation, hashing) only when the registry is scraped. Values are given in labelNames order.
+ */
+export function createBatchedCounter<const L extends readonly string[]>(registry: Registry, name: string, help: string, labelNames: L) {
+  const pending = new Map<string, number>();
+  const counter: Counter<L[number]> = new Counter({
+    name,
+    help,
+    labelNames,
+    registers: [registry],
+    collect() {
+      for (const [key, count] of pending) {
+        const values = key.split('\u0000');
+        counter.inc(Object.fromEntries(labelNames.map((label, i) => [label, values[i]])) as Partial<Record<L[number], string>>, count);
+      }
+      pending.clear();
+    },
+  });
+  return {
+    inc(...values: { [K in keyof L]: string }): void {
+      const key = values.join('\u0000');
+      pending.set(key, (pending.get(key) ?? 0) + 1);
+    },
+  };
+}

@@ -29,6 +29,8 @@ export interface DeviceProfilesOptions {
   metrics: ApiMetrics;
   flushIntervalMs?: number;
   cacheTtlMs?: number;
+  /** A device seen again with nothing changed is written at most this often (its last_seen is that coarse). */
+  sightingIntervalMs?: number;
   maxCachedDevices?: number;
   maxBuffered?: number;
 }
@@ -48,13 +50,16 @@ const key = (appId: string, deviceId: string) => `${appId}\u0000${deviceId}`;
 export function createDeviceProfiles(options: DeviceProfilesOptions): DeviceProfiles {
   const { store, logger, metrics } = options;
   const flushIntervalMs = options.flushIntervalMs ?? 1000;
-  const cacheTtlMs = options.cacheTtlMs ?? 5 * 60_000;
+  // Engagement moves slowly (sessions per week, days since first seen); a fleet checks every few minutes.
+  const cacheTtlMs = options.cacheTtlMs ?? 30 * 60_000;
+  const sightingIntervalMs = options.sightingIntervalMs ?? 10 * 60_000;
   const maxCached = options.maxCachedDevices ?? 200_000;
   const maxBuffered = options.maxBuffered ?? 50_000;
 
   let sightings = new Map<string, DeviceSighting>();
   let sessions = new Map<string, SessionCount>();
   const cache = new Map<string, Cached>();
+  const written = new Map<string, { signature: string; at: number }>();
   const toLoad = new Map<string, Set<string>>();
   let timer: NodeJS.Timeout | null = null;
   let flushing: Promise<void> | null = null;
@@ -120,10 +125,10 @@ export function createDeviceProfiles(options: DeviceProfilesOptions): DeviceProf
         let ids = toLoad.get(appId);
         if (!ids) toLoad.set(appId, (ids = new Set()));
         ids.add(deviceId);
-        metrics.profileCache.inc({ result: cached ? 'stale' : 'miss' });
+        metrics.profileCache.inc(cached ? 'stale' : 'miss');
         if (!cached) return null;
       } else {
-        metrics.profileCache.inc({ result: 'hit' });
+        metrics.profileCache.inc('hit');
       }
       if (cached.engagement === null) return { sessionsLast7d: 0, daysSinceFirstSeen: 0 };
       return {
@@ -133,6 +138,14 @@ export function createDeviceProfiles(options: DeviceProfilesOptions): DeviceProf
     },
     sighted(sighting) {
       const k = key(sighting.appId, sighting.deviceId);
+      // Attributes are not compared: rules read them from each request, and the stored copy catches up
+      // with the next write, at most one interval later.
+      const signature = `${sighting.platform}\u0000${sighting.nativeVersion}\u0000${sighting.bundleVersion}\u0000${sighting.channel}`;
+      const last = written.get(k);
+      const at = sighting.seenAt.getTime();
+      if (last && last.signature === signature && at - last.at < sightingIntervalMs) return;
+      if (written.size >= maxCached && !last) written.delete(written.keys().next().value!);
+      written.set(k, { signature, at });
       if (sightings.size >= maxBuffered && !sightings.has(k)) {
         metrics.profileWrites.inc({ outcome: 'dropped' });
         return;

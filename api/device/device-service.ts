@@ -77,7 +77,7 @@ export function createDeviceService(deps: DeviceServiceDeps): DeviceService {
       requested: identity.requestedChannel,
       platform: identity.platform,
     });
-    const engagement = app.segments.length > 0 ? profiles.engagement(app.appId, identity.deviceId, now) : null;
+    const engagement = app.needsEngagement ? profiles.engagement(app.appId, identity.deviceId, now) : null;
     const segment =
       app.segments.length === 0
         ? DEFAULT_SEGMENT
@@ -99,8 +99,9 @@ export function createDeviceService(deps: DeviceServiceDeps): DeviceService {
       appId: identity.appId,
       deviceId: identity.deviceId,
       platform: identity.platform,
-      nativeVersion: identity.nativeVersion,
-      bundleVersion: identity.bundleVersion,
+      // Some reports do not say (CodePush downloads): an empty value must not overwrite what is known.
+      nativeVersion: identity.nativeVersion || null,
+      bundleVersion: identity.bundleVersion || null,
       channel,
       attributes: identity.attributes ?? null,
       seenAt: new Date(now),
@@ -126,7 +127,7 @@ export function createDeviceService(deps: DeviceServiceDeps): DeviceService {
         segment: resolved.segment,
       });
       sighted(identity, resolved.channel, now);
-      deps.metrics.updateChecks.inc({ protocol, action: decision.action, cohort: decision.cohort });
+      deps.metrics.updateChecks.inc(protocol, decision.action, decision.cohort);
       return { ...resolved, decision };
     },
     async report(identity, events) {

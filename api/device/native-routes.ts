@@ -1,8 +1,9 @@
-import express, { Router, type Response } from 'express';
+import express, { Router } from 'express';
 import type { BundleRef } from '../../domain/bundle';
 import { NotFoundError } from '../../domain/errors/not-found-error';
 import type { Decision } from '../../domain/serving';
 import { parse } from '../http/parse';
+import { rateLimited } from '../http/rate-limited';
 import type { DeviceIdentity, DeviceService } from './device-service';
 import { checkRequestSchema, eventsRequestSchema } from './native-schemas';
 
@@ -11,7 +12,7 @@ function bundleBody(bundle: BundleRef) {
 }
 
 function answer(decision: Decision) {
-  const storeUpdate = decision.nativeUpdate === null ? {} : { storeUpdate: { nativeRange: decision.nativeUpdate } };
+  const storeUpdate = decision.nativeUpdate === null ? {} : { storeUpdate: decision.nativeUpdate };
   switch (decision.action) {
     case 'none':
       return { action: 'none', ...storeUpdate };
@@ -22,20 +23,10 @@ function answer(decision: Decision) {
   }
 }
 
-function rateLimited(res: Response, retryAfterSeconds: number): void {
-  res
-    .status(429)
-    .set('retry-after', String(retryAfterSeconds))
-    .json({ error: { code: 'rate_limited', message: `too many requests from this device; retry in ${retryAfterSeconds} s`, details: { retryAfterSeconds } } });
-}
-
 /** Rampart's own device protocol (v1): update checks from memory, events durable before 202. */
 export function createNativeDeviceRoutes(deps: { devices: DeviceService }): Router {
   const router = Router();
-  router.use('/v1/apps/:appId/check', express.json({ limit: '16kb' }));
-  router.use('/v1/apps/:appId/events', express.json({ limit: '256kb' }));
-
-  router.post('/v1/apps/:appId/check', (req, res) => {
+  router.post('/v1/apps/:appId/check', express.json({ limit: '16kb' }), (req, res) => {
     const body = parse(checkRequestSchema, req.body);
     const admitted = deps.devices.admit(req.params.appId, body.deviceId);
     if (!admitted.allowed) return rateLimited(res, admitted.retryAfterSeconds);
@@ -45,7 +36,7 @@ export function createNativeDeviceRoutes(deps: { devices: DeviceService }): Rout
     res.json(answer(result.decision));
   });
 
-  router.post('/v1/apps/:appId/events', async (req, res) => {
+  router.post('/v1/apps/:appId/events', express.json({ limit: '256kb' }), async (req, res) => {
     const body = parse(eventsRequestSchema, req.body);
     const admitted = deps.devices.admit(req.params.appId, body.deviceId);
     if (!admitted.allowed) return rateLimited(res, admitted.retryAfterSeconds);

@@ -1,7 +1,7 @@
 import type { AppServingSource } from '../../db/read-models/serving-read-model';
 import type { Channel, ChannelOverride } from '../../domain/channel';
 import type { SegmentDefinition } from '../../domain/segment';
-import { compileSegments, type SegmentResolver } from '../../domain/segment-rules';
+import { compileSegments, usesEngagement, type SegmentResolver } from '../../domain/segment-rules';
 import { buildChannelServing, type ChannelServing } from '../../domain/serving';
 
 /** Everything an update check for one app is answered from, prepared once per reload. */
@@ -15,6 +15,8 @@ export interface AppServing {
   overrides: ReadonlyMap<string, ChannelOverride>;
   segments: readonly SegmentDefinition[];
   resolveSegment: SegmentResolver;
+  /** Some rule looks at sessions or days since first seen: device engagement must be loaded. */
+  needsEngagement: boolean;
 }
 
 export function buildAppServing(source: AppServingSource): AppServing {
@@ -26,5 +28,6 @@ export function buildAppServing(source: AppServingSource): AppServing {
     overrides: new Map(source.overrides.map((o) => [o.deviceId, { channel: o.channel, source: o.source }])),
     segments: source.segments,
     resolveSegment: compileSegments(source.segments),
+    needsEngagement: source.segments.some((s) => usesEngagement(s.rule)),
   };
 }

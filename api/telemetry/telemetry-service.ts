@@ -102,7 +102,7 @@ export function createTelemetryService(deps: { snapshot: RolloutSnapshot; store:
         };
       });
       await committer.submit(prepared);
-      for (const p of prepared) deps.metrics.eventsIngested.inc({ type: p.event.type, cohort: p.event.cohort });
+      for (const p of prepared) deps.metrics.eventsIngested.inc(p.event.type, p.event.cohort);
     },
     drain: () => committer.drain(),
   };

@@ -3,6 +3,8 @@ import pg from 'pg';
 import { inject } from 'vitest';
 import { createPool, type Pool } from '../../db/create-pool';
 
+const ADMIN_SHUTDOWN = '57P01';
+
 export interface TestDatabase {
   url: string;
   pool: Pool;
@@ -23,6 +25,10 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   const url = new URL(env.postgresUrl);
   url.pathname = `/${name}`;
   const pool = createPool(url.toString(), 10);
+  // Dropping the database at teardown terminates connections still closing; that is expected there.
+  pool.on('error', (err: Error & { code?: string }) => {
+    if (err.code !== ADMIN_SHUTDOWN) throw err;
+  });
   return {
     url: url.toString(),
     pool,

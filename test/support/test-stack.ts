@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, inject } from 'vitest';
-import { createApi, type Api } from '../../api/create-api';
+import { createApi, type Api, type ApiOptions } from '../../api/create-api';
 import { createLogger } from '../../platform/logger';
 import { createRegistry } from '../../platform/metrics';
 import { installTemporalRuntime } from '../../platform/temporal-runtime';
@@ -31,14 +31,25 @@ const logger = createLogger('rampart-test', process.env.TEST_LOG_LEVEL ?? 'warn'
  * The whole service against the real Temporal dev server and a real PostgreSQL database of its own:
  * the API on an ephemeral port and a worker on a task queue no other test file uses.
  */
-export async function startTestStack(): Promise<TestStack> {
+export async function startTestStack(options: Pick<ApiOptions, 'deviceRateLimit'> = {}): Promise<TestStack> {
   const env = inject('testEnv');
   installTemporalRuntime(logger);
   const db = await createTestDatabase();
   const taskQueue = `test-${randomBytes(6).toString('hex')}`;
   const connection = await Connection.connect({ address: env.temporalAddress });
   const temporal = new Client({ connection, namespace: 'default' });
-  const api = createApi({ pool: db.pool, databaseUrl: db.url, temporal, taskQueue, logger, snapshotReconcileMs: 60_000, registry: createRegistry('test', false) });
+  const api = createApi({
+    pool: db.pool,
+    databaseUrl: db.url,
+    temporal,
+    taskQueue,
+    logger,
+    snapshotReconcileMs: 60_000,
+    registry: createRegistry('test', false),
+    // Short enough that a test sees engagement change within a few hundred milliseconds.
+    deviceProfiles: { flushIntervalMs: 100, cacheTtlMs: 300 },
+    ...options,
+  });
   const adminKey = `test-admin-${randomBytes(12).toString('hex')}`;
   await api.deps.apiKeys.bootstrap(adminKey);
   await api.start();
@@ -101,10 +112,10 @@ export interface StackContext {
 }
 
 /** Starts one stack for the test file (beforeAll) and stops it afterwards; fields are set once started. */
-export function useTestStack(): StackContext {
+export function useTestStack(options: Parameters<typeof startTestStack>[0] = {}): StackContext {
   const ctx = {} as StackContext;
   beforeAll(async () => {
-    ctx.stack = await startTestStack();
+    ctx.stack = await startTestStack(options);
     ctx.admin = createHttp(ctx.stack.baseUrl, ctx.stack.adminKey);
     ctx.device = createHttp(ctx.stack.baseUrl);
   });

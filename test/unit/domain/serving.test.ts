@@ -109,7 +109,7 @@ describe(decide.name, () => {
 
   it('tells a device in the audience whose native app is too old that only a store update helps', () => {
     const r = release({ target: bundle('2.0.0', { nativeRange: '>=6.0.0' }) });
-    expect(decide(serve(r), ctx(canary, { nativeVersion: '5.2.0' }))).toMatchObject({ action: 'none', nativeUpdate: '>=6.0.0' });
+    expect(decide(serve(r), ctx(canary, { nativeVersion: '5.2.0' }))).toMatchObject({ action: 'none', nativeUpdate: { version: '2.0.0', nativeRange: '>=6.0.0' } });
     expect(decide(serve(r), ctx(control, { nativeVersion: '5.2.0' }))).toMatchObject({ nativeUpdate: null });
     expect(decide(serve(r), ctx(canary, { nativeVersion: '6.0.1' }))).toMatchObject({ action: 'update', nativeUpdate: null });
   });

@@ -11,7 +11,13 @@ describe(loadApiConfig.name, () => {
       port: 8080,
       host: '0.0.0.0',
       snapshotReconcileMs: 30_000,
+      deviceRateLimit: {},
     });
+  });
+
+  it('overrides the device rate limit field by field', () => {
+    expect(loadApiConfig({ RAMPART_DEVICE_RATE_BURST: '60' }).deviceRateLimit).toEqual({ burst: 60 });
+    expect(() => loadApiConfig({ RAMPART_DEVICE_RATE_PER_SECOND: '0' })).toThrow(ConfigError);
   });
 
   it('treats empty variables as unset and reads the rest', () => {
