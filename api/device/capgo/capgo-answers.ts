@@ -1,0 +1,99 @@
+import { createHash } from 'node:crypto';
+import type { Response } from 'express';
+import { BUILTIN_VERSION, type BundleRef } from '../../../domain/bundle';
+import type { Channel } from '../../../domain/channel';
+import type { CheckResult } from '../device-service';
+import { canRevertToBuiltin, isUnsupportedPlugin } from './capgo-identity';
+import type { CapgoProblem, UpdateRequest } from './capgo-schemas';
+
+/** How plugin ≥ 8.45.11 classifies a non-update answer; without it, it assumes `failed`. */
+export type UpdateKind = 'up_to_date' | 'blocked' | 'failed';
+
+/** Success shape: neither `error` nor `kind`, or the plugin treats it as a non-update. */
+export interface BundleAnswer {
+  version: string;
+  url: string;
+  checksum: string;
+  session_key: string;
+}
+
+export interface OutcomeAnswer {
+  error: string;
+  message: string;
+  kind: UpdateKind;
+  [extra: string]: unknown;
+}
+
+export type UpdateAnswer = BundleAnswer | { version: typeof BUILTIN_VERSION } | OutcomeAnswer;
+
+const outcome = (kind: UpdateKind, error: string, message: string, extra: Record<string, unknown> = {}): OutcomeAnswer => ({ error, message, ...extra, kind });
+
+const UP_TO_DATE: OutcomeAnswer = outcome('up_to_date', 'no_new_version_available', 'No new version available');
+
+function bundleAnswer(bundle: BundleRef): BundleAnswer {
+  return { version: bundle.version, url: bundle.url, checksum: bundle.sha256, session_key: bundle.sessionKey ?? '' };
+}
+
+/**
+ * The Capgo answer to a device's check. A store update is only announced once the device runs the
+ * best bundle its binary can take: an update to the baseline goes first.
+ */
+export function updateAnswer(result: CheckResult, device: Pick<UpdateRequest, 'version_build' | 'plugin_version'>): UpdateAnswer {
+  if (isUnsupportedPlugin(device.plugin_version)) {
+    return outcome('failed', 'unsupported_plugin_version', `Plugin version ${device.plugin_version} is no longer supported. Please upgrade to v5.10.0 or later.`);
+  }
+  if (result.channel === null) return outcome('failed', 'no_channel', 'No channel or override found for this device');
+  const { decision } = result;
+  switch (decision.action) {
+    case 'update':
+      return bundleAnswer(decision.bundle);
+    case 'rollback':
+      if (decision.bundle) return bundleAnswer(decision.bundle);
+      if (!canRevertToBuiltin(device.plugin_version)) {
+        return outcome('failed', 'revert_to_builtin_plugin_version_too_old', 'Plugins before 6.2.0 cannot revert to the builtin bundle');
+      }
+      // Plugin 8.x only resets on the success shape, not on Capgo's `already_on_builtin` error.
+      return { version: BUILTIN_VERSION };
+    case 'none': {
+      if (decision.nativeUpdate === null) return UP_TO_DATE;
+      // `message: store_update_required` (and this error code, for older plugins) fire `breakingAvailable`.
+      return outcome('blocked', 'disable_auto_update_to_major', 'store_update_required', {
+        major: true,
+        version: decision.nativeUpdate.version,
+        old: device.version_build,
+        nativeRange: decision.nativeUpdate.nativeRange,
+      });
+    }
+  }
+}
+
+export function badRequest(res: Response, problem: CapgoProblem): void {
+  res.status(400).json(problem);
+}
+
+/** Capgo's deliberate answer for unknown apps: indistinguishable from other refusals, against enumeration. */
+export function onPremiseApp(res: Response): void {
+  res.status(429).json({ error: 'on_premise_app', message: 'On-premise app detected' });
+}
+
+/** The plugin honours `Retry-After` first, then `moreInfo.retryAfterSeconds`, then `rateLimitResetAt`. */
+export function tooManyRequests(res: Response, appId: string, retryAfterSeconds: number): void {
+  const resetAt = Date.now() + retryAfterSeconds * 1000;
+  res
+    .status(429)
+    .set('retry-after', String(retryAfterSeconds))
+    .set('x-ratelimit-reset', String(Math.ceil(resetAt / 1000)))
+    .json({ error: 'too_many_requests', message: 'Too many requests', moreInfo: { app_id: appId, rateLimitResetAt: resetAt, retryAfterSeconds } });
+}
+
+/**
+ * Channels have no numeric id in Rampart, but the plugin rejects a list whose ids are not numbers:
+ * derive a stable positive 31-bit one from app and name (Java reads it as an int).
+ */
+export function channelNumericId(appId: string, name: string): number {
+  return createHash('sha256').update(`${appId}\u0000${name}`).digest().readUInt32BE(0) & 0x7fffffff;
+}
+
+export function channelListEntry(appId: string, channel: Channel) {
+  return { id: channelNumericId(appId, channel.name), name: channel.name, public: channel.public, allow_self_set: channel.allowSelfAssign };
+}

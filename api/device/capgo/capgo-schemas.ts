@@ -1,0 +1,148 @@
+import semver from 'semver';
+import { z } from 'zod';
+import { normalizeNativeVersion } from '../../../domain/native-compat';
+import { appIdSchema } from '../../admin/schemas';
+
+/** The platforms `@capgo/capacitor-updater` reports (a subset of Rampart's). */
+export const CAPGO_PLATFORMS = ['ios', 'android', 'electron'] as const;
+
+/** Capgo's own limit for one stats upload: the plugin keeps at most 200 events pending. */
+export const MAX_STATS_EVENTS = 200;
+
+// The plugin generates a random UUID per install; Capgo lower-cases it before checking.
+const deviceIdSchema = z
+  .string()
+  .max(36)
+  .regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, 'must be a UUID');
+const pluginVersionSchema = z
+  .string()
+  .max(64)
+  .refine((v) => semver.valid(v) !== null, 'must be a semantic version such as 8.51.23');
+const channelRequestSchema = z.string().max(128);
+
+/** The InfoObject fields every plugin request carries; unknown extra fields are dropped, not refused. */
+const deviceFields = {
+  app_id: appIdSchema,
+  device_id: deviceIdSchema,
+  platform: z.enum(CAPGO_PLATFORMS),
+  is_emulator: z.boolean(),
+  is_prod: z.boolean(),
+  defaultChannel: channelRequestSchema.optional(),
+  custom_id: z.string().max(36).optional(),
+  install_source: z.string().max(64).optional(),
+  version_os: z.string().max(64).optional(),
+  version_code: z.string().max(64).optional(),
+  key_id: z.string().max(20).optional(),
+};
+
+export const updateRequestSchema = z.object({
+  ...deviceFields,
+  version_build: z.string().min(1).max(64),
+  version_name: z.string().min(1).max(100),
+  plugin_version: pluginVersionSchema,
+});
+export type UpdateRequest = z.infer<typeof updateRequestSchema>;
+
+/** `channel_self` POST, PUT and DELETE: versions may be empty, `plugin_version` may be missing (old plugins). */
+export const channelSelfRequestSchema = z.object({
+  ...deviceFields,
+  version_build: z.string().max(64),
+  version_name: z.string().max(100),
+  plugin_version: pluginVersionSchema.optional(),
+  channel: channelRequestSchema.optional(),
+});
+export type ChannelSelfRequest = z.infer<typeof channelSelfRequestSchema>;
+
+/** `channel_self` GET lists channels for a platform; the device id only serves the rate limit. */
+export const channelListRequestSchema = z.object({
+  app_id: appIdSchema,
+  device_id: deviceIdSchema.optional(),
+  platform: z.enum(CAPGO_PLATFORMS),
+  is_emulator: z.boolean(),
+  is_prod: z.boolean(),
+});
+
+/** Per-file delta failures name `"<version>:<file>"`; the bundle is the part before the first colon. */
+export function splitVersionName(versionName: string): { bundle: string; file: string | null } {
+  const colon = versionName.indexOf(':');
+  return colon > 0 ? { bundle: versionName.slice(0, colon), file: versionName.slice(colon + 1) } : { bundle: versionName, file: null };
+}
+
+const metadataSchema = z
+  .record(z.string().max(64), z.string().max(2048))
+  .refine((m) => Object.keys(m).length <= 30, 'at most 30 metadata fields');
+
+export const statsEventSchema = z.object({
+  ...deviceFields,
+  version_os: z.string().max(64),
+  version_name: z
+    .string()
+    .max(1024)
+    .refine((v) => splitVersionName(v).bundle.length <= 100, 'the bundle version must be at most 100 characters'),
+  version_build: z.string().min(1).max(64).optional(),
+  plugin_version: z.string().max(64).optional(),
+  old_version_name: z.string().max(100).optional(),
+  // Unknown actions are kept (a newer plugin may send them); the shape only has to be a sane name.
+  action: z
+    .string()
+    .min(1)
+    .max(64)
+    .regex(/^[A-Za-z0-9_]+$/, 'letters, digits and "_"'),
+  timestamp: z.number().optional(),
+  metadata: metadataSchema.optional(),
+});
+export type StatsEvent = z.infer<typeof statsEventSchema>;
+
+/** Capgo's error body: `{error, message, moreInfo?}`. */
+export interface CapgoProblem {
+  error: string;
+  message: string;
+  moreInfo?: Record<string, unknown>;
+}
+
+export type PluginInput<T> = { ok: true; value: T } | { ok: false; problem: CapgoProblem };
+
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+const isBlank = (value: unknown) => value === undefined || value === null || value === '';
+
+/**
+ * Validates a plugin request the way Capgo's `parsePluginBody` reports problems: missing device or
+ * app first (their own codes), then a native version that is not semver, then everything else.
+ */
+export function parsePluginInput<S extends z.ZodType>(
+  schema: S,
+  input: unknown,
+  options: { requireDevice?: boolean; invalidCode?: string } = {},
+): PluginInput<z.infer<S>> {
+  const invalidCode = options.invalidCode ?? 'invalid_json_body';
+  const fail = (error: string, message: string, moreInfo?: Record<string, unknown>): PluginInput<never> => ({
+    ok: false,
+    problem: moreInfo ? { error, message, moreInfo } : { error, message },
+  });
+  if (!isRecord(input) || Object.keys(input).length === 0) return fail(invalidCode, 'Cannot parse body');
+  if ((options.requireDevice ?? true) && isBlank(input.device_id)) return fail('missing_device_id', 'Cannot find device_id');
+  if (isBlank(input.app_id)) return fail('missing_app_id', 'Cannot find app_id');
+  const build = input.version_build;
+  // Longer values fail the schema's length check instead of reaching the semver parser.
+  if (typeof build === 'string' && build !== '' && build.length <= 64 && normalizeNativeVersion(build) === null) {
+    return fail('semver_error', `Native version: ${build} doesn't follow semver convention`, { version_build: build });
+  }
+  const normalized = typeof input.device_id === 'string' ? { ...input, device_id: input.device_id.toLowerCase() } : input;
+  const result = schema.safeParse(normalized);
+  if (result.success) return { ok: true, value: result.data };
+  const issues = result.error.issues.map((issue) => ({ path: issue.path.join('.') || '(root)', message: issue.message }));
+  return fail(invalidCode, 'Cannot parse body', { issues });
+}
+
+/**
+ * `channel_self` GET and legacy DELETE send the InfoObject as query parameters; booleans arrive as
+ * strings and default as in Capgo (`is_emulator` false, `is_prod` true).
+ */
+export function infoFromQuery(query: Record<string, unknown>): Record<string, unknown> {
+  const flag = (value: unknown, fallback: boolean) => (value === undefined ? fallback : value === 'true' ? true : value === 'false' ? false : value);
+  if (Object.keys(query).length === 0) return {};
+  return { ...query, is_emulator: flag(query.is_emulator, false), is_prod: flag(query.is_prod, true) };
+}
