@@ -9,7 +9,9 @@ import { createSegmentsRoutes } from './admin/segments-routes';
 import { createReleasesRoutes } from './admin/releases-routes';
 import { createWebhooksRoutes } from './admin/webhooks-routes';
 import type { ApiMetrics } from './api-metrics';
+import { createCodePushRoutes } from './device/codepush/codepush-routes';
 import { createNativeDeviceRoutes } from './device/native-routes';
+import { createCapgoRoutes } from './device/capgo/capgo-routes';
 import { requireApiKey } from './http/auth';
 import { createErrorHandler, notFoundHandler } from './http/error-handler';
 import { requestMetrics } from './http/request-metrics';
@@ -52,10 +54,13 @@ export function createApp(deps: AppDeps): Express {
   app.set('etag', false);
   app.use(requestMetrics(deps.metrics));
 
-  app.use(createOpsRoutes(deps));
-
-  // Each device protocol parses its own bodies: limits and error shapes differ between them.
+  // Device routes first: they carry nearly all the traffic. Each protocol parses its own bodies:
+  // limits and error shapes differ between them.
   app.use(createNativeDeviceRoutes(deps));
+  app.use(createCapgoRoutes(deps));
+  app.use(createCodePushRoutes(deps));
+
+  app.use(createOpsRoutes(deps));
 
   const admin = express.Router();
   admin.use(express.json({ limit: ADMIN_BODY_LIMIT }));

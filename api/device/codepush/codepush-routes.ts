@@ -1,0 +1,85 @@
+import express, { Router, type Request, type Response } from 'express';
+import { BUILTIN_VERSION } from '../../../domain/bundle';
+import { NotFoundError } from '../../../domain/errors/not-found-error';
+import { parse } from '../../http/parse';
+import { rateLimited } from '../../http/rate-limited';
+import type { RolloutSnapshot } from '../../snapshot/rollout-snapshot';
+import type { IncomingEvent } from '../../telemetry/telemetry-service';
+import type { DeviceIdentity, DeviceService } from '../device-service';
+import { snakeCaseUpdateInfo, updateInfoFor, type UpdateInfo } from './codepush-answers';
+import { deployEvent, downloadEvent } from './codepush-reports';
+import { deployReportSchema, downloadReportSchema, updateCheckQuerySchema } from './codepush-schemas';
+
+const PREFIX = '/v0.1/public/codepush';
+
+interface DeviceSays {
+  deploymentKey: string;
+  clientUniqueId?: string | undefined;
+  appVersion?: string | undefined;
+}
+
+/**
+ * The CodePush device protocol (`code-push` acquisition SDK 4.2.3 and the legacy camelCase routes):
+ * the deployment key names app and channel; answers and events go through the device service.
+ */
+export function createCodePushRoutes(deps: { devices: DeviceService; snapshot: RolloutSnapshot }): Router {
+  const router = Router();
+  router.use([`${PREFIX}/report_status`, '/reportStatus'], express.json({ limit: '16kb' }));
+
+  const identify = (says: DeviceSays, bundleVersion: string): DeviceIdentity => {
+    const keyed = deps.snapshot.byDeploymentKey(says.deploymentKey);
+    if (!keyed) throw new NotFoundError('unknown deployment key');
+    // CodePush does not say which platform asks; a channel made for exactly one platform does.
+    const platforms = keyed.app.channels.get(keyed.channel)?.platforms ?? [];
+    return {
+      appId: keyed.app.appId,
+      // Empty: DeviceService never puts a device without an id into a canary.
+      deviceId: says.clientUniqueId ?? '',
+      platform: platforms.length === 1 ? (platforms[0] ?? null) : null,
+      // Download reports do not carry the app version.
+      nativeVersion: says.appVersion ?? '',
+      bundleVersion,
+      keyedChannel: keyed.channel,
+    };
+  };
+
+  const admitted = (req: Request, res: Response, device: DeviceIdentity): boolean => {
+    // Without an id the client address stands in, so anonymous devices do not share one bucket;
+    // the space keeps that key apart from every valid device id.
+    const verdict = deps.devices.admit(device.appId, device.deviceId || `anonymous ${req.ip ?? ''}`);
+    if (!verdict.allowed) rateLimited(res, verdict.retryAfterSeconds);
+    return verdict.allowed;
+  };
+
+  const updateCheck = (render: (info: UpdateInfo) => object) => (req: Request, res: Response) => {
+    const query = parse(updateCheckQuerySchema, req.query, 'query string');
+    const device = identify(query, query.label ?? BUILTIN_VERSION);
+    if (!admitted(req, res, device)) return;
+    const result = deps.devices.check(device, 'codepush');
+    if (!result) throw new NotFoundError('unknown deployment key');
+    res.json(render(updateInfoFor(result.decision, query.appVersion)));
+  };
+
+  const record = async (req: Request, res: Response, says: DeviceSays, event: IncomingEvent) => {
+    const device = identify(says, event.bundleVersion);
+    if (!admitted(req, res, device)) return;
+    if (!(await deps.devices.report(device, [event]))) throw new NotFoundError('unknown deployment key');
+    // Clients ignore the body; code-push-server answers a plain "OK".
+    res.sendStatus(200);
+  };
+
+  router.get(`${PREFIX}/update_check`, updateCheck((info) => ({ update_info: snakeCaseUpdateInfo(info) })));
+  router.get('/updateCheck', updateCheck((updateInfo) => ({ updateInfo })));
+
+  router.post([`${PREFIX}/report_status/deploy`, '/reportStatus/deploy'], async (req, res) => {
+    const report = parse(deployReportSchema, req.body);
+    await record(req, res, report, deployEvent(report, new Date()));
+  });
+
+  router.post([`${PREFIX}/report_status/download`, '/reportStatus/download'], async (req, res) => {
+    const report = parse(downloadReportSchema, req.body);
+    await record(req, res, report, downloadEvent(report, new Date()));
+  });
+
+  return router;
+}
