@@ -5,12 +5,14 @@ import { ensureDatabase } from '../db/ensure-database';
 import { migrate } from '../db/migrate';
 import { ConfigError, loadWorkerConfig } from '../platform/config';
 import { createLogger } from '../platform/logger';
-import { createRegistry } from '../platform/metrics';
+import { createCounter, createRegistry } from '../platform/metrics';
 import { startOpsServer } from '../platform/ops-server';
 import { temporalConnectionOptions } from '../platform/temporal-connection';
 import { installTemporalRuntime } from '../platform/temporal-runtime';
 import { ensureSearchAttributes } from '../platform/temporal-search-attributes';
+import { createTelemetryStore } from '../db/stores/telemetry-store';
 import { createWorker, createWorkerActivities } from './create-worker';
+import { createRetentionJob } from './retention-job';
 
 async function main(): Promise<void> {
   const config = loadWorkerConfig(process.env);
@@ -34,6 +36,14 @@ async function main(): Promise<void> {
     activities,
     ...(config.workflowBundlePath ? { workflowBundle: { codePath: config.workflowBundlePath } } : {}),
   });
+  const retentionMetric = createCounter(registry, 'rampart_telemetry_rows_purged_total', 'Raw events and device-windows deleted by the retention job');
+  const retention = createRetentionJob({
+    telemetry: createTelemetryStore(pool),
+    logger,
+    retentionDays: config.eventRetentionDays,
+    onDeleted: (rows) => retentionMetric.inc(rows),
+  });
+  retention.start();
   const ops = await startOpsServer({ registry, isReady: () => worker.getState() === 'RUNNING', host: config.host, port: config.metricsPort });
   logger.info({ taskQueue: config.temporal.taskQueue, temporal: config.temporal.address, metricsPort: config.metricsPort }, 'worker started');
 
@@ -41,6 +51,7 @@ async function main(): Promise<void> {
   try {
     await worker.run();
   } finally {
+    await retention.stop();
     ops.close();
     await connection.close();
     await pool.end();

@@ -29,12 +29,30 @@ export interface DeviceWindowRow {
 export interface TelemetryStore {
   /** Writes raw events and folds device-windows in one transaction: all of a batch or nothing. */
   write(events: DeviceEventRow[], windows: DeviceWindowRow[]): Promise<void>;
+  /**
+   * Deletes up to `limit` raw events received before `cutoff`, and device-windows of releases that
+   * ended before it; small batches keep locks short. Returns how many rows went.
+   */
+  purge(cutoff: Date, limit: number): Promise<number>;
 }
 
 const col = <T, K extends keyof T>(rows: T[], key: K): Array<T[K]> => rows.map((r) => r[key]);
 
 export function createTelemetryStore(pool: Pool): TelemetryStore {
   return {
+    async purge(cutoff, limit) {
+      const events = await pool.query(
+        `DELETE FROM device_events WHERE id IN (SELECT e.id FROM device_events e WHERE e.received_at < $1 ORDER BY e.received_at LIMIT $2)`,
+        [cutoff, limit],
+      );
+      const windows = await pool.query(
+        `DELETE FROM release_device_windows WHERE ctid IN (
+           SELECT w.ctid FROM release_device_windows w JOIN releases r ON r.id = w.release_id
+           WHERE r.status IN ('completed', 'rolled_back', 'aborted') AND r.updated_at < $1 LIMIT $2)`,
+        [cutoff, limit],
+      );
+      return (events.rowCount ?? 0) + (windows.rowCount ?? 0);
+    },
     async write(events, windows) {
       await withTransaction(pool, async (client) => {
         if (events.length > 0) {
