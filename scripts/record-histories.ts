@@ -1,22 +1,9 @@
 import { mkdir, writeFile } from 'node:fs/promises';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
-import { NativeConnection } from '@temporalio/worker';
-import pg from 'pg';
-import { createApi } from '../api/create-api';
-import { createPool } from '../db/create-pool';
-import { ensureDatabase } from '../db/ensure-database';
-import { migrate } from '../db/migrate';
+import { startLocalStack } from '../bench/support/local-stack';
 import { bucketOf } from '../domain/bucketing';
-import { DEFAULT_DATABASE_URL } from '../platform/config';
 import { createLogger } from '../platform/logger';
-import { createRegistry } from '../platform/metrics';
-import { findTemporalCli, freePort, startTemporalDevServer } from '../platform/temporal-dev-server';
-import { installTemporalRuntime } from '../platform/temporal-runtime';
-import { createWorker, createWorkerActivities } from '../worker/create-worker';
 import type { rollout } from '../workflows/rollout';
 
 /*
@@ -27,48 +14,11 @@ import type { rollout } from '../workflows/rollout';
 
 const ROOT = path.resolve(__dirname, '..');
 const OUT = path.join(ROOT, 'test/histories');
-const DATABASE = 'rampart_record_histories';
 const logger = createLogger('record-histories', 'warn');
 
 async function main(): Promise<void> {
-  installTemporalRuntime(logger);
-  const serverUrl = new URL(process.env.DATABASE_URL || DEFAULT_DATABASE_URL);
-  serverUrl.pathname = '/postgres';
-  const admin = new pg.Client({ connectionString: serverUrl.toString() });
-  await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS ${DATABASE} WITH (FORCE)`);
-  await admin.end();
-  const databaseUrl = new URL(serverUrl);
-  databaseUrl.pathname = `/${DATABASE}`;
-  await ensureDatabase(databaseUrl.toString());
-  const pool = createPool(databaseUrl.toString());
-  await migrate(pool);
-
-  const server = await startTemporalDevServer({
-    cliPath: await findTemporalCli(),
-    port: await freePort(),
-    logFile: path.join(ROOT, '.data/temporal-record.log'),
-    extraArgs: ['--dynamic-config-value', 'limit.historyCount.suggestContinueAsNew=60'],
-  });
-  const connection = await Connection.connect({ address: server.address });
-  const temporal = new Client({ connection });
-  const taskQueue = 'record-histories';
-  const api = createApi({ pool, databaseUrl: databaseUrl.toString(), temporal, taskQueue, logger, snapshotReconcileMs: 60_000, registry: createRegistry('rec', false) });
-  const key = 'record-histories-admin-key';
-  await api.deps.apiKeys.bootstrap(key);
-  await api.start();
-  const http: Server = await new Promise((resolve) => {
-    const s = api.app.listen(0, '127.0.0.1', () => resolve(s));
-  });
-  const base = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
-  const nativeConnection = await NativeConnection.connect({ address: server.address });
-  const worker = await createWorker({
-    connection: nativeConnection,
-    namespace: 'default',
-    taskQueue,
-    activities: createWorkerActivities(pool, logger, createRegistry('rec_worker', false), 2000),
-  });
-  const running = worker.run();
+  const stack = await startLocalStack({ database: 'rampart_record_histories', logger, suggestContinueAsNewAfter: 60 });
+  const { api, temporal, adminKey: key, baseUrl: base } = stack;
 
   const call = async (method: string, url: string, body?: unknown) => {
     const res = await fetch(`${base}${url}`, {
@@ -154,14 +104,7 @@ async function main(): Promise<void> {
     await handle(aborted).result();
     await save('aborted', aborted);
   } finally {
-    worker.shutdown();
-    await running;
-    await nativeConnection.close();
-    http.close();
-    await api.stop();
-    await connection.close();
-    await server.stop();
-    await pool.end();
+    await stack.stop();
   }
 }
 
