@@ -1,0 +1,57 @@
+import autocannon from 'autocannon';
+
+/*
+ * Runs one closed-loop autocannon load (as fast as the server answers) in its own process, so load generation does not share an event loop with
+ * the server under test. Reads a JSON config from argv[2], prints the result as one JSON line.
+ * Bodies rotate over many device ids: real fleets are many devices, and Rampart rate-limits each one.
+ */
+interface LoadConfig {
+  url: string;
+  durationSeconds: number;
+  connections: number;
+  /** A JSON body template; `__DEVICE__` is replaced by a rotating device id. */
+  body: string;
+  devices: number;
+}
+
+const config = JSON.parse(process.argv[2] ?? '{}') as LoadConfig;
+const [head, tail] = config.body.split('__DEVICE__');
+let next = 0;
+
+const instance = autocannon(
+  {
+    url: config.url,
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    connections: config.connections,
+    duration: config.durationSeconds,
+    requests: [
+      {
+        setupRequest: (req) => {
+          next = (next + 1) % config.devices;
+          return { ...req, body: tail === undefined ? head : `${head}${next.toString(16).padStart(8, '0')}-0000-4000-8000-000000000000${tail}` };
+        },
+      },
+    ],
+  },
+  (err, result) => {
+    if (err) {
+      process.stderr.write(`${String(err)}\n`);
+      process.exit(1);
+    }
+    const statusCounts = result.statusCodeStats as unknown as Record<string, { count: number }>;
+    process.stdout.write(
+      `${JSON.stringify({
+        requestsPerSecond: result.requests.average,
+        totalRequests: result.requests.total,
+        p50Ms: result.latency.p50,
+        p99Ms: result.latency.p99,
+        errors: result.errors,
+        timeouts: result.timeouts,
+        non2xx: result.non2xx,
+        statusCodes: Object.fromEntries(Object.entries(statusCounts ?? {}).map(([code, s]) => [code, s.count])),
+      })}\n`,
+    );
+  },
+);
+instance.on('error', (err) => process.stderr.write(`${String(err)}\n`));

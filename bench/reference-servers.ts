@@ -1,0 +1,40 @@
+import { createServer } from 'node:http';
+import express from 'express';
+
+/*
+ * The two ceilings Rampart's device endpoints are measured against, each answering every POST with
+ * the same fixed JSON as a real update check: an Express 5 route (with the same JSON body parsing)
+ * and a bare Node http server. Usage: reference-servers.ts <express|bare> <port> <answer-json>
+ */
+const [kind, portArg, answer] = process.argv.slice(2);
+if ((kind !== 'express' && kind !== 'bare') || !portArg || !answer) {
+  process.stderr.write('usage: reference-servers.ts <express|bare> <port> <answer-json>\n');
+  process.exit(2);
+}
+const port = Number(portArg);
+
+if (kind === 'express') {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.use(express.json({ limit: '16kb' }));
+  app.post('/check', (_req, res) => {
+    res.type('application/json').send(answer);
+  });
+  app.listen(port, '127.0.0.1', () => process.stdout.write('READY\n'));
+} else {
+  createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      try {
+        JSON.parse(Buffer.concat(chunks).toString('utf8'));
+      } catch {
+        res.writeHead(400).end();
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(answer) });
+      res.end(answer);
+    });
+  }).listen(port, '127.0.0.1', () => process.stdout.write('READY\n'));
+}

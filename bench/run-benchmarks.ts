@@ -1,0 +1,402 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { promisify } from 'node:util';
+import pg from 'pg';
+import { bucketOf } from '../domain/bucketing';
+import { DEFAULT_DATABASE_URL } from '../platform/config';
+import { findTemporalCli, freePort, startTemporalDevServer, type DevServer } from '../platform/temporal-dev-server';
+import { callgrindAvailable, measureInstructions } from './instructions';
+
+/*
+ * `npm run bench`: Rampart's device endpoints against the framework's own ceilings, side by side in
+ * one run on this machine — an Express 5 route answering a fixed JSON of the same size and a bare
+ * Node http server doing the same — plus durable ingestion throughput and how fast a rollback reaches
+ * the answers of two API instances. Servers and load generator run in separate processes.
+ */
+
+const run = promisify(execFile);
+const ROOT = path.resolve(__dirname, '..');
+const OUT = path.join(ROOT, '.data/bench');
+const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
+const ADMIN_KEY = 'bench-admin-key-0123456789';
+/**
+ * A fleet checks again every few minutes, so an API instance mostly sees devices it has seen before
+ * (profiles cached and written recently). The first-contact run measures the other extreme.
+ */
+const RETURNING_DEVICES = 20_000;
+const NEW_DEVICES = 10_000_000;
+const APP = 'com.example.bench';
+const LATENCY_RATE = 2000;
+
+interface LoadResult {
+  requestsPerSecond: number;
+  totalRequests: number;
+  p50Ms: number;
+  p99Ms: number;
+  errors: number;
+  timeouts: number;
+  non2xx: number;
+  statusCodes: Record<string, number>;
+}
+
+const children: ChildProcess[] = [];
+let temporal: DevServer | null = null;
+
+// Servers on one core, the load generator on the other, where taskset exists: on a 2-core machine
+// this keeps the two from stealing each other's time slices and makes runs comparable.
+const pinning = existsSync('/usr/bin/taskset');
+const pinned = (cpu: number, args: string[]): [string, string[]] => (pinning ? ['taskset', ['-c', String(cpu), process.execPath, ...args]] : [process.execPath, args]);
+
+function log(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
+async function startChild(name: string, args: string[], env: NodeJS.ProcessEnv, ready: (line: string) => boolean): Promise<ChildProcess> {
+  const [command, argv] = pinned(0, args);
+  const child = spawn(command, argv, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  return new Promise((resolve, reject) => {
+    const onLine = (line: string) => {
+      if (ready(line)) resolve(child);
+    };
+    createInterface({ input: child.stdout }).on('line', onLine);
+    createInterface({ input: child.stderr }).on('line', (line) => {
+      if (!line.includes('"level":30')) process.stderr.write(`[${name}] ${line}\n`);
+      onLine(line);
+    });
+    child.once('exit', (code) => reject(new Error(`${name} exited (${code}) before it was ready`)));
+  });
+}
+
+async function load(config: { url: string; body: string; durationSeconds?: number; devices?: number; connections?: number }): Promise<LoadResult> {
+  const [command, argv] = pinned(1, [
+    '--import',
+    'tsx',
+    path.join(__dirname, 'load-generator.ts'),
+    JSON.stringify({ durationSeconds: DURATION, connections: CONNECTIONS, devices: RETURNING_DEVICES, ...config }),
+  ]);
+  const { stdout } = await run(command, argv, { cwd: ROOT, maxBuffer: 1 << 20, timeout: (DURATION + 60) * 1000 });
+  return JSON.parse(stdout.trim().split('\n').pop()!) as LoadResult;
+}
+
+interface RateResult {
+  requests: number;
+  achievedRate: number;
+  p50Ms: number;
+  p99Ms: number;
+  p999Ms: number;
+  maxMs: number;
+  errors: number;
+  non2xx: number;
+}
+
+/** Latency at a fixed request rate, open loop (see constant-rate.ts for why not autocannon). */
+async function loadAtRate(config: { url: string; body: string; rate: number }): Promise<RateResult> {
+  const [command, argv] = pinned(1, [
+    '--import',
+    'tsx',
+    path.join(__dirname, 'constant-rate.ts'),
+    JSON.stringify({ durationSeconds: DURATION, warmupSeconds: 3, devices: RETURNING_DEVICES, ...config }),
+  ]);
+  const { stdout } = await run(command, argv, { cwd: ROOT, maxBuffer: 1 << 20, timeout: (DURATION + 60) * 1000 });
+  return JSON.parse(stdout.trim().split('\n').pop()!) as RateResult;
+}
+
+async function api(base: string, method: string, url: string, body?: unknown): Promise<Record<string, unknown>> {
+  const res = await fetch(`${base}${url}`, {
+    method,
+    headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const json = (await res.json()) as Record<string, unknown>;
+  if (res.status >= 300) throw new Error(`${method} ${url}: ${res.status} ${JSON.stringify(json)}`);
+  return json;
+}
+
+const checkBody = (deviceId: string, bundleVersion = 'builtin') =>
+  JSON.stringify({ deviceId, platform: 'android', nativeVersion: '3.1.0', bundleVersion, attributes: { plan: 'pro', tester: false } });
+
+async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 60_000, everyMs = 50): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await fn();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+async function deviceAnswer(base: string, deviceId: string, bundleVersion: string): Promise<{ action: string }> {
+  const res = await fetch(`${base}/v1/apps/${APP}/check`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: checkBody(deviceId, bundleVersion) });
+  return (await res.json()) as { action: string };
+}
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+async function main(): Promise<void> {
+  await mkdir(OUT, { recursive: true });
+  log('building (npm run build) …');
+  await run('npm', ['run', 'build'], { cwd: ROOT, maxBuffer: 16 << 20 });
+
+  const serverUrl = new URL(process.env.DATABASE_URL || DEFAULT_DATABASE_URL);
+  serverUrl.pathname = '/postgres';
+  const admin = new pg.Client({ connectionString: serverUrl.toString() });
+  await admin.connect();
+  await admin.query('DROP DATABASE IF EXISTS rampart_bench WITH (FORCE)');
+  await admin.query('CREATE DATABASE rampart_bench');
+  await admin.end();
+  const databaseUrl = new URL(serverUrl);
+  databaseUrl.pathname = '/rampart_bench';
+
+  temporal = await startTemporalDevServer({ cliPath: await findTemporalCli(), port: await freePort(), logFile: path.join(OUT, 'temporal.log') });
+  const [portA, portB, workerPort, expressPort, barePort] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
+  const env = {
+    DATABASE_URL: databaseUrl.toString(),
+    TEMPORAL_ADDRESS: temporal.address,
+    TEMPORAL_TASK_QUEUE: 'bench',
+    RAMPART_ADMIN_KEY: ADMIN_KEY,
+    LOG_LEVEL: 'warn',
+    NODE_ENV: 'production',
+  };
+  await startChild('worker', ['dist/worker/main.js'], { ...env, WORKER_METRICS_PORT: String(workerPort), WORKFLOW_BUNDLE_PATH: path.join(ROOT, 'dist/workflow-bundle.js'), LOG_LEVEL: 'info' }, (l) => l.includes('worker started'));
+  await startChild('api-a', ['dist/api/main.js'], { ...env, PORT: String(portA), LOG_LEVEL: 'info' }, (l) => l.includes('api listening'));
+  await startChild('api-b', ['dist/api/main.js'], { ...env, PORT: String(portB), LOG_LEVEL: 'info' }, (l) => l.includes('api listening'));
+  const A = `http://127.0.0.1:${portA}`;
+  const B = `http://127.0.0.1:${portB}`;
+
+  // A realistic app: three segment rules, a finished release and one in flight at 50 %.
+  await api(A, 'POST', '/v1/apps', { id: APP, name: 'Bench' });
+  await api(A, 'POST', `/v1/apps/${APP}/segments`, { key: 'beta', rule: { attribute: 'attributes.tester', op: 'is_true' } });
+  await api(A, 'POST', `/v1/apps/${APP}/segments`, { key: 'power', rule: { attribute: 'sessionsLast7d', op: 'gte', value: 20 } });
+  await api(A, 'POST', `/v1/apps/${APP}/segments`, { key: 'enterprise', rule: { attribute: 'attributes.plan', op: 'in', values: ['enterprise', 'business'] } });
+  for (const version of ['1.0.0', '1.1.0']) {
+    await api(A, 'POST', `/v1/apps/${APP}/bundles`, { version, url: `https://cdn.example.com/${APP}/${version}.zip`, sha256: 'ab'.repeat(32), size: 2_345_678, nativeRange: '>=3.0.0' });
+  }
+  const quick = { stages: [{ exposureBps: 10_000, minSoakMs: 100, checkIntervalMs: 100, gates: [] }] };
+  const first = (await api(A, 'POST', `/v1/apps/${APP}/releases`, { version: '1.0.0', plan: quick })).id as string;
+  await until('first release to complete', async () => ((await api(A, 'GET', `/v1/releases/${first}`)).status === 'completed' ? true : undefined));
+  const half = { stages: [{ exposureBps: 5000, minSoakMs: 3_600_000, checkIntervalMs: 60_000, gates: [] }, { exposureBps: 10_000, minSoakMs: 1000, gates: [] }] };
+  const running = (await api(A, 'POST', `/v1/apps/${APP}/releases`, { version: '1.1.0', plan: half })).id as string;
+  await until('release at 50 % on both instances', async () =>
+    (await deviceAnswer(A, canaryOf(running), 'builtin')).action === 'update' && (await deviceAnswer(B, canaryOf(running), 'builtin')).action === 'update' ? true : undefined,
+  );
+
+  const sample = await fetch(`${A}/v1/apps/${APP}/check`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: checkBody(canaryOf(running)) });
+  const answer = await sample.text();
+  await startChild('express-fixed', ['--import', 'tsx', 'bench/reference-servers.ts', 'express', String(expressPort), answer], {}, (l) => l === 'READY');
+  await startChild('bare-fixed', ['--import', 'tsx', 'bench/reference-servers.ts', 'bare', String(barePort), answer], {}, (l) => l === 'READY');
+  const deviceTemplate = checkBody('__DEVICE__');
+
+  const capgoBody = JSON.stringify({
+    platform: 'android',
+    device_id: '__DEVICE__',
+    app_id: APP,
+    custom_id: '',
+    version_build: '3.1.0',
+    version_code: '310',
+    version_os: '14',
+    version_name: 'builtin',
+    plugin_version: '8.51.23',
+    is_emulator: false,
+    is_prod: true,
+    install_source: 'google_play',
+    defaultChannel: '',
+  });
+  const capgoAvailable = (await fetch(`${A}/updates`)).status === 200;
+
+  const targets: Array<{ name: string; url: string; body: string }> = [
+    { name: 'bare Node http, fixed JSON', url: `http://127.0.0.1:${barePort}/check`, body: deviceTemplate },
+    { name: 'Express 5 route, fixed JSON', url: `http://127.0.0.1:${expressPort}/check`, body: deviceTemplate },
+    { name: 'Rampart native check', url: `${A}/v1/apps/${APP}/check`, body: deviceTemplate },
+    ...(capgoAvailable ? [{ name: 'Rampart Capgo /updates', url: `${A}/updates`, body: capgoBody }] : []),
+  ];
+  for (const target of targets) await load({ url: target.url, body: target.body, durationSeconds: 5 });
+  const throughput: Record<string, LoadResult[]> = {};
+  // Three rounds in alternating order after a warm-up, so drift on the machine hits every target alike.
+  for (const round of [0, 1, 2]) {
+    for (const target of round % 2 === 0 ? targets : [...targets].reverse()) {
+      const result = await load({ url: target.url, body: target.body });
+      (throughput[target.name] ??= []).push(result);
+      log(`round ${round + 1}: ${target.name}: ${Math.round(result.requestsPerSecond)} req/s, p99 ${result.p99Ms} ms, non-2xx ${result.non2xx}`);
+    }
+  }
+
+  const firstContact = await load({ url: `${A}/v1/apps/${APP}/check`, body: deviceTemplate, devices: NEW_DEVICES });
+  log(`Rampart native check, every device new: ${Math.round(firstContact.requestsPerSecond)} req/s, p99 ${firstContact.p99Ms} ms`);
+
+  const atRate: Record<string, RateResult> = {};
+  for (const target of targets.filter((t) => !t.name.startsWith('bare'))) {
+    atRate[target.name] = await loadAtRate({ url: target.url, body: target.body, rate: LATENCY_RATE });
+    log(`${target.name} at ${LATENCY_RATE} req/s: p50 ${atRate[target.name]!.p50Ms} ms, p99 ${atRate[target.name]!.p99Ms} ms`);
+  }
+
+  const ingestion = await measureIngestion(A, databaseUrl.toString());
+  const reach = await measureRollbackReach(A, B);
+
+  const instructions: Record<string, number> = {};
+  if (callgrindAvailable() && process.env.BENCH_INSTRUCTIONS !== '0') {
+    log('counting instructions per request under callgrind (several minutes) …');
+    const count = (url: string, body: string, seconds: number) => load({ url, body, durationSeconds: seconds, connections: 8 });
+    const reference = (kind: 'bare' | 'express', port: number) => ({
+      name: kind,
+      args: ['--import', 'tsx', 'bench/reference-servers.ts', kind, String(port), answer],
+      port,
+      loads: [{ label: kind === 'bare' ? 'bare Node http, fixed JSON' : 'Express 5 route, fixed JSON', path: '/check', body: deviceTemplate }],
+    });
+    // One process per load: alternating request shapes in one process makes V8 re-optimise mid-count.
+    const rampart = async (label: string, urlPath: string, body: string) => {
+      const port = await freePort();
+      return { name: label.replace(/\W+/g, '-'), args: ['dist/api/main.js'], env: { ...env, PORT: String(port) }, port, loads: [{ label, path: urlPath, body }] };
+    };
+    const targets = [
+      reference('bare', await freePort()),
+      reference('express', await freePort()),
+      await rampart('Rampart native check', `/v1/apps/${APP}/check`, deviceTemplate),
+      ...(capgoAvailable ? [await rampart('Rampart Capgo /updates', '/updates', capgoBody)] : []),
+    ];
+    for (const target of targets) {
+      for (const result of await measureInstructions(target, count, OUT)) {
+        instructions[result.label] = result.instructionsPerRequest;
+        log(`${result.label}: ${result.instructionsPerRequest} instructions/request (${result.requests} requests counted)`);
+      }
+    }
+  }
+
+  const best = (name: string) => percentile((throughput[name] ?? []).map((r) => r.requestsPerSecond), 50);
+  const express = best('Express 5 route, fixed JSON');
+  const results = {
+    machine: { cpus: (await import('node:os')).cpus().length, node: process.version, durationSeconds: DURATION, connections: CONNECTIONS },
+    throughput: Object.fromEntries(
+      Object.entries(throughput).map(([name, runs]) => [
+        name,
+        { requestsPerSecond: Math.round(best(name)), p99Ms: percentile(runs.map((r) => r.p99Ms), 50), ratioToExpress: +(best(name) / express).toFixed(3), runs },
+      ]),
+    ),
+    instructionsPerRequest: Object.fromEntries(
+      Object.entries(instructions).map(([name, ir]) => [
+        name,
+        { instructions: ir, ratioToExpress: instructions['Express 5 route, fixed JSON'] ? +(instructions['Express 5 route, fixed JSON'] / ir).toFixed(3) : null },
+      ]),
+    ),
+    firstContact: { requestsPerSecond: Math.round(firstContact.requestsPerSecond), ratioToExpress: +(firstContact.requestsPerSecond / express).toFixed(3), p99Ms: firstContact.p99Ms },
+    latencyAtRate: { requestsPerSecond: LATENCY_RATE, results: atRate },
+    ingestion,
+    reach,
+  };
+  await writeFile(path.join(OUT, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+
+  log('\n== throughput (median of 3 rounds) ==');
+  for (const [name, r] of Object.entries(results.throughput)) {
+    log(`${name.padEnd(30)} ${String(r.requestsPerSecond).padStart(7)} req/s   ${r.ratioToExpress.toFixed(2)} × Express   p99 ${r.p99Ms} ms`);
+  }
+  log(`Express / bare: ${(express / best('bare Node http, fixed JSON')).toFixed(2)}`);
+  log(`Rampart native check, every device new (profiles written and loaded): ${results.firstContact.requestsPerSecond} req/s, ${results.firstContact.ratioToExpress.toFixed(2)} × Express`);
+  if (Object.keys(instructions).length > 0) {
+    log('\n== instructions per request under callgrind (deterministic; ratio = Express ÷ target, as for throughput) ==');
+    for (const [name, r] of Object.entries(results.instructionsPerRequest)) log(`${name.padEnd(30)} ${String(r.instructions).padStart(9)}   ${r.ratioToExpress?.toFixed(2)} × Express`);
+  }
+  log(`\n== latency at ${LATENCY_RATE} requests/s, open loop (counted from when each request was due) ==`);
+  for (const [name, r] of Object.entries(atRate)) {
+    log(`${name.padEnd(30)} p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms, p99.9 ${r.p999Ms} ms, max ${r.maxMs} ms (${r.achievedRate} req/s achieved, non-2xx ${r.non2xx}, errors ${r.errors})`);
+  }
+  log('\n== durable ingestion ==');
+  for (const [name, r] of Object.entries(ingestion)) log(`${name.padEnd(30)} ${r.eventsPerSecond} events/s durable (${r.durable} rows for ${r.acknowledged} acknowledged)`);
+  log('\n== rollback reach (command sent → both API instances answer "rollback") ==');
+  log(`update acknowledged: median ${reach.ackMs.median} ms, p90 ${reach.ackMs.p90} ms; all instances switched: median ${reach.switchMs.median} ms, p90 ${reach.switchMs.p90} ms, max ${reach.switchMs.max} ms (n=${reach.samples})`);
+  log(`\nwritten to ${path.join(OUT, 'results.json')}`);
+}
+
+/** Devices whose buckets put them in the canary cohort of the release at 50 %. */
+function canariesOf(releaseId: string, count: number): string[] {
+  const ids: string[] = [];
+  for (let i = 0; ids.length < count; i++) {
+    const id = `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`;
+    if (bucketOf(releaseId, id) < 5000) ids.push(id);
+  }
+  return ids;
+}
+
+const canaryOf = (releaseId: string) => canariesOf(releaseId, 1)[0]!;
+
+async function measureIngestion(base: string, databaseUrl: string): Promise<Record<string, { eventsPerSecond: number; acknowledged: number; durable: number }>> {
+  const count = async () => {
+    const client = new pg.Client({ connectionString: databaseUrl });
+    await client.connect();
+    try {
+      return (await client.query<{ n: string }>('SELECT count(*) AS n FROM device_events')).rows[0]!.n;
+    } finally {
+      await client.end();
+    }
+  };
+  const now = new Date().toISOString();
+  const perRequest = 20;
+  const native = JSON.stringify({
+    deviceId: '__DEVICE__',
+    platform: 'android',
+    nativeVersion: '3.1.0',
+    events: Array.from({ length: perRequest }, (_, i) => ({ type: i % 10 === 0 ? 'crash' : 'session_start', at: now, bundleVersion: '1.1.0' })),
+  });
+  const results: Record<string, { eventsPerSecond: number; acknowledged: number; durable: number }> = {};
+  const before = Number(await count());
+  const r = await load({ url: `${base}/v1/apps/${APP}/events`, body: native });
+  const durable = Number(await count()) - before;
+  const acknowledged = (r.statusCodes['202'] ?? 0) * perRequest;
+  results[`native /events (${perRequest} per request)`] = { eventsPerSecond: Math.round(durable / DURATION), acknowledged, durable };
+  log(`native events: ${Math.round(durable / DURATION)} events/s durable, p99 ${r.p99Ms} ms`);
+  return results;
+}
+
+async function measureRollbackReach(A: string, B: string): Promise<{ samples: number; ackMs: Stats; switchMs: Stats }> {
+  const acks: number[] = [];
+  const switches: number[] = [];
+  const plan = { stages: [{ exposureBps: 5000, minSoakMs: 3_600_000, checkIntervalMs: 60_000, gates: [] }, { exposureBps: 10_000, minSoakMs: 1000, gates: [] }] };
+  for (let i = 0; i < 15; i++) {
+    const version = `2.0.${i}`;
+    await api(A, 'POST', `/v1/apps/${APP}/bundles`, { version, url: `https://cdn.example.com/${version}.zip`, sha256: 'cd'.repeat(32), size: 1000 });
+    const id = (await api(A, 'POST', `/v1/apps/${APP}/releases`, { version, plan, supersede: true })).id as string;
+    const device = canaryOf(id);
+    await until('release served on both instances', async () =>
+      (await deviceAnswer(A, device, 'builtin')).action === 'update' && (await deviceAnswer(B, device, 'builtin')).action === 'update' ? true : undefined,
+    );
+    // Poll as many different devices: one device asking every 2 ms would hit its own rate limit.
+    const pollers = canariesOf(id, 4000);
+    let next = 0;
+    const started = performance.now();
+    const ack = api(A, 'POST', `/v1/releases/${id}/rollback`, { reason: 'bench' }).then(() => performance.now() - started);
+    const seen = await Promise.all(
+      [A, B].map((base) =>
+        until('rollback answer', async () => ((await deviceAnswer(base, pollers[next++ % pollers.length]!, version)).action === 'rollback' ? performance.now() - started : undefined), 30_000, 2),
+      ),
+    );
+    acks.push(await ack);
+    switches.push(Math.max(...seen));
+  }
+  return { samples: acks.length, ackMs: stats(acks), switchMs: stats(switches) };
+}
+
+interface Stats {
+  median: number;
+  p90: number;
+  max: number;
+}
+
+function stats(values: number[]): Stats {
+  return { median: Math.round(percentile(values, 50)), p90: Math.round(percentile(values, 90)), max: Math.round(Math.max(...values)) };
+}
+
+main()
+  .catch((err: unknown) => {
+    process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exitCode = 1;
+  })
+  .finally(async () => {
+    for (const child of children) child.kill('SIGTERM');
+    await temporal?.stop();
+  });
