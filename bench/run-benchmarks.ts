@@ -130,9 +130,15 @@ async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutM
   }
 }
 
-async function deviceAnswer(base: string, deviceId: string, bundleVersion: string): Promise<{ action: string }> {
+async function deviceAnswer(base: string, deviceId: string, bundleVersion: string): Promise<{ action: string; bundle?: { version: string } }> {
   const res = await fetch(`${base}/v1/apps/${APP}/check`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: checkBody(deviceId, bundleVersion) });
-  return (await res.json()) as { action: string };
+  return (await res.json()) as { action: string; bundle?: { version: string } };
+}
+
+/** Both API instances offer `version` to a device in its canary cohort: the release is published everywhere. */
+async function servedEverywhere(bases: string[], deviceId: string, version: string): Promise<true | undefined> {
+  const answers = await Promise.all(bases.map((base) => deviceAnswer(base, deviceId, 'builtin')));
+  return answers.every((a) => a.action === 'update' && a.bundle?.version === version) ? true : undefined;
 }
 
 function percentile(values: number[], p: number): number {
@@ -184,9 +190,7 @@ async function main(): Promise<void> {
   await until('first release to complete', async () => ((await api(A, 'GET', `/v1/releases/${first}`)).status === 'completed' ? true : undefined));
   const half = { stages: [{ exposureBps: 5000, minSoakMs: 3_600_000, checkIntervalMs: 60_000, gates: [] }, { exposureBps: 10_000, minSoakMs: 1000, gates: [] }] };
   const running = (await api(A, 'POST', `/v1/apps/${APP}/releases`, { version: '1.1.0', plan: half })).id as string;
-  await until('release at 50 % on both instances', async () =>
-    (await deviceAnswer(A, canaryOf(running), 'builtin')).action === 'update' && (await deviceAnswer(B, canaryOf(running), 'builtin')).action === 'update' ? true : undefined,
-  );
+  await until('release at 50 % on both instances', () => servedEverywhere([A, B], canaryOf(running), '1.1.0'));
 
   const sample = await fetch(`${A}/v1/apps/${APP}/check`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: checkBody(canaryOf(running)) });
   const answer = await sample.text();
@@ -362,9 +366,7 @@ async function measureRollbackReach(A: string, B: string): Promise<{ samples: nu
     await api(A, 'POST', `/v1/apps/${APP}/bundles`, { version, url: `https://cdn.example.com/${version}.zip`, sha256: 'cd'.repeat(32), size: 1000 });
     const id = (await api(A, 'POST', `/v1/apps/${APP}/releases`, { version, plan, supersede: true })).id as string;
     const device = canaryOf(id);
-    await until('release served on both instances', async () =>
-      (await deviceAnswer(A, device, 'builtin')).action === 'update' && (await deviceAnswer(B, device, 'builtin')).action === 'update' ? true : undefined,
-    );
+    await until('release served on both instances', () => servedEverywhere([A, B], device, version));
     // Poll as many different devices: one device asking every 2 ms would hit its own rate limit.
     const pollers = canariesOf(id, 4000);
     let next = 0;
@@ -391,12 +393,19 @@ function stats(values: number[]): Stats {
   return { median: Math.round(percentile(values, 50)), p90: Math.round(percentile(values, 90)), max: Math.round(Math.max(...values)) };
 }
 
+async function stopEverything(): Promise<void> {
+  for (const child of children) child.kill('SIGTERM');
+  await temporal?.stop();
+}
+
+// Ctrl-C must not leave servers, workers and a dev server behind.
+process.once('SIGINT', () => {
+  void stopEverything().finally(() => process.exit(130));
+});
+
 main()
   .catch((err: unknown) => {
     process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     process.exitCode = 1;
   })
-  .finally(async () => {
-    for (const child of children) child.kill('SIGTERM');
-    await temporal?.stop();
-  });
+  .finally(stopEverything);
