@@ -21,7 +21,11 @@ if (kind === 'express') {
   app.post('/check', (_req, res) => {
     res.type('application/json').send(answer);
   });
-  app.listen(port, '127.0.0.1', () => process.stdout.write('READY\n'));
+  // Express 5 calls back with the error when listening fails (a port already taken).
+  app.listen(port, '127.0.0.1', (err?: Error) => {
+    if (err) throw err;
+    process.stdout.write('READY\n');
+  });
 } else {
   createServer((req, res) => {
     const chunks: Buffer[] = [];
