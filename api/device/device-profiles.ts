@@ -1,6 +1,7 @@
-import type { DeviceProfileStore, DeviceSighting, Engagement, SessionCount } from '../../db/stores/device-profile-store';
+import type { DeviceProfileStore, DeviceSighting, SessionCount } from '../../db/stores/device-profile-store';
 import type { Logger } from '../../platform/logger';
 import type { ApiMetrics } from '../api-metrics';
+import { createDeviceMap } from './device-map';
 
 const DAY_MS = 24 * 3600 * 1000;
 
@@ -35,13 +36,22 @@ export interface DeviceProfilesOptions {
   maxBuffered?: number;
 }
 
-interface Cached {
-  /** null: the device has no profile yet (a new device). */
-  engagement: Engagement | null;
+/** What this instance remembers of one device: one record, so a device costs one map entry. */
+interface Remembered {
+  /** Platform, versions and channel of the last sighting written; null: none written yet. */
+  writtenSignature: string | null;
+  writtenAt: number;
+  /** When engagement was last loaded; NaN: never. */
   loadedAt: number;
+  /** false: the device had no profile when loaded (a new device). */
+  hasProfile: boolean;
+  sessionsLast7d: number;
+  firstSeenMs: number;
 }
 
-const key = (appId: string, deviceId: string) => `${appId}\u0000${deviceId}`;
+const remembered = (): Remembered => ({ writtenSignature: null, writtenAt: 0, loadedAt: Number.NaN, hasProfile: false, sessionsLast7d: 0, firstSeenMs: 0 });
+const sessionKey = (appId: string, deviceId: string, day: string) => `${appId}\u0000${deviceId}\u0000${day}`;
+const sightingKey = (appId: string, deviceId: string) => `${appId}\u0000${deviceId}`;
 
 /**
  * Device profiles kept behind the hot path: sightings and session counts are buffered and written
@@ -58,8 +68,12 @@ export function createDeviceProfiles(options: DeviceProfilesOptions): DeviceProf
 
   let sightings = new Map<string, DeviceSighting>();
   let sessions = new Map<string, SessionCount>();
-  const cache = new Map<string, Cached>();
-  const written = new Map<string, { signature: string; at: number }>();
+  const devices = createDeviceMap<Remembered>(maxCached);
+  const recordOf = (appId: string, deviceId: string) => {
+    let record = devices.get(appId, deviceId);
+    if (!record) devices.set(appId, deviceId, (record = remembered()));
+    return record;
+  };
   const toLoad = new Map<string, Set<string>>();
   let timer: NodeJS.Timeout | null = null;
   let flushing: Promise<void> | null = null;
@@ -74,18 +88,20 @@ export function createDeviceProfiles(options: DeviceProfilesOptions): DeviceProf
         try {
           const found = await store.engagement(appId, chunk, new Date());
           const loadedAt = Date.now();
-          for (const id of chunk) cache.set(key(appId, id), { engagement: found.get(id) ?? null, loadedAt });
+          for (const id of chunk) {
+            const record = recordOf(appId, id);
+            const engagement = found.get(id);
+            record.loadedAt = loadedAt;
+            record.hasProfile = engagement !== undefined;
+            record.sessionsLast7d = engagement?.sessionsLast7d ?? 0;
+            record.firstSeenMs = engagement?.firstSeen.getTime() ?? 0;
+          }
           metrics.profileLoads.inc({ outcome: 'ok' }, chunk.length);
         } catch (err) {
           metrics.profileLoads.inc({ outcome: 'error' }, chunk.length);
           logger.error({ err, appId }, 'loading device engagement failed');
         }
       }
-    }
-    // Oldest entries go first when the cache is full (Map keeps insertion order).
-    for (const k of cache.keys()) {
-      if (cache.size <= maxCached) break;
-      cache.delete(k);
     }
   };
 
@@ -119,33 +135,30 @@ export function createDeviceProfiles(options: DeviceProfilesOptions): DeviceProf
 
   return {
     engagement(appId, deviceId, now) {
-      const k = key(appId, deviceId);
-      const cached = cache.get(k);
-      if (!cached || now - cached.loadedAt > cacheTtlMs) {
+      const record = devices.get(appId, deviceId);
+      const loaded = record !== undefined && !Number.isNaN(record.loadedAt);
+      if (!loaded || now - record.loadedAt > cacheTtlMs) {
         let ids = toLoad.get(appId);
         if (!ids) toLoad.set(appId, (ids = new Set()));
         ids.add(deviceId);
-        metrics.profileCache.inc(cached ? 'stale' : 'miss');
-        if (!cached) return null;
+        metrics.profileCache.inc(loaded ? 'stale' : 'miss');
+        if (!loaded) return null;
       } else {
         metrics.profileCache.inc('hit');
       }
-      if (cached.engagement === null) return { sessionsLast7d: 0, daysSinceFirstSeen: 0 };
-      return {
-        sessionsLast7d: cached.engagement.sessionsLast7d,
-        daysSinceFirstSeen: Math.max(0, Math.floor((now - cached.engagement.firstSeen.getTime()) / DAY_MS)),
-      };
+      if (!record.hasProfile) return { sessionsLast7d: 0, daysSinceFirstSeen: 0 };
+      return { sessionsLast7d: record.sessionsLast7d, daysSinceFirstSeen: Math.max(0, Math.floor((now - record.firstSeenMs) / DAY_MS)) };
     },
     sighted(sighting) {
-      const k = key(sighting.appId, sighting.deviceId);
       // Attributes are not compared: rules read them from each request, and the stored copy catches up
       // with the next write, at most one interval later.
       const signature = `${sighting.platform}\u0000${sighting.nativeVersion}\u0000${sighting.bundleVersion}\u0000${sighting.channel}`;
-      const last = written.get(k);
+      const record = recordOf(sighting.appId, sighting.deviceId);
       const at = sighting.seenAt.getTime();
-      if (last && last.signature === signature && at - last.at < sightingIntervalMs) return;
-      if (written.size >= maxCached && !last) written.delete(written.keys().next().value!);
-      written.set(k, { signature, at });
+      if (record.writtenSignature === signature && at - record.writtenAt < sightingIntervalMs) return;
+      record.writtenSignature = signature;
+      record.writtenAt = at;
+      const k = sightingKey(sighting.appId, sighting.deviceId);
       if (sightings.size >= maxBuffered && !sightings.has(k)) {
         metrics.profileWrites.inc({ outcome: 'dropped' });
         return;
@@ -153,7 +166,7 @@ export function createDeviceProfiles(options: DeviceProfilesOptions): DeviceProf
       sightings.set(k, sighting);
     },
     sessionsStarted(appId, deviceId, day, count) {
-      const k = `${key(appId, deviceId)}\u0000${day}`;
+      const k = sessionKey(appId, deviceId, day);
       const existing = sessions.get(k);
       if (existing) existing.sessions += count;
       else if (sessions.size < maxBuffered) sessions.set(k, { appId, deviceId, day, sessions: count });

@@ -156,7 +156,7 @@ export function createDeviceService(deps: DeviceServiceDeps): DeviceService {
       return removed;
     },
     admit(appId, deviceId) {
-      const verdict = deps.limiter.take(`${appId}\u0000${deviceId}`);
+      const verdict = deps.limiter.take(appId, deviceId);
       if (!verdict.allowed) deps.metrics.rateLimited.inc();
       return verdict;
     },

@@ -1,7 +1,9 @@
+import { createDeviceMap } from './device-map';
+
 export type RateVerdict = { allowed: true } | { allowed: false; retryAfterSeconds: number };
 
 export interface RateLimiter {
-  take(key: string, now?: number): RateVerdict;
+  take(appId: string, deviceId: string, now?: number): RateVerdict;
 }
 
 interface Bucket {
@@ -10,22 +12,17 @@ interface Bucket {
 }
 
 /**
- * A token bucket per key (app and device), in memory: each API instance limits what it serves, so
- * a misbehaving device cannot starve the others. Idle buckets are forgotten once there are too many.
+ * A token bucket per device of each app, in memory: each API instance limits what it serves, so a
+ * misbehaving device cannot starve the others. The oldest buckets are forgotten once there are too many.
  */
-export function createRateLimiter(options: { perSecond: number; burst: number; maxKeys?: number }): RateLimiter {
-  const buckets = new Map<string, Bucket>();
-  const maxKeys = options.maxKeys ?? 500_000;
+export function createRateLimiter(options: { perSecond: number; burst: number; maxDevices?: number }): RateLimiter {
+  const buckets = createDeviceMap<Bucket>(options.maxDevices ?? 500_000);
   return {
-    take(key, now = Date.now()) {
-      let bucket = buckets.get(key);
+    take(appId, deviceId, now = Date.now()) {
+      let bucket = buckets.get(appId, deviceId);
       if (!bucket) {
-        if (buckets.size >= maxKeys) {
-          const oldest = buckets.keys().next();
-          if (!oldest.done) buckets.delete(oldest.value);
-        }
         bucket = { tokens: options.burst, updatedAt: now };
-        buckets.set(key, bucket);
+        buckets.set(appId, deviceId, bucket);
       }
       bucket.tokens = Math.min(options.burst, bucket.tokens + ((now - bucket.updatedAt) / 1000) * options.perSecond);
       bucket.updatedAt = now;

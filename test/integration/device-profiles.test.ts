@@ -1,0 +1,72 @@
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createApiMetrics } from '../../api/api-metrics';
+import { createDeviceProfiles, type DeviceProfiles } from '../../api/device/device-profiles';
+import { createDeviceProfileStore, type DeviceSighting } from '../../db/stores/device-profile-store';
+import { createLogger } from '../../platform/logger';
+import { createRegistry } from '../../platform/metrics';
+import { createTestDatabase, type TestDatabase } from '../support/test-database';
+
+const DAY = 24 * 3600 * 1000;
+const APP = 'com.example.profiles';
+
+describe(createDeviceProfiles.name, () => {
+  let db: TestDatabase;
+  let profiles: DeviceProfiles;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    await db.pool.query(`INSERT INTO apps (id, name, signing_key) VALUES ($1, 'profiles', 'k')`, [APP]);
+    profiles = createDeviceProfiles({
+      store: createDeviceProfileStore(db.pool),
+      logger: createLogger('device-profiles-test', 'silent'),
+      metrics: createApiMetrics(createRegistry('profiles_test', false)),
+      flushIntervalMs: 20,
+    });
+    profiles.start();
+  });
+  afterAll(async () => {
+    await profiles?.stop();
+    await db?.drop();
+  });
+
+  const sighting = (deviceId: string, seenAt: number, bundleVersion = 'builtin'): DeviceSighting => ({
+    appId: APP,
+    deviceId,
+    platform: 'ios',
+    nativeVersion: '3.1.0',
+    bundleVersion,
+    channel: 'production',
+    attributes: null,
+    seenAt: new Date(seenAt),
+  });
+  const stored = async (deviceId: string) =>
+    (await db.pool.query<{ bundle_version: string; last_seen: Date }>(`SELECT bundle_version, last_seen FROM devices WHERE app_id = $1 AND device_id = $2`, [APP, deviceId])).rows[0];
+
+  it('answers engagement from memory: unknown at first, then loaded in the background', async () => {
+    const now = Date.now();
+    const today = new Date(now).toISOString().slice(0, 10);
+    profiles.sighted(sighting('returning', now - 3 * DAY));
+    profiles.sessionsStarted(APP, 'returning', today, 4);
+    await vi.waitFor(async () => expect(await stored('returning')).toBeDefined());
+    await vi.waitFor(async () => expect((await db.pool.query(`SELECT 1 FROM device_sessions_daily WHERE device_id = 'returning'`)).rowCount).toBe(1));
+
+    expect(profiles.engagement(APP, 'returning', now)).toBeNull();
+    await vi.waitFor(() => expect(profiles.engagement(APP, 'returning', now)).toEqual({ sessionsLast7d: 4, daysSinceFirstSeen: 3 }));
+
+    expect(profiles.engagement(APP, 'never-seen', now)).toBeNull();
+    await vi.waitFor(() => expect(profiles.engagement(APP, 'never-seen', now)).toEqual({ sessionsLast7d: 0, daysSinceFirstSeen: 0 }));
+  });
+
+  it('writes a device seen again unchanged at most once per interval, and at once when it changed', async () => {
+    const first = Date.now() - 60_000;
+    profiles.sighted(sighting('steady', first));
+    await vi.waitFor(async () => expect((await stored('steady'))?.last_seen.getTime()).toBe(first));
+
+    profiles.sighted(sighting('steady', first + 30_000));
+    profiles.sighted(sighting('updated', first));
+    await vi.waitFor(async () => expect(await stored('updated')).toBeDefined());
+    expect((await stored('steady'))?.last_seen.getTime()).toBe(first);
+
+    profiles.sighted(sighting('steady', first + 40_000, '1.1.0'));
+    await vi.waitFor(async () => expect(await stored('steady')).toEqual({ bundle_version: '1.1.0', last_seen: new Date(first + 40_000) }));
+  });
+});
