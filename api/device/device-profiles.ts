@@ -38,8 +38,8 @@ export interface DeviceProfilesOptions {
 
 /** What this instance remembers of one device: one record, so a device costs one map entry. */
 interface Remembered {
-  /** Platform, versions and channel of the last sighting written; null: none written yet. */
-  writtenSignature: string | null;
+  /** The last sighting written (what it said and when); null: none written yet. */
+  written: Pick<DeviceSighting, 'platform' | 'nativeVersion' | 'bundleVersion' | 'channel'> | null;
   writtenAt: number;
   /** When engagement was last loaded; NaN: never. */
   loadedAt: number;
@@ -49,7 +49,10 @@ interface Remembered {
   firstSeenMs: number;
 }
 
-const remembered = (): Remembered => ({ writtenSignature: null, writtenAt: 0, loadedAt: Number.NaN, hasProfile: false, sessionsLast7d: 0, firstSeenMs: 0 });
+const remembered = (): Remembered => ({ written: null, writtenAt: 0, loadedAt: Number.NaN, hasProfile: false, sessionsLast7d: 0, firstSeenMs: 0 });
+/** Attributes are not compared: rules read them from each request, and the stored copy catches up with the next write. */
+const unchanged = (written: NonNullable<Remembered['written']>, now: DeviceSighting) =>
+  written.platform === now.platform && written.nativeVersion === now.nativeVersion && written.bundleVersion === now.bundleVersion && written.channel === now.channel;
 const sessionKey = (appId: string, deviceId: string, day: string) => `${appId}\u0000${deviceId}\u0000${day}`;
 const sightingKey = (appId: string, deviceId: string) => `${appId}\u0000${deviceId}`;
 
@@ -150,13 +153,11 @@ export function createDeviceProfiles(options: DeviceProfilesOptions): DeviceProf
       return { sessionsLast7d: record.sessionsLast7d, daysSinceFirstSeen: Math.max(0, Math.floor((now - record.firstSeenMs) / DAY_MS)) };
     },
     sighted(sighting) {
-      // Attributes are not compared: rules read them from each request, and the stored copy catches up
-      // with the next write, at most one interval later.
-      const signature = `${sighting.platform}\u0000${sighting.nativeVersion}\u0000${sighting.bundleVersion}\u0000${sighting.channel}`;
       const record = recordOf(sighting.appId, sighting.deviceId);
       const at = sighting.seenAt.getTime();
-      if (record.writtenSignature === signature && at - record.writtenAt < sightingIntervalMs) return;
-      record.writtenSignature = signature;
+      if (record.written && unchanged(record.written, sighting) && at - record.writtenAt < sightingIntervalMs) return;
+      // Only what is compared is kept: the sighting itself carries attributes and is gone once written.
+      record.written = { platform: sighting.platform, nativeVersion: sighting.nativeVersion, bundleVersion: sighting.bundleVersion, channel: sighting.channel };
       record.writtenAt = at;
       const k = sightingKey(sighting.appId, sighting.deviceId);
       if (sightings.size >= maxBuffered && !sightings.has(k)) {

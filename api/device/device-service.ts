@@ -139,7 +139,9 @@ export function createDeviceService(deps: DeviceServiceDeps): DeviceService {
       sighted(identity, resolved.channel, now);
       const sessionsByDay = new Map<string, number>();
       for (const e of events) {
-        if (e.type === 'session_start') sessionsByDay.set(e.at.toISOString().slice(0, 10), (sessionsByDay.get(e.at.toISOString().slice(0, 10)) ?? 0) + 1);
+        if (e.type !== 'session_start') continue;
+        const day = e.at.toISOString().slice(0, 10);
+        sessionsByDay.set(day, (sessionsByDay.get(day) ?? 0) + 1);
       }
       for (const [day, count] of sessionsByDay) profiles.sessionsStarted(identity.appId, identity.deviceId, day, count);
       return true;

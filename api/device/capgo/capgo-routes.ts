@@ -59,7 +59,9 @@ export function createCapgoRoutes(deps: { devices: DeviceService }): Router {
     const byDevice = new Map<string, StatsEvent[]>();
     for (const p of parsed) {
       if (!p.ok) continue;
-      byDevice.set(p.value.device_id, [...(byDevice.get(p.value.device_id) ?? []), p.value]);
+      const stats = byDevice.get(p.value.device_id);
+      if (stats) stats.push(p.value);
+      else byDevice.set(p.value.device_id, [p.value]);
     }
     for (const deviceId of byDevice.keys()) {
       const admitted = deps.devices.admit(appId, deviceId);
