@@ -97,13 +97,14 @@ export function createReleaseService(deps: ReleaseServiceDeps): ReleaseService {
       if (!resolved.ok) {
         throw new ValidationError(`invalid plan: ${resolved.problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`, resolved.problems);
       }
-      const active = await stores.releases.findActive(input.appId, input.channel);
-      if (active && !input.supersede) throw activeConflict(active);
-      if (active) await supersede(active, input.version, principal);
       const baseline = await stores.releases.findLatestCompleted(input.appId, input.channel);
       if (baseline?.version === input.version) {
         throw new ConflictError(`${input.version} is already fully released on ${input.channel}`, 'already_released');
       }
+      // Superseding aborts a live release: only once nothing else can refuse this start.
+      const active = await stores.releases.findActive(input.appId, input.channel);
+      if (active && !input.supersede) throw activeConflict(active);
+      if (active) await supersede(active, input.version, principal);
 
       const id = newId();
       const workflowId = workflowIdFor(id);

@@ -147,6 +147,20 @@ describe('on-call commands', () => {
     expect((await check(appId, outside, '1.0.0')).body).toMatchObject({ action: 'rollback', bundle: null });
   });
 
+  it('a start that is refused does not supersede the active release', async () => {
+    const appId = 'com.example.supersede-refused';
+    await createAppWithBundles(ctx.admin, appId, ['1.0.0', '2.0.0']);
+    const base = await startRelease(ctx.admin, appId, { version: '1.0.0', plan: { stages: [{ exposureBps: 10_000, minSoakMs: 100, checkIntervalMs: 100, gates: [] }] } });
+    await waitForServed(ctx.stack, base, (r) => r.status === 'completed');
+    const active = await startRelease(ctx.admin, appId, { version: '2.0.0', plan: longPlan });
+    await waitForServed(ctx.stack, active, (r) => r.status === 'running');
+
+    const refused = await ctx.admin.post(`/v1/apps/${appId}/releases`, { version: '1.0.0', plan: longPlan, supersede: true });
+    expect(refused.status).toBe(409);
+    expect(refused.body.error).toMatchObject({ code: 'already_released' });
+    expect((await ctx.admin.get(`/v1/releases/${active}`)).body).toMatchObject({ status: 'running' });
+  });
+
   it('abort withdraws the release and tells devices to go back to the baseline', async () => {
     const appId = 'com.example.abort';
     await createAppWithBundles(ctx.admin, appId, ['1.0.0', '2.0.0']);
