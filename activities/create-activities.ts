@@ -5,6 +5,7 @@ import type { RolloutStateStore } from '../db/stores/rollout-state-store';
 import type { WebhookStore } from '../db/stores/webhook-store';
 import { evaluateGates } from '../domain/gates/evaluate-gates';
 import type { GateEvaluation, GateEvaluationInput, GateWindow } from '../domain/gates/gate-types';
+import { windowStartOf } from '../domain/plan';
 import type { PublishedState } from '../domain/release';
 import type { Transition } from '../domain/rollout-view';
 import type { Logger } from '../platform/logger';
@@ -69,7 +70,7 @@ export function createActivities(deps: ActivityDeps) {
      */
     async evaluateGates(input: EvaluateGatesInput): Promise<EvaluateGatesResult> {
       if (!(input.windowMs > 0)) throw ApplicationFailure.nonRetryable(`invalid windowMs ${input.windowMs}`, 'InvalidGateRequest');
-      const windowEnd = Math.max(input.from, Math.floor(input.to / input.windowMs) * input.windowMs);
+      const windowEnd = Math.max(input.from, windowStartOf(input.to, input.windowMs));
       let window: GateWindow | null;
       try {
         window = await deps.gateWindows.read(input.releaseId, input.from, windowEnd);

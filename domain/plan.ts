@@ -220,6 +220,11 @@ export function countingWindowMs(plan: Plan): number {
   return Math.min(60_000, Math.max(100, Math.floor(shortest / 2)));
 }
 
+/** The counting window a moment falls in: ingestion files events under it, the gate reads whole ones. */
+export function windowStartOf(at: number, windowMs: number): number {
+  return Math.floor(at / windowMs) * windowMs;
+}
+
 function checkDuration(add: (path: string, message: string) => void, path: string, value: number, min: number, max: number): void {
   if (!Number.isFinite(value) || value < min || value > max) add(path, `must be between ${min} and ${max} ms (got ${value})`);
 }

@@ -193,6 +193,11 @@ export function accrueSoak(state: RolloutState, now: number): RolloutState {
   return { ...state, soakedMs: state.soakedMs + Math.max(0, now - state.lastTickAt), lastTickAt: now };
 }
 
+/** The soak clock runs from the first check of a bake (after the exposure is published). */
+export function startSoak(state: RolloutState, now: number): RolloutState {
+  return state.lastTickAt === null ? { ...state, lastTickAt: now } : state;
+}
+
 function withdraw(state: RolloutState): Exposure {
   return Object.fromEntries(Object.keys(state.exposure).map((segment) => [segment, 0]));
 }
@@ -208,6 +213,12 @@ function advance(state: RolloutState, ctx: RolloutContext, now: number, actor: s
   if (event) next = record(next, now, event, 'running', actor, reason);
   if (next.stageIndex + 1 >= ctx.plan.stages.length) return complete(next, now, actor, reason);
   return { ...next, status: 'running', stageIndex: next.stageIndex + 1, phase: 'entering', soakedMs: 0, lastTickAt: null };
+}
+
+/** Stops the soak clock where it stands; a human (or a resume) decides what happens next. */
+function pause(state: RolloutState, now: number, actor: string, reason: string): RolloutState {
+  const soaked = accrueSoak(state, now);
+  return record({ ...soaked, lastTickAt: null, revision: soaked.revision + 1 }, now, 'paused', 'paused', actor, reason);
 }
 
 function terminate(state: RolloutState, now: number, event: 'rolled_back' | 'aborted', actor: string, reason: string): RolloutState {
@@ -247,10 +258,8 @@ export function applyCommand(state: RolloutState, ctx: RolloutContext, name: Com
   const counted = { ...state, commandSeq: state.commandSeq + 1 };
   const { actor, reason } = command;
   switch (name) {
-    case 'pause': {
-      const soaked = accrueSoak(counted, now);
-      return record({ ...soaked, lastTickAt: null, revision: soaked.revision + 1 }, now, 'paused', 'paused', actor, reason);
-    }
+    case 'pause':
+      return pause(counted, now, actor, reason);
     case 'resume': {
       const limit = Math.max(counted.soakLimitMs, counted.soakedMs + currentStage(counted, ctx).maxSoakMs);
       const resumed = { ...counted, revision: counted.revision + 1, soakLimitMs: limit, lastTickAt: null };
@@ -260,8 +269,8 @@ export function applyCommand(state: RolloutState, ctx: RolloutContext, name: Com
     case 'promote':
       return enterStage(advance({ ...counted, revision: counted.revision + 1 }, ctx, now, actor, reason, 'promoted'), ctx, now).state;
     case 'promoteFull': {
-      const soaked = accrueSoak(counted, now);
-      const promoted = record({ ...soaked, revision: soaked.revision + 1 }, now, 'promoted_full', 'running', actor, reason);
+      // The soak clock restarts for the full stage, so the time soaked so far is not accrued.
+      const promoted = record({ ...counted, revision: counted.revision + 1 }, now, 'promoted_full', 'running', actor, reason);
       return enterStage({ ...promoted, fullPromotion: true, phase: 'entering', soakedMs: 0, lastTickAt: null }, ctx, now).state;
     }
     case 'rollback':
@@ -271,7 +280,7 @@ export function applyCommand(state: RolloutState, ctx: RolloutContext, name: Com
   }
 }
 
-export function gatesOf(stage: PlanStage): GateSpec[] {
+function gatesOf(stage: PlanStage): GateSpec[] {
   return stage.gates ?? [...DEFAULT_GATES];
 }
 
@@ -338,10 +347,8 @@ export function applyGateEvaluation(
   switch (evaluation.verdict) {
     case 'rollback':
       return terminate(next, now, 'rolled_back', `${SYSTEM_ACTOR}:gate`, reason);
-    case 'pause': {
-      const soaked = accrueSoak(next, now);
-      return record({ ...soaked, lastTickAt: null, revision: soaked.revision + 1 }, now, 'paused', 'paused', `${SYSTEM_ACTOR}:gate`, reason);
-    }
+    case 'pause':
+      return pause(next, now, `${SYSTEM_ACTOR}:gate`, reason);
     case 'advance':
       return advance(next, ctx, now, `${SYSTEM_ACTOR}:gate`, reason, null);
     case 'continue':

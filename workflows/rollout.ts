@@ -22,6 +22,7 @@ import {
   initialRolloutState,
   refusalOf,
   start,
+  startSoak,
   view,
   type RolloutContext,
   type RolloutState,
@@ -160,7 +161,7 @@ export async function rollout(input: RolloutInput): Promise<ReleaseView> {
     }
 
     // Baking. The soak clock starts only once the stage's exposure is published (flushed above).
-    if (state.lastTickAt === null) state = { ...state, lastTickAt: Date.now() };
+    state = startSoak(state, Date.now());
     if (await condition(commandPending, currentStage(state, context).checkIntervalMs)) continue;
     state = accrueSoak(state, Date.now());
     const stageIndex = state.stageIndex;

@@ -1,6 +1,7 @@
 import type { DeviceEventRow, DeviceWindowRow, TelemetryStore } from '../../db/stores/telemetry-store';
 import { METRIC_BITS } from '../../db/stores/gate-window-store';
 import type { GateMetric } from '../../domain/gates/gate-spec';
+import { windowStartOf } from '../../domain/plan';
 import { attributeEvent, GATE_METRIC_OF, type EventType } from '../../domain/telemetry';
 import { createGroupCommitter } from '../../platform/group-commit';
 import type { ApiMetrics } from '../api-metrics';
@@ -76,7 +77,7 @@ export function createTelemetryService(deps: { snapshot: RolloutSnapshot; store:
           a.slice && a.releaseId && a.windowMs && e.countsForGates !== false
             ? {
                 releaseId: a.releaseId,
-                windowStart: new Date(Math.floor(receivedAt / a.windowMs) * a.windowMs),
+                windowStart: new Date(windowStartOf(receivedAt, a.windowMs)),
                 deviceId: request.deviceId,
                 onCohortBundle: a.onCohortBundle,
                 segment: request.segment,

@@ -13,6 +13,7 @@ import {
   initialRolloutState,
   refusalOf,
   start,
+  startSoak,
   type Command,
   type RolloutContext,
   type RolloutState,
@@ -93,7 +94,7 @@ export function simulateRelease(scenario: ReleaseScenario): ReleaseOutcome {
     }
     if (state.status === 'completed') break;
     // The workflow publishes the exposure before it starts the soak clock; publishing is instant here.
-    if (state.lastTickAt === null) state = { ...state, lastTickAt: now };
+    state = startSoak(state, now);
     if (outcome.fullExposureHour === null && fullyExposed(state, ctx)) outcome.fullExposureHour = hour;
 
     const window = stepHour(fleet, state.exposure, defect, hour, (segment, stratum) =>
