@@ -24,6 +24,14 @@ export function bucketOf(salt: string, deviceId: string): number {
 }
 
 /**
+ * The control slice mirrors the canary slice, capped at the complement: telemetry, the gates and
+ * the simulator must all agree on where it ends, or control devices would be miscounted.
+ */
+export function controlSliceBps(exposureBps: number): number {
+  return Math.max(0, Math.min(exposureBps, BPS_SCALE - exposureBps));
+}
+
+/**
  * Canary when the bucket is below the exposure; the next slice of the same size (capped at the
  * complement) is the randomized control cohort that keeps the baseline.
  */
@@ -31,6 +39,6 @@ export function cohortOf(salt: string, deviceId: string | undefined | null, expo
   if (!isUsableDeviceId(deviceId) || exposureBps <= 0) return 'none';
   const bucket = bucketOf(salt, deviceId);
   if (bucket < exposureBps) return 'canary';
-  if (bucket < Math.min(2 * exposureBps, BPS_SCALE)) return 'control';
+  if (bucket < exposureBps + controlSliceBps(exposureBps)) return 'control';
   return 'none';
 }

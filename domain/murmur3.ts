@@ -25,11 +25,16 @@ export function murmur3x86_32(bytes: Uint8Array, seed = 0): number {
     k = Math.imul(k, C2);
     h ^= k;
   }
-  h ^= bytes.length;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
+  return fmix32(h ^ bytes.length);
+}
+
+/** Murmur3's finaliser: a bijective 32-bit mix with full avalanche; unsigned result. */
+export function fmix32(h: number): number {
+  let x = h >>> 0;
+  x ^= x >>> 16;
+  x = Math.imul(x, 0x85ebca6b);
+  x ^= x >>> 13;
+  x = Math.imul(x, 0xc2b2ae35);
+  x ^= x >>> 16;
+  return x >>> 0;
 }

@@ -1,4 +1,4 @@
-import { bucketOf, BPS_SCALE, isUsableDeviceId } from './bucketing';
+import { cohortOf } from './bucketing';
 import { BUILTIN_VERSION } from './bundle';
 import type { GateMetric } from './gates/gate-spec';
 import type { ChannelServing } from './serving';
@@ -36,11 +36,8 @@ export function attributeEvent(serving: ChannelServing | undefined, deviceId: st
   const release = serving?.current;
   if (!release) return NONE;
   if (release.status !== 'running' && release.status !== 'paused') return { ...NONE, releaseId: release.releaseId };
-  const exposure = release.exposure[segment] ?? 0;
-  if (!isUsableDeviceId(deviceId) || exposure <= 0) return { ...NONE, releaseId: release.releaseId, windowMs: release.windowMs };
-  const bucket = bucketOf(release.bucketSalt, deviceId);
-  const slice = bucket < exposure ? 'canary' : bucket < Math.min(2 * exposure, BPS_SCALE) ? 'control' : null;
-  if (slice === null) return { ...NONE, releaseId: release.releaseId, windowMs: release.windowMs };
+  const slice = cohortOf(release.bucketSalt, deviceId, release.exposure[segment] ?? 0);
+  if (slice === 'none') return { ...NONE, releaseId: release.releaseId, windowMs: release.windowMs };
   const expected = slice === 'canary' ? release.target.version : (release.fallback?.version ?? BUILTIN_VERSION);
   const onCohortBundle = bundleVersion === expected;
   return { releaseId: release.releaseId, slice, onCohortBundle, cohort: onCohortBundle ? slice : 'none', windowMs: release.windowMs };

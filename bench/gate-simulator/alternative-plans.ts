@@ -17,8 +17,8 @@ const ALTERNATIVES: Record<string, (segments: SegmentSummary[]) => PlanInput> = 
 
 export const PLAN_CHOICES = ['default', 'apple-phased', ...Object.keys(ALTERNATIVES)];
 
-export function planInput(name: string, segments: SegmentSummary[]): PlanInput | string {
-  if (isPlanPreset(name)) return name;
+export function planInput(name: string, segments: SegmentSummary[]): PlanInput {
+  if (isPlanPreset(name)) return presetPlan(name, segments);
   const alternative = ALTERNATIVES[name];
   if (alternative === undefined) throw new Error(`unknown plan "${name}"; use one of ${PLAN_CHOICES.join(', ')}`);
   return alternative(segments);

@@ -8,7 +8,8 @@ const SMALL_MEAN = 20;
 /**
  * One draw of Binomial(n, p) from a single uniform. Exact: it inverts the CDF, from zero for small
  * means, otherwise over the support ordered outward from the mode (Kemp's modal search), which
- * costs O(√(np)) steps instead of O(np) — the fleet has slices of 250 000 devices.
+ * costs O(√(np)) steps instead of O(np) — the fleet has slices of 250 000 devices. p outside
+ * (0, 1) saturates to 0 or n, so callers may pass a rate scaled past 1 without clamping it.
  */
 export function binomial(rng: Rng, n: number, p: number): number {
   if (!(n >= 1) || !(p > 0)) return 0;
@@ -28,12 +29,13 @@ export function binomial(rng: Rng, n: number, p: number): number {
     return k;
   }
   const mode = Math.floor((n + 1) * p);
-  let left = u - binomialPmf(mode, n, p);
+  const pmfMode = binomialPmf(mode, n, p);
+  let left = u - pmfMode;
   if (left < 0) return mode;
   let lo = mode;
   let hi = mode;
-  let pmfLo = binomialPmf(mode, n, p);
-  let pmfHi = pmfLo;
+  let pmfLo = pmfMode;
+  let pmfHi = pmfMode;
   for (;;) {
     const canUp = hi < n;
     const canDown = lo > 0;

@@ -1,6 +1,5 @@
-import { BPS_SCALE } from '../../domain/bucketing';
+import { BPS_SCALE, controlSliceBps } from '../../domain/bucketing';
 import type { CohortCounts, SegmentWindow } from '../../domain/gates/gate-types';
-import { controlSliceBps } from '../../domain/gates/sample-ratio';
 import { binomial } from './binomial';
 import type { Rng } from './prng';
 
@@ -101,10 +100,6 @@ export function exposedDevices(fleet: Fleet): number {
   return total;
 }
 
-export function fleetDevices(model: FleetModel): number {
-  return model.segments.reduce((sum, s) => sum + s.devices, 0);
-}
-
 /** The day's shape: +1 at the peak hour, −1 twelve hours later. */
 function diurnal(model: FleetModel, hour: number): number {
   return Math.cos((2 * Math.PI * (model.startHour + hour - model.peakHour)) / 24);
@@ -143,10 +138,10 @@ interface EventRates {
 
 /** Draws the active devices among `devices` and their events into a cohort's counts; returns how many were active. */
 function countActive(rng: Rng, into: CohortCounts, devices: number, active: number, rates: EventRates): number {
-  const n = binomial(rng, devices, Math.min(1, active));
+  const n = binomial(rng, devices, active);
   into.devices += n;
-  into.events.crash += binomial(rng, n, Math.min(1, rates.crash));
-  into.events.js_error += binomial(rng, n, Math.min(1, rates.jsError));
+  into.events.crash += binomial(rng, n, rates.crash);
+  into.events.js_error += binomial(rng, n, rates.jsError);
   into.events.boot_failed += binomial(rng, n, rates.bootFailure);
   into.events.install_failed += binomial(rng, n, rates.installFailure);
   return n;
@@ -197,13 +192,13 @@ export function stepHour(
         const others =
           model.control === 'unmatched'
             ? countActive(rng, window.control, s.devices - s.onNewBundle, active, onBaseline)
-            : binomial(rng, s.devices - s.onNewBundle, Math.min(1, active));
+            : binomial(rng, s.devices - s.onNewBundle, active);
         window.canarySliceDevices += onNew + others;
       } else if (model.control === 'matched') {
         if (s.hiBps > controlEndBps) return;
         s.onPlacebo += binomial(rng, baseline, adopt);
         const placeboActive = countActive(rng, window.control, s.onPlacebo, active, onPlacebo);
-        const others = binomial(rng, s.devices - s.onPlacebo, Math.min(1, active));
+        const others = binomial(rng, s.devices - s.onPlacebo, active);
         window.controlSliceDevices += placeboActive + others;
       } else {
         const baselineActive = countActive(rng, window.control, s.devices, active, onBaseline);

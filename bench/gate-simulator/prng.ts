@@ -5,23 +5,14 @@
  * (common random numbers), however many draws each has consumed before.
  */
 
+import { fmix32 } from '../../domain/murmur3';
+
 /** A source of uniform doubles in [0, 1). */
 export interface Rng {
   readonly next: () => number;
 }
 
 const GOLDEN = 0x9e3779b9;
-
-/** Murmur3's finaliser: a bijective 32-bit mix with full avalanche. */
-function fmix32(h: number): number {
-  let x = h >>> 0;
-  x ^= x >>> 16;
-  x = Math.imul(x, 0x85ebca6b);
-  x ^= x >>> 13;
-  x = Math.imul(x, 0xc2b2ae35);
-  x ^= x >>> 16;
-  return x >>> 0;
-}
 
 /** Hashes integer keys (each taken modulo 2³²) into one 32-bit value; order matters. */
 export function hashKeys(keys: readonly number[]): number {

@@ -1,5 +1,5 @@
 import { BETA_SEGMENT, type SegmentSummary } from '../../domain/segment';
-import { type FleetModel, type SegmentModel, fleetDevices } from './fleet-model';
+import type { FleetModel, SegmentModel } from './fleet-model';
 import { planInput } from './alternative-plans';
 import { type GateVariant, simulatedPlan } from './sim-plans';
 import { type PausePolicy, type ReleaseOutcome, simulateRelease } from './simulate-release';
@@ -96,7 +96,7 @@ export function runSimulation(options: SimulationOptions, onCell: (cell: CellSum
           simulateRelease({ plan, fleet, defect, horizonHours: options.horizonHours, onPause: options.onPause, streamKeys: [options.seed, replicate] }),
         );
       }
-      const cell = summarizeCell(gate, ratio, fleetDevices(fleet), outcomes);
+      const cell = summarizeCell(gate, ratio, options.fleetDevices, outcomes);
       cells.push(cell);
       onCell(cell);
     }

@@ -1,5 +1,5 @@
 import type { GateSpec } from '../../domain/gates/gate-spec';
-import { type Plan, type PlanInput, resolvePlan, validatePlan } from '../../domain/plan';
+import { type Plan, type PlanInput, resolvePlan } from '../../domain/plan';
 import type { SegmentSummary } from '../../domain/segment';
 
 /**
@@ -27,15 +27,14 @@ const NAIVE_STAGE_GATES: Record<Exclude<GateVariant, 'rampart'>, GateSpec[]> = {
 };
 
 /**
- * Resolves a preset name or a written plan exactly as a release would (timeScale 1), optionally
- * overriding the release's α, and swaps every stage's gates for a naive baseline when asked.
+ * Resolves a written plan exactly as a release would (timeScale 1), optionally overriding the
+ * release's α, and swaps every stage's gates for a naive baseline when asked.
  */
-export function simulatedPlan(input: PlanInput | string, segments: SegmentSummary[], variant: GateVariant, alpha?: number): Plan {
-  const resolved = resolvePlan(input, segments, 1);
+export function simulatedPlan(input: PlanInput, segments: SegmentSummary[], variant: GateVariant, alpha?: number): Plan {
+  const written = alpha === undefined ? input : { ...input, gateSettings: { ...input.gateSettings, alpha } };
+  const resolved = resolvePlan(written, segments, 1);
   if (!resolved.ok) throw new Error(`plan does not resolve: ${describe(resolved.problems)}`);
-  const plan = alpha === undefined ? resolved.plan : { ...resolved.plan, gateSettings: { ...resolved.plan.gateSettings, alpha } };
-  const problems = validatePlan(plan, segments.map((s) => s.key));
-  if (problems.length > 0) throw new Error(`plan is invalid: ${describe(problems)}`);
+  const { plan } = resolved;
   if (variant === 'rampart') return plan;
   return { ...plan, stages: plan.stages.map((stage) => ({ ...stage, gates: NAIVE_STAGE_GATES[variant] })) };
 }

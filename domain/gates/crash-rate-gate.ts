@@ -1,5 +1,5 @@
 import { CRASH_RATE_GATE_DEFAULTS } from './gate-defaults';
-import { type GateJudgement, type GateOfKind, type JudgeContext, isDryRun } from './gate-judgement';
+import { type GateJudgement, type GateOfKind, type JudgeContext, gateFinding } from './gate-judgement';
 import type { GateState, SegmentWindow } from './gate-types';
 import { formatPercent } from './format-number';
 import { wilsonInterval } from './intervals';
@@ -27,7 +27,5 @@ export function judgeCrashRateGate(gate: CrashRateGateSpec, state: CrashRateStat
   const message =
     `crash rate on ${context.segment}: Wilson 95 % lower bound ${formatPercent(lower)} > ceiling ${formatPercent(maxRate)} ` +
     `(${events} crashing of ${devices} canary device-windows) → roll back`;
-  return {
-    findings: [{ gate: 'crashRate', metric: 'crash', segment: context.segment, verdict: 'rollback', dryRun: isDryRun(gate, context), message }],
-  };
+  return { findings: [gateFinding(gate, context, 'rollback', message)] };
 }

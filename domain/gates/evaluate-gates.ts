@@ -1,7 +1,7 @@
 import { judgeCrashRateGate } from './crash-rate-gate';
 import { dataQualityFindings } from './data-quality';
 import { formatHours } from './format-number';
-import { type GateJudgement, type JudgeContext, stateKey } from './gate-judgement';
+import { type GateJudgement, type JudgeContext, gateStateKey } from './gate-judgement';
 import type { GateSpec } from './gate-spec';
 import type { GateEvaluation, GateEvaluationInput, GateFinding, GateState, GateVerdict } from './gate-types';
 import { foldGateWindow } from './fold-gate-window';
@@ -62,15 +62,16 @@ function acceptRatios(input: GateEvaluationInput): number[] {
 }
 
 function judgeGate(gate: GateSpec, state: GateState, context: JudgeContext): GateJudgement {
+  const key = gateStateKey(gate, context.segment);
   switch (gate.kind) {
     case 'ratio':
-      return judgeRatioGate(gate, state.ratio[stateKey(gate.metric, context.segment)], context);
+      return judgeRatioGate(gate, state.ratio[key], context);
     case 'tripwire':
-      return judgeTripwireGate(gate, state.tripwire[stateKey(gate.metric, context.segment)], context);
+      return judgeTripwireGate(gate, state.tripwire[key], context);
     case 'crashRate':
-      return judgeCrashRateGate(gate, state.crashRate[stateKey('crash', context.segment)], context);
+      return judgeCrashRateGate(gate, state.crashRate[key], context);
     case 'threshold':
-      return judgeThresholdGate(gate, state.thresholdFailures[stateKey(gate.metric, context.segment)], context);
+      return judgeThresholdGate(gate, state.thresholdFailures[key], context);
   }
 }
 

@@ -1,5 +1,5 @@
 import type { GateSpec } from './gate-spec';
-import { stateKey } from './gate-judgement';
+import { gateStateKey } from './gate-judgement';
 import type { CohortCounts, GateState, GateWindow, SegmentWindow } from './gate-types';
 import { foldCrashRateGate } from './crash-rate-gate';
 import { foldRatioGate } from './ratio-gate';
@@ -33,7 +33,7 @@ export function foldGateWindow(
   const folded = new Set<string>();
   for (const gate of gates) {
     for (const segment of segments) {
-      const key = stateKey(gate.kind === 'crashRate' ? 'crash' : gate.metric, segment);
+      const key = gateStateKey(gate, segment);
       if (folded.has(`${gate.kind}/${key}`)) continue;
       folded.add(`${gate.kind}/${key}`);
       const counts = countsOf(window, segment);

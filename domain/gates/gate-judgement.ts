@@ -1,4 +1,4 @@
-import type { GateSpec } from './gate-spec';
+import type { GateMetric, GateSpec } from './gate-spec';
 import type { GateFinding, RatioEvidence, TripwireEvidence } from './gate-types';
 
 export type GateOfKind<K extends GateSpec['kind']> = Extract<GateSpec, { kind: K }>;
@@ -24,11 +24,24 @@ export interface GateJudgement {
   tripwire?: TripwireEvidence;
 }
 
-export function isDryRun(gate: GateSpec, context: JudgeContext): boolean {
+function isDryRun(gate: GateSpec, context: JudgeContext): boolean {
   return context.settingsDryRun || gate.dryRun === true;
 }
 
-/** Key of a test's state: one per metric and segment. */
-export function stateKey(metric: string, segment: string): string {
-  return `${metric}:${segment}`;
+/** The crash-rate ceiling names no metric because crashes are the only thing it can judge. */
+function gateMetric(gate: GateSpec): GateMetric {
+  return gate.kind === 'crashRate' ? 'crash' : gate.metric;
+}
+
+/**
+ * Key of a gate's test state: one per metric and segment, so folding and judging find the same
+ * state, and two gates of one kind on the same metric share it.
+ */
+export function gateStateKey(gate: GateSpec, segment: string): string {
+  return `${gateMetric(gate)}:${segment}`;
+}
+
+/** A gate's finding on the segment it judges, in dry-run when the gate or the release is. */
+export function gateFinding(gate: GateSpec, context: JudgeContext, verdict: GateFinding['verdict'], message: string): GateFinding {
+  return { gate: gate.kind, metric: gateMetric(gate), segment: context.segment, verdict, dryRun: isDryRun(gate, context), message };
 }

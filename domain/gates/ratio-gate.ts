@@ -1,5 +1,6 @@
+import { controlSliceBps } from '../bucketing';
 import { RATIO_GATE_DEFAULTS } from './gate-defaults';
-import { type GateJudgement, type GateOfKind, type JudgeContext, isDryRun } from './gate-judgement';
+import { type GateJudgement, type GateOfKind, type JudgeContext, gateFinding } from './gate-judgement';
 import type { GateFinding, RatioEvidence, RatioTestState, SegmentWindow } from './gate-types';
 import { formatNumber } from './format-number';
 import { katzInterval, newcombeInterval } from './intervals';
@@ -10,7 +11,6 @@ import {
   foldRatioWindow,
   mixtureLogE,
 } from './ratio-test';
-import { controlSliceBps } from './sample-ratio';
 
 export type RatioGateSpec = GateOfKind<'ratio'>;
 
@@ -48,14 +48,8 @@ export function judgeRatioGate(gate: RatioGateSpec, state: RatioTestState | unde
   const evidence = ratioEvidence(gate, context.segment, test, logE, rollbackThreshold, acceptLlr, rDetect);
   if (controlSliceBps(context.exposureBps) <= 0) return { findings: [], ratio: evidence };
 
-  const finding = (verdict: GateFinding['verdict'], message: string): GateFinding => ({
-    gate: 'ratio',
-    metric: gate.metric,
-    segment: context.segment,
-    verdict,
-    dryRun: isDryRun(gate, context),
-    message: `${gate.metric} on ${context.segment}: ${message}`,
-  });
+  const finding = (verdict: GateFinding['verdict'], message: string): GateFinding =>
+    gateFinding(gate, context, verdict, `${gate.metric} on ${context.segment}: ${message}`);
   const eValue = `e-value ${formatNumber(evidence.eValue)}`;
   const threshold = formatNumber(rollbackThreshold);
   const findings: GateFinding[] = [];

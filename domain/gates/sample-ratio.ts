@@ -1,4 +1,4 @@
-import { BPS_SCALE } from '../bucketing';
+import { controlSliceBps } from '../bucketing';
 import { chiSquareOneDfSurvival } from './chi-square-one-df-survival';
 
 /**
@@ -14,11 +14,6 @@ export interface SampleRatioCheck {
   /** Share of the two slices' devices the canary slice should hold. */
   expectedCanaryShare: number;
   mismatch: boolean;
-}
-
-/** The control slice mirrors the canary slice, capped at the complement (see `cohortOf`). */
-export function controlSliceBps(exposureBps: number): number {
-  return Math.max(0, Math.min(exposureBps, BPS_SCALE - exposureBps));
 }
 
 /**

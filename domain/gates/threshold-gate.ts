@@ -1,5 +1,5 @@
 import { THRESHOLD_GATE_DEFAULTS } from './gate-defaults';
-import { type GateJudgement, type GateOfKind, type JudgeContext, isDryRun } from './gate-judgement';
+import { type GateJudgement, type GateOfKind, type JudgeContext, gateFinding } from './gate-judgement';
 import type { SegmentWindow } from './gate-types';
 import { formatPercent } from './format-number';
 
@@ -18,7 +18,5 @@ export function judgeThresholdGate(gate: ThresholdGateSpec, failures: number | u
   const failed = failures ?? 0;
   if (failed < failureLimit) return { findings: [] };
   const message = `${gate.metric} on ${context.segment}: ${failed} windows above ${formatPercent(gate.maxRate)} (limit ${failureLimit}) → roll back`;
-  return {
-    findings: [{ gate: 'threshold', metric: gate.metric, segment: context.segment, verdict: 'rollback', dryRun: isDryRun(gate, context), message }],
-  };
+  return { findings: [gateFinding(gate, context, 'rollback', message)] };
 }

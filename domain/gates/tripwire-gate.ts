@@ -1,4 +1,4 @@
-import { type GateJudgement, type GateOfKind, type JudgeContext, isDryRun } from './gate-judgement';
+import { type GateJudgement, type GateOfKind, type JudgeContext, gateFinding } from './gate-judgement';
 import type { SegmentWindow, TripwireState } from './gate-types';
 import { formatNumber, formatPercent } from './format-number';
 import { TRIPWIRE_DEFAULTS, TRIPWIRE_REJECT_BOUNDARY, emptyTripwireState, foldTripwireWindow } from './tripwire-test';
@@ -25,8 +25,5 @@ export function judgeTripwireGate(gate: TripwireGateSpec, state: TripwireState |
   const message =
     `${gate.metric} on ${context.segment}: SPRT LLR ${formatNumber(llr)} ≥ ${formatNumber(TRIPWIRE_REJECT_BOUNDARY)} ` +
     `(${events} failures in ${devices} canary device-windows, ${formatPercent(rate)}) → roll back`;
-  return {
-    findings: [{ gate: 'tripwire', metric: gate.metric, segment: context.segment, verdict: 'rollback', dryRun: isDryRun(gate, context), message }],
-    tripwire: evidence,
-  };
+  return { findings: [gateFinding(gate, context, 'rollback', message)], tripwire: evidence };
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { controlSliceBps, sampleRatioCheck } from '../../../../domain/gates/sample-ratio';
+import { controlSliceBps } from '../../../../domain/bucketing';
+import { sampleRatioCheck } from '../../../../domain/gates/sample-ratio';
 
 describe(sampleRatioCheck.name, () => {
   it('computes the 1-df χ² against the slice sizes', () => {
