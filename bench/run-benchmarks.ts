@@ -6,6 +6,7 @@ import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { bucketOf } from '../domain/bucketing';
+import { createRampartClient, type RampartClient } from '../cli/rampart-client';
 import { DEFAULT_DATABASE_URL } from '../platform/config';
 import { findTemporalCli, freePort, startTemporalDevServer, type DevServer } from '../platform/temporal-dev-server';
 import { callgrindAvailable, measureInstructions } from './instructions';
@@ -106,17 +107,6 @@ async function loadAtRate(config: { url: string; body: string; rate: number }): 
   return JSON.parse(stdout.trim().split('\n').pop()!) as RateResult;
 }
 
-async function api(base: string, method: string, url: string, body?: unknown): Promise<Record<string, unknown>> {
-  const res = await fetch(`${base}${url}`, {
-    method,
-    headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const json = (await res.json()) as Record<string, unknown>;
-  if (res.status >= 300) throw new Error(`${method} ${url}: ${res.status} ${JSON.stringify(json)}`);
-  return json;
-}
-
 const checkBody = (deviceId: string, bundleVersion = 'builtin') =>
   JSON.stringify({ deviceId, platform: 'android', nativeVersion: '3.1.0', bundleVersion, attributes: { plan: 'pro', tester: false } });
 
@@ -153,11 +143,11 @@ async function main(): Promise<void> {
 
   const serverUrl = new URL(process.env.DATABASE_URL || DEFAULT_DATABASE_URL);
   serverUrl.pathname = '/postgres';
-  const admin = new pg.Client({ connectionString: serverUrl.toString() });
-  await admin.connect();
-  await admin.query('DROP DATABASE IF EXISTS rampart_bench WITH (FORCE)');
-  await admin.query('CREATE DATABASE rampart_bench');
-  await admin.end();
+  const postgres = new pg.Client({ connectionString: serverUrl.toString() });
+  await postgres.connect();
+  await postgres.query('DROP DATABASE IF EXISTS rampart_bench WITH (FORCE)');
+  await postgres.query('CREATE DATABASE rampart_bench');
+  await postgres.end();
   const databaseUrl = new URL(serverUrl);
   databaseUrl.pathname = '/rampart_bench';
 
@@ -175,21 +165,22 @@ async function main(): Promise<void> {
   await startChild('api-a', ['dist/api/main.js'], { ...env, PORT: String(portA), LOG_LEVEL: 'info' }, (l) => l.includes('api listening'));
   await startChild('api-b', ['dist/api/main.js'], { ...env, PORT: String(portB), LOG_LEVEL: 'info' }, (l) => l.includes('api listening'));
   const A = `http://127.0.0.1:${portA}`;
+  const admin = createRampartClient(A, ADMIN_KEY);
   const B = `http://127.0.0.1:${portB}`;
 
   // A realistic app: three segment rules, a finished release and one in flight at 50 %.
-  await api(A, 'POST', '/v1/apps', { id: APP, name: 'Bench' });
-  await api(A, 'POST', `/v1/apps/${APP}/segments`, { key: 'beta', rule: { attribute: 'attributes.tester', op: 'is_true' } });
-  await api(A, 'POST', `/v1/apps/${APP}/segments`, { key: 'power', rule: { attribute: 'sessionsLast7d', op: 'gte', value: 20 } });
-  await api(A, 'POST', `/v1/apps/${APP}/segments`, { key: 'enterprise', rule: { attribute: 'attributes.plan', op: 'in', values: ['enterprise', 'business'] } });
+  await admin.post('/v1/apps', { id: APP, name: 'Bench' });
+  await admin.post(`/v1/apps/${APP}/segments`, { key: 'beta', rule: { attribute: 'attributes.tester', op: 'is_true' } });
+  await admin.post(`/v1/apps/${APP}/segments`, { key: 'power', rule: { attribute: 'sessionsLast7d', op: 'gte', value: 20 } });
+  await admin.post(`/v1/apps/${APP}/segments`, { key: 'enterprise', rule: { attribute: 'attributes.plan', op: 'in', values: ['enterprise', 'business'] } });
   for (const version of ['1.0.0', '1.1.0']) {
-    await api(A, 'POST', `/v1/apps/${APP}/bundles`, { version, url: `https://cdn.example.com/${APP}/${version}.zip`, sha256: 'ab'.repeat(32), size: 2_345_678, nativeRange: '>=3.0.0' });
+    await admin.post(`/v1/apps/${APP}/bundles`, { version, url: `https://cdn.example.com/${APP}/${version}.zip`, sha256: 'ab'.repeat(32), size: 2_345_678, nativeRange: '>=3.0.0' });
   }
   const quick = { stages: [{ exposureBps: 10_000, minSoakMs: 100, checkIntervalMs: 100, gates: [] }] };
-  const first = (await api(A, 'POST', `/v1/apps/${APP}/releases`, { version: '1.0.0', plan: quick })).id as string;
-  await until('first release to complete', async () => ((await api(A, 'GET', `/v1/releases/${first}`)).status === 'completed' ? true : undefined));
+  const first = (await admin.post(`/v1/apps/${APP}/releases`, { version: '1.0.0', plan: quick })).id as string;
+  await until('first release to complete', async () => ((await admin.get(`/v1/releases/${first}`)).status === 'completed' ? true : undefined));
   const half = { stages: [{ exposureBps: 5000, minSoakMs: 3_600_000, checkIntervalMs: 60_000, gates: [] }, { exposureBps: 10_000, minSoakMs: 1000, gates: [] }] };
-  const running = (await api(A, 'POST', `/v1/apps/${APP}/releases`, { version: '1.1.0', plan: half })).id as string;
+  const running = (await admin.post(`/v1/apps/${APP}/releases`, { version: '1.1.0', plan: half })).id as string;
   await until('release at 50 % on both instances', () => servedEverywhere([A, B], canaryOf(running), '1.1.0'));
 
   const sample = await fetch(`${A}/v1/apps/${APP}/check`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: checkBody(canaryOf(running)) });
@@ -242,7 +233,7 @@ async function main(): Promise<void> {
   }
 
   const ingestion = await measureIngestion(A, databaseUrl.toString());
-  const reach = await measureRollbackReach(A, B);
+  const reach = await measureRollbackReach(admin, A, B);
 
   const instructions: Record<string, number> = {};
   if (callgrindAvailable() && process.env.BENCH_INSTRUCTIONS !== '0') {
@@ -365,21 +356,21 @@ async function measureIngestion(base: string, databaseUrl: string): Promise<Reco
   return results;
 }
 
-async function measureRollbackReach(A: string, B: string): Promise<{ samples: number; ackMs: Stats; switchMs: Stats }> {
+async function measureRollbackReach(admin: RampartClient, A: string, B: string): Promise<{ samples: number; ackMs: Stats; switchMs: Stats }> {
   const acks: number[] = [];
   const switches: number[] = [];
   const plan = { stages: [{ exposureBps: 5000, minSoakMs: 3_600_000, checkIntervalMs: 60_000, gates: [] }, { exposureBps: 10_000, minSoakMs: 1000, gates: [] }] };
   for (let i = 0; i < 15; i++) {
     const version = `2.0.${i}`;
-    await api(A, 'POST', `/v1/apps/${APP}/bundles`, { version, url: `https://cdn.example.com/${version}.zip`, sha256: 'cd'.repeat(32), size: 1000 });
-    const id = (await api(A, 'POST', `/v1/apps/${APP}/releases`, { version, plan, supersede: true })).id as string;
+    await admin.post(`/v1/apps/${APP}/bundles`, { version, url: `https://cdn.example.com/${version}.zip`, sha256: 'cd'.repeat(32), size: 1000 });
+    const id = (await admin.post(`/v1/apps/${APP}/releases`, { version, plan, supersede: true })).id as string;
     const device = canaryOf(id);
     await until('release served on both instances', () => servedEverywhere([A, B], device, version));
     // Poll as many different devices: one device asking every 2 ms would hit its own rate limit.
     const pollers = canariesOf(id, 4000);
     let next = 0;
     const started = performance.now();
-    const ack = api(A, 'POST', `/v1/releases/${id}/rollback`, { reason: 'bench' }).then(() => performance.now() - started);
+    const ack = admin.post(`/v1/releases/${id}/rollback`, { reason: 'bench' }).then(() => performance.now() - started);
     const seen = await Promise.all(
       [A, B].map((base) =>
         until('rollback answer', async () => ((await deviceAnswer(base, pollers[next++ % pollers.length]!, version)).action === 'rollback' ? performance.now() - started : undefined), 30_000, 2),

@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { isTerminal, type ReleaseStatus } from '../domain/release';
+import { COMMAND_PATHS } from '../domain/rollout-machine';
 import { formatRelease } from './format-release';
 import type { RampartClient } from './rampart-client';
 
@@ -13,8 +15,6 @@ export const USAGE = `usage: rampart <command> [options]     (--json prints the 
   release show <releaseId>                   release watch <releaseId>
   release pause|resume|rollback|promote|promote-full|abort <releaseId> --reason "<why>"
 `;
-
-const COMMANDS = ['pause', 'resume', 'rollback', 'promote', 'promote-full', 'abort'];
 
 interface Options {
   json: boolean;
@@ -119,12 +119,12 @@ export async function runCli(args: string[], client: RampartClient, print: Print
         const now = lines.join('\n');
         if (now !== last) print(`${options.json ? JSON.stringify(release) : now}\n`);
         last = now;
-        if (['completed', 'rolled_back', 'aborted'].includes(String(release.status))) return;
+        if (isTerminal(release.status as ReleaseStatus)) return;
         await new Promise((r) => setTimeout(r, 2000));
       }
     }
     default:
-      if (group === 'release' && action && COMMANDS.includes(action)) {
+      if (group === 'release' && action && COMMAND_PATHS.has(action)) {
         const release = await client.post(`/v1/releases/${arg(0, 'releaseId')}/${action}`, { reason: required(values.reason, 'reason') });
         return show(release, () => formatRelease(release));
       }

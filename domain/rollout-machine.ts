@@ -18,6 +18,9 @@ import { BETA_SEGMENT, type SegmentSummary } from './segment';
 export const COMMANDS = ['pause', 'resume', 'rollback', 'promote', 'promoteFull', 'abort'] as const;
 export type CommandName = (typeof COMMANDS)[number];
 
+/** The URL segment of each command (`promote-full`), as the admin API and the CLI spell it. */
+export const COMMAND_PATHS: ReadonlyMap<string, CommandName> = new Map(COMMANDS.map((name) => [name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`), name]));
+
 export interface Command {
   actor: string;
   reason: string;

@@ -2,6 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { startLocalStack } from '../bench/support/local-stack';
+import { createRampartClient } from '../cli/rampart-client';
 import { bucketOf } from '../domain/bucketing';
 import { createLogger } from '../platform/logger';
 import type { rollout } from '../workflows/rollout';
@@ -20,20 +21,11 @@ async function main(): Promise<void> {
   const stack = await startLocalStack({ database: 'rampart_record_histories', logger, suggestContinueAsNewAfter: 60 });
   const { api, temporal, adminKey: key, baseUrl: base } = stack;
 
-  const call = async (method: string, url: string, body?: unknown) => {
-    const res = await fetch(`${base}${url}`, {
-      method,
-      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const json = (await res.json()) as Record<string, unknown>;
-    if (res.status >= 300) throw new Error(`${method} ${url}: ${res.status} ${JSON.stringify(json)}`);
-    return json;
-  };
+  const admin = createRampartClient(base, key);
   const release = async (appId: string, version: string, plan: unknown) => {
-    await call('POST', '/v1/apps', { id: appId, name: appId }).catch(() => undefined);
-    await call('POST', `/v1/apps/${appId}/bundles`, { version, url: `https://cdn.example.com/${version}.zip`, sha256: 'a'.repeat(64), size: 1000 });
-    return (await call('POST', `/v1/apps/${appId}/releases`, { version, plan })).id as string;
+    await admin.post('/v1/apps', { id: appId, name: appId }).catch(() => undefined);
+    await admin.post(`/v1/apps/${appId}/bundles`, { version, url: `https://cdn.example.com/${version}.zip`, sha256: 'a'.repeat(64), size: 1000 });
+    return (await admin.post(`/v1/apps/${appId}/releases`, { version, plan })).id as string;
   };
   const handle = (id: string, runId?: string) => temporal.workflow.getHandle<typeof rollout>(`release-${id}`, runId);
   const save = async (name: string, id: string, runId?: string) => {
@@ -67,9 +59,9 @@ async function main(): Promise<void> {
       stages: [{ exposureBps: 2000, minSoakMs: 1500, checkIntervalMs: 200, gates: [] }, { exposureBps: 10_000, minSoakMs: 300, checkIntervalMs: 200, gates: [] }],
     });
     await waitFor(paused, 'running');
-    await call('POST', `/v1/releases/${paused}/pause`, { reason: 'record a pause' });
+    await admin.post(`/v1/releases/${paused}/pause`, { reason: 'record a pause' });
     await temporal.workflow.getHandle(`release-${paused}`).signal('resume', { actor: 'oncall:recorder', reason: 'resume by signal' });
-    await call('POST', `/v1/releases/${paused}/promote`, { reason: 'record a promote' });
+    await admin.post(`/v1/releases/${paused}/promote`, { reason: 'record a promote' });
     await handle(paused).result();
     await save('paused-resumed-promoted', paused);
 
@@ -100,7 +92,7 @@ async function main(): Promise<void> {
 
     const aborted = await release('com.example.history.aborted', '1.0.0', { stages: [{ exposureBps: 100, minSoakMs: 60_000, checkIntervalMs: 200, gates: [] }, { exposureBps: 10_000, minSoakMs: 100 }] });
     await waitFor(aborted, 'running');
-    await call('POST', `/v1/releases/${aborted}/abort`, { reason: 'record an abort' });
+    await admin.post(`/v1/releases/${aborted}/abort`, { reason: 'record an abort' });
     await handle(aborted).result();
     await save('aborted', aborted);
   } finally {

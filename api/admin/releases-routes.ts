@@ -3,18 +3,8 @@ import type { Release } from '../../domain/release';
 import { authorize } from '../http/auth';
 import { parse } from '../http/parse';
 import type { ReleaseService } from '../services/release-service';
-import type { CommandName } from '../../domain/rollout-machine';
+import { COMMAND_PATHS } from '../../domain/rollout-machine';
 import { commandSchema, createReleaseSchema, listReleasesQuerySchema } from './schemas';
-
-/** URL segment of each on-call command (kebab-case) and the workflow message it sends. */
-const COMMAND_PATHS: Record<string, CommandName> = {
-  pause: 'pause',
-  resume: 'resume',
-  rollback: 'rollback',
-  promote: 'promote',
-  'promote-full': 'promoteFull',
-  abort: 'abort',
-};
 
 function releaseSummary(release: Release) {
   return {
@@ -55,7 +45,7 @@ export function createReleasesRoutes(deps: { releases: ReleaseService }): Router
     res.json(await deps.releases.get(req.params.id, principal));
   });
 
-  for (const [path, name] of Object.entries(COMMAND_PATHS)) {
+  for (const [path, name] of COMMAND_PATHS) {
     router.post(`/v1/releases/:id/${path}`, async (req, res) => {
       const principal = authorize(res, 'command_releases');
       const body = parse(commandSchema, req.body ?? {});

@@ -1,5 +1,5 @@
 import { actorOf, type Principal } from '../../domain/access';
-import type { Platform } from '../../domain/bundle';
+import { PLATFORMS, type Platform } from '../../domain/bundle';
 import type { Channel } from '../../domain/channel';
 import { ConflictError } from '../../domain/errors/conflict-error';
 import { NotFoundError } from '../../domain/errors/not-found-error';
@@ -23,11 +23,11 @@ export interface ChannelService {
   clearDeviceOverride(appId: string, deviceId: string, principal: Principal): Promise<void>;
 }
 
-export const PRODUCTION_CHANNEL: Omit<ChannelInput, 'platforms'> & { platforms: Platform[] } = {
+export const PRODUCTION_CHANNEL: ChannelInput = {
   name: 'production',
   public: true,
   allowSelfAssign: false,
-  platforms: ['ios', 'android', 'web', 'electron'],
+  platforms: [...PLATFORMS],
 };
 
 export const newDeploymentKey = () => newSecret('dk_');

@@ -1,9 +1,9 @@
 import type { BundleRef, Platform } from '../../domain/bundle';
 import type { ServingRelease } from '../../domain/serving';
-import type { Channel, OverrideSource } from '../../domain/channel';
+import type { Channel } from '../../domain/channel';
 import type { SegmentDefinition } from '../../domain/segment';
 import type { Queryable } from '../create-pool';
-import type { DeviceOverride } from '../stores/channel-override-store';
+import { mapOverrideRow, OVERRIDE_COLUMNS, type DeviceOverride, type OverrideRow } from '../stores/channel-override-store';
 import { CHANNEL_COLUMNS, mapChannelRow, type ChannelRow } from '../stores/channel-store';
 import { mapSegmentRow, SEGMENT_COLUMNS, type SegmentRow } from '../stores/segment-store';
 
@@ -112,10 +112,7 @@ async function load(db: Queryable, appId: string | null): Promise<AppServingSour
     db.query<ServingRow>(`${SELECT} ${filter('r')} ORDER BY r.app_id, r.created_at`, params),
     db.query<ChannelRow>(`SELECT ${CHANNEL_COLUMNS} FROM channels c ${filter('c')}`, params),
     db.query<SegmentRow>(`SELECT ${SEGMENT_COLUMNS} FROM segments s ${filter('s')} ORDER BY s.priority, s.key`, params),
-    db.query<{ app_id: string; device_id: string; channel: string; source: OverrideSource }>(
-      `SELECT o.app_id, o.device_id, o.channel, o.source FROM device_channel_overrides o ${filter('o')}`,
-      params,
-    ),
+    db.query<OverrideRow>(`SELECT ${OVERRIDE_COLUMNS} FROM device_channel_overrides o ${filter('o')}`, params),
   ]);
   const releasesByApp = byApp(releases.rows.map(mapRow), (r) => r.appId);
   const channelsByApp = byApp(channels.rows, (r) => r.app_id);
@@ -126,7 +123,7 @@ async function load(db: Queryable, appId: string | null): Promise<AppServingSour
     releases: releasesByApp.get(id) ?? [],
     channels: (channelsByApp.get(id) ?? []).map(mapChannelRow),
     segments: (segmentsByApp.get(id) ?? []).map(mapSegmentRow),
-    overrides: (overridesByApp.get(id) ?? []).map((o) => ({ deviceId: o.device_id, channel: o.channel, source: o.source })),
+    overrides: (overridesByApp.get(id) ?? []).map(mapOverrideRow),
   }));
 }
 

@@ -9,18 +9,18 @@ export interface ChannelOverrideStore {
   set(appId: string, deviceId: string, channel: string, source: OverrideSource): Promise<void>;
   /** Removes the device's override, only if it has this source when one is given. */
   remove(appId: string, deviceId: string, source?: OverrideSource): Promise<boolean>;
-  get(appId: string, deviceId: string): Promise<DeviceOverride | null>;
-  listForApp(appId: string): Promise<DeviceOverride[]>;
 }
 
-interface OverrideRow {
+/** Overrides are read only into the serving snapshot (db/read-models), with these columns. */
+export interface OverrideRow {
+  app_id: string;
   device_id: string;
   channel: string;
   source: OverrideSource;
 }
 
-const COLUMNS = 'o.device_id, o.channel, o.source';
-const mapRow = (r: OverrideRow): DeviceOverride => ({ deviceId: r.device_id, channel: r.channel, source: r.source });
+export const OVERRIDE_COLUMNS = 'o.app_id, o.device_id, o.channel, o.source';
+export const mapOverrideRow = (r: OverrideRow): DeviceOverride => ({ deviceId: r.device_id, channel: r.channel, source: r.source });
 
 export function createChannelOverrideStore(db: Queryable): ChannelOverrideStore {
   return {
@@ -37,14 +37,6 @@ export function createChannelOverrideStore(db: Queryable): ChannelOverrideStore 
         [appId, deviceId, source ?? null],
       );
       return rowCount === 1;
-    },
-    async get(appId, deviceId) {
-      const { rows } = await db.query<OverrideRow>(`SELECT ${COLUMNS} FROM device_channel_overrides o WHERE o.app_id = $1 AND o.device_id = $2`, [appId, deviceId]);
-      return rows[0] ? mapRow(rows[0]) : null;
-    },
-    async listForApp(appId) {
-      const { rows } = await db.query<OverrideRow>(`SELECT ${COLUMNS} FROM device_channel_overrides o WHERE o.app_id = $1`, [appId]);
-      return rows.map(mapRow);
     },
   };
 }
