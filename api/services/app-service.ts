@@ -1,8 +1,9 @@
-import { actorOf, canAccessApp, type Principal } from '../../domain/access';
+import { canAccessApp, type Principal } from '../../domain/access';
 import type { App } from '../../domain/app';
 import { ConflictError } from '../../domain/errors/conflict-error';
 import { NotFoundError } from '../../domain/errors/not-found-error';
 import type { Stores, Transactor } from '../../db/create-stores';
+import { announceAppChange } from './app-audit';
 import { newDeploymentKey, PRODUCTION_CHANNEL } from './channel-service';
 import { newSecret } from '../../platform/ids';
 
@@ -21,8 +22,7 @@ export function createAppService(stores: Pick<Stores, 'apps'>, transact: Transac
         const app = await tx.apps.insert({ id: input.id, name: input.name, signingKey: newSecret() });
         if (!app) throw new ConflictError(`app ${input.id} exists already`, 'app_exists');
         await tx.channels.insert({ appId: app.id, ...PRODUCTION_CHANNEL, deploymentKey: newDeploymentKey() });
-        await tx.audit.record({ actor: actorOf(principal), action: 'app.create', target: `app:${app.id}`, reason: null, details: { name: app.name } });
-        await tx.changeFeed.appChanged(app.id);
+        await announceAppChange(tx, principal, 'app.create', app.id, { name: app.name });
         return app;
       });
     },

@@ -1,10 +1,11 @@
-import { actorOf, type Principal } from '../../domain/access';
+import type { Principal } from '../../domain/access';
 import { PLATFORMS, type Platform } from '../../domain/bundle';
 import type { Channel } from '../../domain/channel';
 import { ConflictError } from '../../domain/errors/conflict-error';
 import { NotFoundError } from '../../domain/errors/not-found-error';
 import type { Stores } from '../../db/create-stores';
 import { newSecret } from '../../platform/ids';
+import { announceAppChange } from './app-audit';
 import type { AppService } from './app-service';
 
 export interface ChannelInput {
@@ -39,8 +40,6 @@ function publicClash(existing: Channel[], candidate: Pick<Channel, 'name' | 'pub
 }
 
 export function createChannelService(stores: Pick<Stores, 'channels' | 'overrides' | 'audit' | 'changeFeed'>, apps: AppService): ChannelService {
-  const audit = (principal: Principal, action: string, appId: string, details: Record<string, unknown>) =>
-    stores.audit.record({ actor: actorOf(principal), action, target: `app:${appId}`, reason: null, details });
 
   const clashError = (clash: Channel) =>
     new ConflictError(`channel ${clash.name} is already public for ${clash.platforms.join(', ')}; one public channel per platform`, 'public_channel_conflict', {
@@ -54,8 +53,7 @@ export function createChannelService(stores: Pick<Stores, 'channels' | 'override
       if (clash) throw clashError(clash);
       const channel = await stores.channels.insert({ appId, ...input, deploymentKey: newDeploymentKey() });
       if (!channel) throw new ConflictError(`app ${appId} has a channel ${input.name} already`, 'channel_exists');
-      await audit(principal, 'channel.create', appId, { channel: input.name, public: input.public, allowSelfAssign: input.allowSelfAssign, platforms: input.platforms });
-      await stores.changeFeed.appChanged(appId);
+      await announceAppChange(stores, principal, 'channel.create', appId, { channel: input.name, public: input.public, allowSelfAssign: input.allowSelfAssign, platforms: input.platforms });
       return channel;
     },
     async update(appId, name, changes, principal) {
@@ -67,8 +65,7 @@ export function createChannelService(stores: Pick<Stores, 'channels' | 'override
       if (clash) throw clashError(clash);
       const updated = await stores.channels.update(appId, name, changes);
       if (!updated) throw new NotFoundError(`app ${appId} has no channel ${name}`);
-      await audit(principal, 'channel.update', appId, { channel: name, ...changes });
-      await stores.changeFeed.appChanged(appId);
+      await announceAppChange(stores, principal, 'channel.update', appId, { channel: name, ...changes });
       return updated;
     },
     async list(appId, principal) {
@@ -79,14 +76,12 @@ export function createChannelService(stores: Pick<Stores, 'channels' | 'override
       await apps.get(appId, principal);
       if (!(await stores.channels.get(appId, channel))) throw new NotFoundError(`app ${appId} has no channel ${channel}`);
       await stores.overrides.set(appId, deviceId, channel, 'admin');
-      await audit(principal, 'device.channel_override', appId, { deviceId, channel });
-      await stores.changeFeed.appChanged(appId);
+      await announceAppChange(stores, principal, 'device.channel_override', appId, { deviceId, channel });
     },
     async clearDeviceOverride(appId, deviceId, principal) {
       await apps.get(appId, principal);
       if (!(await stores.overrides.remove(appId, deviceId))) throw new NotFoundError(`device ${deviceId} of app ${appId} has no channel override`);
-      await audit(principal, 'device.channel_override_removed', appId, { deviceId });
-      await stores.changeFeed.appChanged(appId);
+      await announceAppChange(stores, principal, 'device.channel_override_removed', appId, { deviceId });
     },
   };
 }

@@ -1,4 +1,4 @@
-import { actorOf, type Principal } from '../../domain/access';
+import type { Principal } from '../../domain/access';
 import { ConflictError } from '../../domain/errors/conflict-error';
 import { NotFoundError } from '../../domain/errors/not-found-error';
 import { ValidationError } from '../../domain/errors/validation-error';
@@ -8,6 +8,7 @@ import { DEFAULT_SEGMENT } from '../../domain/release';
 import type { SegmentDefinition, SegmentSummary } from '../../domain/segment';
 import { validateRule } from '../../domain/segment-rule-validation';
 import type { Stores } from '../../db/create-stores';
+import { announceAppChange } from './app-audit';
 import type { AppService } from './app-service';
 
 export interface SegmentInput {
@@ -40,8 +41,6 @@ function checked(rule: unknown, windows: unknown[] | undefined): { rule?: Segmen
 }
 
 export function createSegmentService(stores: Pick<Stores, 'segments' | 'releases' | 'audit' | 'changeFeed'>, apps: AppService): SegmentService {
-  const audit = (principal: Principal, action: string, appId: string, details: Record<string, unknown>) =>
-    stores.audit.record({ actor: actorOf(principal), action, target: `app:${appId}`, reason: null, details });
 
   return {
     async create(appId, input, principal) {
@@ -55,8 +54,7 @@ export function createSegmentService(stores: Pick<Stores, 'segments' | 'releases
         maintenanceWindows: windows ?? [],
       });
       if (!segment) throw new ConflictError(`app ${appId} has a segment ${input.key} already`, 'segment_exists');
-      await audit(principal, 'segment.create', appId, { segment: segment.key, rule: segment.rule, priority: segment.priority });
-      await stores.changeFeed.appChanged(appId);
+      await announceAppChange(stores, principal, 'segment.create', appId, { segment: segment.key, rule: segment.rule, priority: segment.priority });
       return segment;
     },
     async update(appId, key, changes, principal) {
@@ -68,8 +66,7 @@ export function createSegmentService(stores: Pick<Stores, 'segments' | 'releases
         ...(windows ? { maintenanceWindows: windows } : {}),
       });
       if (!updated) throw new NotFoundError(`app ${appId} has no segment ${key}`);
-      await audit(principal, 'segment.update', appId, { segment: key, ...changes });
-      await stores.changeFeed.appChanged(appId);
+      await announceAppChange(stores, principal, 'segment.update', appId, { segment: key, ...changes });
       return updated;
     },
     async remove(appId, key, principal) {
@@ -81,8 +78,7 @@ export function createSegmentService(stores: Pick<Stores, 'segments' | 'releases
         });
       }
       if (!(await stores.segments.remove(appId, key))) throw new NotFoundError(`app ${appId} has no segment ${key}`);
-      await audit(principal, 'segment.delete', appId, { segment: key });
-      await stores.changeFeed.appChanged(appId);
+      await announceAppChange(stores, principal, 'segment.delete', appId, { segment: key });
     },
     async list(appId, principal) {
       await apps.get(appId, principal);

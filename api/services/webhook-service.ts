@@ -1,8 +1,9 @@
-import { actorOf, type Principal } from '../../domain/access';
+import type { Principal } from '../../domain/access';
 import { NotFoundError } from '../../domain/errors/not-found-error';
 import type { Stores } from '../../db/create-stores';
 import type { Webhook } from '../../db/stores/webhook-store';
 import { newId, newSecret } from '../../platform/ids';
+import { auditAppAction } from './app-audit';
 import type { AppService } from './app-service';
 
 export interface WebhookService {
@@ -17,7 +18,7 @@ export function createWebhookService(stores: Pick<Stores, 'webhooks' | 'audit'>,
     async create(appId, input, principal) {
       await apps.get(appId, principal);
       const webhook = await stores.webhooks.insert({ id: newId(), appId, url: input.url, events: input.events, secret: newSecret('whsec_') });
-      await stores.audit.record({ actor: actorOf(principal), action: 'webhook.create', target: `app:${appId}`, reason: null, details: { id: webhook.id, url: webhook.url, events: webhook.events } });
+      await auditAppAction(stores, principal, 'webhook.create', appId, { id: webhook.id, url: webhook.url, events: webhook.events });
       return webhook;
     },
     async list(appId, principal) {
@@ -27,7 +28,7 @@ export function createWebhookService(stores: Pick<Stores, 'webhooks' | 'audit'>,
     async remove(appId, id, principal) {
       await apps.get(appId, principal);
       if (!(await stores.webhooks.remove(appId, id))) throw new NotFoundError(`app ${appId} has no webhook ${id}`);
-      await stores.audit.record({ actor: actorOf(principal), action: 'webhook.delete', target: `app:${appId}`, reason: null, details: { id } });
+      await auditAppAction(stores, principal, 'webhook.delete', appId, { id });
     },
   };
 }
