@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import pg from 'pg';
 import { bucketOf } from '../domain/bucketing';
 import { createRampartClient, type RampartClient } from '../cli/rampart-client';
+import { recreateDatabase } from '../db/ensure-database';
 import { DEFAULT_DATABASE_URL } from '../platform/config';
 import { findTemporalCli, freePort, startTemporalDevServer, type DevServer } from '../platform/temporal-dev-server';
 import { callgrindAvailable, measureInstructions } from './instructions';
@@ -141,15 +142,9 @@ async function main(): Promise<void> {
   log('building (npm run build) …');
   await run('npm', ['run', 'build'], { cwd: ROOT, maxBuffer: 16 << 20 });
 
-  const serverUrl = new URL(process.env.DATABASE_URL || DEFAULT_DATABASE_URL);
-  serverUrl.pathname = '/postgres';
-  const postgres = new pg.Client({ connectionString: serverUrl.toString() });
-  await postgres.connect();
-  await postgres.query('DROP DATABASE IF EXISTS rampart_bench WITH (FORCE)');
-  await postgres.query('CREATE DATABASE rampart_bench');
-  await postgres.end();
-  const databaseUrl = new URL(serverUrl);
+  const databaseUrl = new URL(process.env.DATABASE_URL || DEFAULT_DATABASE_URL);
   databaseUrl.pathname = '/rampart_bench';
+  await recreateDatabase(databaseUrl.toString());
 
   temporal = await startTemporalDevServer({ cliPath: await findTemporalCli(), port: await freePort(), logFile: path.join(OUT, 'temporal.log') });
   const [portA, portB, workerPort, expressPort, barePort] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);

@@ -1,0 +1,102 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import { createApi, type Api, type ApiOptions } from '../../api/create-api';
+import type { Pool } from '../../db/create-pool';
+import type { Logger } from '../../platform/logger';
+import { createRegistry } from '../../platform/metrics';
+import { installTemporalRuntime } from '../../platform/temporal-runtime';
+import { createWorker, createWorkerActivities } from '../../worker/create-worker';
+
+export interface InProcessStack {
+  baseUrl: string;
+  adminKey: string;
+  api: Api;
+  temporal: Client;
+  /** Starts (or restarts) the worker on the stack's task queue. */
+  startWorker(): Promise<void>;
+  stopWorker(): Promise<void>;
+  /** Stops worker and API; the database and the Temporal server belong to the caller. */
+  stop(): Promise<void>;
+}
+
+export interface InProcessStackOptions {
+  pool: Pool;
+  databaseUrl: string;
+  temporalAddress: string;
+  taskQueue: string;
+  adminKey: string;
+  logger: Logger;
+  /** Metric-name prefix, so several stacks in one process keep their registries apart. */
+  metricsPrefix: string;
+  api?: Pick<ApiOptions, 'deviceRateLimit' | 'deviceProfiles'>;
+  /** A prebuilt workflow bundle; without one the worker bundles the workflows itself. */
+  workflowBundlePath?: string;
+}
+
+/**
+ * The API on an ephemeral port and a worker, in this process, on a database and a Temporal server
+ * the caller provides: what the test suite and the scripts (fleet run, history recording) run against.
+ */
+export async function startInProcessStack(options: InProcessStackOptions): Promise<InProcessStack> {
+  const { logger, taskQueue, temporalAddress } = options;
+  installTemporalRuntime(logger);
+  const connection = await Connection.connect({ address: temporalAddress });
+  const temporal = new Client({ connection, namespace: 'default' });
+  const api = createApi({
+    pool: options.pool,
+    databaseUrl: options.databaseUrl,
+    temporal,
+    taskQueue,
+    logger,
+    snapshotReconcileMs: 60_000,
+    registry: createRegistry(options.metricsPrefix, false),
+    ...options.api,
+  });
+  await api.deps.apiKeys.bootstrap(options.adminKey);
+  await api.start();
+  const server: Server = await new Promise((resolve) => {
+    const s = api.app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+
+  const activities = createWorkerActivities(options.pool, logger, createRegistry(`${options.metricsPrefix}_worker`, false), 2000);
+  let worker: { worker: Worker; running: Promise<void>; connection: NativeConnection } | null = null;
+  const startWorker = async () => {
+    if (worker) return;
+    const nativeConnection = await NativeConnection.connect({ address: temporalAddress });
+    const w = await createWorker({
+      connection: nativeConnection,
+      namespace: 'default',
+      taskQueue,
+      activities,
+      ...(options.workflowBundlePath ? { workflowBundle: { codePath: options.workflowBundlePath } } : {}),
+    });
+    worker = { worker: w, running: w.run(), connection: nativeConnection };
+  };
+  const stopWorker = async () => {
+    if (!worker) return;
+    const current = worker;
+    worker = null;
+    current.worker.shutdown();
+    await current.running;
+    await current.connection.close();
+  };
+  await startWorker();
+
+  return {
+    baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    adminKey: options.adminKey,
+    api,
+    temporal,
+    startWorker,
+    stopWorker,
+    async stop() {
+      await stopWorker();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await api.stop();
+      await connection.close();
+    },
+  };
+}
