@@ -177,7 +177,9 @@ function details(release: Release, view: ReleaseView | null, published: Publishe
   const stageIndex = view?.stageIndex ?? published?.stageIndex ?? 0;
   return {
     ...release,
-    status: view?.status ?? published?.status ?? release.status,
+    // Until its publish activity lands, the workflow is ahead of what devices and the one-active-release
+    // check see; answering with its status then would let a caller act on a state not yet in effect.
+    status: view && view.publishedRevision >= view.revision ? view.status : (published?.status ?? release.status),
     stageIndex,
     stageName: view?.stageName ?? release.plan.stages[stageIndex]?.name ?? null,
     phase: view?.phase ?? null,
