@@ -2,32 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { evaluateGates } from '../../../../domain/gates/evaluate-gates';
 import type { CohortCounts, GateEvaluationInput, GateState } from '../../../../domain/gates/gate-types';
 import { initialGateState } from '../../../../domain/gates/initial-gate-state';
-
-/** mulberry32: a tiny seeded PRNG, so the simulation is the same on every run. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Binomial(n, p) by inverting the CDF: exact, and fast while n·p is small. */
-function binomial(random: () => number, n: number, p: number): number {
-  const u = random();
-  let k = 0;
-  let probability = (1 - p) ** n;
-  let cdf = probability;
-  while (u > cdf && k < n) {
-    probability *= ((n - k) / (k + 1)) * (p / (1 - p));
-    k += 1;
-    cdf += probability;
-  }
-  return k;
-}
+import { binomial } from '../../../../bench/gate-simulator/binomial';
+import { createRng } from '../../../../bench/gate-simulator/prng';
 
 const REPLICATES = 400;
 const WINDOWS = 100;
@@ -38,14 +14,14 @@ const cohort = (devices: number, crash: number): CohortCounts => ({ devices, eve
 
 /** Share of replicates that roll back within WINDOWS windows when the canary's rate is ratio × the control's. */
 function rollbackRate(ratio: number, seed: number): number {
-  const random = mulberry32(seed);
+  const rng = createRng([seed]);
   let rollbacks = 0;
   for (let replicate = 0; replicate < REPLICATES; replicate++) {
     let state: GateState = initialGateState();
     for (let w = 0; w < WINDOWS; w++) {
       // Cohort sizes wander around 1000 so the conditional share π changes from window to window.
-      const canaryDevices = 950 + Math.floor(random() * 101);
-      const controlDevices = 950 + Math.floor(random() * 101);
+      const canaryDevices = 950 + Math.floor(rng.next() * 101);
+      const controlDevices = 950 + Math.floor(rng.next() * 101);
       const input: GateEvaluationInput = {
         state,
         window: {
@@ -53,8 +29,8 @@ function rollbackRate(ratio: number, seed: number): number {
           end: w + 1,
           segments: {
             ga: {
-              canary: cohort(canaryDevices, binomial(random, canaryDevices, ratio * BASE_RATE)),
-              control: cohort(controlDevices, binomial(random, controlDevices, BASE_RATE)),
+              canary: cohort(canaryDevices, binomial(rng, canaryDevices, ratio * BASE_RATE)),
+              control: cohort(controlDevices, binomial(rng, controlDevices, BASE_RATE)),
               canarySliceDevices: canaryDevices,
               controlSliceDevices: controlDevices,
             },
