@@ -11,6 +11,7 @@ import { recreateDatabase } from '../db/ensure-database';
 import { DEFAULT_DATABASE_URL } from '../platform/config';
 import { findTemporalCli, freePort, startTemporalDevServer, type DevServer } from '../platform/temporal-dev-server';
 import { callgrindAvailable, measureInstructions } from './instructions';
+import { until } from './support/until';
 
 /*
  * `npm run bench`: Rampart's device endpoints against the framework's own ceilings, side by side in
@@ -110,16 +111,6 @@ async function loadAtRate(config: { url: string; body: string; rate: number }): 
 
 const checkBody = (deviceId: string, bundleVersion = 'builtin') =>
   JSON.stringify({ deviceId, platform: 'android', nativeVersion: '3.1.0', bundleVersion, attributes: { plan: 'pro', tester: false } });
-
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 60_000, everyMs = 50): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
 
 async function deviceAnswer(base: string, deviceId: string, bundleVersion: string): Promise<{ action: string; bundle?: { version: string } }> {
   const res = await fetch(`${base}/v1/apps/${APP}/check`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: checkBody(deviceId, bundleVersion) });

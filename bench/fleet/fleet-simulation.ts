@@ -1,4 +1,5 @@
 import { createRng } from '../gate-simulator/prng';
+import { until } from '../support/until';
 
 /*
  * A simulated fleet that uses Rampart exactly as apps do — update checks, installs, sessions,
@@ -74,7 +75,7 @@ export async function runFleet(options: FleetOptions): Promise<FleetReport> {
     await call('POST', `/v1/apps/${options.appId}/bundles`, { version, url: `https://cdn.example.com/${version}.zip`, sha256: 'e'.repeat(64), size: 4096 }, true);
   }
   const baseline = (await call('POST', `/v1/apps/${options.appId}/releases`, { version: BASELINE, plan: { stages: [{ exposureBps: 10_000, minSoakMs: 100, checkIntervalMs: 100, gates: [] }] } }, true)).id as string;
-  await until(async () => (await call('GET', `/v1/releases/${baseline}`, undefined, true)).status === 'completed', 60_000);
+  await until('the baseline release to complete', async () => ((await call('GET', `/v1/releases/${baseline}`, undefined, true)).status === 'completed' ? true : undefined));
 
   const fleet: Device[] = Array.from({ length: options.devices }, (_, i) => ({
     id: `fleet-${options.seed}-${i}`,
@@ -142,10 +143,3 @@ export async function runFleet(options: FleetOptions): Promise<FleetReport> {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function until(condition: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('fleet setup timed out');
-    await sleep(100);
-  }
-}
