@@ -105,9 +105,12 @@ export function decide(serving: ChannelServing | undefined, device: DeviceContex
 
   // A device that already runs the bundle of a release in flight keeps it, even if its segment (and
   // with it its exposure) changed: exposure only grows for devices, like a halted store rollout.
-  if (!withdrawn && device.bundleVersion === release.target.version && fits(release.target)) return { action: 'none', ...base };
+  const runsTarget = device.bundleVersion === release.target.version;
+  // Only devices that run the target or should get it need the compatibility check.
+  const targetFits = !withdrawn && (inAudience || runsTarget) && fits(release.target);
+  if (targetFits && runsTarget) return { action: 'none', ...base };
   const fallback = fits(release.fallback) ? release.fallback : null;
-  const wanted = inAudience && !withdrawn && fits(release.target) ? release.target : fallback;
+  const wanted = inAudience && targetFits ? release.target : fallback;
   const wantedVersion = wanted?.version ?? BUILTIN_VERSION;
 
   if (device.bundleVersion === wantedVersion) return { action: 'none', ...base };
