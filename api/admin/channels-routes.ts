@@ -47,7 +47,8 @@ export function createChannelsRoutes(deps: { channels: ChannelService }): Router
 
   router.delete('/v1/apps/:appId/devices/:deviceId/channel', async (req, res) => {
     const principal = authorize(res, 'configure_app', req.params.appId);
-    await deps.channels.clearDeviceOverride(req.params.appId, req.params.deviceId, principal);
+    const deviceId = parse(deviceIdSchema, req.params.deviceId, 'device id');
+    await deps.channels.clearDeviceOverride(req.params.appId, deviceId, principal);
     res.status(204).end();
   });
 
