@@ -1,5 +1,6 @@
 import { builtinModules } from 'node:module';
 import js from '@eslint/js';
+import { createNodeResolver, importX } from 'eslint-plugin-import-x';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
@@ -21,6 +22,17 @@ const deterministicCode = {
   'no-restricted-globals': ['error', 'process', 'setTimeout', 'setInterval', 'fetch'],
 };
 
+/** Folders that a layer must not reach (DESIGN §3): imports only ever point down. */
+const layerBan = (groups, message) => ({ 'no-restricted-imports': ['error', { patterns: [{ group: groups, message }] }] });
+
+// Functions allowed above the complexity limit, each a flat dispatch whose branches are the logic:
+// splitting them would only move a switch elsewhere.
+const COMPLEXITY_EXCEPTIONS = [
+  'domain/segment-rules.ts', // testOf: one case per rule operator
+  'domain/segment-rule-validation.ts', // checkOperand/checkAttributeKind: one case per operand type
+  'cli/run-cli.ts', // runCli: one case per command
+];
+
 export default tseslint.config(
   { ignores: ['node_modules/', 'dist/', '.tools/', '.data/', 'coverage/'] },
   js.configs.recommended,
@@ -40,8 +52,21 @@ export default tseslint.config(
       eqeqeq: ['error', 'always'],
       curly: ['error', 'multi-line'],
       'no-restricted-syntax': ['error', { selector: 'ExportDefaultDeclaration', message: 'Use named exports.' }],
+      complexity: ['error', 15],
     },
   },
+  {
+    files: ['**/*.ts'],
+    plugins: { 'import-x': importX },
+    settings: { 'import-x/resolver-next': [createNodeResolver({ extensions: ['.ts', '.js', '.json'] })] },
+    rules: { 'import-x/no-cycle': ['error', { ignoreExternal: true }] },
+  },
+  { files: COMPLEXITY_EXCEPTIONS, rules: { complexity: 'off' } },
+  { files: ['platform/**/*.ts'], rules: layerBan(['**/workflows/*', '**/api/*', '**/worker/*', '**/activities/*'], 'platform/ is below every process: pass what it needs in.') },
+  { files: ['db/**/*.ts'], rules: layerBan(['**/api/*', '**/worker/*', '**/activities/*', '**/workflows/*'], 'db/ knows domain types only.') },
+  { files: ['api/**/*.ts'], rules: layerBan(['**/worker/*', '**/activities/*', '**/bench/*', '**/scripts/*'], 'api/ is a process of its own.') },
+  // Unit tests of the simulators are the exception: they test bench/ itself.
+  { files: ['test/integration/**/*.ts', 'test/e2e/**/*.ts', 'test/support/**/*.ts'], rules: layerBan(['**/bench/**'], 'bench/ is not part of the product; shared stacks and the fleet live in scripts/.') },
   { files: ['workflows/**/*.ts', 'domain/**/*.ts'], rules: deterministicCode },
   {
     files: ['domain/**/*.ts'],

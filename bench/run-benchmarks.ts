@@ -11,7 +11,7 @@ import { recreateDatabase } from '../db/ensure-database';
 import { DEFAULT_DATABASE_URL } from '../platform/config';
 import { findTemporalCli, freePort, startTemporalDevServer, type DevServer } from '../platform/temporal-dev-server';
 import { callgrindAvailable, measureInstructions } from './instructions';
-import { until } from './support/until';
+import { until } from '../scripts/support/until';
 
 /*
  * `npm run bench`: Rampart's device endpoints against the framework's own ceilings, side by side in

@@ -3,7 +3,7 @@ import { createWriteStream } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { SEARCH_ATTRIBUTE_FLAGS } from '../workflows/search-attributes';
+import { RELEASE_SEARCH_ATTRIBUTES } from '../domain/search-attributes';
 
 const run = promisify(execFile);
 const ROOT = path.resolve(__dirname, '..');
@@ -25,6 +25,12 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/**
+ * The continue-as-new point of the test suite's dev server and of the recorded histories it replays:
+ * low, so continue-as-new happens within seconds of a release.
+ */
+export const SHORT_HISTORY_CONTINUE_AS_NEW = 60;
+
 export interface DevServerOptions {
   cliPath: string;
   port: number;
@@ -32,7 +38,8 @@ export interface DevServerOptions {
   uiPort?: number;
   /** SQLite file that keeps state across restarts; omitted means in memory. */
   dbFilename?: string;
-  extraArgs?: string[];
+  /** History length at which Temporal suggests continue-as-new (default: the server's, ~4k events). */
+  suggestContinueAsNewAfter?: number;
   logFile: string;
   /** How long to wait for the server to answer health checks. */
   startTimeoutMs?: number;
@@ -64,10 +71,10 @@ export async function startTemporalDevServer(options: DevServerOptions): Promise
     'warn',
     '--dynamic-config-value',
     'frontend.enableServerVersionCheck=false',
-    ...SEARCH_ATTRIBUTE_FLAGS.flatMap((flag) => ['--search-attribute', flag]),
+    ...RELEASE_SEARCH_ATTRIBUTES.flatMap((name) => ['--search-attribute', `${name}=Keyword`]),
     ...(options.uiPort ? ['--ui-ip', '127.0.0.1', '--ui-port', String(options.uiPort)] : ['--headless']),
     ...(options.dbFilename ? ['--db-filename', options.dbFilename, '--sqlite-pragma', 'journal_mode=WAL'] : []),
-    ...(options.extraArgs ?? []),
+    ...(options.suggestContinueAsNewAfter ? ['--dynamic-config-value', `limit.historyCount.suggestContinueAsNew=${options.suggestContinueAsNewAfter}`] : []),
   ];
   const log = createWriteStream(options.logFile, { flags: 'a' });
   const child = spawn(options.cliPath, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: options.detached ?? false });

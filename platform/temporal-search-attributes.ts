@@ -1,14 +1,14 @@
 import type { Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import type { Logger } from './logger';
-import { SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
+import { RELEASE_SEARCH_ATTRIBUTES } from '../domain/search-attributes';
 
 /**
  * Registers our Keyword search attributes on clusters that lack them (docker-compose, a fresh
  * self-hosted cluster). Where the caller may not (Temporal Cloud keys often cannot), it says how.
  */
 export async function ensureSearchAttributes(connection: Connection, namespace: string, logger: Logger): Promise<void> {
-  const names = SEARCH_ATTRIBUTES.map((key) => key.name);
+  const names = [...RELEASE_SEARCH_ATTRIBUTES];
   try {
     const existing = await connection.operatorService.listSearchAttributes({ namespace });
     const known = new Set([...Object.keys(existing.customAttributes ?? {}), ...Object.keys(existing.systemAttributes ?? {})]);

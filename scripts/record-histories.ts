@@ -1,10 +1,11 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
-import { startLocalStack } from '../bench/support/local-stack';
+import { startLocalStack } from './support/local-stack';
 import { createRampartClient } from '../cli/rampart-client';
 import { bucketOf } from '../domain/bucketing';
 import { createLogger } from '../platform/logger';
+import { SHORT_HISTORY_CONTINUE_AS_NEW } from '../platform/temporal-dev-server';
 import type { rollout } from '../workflows/rollout';
 
 /*
@@ -18,7 +19,7 @@ const OUT = path.join(ROOT, 'test/histories');
 const logger = createLogger('record-histories', 'warn');
 
 async function main(): Promise<void> {
-  const stack = await startLocalStack({ database: 'rampart_record_histories', logger, suggestContinueAsNewAfter: 60 });
+  const stack = await startLocalStack({ database: 'rampart_record_histories', logger, suggestContinueAsNewAfter: SHORT_HISTORY_CONTINUE_AS_NEW });
   const { api, temporal, adminKey: key, baseUrl: base } = stack;
 
   const admin = createRampartClient(base, key);

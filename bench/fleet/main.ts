@@ -1,8 +1,8 @@
 import { parseArgs } from 'node:util';
 import { createLogger } from '../../platform/logger';
-import { startLocalStack } from '../support/local-stack';
-import { fleetPlan } from './fleet-plan';
-import { runFleet, type FleetReport } from './fleet-simulation';
+import { startLocalStack } from '../../scripts/support/local-stack';
+import { fleetPlan } from '../../scripts/fleet/fleet-plan';
+import { runFleet, type FleetReport } from '../../scripts/fleet/fleet-simulation';
 
 /*
  * `npm run sim:fleet`: a good release and a bad one (5× crash rate) through the real stack with

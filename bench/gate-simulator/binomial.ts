@@ -1,4 +1,4 @@
-import type { Rng } from './prng';
+import type { Rng } from '../../scripts/support/prng';
 
 const LN_SQRT_2PI = 0.5 * Math.log(2 * Math.PI);
 

@@ -1,7 +1,7 @@
 import { BPS_SCALE, controlSliceBps } from '../../domain/bucketing';
 import type { CohortCounts, SegmentWindow } from '../../domain/gates/gate-types';
 import { binomial } from './binomial';
-import type { Rng } from './prng';
+import type { Rng } from '../../scripts/support/prng';
 
 /** A segment of the synthetic fleet: its size and how active its devices are relative to the rest. */
 export interface SegmentModel {

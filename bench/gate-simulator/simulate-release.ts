@@ -19,7 +19,7 @@ import {
   type RolloutState,
 } from '../../domain/rollout-machine';
 import { type Defect, type FleetModel, createFleet, exposedDevices, stepHour } from './fleet-model';
-import { createRng } from './prng';
+import { createRng } from '../../scripts/support/prng';
 
 const HOUR_MS = 3_600_000;
 /** Monday 2025-01-06 00:00 UTC; only differences of times matter to the machine. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { fleetPlan } from '../../bench/fleet/fleet-plan';
-import { runFleet } from '../../bench/fleet/fleet-simulation';
+import { fleetPlan } from '../../scripts/fleet/fleet-plan';
+import { runFleet } from '../../scripts/fleet/fleet-simulation';
 import { useTestStack } from '../support/test-stack';
 
 describe('a simulated fleet on the real stack (small size; full size: npm run sim:fleet)', () => {

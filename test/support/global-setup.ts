@@ -5,7 +5,7 @@ import pg from 'pg';
 import type { TestProject } from 'vitest/node' with { 'resolution-mode': 'import' };
 import { createPool } from '../../db/create-pool';
 import { migrate } from '../../db/migrate';
-import { findTemporalCli, freePort, startTemporalDevServer, type DevServer } from '../../platform/temporal-dev-server';
+import { findTemporalCli, freePort, SHORT_HISTORY_CONTINUE_AS_NEW, startTemporalDevServer, type DevServer } from '../../platform/temporal-dev-server';
 import { WORKFLOWS_PATH } from '../../worker/create-worker';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -84,7 +84,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
       cliPath: await findTemporalCli(),
       port: await freePort(),
       logFile: path.join(DATA, 'temporal-test.log'),
-      extraArgs: ['--dynamic-config-value', 'limit.historyCount.suggestContinueAsNew=60'],
+      suggestContinueAsNewAfter: SHORT_HISTORY_CONTINUE_AS_NEW,
     });
     temporalAddress = server.address;
   }

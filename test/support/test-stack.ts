@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, inject } from 'vitest';
 import type { ApiOptions } from '../../api/create-api';
-import { startInProcessStack, type InProcessStack } from '../../bench/support/in-process-stack';
+import { startInProcessStack, type InProcessStack } from '../../scripts/support/in-process-stack';
 import { createLogger } from '../../platform/logger';
 import { createHttp, type Http } from './http';
 import { createTestDatabase, type TestDatabase } from './test-database';

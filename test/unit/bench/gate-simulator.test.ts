@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { binomial, binomialPmf, stirlingError } from '../../../bench/gate-simulator/binomial';
-import { createRng, hashKeys } from '../../../bench/gate-simulator/prng';
+import { createRng, hashKeys } from '../../../scripts/support/prng';
 import { DEFAULT_OPTIONS, runSimulation } from '../../../bench/gate-simulator/run-simulation';
 import { type CellSummary, quantile } from '../../../bench/gate-simulator/summarize';
 

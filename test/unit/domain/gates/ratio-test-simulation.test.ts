@@ -3,7 +3,7 @@ import { evaluateGates } from '../../../../domain/gates/evaluate-gates';
 import type { CohortCounts, GateEvaluationInput, GateState } from '../../../../domain/gates/gate-types';
 import { initialGateState } from '../../../../domain/gates/initial-gate-state';
 import { binomial } from '../../../../bench/gate-simulator/binomial';
-import { createRng } from '../../../../bench/gate-simulator/prng';
+import { createRng } from '../../../../scripts/support/prng';
 
 const REPLICATES = 400;
 const WINDOWS = 100;

@@ -39,9 +39,7 @@ export async function startLocalStack(options: { database: string; logger: Logge
       cliPath: await findTemporalCli(),
       port: await freePort(),
       logFile: path.join(ROOT, `.data/temporal-${options.database}.log`),
-      extraArgs: options.suggestContinueAsNewAfter
-        ? ['--dynamic-config-value', `limit.historyCount.suggestContinueAsNew=${options.suggestContinueAsNewAfter}`]
-        : [],
+      ...(options.suggestContinueAsNewAfter ? { suggestContinueAsNewAfter: options.suggestContinueAsNewAfter } : {}),
     });
     address = server.address;
   }

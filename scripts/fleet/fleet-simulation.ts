@@ -1,4 +1,4 @@
-import { createRng } from '../gate-simulator/prng';
+import { createRng } from '../support/prng';
 import { until } from '../support/until';
 
 /*
