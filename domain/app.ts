@@ -1,7 +1,6 @@
 export interface App {
   id: string;
   name: string;
-  settings: Record<string, unknown>;
   createdAt: string;
 }
 

@@ -1,4 +1,4 @@
-import type { Platform } from './bundle';
+import { PLATFORMS, type Platform } from './bundle';
 
 export interface Channel {
   appId: string;
@@ -11,6 +11,12 @@ export interface Channel {
   deploymentKey: string;
   createdAt: string;
 }
+
+/** What an admin chooses of a channel; the rest (deployment key, times) Rampart fills in. */
+export type ChannelSettings = Pick<Channel, 'name' | 'public' | 'allowSelfAssign' | 'platforms'>;
+
+/** Every app starts with it: the public channel of every platform. */
+export const PRODUCTION_CHANNEL: ChannelSettings = { name: 'production', public: true, allowSelfAssign: false, platforms: [...PLATFORMS] };
 
 export type OverrideSource = 'admin' | 'self';
 

@@ -1,4 +1,6 @@
+import { createBoundedCache } from './bounded-cache';
 import type { FieldProblem } from './errors/validation-error';
+import { DAY_MS, MINUTE_MS, SECOND_MS } from './time';
 
 /** A weekly window, in the segment's own time zone, during which its exposure may change. */
 export interface MaintenanceWindow {
@@ -14,9 +16,6 @@ export interface MaintenanceWindow {
 
 // Local wall-clock times are handled as "local epoch ms": the instant at which a UTC clock would
 // show the same reading. Day numbers and weekdays then follow from plain arithmetic.
-const SECOND = 1000;
-const MINUTE = 60 * SECOND;
-const DAY = 24 * 60 * MINUTE;
 const TIME = /^([01]\d|2[0-3]):([0-5]\d)$/;
 /** 1970-01-01 was a Thursday. */
 const EPOCH_WEEKDAY = 4;
@@ -116,8 +115,8 @@ function occurrenceOn(w: MaintenanceWindow, day: number): Occurrence | null {
   const start = minutesOf(w.start);
   const end = minutesOf(w.end);
   const closeDay = end <= start ? day + 1 : day;
-  const openMs = instantOf(w.timeZone, day * DAY + start * MINUTE);
-  const closeMs = instantOf(w.timeZone, closeDay * DAY + end * MINUTE);
+  const openMs = instantOf(w.timeZone, day * DAY_MS + start * MINUTE_MS);
+  const closeMs = instantOf(w.timeZone, closeDay * DAY_MS + end * MINUTE_MS);
   return closeMs > openMs ? { openMs, closeMs } : null;
 }
 
@@ -131,22 +130,15 @@ function weekdayOf(day: number): number {
 }
 
 function localDayAt(timeZone: string, instantMs: number): number {
-  return Math.floor(wallClockAt(timeZone, instantMs) / DAY);
+  return Math.floor(wallClockAt(timeZone, instantMs) / DAY_MS);
 }
 
 // Workflows ask about the same few days on every tick, and a zone's answer for a reading never
 // changes within a process. Bounded, as zones and days are not.
-const INSTANT_CACHE_SIZE = 4096;
-const instants = new Map<string, number>();
+const instants = createBoundedCache<number>(4096);
 
 function instantOf(timeZone: string, local: number): number {
-  const key = `${timeZone} ${local}`;
-  const cached = instants.get(key);
-  if (cached !== undefined) return cached;
-  const instant = resolveInstant(timeZone, local);
-  if (instants.size >= INSTANT_CACHE_SIZE) instants.clear();
-  instants.set(key, instant);
-  return instant;
+  return instants.get(`${timeZone} ${local}`, () => resolveInstant(timeZone, local));
 }
 
 /**
@@ -156,8 +148,8 @@ function instantOf(timeZone: string, local: number): number {
  */
 function resolveInstant(timeZone: string, local: number): number {
   // Offsets a day either side of the reading are those before and after any change near it.
-  const before = offsetAt(timeZone, local - DAY);
-  const after = offsetAt(timeZone, local + DAY);
+  const before = offsetAt(timeZone, local - DAY_MS);
+  const after = offsetAt(timeZone, local + DAY_MS);
   const earlier = local - Math.max(before, after);
   const later = local - Math.min(before, after);
   if (wallClockAt(timeZone, earlier) === local) return earlier;
@@ -169,8 +161,8 @@ function resolveInstant(timeZone: string, local: number): number {
 function firstInstantShowing(timeZone: string, local: number, lo: number, hi: number): number {
   let below = lo;
   let atOrAbove = hi;
-  while (atOrAbove - below > SECOND) {
-    const mid = below + Math.max(SECOND, Math.floor((atOrAbove - below) / 2 / SECOND) * SECOND);
+  while (atOrAbove - below > SECOND_MS) {
+    const mid = below + Math.max(SECOND_MS, Math.floor((atOrAbove - below) / 2 / SECOND_MS) * SECOND_MS);
     if (wallClockAt(timeZone, mid) >= local) atOrAbove = mid;
     else below = mid;
   }
@@ -178,7 +170,7 @@ function firstInstantShowing(timeZone: string, local: number, lo: number, hi: nu
 }
 
 function offsetAt(timeZone: string, instantMs: number): number {
-  const whole = Math.floor(instantMs / SECOND) * SECOND;
+  const whole = Math.floor(instantMs / SECOND_MS) * SECOND_MS;
   return wallClockAt(timeZone, whole) - whole;
 }
 
@@ -192,14 +184,13 @@ function wallClockAt(timeZone: string, instantMs: number): number {
   return Date.UTC(year, month - 1, day, hour, minute, second);
 }
 
-// Building a DateTimeFormat costs far more than using one; zones are few, so keep them.
-const formatters = new Map<string, Intl.DateTimeFormat>();
+// Building a DateTimeFormat costs far more than using one; zones in use are few.
+const formatters = createBoundedCache<Intl.DateTimeFormat>(1024);
 
 function formatterFor(timeZone: string): Intl.DateTimeFormat {
-  let formatter = formatters.get(timeZone);
-  if (formatter === undefined) {
+  return formatters.get(timeZone, () =>
     // en-US with h23 pins the calendar, digits and hour cycle whatever the host locale is.
-    formatter = new Intl.DateTimeFormat('en-US', {
+    new Intl.DateTimeFormat('en-US', {
       timeZone,
       hourCycle: 'h23',
       year: 'numeric',
@@ -208,8 +199,6 @@ function formatterFor(timeZone: string): Intl.DateTimeFormat {
       hour: 'numeric',
       minute: 'numeric',
       second: 'numeric',
-    });
-    formatters.set(timeZone, formatter);
-  }
-  return formatter;
+    }),
+  );
 }

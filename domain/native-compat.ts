@@ -1,28 +1,20 @@
 import semver from 'semver';
+import { createBoundedCache } from './bounded-cache';
 import type { BundleRef, Platform } from './bundle';
 
 // A fleet reports few distinct native versions and bundles few ranges, but every update check asks:
-// remembering answers keeps semver parsing off the hot path. Bounded by clearing when full.
+// remembering answers keeps semver parsing off the hot path.
 const MEMO_LIMIT = 10_000;
-const normalized = new Map<string, string | null>();
-const satisfied = new Map<string, boolean>();
-
-function remember<V>(memo: Map<string, V>, key: string, compute: () => V): V {
-  const known = memo.get(key);
-  if (known !== undefined || memo.has(key)) return known as V;
-  if (memo.size >= MEMO_LIMIT) memo.clear();
-  const value = compute();
-  memo.set(key, value);
-  return value;
-}
+const normalized = createBoundedCache<string | null>(MEMO_LIMIT);
+const satisfied = createBoundedCache<boolean>(MEMO_LIMIT);
 
 /** Native app versions are often `1.2` or `1.2.3 (45)`; reduce them to plain semver or null. */
 export function normalizeNativeVersion(version: string): string | null {
-  return remember(normalized, version, () => semver.valid(version) ?? semver.coerce(version)?.version ?? null);
+  return normalized.get(version, () => semver.valid(version) ?? semver.coerce(version)?.version ?? null);
 }
 
 function satisfiesRange(version: string, range: string): boolean {
-  return remember(satisfied, `${range}\u0000${version}`, () => semver.satisfies(version, range, { includePrerelease: true }));
+  return satisfied.get(`${range}\u0000${version}`, () => semver.satisfies(version, range, { includePrerelease: true }));
 }
 
 export function isValidNativeRange(range: string): boolean {

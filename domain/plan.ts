@@ -1,23 +1,19 @@
 import { BPS_SCALE } from './bucketing';
 import { DEFAULT_GATE_SETTINGS, type GateSettings, type GateSpec } from './gates/gate-spec';
 import { BETA_SEGMENT, type SegmentSummary } from './segment';
-
-const SECOND = 1000;
-const MINUTE = 60 * SECOND;
-const HOUR = 60 * MINUTE;
-const DAY = 24 * HOUR;
+import { DAY_MS, HOUR_MS, MINUTE_MS } from './time';
 
 export const PLAN_LIMITS = {
   maxStages: 50,
   minCheckIntervalMs: 100,
-  maxCheckIntervalMs: DAY,
-  maxSoakMs: 60 * DAY,
+  maxCheckIntervalMs: DAY_MS,
+  maxSoakMs: 60 * DAY_MS,
   minTimeScale: 0.00001,
   maxTimeScale: 100,
 } as const;
 
-export const DEFAULT_CHECK_INTERVAL_MS = 15 * MINUTE;
-export const DEFAULT_MAX_SOAK_MS = 48 * HOUR;
+export const DEFAULT_CHECK_INTERVAL_MS = 15 * MINUTE_MS;
+export const DEFAULT_MAX_SOAK_MS = 48 * HOUR_MS;
 
 export interface PlanStage {
   name: string;
@@ -79,13 +75,13 @@ function defaultPreset(segments: SegmentSummary[]): PlanInput {
   const windowed = segments.filter((s) => s.key !== BETA_SEGMENT && s.maintenanceWindows.length > 0).map((s) => s.key);
   const general = segments.filter((s) => s.key !== BETA_SEGMENT && s.maintenanceWindows.length === 0).map((s) => s.key);
   const stages: PlanStageInput[] = [];
-  if (beta.length > 0) stages.push({ name: 'beta', segments: beta, exposureBps: BPS_SCALE, minSoakMs: 4 * HOUR });
+  if (beta.length > 0) stages.push({ name: 'beta', segments: beta, exposureBps: BPS_SCALE, minSoakMs: 4 * HOUR_MS });
   const ramp: Array<[number, number]> = [
-    [1, 4 * HOUR],
-    [5, 4 * HOUR],
-    [20, 8 * HOUR],
-    [50, 8 * HOUR],
-    [95, 24 * HOUR],
+    [1, 4 * HOUR_MS],
+    [5, 4 * HOUR_MS],
+    [20, 8 * HOUR_MS],
+    [50, 8 * HOUR_MS],
+    [95, 24 * HOUR_MS],
     [100, 0],
   ];
   if (general.length > 0) {
@@ -94,7 +90,7 @@ function defaultPreset(segments: SegmentSummary[]): PlanInput {
     }
   }
   if (windowed.length > 0) {
-    stages.push({ name: 'maintenance-window', segments: windowed, exposureBps: BPS_SCALE, minSoakMs: 24 * HOUR });
+    stages.push({ name: 'maintenance-window', segments: windowed, exposureBps: BPS_SCALE, minSoakMs: 24 * HOUR_MS });
   }
   return { stages };
 }
@@ -107,7 +103,7 @@ function applePhasedPreset(segments: SegmentSummary[]): PlanInput {
       name: `${percent}%`,
       segments: all,
       exposureBps: pct(percent),
-      minSoakMs: DAY,
+      minSoakMs: DAY_MS,
     })),
   };
 }
@@ -207,7 +203,7 @@ export function validatePlan(plan: Plan, knownSegments: string[]): PlanProblem[]
 
   const { alpha, reportingLagMs } = plan.gateSettings;
   if (!(alpha > 0 && alpha < 0.5)) add('gateSettings.alpha', 'must be between 0 and 0.5');
-  checkDuration(add, 'gateSettings.reportingLagMs', reportingLagMs, 0, DAY);
+  checkDuration(add, 'gateSettings.reportingLagMs', reportingLagMs, 0, DAY_MS);
   return problems;
 }
 

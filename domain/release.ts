@@ -1,16 +1,15 @@
 import type { Plan } from './plan';
 
-export const RELEASE_STATUSES = ['pending', 'running', 'paused', 'completed', 'rolled_back', 'aborted'] as const;
+/** A release in flight: at most one per app and channel (the database enforces it with a partial index). */
+export const ACTIVE_STATUSES = ['pending', 'running', 'paused'] as const;
+/** Nothing changes a release in these any more. */
+export const TERMINAL_STATUSES = ['completed', 'rolled_back', 'aborted'] as const;
+export const RELEASE_STATUSES = [...ACTIVE_STATUSES, ...TERMINAL_STATUSES] as const;
 export type ReleaseStatus = (typeof RELEASE_STATUSES)[number];
 
-export const TERMINAL_STATUSES: readonly ReleaseStatus[] = ['completed', 'rolled_back', 'aborted'];
-
 export function isTerminal(status: ReleaseStatus): boolean {
-  return TERMINAL_STATUSES.includes(status);
+  return (TERMINAL_STATUSES as readonly ReleaseStatus[]).includes(status);
 }
-
-export const DEFAULT_CHANNEL = 'production';
-export const DEFAULT_SEGMENT = 'default';
 
 export interface Release {
   id: string;

@@ -21,6 +21,8 @@ export type CommandName = (typeof COMMANDS)[number];
 /** The URL segment of each command (`promote-full`), as the admin API and the CLI spell it. */
 export const COMMAND_PATHS: ReadonlyMap<string, CommandName> = new Map(COMMANDS.map((name) => [name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`), name]));
 
+export const COMMAND_LIMITS = { maxActorLength: 200, maxReasonLength: 1000 } as const;
+
 export interface Command {
   actor: string;
   reason: string;
@@ -231,10 +233,22 @@ function terminate(state: RolloutState, now: number, event: 'rolled_back' | 'abo
 
 /** Why a command cannot be applied now, or null when it can. Pure and synchronous (update validators). */
 export function refusalOf(state: RolloutState, ctx: RolloutContext, name: CommandName, command: unknown): string | null {
+  return commandShapeProblem(command) ?? stateRefusal(state, ctx, name);
+}
+
+function commandShapeProblem(command: unknown): string | null {
   if (typeof command !== 'object' || command === null) return 'send {"actor": "...", "reason": "..."}';
   const { actor, reason } = command as Partial<Command>;
-  if (typeof actor !== 'string' || actor.trim().length === 0 || actor.length > 200) return 'actor must be a non-empty string of at most 200 characters';
-  if (typeof reason !== 'string' || reason.trim().length === 0 || reason.length > 1000) return 'reason must be a non-empty string of at most 1000 characters';
+  if (!isBoundedText(actor, COMMAND_LIMITS.maxActorLength)) return `actor must be a non-empty string of at most ${COMMAND_LIMITS.maxActorLength} characters`;
+  if (!isBoundedText(reason, COMMAND_LIMITS.maxReasonLength)) return `reason must be a non-empty string of at most ${COMMAND_LIMITS.maxReasonLength} characters`;
+  return null;
+}
+
+function isBoundedText(value: unknown, maxLength: number): value is string {
+  return typeof value === 'string' && value.trim().length > 0 && value.length <= maxLength;
+}
+
+function stateRefusal(state: RolloutState, ctx: RolloutContext, name: CommandName): string | null {
   if (isTerminal(state.status)) return `the release is ${state.status}; nothing can change it any more (start a new release)`;
   switch (name) {
     case 'pause':

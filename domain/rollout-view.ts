@@ -2,17 +2,20 @@ import type { GateEvidence, GateVerdict } from './gates/gate-types';
 import type { Plan } from './plan';
 import type { Exposure, ReleaseStatus } from './release';
 
-export type RolloutEvent =
-  | 'started'
-  | 'stage_started'
-  | 'waiting_for_window'
-  | 'paused'
-  | 'resumed'
-  | 'promoted'
-  | 'promoted_full'
-  | 'rolled_back'
-  | 'aborted'
-  | 'completed';
+/** Every kind of transition a release goes through: history entries, audit actions and webhook events. */
+export const ROLLOUT_EVENTS = [
+  'started',
+  'stage_started',
+  'waiting_for_window',
+  'paused',
+  'resumed',
+  'promoted',
+  'promoted_full',
+  'rolled_back',
+  'aborted',
+  'completed',
+] as const;
+export type RolloutEvent = (typeof ROLLOUT_EVENTS)[number];
 
 /** One change of a release's state: the history in the API, the audit trail and the webhooks. */
 export interface Transition {

@@ -1,7 +1,8 @@
 import semver from 'semver';
+import { createBoundedCache } from './bounded-cache';
 import type { Platform } from './bundle';
 import { normalizeNativeVersion } from './native-compat';
-import { DEFAULT_SEGMENT } from './release';
+import { DEFAULT_SEGMENT } from './segment';
 
 export const RULE_OPERATORS = [
   'eq',
@@ -358,16 +359,12 @@ function parseRange(range: string): semver.Range | null {
 
 // A fleet reports few distinct versions; remembering them keeps semver's regexes off the hot path.
 // Bounded so that junk versions sent by devices cannot grow it without limit.
-const VERSION_CACHE_SIZE = 1024;
-const parsedVersions = new Map<string, semver.SemVer | null>();
+const parsedVersions = createBoundedCache<semver.SemVer | null>(1024);
 
 function parsedVersion(value: AttributeValue): semver.SemVer | null {
   if (typeof value !== 'string') return null;
-  const cached = parsedVersions.get(value);
-  if (cached !== undefined) return cached;
-  const normalized = normalizeNativeVersion(value);
-  const version = normalized === null ? null : semver.parse(normalized);
-  if (parsedVersions.size >= VERSION_CACHE_SIZE) parsedVersions.clear();
-  parsedVersions.set(value, version);
-  return version;
+  return parsedVersions.get(value, () => {
+    const normalized = normalizeNativeVersion(value);
+    return normalized === null ? null : semver.parse(normalized);
+  });
 }

@@ -8,6 +8,8 @@ export interface SegmentSummary {
 }
 
 export const BETA_SEGMENT = 'beta';
+/** The built-in catch-all: every device no rule matches. */
+export const DEFAULT_SEGMENT = 'default';
 
 /** A segment as the app defines it: ordered by priority, first matching rule wins. */
 export interface SegmentDefinition {

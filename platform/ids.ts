@@ -20,3 +20,6 @@ export function newId(now = Date.now()): string {
 export function newSecret(prefix = ''): string {
   return prefix + randomBytes(32).toString('base64url');
 }
+
+/** The credential a CodePush client names its app and channel with. */
+export const newDeploymentKey = () => newSecret('dk_');

@@ -1,7 +1,7 @@
 import type { TelemetryStore } from '../db/stores/telemetry-store';
 import type { Logger } from '../platform/logger';
+import { DAY_MS } from '../domain/time';
 
-const DAY_MS = 24 * 3600 * 1000;
 const BATCH = 10_000;
 
 export interface RetentionJob {

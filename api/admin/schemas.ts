@@ -2,11 +2,15 @@ import semver from 'semver';
 import { z } from 'zod';
 import { ROLES } from '../../domain/access';
 import { APP_ID_PATTERN } from '../../domain/app';
+import { BPS_SCALE } from '../../domain/bucketing';
 import { PLATFORMS } from '../../domain/bundle';
+import { PLAN_LIMITS } from '../../domain/plan';
+import { PRODUCTION_CHANNEL } from '../../domain/channel';
 import { COMPARATIVE_METRICS, GATE_METRICS, TRIPWIRE_METRICS } from '../../domain/gates/gate-spec';
 import { isValidNativeRange } from '../../domain/native-compat';
 import { RELEASE_STATUSES } from '../../domain/release';
-import type { RolloutEvent } from '../../domain/rollout-view';
+import { COMMAND_LIMITS } from '../../domain/rollout-machine';
+import { ROLLOUT_EVENTS } from '../../domain/rollout-view';
 
 export const appIdSchema = z.string().max(200).regex(APP_ID_PATTERN, 'use a reverse-DNS id such as com.example.app');
 export const channelNameSchema = z
@@ -17,7 +21,12 @@ export const bundleVersionSchema = z
   .string()
   .max(100)
   .refine((v) => semver.valid(v) === v, 'must be a semantic version such as 1.4.2');
-const durationMs = z.number().int().min(0).max(60 * 24 * 3600 * 1000);
+const durationMs = z.number().int().min(0).max(PLAN_LIMITS.maxSoakMs);
+
+const platformsSchema = z
+  .array(z.enum(PLATFORMS))
+  .min(1)
+  .refine((p) => new Set(p).size === p.length, 'list each platform once');
 
 export const createAppSchema = z.strictObject({
   id: appIdSchema,
@@ -33,11 +42,7 @@ export const createBundleSchema = z.strictObject({
     .transform((s) => s.toLowerCase()),
   size: z.number().int().min(1).max(2 ** 31),
   nativeRange: z.string().max(200).refine(isValidNativeRange, 'must be a semver range such as ">=2.1.0 <3"').default('*'),
-  platforms: z
-    .array(z.enum(PLATFORMS))
-    .min(1)
-    .refine((p) => new Set(p).size === p.length, 'list each platform once')
-    .default(['ios', 'android']),
+  platforms: platformsSchema.default(['ios', 'android']),
   notes: z.string().max(4000).optional(),
   sessionKey: z.string().max(1024).optional(),
 });
@@ -80,7 +85,7 @@ export const planSchema = z.strictObject({
       z.strictObject({
         name: z.string().trim().min(1).max(100).optional(),
         segments: z.array(segmentKeySchema).min(1).max(100).optional(),
-        exposureBps: z.number().int().min(1).max(10_000),
+        exposureBps: z.number().int().min(1).max(BPS_SCALE),
         minSoakMs: durationMs,
         maxSoakMs: durationMs.optional(),
         checkIntervalMs: durationMs.optional(),
@@ -88,7 +93,7 @@ export const planSchema = z.strictObject({
       }),
     )
     .min(1)
-    .max(50),
+    .max(PLAN_LIMITS.maxStages),
   gateSettings: z
     .strictObject({
       alpha: z.number().gt(0).lt(0.5).optional(),
@@ -100,9 +105,9 @@ export const planSchema = z.strictObject({
 
 export const createReleaseSchema = z.strictObject({
   version: bundleVersionSchema,
-  channel: channelNameSchema.default('production'),
+  channel: channelNameSchema.default(PRODUCTION_CHANNEL.name),
   plan: z.union([z.string().min(1).max(100), planSchema]).default('default'),
-  timeScale: z.number().min(0.00001).max(100).default(1),
+  timeScale: z.number().min(PLAN_LIMITS.minTimeScale).max(PLAN_LIMITS.maxTimeScale).default(1),
   supersede: z.boolean().default(false),
 });
 
@@ -119,31 +124,13 @@ export const createApiKeySchema = z.strictObject({
 });
 
 export const commandSchema = z.strictObject({
-  reason: z.string().trim().min(1, 'say why (it goes to the audit log)').max(1000),
+  reason: z.string().trim().min(1, 'say why (it goes to the audit log)').max(COMMAND_LIMITS.maxReasonLength),
 });
-
-const ROLLOUT_EVENTS = [
-  'started',
-  'stage_started',
-  'waiting_for_window',
-  'paused',
-  'resumed',
-  'promoted',
-  'promoted_full',
-  'rolled_back',
-  'aborted',
-  'completed',
-] as const satisfies readonly RolloutEvent[];
 
 export const createWebhookSchema = z.strictObject({
   url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).max(2048),
   events: z.array(z.enum(ROLLOUT_EVENTS)).max(ROLLOUT_EVENTS.length).default([]),
 });
-
-const platformsSchema = z
-  .array(z.enum(PLATFORMS))
-  .min(1)
-  .refine((p) => new Set(p).size === p.length, 'list each platform once');
 
 export const createChannelSchema = z.strictObject({
   name: channelNameSchema,

@@ -1,7 +1,7 @@
 import type { Stores } from '../../db/create-stores';
 import type { Platform } from '../../domain/bundle';
 import { resolveChannel } from '../../domain/channel';
-import { DEFAULT_SEGMENT } from '../../domain/release';
+import { DEFAULT_SEGMENT } from '../../domain/segment';
 import type { AttributeValue } from '../../domain/segment-rules';
 import { decide, type Decision } from '../../domain/serving';
 import type { ApiMetrics } from '../api-metrics';

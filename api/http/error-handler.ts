@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
-import { AppError } from '../../domain/errors/app-error';
+import { AppError, type ErrorKind } from '../../domain/errors/app-error';
 import type { Logger } from '../../platform/logger';
 
 interface BodyParserError {
@@ -22,12 +22,21 @@ const BODY_ERRORS: Record<string, { status: number; code: string; message: strin
   'request.aborted': { status: 400, code: 'request_aborted', message: 'the request was aborted' },
 };
 
+const STATUS_OF: Record<ErrorKind, number> = {
+  validation: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  unavailable: 503,
+};
+
 /** The one place errors become responses: `{error: {code, message, details?}}`, 500s logged once. */
 export function createErrorHandler(logger: Logger): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
     if (res.headersSent) return;
     if (err instanceof AppError) {
-      res.status(err.statusCode).json({ error: err.toJSON() });
+      res.status(STATUS_OF[err.kind]).json({ error: err.toJSON() });
       return;
     }
     if (isBodyParserError(err)) {

@@ -4,8 +4,8 @@ import { ConflictError } from '../../domain/errors/conflict-error';
 import { NotFoundError } from '../../domain/errors/not-found-error';
 import type { Stores, Transactor } from '../../db/create-stores';
 import { announceAppChange } from './app-audit';
-import { newDeploymentKey, PRODUCTION_CHANNEL } from './channel-service';
-import { newSecret } from '../../platform/ids';
+import { PRODUCTION_CHANNEL } from '../../domain/channel';
+import { newDeploymentKey, newSecret } from '../../platform/ids';
 
 export interface AppService {
   create(input: { id: string; name: string }, principal: Principal): Promise<App>;

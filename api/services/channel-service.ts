@@ -1,37 +1,20 @@
 import type { Principal } from '../../domain/access';
-import { PLATFORMS, type Platform } from '../../domain/bundle';
-import type { Channel } from '../../domain/channel';
+import type { Channel, ChannelSettings } from '../../domain/channel';
 import { ConflictError } from '../../domain/errors/conflict-error';
 import { NotFoundError } from '../../domain/errors/not-found-error';
 import type { Stores } from '../../db/create-stores';
-import { newSecret } from '../../platform/ids';
+import { newDeploymentKey } from '../../platform/ids';
 import { announceAppChange } from './app-audit';
 import type { AppService } from './app-service';
 
-export interface ChannelInput {
-  name: string;
-  public: boolean;
-  allowSelfAssign: boolean;
-  platforms: Platform[];
-}
-
 export interface ChannelService {
-  create(appId: string, input: ChannelInput, principal: Principal): Promise<Channel>;
-  update(appId: string, name: string, changes: Partial<Omit<ChannelInput, 'name'>>, principal: Principal): Promise<Channel>;
+  create(appId: string, input: ChannelSettings, principal: Principal): Promise<Channel>;
+  update(appId: string, name: string, changes: Partial<Omit<ChannelSettings, 'name'>>, principal: Principal): Promise<Channel>;
   list(appId: string, principal: Principal): Promise<Channel[]>;
   /** Forces a device into a channel (beats whatever the device asks for). */
   overrideDevice(appId: string, deviceId: string, channel: string, principal: Principal): Promise<void>;
   clearDeviceOverride(appId: string, deviceId: string, principal: Principal): Promise<void>;
 }
-
-export const PRODUCTION_CHANNEL: ChannelInput = {
-  name: 'production',
-  public: true,
-  allowSelfAssign: false,
-  platforms: [...PLATFORMS],
-};
-
-export const newDeploymentKey = () => newSecret('dk_');
 
 /** At most one public channel per platform: otherwise which one a device defaults to would be arbitrary. */
 function publicClash(existing: Channel[], candidate: Pick<Channel, 'name' | 'public' | 'platforms'>): Channel | undefined {

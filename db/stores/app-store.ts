@@ -1,17 +1,16 @@
 import type { App } from '../../domain/app';
 import type { Queryable } from '../create-pool';
 
-const COLUMNS = 'a.id, a.name, a.settings, a.created_at';
+const COLUMNS = 'a.id, a.name, a.created_at';
 
 interface AppRow {
   id: string;
   name: string;
-  settings: Record<string, unknown>;
   created_at: Date;
 }
 
 function mapRow(row: AppRow): App {
-  return { id: row.id, name: row.name, settings: row.settings, createdAt: row.created_at.toISOString() };
+  return { id: row.id, name: row.name, createdAt: row.created_at.toISOString() };
 }
 
 export interface NewApp {

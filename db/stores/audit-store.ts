@@ -8,26 +8,10 @@ export interface AuditEntry {
   details?: Record<string, unknown>;
 }
 
-export interface AuditRecord extends AuditEntry {
-  id: number;
-  at: string;
-}
-
-interface AuditRow {
-  id: number;
-  at: Date;
-  actor: string;
-  action: string;
-  target: string;
-  reason: string | null;
-  details: Record<string, unknown>;
-}
-
 export interface AuditStore {
   record(entry: AuditEntry): Promise<void>;
   /** Records the entry unless one with the same key exists (retried activities). */
   recordOnce(entry: AuditEntry, idempotencyKey: string): Promise<void>;
-  listForTarget(target: string, limit?: number): Promise<AuditRecord[]>;
 }
 
 export function createAuditStore(db: Queryable): AuditStore {
@@ -47,14 +31,6 @@ export function createAuditStore(db: Queryable): AuditStore {
          ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING`,
         [e.actor, e.action, e.target, e.reason, JSON.stringify(e.details ?? {}), key],
       );
-    },
-    async listForTarget(target, limit = 200) {
-      const { rows } = await db.query<AuditRow>(
-        `SELECT al.id, al.at, al.actor, al.action, al.target, al.reason, al.details
-         FROM audit_log al WHERE al.target = $1 ORDER BY al.at, al.id LIMIT $2`,
-        [target, limit],
-      );
-      return rows.map((r) => ({ id: r.id, at: r.at.toISOString(), actor: r.actor, action: r.action, target: r.target, reason: r.reason, details: r.details }));
     },
   };
 }

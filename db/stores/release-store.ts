@@ -1,5 +1,5 @@
 import type { Plan } from '../../domain/plan';
-import type { Release, ReleaseStatus } from '../../domain/release';
+import { ACTIVE_STATUSES, type Release, type ReleaseStatus } from '../../domain/release';
 import type { Queryable } from '../create-pool';
 import { isPgError, UNIQUE_VIOLATION } from '../pg-errors';
 
@@ -97,29 +97,29 @@ export function createReleaseStore(db: Queryable): ReleaseStore {
     async findActive(appId, channel) {
       const { rows } = await db.query<ReleaseRow>(
         `SELECT ${COLUMNS} FROM releases r
-         WHERE r.app_id = $1 AND r.channel = $2 AND r.status IN ('pending', 'running', 'paused')`,
-        [appId, channel],
+         WHERE r.app_id = $1 AND r.channel = $2 AND r.status = ANY($3::text[])`,
+        [appId, channel, ACTIVE_STATUSES],
       );
       return rows[0] ? mapRow(rows[0]) : null;
     },
     async listActive(appId) {
       const { rows } = await db.query<ReleaseRow>(
-        `SELECT ${COLUMNS} FROM releases r WHERE r.app_id = $1 AND r.status IN ('pending', 'running', 'paused') ORDER BY r.created_at`,
-        [appId],
+        `SELECT ${COLUMNS} FROM releases r WHERE r.app_id = $1 AND r.status = ANY($2::text[]) ORDER BY r.created_at`,
+        [appId, ACTIVE_STATUSES],
       );
       return rows.map(mapRow);
     },
     async findLatestCompleted(appId, channel) {
       const { rows } = await db.query<ReleaseRow>(
         `SELECT ${COLUMNS} FROM releases r
-         WHERE r.app_id = $1 AND r.channel = $2 AND r.status = 'completed'
+         WHERE r.app_id = $1 AND r.channel = $2 AND r.status = $3
          ORDER BY r.updated_at DESC, r.id DESC LIMIT 1`,
-        [appId, channel],
+        [appId, channel, 'completed' satisfies ReleaseStatus],
       );
       return rows[0] ? mapRow(rows[0]) : null;
     },
     async markStartFailed(id) {
-      await db.query(`UPDATE releases SET status = 'aborted', updated_at = now() WHERE id = $1 AND status = 'pending'`, [id]);
+      await db.query('UPDATE releases SET status = $2, updated_at = now() WHERE id = $1 AND status = $3', [id, 'aborted' satisfies ReleaseStatus, 'pending' satisfies ReleaseStatus]);
     },
   };
 }

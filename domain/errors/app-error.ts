@@ -1,7 +1,10 @@
-/** Base of every error the API turns into a response: a stable `code`, an HTTP status, details. */
+/** What went wrong, in terms any caller understands; the HTTP layer maps each kind to a status. */
+export type ErrorKind = 'validation' | 'unauthorized' | 'forbidden' | 'not_found' | 'conflict' | 'unavailable';
+
+/** Base of every error a caller can act on: a kind, a stable `code` and details that say what to fix. */
 export abstract class AppError extends Error {
+  abstract readonly kind: ErrorKind;
   abstract readonly code: string;
-  abstract readonly statusCode: number;
 
   constructor(
     message: string,

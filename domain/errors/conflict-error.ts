@@ -1,7 +1,7 @@
 import { AppError } from './app-error';
 
 export class ConflictError extends AppError {
-  readonly statusCode = 409;
+  readonly kind = 'conflict';
 
   constructor(
     message: string,

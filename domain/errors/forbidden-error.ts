@@ -2,5 +2,5 @@ import { AppError } from './app-error';
 
 export class ForbiddenError extends AppError {
   readonly code = 'forbidden';
-  readonly statusCode = 403;
+  readonly kind = 'forbidden';
 }

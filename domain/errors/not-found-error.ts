@@ -2,5 +2,5 @@ import { AppError } from './app-error';
 
 export class NotFoundError extends AppError {
   readonly code = 'not_found';
-  readonly statusCode = 404;
+  readonly kind = 'not_found';
 }

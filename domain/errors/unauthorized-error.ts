@@ -2,5 +2,5 @@ import { AppError } from './app-error';
 
 export class UnauthorizedError extends AppError {
   readonly code = 'unauthorized';
-  readonly statusCode = 401;
+  readonly kind = 'unauthorized';
 }

@@ -7,7 +7,7 @@ export interface FieldProblem {
 
 export class ValidationError extends AppError {
   readonly code = 'validation_failed';
-  readonly statusCode = 400;
+  readonly kind = 'validation';
 
   constructor(message: string, problems?: FieldProblem[]) {
     super(message, problems === undefined ? undefined : { problems });
