@@ -3,6 +3,7 @@ import type { Express } from 'express';
 import type { Registry } from 'prom-client';
 import type { Pool } from '../db/create-pool';
 import { createStores, createTransactor } from '../db/create-stores';
+import type { ApiTuning } from '../platform/config';
 import type { Logger } from '../platform/logger';
 import { createRegistry } from '../platform/metrics';
 import { createApiMetrics } from './api-metrics';
@@ -28,16 +29,9 @@ export interface ApiOptions {
   temporal: Client;
   taskQueue: string;
   logger: Logger;
-  snapshotReconcileMs: number;
+  tuning: ApiTuning;
   registry?: Registry;
-  /** Requests per device per second (with a burst) across every device protocol; unset fields keep the defaults. */
-  deviceRateLimit?: { perSecond?: number; burst?: number };
-  /** How often device profiles are written and loaded, and how long loaded engagement is trusted. */
-  deviceProfiles?: { flushIntervalMs: number; cacheTtlMs: number };
 }
-
-// A device checks every few minutes; bursts cover an app start (check, channel, stats) and retries.
-const DEVICE_RATE_LIMIT = { perSecond: 1, burst: 30 };
 
 export interface Api {
   app: Express;
@@ -49,7 +43,7 @@ export interface Api {
 
 /** Wires the API process from its connections; the composition root (`main.ts`) and tests share it. */
 export function createApi(options: ApiOptions): Api {
-  const { pool, logger } = options;
+  const { pool, logger, tuning } = options;
   const registry = options.registry ?? createRegistry('rampart_api');
   const metrics = createApiMetrics(registry);
   const stores = createStores(pool);
@@ -58,15 +52,15 @@ export function createApi(options: ApiOptions): Api {
     readModel: stores.serving,
     logger,
     metrics,
-    reconcileMs: options.snapshotReconcileMs,
+    reconcileMs: tuning.snapshotReconcileMs,
   });
-  const rollouts = createRolloutClient({ client: options.temporal, taskQueue: options.taskQueue });
+  const rollouts = createRolloutClient({ client: options.temporal, taskQueue: options.taskQueue, queryTimeoutMs: tuning.temporalQueryTimeoutMs });
   const apps = createAppService(stores, createTransactor(pool));
   const segments = createSegmentService(stores, apps);
-  const telemetry = createTelemetryService({ snapshot, store: createTelemetryStore(pool), metrics });
-  const profiles = createDeviceProfiles({ store: stores.deviceProfiles, logger, metrics, ...options.deviceProfiles });
+  const telemetry = createTelemetryService({ snapshot, store: createTelemetryStore(pool), metrics, maxBatch: tuning.telemetryMaxBatch });
+  const profiles = createDeviceProfiles({ store: stores.deviceProfiles, logger, metrics, ...tuning.deviceProfiles });
   const deps: AppDeps = {
-    pool,
+    database: stores.health,
     logger,
     registry,
     metrics,
@@ -92,7 +86,7 @@ export function createApi(options: ApiOptions): Api {
       snapshot,
       telemetry,
       profiles,
-      limiter: createRateLimiter({ ...DEVICE_RATE_LIMIT, ...options.deviceRateLimit }),
+      limiter: createRateLimiter(tuning.deviceRateLimit),
       metrics,
     }),
   };

@@ -1,6 +1,6 @@
 import express, { type Express } from 'express';
 import type { Registry } from 'prom-client';
-import type { Pool } from '../db/create-pool';
+import type { HealthStore } from '../db/stores/health-store';
 import type { Logger } from '../platform/logger';
 import { createAppsRoutes } from './admin/apps-routes';
 import { createApiKeysRoutes } from './admin/api-keys-routes';
@@ -29,7 +29,7 @@ import type { DeviceService } from './device/device-service';
 import type { RolloutSnapshot } from './snapshot/rollout-snapshot';
 
 export interface AppDeps {
-  pool: Pool;
+  database: HealthStore;
   logger: Logger;
   registry: Registry;
   metrics: ApiMetrics;

@@ -26,8 +26,7 @@ async function main(): Promise<void> {
     temporal,
     taskQueue: config.temporal.taskQueue,
     logger,
-    snapshotReconcileMs: config.snapshotReconcileMs,
-    deviceRateLimit: config.deviceRateLimit,
+    tuning: config.tuning,
   });
 
   const { generatedKey } = await api.deps.apiKeys.bootstrap(config.adminKey);

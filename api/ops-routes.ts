@@ -1,11 +1,11 @@
 import { Router } from 'express';
 import type { Registry } from 'prom-client';
-import type { Pool } from '../db/create-pool';
+import type { HealthStore } from '../db/stores/health-store';
 import type { RolloutClient } from './services/rollout-client';
 import type { RolloutSnapshot } from './snapshot/rollout-snapshot';
 
 export interface OpsDeps {
-  pool: Pool;
+  database: HealthStore;
   rollouts: RolloutClient;
   snapshot: RolloutSnapshot;
   registry: Registry;
@@ -21,10 +21,7 @@ export function createOpsRoutes(deps: OpsDeps): Router {
   // Ready means every dependency answers: device checks need the snapshot, admin calls PostgreSQL and Temporal.
   router.get('/readyz', async (_req, res) => {
     const [postgres, temporal] = await Promise.all([
-      deps.pool.query('SELECT 1').then(
-        () => true,
-        () => false,
-      ),
+      deps.database.isReachable(),
       deps.rollouts.isHealthy(),
     ]);
     const checks = { postgres, temporal, snapshot: deps.snapshot.isLoaded() };

@@ -9,6 +9,7 @@ import { createChannelOverrideStore } from './stores/channel-override-store';
 import { createChannelStore } from './stores/channel-store';
 import { createDeviceProfileStore } from './stores/device-profile-store';
 import { createGateWindowStore } from './stores/gate-window-store';
+import { createHealthStore } from './stores/health-store';
 import { createReleaseStore } from './stores/release-store';
 import { createRolloutStateStore } from './stores/rollout-state-store';
 import { createSegmentStore } from './stores/segment-store';
@@ -28,6 +29,7 @@ export function createStores(db: Queryable) {
     audit: createAuditStore(db),
     webhooks: createWebhookStore(db),
     gateWindows: createGateWindowStore(db),
+    health: createHealthStore(db),
     serving: createServingReadModel(db),
     changeFeed: createChangeFeed(db),
   };

@@ -3,6 +3,52 @@ import { z } from 'zod';
 export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/rampart';
 export const DEFAULT_TASK_QUEUE = 'rampart-rollouts';
 
+/** Per-device token bucket across every device protocol. */
+export interface DeviceRateLimitConfig {
+  perSecond: number;
+  burst: number;
+  /** Devices whose buckets one instance remembers; the oldest are forgotten beyond it. */
+  maxDevices: number;
+}
+
+/** Device profiles kept behind the hot path (api/device/device-profiles.ts). */
+export interface DeviceProfilesConfig {
+  /** How often buffered sightings are written and queued engagement loads run. */
+  flushIntervalMs: number;
+  /** How long loaded engagement (sessions per week, days since first seen) is trusted. */
+  cacheTtlMs: number;
+  /** A device seen again with nothing changed is written at most this often. */
+  sightingIntervalMs: number;
+  maxCachedDevices: number;
+  /** Sightings and session counts waiting for the next write; more are dropped (and counted). */
+  maxBuffered: number;
+}
+
+/**
+ * Defaults of the API's tuning. A device checks every few minutes; bursts cover an app start (check,
+ * channel, stats) and retries. Engagement moves slowly, so a profile loaded half an hour ago is fine.
+ */
+export const API_DEFAULTS = {
+  snapshotReconcileMs: 30_000,
+  deviceRateLimit: { perSecond: 1, burst: 30, maxDevices: 500_000 } satisfies DeviceRateLimitConfig,
+  deviceProfiles: {
+    flushIntervalMs: 1000,
+    cacheTtlMs: 30 * 60_000,
+    sightingIntervalMs: 10 * 60_000,
+    maxCachedDevices: 200_000,
+    maxBuffered: 50_000,
+  } satisfies DeviceProfilesConfig,
+  /** Events per group-committed write of telemetry. */
+  telemetryMaxBatch: 5000,
+  /** How long a release page waits for the workflow's live state before showing the published one. */
+  temporalQueryTimeoutMs: 5000,
+} as const;
+
+export const WORKER_DEFAULTS = {
+  /** How often the retention job looks for telemetry past its retention. */
+  retentionIntervalMs: 3600_000,
+} as const;
+
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
@@ -30,7 +76,7 @@ const apiSchema = commonSchema.extend({
   PORT: port.default(8080),
   HOST: z.string().min(1).default('0.0.0.0'),
   RAMPART_ADMIN_KEY: z.string().min(16, 'use at least 16 characters').optional(),
-  SNAPSHOT_RECONCILE_MS: z.coerce.number().int().min(1000).default(30_000),
+  SNAPSHOT_RECONCILE_MS: z.coerce.number().int().min(1000).default(API_DEFAULTS.snapshotReconcileMs),
   RAMPART_DEVICE_RATE_PER_SECOND: z.coerce.number().positive().max(10_000).optional(),
   RAMPART_DEVICE_RATE_BURST: z.coerce.number().int().min(1).max(100_000).optional(),
 });
@@ -58,13 +104,38 @@ export interface CommonConfig {
   temporal: TemporalConfig;
 }
 
+/** How the API process behaves, apart from where it connects: what `createApi` takes. */
+export interface ApiTuning {
+  snapshotReconcileMs: number;
+  deviceRateLimit: DeviceRateLimitConfig;
+  deviceProfiles: DeviceProfilesConfig;
+  telemetryMaxBatch: number;
+  temporalQueryTimeoutMs: number;
+}
+
+/** Tuning as tests and scripts adjust it: any field, nested ones field by field. */
+export interface ApiTuningOverrides {
+  snapshotReconcileMs?: number;
+  deviceRateLimit?: Partial<DeviceRateLimitConfig>;
+  deviceProfiles?: Partial<DeviceProfilesConfig>;
+  telemetryMaxBatch?: number;
+  temporalQueryTimeoutMs?: number;
+}
+
+export function apiTuning(overrides: ApiTuningOverrides = {}): ApiTuning {
+  return {
+    ...API_DEFAULTS,
+    ...overrides,
+    deviceRateLimit: { ...API_DEFAULTS.deviceRateLimit, ...overrides.deviceRateLimit },
+    deviceProfiles: { ...API_DEFAULTS.deviceProfiles, ...overrides.deviceProfiles },
+  };
+}
+
 export interface ApiConfig extends CommonConfig {
   port: number;
   host: string;
   adminKey?: string;
-  snapshotReconcileMs: number;
-  /** Overrides of the per-device token bucket; unset fields keep the API's defaults. */
-  deviceRateLimit: { perSecond?: number; burst?: number };
+  tuning: ApiTuning;
 }
 
 export interface WorkerConfig extends CommonConfig {
@@ -73,6 +144,38 @@ export interface WorkerConfig extends CommonConfig {
   workflowBundlePath?: string;
   webhookTimeoutMs: number;
   eventRetentionDays: number;
+  retentionIntervalMs: number;
+}
+
+const devStackSchema = z.object({
+  RAMPART_DATA_DIR: z.string().min(1).optional(),
+  PORT: port.default(8080),
+  TEMPORAL_PORT: port.default(7233),
+  TEMPORAL_UI_PORT: port.optional(),
+  WORKER_METRICS_PORT: port.default(9464),
+  EMBEDDED_POSTGRES_PORT: port.default(54329),
+  RAMPART_EMBEDDED_POSTGRES: bool.default(false),
+  DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
+  TEMPORAL_ADDRESS: z.string().min(1).optional(),
+  TEMPORAL_CLI_PATH: z.string().min(1).optional(),
+  RAMPART_ADMIN_KEY: z.string().min(16, 'use at least 16 characters').optional(),
+});
+
+/** What `npm start` (scripts/dev-stack.ts) reads: where the local stack listens and what it reuses. */
+export interface DevStackConfig {
+  /** null: `.data` of the checkout. */
+  dataDir: string | null;
+  apiPort: number;
+  temporalPort: number;
+  temporalUiPort: number;
+  workerMetricsPort: number;
+  embeddedPostgresPort: number;
+  /** Always start the embedded PostgreSQL, even when a local server answers. */
+  forceEmbeddedPostgres: boolean;
+  databaseUrl: string | null;
+  temporalAddress: string | null;
+  temporalCliPath: string | null;
+  adminKey: string | null;
 }
 
 /** Thrown at start when the environment is unusable; lists every problem at once. */
@@ -116,14 +219,34 @@ export function loadApiConfig(env: Env): ApiConfig {
     ...common(e),
     port: e.PORT,
     host: e.HOST,
-    snapshotReconcileMs: e.SNAPSHOT_RECONCILE_MS,
-    deviceRateLimit: {
-      ...(e.RAMPART_DEVICE_RATE_PER_SECOND === undefined ? {} : { perSecond: e.RAMPART_DEVICE_RATE_PER_SECOND }),
-      ...(e.RAMPART_DEVICE_RATE_BURST === undefined ? {} : { burst: e.RAMPART_DEVICE_RATE_BURST }),
-    },
+    tuning: apiTuning({
+      snapshotReconcileMs: e.SNAPSHOT_RECONCILE_MS,
+      deviceRateLimit: {
+        ...(e.RAMPART_DEVICE_RATE_PER_SECOND === undefined ? {} : { perSecond: e.RAMPART_DEVICE_RATE_PER_SECOND }),
+        ...(e.RAMPART_DEVICE_RATE_BURST === undefined ? {} : { burst: e.RAMPART_DEVICE_RATE_BURST }),
+      },
+    }),
   };
   if (e.RAMPART_ADMIN_KEY) config.adminKey = e.RAMPART_ADMIN_KEY;
   return config;
+}
+
+export function loadDevStackConfig(env: Env): DevStackConfig {
+  const e = parse(devStackSchema, env);
+  return {
+    dataDir: e.RAMPART_DATA_DIR ?? null,
+    apiPort: e.PORT,
+    temporalPort: e.TEMPORAL_PORT,
+    // The dev server's own convention: its UI 1000 ports above the frontend.
+    temporalUiPort: e.TEMPORAL_UI_PORT ?? e.TEMPORAL_PORT + 1000,
+    workerMetricsPort: e.WORKER_METRICS_PORT,
+    embeddedPostgresPort: e.EMBEDDED_POSTGRES_PORT,
+    forceEmbeddedPostgres: e.RAMPART_EMBEDDED_POSTGRES,
+    databaseUrl: e.DATABASE_URL ?? null,
+    temporalAddress: e.TEMPORAL_ADDRESS ?? null,
+    temporalCliPath: e.TEMPORAL_CLI_PATH ?? null,
+    adminKey: e.RAMPART_ADMIN_KEY ?? null,
+  };
 }
 
 export function loadWorkerConfig(env: Env): WorkerConfig {
@@ -134,6 +257,7 @@ export function loadWorkerConfig(env: Env): WorkerConfig {
     host: e.WORKER_HOST,
     webhookTimeoutMs: e.WEBHOOK_TIMEOUT_MS,
     eventRetentionDays: e.RAMPART_EVENT_RETENTION_DAYS,
+    retentionIntervalMs: WORKER_DEFAULTS.retentionIntervalMs,
   };
   if (e.WORKFLOW_BUNDLE_PATH) config.workflowBundlePath = e.WORKFLOW_BUNDLE_PATH;
   return config;

@@ -4,7 +4,7 @@ import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import pg from 'pg';
-import { DEFAULT_DATABASE_URL } from '../platform/config';
+import { ConfigError, DEFAULT_DATABASE_URL, loadDevStackConfig, type DevStackConfig } from '../platform/config';
 import { newSecret } from '../platform/ids';
 import { startTemporalDevServer, type DevServer } from '../platform/temporal-dev-server';
 
@@ -15,15 +15,22 @@ import { startTemporalDevServer, type DevServer } from '../platform/temporal-dev
  */
 
 const ROOT = path.resolve(__dirname, '..');
-const DATA = path.resolve(process.env.RAMPART_DATA_DIR ?? path.join(ROOT, '.data'));
 const TSX = path.join(ROOT, 'node_modules/.bin/tsx');
-const API_PORT = Number(process.env.PORT ?? 8080);
-const TEMPORAL_PORT = Number(process.env.TEMPORAL_PORT ?? 7233);
-const TEMPORAL_UI_PORT = Number(process.env.TEMPORAL_UI_PORT ?? TEMPORAL_PORT + 1000);
-const WORKER_METRICS_PORT = Number(process.env.WORKER_METRICS_PORT ?? 9464);
-const EMBEDDED_PG_PORT = Number(process.env.EMBEDDED_POSTGRES_PORT ?? 54329);
 
 const say = (line: string) => process.stdout.write(`[rampart] ${line}\n`);
+
+function configOrExit(): DevStackConfig {
+  try {
+    return loadDevStackConfig(process.env);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`[rampart] ${err.message}\n`);
+    process.exit(2);
+  }
+}
+
+const config = configOrExit();
+const DATA = path.resolve(config.dataDir ?? path.join(ROOT, '.data'));
 
 interface Stoppable {
   name: string;
@@ -48,16 +55,16 @@ async function reachable(url: string): Promise<boolean> {
 }
 
 async function startPostgres(): Promise<string> {
-  if (process.env.DATABASE_URL) {
+  if (config.databaseUrl) {
     say(`PostgreSQL: using DATABASE_URL`);
-    return process.env.DATABASE_URL;
+    return config.databaseUrl;
   }
-  if (process.env.RAMPART_EMBEDDED_POSTGRES !== '1' && (await reachable(DEFAULT_DATABASE_URL))) {
+  if (!config.forceEmbeddedPostgres && (await reachable(DEFAULT_DATABASE_URL))) {
     say(`PostgreSQL: using the local server at ${DEFAULT_DATABASE_URL}`);
     return DEFAULT_DATABASE_URL;
   }
   say(`PostgreSQL: none reachable, starting an embedded one (data in ${path.join(DATA, 'postgres')})`);
-  const child = spawn(TSX, [path.join(ROOT, 'scripts/embedded-postgres.ts'), path.join(DATA, 'postgres'), String(EMBEDDED_PG_PORT)], {
+  const child = spawn(TSX, [path.join(ROOT, 'scripts/embedded-postgres.ts'), path.join(DATA, 'postgres'), String(config.embeddedPostgresPort)], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
@@ -82,16 +89,16 @@ async function stopChild(child: ChildProcess, exited: Promise<unknown>): Promise
 }
 
 async function startTemporal(): Promise<DevServer | string> {
-  if (process.env.TEMPORAL_ADDRESS) {
-    say(`Temporal: using TEMPORAL_ADDRESS=${process.env.TEMPORAL_ADDRESS}`);
-    return process.env.TEMPORAL_ADDRESS;
+  if (config.temporalAddress) {
+    say(`Temporal: using TEMPORAL_ADDRESS=${config.temporalAddress}`);
+    return config.temporalAddress;
   }
-  const cliPath = process.env.TEMPORAL_CLI_PATH;
+  const cliPath = config.temporalCliPath;
   if (!cliPath) throw new Error('TEMPORAL_CLI_PATH is not set; run through `npm start`, which finds or builds the CLI');
   const server = await startTemporalDevServer({
     cliPath,
-    port: TEMPORAL_PORT,
-    uiPort: TEMPORAL_UI_PORT,
+    port: config.temporalPort,
+    uiPort: config.temporalUiPort,
     dbFilename: path.join(DATA, 'temporal.sqlite'),
     logFile: path.join(DATA, 'temporal.log'),
     detached: true,
@@ -101,7 +108,7 @@ async function startTemporal(): Promise<DevServer | string> {
 }
 
 async function adminKey(): Promise<string> {
-  if (process.env.RAMPART_ADMIN_KEY) return process.env.RAMPART_ADMIN_KEY;
+  if (config.adminKey) return config.adminKey;
   const file = path.join(DATA, 'admin-key');
   if (existsSync(file)) return (await readFile(file, 'utf8')).trim();
   const key = newSecret('rk_');
@@ -168,21 +175,21 @@ async function main(): Promise<void> {
   const key = await adminKey();
   const env = { DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: temporalAddress, RAMPART_ADMIN_KEY: key };
 
-  await startProcess('worker', 'worker/main.ts', { ...env, WORKER_METRICS_PORT: String(WORKER_METRICS_PORT), WORKER_HOST: '127.0.0.1' }, `http://127.0.0.1:${WORKER_METRICS_PORT}/readyz`);
-  await startProcess('api', 'api/main.ts', { ...env, PORT: String(API_PORT) }, `http://127.0.0.1:${API_PORT}/readyz`);
+  await startProcess('worker', 'worker/main.ts', { ...env, WORKER_METRICS_PORT: String(config.workerMetricsPort), WORKER_HOST: '127.0.0.1' }, `http://127.0.0.1:${config.workerMetricsPort}/readyz`);
+  await startProcess('api', 'api/main.ts', { ...env, PORT: String(config.apiPort) }, `http://127.0.0.1:${config.apiPort}/readyz`);
 
   const lines = [
     '',
     'Rampart is running:',
-    `  API             http://127.0.0.1:${API_PORT}   (health /healthz, readiness /readyz, metrics /metrics)`,
-    `  admin API key   ${key}${process.env.RAMPART_ADMIN_KEY ? '   (from RAMPART_ADMIN_KEY)' : `   (kept in ${path.join(DATA, 'admin-key')})`}`,
+    `  API             http://127.0.0.1:${config.apiPort}   (health /healthz, readiness /readyz, metrics /metrics)`,
+    `  admin API key   ${key}${config.adminKey ? '   (from RAMPART_ADMIN_KEY)' : `   (kept in ${path.join(DATA, 'admin-key')})`}`,
     `  Temporal        ${temporalAddress}${typeof temporal === 'string' ? '' : `   UI ${temporal.uiUrl}`}`,
     `  PostgreSQL      ${databaseUrl.replace(/:[^:@/]+@/, ':***@')}`,
-    `  worker metrics  http://127.0.0.1:${WORKER_METRICS_PORT}/metrics`,
+    `  worker metrics  http://127.0.0.1:${config.workerMetricsPort}/metrics`,
     '',
     'Try:',
     `  curl -H "Authorization: Bearer ${key}" -H 'content-type: application/json' \\`,
-    `       -d '{"id":"com.example.app","name":"Example"}' http://127.0.0.1:${API_PORT}/v1/apps`,
+    `       -d '{"id":"com.example.app","name":"Example"}' http://127.0.0.1:${config.apiPort}/v1/apps`,
     '',
     'Press Ctrl-C to stop everything.',
     '',

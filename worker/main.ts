@@ -41,6 +41,7 @@ async function main(): Promise<void> {
     telemetry: createTelemetryStore(pool),
     logger,
     retentionDays: config.eventRetentionDays,
+    intervalMs: config.retentionIntervalMs,
     onDeleted: (rows) => retentionMetric.inc(rows),
   });
   retention.start();

@@ -15,7 +15,7 @@ export interface RetentionJob {
  * Keeps raw device events (and the device-windows of finished releases) for a bounded time. Every
  * worker runs it; the deletes are idempotent, so several workers only share the work.
  */
-export function createRetentionJob(deps: { telemetry: TelemetryStore; logger: Logger; retentionDays: number; intervalMs?: number; onDeleted?: (rows: number) => void }): RetentionJob {
+export function createRetentionJob(deps: { telemetry: TelemetryStore; logger: Logger; retentionDays: number; intervalMs: number; onDeleted?: (rows: number) => void }): RetentionJob {
   let timer: NodeJS.Timeout | null = null;
   let running: Promise<number> | null = null;
 
@@ -40,7 +40,7 @@ export function createRetentionJob(deps: { telemetry: TelemetryStore; logger: Lo
             return 0;
           })
           .finally(() => (running = null));
-      }, deps.intervalMs ?? 3600_000);
+      }, deps.intervalMs);
       timer.unref();
     },
     async stop() {

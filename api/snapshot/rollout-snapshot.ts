@@ -1,5 +1,4 @@
-import pg from 'pg';
-import { APP_CHANGED_CHANNEL } from '../../db/change-feed';
+import { createChangeListener } from '../../db/change-feed';
 import type { AppServingSource, ServingReadModel } from '../../db/read-models/serving-read-model';
 import type { ServingRelease } from '../../domain/serving';
 import type { Logger } from '../../platform/logger';
@@ -56,9 +55,7 @@ export function createRolloutSnapshot(deps: RolloutSnapshotDeps): RolloutSnapsho
   let seq = 0;
   let loaded = false;
   let stopped = false;
-  let listener: pg.Client | null = null;
   let reconcileTimer: NodeJS.Timeout | null = null;
-  let reconnectTimer: NodeJS.Timeout | null = null;
 
   const apply = (source: AppServingSource, loadSeq: number) => {
     if ((appliedSeq.get(source.appId) ?? 0) > loadSeq) return;
@@ -128,44 +125,21 @@ export function createRolloutSnapshot(deps: RolloutSnapshotDeps): RolloutSnapsho
     return run;
   };
 
-  const onNotification = (msg: pg.Notification) => {
-    if (msg.channel !== APP_CHANGED_CHANNEL || !msg.payload) return;
-    refreshApp(msg.payload).catch((err: unknown) => deps.logger.error({ err, appId: msg.payload }, 'snapshot reload failed'));
-  };
-
-  const scheduleReconnect = () => {
-    if (stopped || reconnectTimer) return;
-    deps.metrics.snapshotListenerReconnects.inc();
-    reconnectTimer = setTimeout(() => {
-      reconnectTimer = null;
-      listen()
-        .then(loadAll)
-        .catch((err: unknown) => {
-          deps.logger.error({ err }, 'snapshot listener reconnect failed');
-          scheduleReconnect();
-        });
-    }, 1000);
-  };
-
-  const listen = async () => {
-    const client = new pg.Client({ connectionString: deps.databaseUrl, application_name: 'rampart-snapshot' });
-    client.on('notification', onNotification);
-    client.on('error', (err) => {
-      deps.logger.warn({ err }, 'snapshot listener lost its connection');
-      if (listener === client) listener = null;
-      client.end().catch(() => undefined);
-      scheduleReconnect();
-    });
-    await client.connect();
-    await client.query(`LISTEN ${APP_CHANGED_CHANNEL}`);
-    listener = client;
-  };
+  const listener = createChangeListener({
+    databaseUrl: deps.databaseUrl,
+    logger: deps.logger,
+    onAppChanged: (appId) => {
+      refreshApp(appId).catch((err: unknown) => deps.logger.error({ err, appId }, 'snapshot reload failed'));
+    },
+    onReconnected: loadAll,
+    onReconnecting: () => deps.metrics.snapshotListenerReconnects.inc(),
+  });
 
   const revisionOf = (releaseId: string) => releases.get(releaseId)?.revision ?? 0;
 
   return {
     async start() {
-      await listen();
+      await listener.start();
       await loadAll();
       loaded = true;
       reconcileTimer = setInterval(() => {
@@ -176,11 +150,8 @@ export function createRolloutSnapshot(deps: RolloutSnapshotDeps): RolloutSnapsho
     async stop() {
       stopped = true;
       if (reconcileTimer) clearInterval(reconcileTimer);
-      if (reconnectTimer) clearTimeout(reconnectTimer);
       await Promise.allSettled(inFlight.values());
-      const client = listener;
-      listener = null;
-      await client?.end().catch(() => undefined);
+      await listener.stop();
     },
     isLoaded: () => loaded,
     app: (appId) => apps.get(appId),

@@ -2,12 +2,16 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
-import { createApi, type Api, type ApiOptions } from '../../api/create-api';
+import { createApi, type Api } from '../../api/create-api';
+import { apiTuning, type ApiTuningOverrides } from '../../platform/config';
 import type { Pool } from '../../db/create-pool';
 import type { Logger } from '../../platform/logger';
 import { createRegistry } from '../../platform/metrics';
 import { installTemporalRuntime } from '../../platform/temporal-runtime';
 import { createWorker, createWorkerActivities } from '../../worker/create-worker';
+
+// Test receivers answer at once; a stuck one should fail its delivery fast, not hold a test.
+const WEBHOOK_TIMEOUT_MS = 2000;
 
 export interface InProcessStack {
   baseUrl: string;
@@ -30,7 +34,7 @@ export interface InProcessStackOptions {
   logger: Logger;
   /** Metric-name prefix, so several stacks in one process keep their registries apart. */
   metricsPrefix: string;
-  api?: Pick<ApiOptions, 'deviceRateLimit' | 'deviceProfiles'>;
+  tuning?: ApiTuningOverrides;
   /** A prebuilt workflow bundle; without one the worker bundles the workflows itself. */
   workflowBundlePath?: string;
 }
@@ -50,9 +54,9 @@ export async function startInProcessStack(options: InProcessStackOptions): Promi
     temporal,
     taskQueue,
     logger,
-    snapshotReconcileMs: 60_000,
+    // Tests and scripts wait on NOTIFY; the safety-net reload would only add noise.
+    tuning: apiTuning({ snapshotReconcileMs: 60_000, ...options.tuning }),
     registry: createRegistry(options.metricsPrefix, false),
-    ...options.api,
   });
   await api.deps.apiKeys.bootstrap(options.adminKey);
   await api.start();
@@ -60,7 +64,7 @@ export async function startInProcessStack(options: InProcessStackOptions): Promi
     const s = api.app.listen(0, '127.0.0.1', () => resolve(s));
   });
 
-  const activities = createWorkerActivities(options.pool, logger, createRegistry(`${options.metricsPrefix}_worker`, false), 2000);
+  const activities = createWorkerActivities(options.pool, logger, createRegistry(`${options.metricsPrefix}_worker`, false), WEBHOOK_TIMEOUT_MS);
   let worker: { worker: Worker; running: Promise<void>; connection: NativeConnection } | null = null;
   const startWorker = async () => {
     if (worker) return;

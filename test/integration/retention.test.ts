@@ -44,7 +44,7 @@ describe(createRetentionJob.name, () => {
       );
     }
     let deleted = 0;
-    const job = createRetentionJob({ telemetry: createTelemetryStore(db.pool), logger: createLogger('test', 'silent'), retentionDays: 30, onDeleted: (n) => (deleted += n) });
+    const job = createRetentionJob({ telemetry: createTelemetryStore(db.pool), logger: createLogger('test', 'silent'), retentionDays: 30, intervalMs: 3600_000, onDeleted: (n) => (deleted += n) });
     expect(await job.runOnce(now)).toBe(3);
     expect(deleted).toBe(3);
     const events = await db.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM device_events');

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, inject } from 'vitest';
-import type { ApiOptions } from '../../api/create-api';
+import type { ApiTuningOverrides } from '../../platform/config';
 import { startInProcessStack, type InProcessStack } from '../../scripts/support/in-process-stack';
 import { createLogger } from '../../platform/logger';
 import { createHttp, type Http } from './http';
@@ -17,7 +17,7 @@ const logger = createLogger('rampart-test', process.env.TEST_LOG_LEVEL ?? 'warn'
  * The whole service against the real Temporal dev server and a real PostgreSQL database of its own:
  * the API on an ephemeral port and a worker on a task queue no other test file uses.
  */
-export async function startTestStack(options: Pick<ApiOptions, 'deviceRateLimit'> = {}): Promise<TestStack> {
+export async function startTestStack(tuning: ApiTuningOverrides = {}): Promise<TestStack> {
   const env = inject('testEnv');
   const db = await createTestDatabase();
   const taskQueue = `test-${randomBytes(6).toString('hex')}`;
@@ -29,7 +29,8 @@ export async function startTestStack(options: Pick<ApiOptions, 'deviceRateLimit'
     adminKey: `test-admin-${randomBytes(12).toString('hex')}`,
     logger,
     metricsPrefix: 'test',
-    api: { deviceProfiles: { flushIntervalMs: 100, cacheTtlMs: 300 }, ...options },
+    // Profiles are written and engagement reloaded within a test's patience.
+    tuning: { ...tuning, deviceProfiles: { flushIntervalMs: 100, cacheTtlMs: 300, ...tuning.deviceProfiles } },
     workflowBundlePath: env.workflowBundlePath,
   });
   return {

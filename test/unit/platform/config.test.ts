@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, DEFAULT_DATABASE_URL, loadApiConfig, loadWorkerConfig } from '../../../platform/config';
+import { API_DEFAULTS, ConfigError, DEFAULT_DATABASE_URL, loadApiConfig, loadDevStackConfig, loadWorkerConfig } from '../../../platform/config';
 
 describe(loadApiConfig.name, () => {
   it('runs with nothing configured', () => {
@@ -10,13 +10,12 @@ describe(loadApiConfig.name, () => {
       temporal: { address: '127.0.0.1:7233', namespace: 'default', taskQueue: 'rampart-rollouts', tls: null },
       port: 8080,
       host: '0.0.0.0',
-      snapshotReconcileMs: 30_000,
-      deviceRateLimit: {},
+      tuning: API_DEFAULTS,
     });
   });
 
   it('overrides the device rate limit field by field', () => {
-    expect(loadApiConfig({ RAMPART_DEVICE_RATE_BURST: '60' }).deviceRateLimit).toEqual({ burst: 60 });
+    expect(loadApiConfig({ RAMPART_DEVICE_RATE_BURST: '60' }).tuning.deviceRateLimit).toEqual({ ...API_DEFAULTS.deviceRateLimit, burst: 60 });
     expect(() => loadApiConfig({ RAMPART_DEVICE_RATE_PER_SECOND: '0' })).toThrow(ConfigError);
   });
 
@@ -39,5 +38,21 @@ describe(loadApiConfig.name, () => {
 
   it('insists on client certificate and key together', () => {
     expect(() => loadWorkerConfig({ TEMPORAL_TLS_CERT_PATH: '/tmp/cert.pem' })).toThrow(/must be set together/);
+  });
+});
+
+describe(loadDevStackConfig.name, () => {
+  it('puts the Temporal UI 1000 ports above the frontend unless told otherwise', () => {
+    expect(loadDevStackConfig({ TEMPORAL_PORT: '7300' })).toMatchObject({ temporalPort: 7300, temporalUiPort: 8300, apiPort: 8080, forceEmbeddedPostgres: false });
+    expect(loadDevStackConfig({ TEMPORAL_PORT: '7300', TEMPORAL_UI_PORT: '9000' }).temporalUiPort).toBe(9000);
+  });
+
+  it('refuses what it cannot use, naming each variable', () => {
+    try {
+      loadDevStackConfig({ PORT: 'http', RAMPART_EMBEDDED_POSTGRES: 'sometimes', RAMPART_ADMIN_KEY: 'short' });
+      expect.unreachable();
+    } catch (err) {
+      expect((err as ConfigError).problems.map((p) => p.split(':')[0]).sort()).toEqual(['PORT', 'RAMPART_ADMIN_KEY', 'RAMPART_EMBEDDED_POSTGRES']);
+    }
   });
 });
