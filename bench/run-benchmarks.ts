@@ -221,42 +221,7 @@ async function main(): Promise<void> {
   const ingestion = await measureIngestion(A, databaseUrl.toString());
   const reach = await measureRollbackReach(admin, A, B);
 
-  const instructions: Record<string, number> = {};
-  if (callgrindAvailable() && process.env.BENCH_INSTRUCTIONS !== '0') {
-    log('counting instructions per request under callgrind (several minutes) …');
-    const count = (url: string, body: string, seconds: number) => load({ url, body, durationSeconds: seconds, connections: 8 });
-    const reference = (kind: 'bare' | 'express', port: number) => ({
-      name: kind,
-      args: ['--import', 'tsx', 'bench/reference-servers.ts', kind, String(port), answer],
-      port,
-      loads: [{ label: kind === 'bare' ? 'bare Node http, fixed JSON' : 'Express 5 route, fixed JSON', path: '/check', body: deviceTemplate }],
-    });
-    // One process per load: alternating request shapes in one process makes V8 re-optimise mid-count.
-    // Under valgrind a server answers ~50× fewer requests, so the snapshot's 30 s safety-net reload
-    // would weigh 50× more per request than in service; it is spaced out to keep the same share.
-    const rampart = async (label: string, urlPath: string, body: string) => {
-      const port = await freePort();
-      return {
-        name: label.replace(/\W+/g, '-'),
-        args: ['dist/api/main.js'],
-        env: { ...env, PORT: String(port), SNAPSHOT_RECONCILE_MS: String(30_000 * 50) },
-        port,
-        loads: [{ label, path: urlPath, body }],
-      };
-    };
-    const targets = [
-      reference('bare', await freePort()),
-      reference('express', await freePort()),
-      await rampart('Rampart native check', `/v1/apps/${APP}/check`, deviceTemplate),
-      ...(capgoAvailable ? [await rampart('Rampart Capgo /updates', '/updates', capgoBody)] : []),
-    ];
-    for (const target of targets) {
-      for (const result of await measureInstructions(target, count, OUT)) {
-        instructions[result.label] = result.instructionsPerRequest;
-        log(`${result.label}: ${result.instructionsPerRequest} instructions/request (${result.requests} requests counted)`);
-      }
-    }
-  }
+  const instructions = await countInstructions({ env, answer, deviceTemplate, capgoBody, capgoAvailable });
 
   const best = (name: string) => percentile((throughput[name] ?? []).map((r) => r.requestsPerSecond), 50);
   const express = best('Express 5 route, fixed JSON');
@@ -281,11 +246,62 @@ async function main(): Promise<void> {
   };
   await writeFile(path.join(OUT, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
 
+  printSummary(results, { express, bare: best('bare Node http, fixed JSON'), instructions, atRate, ingestion, reach });
+  log(`\nwritten to ${path.join(OUT, 'results.json')}`);
+}
+
+/** Instructions per request of every target under callgrind: deterministic where timings are not. */
+async function countInstructions(ctx: { env: Record<string, string>; answer: string; deviceTemplate: string; capgoBody: string; capgoAvailable: boolean }): Promise<Record<string, number>> {
+  const instructions: Record<string, number> = {};
+  if (!callgrindAvailable() || process.env.BENCH_INSTRUCTIONS === '0') return instructions;
+  const { env, answer, deviceTemplate, capgoBody, capgoAvailable } = ctx;
+  log('counting instructions per request under callgrind (several minutes) …');
+  const count = (url: string, body: string, seconds: number) => load({ url, body, durationSeconds: seconds, connections: 8 });
+  const reference = (kind: 'bare' | 'express', port: number) => ({
+    name: kind,
+    args: ['--import', 'tsx', 'bench/reference-servers.ts', kind, String(port), answer],
+    port,
+    loads: [{ label: kind === 'bare' ? 'bare Node http, fixed JSON' : 'Express 5 route, fixed JSON', path: '/check', body: deviceTemplate }],
+  });
+  // One process per load: alternating request shapes in one process makes V8 re-optimise mid-count.
+  // Under valgrind a server answers ~50× fewer requests, so the snapshot's 30 s safety-net reload
+  // would weigh 50× more per request than in service; it is spaced out to keep the same share.
+  const rampart = async (label: string, urlPath: string, body: string) => {
+    const port = await freePort();
+    return {
+      name: label.replace(/\W+/g, '-'),
+      args: ['dist/api/main.js'],
+      env: { ...env, PORT: String(port), SNAPSHOT_RECONCILE_MS: String(30_000 * 50) },
+      port,
+      loads: [{ label, path: urlPath, body }],
+    };
+  };
+  const targets = [
+    reference('bare', await freePort()),
+    reference('express', await freePort()),
+    await rampart('Rampart native check', `/v1/apps/${APP}/check`, deviceTemplate),
+    ...(capgoAvailable ? [await rampart('Rampart Capgo /updates', '/updates', capgoBody)] : []),
+  ];
+  for (const target of targets) {
+    for (const result of await measureInstructions(target, count, OUT)) {
+      instructions[result.label] = result.instructionsPerRequest;
+      log(`${result.label}: ${result.instructionsPerRequest} instructions/request (${result.requests} requests counted)`);
+    }
+  }
+
+  return instructions;
+}
+
+function printSummary(
+  results: { throughput: Record<string, { requestsPerSecond: number; ratioToExpress: number; p99Ms: number }>; firstContact: { requestsPerSecond: number; ratioToExpress: number }; instructionsPerRequest: Record<string, { instructions: number; ratioToExpress: number | null }> },
+  measured: { express: number; bare: number; instructions: Record<string, number>; atRate: Record<string, RateResult>; ingestion: Awaited<ReturnType<typeof measureIngestion>>; reach: Awaited<ReturnType<typeof measureRollbackReach>> },
+): void {
+  const { express, instructions, atRate, ingestion, reach } = measured;
   log('\n== throughput (median of 3 rounds) ==');
   for (const [name, r] of Object.entries(results.throughput)) {
     log(`${name.padEnd(30)} ${String(r.requestsPerSecond).padStart(7)} req/s   ${r.ratioToExpress.toFixed(2)} × Express   p99 ${r.p99Ms} ms`);
   }
-  log(`Express / bare: ${(express / best('bare Node http, fixed JSON')).toFixed(2)}`);
+  log(`Express / bare: ${(express / measured.bare).toFixed(2)}`);
   log(`Rampart native check, every device new (profiles written and loaded): ${results.firstContact.requestsPerSecond} req/s, ${results.firstContact.ratioToExpress.toFixed(2)} × Express`);
   if (Object.keys(instructions).length > 0) {
     log('\n== instructions per request under callgrind (deterministic; ratio = Express ÷ target, as for throughput) ==');
@@ -299,7 +315,6 @@ async function main(): Promise<void> {
   for (const [name, r] of Object.entries(ingestion)) log(`${name.padEnd(30)} ${r.eventsPerSecond} events/s durable (${r.durable} rows for ${r.acknowledged} acknowledged)`);
   log('\n== rollback reach (command sent → both API instances answer "rollback") ==');
   log(`update acknowledged: median ${reach.ackMs.median} ms, p90 ${reach.ackMs.p90} ms; all instances switched: median ${reach.switchMs.median} ms, p90 ${reach.switchMs.p90} ms, max ${reach.switchMs.max} ms (n=${reach.samples})`);
-  log(`\nwritten to ${path.join(OUT, 'results.json')}`);
 }
 
 /** Devices whose buckets put them in the canary cohort of the release at 50 %. */

@@ -1,9 +1,9 @@
-import { actorOf, type Principal } from '../../domain/access';
+import { actorOf, canAccessApp, type Principal } from '../../domain/access';
 import { ConflictError } from '../../domain/errors/conflict-error';
 import { NotFoundError } from '../../domain/errors/not-found-error';
 import { UnavailableError } from '../../domain/errors/unavailable-error';
 import { ValidationError } from '../../domain/errors/validation-error';
-import { countingWindowMs, resolvePlan, type PlanInput } from '../../domain/plan';
+import { countingWindowMs, resolvePlan, type Plan, type PlanInput } from '../../domain/plan';
 import { workflowIdFor, type PublishedState, type Release, type ReleaseStatus } from '../../domain/release';
 import type { CommandName } from '../../domain/rollout-machine';
 import type { ReleaseView } from '../../domain/rollout-view';
@@ -57,18 +57,54 @@ export interface ReleaseServiceDeps {
   logger: Logger;
 }
 
+/** Everything a start needs to know before anything is written; read in one round of parallel queries. */
+interface StartContext {
+  segments: SegmentSummary[];
+  plan: Plan;
+  baseline: Release | null;
+  active: Release | null;
+}
+
 export function createReleaseService(deps: ReleaseServiceDeps): ReleaseService {
   const { stores, apps, rollouts } = deps;
 
+  // The route has checked the caller's role; the release's app decides whether the caller may see it.
   const getAccessible = async (releaseId: string, principal: Principal): Promise<Release> => {
     const release = await stores.releases.get(releaseId);
-    if (!release) throw new NotFoundError(`no release ${releaseId}`);
-    await apps.get(release.appId, principal).catch(() => {
-      throw new NotFoundError(`no release ${releaseId}`);
-    });
+    if (!release || !canAccessApp(principal, release.appId)) throw new NotFoundError(`no release ${releaseId}`);
     return release;
   };
 
+  /** Refuses a start that cannot succeed, before it changes anything. */
+  const prepareStart = async (input: StartReleaseInput, principal: Principal): Promise<StartContext> => {
+    await apps.get(input.appId, principal);
+    const [bundle, channel, segments, baseline, active] = await Promise.all([
+      stores.bundles.get(input.appId, input.version),
+      stores.channels.get(input.appId, input.channel),
+      deps.segmentsOf(input.appId),
+      stores.releases.findLatestCompleted(input.appId, input.channel),
+      stores.releases.findActive(input.appId, input.channel),
+    ]);
+    if (!bundle) {
+      throw new ValidationError(`app ${input.appId} has no bundle ${input.version}; upload it first`, [{ path: 'version', message: 'no such bundle' }]);
+    }
+    if (!channel) {
+      throw new ValidationError(`app ${input.appId} has no channel ${input.channel}; create it first (POST /v1/apps/${input.appId}/channels)`, [
+        { path: 'channel', message: 'no such channel' },
+      ]);
+    }
+    const resolved = resolvePlan(input.plan, segments, input.timeScale);
+    if (!resolved.ok) {
+      throw new ValidationError(`invalid plan: ${resolved.problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`, resolved.problems);
+    }
+    if (baseline?.version === input.version) {
+      throw new ConflictError(`${input.version} is already fully released on ${input.channel}`, 'already_released');
+    }
+    if (active && !input.supersede) throw activeConflict(active);
+    return { segments, plan: resolved.plan, baseline, active };
+  };
+
+  // Superseding aborts a live release: only once nothing else can refuse this start.
   const supersede = async (active: Release, version: string, principal: Principal) => {
     try {
       await rollouts.command(active.workflowId, 'abort', { actor: actorOf(principal), reason: `superseded by a new release of ${version}` }, newId());
@@ -78,78 +114,62 @@ export function createReleaseService(deps: ReleaseServiceDeps): ReleaseService {
     }
   };
 
+  /** The release row claims the channel; the database refuses a second active release. */
+  const insertRelease = async (input: StartReleaseInput, context: StartContext, principal: Principal): Promise<Release> => {
+    const id = newId();
+    const outcome = await stores.releases.insert({
+      id,
+      appId: input.appId,
+      channel: input.channel,
+      version: input.version,
+      baselineVersion: context.baseline?.version ?? null,
+      bucketSalt: id,
+      plan: context.plan,
+      windowMs: countingWindowMs(context.plan),
+      status: 'pending',
+      workflowId: workflowIdFor(id),
+      createdBy: actorOf(principal),
+    });
+    if ('inserted' in outcome) return outcome.inserted;
+    const winner = await stores.releases.findActive(input.appId, input.channel);
+    throw winner ? activeConflict(winner) : new ConflictError(`another release on ${input.channel} started meanwhile`, 'release_active');
+  };
+
+  const launchWorkflow = async (release: Release, segments: SegmentSummary[], principal: Principal): Promise<void> => {
+    try {
+      await rollouts.start(release.workflowId, {
+        releaseId: release.id,
+        appId: release.appId,
+        channel: release.channel,
+        version: release.version,
+        plan: release.plan,
+        segments,
+        windowMs: release.windowMs,
+        startedBy: actorOf(principal),
+      });
+    } catch (err) {
+      await stores.releases.markStartFailed(release.id);
+      deps.logger.error({ err, releaseId: release.id }, 'could not start the rollout workflow');
+      throw new UnavailableError('Temporal did not accept the rollout workflow; the release was not started, try again');
+    }
+  };
+
   return {
     async start(input, principal) {
-      await apps.get(input.appId, principal);
-      const bundle = await stores.bundles.get(input.appId, input.version);
-      if (!bundle) {
-        throw new ValidationError(`app ${input.appId} has no bundle ${input.version}; upload it first`, [
-          { path: 'version', message: 'no such bundle' },
-        ]);
-      }
-      if (!(await stores.channels.get(input.appId, input.channel))) {
-        throw new ValidationError(`app ${input.appId} has no channel ${input.channel}; create it first (POST /v1/apps/${input.appId}/channels)`, [
-          { path: 'channel', message: 'no such channel' },
-        ]);
-      }
-      const segments = await deps.segmentsOf(input.appId);
-      const resolved = resolvePlan(input.plan, segments, input.timeScale);
-      if (!resolved.ok) {
-        throw new ValidationError(`invalid plan: ${resolved.problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`, resolved.problems);
-      }
-      const baseline = await stores.releases.findLatestCompleted(input.appId, input.channel);
-      if (baseline?.version === input.version) {
-        throw new ConflictError(`${input.version} is already fully released on ${input.channel}`, 'already_released');
-      }
-      // Superseding aborts a live release: only once nothing else can refuse this start.
-      const active = await stores.releases.findActive(input.appId, input.channel);
-      if (active && !input.supersede) throw activeConflict(active);
-      if (active) await supersede(active, input.version, principal);
-
-      const id = newId();
-      const workflowId = workflowIdFor(id);
-      const outcome = await stores.releases.insert({
-        id,
-        appId: input.appId,
-        channel: input.channel,
-        version: input.version,
-        baselineVersion: baseline?.version ?? null,
-        bucketSalt: id,
-        plan: resolved.plan,
-        windowMs: countingWindowMs(resolved.plan),
-        status: 'pending',
-        workflowId,
-        createdBy: actorOf(principal),
-      });
-      if ('activeConflict' in outcome) {
-        const winner = await stores.releases.findActive(input.appId, input.channel);
-        throw winner ? activeConflict(winner) : new ConflictError(`another release on ${input.channel} started meanwhile`, 'release_active');
-      }
-      try {
-        await rollouts.start(workflowId, {
-          releaseId: id,
-          appId: input.appId,
-          channel: input.channel,
-          version: input.version,
-          plan: resolved.plan,
-          segments,
-          windowMs: outcome.inserted.windowMs,
-          startedBy: actorOf(principal),
-        });
-      } catch (err) {
-        await stores.releases.markStartFailed(id);
-        deps.logger.error({ err, releaseId: id }, 'could not start the rollout workflow');
-        throw new UnavailableError('Temporal did not accept the rollout workflow; the release was not started, try again');
-      }
+      const context = await prepareStart(input, principal);
+      if (context.active) await supersede(context.active, input.version, principal);
+      const release = await insertRelease(input, context, principal);
+      await launchWorkflow(release, context.segments, principal);
+      const plan = typeof input.plan === 'string' ? input.plan : 'custom';
       await stores.audit.record({
         actor: actorOf(principal),
         action: 'release.start',
-        target: `release:${id}`,
+        target: `release:${release.id}`,
         reason: null,
-        details: { appId: input.appId, channel: input.channel, version: input.version, plan: typeof input.plan === 'string' ? input.plan : 'custom' },
+        details: { appId: input.appId, channel: input.channel, version: input.version, plan },
       });
-      deps.metrics.releasesStarted.inc({ plan: typeof input.plan === 'string' ? input.plan : 'custom' });
-      return outcome.inserted;
+      deps.metrics.releasesStarted.inc({ plan });
+      return release;
     },
 
     async get(releaseId, principal) {
@@ -173,25 +193,52 @@ export function createReleaseService(deps: ReleaseServiceDeps): ReleaseService {
   };
 }
 
+type LiveFields = Omit<ReleaseDetails, keyof Release | 'live'> & Pick<Release, 'status'>;
+
 function details(release: Release, view: ReleaseView | null, published: PublishedState | null): ReleaseDetails {
-  const stageIndex = view?.stageIndex ?? published?.stageIndex ?? 0;
+  return { ...release, ...(view ? fromWorkflow(release, view, published) : fromProjection(release, published)), live: view !== null };
+}
+
+/** What the workflow says, except its status until devices and the one-active-release check see it. */
+function fromWorkflow(release: Release, view: ReleaseView, published: PublishedState | null): LiveFields {
+  // Until its publish activity lands, the workflow is ahead of what devices and the one-active-release
+  // check see; answering with its status then would let a caller act on a state not yet in effect.
+  const status = view.publishedRevision >= view.revision ? view.status : (published?.status ?? release.status);
   return {
-    ...release,
-    // Until its publish activity lands, the workflow is ahead of what devices and the one-active-release
-    // check see; answering with its status then would let a caller act on a state not yet in effect.
-    status: view && view.publishedRevision >= view.revision ? view.status : (published?.status ?? release.status),
-    stageIndex,
-    stageName: view?.stageName ?? release.plan.stages[stageIndex]?.name ?? null,
-    phase: view?.phase ?? null,
-    waitingSegments: view?.waitingSegments ?? [],
-    exposure: view?.exposure ?? published?.exposure ?? {},
-    soakedMs: view?.soakedMs ?? null,
-    revision: view?.publishedRevision ?? published?.revision ?? 0,
-    reason: view?.reason ?? published?.reason ?? null,
-    gates: view?.gates ?? null,
-    history: view?.history ?? [],
-    live: view !== null,
+    status,
+    stageIndex: view.stageIndex,
+    stageName: view.stageName ?? stageNameOf(release, view.stageIndex),
+    phase: view.phase,
+    waitingSegments: view.waitingSegments,
+    exposure: view.exposure,
+    soakedMs: view.soakedMs,
+    revision: view.publishedRevision,
+    reason: view.reason ?? published?.reason ?? null,
+    gates: view.gates,
+    history: view.history,
   };
+}
+
+/** What devices are served when Temporal cannot be asked: the published projection. */
+function fromProjection(release: Release, published: PublishedState | null): LiveFields {
+  const stageIndex = published?.stageIndex ?? 0;
+  return {
+    status: published?.status ?? release.status,
+    stageIndex,
+    stageName: stageNameOf(release, stageIndex),
+    phase: null,
+    waitingSegments: [],
+    exposure: published?.exposure ?? {},
+    soakedMs: null,
+    revision: published?.revision ?? 0,
+    reason: published?.reason ?? null,
+    gates: null,
+    history: [],
+  };
+}
+
+function stageNameOf(release: Release, stageIndex: number): string | null {
+  return release.plan.stages[stageIndex]?.name ?? null;
 }
 
 function activeConflict(active: Release): ConflictError {

@@ -16,18 +16,24 @@ export function binomial(rng: Rng, n: number, p: number): number {
   if (p >= 1) return n;
   if (p > 0.5) return n - binomial(rng, n, 1 - p);
   const u = rng.next();
+  return n * p < SMALL_MEAN ? inverseFromZero(u, n, p) : modalSearch(u, n, p);
+}
+
+function inverseFromZero(u: number, n: number, p: number): number {
   const ratio = p / (1 - p);
-  if (n * p < SMALL_MEAN) {
-    let k = 0;
-    let pmf = Math.exp(n * Math.log1p(-p));
-    let left = u - pmf;
-    while (left >= 0 && k < n) {
-      pmf *= ((n - k) / (k + 1)) * ratio;
-      k += 1;
-      left -= pmf;
-    }
-    return k;
+  let k = 0;
+  let pmf = Math.exp(n * Math.log1p(-p));
+  let left = u - pmf;
+  while (left >= 0 && k < n) {
+    pmf *= ((n - k) / (k + 1)) * ratio;
+    k += 1;
+    left -= pmf;
   }
+  return k;
+}
+
+function modalSearch(u: number, n: number, p: number): number {
+  const ratio = p / (1 - p);
   const mode = Math.floor((n + 1) * p);
   const pmfMode = binomialPmf(mode, n, p);
   let left = u - pmfMode;
