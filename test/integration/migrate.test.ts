@@ -8,6 +8,7 @@ import { inject } from 'vitest';
 import { createPool } from '../../db/create-pool';
 import { ensureDatabase } from '../../db/ensure-database';
 import { migrate, MigrationChecksumError, MIGRATIONS_DIR } from '../../db/migrate';
+import { ACTIVE_STATUSES } from '../../domain/release';
 
 describe(migrate.name, () => {
   const env = inject('testEnv');
@@ -56,6 +57,19 @@ describe(migrate.name, () => {
     } finally {
       await pool.end();
       await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  // The one SQL spelling of the active statuses that cannot take them as a parameter.
+  it('lets the database hold at most one release per channel in exactly the statuses the domain calls active', async () => {
+    const pool = createPool(url.toString(), 1);
+    try {
+      await migrate(pool);
+      const { rows } = await pool.query<{ indexdef: string }>("SELECT indexdef FROM pg_indexes WHERE indexname = 'releases_one_active_per_channel'");
+      const listed = [...(rows[0]?.indexdef ?? '').matchAll(/'([a-z_]+)'::text/g)].map((m) => m[1]);
+      expect(listed.sort()).toEqual([...ACTIVE_STATUSES].sort());
+    } finally {
+      await pool.end();
     }
   });
 });
