@@ -198,9 +198,13 @@ export function accrueSoak(state: RolloutState, now: number): RolloutState {
   return { ...state, soakedMs: state.soakedMs + Math.max(0, now - state.lastTickAt), lastTickAt: now };
 }
 
-/** The soak clock runs from the first check of a bake (after the exposure is published). */
+/**
+ * The soak clock runs from the first check of a bake (after the exposure is published), and so does
+ * the gate's evidence: the counting window in progress holds devices sliced by the previous
+ * exposure, which would pass for a sample-ratio mismatch (or a cohort mix-up) that is not there.
+ */
 export function startSoak(state: RolloutState, now: number): RolloutState {
-  return state.lastTickAt === null ? { ...state, lastTickAt: now } : state;
+  return state.lastTickAt === null ? { ...state, lastTickAt: now, gateCursor: Math.max(state.gateCursor, now) } : state;
 }
 
 function withdraw(state: RolloutState): Exposure {

@@ -101,6 +101,8 @@ export interface RatioEvidence {
   rateRatioInterval: [number, number] | null;
   /** 95 % Newcombe interval of the difference canary − control in per-device-window rates. */
   differenceInterval: [number, number] | null;
+  /** False once enough device-windows passed without one event in either cohort: the app does not report the metric. */
+  reported: boolean;
 }
 
 export interface TripwireEvidence {

@@ -1,5 +1,5 @@
 import { controlSliceBps } from '../bucketing';
-import { RATIO_GATE_DEFAULTS } from './gate-defaults';
+import { RATIO_GATE_DEFAULTS, UNREPORTED_AFTER_DEVICE_WINDOWS } from './gate-defaults';
 import { type GateJudgement, type GateOfKind, type JudgeContext, gateFinding } from './gate-judgement';
 import type { GateFinding, RatioEvidence, RatioTestState, SegmentWindow } from './gate-types';
 import { formatNumber } from './format-number';
@@ -59,6 +59,14 @@ export function judgeRatioGate(gate: RatioGateSpec, state: RatioTestState | unde
         ? finding('rollback', `${eValue} ≥ ${threshold} with ${test.canaryEvents} canary events → roll back`)
         : finding('continue', `${eValue} ≥ ${threshold} but only ${test.canaryEvents} canary events (${minEvents} needed) → keep baking`),
     );
+  } else if (context.advancing && !evidence.reported) {
+    findings.push(
+      finding(
+        'advance',
+        `not reported: no event in ${test.canaryDevices} canary and ${test.controlDevices} control device-windows, so the app does not seem to send it ` +
+          `→ does not hold the stage (drop this gate from the plan, or report ${gate.metric} events, to silence this)`,
+      ),
+    );
   } else if (context.advancing && acceptLlr > ACCEPT_BOUNDARY) {
     findings.push(
       finding(
@@ -97,5 +105,6 @@ function ratioEvidence(
     rateRatio: nc > 0 && nb > 0 && xb > 0 ? xc / nc / (xb / nb) : null,
     rateRatioInterval: katzInterval(xc, nc, xb, nb),
     differenceInterval: newcombeInterval(xc, nc, xb, nb),
+    reported: xc + xb > 0 || nc + nb < UNREPORTED_AFTER_DEVICE_WINDOWS,
   };
 }

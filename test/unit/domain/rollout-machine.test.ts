@@ -13,6 +13,7 @@ import {
   planGateParameters,
   refusalOf,
   start,
+  startSoak,
   view,
   waitingSegments,
   type RolloutContext,
@@ -84,6 +85,17 @@ describe('rollout machine', () => {
     expect(accrueSoak(state, 10_000).soakedMs).toBe(400);
     state = applyCommand(state, ctx, 'resume', cmd, 10_000);
     expect(state).toMatchObject({ status: 'running', soakedMs: 400, lastTickAt: null, soakLimitMs: 4400 });
+  });
+
+  it("starts a stage's evidence when its exposure is published, not at the previous stage's last window", () => {
+    let state = baking(ctx);
+    state = applyGateEvaluation(state, ctx, { evaluation: evaluation('advance'), windowEnd: 900, stageIndex: 0 }, 1000);
+    state = enterStage(state, ctx, 1001).state;
+    expect(state).toMatchObject({ stageIndex: 1, phase: 'baking', gateCursor: 900 });
+    // Published at 1250: the window [900, 1250) counted devices sliced by the 10 % stage.
+    state = startSoak({ ...state, publishedRevision: state.revision }, 1250);
+    expect(state).toMatchObject({ lastTickAt: 1250, gateCursor: 1250 });
+    expect(startSoak(state, 2000)).toBe(state);
   });
 
   it('advances stage by stage on the gate and completes at the end', () => {
