@@ -1,11 +1,12 @@
 import { Router } from 'express';
+import { isRecord } from '../../../domain/is-record';
 import { appIdSchema } from '../../admin/schemas';
 import type { DeviceService } from '../device-service';
 import { badRequest, onPremiseApp, tooManyRequests, updateAnswer } from './capgo-answers';
 import { createCapgoChannelRoutes } from './capgo-channel-routes';
 import { identityOf } from './capgo-identity';
 import { capgoJson } from './capgo-json';
-import { isRecord, MAX_STATS_EVENTS, parsePluginInput, statsEventSchema, updateRequestSchema, type StatsEvent } from './capgo-schemas';
+import { MAX_STATS_EVENTS, parsePluginInput, statsEventSchema, updateRequestSchema, type StatsEvent } from './capgo-schemas';
 import { statsBundleVersion, toIncomingEvent } from './capgo-stats';
 
 /** The app ids a stats body names; events without one fail on their own. */

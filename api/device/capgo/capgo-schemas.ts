@@ -1,5 +1,6 @@
 import semver from 'semver';
 import { z } from 'zod';
+import { isRecord } from '../../../domain/is-record';
 import { normalizeNativeVersion } from '../../../domain/native-compat';
 import { appIdSchema } from '../../admin/schemas';
 
@@ -101,10 +102,6 @@ export interface CapgoProblem {
 }
 
 export type PluginInput<T> = { ok: true; value: T } | { ok: false; problem: CapgoProblem };
-
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 const isBlank = (value: unknown) => value === undefined || value === null || value === '';
 
