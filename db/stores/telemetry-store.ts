@@ -1,3 +1,4 @@
+import { col } from '../columns';
 import type { Pool } from '../create-pool';
 import { withTransaction } from '../create-pool';
 
@@ -35,8 +36,6 @@ export interface TelemetryStore {
    */
   purge(cutoff: Date, limit: number): Promise<number>;
 }
-
-const col = <T, K extends keyof T>(rows: T[], key: K): Array<T[K]> => rows.map((r) => r[key]);
 
 export function createTelemetryStore(pool: Pool): TelemetryStore {
   return {
