@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { AppError } from '../../domain/errors/app-error';
 import type { Logger } from '../../platform/logger';
+import { BODY_ERRORS } from './body-errors';
 
 interface BodyParserError {
   type: string;
@@ -13,14 +14,6 @@ interface BodyParserError {
 function isBodyParserError(err: unknown): err is BodyParserError {
   return typeof err === 'object' && err !== null && typeof (err as { type?: unknown }).type === 'string' && 'status' in err;
 }
-
-const BODY_ERRORS: Record<string, { status: number; code: string; message: string }> = {
-  'entity.parse.failed': { status: 400, code: 'invalid_json', message: 'the body is not valid JSON' },
-  'entity.too.large': { status: 413, code: 'body_too_large', message: 'the body is larger than this endpoint accepts' },
-  'encoding.unsupported': { status: 415, code: 'unsupported_encoding', message: 'unsupported content encoding' },
-  'charset.unsupported': { status: 415, code: 'unsupported_charset', message: 'unsupported charset; send UTF-8' },
-  'request.aborted': { status: 400, code: 'request_aborted', message: 'the request was aborted' },
-};
 
 /** The one place errors become responses: `{error: {code, message, details?}}`, 500s logged once. */
 export function createErrorHandler(logger: Logger): ErrorRequestHandler {

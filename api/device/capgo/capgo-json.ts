@@ -1,12 +1,5 @@
 import express, { type RequestHandler } from 'express';
-
-// The plugin reads `error` from any non-2xx answer, so body problems get Capgo's shape, not Rampart's.
-const BODY_PROBLEMS: Record<string, { error: string; message: string }> = {
-  'entity.parse.failed': { error: 'invalid_json_parse_body', message: 'Invalid JSON body' },
-  'entity.too.large': { error: 'body_too_large', message: 'Request body is larger than this endpoint accepts' },
-  'encoding.unsupported': { error: 'unsupported_encoding', message: 'Unsupported content encoding' },
-  'charset.unsupported': { error: 'unsupported_charset', message: 'Unsupported charset; send UTF-8' },
-};
+import { BODY_ERRORS, CAPGO_UNREADABLE_BODY } from '../../http/body-errors';
 
 function clientError(err: unknown): { status: number; type: string } | null {
   if (typeof err !== 'object' || err === null) return null;
@@ -22,7 +15,8 @@ export function capgoJson(limit: string): RequestHandler {
       if (err === undefined) return next();
       const problem = clientError(err);
       if (!problem) return next(err);
-      res.status(problem.status).json(BODY_PROBLEMS[problem.type] ?? { error: 'invalid_json_body', message: 'Cannot parse body' });
+      const known = BODY_ERRORS[problem.type];
+      res.status(known?.status ?? problem.status).json(known?.capgo ?? CAPGO_UNREADABLE_BODY);
     });
   };
 }
