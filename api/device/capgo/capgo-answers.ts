@@ -77,7 +77,7 @@ export function onPremiseApp(res: Response): void {
 }
 
 /** The plugin honours `Retry-After` first, then `moreInfo.retryAfterSeconds`, then `rateLimitResetAt`. */
-export function tooManyRequests(res: Response, appId: string, retryAfterSeconds: number): void {
+export function tooManyRequests(res: Response, retryAfterSeconds: number, appId: string): void {
   const resetAt = Date.now() + retryAfterSeconds * 1000;
   res
     .status(429)

@@ -1,7 +1,8 @@
-import { Router, type Response } from 'express';
+import { Router } from 'express';
 import { isSelectable, publicChannelFor } from '../../../domain/channel';
+import type { Admission } from '../admission';
 import type { DeviceService } from '../device-service';
-import { badRequest, channelListEntry, onPremiseApp, tooManyRequests } from './capgo-answers';
+import { badRequest, channelListEntry, onPremiseApp } from './capgo-answers';
 import { identityOf, storesChannelOnServer } from './capgo-identity';
 import { capgoJson } from './capgo-json';
 import { channelListRequestSchema, channelSelfRequestSchema, infoFromQuery, parsePluginInput } from './capgo-schemas';
@@ -13,15 +14,11 @@ const CANNOT_OVERRIDE = { error: 'cannot_override', message: "Cannot change devi
  * device's own channel. Plugins from X.34 keep their choice locally and send it as
  * `defaultChannel`; older ones expect the server to keep it.
  */
-export function createCapgoChannelRoutes(deps: { devices: DeviceService }): Router {
+export function createCapgoChannelRoutes(deps: { devices: DeviceService; admitted: Admission }): Router {
   const router = Router();
   router.use('/channel_self', capgoJson('32kb'));
 
-  const admitted = (res: Response, appId: string, deviceId: string): boolean => {
-    const verdict = deps.devices.admit(appId, deviceId);
-    if (!verdict.allowed) tooManyRequests(res, appId, verdict.retryAfterSeconds);
-    return verdict.allowed;
-  };
+  const { admitted } = deps;
 
   router.post('/channel_self', async (req, res) => {
     const parsed = parsePluginInput(channelSelfRequestSchema, req.body);

@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import { isRecord } from '../../../domain/is-record';
 import { appIdSchema } from '../../admin/schemas';
+import { createAdmission } from '../admission';
 import type { DeviceService } from '../device-service';
 import { badRequest, onPremiseApp, tooManyRequests, updateAnswer } from './capgo-answers';
 import { createCapgoChannelRoutes } from './capgo-channel-routes';
@@ -20,6 +21,7 @@ function appIdsOf(items: unknown[]): Set<string> {
  */
 export function createCapgoRoutes(deps: { devices: DeviceService }): Router {
   const router = Router();
+  const admitted = createAdmission(deps.devices, tooManyRequests);
   router.use('/updates', capgoJson('32kb'));
   // A full batch of 200 events with WebView stacks in their metadata stays well below this.
   router.use('/stats', capgoJson('1mb'));
@@ -32,8 +34,7 @@ export function createCapgoRoutes(deps: { devices: DeviceService }): Router {
     const parsed = parsePluginInput(updateRequestSchema, req.body);
     if (!parsed.ok) return badRequest(res, parsed.problem);
     const info = parsed.value;
-    const admitted = deps.devices.admit(info.app_id, info.device_id);
-    if (!admitted.allowed) return tooManyRequests(res, info.app_id, admitted.retryAfterSeconds);
+    if (!admitted(res, info.app_id, info.device_id)) return;
     const result = deps.devices.check(identityOf(info), 'capgo');
     if (!result) return onPremiseApp(res);
     res.json(updateAnswer(result, info));
@@ -65,8 +66,7 @@ export function createCapgoRoutes(deps: { devices: DeviceService }): Router {
       else byDevice.set(p.value.device_id, [p.value]);
     }
     for (const deviceId of byDevice.keys()) {
-      const admitted = deps.devices.admit(appId, deviceId);
-      if (!admitted.allowed) return tooManyRequests(res, appId, admitted.retryAfterSeconds);
+      if (!admitted(res, appId, deviceId)) return;
     }
     if (!deps.devices.app(appId)) return onPremiseApp(res);
 
@@ -89,6 +89,6 @@ export function createCapgoRoutes(deps: { devices: DeviceService }): Router {
     });
   });
 
-  router.use(createCapgoChannelRoutes(deps));
+  router.use(createCapgoChannelRoutes({ ...deps, admitted }));
   return router;
 }
