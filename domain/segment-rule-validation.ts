@@ -1,5 +1,6 @@
 import semver from 'semver';
 import type { FieldProblem } from './errors/validation-error';
+import { isRecord } from './is-record';
 import {
   BUILTIN_ATTRIBUTES,
   CUSTOM_ATTRIBUTE_NAME,
@@ -253,10 +254,6 @@ function checkAttributeKind(
 
 function isOperator(op: unknown): op is RuleOperator {
   return typeof op === 'string' && (RULE_OPERATORS as readonly string[]).includes(op);
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function isFiniteNumber(value: unknown): value is number {

@@ -36,7 +36,6 @@ export interface DeviceContext {
   nativeVersion: string;
   /** The bundle the device runs, or `builtin`. */
   bundleVersion: string;
-  channel: string;
   segment: string;
 }
 
@@ -82,6 +81,22 @@ export function buildChannelServing(releases: readonly ServingRelease[]): Map<st
   return result;
 }
 
+/** The share of the segment's devices (basis points) that should run the release's target. */
+function exposureOf(release: ServingRelease, segment: string): number {
+  if (release.status === 'completed') return BPS_SCALE;
+  return isWithdrawn(release.status) ? 0 : (release.exposure[segment] ?? 0);
+}
+
+/** For a device the release is meant for: the store update it needs first, if its binary is too old for the target. */
+function nativeUpdateFor(release: ServingRelease, device: DeviceContext): DecisionBase['nativeUpdate'] {
+  const { target } = release;
+  return !isWithdrawn(release.status) && needsNativeUpdate(target, device.platform, device.nativeVersion)
+    ? { version: target.version, nativeRange: target.nativeRange }
+    : null;
+}
+
+const versionOf = (bundle: BundleRef | null) => bundle?.version ?? BUILTIN_VERSION;
+
 /**
  * The assignment of DESIGN §7 for a device whose channel and segment are resolved: which bundle it
  * should run, and what to tell it given the one it runs. A pure function of snapshot and device.
@@ -90,17 +105,13 @@ export function decide(serving: ChannelServing | undefined, device: DeviceContex
   if (!serving) return { action: 'none', releaseId: null, cohort: 'none', nativeUpdate: null };
   const release = serving.current;
   const withdrawn = isWithdrawn(release.status);
-  const exposure = release.status === 'completed' ? BPS_SCALE : withdrawn ? 0 : (release.exposure[device.segment] ?? 0);
-  const cohort = cohortOf(release.bucketSalt, device.deviceId, exposure);
+  const cohort = cohortOf(release.bucketSalt, device.deviceId, exposureOf(release, device.segment));
   const fits = (bundle: BundleRef | null): bundle is BundleRef => bundle !== null && isCompatible(bundle, device.platform, device.nativeVersion);
   const inAudience = cohort === 'canary' || release.status === 'completed';
   const base = {
     releaseId: release.releaseId,
     cohort,
-    nativeUpdate:
-      inAudience && !withdrawn && needsNativeUpdate(release.target, device.platform, device.nativeVersion)
-        ? { version: release.target.version, nativeRange: release.target.nativeRange }
-        : null,
+    nativeUpdate: inAudience ? nativeUpdateFor(release, device) : null,
   };
 
   // A device that already runs the bundle of a release in flight keeps it, even if its segment (and
@@ -111,9 +122,8 @@ export function decide(serving: ChannelServing | undefined, device: DeviceContex
   if (targetFits && runsTarget) return { action: 'none', ...base };
   const fallback = fits(release.fallback) ? release.fallback : null;
   const wanted = inAudience && targetFits ? release.target : fallback;
-  const wantedVersion = wanted?.version ?? BUILTIN_VERSION;
 
-  if (device.bundleVersion === wantedVersion) return { action: 'none', ...base };
+  if (device.bundleVersion === versionOf(wanted)) return { action: 'none', ...base };
   if (serving.withdrawnVersions.has(device.bundleVersion)) return { action: 'rollback', bundle: wanted, ...base };
   if (wanted) return { action: 'update', bundle: wanted, ...base };
   return { action: 'none', ...base };

@@ -123,7 +123,6 @@ export function createDeviceService(deps: DeviceServiceDeps): DeviceService {
         platform: identity.platform,
         nativeVersion: identity.nativeVersion,
         bundleVersion: identity.bundleVersion,
-        channel: resolved.channel ?? '',
         segment: resolved.segment,
       });
       sighted(identity, resolved.channel, now);

@@ -4,6 +4,7 @@ import { NotFoundError } from '../../domain/errors/not-found-error';
 import type { Decision } from '../../domain/serving';
 import { parse } from '../http/parse';
 import { rateLimited } from '../http/rate-limited';
+import { createAdmission } from './admission';
 import type { DeviceIdentity, DeviceService } from './device-service';
 import { checkRequestSchema, eventsRequestSchema } from './native-schemas';
 
@@ -26,10 +27,10 @@ function answer(decision: Decision) {
 /** Rampart's own device protocol (v1): update checks from memory, events durable before 202. */
 export function createNativeDeviceRoutes(deps: { devices: DeviceService }): Router {
   const router = Router();
+  const admitted = createAdmission(deps.devices, rateLimited);
   router.post('/v1/apps/:appId/check', express.json({ limit: '16kb' }), (req, res) => {
     const body = parse(checkRequestSchema, req.body);
-    const admitted = deps.devices.admit(req.params.appId, body.deviceId);
-    if (!admitted.allowed) return rateLimited(res, admitted.retryAfterSeconds);
+    if (!admitted(res, req.params.appId, body.deviceId)) return;
     const identity: DeviceIdentity = { appId: req.params.appId, ...body, requestedChannel: body.channel };
     const result = deps.devices.check(identity, 'native');
     if (!result) throw new NotFoundError(`no app ${req.params.appId}`);
@@ -38,8 +39,7 @@ export function createNativeDeviceRoutes(deps: { devices: DeviceService }): Rout
 
   router.post('/v1/apps/:appId/events', express.json({ limit: '256kb' }), async (req, res) => {
     const body = parse(eventsRequestSchema, req.body);
-    const admitted = deps.devices.admit(req.params.appId, body.deviceId);
-    if (!admitted.allowed) return rateLimited(res, admitted.retryAfterSeconds);
+    if (!admitted(res, req.params.appId, body.deviceId)) return;
     const known = await deps.devices.report(
       {
         appId: req.params.appId,

@@ -2,25 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { AppError, type ErrorKind } from '../../domain/errors/app-error';
 import type { Logger } from '../../platform/logger';
-
-interface BodyParserError {
-  type: string;
-  status?: number;
-  expose?: boolean;
-  message: string;
-}
-
-function isBodyParserError(err: unknown): err is BodyParserError {
-  return typeof err === 'object' && err !== null && typeof (err as { type?: unknown }).type === 'string' && 'status' in err;
-}
-
-const BODY_ERRORS: Record<string, { status: number; code: string; message: string }> = {
-  'entity.parse.failed': { status: 400, code: 'invalid_json', message: 'the body is not valid JSON' },
-  'entity.too.large': { status: 413, code: 'body_too_large', message: 'the body is larger than this endpoint accepts' },
-  'encoding.unsupported': { status: 415, code: 'unsupported_encoding', message: 'unsupported content encoding' },
-  'charset.unsupported': { status: 415, code: 'unsupported_charset', message: 'unsupported charset; send UTF-8' },
-  'request.aborted': { status: 400, code: 'request_aborted', message: 'the request was aborted' },
-};
+import { bodyClientError } from './body-errors';
 
 const STATUS_OF: Record<ErrorKind, number> = {
   validation: 400,
@@ -39,13 +21,11 @@ export function createErrorHandler(logger: Logger): ErrorRequestHandler {
       res.status(STATUS_OF[err.kind]).json({ error: err.toJSON() });
       return;
     }
-    if (isBodyParserError(err)) {
-      const known = BODY_ERRORS[err.type];
-      const status = known?.status ?? err.status ?? 400;
-      if (status < 500) {
-        res.status(status).json({ error: { code: known?.code ?? 'bad_request', message: known?.message ?? err.message } });
-        return;
-      }
+    const bodyError = bodyClientError(err);
+    if (bodyError) {
+      const message = bodyError.known?.message ?? (err instanceof Error ? err.message : 'the body cannot be read');
+      res.status(bodyError.status).json({ error: { code: bodyError.known?.code ?? 'bad_request', message } });
+      return;
     }
     const id = randomUUID();
     logger.error({ err, errorId: id, method: req.method, path: req.path }, 'unhandled error');

@@ -1,5 +1,4 @@
 import type { DeviceEventRow, DeviceWindowRow, TelemetryStore } from '../../db/stores/telemetry-store';
-import { METRIC_BITS } from '../../db/stores/gate-window-store';
 import type { GateMetric } from '../../domain/gates/gate-spec';
 import { windowStartOf } from '../../domain/plan';
 import { attributeEvent, GATE_METRIC_OF, type EventType } from '../../domain/telemetry';
@@ -46,7 +45,7 @@ function mergeWindows(windows: DeviceWindowRow[]): DeviceWindowRow[] {
     const key = windowKey(w);
     const seen = merged.get(key);
     if (seen) {
-      seen.metrics |= w.metrics;
+      seen.metrics = [...new Set([...seen.metrics, ...w.metrics])];
       seen.events += w.events;
     } else {
       merged.set(key, { ...w });
@@ -82,7 +81,7 @@ export function createTelemetryService(deps: { snapshot: RolloutSnapshot; store:
                 onCohortBundle: a.onCohortBundle,
                 segment: request.segment,
                 slice: a.slice,
-                metrics: metric ? METRIC_BITS[metric] : 0,
+                metrics: metric ? [metric] : [],
                 events: 1,
               }
             : null;

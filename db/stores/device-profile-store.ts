@@ -1,3 +1,4 @@
+import { col } from '../columns';
 import type { Queryable } from '../create-pool';
 
 export interface DeviceSighting {
@@ -30,8 +31,6 @@ export interface DeviceProfileStore {
   /** Engagement of the given devices of one app as of `now`; devices never seen are missing. */
   engagement(appId: string, deviceIds: string[], now: Date): Promise<Map<string, Engagement>>;
 }
-
-const col = <T, K extends keyof T>(rows: T[], key: K): Array<T[K]> => rows.map((r) => r[key]);
 
 export function createDeviceProfileStore(db: Queryable): DeviceProfileStore {
   return {

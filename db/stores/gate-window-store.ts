@@ -3,7 +3,14 @@ import type { CohortCounts, GateWindow } from '../../domain/gates/gate-types';
 import type { Queryable } from '../create-pool';
 
 /** Bit of each gate metric in `release_device_windows.metrics`. */
-export const METRIC_BITS: Record<GateMetric, number> = { crash: 1, js_error: 2, boot_failed: 4, install_failed: 8 };
+const METRIC_BITS: Record<GateMetric, number> = { crash: 1, js_error: 2, boot_failed: 4, install_failed: 8 };
+
+/** The `release_device_windows.metrics` value of a device-window that saw these metrics. */
+export function metricBits(metrics: Iterable<GateMetric>): number {
+  let bits = 0;
+  for (const metric of metrics) bits |= METRIC_BITS[metric];
+  return bits;
+}
 
 type WindowRow = {
   segment: string;

@@ -1,5 +1,9 @@
+import type { GateMetric } from '../../domain/gates/gate-spec';
+import { TERMINAL_STATUSES } from '../../domain/release';
+import { col } from '../columns';
 import type { Pool } from '../create-pool';
 import { withTransaction } from '../create-pool';
+import { metricBits } from './gate-window-store';
 
 export interface DeviceEventRow {
   appId: string;
@@ -22,7 +26,8 @@ export interface DeviceWindowRow {
   onCohortBundle: boolean;
   segment: string;
   slice: 'canary' | 'control';
-  metrics: number;
+  /** The gate metrics the device reported in the window. */
+  metrics: readonly GateMetric[];
   events: number;
 }
 
@@ -36,8 +41,6 @@ export interface TelemetryStore {
   purge(cutoff: Date, limit: number): Promise<number>;
 }
 
-const col = <T, K extends keyof T>(rows: T[], key: K): Array<T[K]> => rows.map((r) => r[key]);
-
 export function createTelemetryStore(pool: Pool): TelemetryStore {
   return {
     async purge(cutoff, limit) {
@@ -48,8 +51,8 @@ export function createTelemetryStore(pool: Pool): TelemetryStore {
       const windows = await pool.query(
         `DELETE FROM release_device_windows WHERE ctid IN (
            SELECT w.ctid FROM release_device_windows w JOIN releases r ON r.id = w.release_id
-           WHERE r.status IN ('completed', 'rolled_back', 'aborted') AND r.updated_at < $1 LIMIT $2)`,
-        [cutoff, limit],
+           WHERE r.status = ANY($3::text[]) AND r.updated_at < $1 LIMIT $2)`,
+        [cutoff, limit, TERMINAL_STATUSES],
       );
       return (events.rowCount ?? 0) + (windows.rowCount ?? 0);
     },
@@ -87,7 +90,7 @@ export function createTelemetryStore(pool: Pool): TelemetryStore {
               col(windows, 'onCohortBundle'),
               col(windows, 'segment'),
               col(windows, 'slice'),
-              col(windows, 'metrics'),
+              windows.map((w) => metricBits(w.metrics)),
               col(windows, 'events'),
             ],
           );

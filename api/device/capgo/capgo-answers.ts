@@ -3,8 +3,9 @@ import type { Response } from 'express';
 import { BUILTIN_VERSION, type BundleRef } from '../../../domain/bundle';
 import type { Channel } from '../../../domain/channel';
 import type { CheckResult } from '../device-service';
+import type { SelfAssignment } from './capgo-device-service';
 import { canRevertToBuiltin, isUnsupportedPlugin } from './capgo-identity';
-import type { CapgoProblem, UpdateRequest } from './capgo-schemas';
+import type { CapgoProblem, ChannelSelfRequest, StatsUpload, UpdateRequest } from './capgo-schemas';
 
 /** How plugin ≥ 8.45.11 classifies a non-update answer; without it, it assumes `failed`. */
 export type UpdateKind = 'up_to_date' | 'blocked' | 'failed';
@@ -77,7 +78,42 @@ export function onPremiseApp(res: Response): void {
 }
 
 /** The plugin honours `Retry-After` first, then `moreInfo.retryAfterSeconds`, then `rateLimitResetAt`. */
-export function tooManyRequests(res: Response, appId: string, retryAfterSeconds: number): void {
+/** Per-event results for a batch; a single event gets a bare `ok` (it was refused as a whole if bad). */
+export function statsAnswer(upload: StatsUpload) {
+  if (!upload.batch) return { status: 'ok' };
+  return {
+    status: 'ok',
+    results: upload.events.map((p, index) => (p.ok ? { status: 'ok', index } : { status: 'error', ...p.problem, index })),
+  };
+}
+
+export const CANNOT_OVERRIDE = { error: 'cannot_override', message: "Cannot change device override current channel don't allow it" };
+export const CHANNEL_NOT_FOUND = { error: 'channel_not_found', message: 'Cannot find channel' };
+
+/** `channel_self` POST: refusals are 200s with an `error`, as Capgo answers them. */
+export function selfAssignAnswer(outcome: SelfAssignment, request: Pick<ChannelSelfRequest, 'app_id' | 'platform'>, channel: string) {
+  const refused = (problem: { error: string; message: string }) => ({ ...problem, channel, app_id: request.app_id });
+  const notAllowed = (message: string) => refused({ error: 'channel_self_set_not_allowed', message });
+  switch (outcome) {
+    case 'admin_override':
+      return CANNOT_OVERRIDE;
+    case 'unknown_channel':
+      return refused(CHANNEL_NOT_FOUND);
+    case 'wrong_platform':
+      return notAllowed(`This channel does not serve ${request.platform} devices`);
+    case 'not_self_assignable':
+      return notAllowed('This channel does not allow devices to self associate');
+    case 'default':
+    case 'stored':
+      return { status: 'ok' };
+    case 'unset':
+      return { status: 'ok', unset: true };
+    case 'kept_by_device':
+      return { status: 'ok', allowSet: true };
+  }
+}
+
+export function tooManyRequests(res: Response, retryAfterSeconds: number, appId: string): void {
   const resetAt = Date.now() + retryAfterSeconds * 1000;
   res
     .status(429)

@@ -1,5 +1,6 @@
 import semver from 'semver';
 import { z } from 'zod';
+import { isRecord } from '../../../domain/is-record';
 import { normalizeNativeVersion } from '../../../domain/native-compat';
 import { appIdSchema } from '../../admin/schemas';
 
@@ -102,9 +103,10 @@ export interface CapgoProblem {
 
 export type PluginInput<T> = { ok: true; value: T } | { ok: false; problem: CapgoProblem };
 
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
+const fail = (error: string, message: string, moreInfo?: Record<string, unknown>): PluginInput<never> => ({
+  ok: false,
+  problem: moreInfo ? { error, message, moreInfo } : { error, message },
+});
 
 const isBlank = (value: unknown) => value === undefined || value === null || value === '';
 
@@ -118,10 +120,6 @@ export function parsePluginInput<S extends z.ZodType>(
   options: { requireDevice?: boolean; invalidCode?: string } = {},
 ): PluginInput<z.infer<S>> {
   const invalidCode = options.invalidCode ?? 'invalid_json_body';
-  const fail = (error: string, message: string, moreInfo?: Record<string, unknown>): PluginInput<never> => ({
-    ok: false,
-    problem: moreInfo ? { error, message, moreInfo } : { error, message },
-  });
   if (!isRecord(input) || Object.keys(input).length === 0) return fail(invalidCode, 'Cannot parse body');
   if ((options.requireDevice ?? true) && isBlank(input.device_id)) return fail('missing_device_id', 'Cannot find device_id');
   if (isBlank(input.app_id)) return fail('missing_app_id', 'Cannot find app_id');
@@ -145,4 +143,36 @@ export function infoFromQuery(query: Record<string, unknown>): Record<string, un
   const flag = (value: unknown, fallback: boolean) => (value === undefined ? fallback : value === 'true' ? true : value === 'false' ? false : value);
   if (Object.keys(query).length === 0) return {};
   return { ...query, is_emulator: flag(query.is_emulator, false), is_prod: flag(query.is_prod, true) };
+}
+
+/** A stats upload: a batch, or one event sent as an object (older plugins); all of one app. */
+export interface StatsUpload {
+  /** false: one event sent as an object, answered without per-event results. */
+  batch: boolean;
+  appId: string;
+  /** Each event parsed on its own: in a batch, a bad event is reported back and the others kept. */
+  events: PluginInput<StatsEvent>[];
+}
+
+/** The app ids a stats body names; events without one fail on their own. */
+function appIdsOf(items: unknown[]): Set<string> {
+  return new Set(items.flatMap((item) => (isRecord(item) && typeof item.app_id === 'string' ? [item.app_id] : [])));
+}
+
+/** Validates a stats body as Capgo does; null for an empty batch, which names no app. */
+export function parseStatsUpload(body: unknown): PluginInput<StatsUpload | null> {
+  const batch = Array.isArray(body);
+  if (!batch && !isRecord(body)) return fail('invalid_json_body', 'Cannot parse body');
+  const items: unknown[] = batch ? body : [body];
+  if (items.length === 0) return { ok: true, value: null };
+  if (items.length > MAX_STATS_EVENTS) return fail('invalid_json_body', `At most ${MAX_STATS_EVENTS} events per request`, { events: items.length });
+  const appIds = appIdsOf(items);
+  if (appIds.size > 1) return fail('mixed_app_ids', 'All events in a batch must have the same app_id');
+  const [appId] = appIds;
+  if (appId === undefined) return fail('invalid_app_id', 'Cannot find app_id');
+  if (!appIdSchema.safeParse(appId).success) return fail('invalid_app_id', 'app_id must be a reverse-domain id');
+  const events = items.map((item) => parsePluginInput(statsEventSchema, item));
+  const [first] = events;
+  if (!batch && first && !first.ok) return first;
+  return { ok: true, value: { batch, appId, events } };
 }

@@ -5,6 +5,7 @@ import { parse } from '../../http/parse';
 import { rateLimited } from '../../http/rate-limited';
 import type { RolloutSnapshot } from '../../snapshot/rollout-snapshot';
 import type { IncomingEvent } from '../../telemetry/telemetry-service';
+import { createAdmission } from '../admission';
 import type { DeviceIdentity, DeviceService } from '../device-service';
 import { snakeCaseUpdateInfo, updateInfoFor, type UpdateInfo } from './codepush-answers';
 import { deployEvent, downloadEvent } from './codepush-reports';
@@ -43,13 +44,10 @@ export function createCodePushRoutes(deps: { devices: DeviceService; snapshot: R
     };
   };
 
-  const admitted = (req: Request, res: Response, device: DeviceIdentity): boolean => {
-    // Without an id the client address stands in, so anonymous devices do not share one bucket;
-    // the space keeps that key apart from every valid device id.
-    const verdict = deps.devices.admit(device.appId, device.deviceId || `anonymous ${req.ip ?? ''}`);
-    if (!verdict.allowed) rateLimited(res, verdict.retryAfterSeconds);
-    return verdict.allowed;
-  };
+  const admission = createAdmission(deps.devices, rateLimited);
+  // Without an id the client address stands in, so anonymous devices do not share one bucket;
+  // the space keeps that key apart from every valid device id.
+  const admitted = (req: Request, res: Response, device: DeviceIdentity) => admission(res, device.appId, device.deviceId || `anonymous ${req.ip ?? ''}`);
 
   const updateCheck = (render: (info: UpdateInfo) => object) => (req: Request, res: Response) => {
     const query = parse(updateCheckQuerySchema, req.query, 'query string');

@@ -43,7 +43,6 @@ const ctx = (deviceId: string, over: Partial<DeviceContext> = {}): DeviceContext
   platform: 'ios',
   nativeVersion: '5.0.0',
   bundleVersion: '1.0.0',
-  channel: 'production',
   segment: 'default',
   ...over,
 });
