@@ -21,6 +21,7 @@ import { createTelemetryService } from './telemetry/telemetry-service';
 import { createTelemetryStore } from '../db/stores/telemetry-store';
 import { createDeviceProfiles } from './device/device-profiles';
 import { createDeviceService } from './device/device-service';
+import { createCapgoDeviceService } from './device/capgo/capgo-device-service';
 import { createRateLimiter } from './device/rate-limiter';
 
 export interface ApiOptions {
@@ -59,6 +60,14 @@ export function createApi(options: ApiOptions): Api {
   const segments = createSegmentService(stores, apps);
   const telemetry = createTelemetryService({ snapshot, store: createTelemetryStore(pool), metrics, maxBatch: tuning.telemetryMaxBatch });
   const profiles = createDeviceProfiles({ store: stores.deviceProfiles, logger, metrics, ...tuning.deviceProfiles });
+  const devices = createDeviceService({
+    stores,
+    snapshot,
+    telemetry,
+    profiles,
+    limiter: createRateLimiter(tuning.deviceRateLimit),
+    metrics,
+  });
   const deps: AppDeps = {
     database: stores.health,
     logger,
@@ -81,14 +90,8 @@ export function createApi(options: ApiOptions): Api {
     telemetry,
     channels: createChannelService(stores, apps),
     segments,
-    devices: createDeviceService({
-      stores,
-      snapshot,
-      telemetry,
-      profiles,
-      limiter: createRateLimiter(tuning.deviceRateLimit),
-      metrics,
-    }),
+    devices,
+    capgo: createCapgoDeviceService({ devices }),
   };
   return {
     app: createApp(deps),

@@ -26,6 +26,7 @@ import type { ChannelService } from './services/channel-service';
 import type { SegmentService } from './services/segment-service';
 import type { TelemetryService } from './telemetry/telemetry-service';
 import type { DeviceService } from './device/device-service';
+import type { CapgoDeviceService } from './device/capgo/capgo-device-service';
 import type { RolloutSnapshot } from './snapshot/rollout-snapshot';
 
 export interface AppDeps {
@@ -42,6 +43,7 @@ export interface AppDeps {
   webhooks: WebhookService;
   telemetry: TelemetryService;
   devices: DeviceService;
+  capgo: CapgoDeviceService;
   channels: ChannelService;
   segments: SegmentService;
 }

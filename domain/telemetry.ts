@@ -1,7 +1,16 @@
 import { cohortOf } from './bucketing';
 import { BUILTIN_VERSION } from './bundle';
+import { DAY_MS } from './time';
 import type { GateMetric } from './gates/gate-spec';
 import type { ChannelServing } from './serving';
+
+/** Device clocks drift and events are uploaded late, but not by more than this, nor from the future. */
+export const EVENT_CLOCK = { maxAgeMs: 30 * DAY_MS, maxAheadMs: DAY_MS } as const;
+
+/** Whether a device's timestamp for an event can be believed, given when the event arrived. */
+export function isPlausibleEventTime(atMs: number, receivedAtMs: number): boolean {
+  return atMs > receivedAtMs - EVENT_CLOCK.maxAgeMs && atMs < receivedAtMs + EVENT_CLOCK.maxAheadMs;
+}
 
 export const EVENT_TYPES = ['install_ok', 'install_failed', 'boot_failed', 'crash', 'js_error', 'session_start', 'session_end', 'feature_used'] as const;
 export type EventType = (typeof EVENT_TYPES)[number];

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { HOUR_MS, MINUTE_MS } from '../domain/time';
 
 export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/rampart';
 export const DEFAULT_TASK_QUEUE = 'rampart-rollouts';
@@ -33,8 +34,8 @@ export const API_DEFAULTS = {
   deviceRateLimit: { perSecond: 1, burst: 30, maxDevices: 500_000 } satisfies DeviceRateLimitConfig,
   deviceProfiles: {
     flushIntervalMs: 1000,
-    cacheTtlMs: 30 * 60_000,
-    sightingIntervalMs: 10 * 60_000,
+    cacheTtlMs: 30 * MINUTE_MS,
+    sightingIntervalMs: 10 * MINUTE_MS,
     maxCachedDevices: 200_000,
     maxBuffered: 50_000,
   } satisfies DeviceProfilesConfig,
@@ -46,7 +47,7 @@ export const API_DEFAULTS = {
 
 export const WORKER_DEFAULTS = {
   /** How often the retention job looks for telemetry past its retention. */
-  retentionIntervalMs: 3600_000,
+  retentionIntervalMs: HOUR_MS,
 } as const;
 
 const bool = z

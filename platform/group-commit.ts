@@ -16,7 +16,7 @@ interface Pending<T> {
  * as the next single write. Idle, a submission is written at once (no added latency); under load,
  * writes grow to `maxBatch` items and their number stays bounded by the database's round trips.
  */
-export function createGroupCommitter<T>(write: (items: T[]) => Promise<void>, maxBatch = 5000): GroupCommitter<T> {
+export function createGroupCommitter<T>(write: (items: T[]) => Promise<void>, maxBatch: number): GroupCommitter<T> {
   const queue: Array<Pending<T>> = [];
   let running: Promise<void> | null = null;
 

@@ -1,9 +1,10 @@
 import type { DeviceProfileStore, DeviceSighting, SessionCount } from '../../db/stores/device-profile-store';
+import { DAY_MS } from '../../domain/time';
+import type { DeviceProfilesConfig } from '../../platform/config';
 import type { Logger } from '../../platform/logger';
 import type { ApiMetrics } from '../api-metrics';
 import { createDeviceMap } from './device-map';
 
-const DAY_MS = 24 * 3600 * 1000;
 
 export interface DeviceEngagement {
   sessionsLast7d: number;
@@ -24,16 +25,10 @@ export interface DeviceProfiles {
   stop(): Promise<void>;
 }
 
-export interface DeviceProfilesOptions {
+export interface DeviceProfilesOptions extends DeviceProfilesConfig {
   store: DeviceProfileStore;
   logger: Logger;
   metrics: ApiMetrics;
-  flushIntervalMs?: number;
-  cacheTtlMs?: number;
-  /** A device seen again with nothing changed is written at most this often (its last_seen is that coarse). */
-  sightingIntervalMs?: number;
-  maxCachedDevices?: number;
-  maxBuffered?: number;
 }
 
 /** What this instance remembers of one device: one record, so a device costs one map entry. */
@@ -61,17 +56,11 @@ const sightingKey = (appId: string, deviceId: string) => `${appId}\u0000${device
  * in batches, engagement is read from a bounded in-memory cache filled by batched background loads.
  */
 export function createDeviceProfiles(options: DeviceProfilesOptions): DeviceProfiles {
-  const { store, logger, metrics } = options;
-  const flushIntervalMs = options.flushIntervalMs ?? 1000;
-  // Engagement moves slowly (sessions per week, days since first seen); a fleet checks every few minutes.
-  const cacheTtlMs = options.cacheTtlMs ?? 30 * 60_000;
-  const sightingIntervalMs = options.sightingIntervalMs ?? 10 * 60_000;
-  const maxCached = options.maxCachedDevices ?? 200_000;
-  const maxBuffered = options.maxBuffered ?? 50_000;
+  const { store, logger, metrics, flushIntervalMs, cacheTtlMs, sightingIntervalMs, maxBuffered } = options;
 
   let sightings = new Map<string, DeviceSighting>();
   let sessions = new Map<string, SessionCount>();
-  const devices = createDeviceMap<Remembered>(maxCached);
+  const devices = createDeviceMap<Remembered>(options.maxCachedDevices);
   const recordOf = (appId: string, deviceId: string) => {
     let record = devices.get(appId, deviceId);
     if (!record) devices.set(appId, deviceId, (record = remembered()));

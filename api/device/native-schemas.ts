@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { PLATFORMS } from '../../domain/bundle';
 import { CUSTOM_ATTRIBUTE_NAME } from '../../domain/segment-rules';
-import { EVENT_TYPES } from '../../domain/telemetry';
+import { EVENT_CLOCK, EVENT_TYPES, isPlausibleEventTime } from '../../domain/telemetry';
+import { DAY_MS, HOUR_MS } from '../../domain/time';
 import { channelNameSchema } from '../admin/schemas';
 
 export const deviceIdSchema = z
@@ -26,12 +27,13 @@ const deviceContext = {
 
 export const checkRequestSchema = z.strictObject({ ...deviceContext, bundleVersion: bundleVersionSchema });
 
-const DAY = 24 * 3600 * 1000;
-// Device clocks drift and events are uploaded late, but not by months or from the future.
 const eventTime = z.iso
   .datetime({ offset: true })
   .transform((s) => new Date(s))
-  .refine((d) => d.getTime() > Date.now() - 30 * DAY && d.getTime() < Date.now() + DAY, 'must be within the last 30 days (and not more than a day ahead)');
+  .refine(
+    (d) => isPlausibleEventTime(d.getTime(), Date.now()),
+    `must be within the last ${EVENT_CLOCK.maxAgeMs / DAY_MS} days (and not more than ${EVENT_CLOCK.maxAheadMs / HOUR_MS} h ahead)`,
+  );
 
 const eventType = z.enum(EVENT_TYPES);
 // Every event type without fields of its own may carry a message.
@@ -42,7 +44,7 @@ const eventSchema = z.discriminatedUnion('type', [
     bundleVersion: bundleVersionSchema,
     message: z.string().max(2000).optional(),
   }),
-  z.strictObject({ type: eventType.extract(['session_end']), at: eventTime, bundleVersion: bundleVersionSchema, durationMs: z.number().int().min(0).max(DAY) }),
+  z.strictObject({ type: eventType.extract(['session_end']), at: eventTime, bundleVersion: bundleVersionSchema, durationMs: z.number().int().min(0).max(DAY_MS) }),
   z.strictObject({ type: eventType.extract(['feature_used']), at: eventTime, bundleVersion: bundleVersionSchema, feature: z.string().min(1).max(100) }),
 ]);
 

@@ -1,3 +1,4 @@
+import type { DeviceRateLimitConfig } from '../../platform/config';
 import { createDeviceMap } from './device-map';
 
 export type RateVerdict = { allowed: true } | { allowed: false; retryAfterSeconds: number };
@@ -15,8 +16,8 @@ interface Bucket {
  * A token bucket per device of each app, in memory: each API instance limits what it serves, so a
  * misbehaving device cannot starve the others. The oldest buckets are forgotten once there are too many.
  */
-export function createRateLimiter(options: { perSecond: number; burst: number; maxDevices?: number }): RateLimiter {
-  const buckets = createDeviceMap<Bucket>(options.maxDevices ?? 500_000);
+export function createRateLimiter(options: DeviceRateLimitConfig): RateLimiter {
+  const buckets = createDeviceMap<Bucket>(options.maxDevices);
   return {
     take(appId, deviceId, now = Date.now()) {
       let bucket = buckets.get(appId, deviceId);

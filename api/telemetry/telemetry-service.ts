@@ -54,7 +54,7 @@ function mergeWindows(windows: DeviceWindowRow[]): DeviceWindowRow[] {
   return [...merged.values()];
 }
 
-export function createTelemetryService(deps: { snapshot: RolloutSnapshot; store: TelemetryStore; metrics: ApiMetrics; maxBatch?: number }): TelemetryService {
+export function createTelemetryService(deps: { snapshot: RolloutSnapshot; store: TelemetryStore; metrics: ApiMetrics; maxBatch: number }): TelemetryService {
   const committer = createGroupCommitter<Prepared>(async (items) => {
     const started = process.hrtime.bigint();
     await deps.store.write(

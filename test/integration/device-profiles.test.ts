@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createApiMetrics } from '../../api/api-metrics';
 import { createDeviceProfiles, type DeviceProfiles } from '../../api/device/device-profiles';
 import { createDeviceProfileStore, type DeviceSighting } from '../../db/stores/device-profile-store';
+import { API_DEFAULTS } from '../../platform/config';
 import { createLogger } from '../../platform/logger';
 import { createRegistry } from '../../platform/metrics';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
@@ -19,6 +20,7 @@ describe(createDeviceProfiles.name, () => {
       store: createDeviceProfileStore(db.pool),
       logger: createLogger('device-profiles-test', 'silent'),
       metrics: createApiMetrics(createRegistry('profiles_test', false)),
+      ...API_DEFAULTS.deviceProfiles,
       flushIntervalMs: 20,
     });
     profiles.start();

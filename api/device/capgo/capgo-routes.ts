@@ -3,7 +3,7 @@ import { createAdmission } from '../admission';
 import type { DeviceService } from '../device-service';
 import { badRequest, onPremiseApp, statsAnswer, tooManyRequests, updateAnswer } from './capgo-answers';
 import { createCapgoChannelRoutes } from './capgo-channel-routes';
-import { createCapgoDeviceService } from './capgo-device-service';
+import type { CapgoDeviceService } from './capgo-device-service';
 import { identityOf } from './capgo-identity';
 import { capgoJson } from './capgo-json';
 import { parsePluginInput, parseStatsUpload, updateRequestSchema } from './capgo-schemas';
@@ -13,10 +13,10 @@ import { parsePluginInput, parseStatsUpload, updateRequestSchema } from './capgo
  * `channelUrl` of the plugin point here. Every answer comes from the DeviceService, Capgo's own questions
  * through the Capgo device service built on it.
  */
-export function createCapgoRoutes(deps: { devices: DeviceService }): Router {
+export function createCapgoRoutes(deps: { devices: DeviceService; capgo: CapgoDeviceService }): Router {
   const router = Router();
   const admitted = createAdmission(deps.devices, tooManyRequests);
-  const capgo = createCapgoDeviceService(deps);
+  const { capgo } = deps;
   router.use('/updates', capgoJson('32kb'));
   // A full batch of 200 events with WebView stacks in their metadata stays well below this.
   router.use('/stats', capgoJson('1mb'));

@@ -1,5 +1,5 @@
 import semver from 'semver';
-import type { EventType } from '../../../domain/telemetry';
+import { isPlausibleEventTime, type EventType } from '../../../domain/telemetry';
 import type { IncomingEvent } from '../../telemetry/telemetry-service';
 import { splitVersionName, type StatsEvent } from './capgo-schemas';
 
@@ -58,11 +58,9 @@ export function eventTypeOf(stat: Pick<StatsEvent, 'action' | 'old_version_name'
   return `capgo:${action}`;
 }
 
-const DAY_MS = 24 * 3600 * 1000;
-
 /** The device clock is trusted within the window the native protocol accepts; otherwise the receipt time stands. */
 function occurredAt(timestamp: number | undefined, receivedAt: number): Date {
-  return timestamp !== undefined && timestamp > receivedAt - 30 * DAY_MS && timestamp < receivedAt + DAY_MS ? new Date(timestamp) : new Date(receivedAt);
+  return timestamp !== undefined && isPlausibleEventTime(timestamp, receivedAt) ? new Date(timestamp) : new Date(receivedAt);
 }
 
 /** The bundle a stats event is about; an empty `version_name` names none. */
