@@ -15,8 +15,10 @@ export function formatExposure(release: ReleaseAnswer): string {
 }
 
 export function formatStage(release: ReleaseAnswer): string {
-  const name = release.stageName ? ` ${release.stageName}` : '';
-  return `stage ${release.stageIndex + 1}/${release.plan?.stages.length ?? '?'}${name}`;
+  const number = release.stageIndex + 1;
+  // Unnamed stages are called "stage N" by the plan, which would read "stage 1/2 stage 1".
+  const name = release.stageName && release.stageName !== `stage ${number}` ? ` ${release.stageName}` : '';
+  return `stage ${number}/${release.plan?.stages.length ?? '?'}${name}`;
 }
 
 /** "2 m 10 s of 4 m minimum (1 m 50 s to go), pauses for a human at 16 m". */

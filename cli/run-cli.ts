@@ -60,5 +60,11 @@ export async function runCli(args: string[], connect: () => RampartClient, out: 
   if (!command) {
     throw new UsageError(action === undefined && isCommandGroup(group) ? `"${group}" needs a command` : `unknown command "${positionals.join(' ')}"`, isCommandGroup(group) ? group : undefined);
   }
-  await command(createCommandContext(group, rest, values, connect(), out));
+  try {
+    await command(createCommandContext(group, rest, values, connect(), out));
+  } catch (err) {
+    // A mistake found inside a command (a malformed --rule, say) is best explained by its group's usage.
+    if (err instanceof UsageError && err.group === undefined) throw new UsageError(err.message, group);
+    throw err;
+  }
 }
