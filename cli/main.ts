@@ -1,8 +1,11 @@
 #!/usr/bin/env node
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { UsageError, type Output } from './command-context';
+import { explainApiError } from './explain-api-error';
 import { ApiError, createRampartClient } from './rampart-client';
-import { runCli, USAGE, UsageError, type Print } from './run-cli';
+import { runCli } from './run-cli';
+import { usage } from './usage';
 
 /*
  * `rampart` — the release engineer's and on-call engineer's CLI. It talks to the admin API over HTTP
@@ -15,18 +18,28 @@ function defaultKey(): string | undefined {
   return existsSync(file) ? readFileSync(file, 'utf8').trim() : undefined;
 }
 
-async function main(): Promise<void> {
+function connect() {
   const key = process.env.RAMPART_API_KEY ?? defaultKey();
-  const print: Print = (line) => process.stdout.write(`${line}\n`);
+  if (!key) throw new UsageError('set RAMPART_API_KEY to an admin API key');
+  return createRampartClient(process.env.RAMPART_URL ?? 'http://127.0.0.1:8080', key);
+}
+
+// `rampart … | head -1`: the reader is gone, and nobody is left to read an error either.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE') throw err;
+  process.exit(0);
+});
+
+async function main(): Promise<void> {
+  const out: Output = { write: (text) => process.stdout.write(text), tty: process.stdout.isTTY === true, columns: process.stdout.columns };
   try {
-    if (!key) throw new UsageError('set RAMPART_API_KEY to an admin API key');
-    await runCli(process.argv.slice(2), createRampartClient(process.env.RAMPART_URL ?? 'http://127.0.0.1:8080', key), print);
+    await runCli(process.argv.slice(2), connect, out);
   } catch (err) {
     if (err instanceof UsageError) {
-      process.stderr.write(`${err.message ? `rampart: ${err.message}\n\n` : ''}${USAGE}`);
+      process.stderr.write(`${err.message ? `rampart: ${err.message}\n\n` : ''}${usage(err.group)}`);
       process.exitCode = 2;
     } else if (err instanceof ApiError) {
-      process.stderr.write(`rampart: ${err.message} (${err.code}${err.status ? `, HTTP ${err.status}` : ''})\n`);
+      process.stderr.write(explainApiError(err).map((line) => `rampart: ${line}\n`).join(''));
       process.exitCode = 1;
     } else {
       throw err;

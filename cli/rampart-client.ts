@@ -1,7 +1,16 @@
-/** The admin API as the CLI uses it: plain HTTP with a bearer key, errors carried as thrown messages. */
+type Answer = Record<string, unknown>;
+
+/**
+ * The admin API as the CLI uses it: plain HTTP with a bearer key, errors carried as thrown messages.
+ * The type parameter only names the answer's shape for the caller; nothing checks it.
+ */
 export interface RampartClient {
-  get(path: string): Promise<Record<string, unknown>>;
-  post(path: string, body: unknown): Promise<Record<string, unknown>>;
+  get<T = Answer>(path: string): Promise<T>;
+  post<T = Answer>(path: string, body: unknown): Promise<T>;
+  put<T = Answer>(path: string, body: unknown): Promise<T>;
+  patch<T = Answer>(path: string, body: unknown): Promise<T>;
+  /** Deletions answer 204 without a body. */
+  delete(path: string): Promise<void>;
 }
 
 export class ApiError extends Error {
@@ -16,7 +25,7 @@ export class ApiError extends Error {
 }
 
 export function createRampartClient(baseUrl: string, apiKey: string): RampartClient {
-  const call = async (method: string, path: string, body?: unknown) => {
+  const call = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
     let res: Response;
     try {
       res = await fetch(new URL(path, baseUrl), {
@@ -28,9 +37,9 @@ export function createRampartClient(baseUrl: string, apiKey: string): RampartCli
       throw new ApiError(0, 'unreachable', `cannot reach Rampart at ${baseUrl}: ${err instanceof Error ? err.message : String(err)}`);
     }
     const text = await res.text();
-    let json: Record<string, unknown>;
+    let json: Answer;
     try {
-      json = (text ? JSON.parse(text) : {}) as Record<string, unknown>;
+      json = (text ? JSON.parse(text) : {}) as Answer;
     } catch {
       throw new ApiError(res.status, 'not_json', `Rampart at ${baseUrl} answered HTTP ${res.status} with a body that is not JSON`);
     }
@@ -38,10 +47,15 @@ export function createRampartClient(baseUrl: string, apiKey: string): RampartCli
       const error = (json.error ?? {}) as { code?: string; message?: string };
       throw new ApiError(res.status, error.code ?? 'error', error.message ?? `HTTP ${res.status}`);
     }
-    return json;
+    return json as T;
   };
   return {
     get: (path) => call('GET', path),
     post: (path, body) => call('POST', path, body),
+    put: (path, body) => call('PUT', path, body),
+    patch: (path, body) => call('PATCH', path, body),
+    delete: async (path) => {
+      await call('DELETE', path);
+    },
   };
 }

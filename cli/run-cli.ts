@@ -1,134 +1,70 @@
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { isTerminal, type ReleaseStatus } from '../domain/release';
-import { COMMAND_PATHS } from '../domain/rollout-machine';
-import { formatRelease } from './format-release';
+import { appCommands } from './app-commands';
+import { channelCommands } from './channel-commands';
+import { createCommandContext, UsageError, type Command, type Output } from './command-context';
 import type { RampartClient } from './rampart-client';
+import { releaseCommands } from './release-commands';
+import { segmentCommands } from './segment-commands';
+import { isCommandGroup, usage } from './usage';
+import { webhookCommands } from './webhook-commands';
 
-export const USAGE = `usage: rampart <command> [options]     (--json prints the API's answer as is)
+const COMMANDS: Record<string, Command> = { ...appCommands, ...channelCommands, ...segmentCommands, ...webhookCommands, ...releaseCommands };
 
-  apps create <appId> --name <name>          apps list
-  bundles add <appId> <version> --url <url> --sha256 <hex> --size <bytes> [--native-range <range>] [--platforms ios,android]
-  channels list <appId>                      channels create <appId> <name> [--public] [--self-assign]
-  releases start <appId> <version> [--channel <name>] [--plan <preset|file.json>] [--time-scale <x>] [--supersede]
-  releases list <appId>
-  release show <releaseId>                   release watch <releaseId>
-  release pause|resume|rollback|promote|promote-full|abort <releaseId> --reason "<why>"
-`;
+const OPTIONS = {
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+  name: { type: 'string' },
+  url: { type: 'string' },
+  sha256: { type: 'string' },
+  size: { type: 'string' },
+  'native-range': { type: 'string' },
+  platforms: { type: 'string' },
+  public: { type: 'boolean' },
+  'self-assign': { type: 'boolean' },
+  rule: { type: 'string' },
+  priority: { type: 'string' },
+  window: { type: 'string', multiple: true },
+  events: { type: 'string' },
+  channel: { type: 'string' },
+  status: { type: 'string' },
+  limit: { type: 'string' },
+  plan: { type: 'string' },
+  'time-scale': { type: 'string' },
+  supersede: { type: 'boolean' },
+  reason: { type: 'string' },
+} as const;
 
-interface Options {
-  json: boolean;
-  values: Record<string, string | boolean | undefined>;
-}
-
-export type Print = (line: string) => void;
-
-function required(value: string | boolean | undefined, name: string): string {
-  if (typeof value !== 'string' || value === '') throw new UsageError(`missing --${name}`);
-  return value;
-}
-
-export class UsageError extends Error {}
-
-export async function runCli(args: string[], client: RampartClient, print: Print): Promise<void> {
-  const { positionals, values } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      json: { type: 'boolean', default: false },
-      name: { type: 'string' },
-      url: { type: 'string' },
-      sha256: { type: 'string' },
-      size: { type: 'string' },
-      'native-range': { type: 'string' },
-      platforms: { type: 'string' },
-      public: { type: 'boolean' },
-      'self-assign': { type: 'boolean' },
-      channel: { type: 'string' },
-      plan: { type: 'string' },
-      'time-scale': { type: 'string' },
-      supersede: { type: 'boolean' },
-      reason: { type: 'string' },
-      help: { type: 'boolean' },
-    },
-  });
-  const options: Options = { json: values.json === true, values };
-  const show = (answer: Record<string, unknown>, lines: () => string[]) => (options.json ? print(JSON.stringify(answer, null, 2)) : lines().forEach(print));
-  const [group, action, ...rest] = positionals;
-  const arg = (i: number, name: string) => {
-    const value = rest[i];
-    if (!value) throw new UsageError(`missing <${name}>`);
-    return encodeURIComponent(value);
-  };
-
-  switch (`${group ?? ''} ${action ?? ''}`) {
-    case 'apps create': {
-      const app = await client.post('/v1/apps', { id: rest[0], name: required(values.name, 'name') });
-      return show(app, () => [`created app ${String(app.id)}`]);
-    }
-    case 'apps list': {
-      const { apps } = (await client.get('/v1/apps')) as { apps: Array<{ id: string; name: string }> };
-      return show({ apps }, () => apps.map((a) => `${a.id}  ${a.name}`));
-    }
-    case 'bundles add': {
-      const bundle = await client.post(`/v1/apps/${arg(0, 'appId')}/bundles`, {
-        version: rest[1],
-        url: required(values.url, 'url'),
-        sha256: required(values.sha256, 'sha256'),
-        size: Number(required(values.size, 'size')),
-        ...(values['native-range'] ? { nativeRange: values['native-range'] } : {}),
-        ...(typeof values.platforms === 'string' ? { platforms: values.platforms.split(',') } : {}),
-      });
-      return show(bundle, () => [`added bundle ${String(bundle.version)} (native ${String(bundle.nativeRange)}, ${(bundle.platforms as string[]).join(', ')})`]);
-    }
-    case 'channels list': {
-      const { channels } = (await client.get(`/v1/apps/${arg(0, 'appId')}/channels`)) as { channels: Array<Record<string, unknown>> };
-      return show({ channels }, () =>
-        channels.map((c) => `${String(c.name).padEnd(16)} ${c.public ? 'public ' : 'private'} ${c.allowSelfAssign ? 'self-assign' : '           '}  ${String(c.deploymentKey)}`),
-      );
-    }
-    case 'channels create': {
-      const channel = await client.post(`/v1/apps/${arg(0, 'appId')}/channels`, { name: rest[1], public: values.public === true, allowSelfAssign: values['self-assign'] === true });
-      return show(channel, () => [`created channel ${String(channel.name)}, deployment key ${String(channel.deploymentKey)}`]);
-    }
-    case 'releases start': {
-      const planArg = typeof values.plan === 'string' ? values.plan : 'default';
-      const plan: unknown = planArg.endsWith('.json') ? JSON.parse(readFileSync(planArg, 'utf8')) : planArg;
-      const release = await client.post(`/v1/apps/${arg(0, 'appId')}/releases`, {
-        version: rest[1],
-        plan,
-        ...(values.channel ? { channel: values.channel } : {}),
-        ...(values['time-scale'] ? { timeScale: Number(values['time-scale']) } : {}),
-        ...(values.supersede ? { supersede: true } : {}),
-      });
-      return show(release, () => [`started release ${String(release.id)} (workflow ${String(release.workflowId)})`]);
-    }
-    case 'releases list': {
-      const { releases } = (await client.get(`/v1/apps/${arg(0, 'appId')}/releases`)) as { releases: Array<Record<string, unknown>> };
-      return show({ releases }, () => releases.map((r) => `${String(r.id)}  ${String(r.version).padEnd(10)} ${String(r.channel).padEnd(12)} ${String(r.status)}`));
-    }
-    case 'release show': {
-      const release = await client.get(`/v1/releases/${arg(0, 'releaseId')}`);
-      return show(release, () => formatRelease(release));
-    }
-    case 'release watch': {
-      let last = '';
-      for (;;) {
-        const release = await client.get(`/v1/releases/${arg(0, 'releaseId')}`);
-        const lines = formatRelease(release);
-        const now = lines.join('\n');
-        if (now !== last) print(`${options.json ? JSON.stringify(release) : now}\n`);
-        last = now;
-        if (isTerminal(release.status as ReleaseStatus)) return;
-        await new Promise((r) => setTimeout(r, 2000));
-      }
-    }
-    default:
-      if (group === 'release' && action && COMMAND_PATHS.has(action)) {
-        const release = await client.post(`/v1/releases/${arg(0, 'releaseId')}/${action}`, { reason: required(values.reason, 'reason') });
-        return show(release, () => formatRelease(release));
-      }
-      throw new UsageError(values.help ? '' : `unknown command "${positionals.join(' ')}"`);
+function parse(args: string[]) {
+  try {
+    return parseArgs({ args, allowPositionals: true, allowNegative: true, options: OPTIONS });
+  } catch (err) {
+    // node:util reports unknown or malformed options as TypeErrors; they are usage mistakes.
+    const group = args.find((a) => !a.startsWith('-'));
+    throw new UsageError(err instanceof Error ? err.message : String(err), isCommandGroup(group) ? group : undefined);
   }
 }
 
+/**
+ * Runs one command line. `connect` is called only when a command needs the API, so help works
+ * without a key. `--help` writes the usage to `out`; mistakes throw UsageError.
+ */
+export async function runCli(args: string[], connect: () => RampartClient, out: Output): Promise<void> {
+  const { positionals, values } = parse(args);
+  const [group, action, ...rest] = positionals;
+  if (values.help || group === 'help') {
+    out.write(usage(group === 'help' ? action : group));
+    return;
+  }
+  if (group === undefined) throw new UsageError('');
+  const command = COMMANDS[`${group} ${action ?? ''}`];
+  if (!command) {
+    throw new UsageError(action === undefined && isCommandGroup(group) ? `"${group}" needs a command` : `unknown command "${positionals.join(' ')}"`, isCommandGroup(group) ? group : undefined);
+  }
+  try {
+    await command(createCommandContext(group, rest, values, connect(), out));
+  } catch (err) {
+    // A mistake found inside a command (a malformed --rule, say) is best explained by its group's usage.
+    if (err instanceof UsageError && err.group === undefined) throw new UsageError(err.message, group);
+    throw err;
+  }
+}

@@ -1,0 +1,77 @@
+import { readFileSync } from 'node:fs';
+import { COMMAND_PATHS } from '../domain/rollout-machine';
+import { UsageError, type Command } from './command-context';
+import { formatRelease } from './format-release';
+import type { ReleaseAnswer } from './release-answer';
+import { watchRelease } from './watch-release';
+
+interface ReleaseSummary {
+  id: string;
+  version: string;
+  channel: string;
+  status: string;
+  workflowId: string;
+  createdAt: string;
+}
+
+function planOption(plan: string | undefined): unknown {
+  if (plan === undefined) return 'default';
+  if (!plan.endsWith('.json')) return plan;
+  try {
+    return JSON.parse(readFileSync(plan, 'utf8')) as unknown;
+  } catch (err) {
+    throw new UsageError(`--plan ${plan}: ${err instanceof Error ? err.message : String(err)}`, 'releases');
+  }
+}
+
+function timeScaleOption(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (!Number.isFinite(value)) throw new UsageError(`--time-scale must be a number, e.g. 0.001; got "${text}"`, 'releases');
+  return value;
+}
+
+/** pause, resume, rollback, promote, promote-full, abort: one command per API path. */
+const releaseActions: Record<string, Command> = Object.fromEntries(
+  [...COMMAND_PATHS.keys()].map((path): [string, Command] => [
+    `release ${path}`,
+    async (ctx) => {
+      const release = await ctx.client.post<ReleaseAnswer>(`/v1/releases/${ctx.pathArg(0, 'releaseId')}/${path}`, { reason: ctx.required('reason') });
+      ctx.show(release, () => formatRelease(release, Date.now()));
+    },
+  ]),
+);
+
+/** `releases …` (per app) and `release …` (one release). */
+export const releaseCommands: Record<string, Command> = {
+  'releases start': async (ctx) => {
+    const channel = ctx.option('channel');
+    const timeScale = timeScaleOption(ctx.option('time-scale'));
+    const release = await ctx.client.post<ReleaseSummary>(`/v1/apps/${ctx.pathArg(0, 'appId')}/releases`, {
+      version: ctx.arg(1, 'version'),
+      plan: planOption(ctx.option('plan')),
+      ...(channel ? { channel } : {}),
+      ...(timeScale === undefined ? {} : { timeScale }),
+      ...(ctx.flag('supersede') ? { supersede: true } : {}),
+    });
+    ctx.show(release, () => [`started release ${release.id} (workflow ${release.workflowId})`, `follow it: rampart release watch ${release.id}`]);
+  },
+  'releases list': async (ctx) => {
+    const query = new URLSearchParams();
+    for (const name of ['channel', 'status', 'limit']) {
+      const value = ctx.option(name);
+      if (value) query.set(name, value);
+    }
+    const search = query.toString();
+    const answer = await ctx.client.get<{ releases: ReleaseSummary[] }>(`/v1/apps/${ctx.pathArg(0, 'appId')}/releases${search ? `?${search}` : ''}`);
+    ctx.show(answer, () =>
+      answer.releases.length > 0 ? answer.releases.map((r) => `${r.id}  ${r.version.padEnd(10)} ${r.channel.padEnd(12)} ${r.status.padEnd(11)} ${r.createdAt}`) : ['no releases'],
+    );
+  },
+  'release show': async (ctx) => {
+    const release = await ctx.client.get<ReleaseAnswer>(`/v1/releases/${ctx.pathArg(0, 'releaseId')}`);
+    ctx.show(release, () => formatRelease(release, Date.now()));
+  },
+  'release watch': (ctx) => watchRelease(ctx.client, ctx.arg(0, 'releaseId'), ctx.out, ctx.json),
+  ...releaseActions,
+};

@@ -1,0 +1,45 @@
+const GROUPS: Record<string, string[]> = {
+  apps: ['apps create <appId> --name <name>', 'apps list'],
+  bundles: [
+    'bundles add <appId> <version> --url <url> --sha256 <hex> --size <bytes> [--native-range <range>] [--platforms ios,android]',
+    'bundles list <appId>',
+  ],
+  channels: [
+    'channels list <appId>',
+    'channels create <appId> <name> [--public] [--self-assign] [--platforms ios,android]',
+    'channels update <appId> <name> [--public|--no-public] [--self-assign|--no-self-assign] [--platforms ios,android]',
+  ],
+  segments: [
+    'segments list <appId>',
+    'segments create <appId> <key> --rule <json|@file.json> [--priority <n>] [--window <json|@file.json>]...',
+    'segments update <appId> <key> [--rule <json|@file.json>] [--priority <n>] [--window <json|@file.json>]...',
+    'segments delete <appId> <key>',
+  ],
+  webhooks: ['webhooks list <appId>', 'webhooks create <appId> <url> [--events paused,rolled_back,...]   (prints the signing secret once)', 'webhooks delete <appId> <webhookId>'],
+  releases: [
+    'releases start <appId> <version> [--channel <name>] [--plan <preset|plan.json>] [--time-scale <x>] [--supersede]',
+    'releases list <appId> [--channel <name>] [--status <status>] [--limit <n>]',
+  ],
+  release: [
+    'release show <releaseId>',
+    'release watch <releaseId>        (redraws on a terminal; one timestamped line per change when piped)',
+    'release pause|resume|rollback|promote|promote-full|abort <releaseId> --reason "<why>"',
+  ],
+};
+
+const FOOTER = `
+options: --json prints the API's answer as is (watch: one JSON line per change; deletions print nothing)
+         --help prints this help
+environment: RAMPART_URL (default http://127.0.0.1:8080), RAMPART_API_KEY (default: .data/admin-key)
+`;
+
+export function isCommandGroup(name: string | undefined): name is string {
+  return name !== undefined && name in GROUPS;
+}
+
+/** The whole usage, or one group's when the user is already inside it. */
+export function usage(group?: string): string {
+  const groups = isCommandGroup(group) ? [group] : Object.keys(GROUPS);
+  const lines = groups.flatMap((g) => GROUPS[g]!.map((line) => `  rampart ${line}`));
+  return `usage:\n${lines.join('\n')}\n${FOOTER}`;
+}
