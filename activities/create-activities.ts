@@ -84,10 +84,13 @@ export function createActivities(deps: ActivityDeps) {
       return { evaluation, windowEnd: window === null ? input.from : windowEnd };
     },
 
-    /** Writes transitions to the audit log exactly once each (keyed by release and sequence number). */
+    /**
+     * Writes transitions to the audit log exactly once each (keyed by release and sequence number),
+     * and logs each once: an operator following the worker's output sees every release move.
+     */
     async recordTransitions(input: { releaseId: string; appId: string; transitions: Transition[] }): Promise<void> {
       for (const t of input.transitions) {
-        await deps.audit.recordOnce(
+        const written = await deps.audit.recordOnce(
           {
             actor: t.actor,
             action: `release.${t.event}`,
@@ -97,6 +100,12 @@ export function createActivities(deps: ActivityDeps) {
           },
           `release:${input.releaseId}:${t.seq}`,
         );
+        if (written) {
+          deps.logger.info(
+            { releaseId: input.releaseId, appId: input.appId, event: t.event, from: t.from, to: t.to, stageIndex: t.stageIndex, exposure: t.exposure, actor: t.actor },
+            `release ${input.releaseId} ${t.event}: ${t.reason}`,
+          );
+        }
       }
     },
 

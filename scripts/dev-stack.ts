@@ -6,6 +6,7 @@ import { createInterface } from 'node:readline';
 import pg from 'pg';
 import { ConfigError, DEFAULT_DATABASE_URL, loadDevStackConfig, type DevStackConfig } from '../platform/config';
 import { newSecret } from '../platform/ids';
+import { checkoutDatabaseName } from './support/checkout-database';
 import { startTemporalDevServer, type DevServer } from '../platform/temporal-dev-server';
 
 /*
@@ -60,8 +61,10 @@ async function startPostgres(): Promise<string> {
     return config.databaseUrl;
   }
   if (!config.forceEmbeddedPostgres && (await reachable(DEFAULT_DATABASE_URL))) {
-    say(`PostgreSQL: using the local server at ${DEFAULT_DATABASE_URL}`);
-    return DEFAULT_DATABASE_URL;
+    const url = new URL(DEFAULT_DATABASE_URL);
+    url.pathname = `/${checkoutDatabaseName(ROOT)}`;
+    say(`PostgreSQL: using the local server at ${url.host}, database ${url.pathname.slice(1)} (this checkout's own; set DATABASE_URL to choose another)`);
+    return url.toString();
   }
   say(`PostgreSQL: none reachable, starting an embedded one (data in ${path.join(DATA, 'postgres')})`);
   const child = spawn(TSX, [path.join(ROOT, 'scripts/embedded-postgres.ts'), path.join(DATA, 'postgres'), String(config.embeddedPostgresPort)], {

@@ -27,11 +27,11 @@ export function createReleasesRoutes(deps: { releases: ReleaseService }): Router
   router.post('/v1/apps/:appId/releases', async (req, res) => {
     const principal = authorize(res, 'start_releases', req.params.appId);
     const body = parse(createReleaseSchema, req.body);
-    const release = await deps.releases.start(
-      { appId: req.params.appId, version: body.version, channel: body.channel, plan: body.plan, timeScale: body.timeScale, supersede: body.supersede },
+    const { release, warnings } = await deps.releases.start(
+      { appId: req.params.appId, version: body.version, channel: body.channel, plan: body.plan, timeScale: body.timeScale, supersede: body.supersede, force: body.force },
       principal,
     );
-    res.status(201).json(releaseSummary(release));
+    res.status(201).json({ ...releaseSummary(release), warnings });
   });
 
   router.get('/v1/apps/:appId/releases', async (req, res) => {

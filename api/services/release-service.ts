@@ -4,7 +4,9 @@ import { NotFoundError } from '../../domain/errors/not-found-error';
 import { UnavailableError } from '../../domain/errors/unavailable-error';
 import { ValidationError } from '../../domain/errors/validation-error';
 import { countingWindowMs, resolvePlan, type Plan, type PlanInput } from '../../domain/plan';
-import { workflowIdFor, type PublishedState, type Release, type ReleaseStatus } from '../../domain/release';
+import { isTerminal, workflowIdFor, type PublishedState, type Release, type ReleaseStatus } from '../../domain/release';
+import { stageSizingWarnings } from '../../domain/stage-sizing';
+import { DAY_MS } from '../../domain/time';
 import type { CommandName } from '../../domain/rollout-machine';
 import type { ReleaseView } from '../../domain/rollout-view';
 import type { SegmentSummary } from '../../domain/segment';
@@ -23,6 +25,14 @@ export interface StartReleaseInput {
   timeScale: number;
   /** Abort the channel's active release first instead of refusing. */
   supersede: boolean;
+  /** Release a version that was rolled back on this channel before. */
+  force: boolean;
+}
+
+export interface StartedRelease {
+  release: Release;
+  /** What the release engineer should know about the start (a plan too small for the fleet). */
+  warnings: string[];
 }
 
 /** A release as the API shows it: what the database knows, refreshed from the live workflow. */
@@ -42,14 +52,14 @@ export interface ReleaseDetails extends Release {
 }
 
 export interface ReleaseService {
-  start(input: StartReleaseInput, principal: Principal): Promise<Release>;
+  start(input: StartReleaseInput, principal: Principal): Promise<StartedRelease>;
   get(releaseId: string, principal: Principal): Promise<ReleaseDetails>;
   command(releaseId: string, name: CommandName, reason: string, principal: Principal, idempotencyKey?: string): Promise<ReleaseDetails>;
   list(appId: string, principal: Principal, filter: { channel?: string; status?: ReleaseStatus; limit: number }): Promise<Release[]>;
 }
 
 export interface ReleaseServiceDeps {
-  stores: Pick<Stores, 'releases' | 'bundles' | 'channels' | 'rolloutStates' | 'audit'>;
+  stores: Pick<Stores, 'releases' | 'bundles' | 'channels' | 'rolloutStates' | 'audit' | 'deviceProfiles'>;
   apps: AppService;
   rollouts: RolloutClient;
   segmentsOf: (appId: string) => Promise<SegmentSummary[]>;
@@ -63,6 +73,7 @@ interface StartContext {
   plan: Plan;
   baseline: Release | null;
   active: Release | null;
+  activeDevices: number;
 }
 
 export function createReleaseService(deps: ReleaseServiceDeps): ReleaseService {
@@ -78,12 +89,14 @@ export function createReleaseService(deps: ReleaseServiceDeps): ReleaseService {
   /** Refuses a start that cannot succeed, before it changes anything. */
   const prepareStart = async (input: StartReleaseInput, principal: Principal): Promise<StartContext> => {
     await apps.get(input.appId, principal);
-    const [bundle, channel, segments, baseline, active] = await Promise.all([
+    const [bundle, channel, segments, baseline, active, rolledBack, activeDevices] = await Promise.all([
       stores.bundles.get(input.appId, input.version),
       stores.channels.get(input.appId, input.channel),
       deps.segmentsOf(input.appId),
       stores.releases.findLatestCompleted(input.appId, input.channel),
       stores.releases.findActive(input.appId, input.channel),
+      stores.releases.findRolledBack(input.appId, input.channel, input.version),
+      stores.deviceProfiles.countActive(input.appId, input.channel, new Date(Date.now() - DAY_MS)),
     ]);
     if (!bundle) {
       throw new ValidationError(`app ${input.appId} has no bundle ${input.version}; upload it first`, [{ path: 'version', message: 'no such bundle' }]);
@@ -100,8 +113,16 @@ export function createReleaseService(deps: ReleaseServiceDeps): ReleaseService {
     if (baseline?.version === input.version) {
       throw new ConflictError(`${input.version} is already fully released on ${input.channel}`, 'already_released');
     }
+    if (rolledBack && !input.force) {
+      throw new ConflictError(
+        `${input.version} was rolled back on ${input.channel} (release ${rolledBack.release.id}${rolledBack.reason ? `: ${rolledBack.reason}` : ''}); ` +
+          'once the cause is fixed, start it again with "force": true (CLI: --force), or release a new version',
+        'version_rolled_back',
+        { releaseId: rolledBack.release.id, reason: rolledBack.reason },
+      );
+    }
     if (active && !input.supersede) throw activeConflict(active);
-    return { segments, plan: resolved.plan, baseline, active };
+    return { segments, plan: resolved.plan, baseline, active, activeDevices };
   };
 
   // Superseding aborts a live release: only once nothing else can refuse this start.
@@ -157,6 +178,7 @@ export function createReleaseService(deps: ReleaseServiceDeps): ReleaseService {
   return {
     async start(input, principal) {
       const context = await prepareStart(input, principal);
+      const warnings = stageSizingWarnings(context.plan, context.activeDevices, input.channel);
       if (context.active) await supersede(context.active, input.version, principal);
       const release = await insertRelease(input, context, principal);
       await launchWorkflow(release, context.segments, principal);
@@ -166,10 +188,10 @@ export function createReleaseService(deps: ReleaseServiceDeps): ReleaseService {
         action: 'release.start',
         target: `release:${release.id}`,
         reason: null,
-        details: { appId: input.appId, channel: input.channel, version: input.version, plan },
+        details: { appId: input.appId, channel: input.channel, version: input.version, plan, force: input.force, warnings },
       });
       deps.metrics.releasesStarted.inc({ plan });
-      return release;
+      return { release, warnings };
     },
 
     async get(releaseId, principal) {
@@ -180,6 +202,7 @@ export function createReleaseService(deps: ReleaseServiceDeps): ReleaseService {
 
     async command(releaseId, name, reason, principal, idempotencyKey) {
       const release = await getAccessible(releaseId, principal);
+      if (isTerminal(release.status)) throw finishedConflict(release, name);
       const updateId = idempotencyKey ? `${principal.keyId}:${idempotencyKey}` : newId();
       const view = await rollouts.command(release.workflowId, name, { actor: actorOf(principal), reason }, updateId);
       deps.metrics.adminActions.inc({ action: `release.${name}`, outcome: 'accepted' });
@@ -239,6 +262,17 @@ function fromProjection(release: Release, published: PublishedState | null): Liv
 
 function stageNameOf(release: Release, stageIndex: number): string | null {
   return release.plan.stages[stageIndex]?.name ?? null;
+}
+
+/** A command for a release that has ended: say what can still be done instead. */
+function finishedConflict(release: Release, name: CommandName): ConflictError {
+  const next =
+    release.status === 'completed'
+      ? `to send devices back, start a release of ${release.baselineVersion ?? 'the previous version'} on ${release.channel}`
+      : `start a new release (releasing ${release.version} again needs "force": true)`;
+  return new ConflictError(`${name} refused: release ${release.id} (${release.version}) is ${release.status} and can no longer change; ${next}`, 'release_finished', {
+    status: release.status,
+  });
 }
 
 function activeConflict(active: Release): ConflictError {

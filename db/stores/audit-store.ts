@@ -10,8 +10,8 @@ export interface AuditEntry {
 
 export interface AuditStore {
   record(entry: AuditEntry): Promise<void>;
-  /** Records the entry unless one with the same key exists (retried activities). */
-  recordOnce(entry: AuditEntry, idempotencyKey: string): Promise<void>;
+  /** Records the entry unless one with the same key exists (retried activities); true when it wrote it. */
+  recordOnce(entry: AuditEntry, idempotencyKey: string): Promise<boolean>;
 }
 
 export function createAuditStore(db: Queryable): AuditStore {
@@ -26,11 +26,12 @@ export function createAuditStore(db: Queryable): AuditStore {
       ]);
     },
     async recordOnce(e, key) {
-      await db.query(
+      const { rowCount } = await db.query(
         `INSERT INTO audit_log (actor, action, target, reason, details, idempotency_key) VALUES ($1, $2, $3, $4, $5, $6)
          ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING`,
         [e.actor, e.action, e.target, e.reason, JSON.stringify(e.details ?? {}), key],
       );
+      return rowCount === 1;
     },
   };
 }

@@ -30,6 +30,8 @@ export interface DeviceProfileStore {
   addSessions(counts: SessionCount[]): Promise<void>;
   /** Engagement of the given devices of one app as of `now`; devices never seen are missing. */
   engagement(appId: string, deviceIds: string[], now: Date): Promise<Map<string, Engagement>>;
+  /** Devices of the app's channel seen since `since`: the fleet a release of that channel meets. */
+  countActive(appId: string, channel: string, since: Date): Promise<number>;
 }
 
 export function createDeviceProfileStore(db: Queryable): DeviceProfileStore {
@@ -69,6 +71,13 @@ export function createDeviceProfileStore(db: Queryable): DeviceProfileStore {
          ON CONFLICT (app_id, device_id, day) DO UPDATE SET sessions = s.sessions + EXCLUDED.sessions`,
         [col(rows, 'appId'), col(rows, 'deviceId'), col(rows, 'day'), col(rows, 'sessions')],
       );
+    },
+    async countActive(appId, channel, since) {
+      const { rows } = await db.query<{ n: number }>(
+        'SELECT count(*)::int AS n FROM devices d WHERE d.app_id = $1 AND d.last_seen >= $2 AND d.channel = $3',
+        [appId, since, channel],
+      );
+      return rows[0]!.n;
     },
     async engagement(appId, deviceIds, now) {
       const { rows } = await db.query<{ device_id: string; first_seen: Date; sessions: number }>(

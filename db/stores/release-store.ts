@@ -61,6 +61,8 @@ export interface ReleaseStore {
   listActive(appId: string): Promise<Release[]>;
   /** The newest release of the channel that reached everyone: the next release's baseline. */
   findLatestCompleted(appId: string, channel: string): Promise<Release | null>;
+  /** The newest release of this version on the channel that was rolled back, with the reason it was. */
+  findRolledBack(appId: string, channel: string, version: string): Promise<{ release: Release; reason: string | null } | null>;
   /** Marks a release that never got a workflow (the start failed) so the channel frees up. */
   markStartFailed(id: string): Promise<void>;
 }
@@ -117,6 +119,15 @@ export function createReleaseStore(db: Queryable): ReleaseStore {
         [appId, channel, 'completed' satisfies ReleaseStatus],
       );
       return rows[0] ? mapRow(rows[0]) : null;
+    },
+    async findRolledBack(appId, channel, version) {
+      const { rows } = await db.query<ReleaseRow & { reason: string | null }>(
+        `SELECT ${COLUMNS}, rs.reason FROM releases r LEFT JOIN rollout_state rs ON rs.release_id = r.id
+         WHERE r.app_id = $1 AND r.channel = $2 AND r.version = $3 AND r.status = $4
+         ORDER BY r.updated_at DESC, r.id DESC LIMIT 1`,
+        [appId, channel, version, 'rolled_back' satisfies ReleaseStatus],
+      );
+      return rows[0] ? { release: mapRow(rows[0]), reason: rows[0].reason } : null;
     },
     async markStartFailed(id) {
       await db.query('UPDATE releases SET status = $2, updated_at = now() WHERE id = $1 AND status = $3', [id, 'aborted' satisfies ReleaseStatus, 'pending' satisfies ReleaseStatus]);

@@ -364,3 +364,34 @@ function expectPlainFiniteJson(value: unknown, path = '$'): void {
     expectPlainFiniteJson(item, `${path}.${key}`);
   }
 }
+
+describe('a metric the app does not report', () => {
+  const gates: GateSpec[] = [
+    { kind: 'ratio', metric: 'crash' },
+    { kind: 'ratio', metric: 'js_error' },
+  ];
+  // Crashes decide (the acceptance boundary is crossed); js_error never arrives from either cohort.
+  const windowOf = (devices: number) => gateWindow({ ga: { canary: { devices, crash: 2 }, control: { devices, crash: 8 } } });
+
+  it('holds the stage while too few device-windows passed to tell', () => {
+    const early = last(run([windowOf(500)], { gates, stage: soaked }));
+    expect(early.verdict).toBe('continue');
+    expect(early.evidence.ratio.find((r) => r.metric === 'js_error')?.reported).toBe(true);
+    expect(early.evidence.findings.some((f) => f.metric === 'js_error' && f.verdict === 'continue')).toBe(true);
+  });
+
+  it('stops holding it once neither cohort reported one event in 3000 device-windows, and says so', () => {
+    const evaluation = last(run([windowOf(800), windowOf(800)], { gates, stage: soaked }));
+    const jsError = evaluation.evidence.ratio.find((r) => r.metric === 'js_error')!;
+    expect(jsError).toMatchObject({ reported: false, canaryEvents: 0, controlEvents: 0 });
+    expect(evaluation.evidence.findings.find((f) => f.metric === 'js_error')?.message).toMatch(/not reported: no event in 1600 canary and 1600 control device-windows/);
+    expect(evaluation.verdict).toBe('advance');
+  });
+
+  it('never lets an unreported metric advance a stage the other gates hold', () => {
+    const crashing = gateWindow({ ga: { canary: { devices: 1600, crash: 8 }, control: { devices: 1600, crash: 8 } } });
+    const evaluation = last(run([crashing, crashing], { gates, stage: soaked }));
+    expect(evaluation.evidence.ratio.find((r) => r.metric === 'js_error')?.reported).toBe(false);
+    expect(evaluation.verdict).toBe('continue');
+  });
+});
