@@ -12,6 +12,8 @@ interface ReleaseSummary {
   status: string;
   workflowId: string;
   createdAt: string;
+  /** Only the answer to a start carries them. */
+  warnings?: string[];
 }
 
 function planOption(plan: string | undefined): unknown {
@@ -53,8 +55,13 @@ export const releaseCommands: Record<string, Command> = {
       ...(channel ? { channel } : {}),
       ...(timeScale === undefined ? {} : { timeScale }),
       ...(ctx.flag('supersede') ? { supersede: true } : {}),
+      ...(ctx.flag('force') ? { force: true } : {}),
     });
-    ctx.show(release, () => [`started release ${release.id} (workflow ${release.workflowId})`, `follow it: rampart release watch ${release.id}`]);
+    ctx.show(release, () => [
+      `started release ${release.id} (workflow ${release.workflowId})`,
+      ...(release.warnings ?? []).map((warning) => `warning: ${warning}`),
+      `follow it: rampart release watch ${release.id}`,
+    ]);
   },
   'releases list': async (ctx) => {
     const query = new URLSearchParams();

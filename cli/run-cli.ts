@@ -31,6 +31,7 @@ const OPTIONS = {
   plan: { type: 'string' },
   'time-scale': { type: 'string' },
   supersede: { type: 'boolean' },
+  force: { type: 'boolean' },
   reason: { type: 'string' },
 } as const;
 

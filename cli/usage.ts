@@ -17,7 +17,7 @@ const GROUPS: Record<string, string[]> = {
   ],
   webhooks: ['webhooks list <appId>', 'webhooks create <appId> <url> [--events paused,rolled_back,...]   (prints the signing secret once)', 'webhooks delete <appId> <webhookId>'],
   releases: [
-    'releases start <appId> <version> [--channel <name>] [--plan <preset|plan.json>] [--time-scale <x>] [--supersede]',
+    'releases start <appId> <version> [--channel <name>] [--plan <preset|plan.json>] [--time-scale <x>] [--supersede] [--force]',
     'releases list <appId> [--channel <name>] [--status <status>] [--limit <n>]',
   ],
   release: [

@@ -13,6 +13,13 @@ describe('explainApiError', () => {
     expect(lines.join('\n')).not.toContain('"supersede"');
   });
 
+  it('tells a CLI user to use --force for a rolled-back version', () => {
+    const message = '1.2.0 was rolled back on production (release r-1: crashes); once the cause is fixed, start it again with "force": true (CLI: --force), or release a new version';
+    expect(explainApiError(new ApiError(409, 'version_rolled_back', message))).toEqual([
+      '1.2.0 was rolled back on production (release r-1: crashes); once the cause is fixed, start it again with --force, or release a new version (version_rolled_back, HTTP 409)',
+    ]);
+  });
+
   it('passes other errors through with their code and status', () => {
     expect(explainApiError(new ApiError(409, 'command_refused', 'the release is already paused'))).toEqual(['the release is already paused (command_refused, HTTP 409)']);
   });
