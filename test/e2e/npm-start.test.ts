@@ -5,6 +5,7 @@ import { freePort } from '../../platform/temporal-dev-server';
 import { bundleBody } from '../support/fixtures';
 import { createHttp } from '../support/http';
 import { spawnProcess, type SpawnedProcess } from '../support/processes';
+import { waitFor } from '../support/wait-for';
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -53,12 +54,12 @@ describe('npm start', () => {
     expect(release.status).toBe(201);
 
     // What a user with curl does: ask until the release is done.
-    let status = '';
-    for (let i = 0; i < 300 && status !== 'completed'; i++) {
-      status = (await admin.get(`/v1/releases/${release.body.id}`)).body.status;
-      if (status !== 'completed') await new Promise((r) => setTimeout(r, 200));
-    }
-    expect(status).toBe('completed');
+    await waitFor(
+      `release ${release.body.id} to complete`,
+      async () => (await admin.get(`/v1/releases/${release.body.id}`)).body as { status: string },
+      (details) => details.status === 'completed',
+      { timeoutMs: 60_000, everyMs: 200 },
+    );
     const check = await admin.post('/v1/apps/com.example.npmstart/check', {
       deviceId: 'device-1',
       platform: 'android',
