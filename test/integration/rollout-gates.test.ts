@@ -99,7 +99,7 @@ describe('gates in the rollout workflow', () => {
       );
     }
     const done = await waitForServed(ctx.stack, id, (r) => r.status === details.status);
-    expect(done.status, details.reason).toBe('completed');
+    expect(done.status, details.reason ?? undefined).toBe('completed');
     expect(done.exposure).toEqual({ default: 10_000 });
     expect(details.history.filter((t) => t.event === 'stage_started')).toHaveLength(3);
   });
