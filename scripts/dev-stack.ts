@@ -24,6 +24,13 @@ const WORKER_METRICS_PORT = Number(process.env.WORKER_METRICS_PORT ?? 9464);
 const EMBEDDED_PG_PORT = Number(process.env.EMBEDDED_POSTGRES_PORT ?? 54329);
 
 const say = (line: string) => process.stdout.write(`[rampart] ${line}\n`);
+/** Each start-up step says when it is done and how long it took: a slow start then names its step. */
+const timed = async <T>(step: string, run: () => Promise<T>): Promise<T> => {
+  const started = Date.now();
+  const result = await run();
+  say(`${step} ready (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+  return result;
+};
 
 interface Stoppable {
   name: string;
@@ -88,6 +95,7 @@ async function startTemporal(): Promise<DevServer | string> {
   }
   const cliPath = process.env.TEMPORAL_CLI_PATH;
   if (!cliPath) throw new Error('TEMPORAL_CLI_PATH is not set; run through `npm start`, which finds or builds the CLI');
+  say(`Temporal: starting a dev server on port ${TEMPORAL_PORT}`);
   const server = await startTemporalDevServer({
     cliPath,
     port: TEMPORAL_PORT,
@@ -162,14 +170,16 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void shutdown(0));
   await mkdir(DATA, { recursive: true });
 
-  const databaseUrl = await startPostgres();
-  const temporal = await startTemporal();
+  const databaseUrl = await timed('PostgreSQL', startPostgres);
+  const temporal = await timed('Temporal', startTemporal);
   const temporalAddress = typeof temporal === 'string' ? temporal : temporal.address;
   const key = await adminKey();
   const env = { DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: temporalAddress, RAMPART_ADMIN_KEY: key };
 
-  await startProcess('worker', 'worker/main.ts', { ...env, WORKER_METRICS_PORT: String(WORKER_METRICS_PORT), WORKER_HOST: '127.0.0.1' }, `http://127.0.0.1:${WORKER_METRICS_PORT}/readyz`);
-  await startProcess('api', 'api/main.ts', { ...env, PORT: String(API_PORT) }, `http://127.0.0.1:${API_PORT}/readyz`);
+  say('worker: starting (bundles the workflow code first)');
+  await timed('worker', () => startProcess('worker', 'worker/main.ts', { ...env, WORKER_METRICS_PORT: String(WORKER_METRICS_PORT), WORKER_HOST: '127.0.0.1' }, `http://127.0.0.1:${WORKER_METRICS_PORT}/readyz`));
+  say('api: starting');
+  await timed('api', () => startProcess('api', 'api/main.ts', { ...env, PORT: String(API_PORT) }, `http://127.0.0.1:${API_PORT}/readyz`));
 
   const lines = [
     '',
