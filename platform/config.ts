@@ -90,6 +90,10 @@ const workerSchema = commonSchema.extend({
   RAMPART_EVENT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
 });
 
+/** The variables each process reads; deployment files that set any other one set it for nothing. */
+export const API_ENV_NAMES: readonly string[] = Object.keys(apiSchema.shape);
+export const WORKER_ENV_NAMES: readonly string[] = Object.keys(workerSchema.shape);
+
 export interface TemporalConfig {
   address: string;
   namespace: string;

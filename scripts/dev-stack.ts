@@ -19,6 +19,13 @@ const ROOT = path.resolve(__dirname, '..');
 const TSX = path.join(ROOT, 'node_modules/.bin/tsx');
 
 const say = (line: string) => process.stdout.write(`[rampart] ${line}\n`);
+/** Each start-up step says when it is done and how long it took: a slow start then names its step. */
+const timed = async <T>(step: string, run: () => Promise<T>): Promise<T> => {
+  const started = Date.now();
+  const result = await run();
+  say(`${step} ready (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+  return result;
+};
 
 function configOrExit(): DevStackConfig {
   try {
@@ -98,6 +105,7 @@ async function startTemporal(): Promise<DevServer | string> {
   }
   const cliPath = config.temporalCliPath;
   if (!cliPath) throw new Error('TEMPORAL_CLI_PATH is not set; run through `npm start`, which finds or builds the CLI');
+  say(`Temporal: starting a dev server on port ${config.temporalPort}`);
   const server = await startTemporalDevServer({
     cliPath,
     port: config.temporalPort,
@@ -172,14 +180,16 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void shutdown(0));
   await mkdir(DATA, { recursive: true });
 
-  const databaseUrl = await startPostgres();
-  const temporal = await startTemporal();
+  const databaseUrl = await timed('PostgreSQL', startPostgres);
+  const temporal = await timed('Temporal', startTemporal);
   const temporalAddress = typeof temporal === 'string' ? temporal : temporal.address;
   const key = await adminKey();
   const env = { DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: temporalAddress, RAMPART_ADMIN_KEY: key };
 
-  await startProcess('worker', 'worker/main.ts', { ...env, WORKER_METRICS_PORT: String(config.workerMetricsPort), WORKER_HOST: '127.0.0.1' }, `http://127.0.0.1:${config.workerMetricsPort}/readyz`);
-  await startProcess('api', 'api/main.ts', { ...env, PORT: String(config.apiPort) }, `http://127.0.0.1:${config.apiPort}/readyz`);
+  say('worker: starting (bundles the workflow code first)');
+  await timed('worker', () => startProcess('worker', 'worker/main.ts', { ...env, WORKER_METRICS_PORT: String(config.workerMetricsPort), WORKER_HOST: '127.0.0.1' }, `http://127.0.0.1:${config.workerMetricsPort}/readyz`));
+  say('api: starting');
+  await timed('api', () => startProcess('api', 'api/main.ts', { ...env, PORT: String(config.apiPort) }, `http://127.0.0.1:${config.apiPort}/readyz`));
 
   const lines = [
     '',

@@ -6,6 +6,17 @@ import { until } from '../support/until';
  * crashes — over the real HTTP API, while a real release workflow walks a compressed plan. Each
  * tick, a share of the devices is active: it checks, installs what it is offered (with some delay),
  * and reports a session and, with the crash rate of the bundle it runs, a crash.
+ *
+ * Devices of a tick go through a few at a time rather than all at once: a burst on a starved machine
+ * answers every check first and delivers every event late, in one clump, leaving gate checks with
+ * nothing between clumps; a stream keeps events arriving while the tick lasts.
+ *
+ * The fleet moves in lockstep with the release's gate: after a tick it waits until a gate check has
+ * counted every event of it, then ticks again. A check thus sees at most about one tick of evidence,
+ * and a tick a busy machine slows down spreads over several checks that each still see devices:
+ * the evidence a stage gathers per tick — with a fixed seed, the same sequence of device windows —
+ * does not depend on the machine's speed, which only changes how many checks it takes (see
+ * `fleetPlan` for the soak limits that absorb them).
  */
 
 export interface FleetOptions {
@@ -21,8 +32,7 @@ export interface FleetOptions {
   activeShare: number;
   /** P(an active device that is offered a bundle installs it this tick): apps apply on next launch. */
   adoptionRate: number;
-  tickMs: number;
-  /** The release's plan (compressed durations). */
+  /** The release's plan (compressed durations; see `fleetPlan`). */
   plan: unknown;
   timeoutMs: number;
   seed: number;
@@ -40,8 +50,12 @@ export interface FleetReport {
   stillOnWithdrawn: number;
   /** After a rollback: seconds until no device ran the withdrawn bundle any more. */
   secondsToAllBack: number | null;
+  /** After completion: share of devices on the new bundle once each has checked again and installed what it was offered. */
+  onCandidateAfterCompletion: number | null;
   requests: number;
   ticks: number;
+  /** Why the release is where it ended (the last transition's or gate's reason). */
+  reason: string | null;
 }
 
 interface Device {
@@ -84,40 +98,57 @@ export async function runFleet(options: FleetOptions): Promise<FleetReport> {
     everOnCandidate: false,
   }));
 
-  const tick = async (active: Device[]) => {
-    await Promise.all(
-      active.map(async (device) => {
+  const tick = async (active: Device[], adoptionRate = options.adoptionRate) => {
+    // Drawn before any request: answers arrive in any order, and a seed must give one fleet.
+    const draws = active.map((device) => ({ device, adopt: random() < adoptionRate, crash: random() }));
+    await forEachStreamed(
+      draws,
+      async ({ device, adopt, crash }) => {
         const answer = await call('POST', `/v1/apps/${options.appId}/check`, { deviceId: device.id, platform: device.platform, nativeVersion: '5.0.0', bundleVersion: device.running });
         const events: Array<Record<string, unknown>> = [];
         const at = new Date().toISOString();
         const offered = (answer.bundle as { version: string } | null | undefined)?.version ?? (answer.action === 'rollback' ? 'builtin' : null);
-        if ((answer.action === 'update' && random() < options.adoptionRate) || answer.action === 'rollback') {
+        if ((answer.action === 'update' && adopt) || answer.action === 'rollback') {
           device.running = offered!;
           events.push({ type: 'install_ok', at, bundleVersion: device.running });
         }
         if (device.running === CANDIDATE) device.everOnCandidate = true;
         events.push({ type: 'session_start', at, bundleVersion: device.running });
         const crashRate = options.baseCrashRate * (device.running === CANDIDATE ? options.crashRatio : 1);
-        if (random() < crashRate) events.push({ type: 'crash', at, bundleVersion: device.running });
+        if (crash < crashRate) events.push({ type: 'crash', at, bundleVersion: device.running });
         await call('POST', `/v1/apps/${options.appId}/events`, { deviceId: device.id, platform: device.platform, nativeVersion: '5.0.0', events });
-      }),
+      },
     );
   };
 
   const started = Date.now();
   const releaseId = (await call('POST', `/v1/apps/${options.appId}/releases`, { version: CANDIDATE, plan: options.plan }, true)).id as string;
+  const remaining = () => Math.max(0, options.timeoutMs - (Date.now() - started));
+  const read = async () => (await call('GET', `/v1/releases/${releaseId}`, undefined, true)) as unknown as ReleaseSeen;
+  // A tick before the first stage is served would only count against the canary as an empty window.
+  await until(`release ${releaseId} to serve its first stage`, async () => ((await read()).status === 'pending' ? undefined : true), remaining(), CHECK_POLL_MS);
   let status = 'running';
   let ticks = 0;
-  while (!['completed', 'rolled_back', 'aborted', 'paused'].includes(status) && Date.now() - started < options.timeoutMs) {
-    const tickStarted = Date.now();
+  let reason: string | null = null;
+  while (!SETTLED.includes(status) && remaining() > 0) {
     await tick(fleet.filter(() => random() < options.activeShare));
     ticks += 1;
-    const release = await call('GET', `/v1/releases/${releaseId}`, undefined, true);
+    // Every 202 is in: the events are durable, filed under counting windows that end by now.
+    const acknowledged = Date.now();
+    const release = await until(
+      `a gate check of release ${releaseId} counting tick ${ticks} (events acknowledged by ${new Date(acknowledged).toISOString()})`,
+      async () => {
+        const current = await read();
+        return SETTLED.includes(current.status) || (current.gates?.evidence.windowEnd ?? -Infinity) > acknowledged ? current : undefined;
+      },
+      remaining(),
+      CHECK_POLL_MS,
+    );
     if (release.status !== status || ticks % 5 === 0) {
-      log(`t=${((Date.now() - started) / 1000).toFixed(1)}s status=${String(release.status)} stage=${String(release.stageIndex)} exposure=${JSON.stringify(release.exposure)} on ${CANDIDATE}: ${fleet.filter((d) => d.running === CANDIDATE).length}`);
+      log(`t=${((Date.now() - started) / 1000).toFixed(1)}s status=${release.status} stage=${release.stageIndex} exposure=${JSON.stringify(release.exposure)} on ${CANDIDATE}: ${fleet.filter((d) => d.running === CANDIDATE).length}`);
     }
-    status = release.status as string;
-    await sleep(Math.max(0, options.tickMs - (Date.now() - tickStarted)));
+    status = release.status;
+    reason = release.reason;
   }
   const secondsToOutcome = (Date.now() - started) / 1000;
   const exposed = fleet.filter((d) => d.everOnCandidate).length;
@@ -129,6 +160,12 @@ export async function runFleet(options: FleetOptions): Promise<FleetReport> {
     for (let round = 0; round < 3 && fleet.some((d) => d.running === CANDIDATE); round++) await tick(fleet.filter((d) => d.running === CANDIDATE));
     secondsToAllBack = (Date.now() - rolledBackAt) / 1000;
   }
+  let onCandidateAfterCompletion: number | null = null;
+  if (status === 'completed') {
+    // A completed release is every device's: each one checks again and installs what it is offered.
+    await tick(fleet, 1);
+    onCandidateAfterCompletion = fleet.filter((d) => d.running === CANDIDATE).length / options.devices;
+  }
   return {
     outcome: status,
     exposed,
@@ -136,10 +173,34 @@ export async function runFleet(options: FleetOptions): Promise<FleetReport> {
     secondsToOutcome,
     stillOnWithdrawn: status === 'rolled_back' ? fleet.filter((d) => d.running === CANDIDATE).length : 0,
     secondsToAllBack,
+    onCandidateAfterCompletion,
     requests,
     ticks,
+    reason,
   };
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Where the fleet stops ticking: the release ended, or a human has to look at it. */
+const SETTLED = ['completed', 'rolled_back', 'aborted', 'paused'];
+const CHECK_POLL_MS = 50;
+/** Devices of a tick in flight at once. */
+const STREAM_WIDTH = 16;
+
+/** Runs `work` over `items` in order, at most STREAM_WIDTH at a time. */
+async function forEachStreamed<T>(items: readonly T[], work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) await work(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(STREAM_WIDTH, items.length) }, lane));
+}
+
+/** What the fleet reads of `GET /v1/releases/:id`. */
+interface ReleaseSeen {
+  status: string;
+  stageIndex: number;
+  exposure: Record<string, number>;
+  reason: string | null;
+  gates: { evidence: { windowEnd: number | null } } | null;
+}
 

@@ -5,8 +5,25 @@ import { freePort } from '../../platform/temporal-dev-server';
 import { bundleBody } from '../support/fixtures';
 import { createHttp } from '../support/http';
 import { spawnProcess, type SpawnedProcess } from '../support/processes';
+import { waitFor } from '../support/wait-for';
 
 const ROOT = path.resolve(__dirname, '../..');
+
+/**
+ * The lines `npm start` prints as it comes up, each with the longest it may take on a busy CI
+ * machine: a slow start fails naming its step, with the last lines of output, rather than as a
+ * test timeout. (`scripts/dev-stack.ts` prints `<step> ready (<seconds> s)` after each one.)
+ */
+const START_STEPS: Array<{ step: string; line: RegExp; withinMs: number }> = [
+  // Only start.sh's checks run first; an `npm ci` or a Go build of the Temporal CLI here is a bug.
+  { step: 'start.sh hands over to the dev stack', line: /^\[rampart\] PostgreSQL: /, withinMs: 30_000 },
+  { step: 'embedded PostgreSQL (initdb, start)', line: /^\[rampart\] PostgreSQL ready/, withinMs: 90_000 },
+  { step: 'Temporal dev server', line: /^\[rampart\] Temporal ready/, withinMs: 60_000 },
+  { step: 'worker (bundles the workflows)', line: /^\[rampart\] worker ready/, withinMs: 120_000 },
+  { step: 'API', line: /^\[rampart\] api ready/, withinMs: 60_000 },
+  { step: 'summary', line: /Rampart is running/, withinMs: 5000 },
+];
+const START_BUDGET_MS = START_STEPS.reduce((sum, s) => sum + s.withinMs, 0);
 
 describe('npm start', () => {
   let stack: SpawnedProcess | null = null;
@@ -38,7 +55,11 @@ describe('npm start', () => {
     });
     stack = spawnProcess('npm', ['start'], env, ROOT);
 
-    await stack.waitForLine(/Rampart is running/, 150_000);
+    for (const { step, line, withinMs } of START_STEPS) {
+      await stack.waitForLine(line, withinMs).catch((err: unknown) => {
+        throw new Error(`npm start: step "${step}" not done within ${withinMs / 1000} s; ${err instanceof Error ? err.message : String(err)}`);
+      });
+    }
     const [, key] = await stack.waitForLine(/admin API key\s+(\S+)/, 1000);
     const admin = createHttp(`http://127.0.0.1:${apiPort}`, key);
     expect((await fetch(`http://127.0.0.1:${uiPort}/`)).status).toBe(200);
@@ -53,12 +74,12 @@ describe('npm start', () => {
     expect(release.status).toBe(201);
 
     // What a user with curl does: ask until the release is done.
-    let status = '';
-    for (let i = 0; i < 300 && status !== 'completed'; i++) {
-      status = (await admin.get(`/v1/releases/${release.body.id}`)).body.status;
-      if (status !== 'completed') await new Promise((r) => setTimeout(r, 200));
-    }
-    expect(status).toBe('completed');
+    await waitFor(
+      `release ${release.body.id} to complete`,
+      async () => (await admin.get(`/v1/releases/${release.body.id}`)).body as { status: string },
+      (details) => details.status === 'completed',
+      { timeoutMs: 60_000, everyMs: 200 },
+    );
     const check = await admin.post('/v1/apps/com.example.npmstart/check', {
       deviceId: 'device-1',
       platform: 'android',
@@ -75,5 +96,5 @@ describe('npm start', () => {
     expect(stack.output.join('\n')).toMatch(/stopped api[\s\S]*stopped worker[\s\S]*stopped Temporal dev server[\s\S]*stopped PostgreSQL/);
     await expect(fetch(`http://127.0.0.1:${apiPort}/healthz`)).rejects.toThrow();
     await expect(fetch(`http://127.0.0.1:${uiPort}/`)).rejects.toThrow();
-  });
+  }, START_BUDGET_MS + 90_000);
 });

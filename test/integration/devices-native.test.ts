@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { bundleBody, createAppWithBundles, deviceInBuckets, startRelease } from '../support/fixtures';
 import { createHttp } from '../support/http';
 import { waitForServed } from '../support/rollout-waits';
+import { waitFor } from '../support/wait-for';
 import { useTestStack } from '../support/test-stack';
 
 const bake = (stages: Array<Record<string, unknown>>) => ({
@@ -50,12 +51,12 @@ describe('devices on the native protocol', () => {
     expect(sessions.status).toBe(202);
     await ctx.admin.post(`/v1/releases/${id}/promote`, { reason: 'power users next' });
     await waitForServed(ctx.stack, id, (r) => r.exposure.power === 10_000);
-    let action = 'none';
-    for (let i = 0; i < 100 && action !== 'update'; i++) {
-      action = (await check(appId, { deviceId: 'engaged-1' })).body.action;
-      if (action !== 'update') await new Promise((r) => setTimeout(r, 100));
-    }
-    expect(action).toBe('update');
+    // The profile is written and reloaded in the background (100 ms flush, 300 ms cache here).
+    await waitFor(
+      'engaged-1 to be offered the update as a power user',
+      async () => (await check(appId, { deviceId: 'engaged-1' })).body as { action: string },
+      (answer) => answer.action === 'update',
+    );
     expect((await check(appId, { deviceId: 'regular-3' })).body.action).toBe('none');
 
     const inUse = await ctx.admin.delete(`/v1/apps/${appId}/segments/power`);

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createAppWithBundles, deviceInBuckets, startRelease } from '../support/fixtures';
 import { createHttp } from '../support/http';
 import { waitForServed } from '../support/rollout-waits';
+import { waitFor } from '../support/wait-for';
 import { temporalCli } from '../support/temporal-cli';
 import { useTestStack } from '../support/test-stack';
 
@@ -29,7 +30,9 @@ describe('on-call commands', () => {
     const paused = await ctx.admin.post(`/v1/releases/${id}/pause`, { reason: 'error spike in support tickets' });
     expect(paused.status).toBe(200);
     expect(paused.body).toMatchObject({ id, status: 'paused', stageIndex: 0, live: true });
-    expect(ctx.stack.api.deps.snapshot.release(id)?.status ?? 'paused').toBe('paused');
+    // What devices are served must follow: the canary keeps its exposure, frozen, not withdrawn.
+    const served = await waitForServed(ctx.stack, id, (r) => r.status === 'paused');
+    expect(served).toMatchObject({ status: 'paused', stageIndex: 0, exposure: { default: 1000 } });
 
     const again = await ctx.admin.post(`/v1/releases/${id}/pause`, { reason: 'twice' });
     expect(again.status).toBe(409);
@@ -92,12 +95,12 @@ describe('on-call commands', () => {
     await waitForServed(ctx.stack, id, (r) => r.status === 'paused');
 
     // Visibility is eventually consistent: ask until the upserted status shows up.
-    let listed = '';
-    for (let i = 0; i < 50 && !listed.includes(`release-${id}`); i++) {
-      listed = await temporalCli(['workflow', 'list', '--query', `AppId='${appId}' AND ReleaseStatus='paused'`, '--output', 'json']);
-      if (!listed.includes(`release-${id}`)) await new Promise((r) => setTimeout(r, 200));
-    }
-    expect(listed).toContain(`release-${id}`);
+    await waitFor(
+      `release-${id} listed by AppId and ReleaseStatus='paused'`,
+      () => temporalCli(['workflow', 'list', '--query', `AppId='${appId}' AND ReleaseStatus='paused'`, '--output', 'json']),
+      (listed) => listed.includes(`release-${id}`),
+      { timeoutMs: 15_000, everyMs: 200 },
+    );
 
     await signal('resume', 'dashboards are green again');
     await waitForServed(ctx.stack, id, (r) => r.status === 'running');

@@ -1,11 +1,15 @@
 import { createHmac } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { temporal } from '@temporalio/proto';
 import { describe, expect, it } from 'vitest';
 import type { rollout } from '../../workflows/rollout';
 import { createAppWithBundles, startRelease } from '../support/fixtures';
 import { waitForServed } from '../support/rollout-waits';
 import { useTestStack } from '../support/test-stack';
+import { waitFor } from '../support/wait-for';
+
+const { PendingActivityState, PendingWorkflowTaskState } = temporal.api.enums.v1;
 
 interface Delivery {
   headers: IncomingMessage['headers'];
@@ -94,9 +98,19 @@ describe('durable rollouts', () => {
     });
     await waitForServed(ctx.stack, id, (r) => r.stageIndex === 0 && r.status === 'running');
     await ctx.stack.stopWorker();
-    // Timers keep running in Temporal while no worker is there; the rollout resumes where it was.
-    await new Promise((r) => setTimeout(r, 2500));
-    expect(ctx.stack.api.deps.snapshot.release(id)?.status).toBe('running');
+    // Temporal keeps the workflow's clock and pending work while no worker is there: wait until it has
+    // scheduled a task (a fired timer's workflow task, or an activity) that nobody picks up. Nothing
+    // is decided meanwhile; a worker started later resumes the rollout where it was.
+    const handle = ctx.stack.temporal.workflow.getHandle(`release-${id}`);
+    await waitFor(
+      'Temporal to hold a task of the release that no worker starts',
+      async () => (await handle.describe()).raw,
+      ({ pendingWorkflowTask, pendingActivities }) =>
+        pendingWorkflowTask?.state === PendingWorkflowTaskState.PENDING_WORKFLOW_TASK_STATE_SCHEDULED ||
+        (pendingActivities ?? []).some((a) => a.state === PendingActivityState.PENDING_ACTIVITY_STATE_SCHEDULED),
+      { everyMs: 200 },
+    );
+    expect(ctx.stack.api.deps.snapshot.release(id)).toMatchObject({ status: 'running', stageIndex: 0, exposure: { default: 2500 } });
     await ctx.stack.startWorker();
     const done = await waitForServed(ctx.stack, id, (r) => r.status === 'completed');
     expect(done.exposure).toEqual({ default: 10_000 });

@@ -2,6 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { createAppWithBundles, devicesInBuckets, postTelemetry, startRelease } from '../support/fixtures';
 import { waitForServed } from '../support/rollout-waits';
 import { useTestStack } from '../support/test-stack';
+import { waitFor } from '../support/wait-for';
+
+/** What these tests read of `GET /v1/releases/:id`. */
+interface ReleaseDetails {
+  status: string;
+  reason: string | null;
+  gates: { evidence: { windowEnd: number | null } } | null;
+  history: Array<{ event: string }>;
+}
 
 describe('gates in the rollout workflow', () => {
   const ctx = useTestStack();
@@ -72,24 +81,27 @@ describe('gates in the rollout workflow', () => {
     await waitForServed(ctx.stack, id, (r) => r.status === 'running');
     const salt = (await ctx.admin.get(`/v1/releases/${id}`)).body.bucketSalt as string;
     const canary = devicesInBuckets(salt, 0, 1000, 50, 'g');
-    // A live fleet keeps reporting; a stage without fresh canary data would rightly pause.
-    let reporting = true;
-    const fleet = (async () => {
-      while (reporting) {
-        await postTelemetry(
-          ctx.device,
-          appId,
-          canary.map((deviceId) => ({ deviceId, events: [{ type: 'install_ok', bundleVersion: '2.0.0' }, { type: 'session_start', bundleVersion: '2.0.0' }] })),
-        );
-        await new Promise((r) => setTimeout(r, 150));
-      }
-    })();
-    const done = await waitForServed(ctx.stack, id, (r) => r.status === 'completed' || r.status === 'paused').finally(() => (reporting = false));
-    await fleet;
-    expect(done.status).toBe('completed');
+    // A live fleet keeps reporting; a stage without fresh canary data would rightly pause. It reports
+    // once per gate check: each round waits until a check has counted the round before.
+    let details = (await ctx.admin.get(`/v1/releases/${id}`)).body as ReleaseDetails;
+    while (details.status === 'running' || details.status === 'pending') {
+      await postTelemetry(
+        ctx.device,
+        appId,
+        canary.map((deviceId) => ({ deviceId, events: [{ type: 'install_ok', bundleVersion: '2.0.0' }, { type: 'session_start', bundleVersion: '2.0.0' }] })),
+      );
+      const acknowledged = Date.now();
+      details = await waitFor(
+        `a gate check of release ${id} counting telemetry acknowledged by ${acknowledged}, or the release to settle`,
+        async () => (await ctx.admin.get(`/v1/releases/${id}`)).body as ReleaseDetails,
+        (r) => !['running', 'pending'].includes(r.status) || (r.gates?.evidence.windowEnd ?? -Infinity) > acknowledged,
+        { everyMs: 50 },
+      );
+    }
+    const done = await waitForServed(ctx.stack, id, (r) => r.status === details.status);
+    expect(done.status, details.reason ?? undefined).toBe('completed');
     expect(done.exposure).toEqual({ default: 10_000 });
-    const details = await ctx.admin.get(`/v1/releases/${id}`);
-    expect(details.body.history.filter((t: { event: string }) => t.event === 'stage_started')).toHaveLength(3);
+    expect(details.history.filter((t) => t.event === 'stage_started')).toHaveLength(3);
   });
 
   it('pauses a release whose stage has no data instead of promoting it blindly', async () => {

@@ -1,9 +1,7 @@
-import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { bucketOf, cohortOf } from '../../../domain/bucketing';
+import { bucketOf, cohortOf, type Cohort } from '../../../domain/bucketing';
 import { murmur3x86_32 } from '../../../domain/murmur3';
 
 const utf8 = (s: string) => new TextEncoder().encode(s);
@@ -30,12 +28,23 @@ describe(murmur3x86_32.name, () => {
   });
 });
 
+// style-anchors §8.2: bucketBps = murmur3_x86_32(utf8(salt + ':' + deviceId), seed 0) % 10000, with
+// the hash published next to each bucket so a wrong modulus and a wrong hash tell themselves apart.
+const BUCKET_VECTORS: Array<{ salt: string; deviceId: string; murmur3: number; bucket: number }> = [
+  { salt: 'rollout-2024-001', deviceId: '7239a82f-4ea8-4e33-9085-f4ad974d3fc4', murmur3: 2147174047, bucket: 4047 },
+  { salt: 'rollout-2024-001', deviceId: '0f8fad5b-d9cb-469f-a165-70867728950e', murmur3: 709382619, bucket: 2619 },
+  // Non-ASCII: hashing UTF-16 code units (murmurhash3js) would give 3558694279 → 4279.
+  { salt: 'rollout-2024-001', deviceId: 'gerät-ü-01', murmur3: 879177981, bucket: 7981 },
+  { salt: 'Feature.flexibleRollout.10', deviceId: '174', murmur3: 3067997709, bucket: 7709 },
+  { salt: 'Feature.flexibleRollout.10', deviceId: '499', murmur3: 330494531, bucket: 4531 },
+  { salt: 'Feature.flexibleRollout.userId.55', deviceId: '25', murmur3: 1087573954, bucket: 3954 },
+  { salt: 'Feature.flexibleRollout.sessionId.42', deviceId: '147', murmur3: 391178641, bucket: 8641 },
+];
+
 describe(bucketOf.name, () => {
-  it('matches the project vectors, including a non-ASCII id hashed as UTF-8', () => {
-    expect(bucketOf('rollout-2024-001', '7239a82f-4ea8-4e33-9085-f4ad974d3fc4')).toBe(4047);
-    expect(bucketOf('rollout-2024-001', '0f8fad5b-d9cb-469f-a165-70867728950e')).toBe(2619);
-    expect(bucketOf('rollout-2024-001', 'gerät-ü-01')).toBe(7981);
-    expect(bucketOf('Feature.flexibleRollout.10', '174')).toBe(7709);
+  it.each(BUCKET_VECTORS)('matches the published vector for $salt:$deviceId', ({ salt, deviceId, murmur3, bucket }) => {
+    expect(murmur3x86_32(utf8(`${salt}:${deviceId}`))).toBe(murmur3);
+    expect(bucketOf(salt, deviceId)).toBe(bucket);
   });
 
   it('is uniform over 100k UUID-shaped ids (chi-square, 100 classes)', () => {
@@ -54,14 +63,6 @@ describe(bucketOf.name, () => {
     expect(chi2).toBeLessThan(148.2);
   });
 
-  it('is stable across processes', () => {
-    const ids = ['a', 'device-42', 'gerät-ü-01', '7239a82f-4ea8-4e33-9085-f4ad974d3fc4'];
-    const script = `const { bucketOf } = require(${JSON.stringify(path.resolve(__dirname, '../../../domain/bucketing.ts'))});
-      process.stdout.write(JSON.stringify(${JSON.stringify(ids)}.map((id) => bucketOf('cross-process', id))));`;
-    const tsx = path.resolve(__dirname, '../../../node_modules/.bin/tsx');
-    const other = JSON.parse(execFileSync(tsx, ['-e', script], { encoding: 'utf8' })) as number[];
-    expect(other).toEqual(ids.map((id) => bucketOf('cross-process', id)));
-  });
 });
 
 describe(cohortOf.name, () => {
@@ -75,14 +76,43 @@ describe(cohortOf.name, () => {
   });
 
   it('puts the next slice of the same size into the control cohort, capped at the complement', () => {
-    const salt = 'control-salt';
-    for (let i = 0; i < 5000; i++) {
-      const id = `d-${i}`;
-      const bucket = bucketOf(salt, id);
-      expect(cohortOf(salt, id, 1000)).toBe(bucket < 1000 ? 'canary' : bucket < 2000 ? 'control' : 'none');
-      expect(cohortOf(salt, id, 7000)).toBe(bucket < 7000 ? 'canary' : 'control');
-      expect(cohortOf(salt, id, 10_000)).toBe('canary');
-    }
+    // Buckets from the published vectors: 2619, 4047, 7981 (salt rollout-2024-001), 7709 (Unleash).
+    const [b2619, b4047, b7981] = ['0f8fad5b-d9cb-469f-a165-70867728950e', '7239a82f-4ea8-4e33-9085-f4ad974d3fc4', 'gerät-ü-01'];
+    const cases: Array<[string, string, number, Cohort]> = [
+      ['rollout-2024-001', b2619, 1000, 'none'],
+      ['rollout-2024-001', b2619, 2500, 'control'],
+      ['rollout-2024-001', b2619, 2620, 'canary'],
+      ['rollout-2024-001', b4047, 2000, 'none'],
+      ['rollout-2024-001', b4047, 2024, 'control'],
+      ['rollout-2024-001', b4047, 5000, 'canary'],
+      ['rollout-2024-001', b7981, 5000, 'control'],
+      // Canary 7000 bps leaves 3000 for the control: 7000 … 9999.
+      ['rollout-2024-001', b7981, 7000, 'control'],
+      ['rollout-2024-001', b7981, 10_000, 'canary'],
+      // Exactly on the bucket: `<`, not Unleash's `≤`.
+      ['Feature.flexibleRollout.10', '174', 7709, 'control'],
+      ['Feature.flexibleRollout.10', '174', 7710, 'canary'],
+    ];
+    for (const [salt, deviceId, exposureBps, cohort] of cases) expect(cohortOf(salt, deviceId, exposureBps), `${salt}:${deviceId} at ${exposureBps}`).toBe(cohort);
+  });
+
+  it('sizes canary and control as the exposure says over many devices', () => {
+    const n = 20_000;
+    const shares = (exposureBps: number) => {
+      const counts: Record<Cohort, number> = { canary: 0, control: 0, none: 0 };
+      for (let i = 0; i < n; i++) counts[cohortOf('control-salt', `d-${i}`, exposureBps)] += 1;
+      return { canary: counts.canary / n, control: counts.control / n, none: counts.none / n };
+    };
+    // Binomial sd at n = 20 000 is at most 0.0036 (share 0.5); 0.015 is about 4 sd.
+    const expectShares = (exposureBps: number, expected: Record<Cohort, number>) => {
+      const seen = shares(exposureBps);
+      for (const cohort of ['canary', 'control', 'none'] as const) {
+        expect(Math.abs(seen[cohort] - expected[cohort]), `${cohort} share at ${exposureBps} bps: ${seen[cohort]}`).toBeLessThan(0.015);
+      }
+    };
+    expectShares(1000, { canary: 0.1, control: 0.1, none: 0.8 });
+    expectShares(7000, { canary: 0.7, control: 0.3, none: 0 });
+    expect(shares(10_000)).toEqual({ canary: 1, control: 0, none: 0 });
   });
 
   it('draws independent cohorts for different releases (overlap ≈ product of shares)', () => {
