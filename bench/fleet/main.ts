@@ -9,14 +9,31 @@ import { runFleet, type FleetReport } from '../../scripts/fleet/fleet-simulation
  * thousands of simulated devices. The good one must reach 100 %, the bad one must be rolled back
  * on its own and every device sent back. Exits non-zero when either expectation fails.
  */
+const USAGE = `usage: npm run sim:fleet -- [--devices 3000] [--bad-ratio 5] [--seed 7]
+
+Runs a good release and a bad one (crash rate × --bad-ratio) through a private stack of its own
+(fresh database, own Temporal dev server) with simulated devices; exits non-zero unless the good one
+completes and the bad one is rolled back with every device sent back. To drive a fleet against the
+stack \`npm start\` runs, use \`npm run demo\`.
+`;
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      devices: { type: 'string', default: '3000' },
-      'bad-ratio': { type: 'string', default: '5' },
-      seed: { type: 'string', default: '7' },
-    },
-  });
+  let parsed;
+  try {
+    parsed = parseArgs({
+      options: {
+        devices: { type: 'string', default: '3000' },
+        'bad-ratio': { type: 'string', default: '5' },
+        seed: { type: 'string', default: '7' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (err) {
+    process.stderr.write(`sim:fleet: ${(err as Error).message}\n\n${USAGE}`);
+    process.exit(2);
+  }
+  const { values } = parsed;
+  if (values.help) return void process.stdout.write(USAGE);
   const devices = Number(values.devices);
   const stack = await startLocalStack({ database: 'rampart_fleet', logger: createLogger('fleet', 'warn') });
   const common = {
@@ -26,7 +43,7 @@ async function main(): Promise<void> {
     baseCrashRate: 0.02,
     activeShare: 0.4,
     adoptionRate: 0.5,
-    plan: fleetPlan({ checkIntervalMs: 1000, minSoakChecks: 5, maxSoakChecks: 60, alpha: 0.01 }),
+    target: { kind: 'new', plan: fleetPlan({ checkIntervalMs: 1000, minSoakChecks: 5, maxSoakChecks: 60, alpha: 0.01 }) } as const,
     timeoutMs: 240_000,
     seed: Number(values.seed),
     log: (line: string) => process.stdout.write(`  ${line}\n`),

@@ -19,27 +19,43 @@ import { until } from '../support/until';
  * `fleetPlan` for the soak limits that absorb them).
  */
 
+/** A custom attribute a share of the devices carries, so that segment rules match them. */
+export interface FleetAttribute {
+  name: string;
+  value: string | number | boolean;
+  /** Share of the devices that carry it, 0…1. */
+  share: number;
+}
+
+/** Which release the fleet meets: one it sets up on a fresh app, or one already running. */
+export type FleetTarget =
+  | { kind: 'new'; plan: unknown }
+  | { kind: 'existing'; releaseId: string };
+
 export interface FleetOptions {
   baseUrl: string;
   adminKey: string;
   appId: string;
+  target: FleetTarget;
   devices: number;
+  attributes?: FleetAttribute[];
   /** Crash-rate multiplier of the new bundle: 1 is a good release, 5 a bad one. */
   crashRatio: number;
   /** P(crash) of an active device in one tick on the baseline bundle. */
   baseCrashRate: number;
+  /** P(JS error) of an active device in one tick on the baseline bundle; the new bundle's is crashRatio × this. */
+  baseJsErrorRate?: number;
   /** Share of devices active per tick. */
   activeShare: number;
   /** P(an active device that is offered a bundle installs it this tick): apps apply on next launch. */
   adoptionRate: number;
-  /** The release's plan (compressed durations; see `fleetPlan`). */
-  plan: unknown;
   timeoutMs: number;
   seed: number;
   log?: (line: string) => void;
 }
 
 export interface FleetReport {
+  releaseId: string;
   outcome: string;
   /** Devices that ran the new bundle at any time. */
   exposed: number;
@@ -61,12 +77,41 @@ export interface FleetReport {
 interface Device {
   id: string;
   platform: 'ios' | 'android';
+  attributes: Record<string, string | number | boolean>;
   running: string;
   everOnCandidate: boolean;
 }
 
-const BASELINE = '1.0.0';
-const CANDIDATE = '1.1.0';
+type Call = (method: string, url: string, body?: unknown, admin?: boolean) => Promise<Record<string, unknown>>;
+
+/** The versions a new demo app gets: a baseline everyone runs, and the candidate the release ships. */
+const NEW_APP_BASELINE = '1.0.0';
+const NEW_APP_CANDIDATE = '1.1.0';
+
+interface Release {
+  releaseId: string;
+  /** What devices run before the release: `builtin` when the release has no baseline. */
+  baseline: string;
+  candidate: string;
+}
+
+/** A fresh app with a completed baseline release, then the candidate release with the given plan. */
+async function startOnNewApp(call: Call, appId: string, plan: unknown): Promise<Release> {
+  await call('POST', '/v1/apps', { id: appId, name: 'Simulated fleet' }, true);
+  for (const version of [NEW_APP_BASELINE, NEW_APP_CANDIDATE]) {
+    await call('POST', `/v1/apps/${appId}/bundles`, { version, url: `https://cdn.example.com/${version}.zip`, sha256: 'e'.repeat(64), size: 4096 }, true);
+  }
+  const baseline = (await call('POST', `/v1/apps/${appId}/releases`, { version: NEW_APP_BASELINE, plan: { stages: [{ exposureBps: 10_000, minSoakMs: 100, checkIntervalMs: 100, gates: [] }] } }, true)).id as string;
+  await until('the baseline release to complete', async () => ((await call('GET', `/v1/releases/${baseline}`, undefined, true)).status === 'completed' ? true : undefined));
+  const releaseId = (await call('POST', `/v1/apps/${appId}/releases`, { version: NEW_APP_CANDIDATE, plan }, true)).id as string;
+  return { releaseId, baseline: NEW_APP_BASELINE, candidate: NEW_APP_CANDIDATE };
+}
+
+/** A release already running: its devices start on its baseline. */
+async function existingRelease(call: Call, releaseId: string): Promise<Release> {
+  const release = await call('GET', `/v1/releases/${releaseId}`, undefined, true);
+  return { releaseId, baseline: (release.baselineVersion as string | null) ?? 'builtin', candidate: release.version as string };
+}
 
 export async function runFleet(options: FleetOptions): Promise<FleetReport> {
   const { next: random } = createRng([options.seed]);
@@ -84,27 +129,26 @@ export async function runFleet(options: FleetOptions): Promise<FleetReport> {
     return json;
   };
 
-  await call('POST', '/v1/apps', { id: options.appId, name: 'Simulated fleet' }, true);
-  for (const version of [BASELINE, CANDIDATE]) {
-    await call('POST', `/v1/apps/${options.appId}/bundles`, { version, url: `https://cdn.example.com/${version}.zip`, sha256: 'e'.repeat(64), size: 4096 }, true);
-  }
-  const baseline = (await call('POST', `/v1/apps/${options.appId}/releases`, { version: BASELINE, plan: { stages: [{ exposureBps: 10_000, minSoakMs: 100, checkIntervalMs: 100, gates: [] }] } }, true)).id as string;
-  await until('the baseline release to complete', async () => ((await call('GET', `/v1/releases/${baseline}`, undefined, true)).status === 'completed' ? true : undefined));
+  const started = Date.now();
+  const { releaseId, baseline: BASELINE, candidate: CANDIDATE } =
+    options.target.kind === 'new' ? await startOnNewApp(call, options.appId, options.target.plan) : await existingRelease(call, options.target.releaseId);
 
   const fleet: Device[] = Array.from({ length: options.devices }, (_, i) => ({
     id: `fleet-${options.seed}-${i}`,
     platform: i % 2 === 0 ? 'ios' : 'android',
+    attributes: Object.fromEntries((options.attributes ?? []).filter((a) => random() < a.share).map((a) => [a.name, a.value])),
     running: BASELINE,
     everOnCandidate: false,
   }));
+  const says = (device: Device) => ({ deviceId: device.id, platform: device.platform, nativeVersion: '5.0.0', attributes: device.attributes });
 
   const tick = async (active: Device[], adoptionRate = options.adoptionRate) => {
     // Drawn before any request: answers arrive in any order, and a seed must give one fleet.
-    const draws = active.map((device) => ({ device, adopt: random() < adoptionRate, crash: random() }));
+    const draws = active.map((device) => ({ device, adopt: random() < adoptionRate, crash: random(), jsError: random() }));
     await forEachStreamed(
       draws,
-      async ({ device, adopt, crash }) => {
-        const answer = await call('POST', `/v1/apps/${options.appId}/check`, { deviceId: device.id, platform: device.platform, nativeVersion: '5.0.0', bundleVersion: device.running });
+      async ({ device, adopt, crash, jsError }) => {
+        const answer = await call('POST', `/v1/apps/${options.appId}/check`, { ...says(device), bundleVersion: device.running });
         const events: Array<Record<string, unknown>> = [];
         const at = new Date().toISOString();
         const offered = (answer.bundle as { version: string } | null | undefined)?.version ?? (answer.action === 'rollback' ? 'builtin' : null);
@@ -114,15 +158,14 @@ export async function runFleet(options: FleetOptions): Promise<FleetReport> {
         }
         if (device.running === CANDIDATE) device.everOnCandidate = true;
         events.push({ type: 'session_start', at, bundleVersion: device.running });
-        const crashRate = options.baseCrashRate * (device.running === CANDIDATE ? options.crashRatio : 1);
-        if (crash < crashRate) events.push({ type: 'crash', at, bundleVersion: device.running });
-        await call('POST', `/v1/apps/${options.appId}/events`, { deviceId: device.id, platform: device.platform, nativeVersion: '5.0.0', events });
+        const ratio = device.running === CANDIDATE ? options.crashRatio : 1;
+        if (crash < options.baseCrashRate * ratio) events.push({ type: 'crash', at, bundleVersion: device.running });
+        if (jsError < (options.baseJsErrorRate ?? 0) * ratio) events.push({ type: 'js_error', at, bundleVersion: device.running });
+        await call('POST', `/v1/apps/${options.appId}/events`, { ...says(device), events });
       },
     );
   };
 
-  const started = Date.now();
-  const releaseId = (await call('POST', `/v1/apps/${options.appId}/releases`, { version: CANDIDATE, plan: options.plan }, true)).id as string;
   const remaining = () => Math.max(0, options.timeoutMs - (Date.now() - started));
   const read = async () => (await call('GET', `/v1/releases/${releaseId}`, undefined, true)) as unknown as ReleaseSeen;
   // A tick before the first stage is served would only count against the canary as an empty window.
@@ -167,6 +210,7 @@ export async function runFleet(options: FleetOptions): Promise<FleetReport> {
     onCandidateAfterCompletion = fleet.filter((d) => d.running === CANDIDATE).length / options.devices;
   }
   return {
+    releaseId,
     outcome: status,
     exposed,
     exposedShare: exposed / options.devices,

@@ -24,7 +24,7 @@ describe('a simulated fleet on the real stack (small size; full size: npm run si
       // a tick that a starved machine stretches over several checks still feeds each of them. 40
       // checks is several times what the 10 % stage needs at this size. A small alpha keeps a false
       // rollback of the good release (a flaky test) near one in a thousand.
-      plan: fleetPlan({ checkIntervalMs: 2000, minSoakChecks: 2, maxSoakChecks: 40, alpha: 0.001 }),
+      target: { kind: 'new', plan: fleetPlan({ checkIntervalMs: 2000, minSoakChecks: 2, maxSoakChecks: 40, alpha: 0.001 }) },
       // Below the test's own timeout, so a stuck run fails naming what it waited for.
       timeoutMs: FLEET_TIMEOUT_MS,
       seed: 11,
