@@ -109,6 +109,7 @@ export const createReleaseSchema = z.strictObject({
   plan: z.union([z.string().min(1).max(100), planSchema]).default('default'),
   timeScale: z.number().min(PLAN_LIMITS.minTimeScale).max(PLAN_LIMITS.maxTimeScale).default(1),
   supersede: z.boolean().default(false),
+  force: z.boolean().default(false),
 });
 
 export const listReleasesQuerySchema = z.strictObject({
