@@ -33,6 +33,8 @@ export const createAppSchema = z.strictObject({
   name: z.string().trim().min(1).max(200),
 });
 
+export const DEFAULT_BUNDLE_PLATFORMS = ['ios', 'android'] as const;
+
 export const createBundleSchema = z.strictObject({
   version: bundleVersionSchema,
   url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).max(2048),
@@ -42,7 +44,7 @@ export const createBundleSchema = z.strictObject({
     .transform((s) => s.toLowerCase()),
   size: z.number().int().min(1).max(2 ** 31),
   nativeRange: z.string().max(200).refine(isValidNativeRange, 'must be a semver range such as ">=2.1.0 <3"').default('*'),
-  platforms: platformsSchema.default(['ios', 'android']),
+  platforms: platformsSchema.default([...DEFAULT_BUNDLE_PLATFORMS]),
   notes: z.string().max(4000).optional(),
   sessionKey: z.string().max(1024).optional(),
 });
