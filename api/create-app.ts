@@ -15,6 +15,7 @@ import { createCapgoRoutes } from './device/capgo/capgo-routes';
 import { requireApiKey } from './http/auth';
 import { createErrorHandler, notFoundHandler } from './http/error-handler';
 import { requestMetrics } from './http/request-metrics';
+import { requireJsonBody } from './http/require-json-body';
 import { createOpsRoutes } from './ops-routes';
 import type { ApiKeyService } from './services/api-key-service';
 import type { AppService } from './services/app-service';
@@ -67,6 +68,7 @@ export function createApp(deps: AppDeps): Express {
   const admin = express.Router();
   admin.use(express.json({ limit: ADMIN_BODY_LIMIT }));
   admin.use(requireApiKey(deps.apiKeys));
+  admin.use(requireJsonBody);
   admin.use(createApiKeysRoutes(deps));
   admin.use(createAppsRoutes(deps));
   admin.use(createReleasesRoutes(deps));

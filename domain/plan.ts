@@ -53,6 +53,12 @@ export interface PlanProblem {
   message: string;
 }
 
+/** The plan as the caller wrote it and the scale applied, so a refused duration quotes their own number. */
+export interface PlanAsSent {
+  written: PlanInput;
+  timeScale: number;
+}
+
 export type PlanResult = { ok: true; plan: Plan } | { ok: false; problems: PlanProblem[] };
 
 export const PLAN_PRESETS = ['default', 'apple-phased'] as const;
@@ -157,11 +163,12 @@ export function resolvePlan(input: PlanInput | string, segments: SegmentSummary[
   const settings = { ...DEFAULT_GATE_SETTINGS, ...written.gateSettings };
   const gateSettings: GateSettings = { ...settings, reportingLagMs: scale(settings.reportingLagMs) };
   const plan: Plan = { stages, gateSettings };
-  const problems = validatePlan(plan, allSegments);
+  const problems = validatePlan(plan, allSegments, { written, timeScale });
   return problems.length > 0 ? { ok: false, problems } : { ok: true, plan };
 }
 
-export function validatePlan(plan: Plan, knownSegments: string[]): PlanProblem[] {
+/** Checks a resolved (scaled) plan; with `sent`, duration problems also quote what was sent and the scaling. */
+export function validatePlan(plan: Plan, knownSegments: string[], sent?: PlanAsSent): PlanProblem[] {
   const problems: PlanProblem[] = [];
   const add = (path: string, message: string) => problems.push({ path, message });
   if (plan.stages.length === 0) add('stages', 'a plan needs at least one stage');
@@ -186,9 +193,12 @@ export function validatePlan(plan: Plan, knownSegments: string[]): PlanProblem[]
     if (!Number.isInteger(stage.exposureBps) || stage.exposureBps < 1 || stage.exposureBps > BPS_SCALE) {
       add(`${at}.exposureBps`, `must be an integer from 1 to ${BPS_SCALE} (basis points, 1 = 0.01 %)`);
     }
-    checkDuration(add, `${at}.minSoakMs`, stage.minSoakMs, 0, PLAN_LIMITS.maxSoakMs);
-    checkDuration(add, `${at}.maxSoakMs`, stage.maxSoakMs, stage.minSoakMs, PLAN_LIMITS.maxSoakMs);
-    checkDuration(add, `${at}.checkIntervalMs`, stage.checkIntervalMs, PLAN_LIMITS.minCheckIntervalMs, PLAN_LIMITS.maxCheckIntervalMs);
+    const written = sent?.written.stages[i];
+    const duration = (field: 'minSoakMs' | 'maxSoakMs' | 'checkIntervalMs', min: number, max: number) =>
+      checkDuration(add, { path: `${at}.${field}`, value: stage[field], min, max }, sent && { sent: written?.[field], timeScale: sent.timeScale });
+    duration('minSoakMs', 0, PLAN_LIMITS.maxSoakMs);
+    duration('maxSoakMs', stage.minSoakMs, PLAN_LIMITS.maxSoakMs);
+    duration('checkIntervalMs', PLAN_LIMITS.minCheckIntervalMs, PLAN_LIMITS.maxCheckIntervalMs);
   });
 
   const betaStage = plan.stages.findIndex((s) => s.segments.includes(BETA_SEGMENT));
@@ -203,7 +213,8 @@ export function validatePlan(plan: Plan, knownSegments: string[]): PlanProblem[]
 
   const { alpha, reportingLagMs } = plan.gateSettings;
   if (!(alpha > 0 && alpha < 0.5)) add('gateSettings.alpha', 'must be between 0 and 0.5');
-  checkDuration(add, 'gateSettings.reportingLagMs', reportingLagMs, 0, DAY_MS);
+  const lag = { path: 'gateSettings.reportingLagMs', value: reportingLagMs, min: 0, max: DAY_MS };
+  checkDuration(add, lag, sent && { sent: sent.written.gateSettings?.reportingLagMs, timeScale: sent.timeScale });
   return problems;
 }
 
@@ -221,8 +232,36 @@ export function windowStartOf(at: number, windowMs: number): number {
   return Math.floor(at / windowMs) * windowMs;
 }
 
-function checkDuration(add: (path: string, message: string) => void, path: string, value: number, min: number, max: number): void {
-  if (!Number.isFinite(value) || value < min || value > max) add(path, `must be between ${min} and ${max} ms (got ${value})`);
+interface DurationCheck {
+  path: string;
+  /** After timeScale. */
+  value: number;
+  min: number;
+  max: number;
+}
+
+/** A duration as sent: undefined when the plan left it to its default. */
+interface DurationAsSent {
+  sent: number | undefined;
+  timeScale: number;
+}
+
+function checkDuration(add: (path: string, message: string) => void, check: DurationCheck, asSent: DurationAsSent | undefined): void {
+  const { path, value, min, max } = check;
+  if (Number.isFinite(value) && value >= min && value <= max) return;
+  add(path, `must be between ${min} and ${max} ms${asSent ? describeAsSent(check, asSent) : ` (got ${value})`}`);
+}
+
+/**
+ * The limits hold after timeScale, but the caller wrote numbers before it: quote theirs, the
+ * product, and the number to send instead.
+ */
+function describeAsSent({ value, min, max }: DurationCheck, { sent, timeScale }: DurationAsSent): string {
+  if (sent === undefined) return ` (not sent; its default came to ${value} ms${timeScale === 1 ? '' : ` after timeScale ${timeScale}`})`;
+  if (timeScale === 1) return ` (got ${sent})`;
+  const unscaled = (ms: number) => Number((ms / timeScale).toPrecision(12));
+  const instead = value < min ? `send at least ${Math.ceil(unscaled(min))}` : `send at most ${Math.floor(unscaled(max))}`;
+  return ` after timeScale (sent ${sent} × timeScale ${timeScale} = ${value} ms); with timeScale ${timeScale}, ${instead}`;
 }
 
 function fail(path: string, message: string): PlanResult {

@@ -5,7 +5,7 @@ import { authorize } from '../http/auth';
 import { parse } from '../http/parse';
 import type { AppService } from '../services/app-service';
 import type { BundleService } from '../services/bundle-service';
-import { createAppSchema, createBundleSchema } from './schemas';
+import { createAppSchema, createBundleSchema, DEFAULT_BUNDLE_PLATFORMS } from './schemas';
 
 export function appResponse(app: App) {
   return { id: app.id, name: app.name, createdAt: app.createdAt };
@@ -24,6 +24,12 @@ export function bundleResponse(bundle: Bundle) {
     encrypted: bundle.sessionKey !== null,
     createdAt: bundle.createdAt,
   };
+}
+
+// A default that decides who gets a bundle is said out loud, so nobody ships to a platform by accident.
+function bundleWarnings(sent: Record<string, unknown>): { warnings?: string[] } {
+  if (sent.platforms !== undefined) return {};
+  return { warnings: [`platforms not given: the bundle serves ${DEFAULT_BUNDLE_PLATFORMS.join(' and ')}; send platforms to choose`] };
 }
 
 export function createAppsRoutes(deps: { apps: AppService; bundles: BundleService }): Router {
@@ -62,7 +68,7 @@ export function createAppsRoutes(deps: { apps: AppService; bundles: BundleServic
       },
       principal,
     );
-    res.status(201).json(bundleResponse(bundle));
+    res.status(201).json({ ...bundleResponse(bundle), ...bundleWarnings(req.body as Record<string, unknown>) });
   });
 
   router.get('/v1/apps/:appId/bundles', async (req, res) => {

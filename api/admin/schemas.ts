@@ -4,7 +4,7 @@ import { ROLES } from '../../domain/access';
 import { APP_ID_PATTERN } from '../../domain/app';
 import { BPS_SCALE } from '../../domain/bucketing';
 import { PLATFORMS } from '../../domain/bundle';
-import { PLAN_LIMITS } from '../../domain/plan';
+import { PLAN_LIMITS, PLAN_PRESETS } from '../../domain/plan';
 import { PRODUCTION_CHANNEL } from '../../domain/channel';
 import { COMPARATIVE_METRICS, GATE_METRICS, TRIPWIRE_METRICS } from '../../domain/gates/gate-spec';
 import { isValidNativeRange } from '../../domain/native-compat';
@@ -33,6 +33,8 @@ export const createAppSchema = z.strictObject({
   name: z.string().trim().min(1).max(200),
 });
 
+export const DEFAULT_BUNDLE_PLATFORMS = ['ios', 'android'] as const;
+
 export const createBundleSchema = z.strictObject({
   version: bundleVersionSchema,
   url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).max(2048),
@@ -42,7 +44,7 @@ export const createBundleSchema = z.strictObject({
     .transform((s) => s.toLowerCase()),
   size: z.number().int().min(1).max(2 ** 31),
   nativeRange: z.string().max(200).refine(isValidNativeRange, 'must be a semver range such as ">=2.1.0 <3"').default('*'),
-  platforms: platformsSchema.default(['ios', 'android']),
+  platforms: platformsSchema.default([...DEFAULT_BUNDLE_PLATFORMS]),
   notes: z.string().max(4000).optional(),
   sessionKey: z.string().max(1024).optional(),
 });
@@ -103,10 +105,16 @@ export const planSchema = z.strictObject({
     .optional(),
 });
 
+// A string is a preset name and an object a plan: the parser reports the issues of the option the
+// input's type chose, so a plan object with a typo hears about the typo, not "Invalid input".
+const presets = PLAN_PRESETS.join(', ');
+const planPresetSchema = z.string().pipe(z.enum(PLAN_PRESETS, { error: `unknown preset; use one of ${presets} or a plan object {stages: [...]}` }));
+const planFieldSchema = z.union([planPresetSchema, planSchema], { error: `must be a preset name (${presets}) or a plan object {stages: [...]}` });
+
 export const createReleaseSchema = z.strictObject({
   version: bundleVersionSchema,
   channel: channelNameSchema.default(PRODUCTION_CHANNEL.name),
-  plan: z.union([z.string().min(1).max(100), planSchema]).default('default'),
+  plan: planFieldSchema.default('default'),
   timeScale: z.number().min(PLAN_LIMITS.minTimeScale).max(PLAN_LIMITS.maxTimeScale).default(1),
   supersede: z.boolean().default(false),
   force: z.boolean().default(false),

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { PLATFORMS } from '../../domain/bundle';
+import { normalizeNativeVersion } from '../../domain/native-compat';
 import { CUSTOM_ATTRIBUTE_NAME } from '../../domain/segment-rules';
 import { EVENT_CLOCK, EVENT_TYPES, isPlausibleEventTime } from '../../domain/telemetry';
 import { DAY_MS, HOUR_MS } from '../../domain/time';
@@ -12,6 +13,13 @@ export const deviceIdSchema = z
   .regex(/^[\x21-\x7e\u00a0-\uffff]+$/, 'must be printable characters without spaces');
 
 const bundleVersionSchema = z.string().min(1).max(100);
+// Anything a store build calls its version (`3.1`, `3.1.0 (45)`) is fine, as long as it reads as one:
+// a device whose version means nothing would silently never match a native range.
+const NATIVE_VERSION_SHAPE = 'must be a version such as 3.1.0 or 3.1';
+const nativeVersionSchema = z
+  .string({ error: NATIVE_VERSION_SHAPE })
+  .max(64)
+  .refine((v) => normalizeNativeVersion(v) !== null, NATIVE_VERSION_SHAPE);
 const attributesSchema = z
   .record(z.string().regex(CUSTOM_ATTRIBUTE_NAME, 'attribute names: letters, digits, "_", "." and "-"'), z.union([z.string().max(256), z.number(), z.boolean()]))
   .refine((a) => Object.keys(a).length <= 50, 'at most 50 attributes');
@@ -20,7 +28,7 @@ const attributesSchema = z
 const deviceContext = {
   deviceId: deviceIdSchema,
   platform: z.enum(PLATFORMS),
-  nativeVersion: z.string().min(1).max(64),
+  nativeVersion: nativeVersionSchema,
   channel: channelNameSchema.optional(),
   attributes: attributesSchema.optional(),
 };

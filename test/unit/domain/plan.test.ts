@@ -89,4 +89,20 @@ describe(resolvePlan.name, () => {
       'stages[0].segments: segment "default" is listed twice',
     );
   });
+
+  it('quotes a refused duration as sent, with the timeScale that scaled it and what to send instead', () => {
+    const stage = { exposureBps: 10_000, minSoakMs: 2000 };
+    expect(problemsOf({ stages: [{ ...stage, maxSoakMs: 1000 }] }, [segment('default')], 0.001)).toEqual([
+      'stages[0].maxSoakMs: must be between 2 and 5184000000 ms after timeScale (sent 1000 × timeScale 0.001 = 1 ms); with timeScale 0.001, send at least 2000',
+    ]);
+    expect(problemsOf({ stages: [{ ...stage, checkIntervalMs: 50_000 }] }, [segment('default')], 0.001)).toEqual([
+      'stages[0].checkIntervalMs: must be between 100 and 86400000 ms after timeScale (sent 50000 × timeScale 0.001 = 50 ms); with timeScale 0.001, send at least 100000',
+    ]);
+    expect(problemsOf({ stages: [{ ...stage, maxSoakMs: 10_000_000, checkIntervalMs: 1_000_000 }] }, [segment('default')], 100)).toEqual([
+      'stages[0].checkIntervalMs: must be between 100 and 86400000 ms after timeScale (sent 1000000 × timeScale 100 = 100000000 ms); with timeScale 100, send at most 864000',
+    ]);
+    expect(problemsOf({ stages: [{ exposureBps: 10_000, minSoakMs: 50 * 86_400_000 }] })).toEqual([
+      'stages[0].maxSoakMs: must be between 4320000000 and 5184000000 ms (not sent; its default came to 17280000000 ms)',
+    ]);
+  });
 });
