@@ -92,7 +92,7 @@ async function main(): Promise<number> {
   if (!['good', 'bad', 'both'].includes(scenario)) throw new UsageError(`--scenario is good, bad or both; got "${scenario}"`);
   const checkIntervalMs = number(values, 'check-interval', 200, 60_000);
   const badRatio = number(values, 'bad-ratio', 0.1, 100);
-  const common: Omit<FleetOptions, 'appId' | 'target' | 'crashRatio'> = {
+  const common: Common = {
     baseUrl: process.env.RAMPART_URL ?? 'http://127.0.0.1:8080',
     adminKey: adminKey(),
     devices: number(values, 'devices', 10, 100_000),
@@ -106,22 +106,28 @@ async function main(): Promise<number> {
     log: (line) => process.stdout.write(`  ${line}\n`),
   };
 
-  if (values.release) {
-    const target: FleetTarget = { kind: 'existing', releaseId: values.release };
-    const appId = ((await (await fetch(new URL(`/v1/releases/${values.release}`, common.baseUrl), { headers: { authorization: `Bearer ${common.adminKey}` } })).json()) as { appId?: string }).appId;
-    if (!appId) throw new UsageError(`no release ${values.release} at ${common.baseUrl}`);
-    process.stdout.write(`driving ${common.devices} devices of release ${values.release} (${appId}); follow it: npm run cli -- release watch ${values.release}\n`);
-    const report = await runFleet({ ...common, appId, target, crashRatio: badRatio });
-    printReport('release', report);
-    return 0;
-  }
+  return values.release ? driveRelease(values.release, common, badRatio) : runDemo(values, common, checkIntervalMs, badRatio);
+}
 
+type Common = Omit<FleetOptions, 'appId' | 'target' | 'crashRatio'>;
+
+async function driveRelease(releaseId: string, common: Common, ratio: number): Promise<number> {
+  const target: FleetTarget = { kind: 'existing', releaseId };
+  const answer = await fetch(new URL(`/v1/releases/${releaseId}`, common.baseUrl), { headers: { authorization: `Bearer ${common.adminKey}` } });
+  const appId = ((await answer.json()) as { appId?: string }).appId;
+  if (!appId) throw new UsageError(`no release ${releaseId} at ${common.baseUrl} (HTTP ${answer.status})`);
+  process.stdout.write(`driving ${common.devices} devices of release ${releaseId} (${appId}); follow it: npm run cli -- release watch ${releaseId}\n`);
+  printReport('release', await runFleet({ ...common, appId, target, crashRatio: ratio }));
+  return 0;
+}
+
+async function runDemo(values: { app?: string | undefined; scenario: string }, common: Common, checkIntervalMs: number, badRatio: number): Promise<number> {
   // A plan on the demo's clock: gate checks every few seconds, soaks counted in checks.
   const plan = fleetPlan({ checkIntervalMs, minSoakChecks: 2, maxSoakChecks: 40, alpha: 0.001 });
   const base = values.app ?? `com.example.demo.t${Date.now().toString(36)}`;
   const runs: Array<{ name: string; crashRatio: number; expected: string }> = [];
-  if (scenario !== 'bad') runs.push({ name: 'good release', crashRatio: 1, expected: 'completed' });
-  if (scenario !== 'good') runs.push({ name: `bad release (${badRatio} × the crash rate)`, crashRatio: badRatio, expected: 'rolled_back' });
+  if (values.scenario !== 'bad') runs.push({ name: 'good release', crashRatio: 1, expected: 'completed' });
+  if (values.scenario !== 'good') runs.push({ name: `bad release (${badRatio} × the crash rate)`, crashRatio: badRatio, expected: 'rolled_back' });
   let failed = 0;
   for (const [i, run] of runs.entries()) {
     const appId = runs.length > 1 ? `${base}.${i === 0 ? 'good' : 'bad'}` : base;
