@@ -1,5 +1,5 @@
 import type { DeviceProfileStore, DeviceSighting, SessionCount } from '../../db/stores/device-profile-store';
-import { DAY_MS } from '../../domain/time';
+import { daysSince } from '../../domain/time';
 import type { DeviceProfilesConfig } from '../../platform/config';
 import type { Logger } from '../../platform/logger';
 import type { ApiMetrics } from '../api-metrics';
@@ -139,7 +139,7 @@ export function createDeviceProfiles(options: DeviceProfilesOptions): DeviceProf
         metrics.profileCache.inc('hit');
       }
       if (!record.hasProfile) return { sessionsLast7d: 0, daysSinceFirstSeen: 0 };
-      return { sessionsLast7d: record.sessionsLast7d, daysSinceFirstSeen: Math.max(0, Math.floor((now - record.firstSeenMs) / DAY_MS)) };
+      return { sessionsLast7d: record.sessionsLast7d, daysSinceFirstSeen: daysSince(record.firstSeenMs, now) };
     },
     sighted(sighting) {
       const record = recordOf(sighting.appId, sighting.deviceId);
