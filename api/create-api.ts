@@ -12,6 +12,7 @@ import { createApiKeyService } from './services/api-key-service';
 import { createAppService } from './services/app-service';
 import { createChannelService } from './services/channel-service';
 import { createSegmentService } from './services/segment-service';
+import { createDeviceStoryService } from './services/device-story-service';
 import { createBundleService } from './services/bundle-service';
 import { createReleaseService } from './services/release-service';
 import { createRolloutClient } from './services/rollout-client';
@@ -90,6 +91,7 @@ export function createApi(options: ApiOptions): Api {
     telemetry,
     channels: createChannelService(stores, apps),
     segments,
+    deviceStories: createDeviceStoryService({ stores, apps, snapshot }),
     devices,
     capgo: createCapgoDeviceService({ devices }),
   };

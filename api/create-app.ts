@@ -5,6 +5,7 @@ import type { Logger } from '../platform/logger';
 import { createAppsRoutes } from './admin/apps-routes';
 import { createApiKeysRoutes } from './admin/api-keys-routes';
 import { createChannelsRoutes } from './admin/channels-routes';
+import { createDevicesRoutes } from './admin/devices-routes';
 import { createSegmentsRoutes } from './admin/segments-routes';
 import { createReleasesRoutes } from './admin/releases-routes';
 import { createWebhooksRoutes } from './admin/webhooks-routes';
@@ -25,6 +26,7 @@ import type { RolloutClient } from './services/rollout-client';
 import type { WebhookService } from './services/webhook-service';
 import type { ChannelService } from './services/channel-service';
 import type { SegmentService } from './services/segment-service';
+import type { DeviceStoryService } from './services/device-story-service';
 import type { TelemetryService } from './telemetry/telemetry-service';
 import type { DeviceService } from './device/device-service';
 import type { CapgoDeviceService } from './device/capgo/capgo-device-service';
@@ -47,6 +49,7 @@ export interface AppDeps {
   capgo: CapgoDeviceService;
   channels: ChannelService;
   segments: SegmentService;
+  deviceStories: DeviceStoryService;
 }
 
 const ADMIN_BODY_LIMIT = '1mb';
@@ -75,6 +78,7 @@ export function createApp(deps: AppDeps): Express {
   admin.use(createWebhooksRoutes(deps));
   admin.use(createChannelsRoutes(deps));
   admin.use(createSegmentsRoutes(deps));
+  admin.use(createDevicesRoutes(deps));
   app.use(admin);
 
   app.use(notFoundHandler);

@@ -11,7 +11,17 @@ interface Bundle {
 
 const bundleLine = (b: Bundle) => `${b.version.padEnd(12)} native ${b.nativeRange.padEnd(14)} ${b.platforms.join(',').padEnd(12)} ${String(b.size).padStart(10)} B${b.encrypted ? '  encrypted' : ''}`;
 
-/** `apps …` and `bundles …`. */
+interface Adoption {
+  channel: string | null;
+  windowHours: number;
+  activeDevices: number;
+  versions: Array<{ bundleVersion: string | null; devices: number; share: number }>;
+}
+
+const adoptionLine = (v: Adoption['versions'][number]) =>
+  `${(v.bundleVersion ?? '(unknown)').padEnd(12)} ${String(v.devices).padStart(8)} devices  ${(v.share * 100).toFixed(1).padStart(5)} %`;
+
+/** `apps …`, `app adoption` and `bundles …`. */
 export const appCommands: Record<string, Command> = {
   'apps create': async (ctx) => {
     const app = await ctx.client.post<{ id: string }>('/v1/apps', { id: ctx.arg(0, 'appId'), name: ctx.required('name') });
@@ -20,6 +30,19 @@ export const appCommands: Record<string, Command> = {
   'apps list': async (ctx) => {
     const answer = await ctx.client.get<{ apps: Array<{ id: string; name: string }> }>('/v1/apps');
     ctx.show(answer, () => answer.apps.map((a) => `${a.id}  ${a.name}`));
+  },
+  'app adoption': async (ctx) => {
+    const query = new URLSearchParams();
+    const channel = ctx.option('channel');
+    // --window is repeatable for segments; the last one given wins here.
+    const window = ctx.list('window').at(-1);
+    if (channel) query.set('channel', channel);
+    if (window) query.set('window', window);
+    const answer = await ctx.client.get<Adoption>(`/v1/apps/${ctx.pathArg(0, 'appId')}/adoption?${query.toString()}`);
+    ctx.show(answer, () => [
+      `${answer.activeDevices} devices active in the last ${answer.windowHours} h on ${answer.channel ?? 'every channel'}`,
+      ...answer.versions.map(adoptionLine),
+    ]);
   },
   'bundles add': async (ctx) => {
     const platforms = ctx.option('platforms');

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { appCommands } from './app-commands';
 import { channelCommands } from './channel-commands';
+import { deviceCommands } from './device-commands';
 import { createCommandContext, UsageError, type Command, type Output } from './command-context';
 import type { RampartClient } from './rampart-client';
 import { releaseCommands } from './release-commands';
@@ -8,7 +9,7 @@ import { segmentCommands } from './segment-commands';
 import { isCommandGroup, usage } from './usage';
 import { webhookCommands } from './webhook-commands';
 
-const COMMANDS: Record<string, Command> = { ...appCommands, ...channelCommands, ...segmentCommands, ...webhookCommands, ...releaseCommands };
+const COMMANDS: Record<string, Command> = { ...appCommands, ...deviceCommands, ...channelCommands, ...segmentCommands, ...webhookCommands, ...releaseCommands };
 
 const OPTIONS = {
   json: { type: 'boolean' },

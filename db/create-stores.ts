@@ -7,6 +7,7 @@ import { createAuditStore } from './stores/audit-store';
 import { createBundleStore } from './stores/bundle-store';
 import { createChannelOverrideStore } from './stores/channel-override-store';
 import { createChannelStore } from './stores/channel-store';
+import { createDeviceEventStore } from './stores/device-event-store';
 import { createDeviceProfileStore } from './stores/device-profile-store';
 import { createGateWindowStore } from './stores/gate-window-store';
 import { createHealthStore } from './stores/health-store';
@@ -23,6 +24,7 @@ export function createStores(db: Queryable) {
     segments: createSegmentStore(db),
     overrides: createChannelOverrideStore(db),
     deviceProfiles: createDeviceProfileStore(db),
+    deviceEvents: createDeviceEventStore(db),
     releases: createReleaseStore(db),
     rolloutStates: createRolloutStateStore(db),
     apiKeys: createApiKeyStore(db),

@@ -40,22 +40,38 @@ export interface ChannelRequest {
   platform: Platform | null;
 }
 
+/** Which step of channel resolution decided; `none`: no channel serves the device. */
+export type ChannelStep = 'admin_override' | 'self_assigned' | 'deployment_key' | 'requested' | 'public_default' | 'none';
+
+export interface ChannelExplanation {
+  channel: string | null;
+  step: ChannelStep;
+}
+
 /**
  * DESIGN §7 step 1: a forced override, else a self-assignment the channel allows, else the channel
  * of the device's deployment key, else the channel the device asks for if it may use it, else the
- * public channel of its platform. Null: no channel serves this device.
+ * public channel of its platform. Names the step that decided, so a device's story can say why.
  */
-export function resolveChannel(channels: ReadonlyMap<string, Channel>, { override, keyed, requested, platform }: ChannelRequest): string | null {
+export function explainChannel(channels: ReadonlyMap<string, Channel>, { override, keyed, requested, platform }: ChannelRequest): ChannelExplanation {
   if (override) {
     const channel = channels.get(override.channel);
-    if (channel && (override.source === 'admin' || channel.allowSelfAssign)) return channel.name;
+    if (channel && (override.source === 'admin' || channel.allowSelfAssign)) {
+      return { channel: channel.name, step: override.source === 'admin' ? 'admin_override' : 'self_assigned' };
+    }
   }
-  if (keyed && channels.has(keyed)) return keyed;
+  if (keyed && channels.has(keyed)) return { channel: keyed, step: 'deployment_key' };
   if (requested) {
     const channel = channels.get(requested);
-    if (channel && isSelectable(channel, platform)) return channel.name;
+    if (channel && isSelectable(channel, platform)) return { channel: channel.name, step: 'requested' };
   }
-  return publicChannelFor(channels, platform)?.name ?? null;
+  const fallback = publicChannelFor(channels, platform);
+  return fallback ? { channel: fallback.name, step: 'public_default' } : { channel: null, step: 'none' };
+}
+
+/** The channel `explainChannel` decides on (null: no channel serves this device). */
+export function resolveChannel(channels: ReadonlyMap<string, Channel>, request: ChannelRequest): string | null {
+  return explainChannel(channels, request).channel;
 }
 
 /** The public channel of a platform; the first by name when several claim it. */

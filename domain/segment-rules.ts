@@ -125,15 +125,32 @@ export function usesEngagement(rule: SegmentRule): boolean {
   return ENGAGEMENT_ATTRIBUTES.has(rule.attribute);
 }
 
+/** Evaluation order of an app's segments: ascending priority, ties broken by key. */
+function rankSegments<T extends RankedSegment>(segments: readonly T[]): T[] {
+  return [...segments].sort((a, b) => a.priority - b.priority || compareKeys(a.key, b.key));
+}
+
 /** First matching segment by ascending priority, ties broken by key; the catch-all otherwise. */
 export function compileSegments(segments: readonly RankedSegment[]): SegmentResolver {
-  const ordered = [...segments]
-    .sort((a, b) => a.priority - b.priority || compareKeys(a.key, b.key))
-    .map((segment) => ({ key: segment.key, matches: compileRule(segment.rule) }));
+  const ordered = rankSegments(segments).map((segment) => ({ key: segment.key, matches: compileRule(segment.rule) }));
   return (ctx) => {
     for (const segment of ordered) if (segment.matches(ctx)) return segment.key;
     return DEFAULT_SEGMENT;
   };
+}
+
+export interface SegmentExplanation {
+  segment: string;
+  /** The segment whose rule matched first; null: no rule matched, the catch-all took the device. */
+  matched: RankedSegment | null;
+}
+
+/** What `compileSegments` decides, with the rule that decided it: for explaining, not the hot path. */
+export function explainSegment(segments: readonly RankedSegment[], ctx: DeviceRuleContext): SegmentExplanation {
+  for (const segment of rankSegments(segments)) {
+    if (evaluateRule(segment.rule, ctx)) return { segment: segment.key, matched: { key: segment.key, priority: segment.priority, rule: segment.rule } };
+  }
+  return { segment: DEFAULT_SEGMENT, matched: null };
 }
 
 const resolvers = new WeakMap<readonly RankedSegment[], SegmentResolver>();

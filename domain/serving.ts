@@ -82,7 +82,7 @@ export function buildChannelServing(releases: readonly ServingRelease[]): Map<st
 }
 
 /** The share of the segment's devices (basis points) that should run the release's target. */
-function exposureOf(release: ServingRelease, segment: string): number {
+export function exposureOf(release: ServingRelease, segment: string): number {
   if (release.status === 'completed') return BPS_SCALE;
   return isWithdrawn(release.status) ? 0 : (release.exposure[segment] ?? 0);
 }

@@ -4,6 +4,7 @@ import { ROLES } from '../../domain/access';
 import { APP_ID_PATTERN } from '../../domain/app';
 import { BPS_SCALE } from '../../domain/bucketing';
 import { PLATFORMS } from '../../domain/bundle';
+import { ADOPTION_WINDOW_HOURS } from '../../domain/device-story';
 import { PLAN_LIMITS, PLAN_PRESETS } from '../../domain/plan';
 import { PRODUCTION_CHANNEL } from '../../domain/channel';
 import { COMPARATIVE_METRICS, GATE_METRICS, TRIPWIRE_METRICS } from '../../domain/gates/gate-spec';
@@ -171,3 +172,16 @@ export const updateSegmentSchema = z
   })
   .partial()
   .refine((c) => Object.keys(c).length > 0, 'change at least one of rule, priority, maintenanceWindows');
+
+const { min: minWindow, max: maxWindow, default: defaultWindow } = ADOPTION_WINDOW_HOURS;
+const windowProblem = `a whole number of hours from ${minWindow} to ${maxWindow}, such as 24 or 24h`;
+
+export const adoptionQuerySchema = z.strictObject({
+  channel: channelNameSchema.optional(),
+  window: z
+    .string()
+    .regex(/^\d{1,6}h?$/, windowProblem)
+    .transform((s) => Number.parseInt(s, 10))
+    .pipe(z.number().min(minWindow, windowProblem).max(maxWindow, windowProblem))
+    .default(defaultWindow),
+});

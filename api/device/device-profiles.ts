@@ -1,5 +1,5 @@
 import type { DeviceProfileStore, DeviceSighting, SessionCount } from '../../db/stores/device-profile-store';
-import { DAY_MS } from '../../domain/time';
+import { daysSince } from '../../domain/time';
 import type { DeviceProfilesConfig } from '../../platform/config';
 import type { Logger } from '../../platform/logger';
 import type { ApiMetrics } from '../api-metrics';
@@ -48,6 +48,14 @@ const remembered = (): Remembered => ({ written: null, writtenAt: 0, loadedAt: N
 /** Attributes are not compared: rules read them from each request, and the stored copy catches up with the next write. */
 const unchanged = (written: NonNullable<Remembered['written']>, now: DeviceSighting) =>
   written.platform === now.platform && written.nativeVersion === now.nativeVersion && written.bundleVersion === now.bundleVersion && written.channel === now.channel;
+const mergeSightings = (older: DeviceSighting, newer: DeviceSighting): DeviceSighting => ({
+  ...newer,
+  platform: newer.platform ?? older.platform,
+  nativeVersion: newer.nativeVersion ?? older.nativeVersion,
+  bundleVersion: newer.bundleVersion ?? older.bundleVersion,
+  channel: newer.channel ?? older.channel,
+  attributes: newer.attributes ?? older.attributes,
+});
 const sessionKey = (appId: string, deviceId: string, day: string) => `${appId}\u0000${deviceId}\u0000${day}`;
 const sightingKey = (appId: string, deviceId: string) => `${appId}\u0000${deviceId}`;
 
@@ -139,7 +147,7 @@ export function createDeviceProfiles(options: DeviceProfilesOptions): DeviceProf
         metrics.profileCache.inc('hit');
       }
       if (!record.hasProfile) return { sessionsLast7d: 0, daysSinceFirstSeen: 0 };
-      return { sessionsLast7d: record.sessionsLast7d, daysSinceFirstSeen: Math.max(0, Math.floor((now - record.firstSeenMs) / DAY_MS)) };
+      return { sessionsLast7d: record.sessionsLast7d, daysSinceFirstSeen: daysSince(record.firstSeenMs, now) };
     },
     sighted(sighting) {
       const record = recordOf(sighting.appId, sighting.deviceId);
@@ -153,7 +161,9 @@ export function createDeviceProfiles(options: DeviceProfilesOptions): DeviceProf
         metrics.profileWrites.inc({ outcome: 'dropped' });
         return;
       }
-      sightings.set(k, sighting);
+      const buffered = sightings.get(k);
+      // The database keeps known fields a report leaves out (COALESCE); the buffer must not drop them first.
+      sightings.set(k, buffered ? mergeSightings(buffered, sighting) : sighting);
     },
     sessionsStarted(appId, deviceId, day, count) {
       const k = sessionKey(appId, deviceId, day);

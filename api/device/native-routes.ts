@@ -12,7 +12,8 @@ function bundleBody(bundle: BundleRef) {
   return { version: bundle.version, url: bundle.url, sha256: bundle.sha256, size: bundle.size };
 }
 
-function answer(decision: Decision) {
+/** The native protocol's answer to a check (also what a device's story shows for it). */
+export function checkAnswer(decision: Decision) {
   const storeUpdate = decision.nativeUpdate === null ? {} : { storeUpdate: decision.nativeUpdate };
   switch (decision.action) {
     case 'none':
@@ -34,7 +35,7 @@ export function createNativeDeviceRoutes(deps: { devices: DeviceService }): Rout
     const identity: DeviceIdentity = { appId: req.params.appId, ...body, requestedChannel: body.channel };
     const result = deps.devices.check(identity, 'native');
     if (!result) throw new NotFoundError(`no app ${req.params.appId}`);
-    res.json(answer(result.decision));
+    res.json(checkAnswer(result.decision));
   });
 
   router.post('/v1/apps/:appId/events', express.json({ limit: '256kb' }), async (req, res) => {

@@ -24,6 +24,25 @@ export interface Engagement {
   sessionsLast7d: number;
 }
 
+/** A device's stored profile, with its sessions of the last 7 days. */
+export interface DeviceProfile {
+  deviceId: string;
+  platform: string | null;
+  nativeVersion: string | null;
+  bundleVersion: string | null;
+  channel: string | null;
+  attributes: Record<string, unknown>;
+  firstSeen: Date;
+  lastSeen: Date;
+  sessionsLast7d: number;
+}
+
+export interface BundleVersionCount {
+  /** Null: the device never said which bundle it runs. */
+  bundleVersion: string | null;
+  devices: number;
+}
+
 export interface DeviceProfileStore {
   /** Folds sightings into profiles: first seen only moves back, last seen only forward. */
   upsertSightings(sightings: DeviceSighting[]): Promise<void>;
@@ -32,7 +51,35 @@ export interface DeviceProfileStore {
   engagement(appId: string, deviceIds: string[], now: Date): Promise<Map<string, Engagement>>;
   /** Devices of the app's channel seen since `since`: the fleet a release of that channel meets. */
   countActive(appId: string, channel: string, since: Date): Promise<number>;
+  /** One device's profile as of `now`; null for a device never seen. */
+  profile(appId: string, deviceId: string, now: Date): Promise<DeviceProfile | null>;
+  /** Devices seen since `since` per bundle version, on one channel or (null) all of the app's. */
+  activeByBundle(appId: string, channel: string | null, since: Date): Promise<BundleVersionCount[]>;
 }
+
+interface ProfileRow {
+  device_id: string;
+  platform: string | null;
+  native_version: string | null;
+  bundle_version: string | null;
+  channel: string | null;
+  attributes: Record<string, unknown>;
+  first_seen: Date;
+  last_seen: Date;
+  sessions: number;
+}
+
+// The same 7-day window as `engagement`, which segment rules read.
+const SESSIONS_LAST_7D = `COALESCE((SELECT sum(s.sessions) FROM device_sessions_daily s
+  WHERE s.app_id = d.app_id AND s.device_id = d.device_id AND s.day > ($3::timestamptz - interval '7 days')::date), 0)::int`;
+
+// Both filter on (app_id[, channel], last_seen) and read bundle_version: index-only scans of
+// devices_channel_last_seen / devices_last_seen. Per-release time series come from the insight
+// rollups, not from here: this is the fleet as of now.
+const ACTIVE_BY_BUNDLE_SQL = `SELECT d.bundle_version, count(*)::int AS devices FROM devices d
+  WHERE d.app_id = $1 AND d.last_seen >= $2 GROUP BY d.bundle_version`;
+const ACTIVE_BY_BUNDLE_ON_CHANNEL_SQL = `SELECT d.bundle_version, count(*)::int AS devices FROM devices d
+  WHERE d.app_id = $1 AND d.last_seen >= $2 AND d.channel = $3 GROUP BY d.bundle_version`;
 
 export function createDeviceProfileStore(db: Queryable): DeviceProfileStore {
   return {
@@ -81,13 +128,40 @@ export function createDeviceProfileStore(db: Queryable): DeviceProfileStore {
     },
     async engagement(appId, deviceIds, now) {
       const { rows } = await db.query<{ device_id: string; first_seen: Date; sessions: number }>(
-        `SELECT d.device_id, d.first_seen,
-                COALESCE((SELECT sum(s.sessions) FROM device_sessions_daily s
-                          WHERE s.app_id = d.app_id AND s.device_id = d.device_id AND s.day > ($3::timestamptz - interval '7 days')::date), 0)::int AS sessions
+        `SELECT d.device_id, d.first_seen, ${SESSIONS_LAST_7D} AS sessions
          FROM devices d WHERE d.app_id = $1 AND d.device_id = ANY($2)`,
         [appId, deviceIds, now],
       );
       return new Map(rows.map((r) => [r.device_id, { firstSeen: r.first_seen, sessionsLast7d: r.sessions }]));
+    },
+      async profile(appId, deviceId, now) {
+      const { rows } = await db.query<ProfileRow>(
+        `SELECT d.device_id, d.platform, d.native_version, d.bundle_version, d.channel, d.attributes, d.first_seen, d.last_seen,
+                ${SESSIONS_LAST_7D} AS sessions
+         FROM devices d WHERE d.app_id = $1 AND d.device_id = $2`,
+        [appId, deviceId, now],
+      );
+      const row = rows[0];
+      return row
+        ? {
+            deviceId: row.device_id,
+            platform: row.platform,
+            nativeVersion: row.native_version,
+            bundleVersion: row.bundle_version,
+            channel: row.channel,
+            attributes: row.attributes,
+            firstSeen: row.first_seen,
+            lastSeen: row.last_seen,
+            sessionsLast7d: row.sessions,
+          }
+        : null;
+    },
+    async activeByBundle(appId, channel, since) {
+      const { rows } = await db.query<{ bundle_version: string | null; devices: number }>(
+        channel === null ? ACTIVE_BY_BUNDLE_SQL : ACTIVE_BY_BUNDLE_ON_CHANNEL_SQL,
+        channel === null ? [appId, since] : [appId, since, channel],
+      );
+      return rows.map((r) => ({ bundleVersion: r.bundle_version, devices: r.devices }));
     },
   };
 }

@@ -4,7 +4,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { sha256Of } from '../support/fixtures';
 import { waitForServed } from '../support/rollout-waits';
 import { useTestStack } from '../support/test-stack';
@@ -165,6 +165,29 @@ describe('the rampart CLI', () => {
     expect(lines.at(-1)).toMatch(/ {2}aborted stage 1\/2 .*exposure default 0\.00 % .*last aborted by key:bootstrap-admin/);
     expect(onTerminal.output.stdout).toContain('status aborted');
     expect(onTerminal.output.stdout).toContain('the release has ended');
+  });
+
+  it('tells a device\'s story and the adoption of a channel', async () => {
+    const appId = 'com.example.cli.story';
+    expect((await cli('apps', 'create', appId, '--name', 'Story')).code).toBe(0);
+    await vi.waitFor(() => expect(ctx.stack.api.deps.snapshot.app(appId)).toBeDefined(), { timeout: 15_000, interval: 50 });
+    const check = await ctx.device.post(`/v1/apps/${appId}/check`, { deviceId: 'd-1', platform: 'ios', nativeVersion: '3.1.0', bundleVersion: 'builtin' });
+    expect(check.status).toBe(200);
+    await vi.waitFor(async () => expect((await ctx.admin.get(`/v1/apps/${appId}/devices/d-1`)).status).toBe(200), { timeout: 15_000, interval: 50 });
+
+    const story = await cli('device', 'explain', appId, 'd-1');
+    expect(story.code).toBe(0);
+    expect(story.stdout).toMatch(/channel production \[requested\]/);
+    expect(story.stdout).toMatch(/segment default: no rule matched → default/);
+    expect(story.stdout).toMatch(/no release on this channel/);
+    expect(JSON.parse((await cli('device', 'explain', appId, 'd-1', '--json')).stdout)).toMatchObject({ deviceId: 'd-1', answers: { native: { action: 'none' } } });
+
+    const adoption = await cli('app', 'adoption', appId, '--channel', 'production', '--window', '48');
+    expect(adoption).toMatchObject({ code: 0 });
+    expect(adoption.stdout).toMatch(/1 devices active in the last 48 h on production\nbuiltin +1 devices +100\.0 %/);
+    const refused = await cli('app', 'adoption', appId, '--window', '900');
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/1 to 720/);
   });
 
   it('says what is missing instead of guessing, and helps when asked', async () => {

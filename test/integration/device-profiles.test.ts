@@ -71,4 +71,13 @@ describe(createDeviceProfiles.name, () => {
     profiles.sighted(sighting('steady', first + 40_000, '1.1.0'));
     await vi.waitFor(async () => expect(await stored('steady')).toEqual({ bundle_version: '1.1.0', last_seen: new Date(first + 40_000) }));
   });
+
+  it('keeps what an earlier sighting in the same batch knew when a later report leaves it out', async () => {
+    const now = Date.now();
+    profiles.sighted(sighting('mixed', now));
+    profiles.sighted({ ...sighting('mixed', now + 1), platform: null, channel: null });
+    await vi.waitFor(async () =>
+      expect((await db.pool.query(`SELECT platform, channel FROM devices WHERE device_id = 'mixed'`)).rows).toEqual([{ platform: 'ios', channel: 'production' }]),
+    );
+  });
 });
