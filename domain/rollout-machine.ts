@@ -56,6 +56,11 @@ export interface RolloutState {
   soakLimitMs: number;
   /** When soak was last accounted; null while not baking. */
   lastTickAt: number | null;
+  /**
+   * When the current bake (re)started, its exposure published; absent in states carried over from
+   * runs before it existed.
+   */
+  bakeStartedAt?: number;
   fullPromotion: boolean;
   reason: string | null;
   gate: GateState;
@@ -199,12 +204,11 @@ export function accrueSoak(state: RolloutState, now: number): RolloutState {
 }
 
 /**
- * The soak clock runs from the first check of a bake (after the exposure is published), and so does
- * the gate's evidence: the counting window in progress holds devices sliced by the previous
- * exposure, which would pass for a sample-ratio mismatch (or a cohort mix-up) that is not there.
+ * The soak clock runs from the first check of a bake, once the exposure is published; that moment
+ * also tells the gate which counting windows may hold devices sliced by the previous exposure.
  */
 export function startSoak(state: RolloutState, now: number): RolloutState {
-  return state.lastTickAt === null ? { ...state, lastTickAt: now, gateCursor: Math.max(state.gateCursor, now) } : state;
+  return state.lastTickAt === null ? { ...state, lastTickAt: now, bakeStartedAt: now } : state;
 }
 
 function withdraw(state: RolloutState): Exposure {
@@ -344,6 +348,7 @@ export function gateRequest(state: RolloutState, ctx: RolloutContext): Omit<Gate
       soakedMs: state.soakedMs,
       minSoakMs: stage.minSoakMs,
       maxSoakMs: state.soakLimitMs,
+      bakeStartedAt: state.bakeStartedAt ?? null,
     },
     ...planGateParameters(ctx.plan),
   };

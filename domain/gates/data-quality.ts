@@ -27,7 +27,8 @@ export function dataQualityFindings(state: GateState, window: GateWindow | null,
   }
 
   const findings: GateFinding[] = [];
-  for (const [segment, exposureBps] of Object.entries(stage.exposureBps)) {
+  const mixedSlices = stage.bakeStartedAt !== null && window.start < stage.bakeStartedAt;
+  for (const [segment, exposureBps] of mixedSlices ? [] : Object.entries(stage.exposureBps)) {
     const counts = window.segments[segment];
     if (counts === undefined) continue;
     const check = sampleRatioCheck(counts.canarySliceDevices, counts.controlSliceDevices, exposureBps);

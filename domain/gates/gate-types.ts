@@ -138,6 +138,11 @@ export interface StageContext {
   soakedMs: number;
   minSoakMs: number;
   maxSoakMs: number;
+  /**
+   * When this bake started (its exposure published); null when unknown. A window that began earlier
+   * holds devices sliced by the previous exposure, so it says nothing about the sample ratio.
+   */
+  bakeStartedAt: number | null;
 }
 
 export interface GateEvaluationInput {

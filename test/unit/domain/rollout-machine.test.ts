@@ -87,14 +87,15 @@ describe('rollout machine', () => {
     expect(state).toMatchObject({ status: 'running', soakedMs: 400, lastTickAt: null, soakLimitMs: 4400 });
   });
 
-  it("starts a stage's evidence when its exposure is published, not at the previous stage's last window", () => {
+  it('tells the gate when a bake started, so windows from before its publication are no sample-ratio evidence', () => {
     let state = baking(ctx);
     state = applyGateEvaluation(state, ctx, { evaluation: evaluation('advance'), windowEnd: 900, stageIndex: 0 }, 1000);
     state = enterStage(state, ctx, 1001).state;
     expect(state).toMatchObject({ stageIndex: 1, phase: 'baking', gateCursor: 900 });
-    // Published at 1250: the window [900, 1250) counted devices sliced by the 10 % stage.
+    // Published at 1250: the window from 900 counted devices sliced by the 10 % stage too.
     state = startSoak({ ...state, publishedRevision: state.revision }, 1250);
-    expect(state).toMatchObject({ lastTickAt: 1250, gateCursor: 1250 });
+    expect(state).toMatchObject({ lastTickAt: 1250, bakeStartedAt: 1250, gateCursor: 900 });
+    expect(gateRequest(state, ctx).stage.bakeStartedAt).toBe(1250);
     expect(startSoak(state, 2000)).toBe(state);
   });
 

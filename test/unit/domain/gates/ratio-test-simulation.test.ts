@@ -39,7 +39,8 @@ function rollbackRate(ratio: number, seed: number): number {
         gates: [{ kind: 'ratio', metric: 'crash' }],
         settings: { alpha: ALPHA, reportingLagMs: 0, dryRun: false },
         // Soak bounds out of reach: the simulation watches the rollback test alone for the whole horizon.
-        stage: { exposureBps: { ga: 500 }, advancingSegments: ['ga'], rDetect: 2, soakedMs: 0, minSoakMs: Number.MAX_SAFE_INTEGER, maxSoakMs: Number.MAX_SAFE_INTEGER },
+        stage: { exposureBps: { ga: 500 }, advancingSegments: ['ga'], rDetect: 2, soakedMs: 0, minSoakMs: Number.MAX_SAFE_INTEGER, bakeStartedAt: null,
+          maxSoakMs: Number.MAX_SAFE_INTEGER },
         comparisons: 1,
         rDetectValues: [2],
       };
