@@ -87,3 +87,16 @@ export function insightFigures(f: RollupFigures): InsightFigures {
       .map(([feature, uses]) => ({ feature, uses })),
   };
 }
+
+/** Figures that need distinct devices over a whole range, not per bucket. */
+const DISTINCT_FIGURES = ['activeDevices', 'devicesOnRelease', 'adoption', 'crashFreeRate', 'crashDeviceRate', 'jsErrorDeviceRate'] as const;
+type DistinctFigure = (typeof DISTINCT_FIGURES)[number];
+
+/** Figures over a range; the distinct-device ones are null once the range reaches where memberships were purged. */
+export type InsightTotals = Omit<InsightFigures, DistinctFigure> & { [K in DistinctFigure]: InsightFigures[K] | null };
+
+export function insightTotals(f: RollupFigures, distinctKnown: boolean): InsightTotals {
+  const figures: InsightTotals = insightFigures(f);
+  if (!distinctKnown) for (const name of DISTINCT_FIGURES) figures[name] = null;
+  return figures;
+}

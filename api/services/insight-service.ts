@@ -2,7 +2,7 @@ import type { InsightReadModel } from '../../db/read-models/insight-read-model';
 import type { Principal } from '../../domain/access';
 import { ValidationError } from '../../domain/errors/validation-error';
 import { ROLLUP_COHORTS, ROLLUP_STEPS, type RollupCohort, type RollupStep } from '../../domain/insight';
-import { addAdditive, emptyFigures, insightFigures, type InsightFigures } from '../../domain/insight-report';
+import { addAdditive, emptyFigures, insightFigures, insightTotals, type InsightFigures, type InsightTotals } from '../../domain/insight-report';
 import type { ReleaseDetails, ReleaseService } from './release-service';
 
 export interface InsightRequest {
@@ -19,7 +19,7 @@ export interface InsightSeries {
   cohort: RollupCohort;
   /** Buckets with at least one event, oldest first. */
   points: Array<{ start: string } & InsightFigures>;
-  totals: InsightFigures;
+  totals: InsightTotals;
 }
 
 export interface ReleaseInsights {
@@ -70,7 +70,7 @@ export function createInsightService(deps: { releases: Pick<ReleaseService, 'get
           addAdditive(total, bucket);
           return { start: new Date(start).toISOString(), ...insightFigures(bucket) };
         });
-        return { segment: s.segment, cohort: s.cohort, points, totals: insightFigures(total) };
+        return { segment: s.segment, cohort: s.cohort, points, totals: insightTotals(total, s.range !== null) };
       });
       return {
         releaseId,

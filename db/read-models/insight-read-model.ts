@@ -18,8 +18,11 @@ export interface InsightSeriesFigures {
   segment: string;
   cohort: RollupCohort;
   buckets: Map<number, RollupFigures>;
-  /** Distinct devices over the range, counted once however many buckets they were active in. */
-  range: Pick<RollupFigures, 'activeDevices' | 'onReleaseDevices' | 'crashedDevices' | 'jsErrorDevices'>;
+  /**
+   * Distinct devices over the range, counted once however many buckets they were active in; null
+   * when the range reaches buckets whose device memberships were purged.
+   */
+  range: Pick<RollupFigures, 'activeDevices' | 'onReleaseDevices' | 'crashedDevices' | 'jsErrorDevices'> | null;
 }
 
 export interface InsightReadModel {
@@ -57,6 +60,7 @@ interface FeatureRow extends SeriesKeyRow {
 }
 
 interface RangeRow extends SeriesKeyRow {
+  first_counted: Date;
   active_devices: number;
   on_release_devices: number;
   crashed_devices: number;
@@ -84,7 +88,7 @@ const FEATURES_SQL = `
   WHERE ${WHERE('f')}`;
 
 const RANGE_SQL = `
-  SELECT d.segment, d.cohort,
+  SELECT d.segment, d.cohort, min(d.bucket_start) AS first_counted,
          count(DISTINCT d.device_id) FILTER (WHERE d.device_set = ${DEVICE_SET_CODES.active})::int AS active_devices,
          count(DISTINCT d.device_id) FILTER (WHERE d.device_set = ${DEVICE_SET_CODES.on_release})::int AS on_release_devices,
          count(DISTINCT d.device_id) FILTER (WHERE d.device_set = ${DEVICE_SET_CODES.crashed})::int AS crashed_devices,
@@ -132,13 +136,19 @@ export function createInsightReadModel(db: Queryable): InsightReadModel {
       }
       for (const row of histograms.rows) bucketOf(row).histograms[row.histogram][row.bin] = row.count;
       for (const row of features.rows) bucketOf(row).features.set(row.feature, row.uses);
+      const firstCounted = new Map<string, number>();
       for (const row of ranges.rows) {
+        firstCounted.set(seriesKey(row), row.first_counted.getTime());
         series.get(seriesKey(row))!.range = {
           activeDevices: row.active_devices,
           onReleaseDevices: row.on_release_devices,
           crashedDevices: row.crashed_devices,
           jsErrorDevices: row.js_error_devices,
         };
+      }
+      // Retention purges memberships oldest first: a bucket older than the first counted one lost its.
+      for (const [key, s] of series) {
+        if (s.buckets.size > 0 && Math.min(...s.buckets.keys()) < (firstCounted.get(key) ?? Infinity)) s.range = null;
       }
       return [...series.values()];
     },

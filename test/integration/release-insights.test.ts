@@ -71,6 +71,11 @@ describe('GET /v1/releases/:id/insights', () => {
     const again = await ctx.admin.get(`/v1/releases/${id}/insights?step=1h&cohort=canary&segment=default`);
     expect(again.body.series).toHaveLength(1);
     expect(again.body.series[0].totals).toMatchObject({ activeDevices: 1, crashFreeRate: 0, installs: { ok: 2, failed: 0 }, sessions: 2 });
+    // Once retention purged which devices a bucket counted, range totals cannot count distinct devices any more.
+    await ctx.stack.db.pool.query('DELETE FROM rollup_bucket_devices WHERE release_id = $1', [id]);
+    const purged = await ctx.admin.get(`/v1/releases/${id}/insights?cohort=canary`);
+    expect(purged.body.series[0].points[0]).toMatchObject({ activeDevices: 1, crashFreeRate: 0 });
+    expect(purged.body.series[0].totals).toMatchObject({ activeDevices: null, adoption: null, crashFreeRate: null, sessions: 2 });
   });
 
   it('refuses what it cannot answer, naming what it accepts', async () => {
