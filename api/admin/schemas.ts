@@ -125,7 +125,8 @@ const instant = z.iso.datetime({ offset: true }).transform((s) => Date.parse(s))
 /** `from`/`to` default to the last 24 hours; the number of buckets per series is capped. */
 export const insightsQuerySchema = z
   .strictObject({
-    segment: segmentKeySchema.optional(),
+    // Any string: the service knows the release's segments and names them when this is not one.
+    segment: z.string().min(1).max(100).optional(),
     cohort: z.enum(ROLLUP_COHORTS, `one of ${ROLLUP_COHORTS.join(', ')}`).optional(),
     step: z.enum(ROLLUP_STEP_NAMES, `one of ${ROLLUP_STEP_NAMES.join(', ')}`).default('1h'),
     from: instant.optional(),

@@ -80,7 +80,7 @@ describe('GET /v1/releases/:id/insights', () => {
 
   it('refuses what it cannot answer, naming what it accepts', async () => {
     const get = (query: string) => ctx.admin.get(`/v1/releases/${id}/insights?${query}`);
-    const segment = await get('segment=enterprise');
+    const segment = await get('segment=Enterprise');
     expect(segment.status).toBe(400);
     expect(segment.body.error.message).toMatch(/segments are default/);
     const cohort = await get('cohort=everyone');
