@@ -14,6 +14,7 @@ import { createChannelService } from './services/channel-service';
 import { createSegmentService } from './services/segment-service';
 import { createDeviceStoryService } from './services/device-story-service';
 import { createBundleService } from './services/bundle-service';
+import { createInsightService } from './services/insight-service';
 import { createReleaseService } from './services/release-service';
 import { createRolloutClient } from './services/rollout-client';
 import { createWebhookService } from './services/webhook-service';
@@ -69,6 +70,14 @@ export function createApi(options: ApiOptions): Api {
     limiter: createRateLimiter(tuning.deviceRateLimit),
     metrics,
   });
+  const releases = createReleaseService({
+    stores,
+    apps,
+    rollouts,
+    segmentsOf: (appId) => segments.summaries(appId),
+    metrics,
+    logger,
+  });
   const deps: AppDeps = {
     database: stores.health,
     logger,
@@ -79,14 +88,8 @@ export function createApi(options: ApiOptions): Api {
     apiKeys: createApiKeyService(stores),
     apps,
     bundles: createBundleService(stores, apps),
-    releases: createReleaseService({
-      stores,
-      apps,
-      rollouts,
-      segmentsOf: (appId) => segments.summaries(appId),
-      metrics,
-      logger,
-    }),
+    releases,
+    insights: createInsightService({ releases, insight: stores.insight }),
     webhooks: createWebhookService(stores, apps),
     telemetry,
     channels: createChannelService(stores, apps),

@@ -21,6 +21,7 @@ import { createOpsRoutes } from './ops-routes';
 import type { ApiKeyService } from './services/api-key-service';
 import type { AppService } from './services/app-service';
 import type { BundleService } from './services/bundle-service';
+import type { InsightService } from './services/insight-service';
 import type { ReleaseService } from './services/release-service';
 import type { RolloutClient } from './services/rollout-client';
 import type { WebhookService } from './services/webhook-service';
@@ -43,6 +44,7 @@ export interface AppDeps {
   apps: AppService;
   bundles: BundleService;
   releases: ReleaseService;
+  insights: InsightService;
   webhooks: WebhookService;
   telemetry: TelemetryService;
   devices: DeviceService;

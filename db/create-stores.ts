@@ -1,5 +1,6 @@
 import { createChangeFeed } from './change-feed';
 import { withTransaction, type Pool, type Queryable } from './create-pool';
+import { createInsightReadModel } from './read-models/insight-read-model';
 import { createServingReadModel } from './read-models/serving-read-model';
 import { createApiKeyStore } from './stores/api-key-store';
 import { createAppStore } from './stores/app-store';
@@ -33,6 +34,7 @@ export function createStores(db: Queryable) {
     gateWindows: createGateWindowStore(db),
     health: createHealthStore(db),
     serving: createServingReadModel(db),
+    insight: createInsightReadModel(db),
     changeFeed: createChangeFeed(db),
   };
 }

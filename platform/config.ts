@@ -48,6 +48,11 @@ export const API_DEFAULTS = {
 export const WORKER_DEFAULTS = {
   /** How often the retention job looks for telemetry past its retention. */
   retentionIntervalMs: HOUR_MS,
+  /** Daily partitions of raw events kept ready, from today on: a day's writes never wait for one. */
+  eventPartitionsAhead: 2,
+  eventRetentionDays: 30,
+  /** Rollups answer the insights API long after raw events are gone. */
+  rollupRetentionDays: 400,
 } as const;
 
 const bool = z
@@ -87,7 +92,8 @@ const workerSchema = commonSchema.extend({
   WORKER_HOST: z.string().min(1).default('0.0.0.0'),
   WORKFLOW_BUNDLE_PATH: z.string().min(1).optional(),
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5000),
-  RAMPART_EVENT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+  RAMPART_EVENT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(WORKER_DEFAULTS.eventRetentionDays),
+  RAMPART_ROLLUP_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(WORKER_DEFAULTS.rollupRetentionDays),
 });
 
 /** The variables each process reads; deployment files that set any other one set it for nothing. */
@@ -149,6 +155,8 @@ export interface WorkerConfig extends CommonConfig {
   workflowBundlePath?: string;
   webhookTimeoutMs: number;
   eventRetentionDays: number;
+  rollupRetentionDays: number;
+  eventPartitionsAhead: number;
   retentionIntervalMs: number;
 }
 
@@ -262,6 +270,8 @@ export function loadWorkerConfig(env: Env): WorkerConfig {
     host: e.WORKER_HOST,
     webhookTimeoutMs: e.WEBHOOK_TIMEOUT_MS,
     eventRetentionDays: e.RAMPART_EVENT_RETENTION_DAYS,
+    rollupRetentionDays: e.RAMPART_ROLLUP_RETENTION_DAYS,
+    eventPartitionsAhead: WORKER_DEFAULTS.eventPartitionsAhead,
     retentionIntervalMs: WORKER_DEFAULTS.retentionIntervalMs,
   };
   if (e.WORKFLOW_BUNDLE_PATH) config.workflowBundlePath = e.WORKFLOW_BUNDLE_PATH;

@@ -10,6 +10,7 @@ import { startOpsServer } from '../platform/ops-server';
 import { temporalConnectionOptions } from '../platform/temporal-connection';
 import { installTemporalRuntime } from '../platform/temporal-runtime';
 import { ensureSearchAttributes } from '../platform/temporal-search-attributes';
+import { createRollupStore } from '../db/stores/rollup-store';
 import { createTelemetryStore } from '../db/stores/telemetry-store';
 import { createWorker, createWorkerActivities } from './create-worker';
 import { createRetentionJob } from './retention-job';
@@ -36,15 +37,20 @@ async function main(): Promise<void> {
     activities,
     ...(config.workflowBundlePath ? { workflowBundle: { codePath: config.workflowBundlePath } } : {}),
   });
-  const retentionMetric = createCounter(registry, 'rampart_telemetry_rows_purged_total', 'Raw events and device-windows deleted by the retention job');
+  const retentionMetric = createCounter(registry, 'rampart_telemetry_rows_purged_total', 'Device-windows and rollup rows deleted by the retention job');
   const retention = createRetentionJob({
     telemetry: createTelemetryStore(pool),
+    rollups: createRollupStore(pool),
     logger,
-    retentionDays: config.eventRetentionDays,
-    intervalMs: config.retentionIntervalMs,
+    settings: {
+      eventRetentionDays: config.eventRetentionDays,
+      rollupRetentionDays: config.rollupRetentionDays,
+      partitionsAhead: config.eventPartitionsAhead,
+      intervalMs: config.retentionIntervalMs,
+    },
     onDeleted: (rows) => retentionMetric.inc(rows),
   });
-  retention.start();
+  await retention.start();
   const ops = await startOpsServer({ registry, isReady: () => worker.getState() === 'RUNNING', host: config.host, port: config.metricsPort });
   logger.info({ taskQueue: config.temporal.taskQueue, temporal: config.temporal.address, metricsPort: config.metricsPort }, 'worker started');
 

@@ -1,46 +1,83 @@
+import type { RollupStore } from '../db/stores/rollup-store';
 import type { TelemetryStore } from '../db/stores/telemetry-store';
 import type { Logger } from '../platform/logger';
+import { EVENT_CLOCK } from '../domain/telemetry';
 import { DAY_MS } from '../domain/time';
 
 const BATCH = 10_000;
 
+export interface RetentionSettings {
+  eventRetentionDays: number;
+  rollupRetentionDays: number;
+  /** Daily partitions of raw events kept ready from today on (2: today's and tomorrow's). */
+  partitionsAhead: number;
+  intervalMs: number;
+}
+
+/** What one pass changed. */
+export interface RetentionPass {
+  partitionsCreated: string[];
+  partitionsDropped: string[];
+  /** Device-windows and rollup rows deleted. */
+  rowsDeleted: number;
+}
+
 export interface RetentionJob {
-  start(): void;
+  /** Runs a pass now (today's and tomorrow's partitions exist once it resolves), then every interval. */
+  start(): Promise<void>;
   stop(): Promise<void>;
-  /** One pass: deletes in batches until nothing older than the retention is left. */
-  runOnce(now?: number): Promise<number>;
+  runOnce(now?: number): Promise<RetentionPass>;
+}
+
+async function deleteInBatches(purge: () => Promise<number>, onDeleted?: (rows: number) => void): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const deleted = await purge();
+    total += deleted;
+    onDeleted?.(deleted);
+    if (deleted < BATCH) return total;
+  }
 }
 
 /**
- * Keeps raw device events (and the device-windows of finished releases) for a bounded time. Every
- * worker runs it; the deletes are idempotent, so several workers only share the work.
+ * Keeps telemetry storage bounded: creates raw events' daily partitions ahead, drops whole
+ * partitions past the event retention, deletes device-windows of releases finished before it and
+ * rollups past theirs. Every worker runs it; each step is idempotent, so several workers only
+ * share the work.
  */
-export function createRetentionJob(deps: { telemetry: TelemetryStore; logger: Logger; retentionDays: number; intervalMs: number; onDeleted?: (rows: number) => void }): RetentionJob {
+export function createRetentionJob(
+  deps: { telemetry: TelemetryStore; rollups: RollupStore; logger: Logger; settings: RetentionSettings; onDeleted?: (rows: number) => void },
+): RetentionJob {
+  const { settings } = deps;
   let timer: NodeJS.Timeout | null = null;
-  let running: Promise<number> | null = null;
+  let running: Promise<unknown> | null = null;
 
-  const runOnce = async (now = Date.now()) => {
-    const cutoff = new Date(now - deps.retentionDays * DAY_MS);
-    let total = 0;
-    for (;;) {
-      const deleted = await deps.telemetry.purge(cutoff, BATCH);
-      total += deleted;
-      deps.onDeleted?.(deleted);
-      if (deleted < BATCH) return total;
-    }
+  const runOnce = async (now = Date.now()): Promise<RetentionPass> => {
+    const eventCutoff = new Date(now - settings.eventRetentionDays * DAY_MS);
+    const rollupCutoff = new Date(now - settings.rollupRetentionDays * DAY_MS);
+    // A device may still report an event this old; its bucket must still know which devices it counted.
+    const membershipKeptMs = Math.max(settings.eventRetentionDays * DAY_MS, EVENT_CLOCK.maxAgeMs + DAY_MS);
+    const membershipCutoff = new Date(Math.max(now - membershipKeptMs, rollupCutoff.getTime()));
+    const partitionsCreated = await deps.telemetry.ensurePartitions(new Date(now), settings.partitionsAhead);
+    const partitionsDropped = await deps.telemetry.dropPartitionsBefore(eventCutoff);
+    let rowsDeleted = await deleteInBatches(() => deps.telemetry.purge(eventCutoff, BATCH), deps.onDeleted);
+    rowsDeleted += await deleteInBatches(() => deps.rollups.purge(rollupCutoff, membershipCutoff, BATCH), deps.onDeleted);
+    if (partitionsCreated.length + partitionsDropped.length > 0) deps.logger.info({ partitionsCreated, partitionsDropped }, 'raw event partitions changed');
+    return { partitionsCreated, partitionsDropped, rowsDeleted };
+  };
+
+  const pass = () => {
+    running ??= runOnce()
+      .catch((err: unknown) => deps.logger.error({ err }, 'telemetry retention failed'))
+      .finally(() => (running = null));
+    return running;
   };
 
   return {
     runOnce,
-    start() {
-      timer = setInterval(() => {
-        running ??= runOnce()
-          .catch((err: unknown) => {
-            deps.logger.error({ err }, 'telemetry retention failed');
-            return 0;
-          })
-          .finally(() => (running = null));
-      }, deps.intervalMs);
+    async start() {
+      await pass();
+      timer = setInterval(() => void pass(), settings.intervalMs);
       timer.unref();
     },
     async stop() {

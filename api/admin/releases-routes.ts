@@ -2,9 +2,10 @@ import { Router } from 'express';
 import type { Release } from '../../domain/release';
 import { authorize } from '../http/auth';
 import { parse } from '../http/parse';
+import type { InsightService } from '../services/insight-service';
 import type { ReleaseService } from '../services/release-service';
 import { COMMAND_PATHS } from '../../domain/rollout-machine';
-import { commandSchema, createReleaseSchema, listReleasesQuerySchema } from './schemas';
+import { commandSchema, createReleaseSchema, insightsQuerySchema, listReleasesQuerySchema } from './schemas';
 
 function releaseSummary(release: Release) {
   return {
@@ -21,7 +22,7 @@ function releaseSummary(release: Release) {
   };
 }
 
-export function createReleasesRoutes(deps: { releases: ReleaseService }): Router {
+export function createReleasesRoutes(deps: { releases: ReleaseService; insights: InsightService }): Router {
   const router = Router();
 
   router.post('/v1/apps/:appId/releases', async (req, res) => {
@@ -43,6 +44,12 @@ export function createReleasesRoutes(deps: { releases: ReleaseService }): Router
   router.get('/v1/releases/:id', async (req, res) => {
     const principal = authorize(res, 'read');
     res.json(await deps.releases.get(req.params.id, principal));
+  });
+
+  router.get('/v1/releases/:id/insights', async (req, res) => {
+    const principal = authorize(res, 'read');
+    const query = parse(insightsQuerySchema, req.query, 'query string');
+    res.json(await deps.insights.get(req.params.id, query, principal));
   });
 
   for (const [path, name] of COMMAND_PATHS) {

@@ -9,9 +9,11 @@ import { PLAN_LIMITS, PLAN_PRESETS } from '../../domain/plan';
 import { PRODUCTION_CHANNEL } from '../../domain/channel';
 import { COMPARATIVE_METRICS, GATE_METRICS, TRIPWIRE_METRICS } from '../../domain/gates/gate-spec';
 import { isValidNativeRange } from '../../domain/native-compat';
+import { MAX_INSIGHT_POINTS, ROLLUP_COHORTS, ROLLUP_STEPS, ROLLUP_STEP_NAMES } from '../../domain/insight';
 import { RELEASE_STATUSES } from '../../domain/release';
 import { COMMAND_LIMITS } from '../../domain/rollout-machine';
 import { ROLLOUT_EVENTS } from '../../domain/rollout-view';
+import { DAY_MS } from '../../domain/time';
 
 export const appIdSchema = z.string().max(200).regex(APP_ID_PATTERN, 'use a reverse-DNS id such as com.example.app');
 export const channelNameSchema = z
@@ -126,6 +128,35 @@ export const listReleasesQuerySchema = z.strictObject({
   status: z.enum(RELEASE_STATUSES).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(50),
 });
+
+const instant = z.iso.datetime({ offset: true }).transform((s) => Date.parse(s));
+
+/** `from`/`to` default to the last 24 hours; the number of buckets per series is capped. */
+export const insightsQuerySchema = z
+  .strictObject({
+    // Any string: the service knows the release's segments and names them when this is not one.
+    segment: z.string().min(1).max(100).optional(),
+    cohort: z.enum(ROLLUP_COHORTS, `one of ${ROLLUP_COHORTS.join(', ')}`).optional(),
+    step: z.enum(ROLLUP_STEP_NAMES, `one of ${ROLLUP_STEP_NAMES.join(', ')}`).default('1h'),
+    from: instant.optional(),
+    to: instant.optional(),
+  })
+  .transform(({ from, to, ...rest }) => {
+    const end = to ?? Date.now();
+    return { ...rest, to: end, from: from ?? end - DAY_MS };
+  })
+  .check((ctx) => {
+    const { from, to, step } = ctx.value;
+    if (from > to) {
+      ctx.issues.push({ code: 'custom', input: ctx.value, path: ['from'], message: 'must not be after to' });
+      return;
+    }
+    const points = Math.ceil(to / ROLLUP_STEPS[step]) - Math.floor(from / ROLLUP_STEPS[step]);
+    if (points > MAX_INSIGHT_POINTS) {
+      const coarser = step === '5m' ? 'use step=1h or a shorter range' : 'use a shorter range';
+      ctx.issues.push({ code: 'custom', input: ctx.value, path: ['from'], message: `${points} buckets of ${step}; at most ${MAX_INSIGHT_POINTS} per series: ${coarser}` });
+    }
+  });
 
 export const createApiKeySchema = z.strictObject({
   name: z.string().trim().min(1).max(100),

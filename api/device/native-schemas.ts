@@ -47,10 +47,18 @@ const eventType = z.enum(EVENT_TYPES);
 // Every event type without fields of its own may carry a message.
 const eventSchema = z.discriminatedUnion('type', [
   z.strictObject({
-    type: eventType.exclude(['session_end', 'feature_used']),
+    type: eventType.exclude(['session_end', 'feature_used', 'install_ok', 'install_failed']),
     at: eventTime,
     bundleVersion: bundleVersionSchema,
     message: z.string().max(2000).optional(),
+  }),
+  // How long the install took, when the device measured it.
+  z.strictObject({
+    type: eventType.extract(['install_ok', 'install_failed']),
+    at: eventTime,
+    bundleVersion: bundleVersionSchema,
+    message: z.string().max(2000).optional(),
+    durationMs: z.number().int().min(0).max(DAY_MS).optional(),
   }),
   z.strictObject({ type: eventType.extract(['session_end']), at: eventTime, bundleVersion: bundleVersionSchema, durationMs: z.number().int().min(0).max(DAY_MS) }),
   z.strictObject({ type: eventType.extract(['feature_used']), at: eventTime, bundleVersion: bundleVersionSchema, feature: z.string().min(1).max(100) }),

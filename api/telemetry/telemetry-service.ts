@@ -1,5 +1,6 @@
 import type { DeviceEventRow, DeviceWindowRow, TelemetryStore } from '../../db/stores/telemetry-store';
 import type { GateMetric } from '../../domain/gates/gate-spec';
+import { foldRollups, rollupCohortOf, type RollupEvent } from '../../domain/insight';
 import { windowStartOf } from '../../domain/plan';
 import { attributeEvent, GATE_METRIC_OF, type EventType } from '../../domain/telemetry';
 import { createGroupCommitter } from '../../platform/group-commit';
@@ -28,6 +29,7 @@ export interface IngestRequest {
 interface Prepared {
   event: DeviceEventRow;
   window: DeviceWindowRow | null;
+  rollup: RollupEvent | null;
 }
 
 export interface TelemetryService {
@@ -60,6 +62,7 @@ export function createTelemetryService(deps: { snapshot: RolloutSnapshot; store:
     await deps.store.write(
       items.map((i) => i.event),
       mergeWindows(items.flatMap((i) => (i.window ? [i.window] : []))),
+      foldRollups(items.flatMap((i) => (i.rollup ? [i.rollup] : []))),
     );
     deps.metrics.telemetryBatchSize.observe(items.length);
     deps.metrics.telemetryFlushSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
@@ -69,6 +72,7 @@ export function createTelemetryService(deps: { snapshot: RolloutSnapshot; store:
     async ingest(request) {
       const receivedAt = Date.now();
       const serving = request.channel === null ? undefined : deps.snapshot.app(request.appId)?.serving.get(request.channel);
+      const targetVersion = serving?.current.target.version;
       const prepared = request.events.map((e): Prepared => {
         const a = attributeEvent(serving, request.deviceId, request.segment, e.bundleVersion);
         const metric = (GATE_METRIC_OF as Partial<Record<string, GateMetric>>)[e.type];
@@ -99,6 +103,19 @@ export function createTelemetryService(deps: { snapshot: RolloutSnapshot; store:
             details: e.details,
           },
           window,
+          rollup: a.releaseId
+            ? {
+                appId: request.appId,
+                releaseId: a.releaseId,
+                segment: request.segment,
+                cohort: rollupCohortOf(a.cohort),
+                deviceId: request.deviceId,
+                type: e.type,
+                onRelease: e.bundleVersion === targetVersion,
+                occurredAtMs: e.at.getTime(),
+                details: e.details,
+              }
+            : null,
         };
       });
       await committer.submit(prepared);

@@ -1,9 +1,14 @@
 import type { GateMetric } from '../../domain/gates/gate-spec';
+import type { RollupBatch } from '../../domain/insight';
 import { TERMINAL_STATUSES } from '../../domain/release';
+import { DAY_MS } from '../../domain/time';
+import pg from 'pg';
 import { col } from '../columns';
-import type { Pool } from '../create-pool';
+import type { Pool, Queryable } from '../create-pool';
 import { withTransaction } from '../create-pool';
+import { isPgError } from '../pg-errors';
 import { metricBits } from './gate-window-store';
+import { writeRollups } from './rollup-store';
 
 export interface DeviceEventRow {
   appId: string;
@@ -32,70 +37,138 @@ export interface DeviceWindowRow {
 }
 
 export interface TelemetryStore {
-  /** Writes raw events and folds device-windows in one transaction: all of a batch or nothing. */
-  write(events: DeviceEventRow[], windows: DeviceWindowRow[]): Promise<void>;
   /**
-   * Deletes up to `limit` raw events received before `cutoff`, and device-windows of releases that
-   * ended before it; small batches keep locks short. Returns how many rows went.
+   * Writes raw events, folds device-windows and adds to the rollups in one transaction: all of a
+   * batch or nothing.
+   */
+  write(events: DeviceEventRow[], windows: DeviceWindowRow[], rollups: RollupBatch): Promise<void>;
+  /** Creates the daily partitions of raw events for the `days` UTC days from the one holding `from`; returns the new ones. */
+  ensurePartitions(from: Date, days: number): Promise<string[]>;
+  /** Drops the daily partitions of raw events that end at or before `cutoff`; returns their names. */
+  dropPartitionsBefore(cutoff: Date): Promise<string[]>;
+  /**
+   * Deletes up to `limit` device-windows of releases that ended before `cutoff`; small batches keep
+   * locks short. Returns how many rows went.
    */
   purge(cutoff: Date, limit: number): Promise<number>;
 }
 
+const PARTITION_PREFIX = 'device_events_p';
+// Any constant of its own: serialises partition changes between processes.
+const PARTITIONS_LOCK = 0x52504152;
+const NO_PARTITION = '23514';
+
+const utcDay = (at: number) => new Date(Math.floor(at / DAY_MS) * DAY_MS);
+const partitionName = (day: Date) => `${PARTITION_PREFIX}${day.toISOString().slice(0, 10).replace(/-/g, '')}`;
+
+/** The UTC day a partition holds, from its name; null for a table that is not a daily partition. */
+function partitionDay(name: string): Date | null {
+  const match = /^device_events_p(\d{4})(\d{2})(\d{2})$/.exec(name);
+  return match ? new Date(Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3]))) : null;
+}
+
+async function listPartitions(db: Queryable): Promise<string[]> {
+  const { rows } = await db.query<{ name: string }>(
+    `SELECT c.relname AS name FROM pg_inherits i
+     JOIN pg_class c ON c.oid = i.inhrelid
+     JOIN pg_class p ON p.oid = i.inhparent
+     WHERE p.relname = 'device_events' AND p.relnamespace = current_schema()::regnamespace`,
+  );
+  return rows.map((r) => r.name);
+}
+
 export function createTelemetryStore(pool: Pool): TelemetryStore {
+  const ensurePartitions = (from: Date, days: number) =>
+    withTransaction(pool, async (client) => {
+      await client.query('SELECT pg_advisory_xact_lock($1)', [PARTITIONS_LOCK]);
+      const existing = new Set(await listPartitions(client));
+      const created: string[] = [];
+      for (let i = 0; i < days; i++) {
+        const day = utcDay(from.getTime() + i * DAY_MS);
+        const name = partitionName(day);
+        if (existing.has(name)) continue;
+        await client.query(
+          `CREATE TABLE ${pg.escapeIdentifier(name)} PARTITION OF device_events FOR VALUES FROM ('${day.toISOString()}') TO ('${new Date(day.getTime() + DAY_MS).toISOString()}')`,
+        );
+        created.push(name);
+      }
+      return created;
+    });
+
+  const insertBatch = (events: DeviceEventRow[], windows: DeviceWindowRow[], rollups: RollupBatch) =>
+    withTransaction(pool, async (client) => {
+      if (events.length > 0) {
+        // unnest keeps a batch of any size to one statement with a fixed number of parameters.
+        await client.query(
+          `INSERT INTO device_events (app_id, device_id, release_id, segment, cohort, type, bundle_version, occurred_at, received_at, details)
+           SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::timestamptz[], $9::timestamptz[], $10::jsonb[])`,
+          [
+            col(events, 'appId'),
+            col(events, 'deviceId'),
+            col(events, 'releaseId'),
+            col(events, 'segment'),
+            col(events, 'cohort'),
+            col(events, 'type'),
+            col(events, 'bundleVersion'),
+            col(events, 'occurredAt'),
+            col(events, 'receivedAt'),
+            events.map((e) => (e.details === null ? null : JSON.stringify(e.details))),
+          ],
+        );
+      }
+      if (windows.length > 0) {
+        await client.query(
+          `INSERT INTO release_device_windows AS w (release_id, window_start, device_id, on_cohort_bundle, segment, slice, metrics, events)
+           SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::boolean[], $5::text[], $6::text[], $7::int[], $8::int[])
+           ON CONFLICT (release_id, window_start, device_id, on_cohort_bundle)
+           DO UPDATE SET metrics = w.metrics | EXCLUDED.metrics, events = w.events + EXCLUDED.events`,
+          [
+            col(windows, 'releaseId'),
+            col(windows, 'windowStart'),
+            col(windows, 'deviceId'),
+            col(windows, 'onCohortBundle'),
+            col(windows, 'segment'),
+            col(windows, 'slice'),
+            windows.map((w) => metricBits(w.metrics)),
+            col(windows, 'events'),
+          ],
+        );
+      }
+      await writeRollups(client, rollups);
+    });
+
   return {
+    ensurePartitions,
+    async dropPartitionsBefore(cutoff) {
+      return withTransaction(pool, async (client) => {
+        await client.query('SELECT pg_advisory_xact_lock($1)', [PARTITIONS_LOCK]);
+        const expired = (await listPartitions(client)).filter((name) => {
+          const day = partitionDay(name);
+          return day !== null && day.getTime() + DAY_MS <= cutoff.getTime();
+        });
+        for (const name of expired) await client.query(`DROP TABLE ${pg.escapeIdentifier(name)}`);
+        return expired;
+      });
+    },
     async purge(cutoff, limit) {
-      const events = await pool.query(
-        `DELETE FROM device_events WHERE id IN (SELECT e.id FROM device_events e WHERE e.received_at < $1 ORDER BY e.received_at LIMIT $2)`,
-        [cutoff, limit],
-      );
       const windows = await pool.query(
         `DELETE FROM release_device_windows WHERE ctid IN (
            SELECT w.ctid FROM release_device_windows w JOIN releases r ON r.id = w.release_id
            WHERE r.status = ANY($3::text[]) AND r.updated_at < $1 LIMIT $2)`,
         [cutoff, limit, TERMINAL_STATUSES],
       );
-      return (events.rowCount ?? 0) + (windows.rowCount ?? 0);
+      return windows.rowCount ?? 0;
     },
-    async write(events, windows) {
-      await withTransaction(pool, async (client) => {
-        if (events.length > 0) {
-          // unnest keeps a batch of any size to one statement with a fixed number of parameters.
-          await client.query(
-            `INSERT INTO device_events (app_id, device_id, release_id, segment, cohort, type, bundle_version, occurred_at, received_at, details)
-             SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::timestamptz[], $9::timestamptz[], $10::jsonb[])`,
-            [
-              col(events, 'appId'),
-              col(events, 'deviceId'),
-              col(events, 'releaseId'),
-              col(events, 'segment'),
-              col(events, 'cohort'),
-              col(events, 'type'),
-              col(events, 'bundleVersion'),
-              col(events, 'occurredAt'),
-              col(events, 'receivedAt'),
-              events.map((e) => (e.details === null ? null : JSON.stringify(e.details))),
-            ],
-          );
-        }
-        if (windows.length > 0) {
-          await client.query(
-            `INSERT INTO release_device_windows AS w (release_id, window_start, device_id, on_cohort_bundle, segment, slice, metrics, events)
-             SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::boolean[], $5::text[], $6::text[], $7::int[], $8::int[])
-             ON CONFLICT (release_id, window_start, device_id, on_cohort_bundle)
-             DO UPDATE SET metrics = w.metrics | EXCLUDED.metrics, events = w.events + EXCLUDED.events`,
-            [
-              col(windows, 'releaseId'),
-              col(windows, 'windowStart'),
-              col(windows, 'deviceId'),
-              col(windows, 'onCohortBundle'),
-              col(windows, 'segment'),
-              col(windows, 'slice'),
-              windows.map((w) => metricBits(w.metrics)),
-              col(windows, 'events'),
-            ],
-          );
-        }
-      });
+    async write(events, windows, rollups) {
+      try {
+        await insertBatch(events, windows, rollups);
+      } catch (err) {
+        // A day nobody created a partition for yet (no worker ran): create it, then write once more.
+        if (!isPgError(err, NO_PARTITION) || !/no partition/.test((err as unknown as Error).message) || events.length === 0) throw err;
+        const days = [...new Set(events.map((e) => utcDay(e.receivedAt.getTime()).getTime()))];
+        for (const day of days) await ensurePartitions(new Date(day), 1);
+        await insertBatch(events, windows, rollups);
+      }
     },
   };
 }

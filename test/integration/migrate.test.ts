@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -57,6 +57,48 @@ describe(migrate.name, () => {
     } finally {
       await pool.end();
       await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('moves raw events written before partitioning into daily partitions, ids kept and still counting', async () => {
+    const before = `${name}_events`;
+    const beforeUrl = new URL(env.postgresUrl);
+    beforeUrl.pathname = `/${before}`;
+    await ensureDatabase(beforeUrl.toString());
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'rampart-migrations-'));
+    const pool = createPool(beforeUrl.toString(), 1);
+    try {
+      for (const file of (await readdir(MIGRATIONS_DIR)).filter((f) => f < '0005')) await cp(path.join(MIGRATIONS_DIR, file), path.join(dir, file));
+      await migrate(pool, undefined, dir);
+      const days = [Date.UTC(2026, 10, 1, 23, 59), Date.UTC(2026, 10, 2, 0, 1), Date.UTC(2026, 10, 5, 12)].map((t) => new Date(t));
+      for (const day of days) {
+        await pool.query(
+          `INSERT INTO device_events (app_id, device_id, segment, cohort, type, bundle_version, occurred_at, received_at, details)
+           VALUES ('com.example.app', 'd', 'default', 'none', 'crash', '1.0.0', $1, $1, '{"message": "x"}')`,
+          [day],
+        );
+      }
+      const old = await pool.query<{ id: number; received_at: Date }>('SELECT e.id, e.received_at FROM device_events e ORDER BY e.id');
+
+      await migrate(pool);
+      const moved = await pool.query<{ id: number; received_at: Date; partition: string }>(
+        'SELECT e.id, e.received_at, e.tableoid::regclass::text AS partition FROM device_events e ORDER BY e.id',
+      );
+      expect(moved.rows.map((r) => [r.id, r.received_at.getTime()])).toEqual(old.rows.map((r) => [r.id, r.received_at.getTime()]));
+      expect(moved.rows.map((r) => r.partition)).toEqual(['device_events_p20261101', 'device_events_p20261102', 'device_events_p20261105']);
+      const next = await pool.query<{ id: number }>(
+        `INSERT INTO device_events (app_id, device_id, segment, cohort, type, bundle_version, occurred_at, received_at)
+         VALUES ('com.example.app', 'd', 'default', 'none', 'crash', '1.0.0', now(), now()) RETURNING id`,
+      );
+      expect(next.rows[0]!.id).toBe(Math.max(...old.rows.map((r) => r.id)) + 1);
+      const kind = await pool.query<{ relkind: string }>("SELECT c.relkind FROM pg_class c WHERE c.relname = 'device_events'");
+      expect(kind.rows[0]!.relkind).toBe('p');
+    } finally {
+      await pool.end();
+      await rm(dir, { recursive: true, force: true });
+      const admin = new pg.Client({ connectionString: env.postgresUrl });
+      await admin.connect();
+      await admin.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(before)} WITH (FORCE)`).finally(() => admin.end());
     }
   });
 

@@ -1,26 +1,59 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { foldRollups } from '../../domain/insight';
+import { createRollupStore } from '../../db/stores/rollup-store';
 import { createTelemetryStore } from '../../db/stores/telemetry-store';
 import { createLogger } from '../../platform/logger';
 import { createRetentionJob } from '../../worker/retention-job';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 
 const DAY = 24 * 3600 * 1000;
+const APP = 'com.example.retention';
+const partitionOf = (at: number) => `device_events_p${new Date(at).toISOString().slice(0, 10).replace(/-/g, '')}`;
 
 describe(createRetentionJob.name, () => {
   let db: TestDatabase;
   beforeAll(async () => {
     db = await createTestDatabase();
+    await db.pool.query(`INSERT INTO apps (id, name, signing_key) VALUES ($1, 'r', 'k')`, [APP]);
+    await db.pool.query(`INSERT INTO bundles (app_id, version, url, sha256, size, platforms) VALUES ($1, '1.0.0', 'https://x/1.zip', $2, 1, '{ios}')`, [APP, 'a'.repeat(64)]);
   });
   afterAll(async () => {
     await db?.drop();
   });
 
-  it('deletes raw events and finished releases device-windows older than the retention, nothing else', async () => {
-    const now = Date.now();
+  const partitions = async () =>
+    (await db.pool.query<{ name: string }>(`SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'device_events'::regclass ORDER BY 1`)).rows.map((r) => r.name);
+  const count = async (table: string) => (await db.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table}`)).rows[0]!.n;
+  const event = (receivedAt: Date) => ({
+    appId: APP,
+    deviceId: 'd',
+    releaseId: null,
+    segment: 'default',
+    cohort: 'none' as const,
+    type: 'crash',
+    bundleVersion: '1.0.0',
+    occurredAt: receivedAt,
+    receivedAt,
+    details: null,
+  });
+  const rollupsAt = (atMs: number) =>
+    foldRollups([{ appId: APP, releaseId: 'r1', segment: 'default', cohort: 'rest', deviceId: 'd', type: 'session_end', onRelease: true, occurredAtMs: atMs, details: { durationMs: 5000 } }]);
+
+  it('writes into a day that has no partition yet by creating it', async () => {
+    const later = Date.now() + 20 * DAY;
+    expect(await partitions()).not.toContain(partitionOf(later));
+    await createTelemetryStore(db.pool).write([event(new Date(later))], [], rollupsAt(later));
+    expect(await partitions()).toContain(partitionOf(later));
+    await db.pool.query(`DROP TABLE ${partitionOf(later)}`);
+    await db.pool.query('TRUNCATE rollup_buckets, rollup_bucket_devices, rollup_histograms');
+  });
+
+  it('drops whole partitions past the event retention, deletes finished device-windows and old rollups, creates partitions ahead', async () => {
+    // A few days ahead, so the partitions the pass should create do not exist yet.
+    const now = Date.now() + 5 * DAY;
     const old = new Date(now - 40 * DAY);
     const recent = new Date(now - 2 * DAY);
-    await db.pool.query(`INSERT INTO apps (id, name, signing_key) VALUES ('com.example.retention', 'r', 'k')`);
-    await db.pool.query(`INSERT INTO bundles (app_id, version, url, sha256, size, platforms) VALUES ('com.example.retention', '1.0.0', 'https://x/1.zip', $1, 1, '{ios}')`, ['a'.repeat(64)]);
+    const telemetry = createTelemetryStore(db.pool);
     for (const [id, status, updated] of [
       ['done-long-ago', 'completed', old],
       ['done-recently', 'rolled_back', recent],
@@ -28,29 +61,43 @@ describe(createRetentionJob.name, () => {
     ] as const) {
       await db.pool.query(
         `INSERT INTO releases (id, app_id, channel, version, bucket_salt, plan, status, workflow_id, created_by, updated_at)
-         VALUES ($1, 'com.example.retention', $1, '1.0.0', $1, '{}', $2, $1, 'test', $3)`,
-        [id, status, updated],
+         VALUES ($1, $4, $1, '1.0.0', $1, '{}', $2, $1, 'test', $3)`,
+        [id, status, updated, APP],
       );
       await db.pool.query(
         `INSERT INTO release_device_windows (release_id, window_start, device_id, on_cohort_bundle, segment, slice) VALUES ($1, $2, 'd', true, 'default', 'canary')`,
         [id, old],
       );
     }
-    for (const received of [old, old, recent]) {
-      await db.pool.query(
-        `INSERT INTO device_events (app_id, device_id, segment, cohort, type, bundle_version, occurred_at, received_at)
-         VALUES ('com.example.retention', 'd', 'default', 'none', 'crash', '1.0.0', $1, $1)`,
-        [received],
-      );
-    }
-    let deleted = 0;
-    const job = createRetentionJob({ telemetry: createTelemetryStore(db.pool), logger: createLogger('test', 'silent'), retentionDays: 30, intervalMs: 3600_000, onDeleted: (n) => (deleted += n) });
-    expect(await job.runOnce(now)).toBe(3);
-    expect(deleted).toBe(3);
-    const events = await db.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM device_events');
-    expect(events.rows[0]!.n).toBe(1);
-    const windows = await db.pool.query<{ release_id: string }>('SELECT release_id FROM release_device_windows ORDER BY release_id');
+    await telemetry.write([event(old), event(old), event(recent)], [], rollupsAt(old.getTime()));
+    await telemetry.write([], [], rollupsAt(recent.getTime()));
+    await telemetry.write([], [], rollupsAt(now - 401 * DAY));
+    // Per write: one row per step (5 min, 1 h) in buckets and histograms; active + on-release memberships per step.
+    expect(await count('rollup_buckets')).toBe(6);
+    expect(await count('rollup_bucket_devices')).toBe(12);
+
+    const job = createRetentionJob({
+      telemetry,
+      rollups: createRollupStore(db.pool),
+      logger: createLogger('test', 'silent'),
+      settings: { eventRetentionDays: 30, rollupRetentionDays: 400, partitionsAhead: 2, intervalMs: 3600_000 },
+    });
+    const pass = await job.runOnce(now);
+    expect(pass.partitionsCreated).toEqual([partitionOf(now), partitionOf(now + DAY)]);
+    expect(pass.partitionsDropped).toEqual([partitionOf(old.getTime())]);
+    expect(await partitions()).not.toContain(partitionOf(old.getTime()));
+    expect(await partitions()).toContain(partitionOf(recent.getTime()));
+    expect(await count('device_events')).toBe(1);
+    const windows = await db.pool.query<{ release_id: string }>('SELECT w.release_id FROM release_device_windows w ORDER BY w.release_id');
     expect(windows.rows.map((r) => r.release_id)).toEqual(['done-recently', 'still-running']);
-    expect(await job.runOnce(now)).toBe(0);
+    // Rollups outlive raw events (400 days); which devices a bucket counted is kept while devices may still report into it.
+    const buckets = await db.pool.query<{ at: Date }>('SELECT DISTINCT b.bucket_start AS at FROM rollup_buckets b WHERE b.bucket_ms = 3600000 ORDER BY 1');
+    expect(buckets.rows.map((r) => r.at.getTime())).toEqual([Math.floor(old.getTime() / 3600_000) * 3600_000, Math.floor(recent.getTime() / 3600_000) * 3600_000]);
+    expect(await count('rollup_histograms')).toBe(4);
+    expect(await count('rollup_bucket_devices')).toBe(4);
+    // 1 finished device-window, 2 rollup buckets, 2 histogram rows, 8 memberships.
+    expect(pass.rowsDeleted).toBe(13);
+
+    expect(await job.runOnce(now)).toEqual({ partitionsCreated: [], partitionsDropped: [], rowsDeleted: 0 });
   });
 });

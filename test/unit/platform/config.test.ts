@@ -36,6 +36,12 @@ describe(loadApiConfig.name, () => {
     }
   });
 
+  it('keeps rollups longer than raw events unless told otherwise', () => {
+    expect(loadWorkerConfig({})).toMatchObject({ eventRetentionDays: 30, rollupRetentionDays: 400, eventPartitionsAhead: 2 });
+    expect(loadWorkerConfig({ RAMPART_ROLLUP_RETENTION_DAYS: '90' }).rollupRetentionDays).toBe(90);
+    expect(() => loadWorkerConfig({ RAMPART_ROLLUP_RETENTION_DAYS: '0' })).toThrow(/RAMPART_ROLLUP_RETENTION_DAYS/);
+  });
+
   it('insists on client certificate and key together', () => {
     expect(() => loadWorkerConfig({ TEMPORAL_TLS_CERT_PATH: '/tmp/cert.pem' })).toThrow(/must be set together/);
   });

@@ -1,0 +1,89 @@
+import type { InsightReadModel } from '../../db/read-models/insight-read-model';
+import type { Principal } from '../../domain/access';
+import { ValidationError } from '../../domain/errors/validation-error';
+import { ROLLUP_COHORTS, ROLLUP_STEPS, type RollupCohort, type RollupStep } from '../../domain/insight';
+import { addAdditive, emptyFigures, insightFigures, insightTotals, type InsightFigures, type InsightTotals } from '../../domain/insight-report';
+import type { ReleaseDetails, ReleaseService } from './release-service';
+
+export interface InsightRequest {
+  step: RollupStep;
+  /** Epoch ms; the range is widened to whole buckets. */
+  from: number;
+  to: number;
+  segment?: string;
+  cohort?: RollupCohort;
+}
+
+export interface InsightSeries {
+  segment: string;
+  cohort: RollupCohort;
+  /** Buckets with at least one event, oldest first. */
+  points: Array<{ start: string } & InsightFigures>;
+  totals: InsightTotals;
+}
+
+export interface ReleaseInsights {
+  releaseId: string;
+  appId: string;
+  channel: string;
+  version: string;
+  status: ReleaseDetails['status'];
+  step: RollupStep;
+  from: string;
+  to: string;
+  series: InsightSeries[];
+  /** The gate's own canary-versus-control view: the workflow's last gate report. */
+  gates: ReleaseDetails['gates'];
+}
+
+export interface InsightService {
+  get(releaseId: string, request: InsightRequest, principal: Principal): Promise<ReleaseInsights>;
+}
+
+const planSegments = (release: ReleaseDetails) => [...new Set(release.plan.stages.flatMap((s) => s.segments))];
+
+export function createInsightService(deps: { releases: Pick<ReleaseService, 'get'>; insight: InsightReadModel }): InsightService {
+  return {
+    async get(releaseId, request, principal) {
+      // Also the access check: a release outside the caller's apps is not found.
+      const release = await deps.releases.get(releaseId, principal);
+      const segments = planSegments(release);
+      if (request.segment !== undefined && !segments.includes(request.segment)) {
+        throw new ValidationError(`release ${releaseId} has no segment ${request.segment}; its plan's segments are ${segments.join(', ')}`, [
+          { path: 'segment', message: `one of ${segments.join(', ')}` },
+        ]);
+      }
+      const stepMs = ROLLUP_STEPS[request.step];
+      const from = Math.floor(request.from / stepMs) * stepMs;
+      const to = Math.ceil(request.to / stepMs) * stepMs;
+      const figures = await deps.insight.read({
+        releaseId,
+        stepMs,
+        from: new Date(from),
+        to: new Date(to),
+        segments: request.segment === undefined ? segments : [request.segment],
+        cohorts: request.cohort === undefined ? [...ROLLUP_COHORTS] : [request.cohort],
+      });
+      const series = figures.map((s): InsightSeries => {
+        const total = { ...emptyFigures(), ...s.range };
+        const points = [...s.buckets].sort(([a], [b]) => a - b).map(([start, bucket]) => {
+          addAdditive(total, bucket);
+          return { start: new Date(start).toISOString(), ...insightFigures(bucket) };
+        });
+        return { segment: s.segment, cohort: s.cohort, points, totals: insightTotals(total, s.range !== null) };
+      });
+      return {
+        releaseId,
+        appId: release.appId,
+        channel: release.channel,
+        version: release.version,
+        status: release.status,
+        step: request.step,
+        from: new Date(from).toISOString(),
+        to: new Date(to).toISOString(),
+        series,
+        gates: release.gates,
+      };
+    },
+  };
+}

@@ -1,0 +1,156 @@
+import type { RollupCohort, RollupHistogram } from '../../domain/insight';
+import { emptyFigures, type RollupFigures } from '../../domain/insight-report';
+import type { Queryable } from '../create-pool';
+import { DEVICE_SET_CODES } from '../stores/rollup-store';
+
+export interface InsightQuery {
+  releaseId: string;
+  stepMs: number;
+  /** Buckets starting in [from, to). */
+  from: Date;
+  to: Date;
+  segments: string[];
+  cohorts: RollupCohort[];
+}
+
+/** Figures of one segment and cohort: per bucket (by start, epoch ms), and over the whole range. */
+export interface InsightSeriesFigures {
+  segment: string;
+  cohort: RollupCohort;
+  buckets: Map<number, RollupFigures>;
+  /**
+   * Distinct devices over the range, counted once however many buckets they were active in; null
+   * when the range reaches buckets whose device memberships were purged.
+   */
+  range: Pick<RollupFigures, 'activeDevices' | 'onReleaseDevices' | 'crashedDevices' | 'jsErrorDevices'> | null;
+}
+
+export interface InsightReadModel {
+  /** Reads rollups only: never raw events. */
+  read(query: InsightQuery): Promise<InsightSeriesFigures[]>;
+}
+
+interface SeriesKeyRow {
+  segment: string;
+  cohort: RollupCohort;
+}
+
+interface BucketRow extends SeriesKeyRow {
+  bucket_start: Date;
+  active_devices: number;
+  on_release_devices: number;
+  crashed_devices: number;
+  js_error_devices: number;
+  installs_ok: number;
+  installs_failed: number;
+  sessions: number;
+}
+
+interface HistogramRow extends SeriesKeyRow {
+  bucket_start: Date;
+  histogram: RollupHistogram;
+  bin: number;
+  count: number;
+}
+
+interface FeatureRow extends SeriesKeyRow {
+  bucket_start: Date;
+  feature: string;
+  uses: number;
+}
+
+interface RangeRow extends SeriesKeyRow {
+  first_counted: Date;
+  active_devices: number;
+  on_release_devices: number;
+  crashed_devices: number;
+  js_error_devices: number;
+}
+
+const WHERE = (alias: string) =>
+  `${alias}.release_id = $1 AND ${alias}.segment = ANY($2::text[]) AND ${alias}.cohort = ANY($3::text[])
+   AND ${alias}.bucket_ms = $4 AND ${alias}.bucket_start >= $5 AND ${alias}.bucket_start < $6`;
+
+const BUCKETS_SQL = `
+  SELECT b.segment, b.cohort, b.bucket_start, b.active_devices, b.on_release_devices, b.crashed_devices, b.js_error_devices,
+         b.installs_ok, b.installs_failed, b.sessions
+  FROM rollup_buckets b
+  WHERE ${WHERE('b')}`;
+
+const HISTOGRAMS_SQL = `
+  SELECT h.segment, h.cohort, h.bucket_start, h.histogram, h.bin, h.count
+  FROM rollup_histograms h
+  WHERE ${WHERE('h')}`;
+
+const FEATURES_SQL = `
+  SELECT f.segment, f.cohort, f.bucket_start, f.feature, f.uses
+  FROM rollup_features f
+  WHERE ${WHERE('f')}`;
+
+const RANGE_SQL = `
+  SELECT d.segment, d.cohort, min(d.bucket_start) AS first_counted,
+         count(DISTINCT d.device_id) FILTER (WHERE d.device_set = ${DEVICE_SET_CODES.active})::int AS active_devices,
+         count(DISTINCT d.device_id) FILTER (WHERE d.device_set = ${DEVICE_SET_CODES.on_release})::int AS on_release_devices,
+         count(DISTINCT d.device_id) FILTER (WHERE d.device_set = ${DEVICE_SET_CODES.crashed})::int AS crashed_devices,
+         count(DISTINCT d.device_id) FILTER (WHERE d.device_set = ${DEVICE_SET_CODES.js_error})::int AS js_error_devices
+  FROM rollup_bucket_devices d
+  WHERE ${WHERE('d')}
+  GROUP BY d.segment, d.cohort`;
+
+const seriesKey = (row: SeriesKeyRow) => `${row.segment}\u0000${row.cohort}`;
+
+export function createInsightReadModel(db: Queryable): InsightReadModel {
+  return {
+    async read(query) {
+      const params = [query.releaseId, query.segments, query.cohorts, query.stepMs, query.from, query.to];
+      const [buckets, histograms, features, ranges] = await Promise.all([
+        db.query<BucketRow>(BUCKETS_SQL, params),
+        db.query<HistogramRow>(HISTOGRAMS_SQL, params),
+        db.query<FeatureRow>(FEATURES_SQL, params),
+        db.query<RangeRow>(RANGE_SQL, params),
+      ]);
+      const series = new Map<string, InsightSeriesFigures>();
+      for (const segment of query.segments) {
+        for (const cohort of query.cohorts) {
+          const range = { activeDevices: 0, onReleaseDevices: 0, crashedDevices: 0, jsErrorDevices: 0 };
+          series.set(seriesKey({ segment, cohort }), { segment, cohort, buckets: new Map(), range });
+        }
+      }
+      const bucketOf = (row: SeriesKeyRow & { bucket_start: Date }) => {
+        const { buckets: map } = series.get(seriesKey(row))!;
+        const start = row.bucket_start.getTime();
+        let figures = map.get(start);
+        if (!figures) map.set(start, (figures = emptyFigures()));
+        return figures;
+      };
+      for (const row of buckets.rows) {
+        Object.assign(bucketOf(row), {
+          activeDevices: row.active_devices,
+          onReleaseDevices: row.on_release_devices,
+          crashedDevices: row.crashed_devices,
+          jsErrorDevices: row.js_error_devices,
+          installsOk: row.installs_ok,
+          installsFailed: row.installs_failed,
+          sessions: row.sessions,
+        });
+      }
+      for (const row of histograms.rows) bucketOf(row).histograms[row.histogram][row.bin] = row.count;
+      for (const row of features.rows) bucketOf(row).features.set(row.feature, row.uses);
+      const firstCounted = new Map<string, number>();
+      for (const row of ranges.rows) {
+        firstCounted.set(seriesKey(row), row.first_counted.getTime());
+        series.get(seriesKey(row))!.range = {
+          activeDevices: row.active_devices,
+          onReleaseDevices: row.on_release_devices,
+          crashedDevices: row.crashed_devices,
+          jsErrorDevices: row.js_error_devices,
+        };
+      }
+      // Retention purges memberships oldest first: a bucket older than the first counted one lost its.
+      for (const [key, s] of series) {
+        if (s.buckets.size > 0 && Math.min(...s.buckets.keys()) < (firstCounted.get(key) ?? Infinity)) s.range = null;
+      }
+      return [...series.values()];
+    },
+  };
+}

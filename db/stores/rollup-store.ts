@@ -1,0 +1,167 @@
+import { MAX_FEATURE_NAMES_PER_APP, OTHER_FEATURE, type RollupBatch, type RollupDeviceSet, type RollupFeatureCount, type RollupKey } from '../../domain/insight';
+import { col } from '../columns';
+import type { Pool, Queryable } from '../create-pool';
+
+/** `rollup_bucket_devices.device_set` of each distinct-device set. */
+export const DEVICE_SET_CODES: Record<RollupDeviceSet, number> = { active: 1, on_release: 2, crashed: 3, js_error: 4 };
+
+// Any constant of its own: serialises the admission of new feature names of one app.
+const FEATURE_NAMES_LOCK = 0x52464e;
+
+const KEY_PARAMS = '$1::text[], $2::text[], $3::text[], $4::int[], $5::timestamptz[]';
+
+const keyColumns = (rows: RollupKey[]) => [
+  col(rows, 'releaseId'),
+  col(rows, 'segment'),
+  col(rows, 'cohort'),
+  col(rows, 'stepMs'),
+  rows.map((r) => new Date(r.bucketStart)),
+];
+
+/**
+ * Memberships first: the rows new to `rollup_bucket_devices` are exactly the devices new to a
+ * bucket's distinct counts, so the counters add those and nothing else, in the same statement.
+ */
+const BUCKETS_SQL = `
+  WITH fresh AS (
+    INSERT INTO rollup_bucket_devices (release_id, segment, cohort, bucket_ms, bucket_start, device_set, device_id)
+    SELECT * FROM unnest($9::text[], $10::text[], $11::text[], $12::int[], $13::timestamptz[], $14::smallint[], $15::text[])
+    ON CONFLICT DO NOTHING
+    RETURNING release_id, segment, cohort, bucket_ms, bucket_start, device_set
+  ), fresh_counts AS (
+    SELECT f.release_id, f.segment, f.cohort, f.bucket_ms, f.bucket_start,
+           count(*) FILTER (WHERE f.device_set = ${DEVICE_SET_CODES.active})::int AS active_devices,
+           count(*) FILTER (WHERE f.device_set = ${DEVICE_SET_CODES.on_release})::int AS on_release_devices,
+           count(*) FILTER (WHERE f.device_set = ${DEVICE_SET_CODES.crashed})::int AS crashed_devices,
+           count(*) FILTER (WHERE f.device_set = ${DEVICE_SET_CODES.js_error})::int AS js_error_devices
+    FROM fresh f
+    GROUP BY f.release_id, f.segment, f.cohort, f.bucket_ms, f.bucket_start
+  )
+  INSERT INTO rollup_buckets AS b (release_id, segment, cohort, bucket_ms, bucket_start, active_devices, on_release_devices,
+                                   crashed_devices, js_error_devices, installs_ok, installs_failed, sessions)
+  SELECT c.release_id, c.segment, c.cohort, c.bucket_ms, c.bucket_start,
+         coalesce(n.active_devices, 0), coalesce(n.on_release_devices, 0), coalesce(n.crashed_devices, 0), coalesce(n.js_error_devices, 0),
+         c.installs_ok, c.installs_failed, c.sessions
+  FROM unnest(${KEY_PARAMS}, $6::int[], $7::int[], $8::int[]) WITH ORDINALITY
+       AS c(release_id, segment, cohort, bucket_ms, bucket_start, installs_ok, installs_failed, sessions, ord)
+  LEFT JOIN fresh_counts n USING (release_id, segment, cohort, bucket_ms, bucket_start)
+  ORDER BY c.ord
+  ON CONFLICT (release_id, segment, cohort, bucket_ms, bucket_start) DO UPDATE SET
+    active_devices = b.active_devices + EXCLUDED.active_devices,
+    on_release_devices = b.on_release_devices + EXCLUDED.on_release_devices,
+    crashed_devices = b.crashed_devices + EXCLUDED.crashed_devices,
+    js_error_devices = b.js_error_devices + EXCLUDED.js_error_devices,
+    installs_ok = b.installs_ok + EXCLUDED.installs_ok,
+    installs_failed = b.installs_failed + EXCLUDED.installs_failed,
+    sessions = b.sessions + EXCLUDED.sessions`;
+
+const HISTOGRAMS_SQL = `
+  INSERT INTO rollup_histograms AS h (release_id, segment, cohort, bucket_ms, bucket_start, histogram, bin, count)
+  SELECT * FROM unnest(${KEY_PARAMS}, $6::text[], $7::smallint[], $8::int[])
+  ON CONFLICT (release_id, segment, cohort, bucket_ms, bucket_start, histogram, bin) DO UPDATE SET count = h.count + EXCLUDED.count`;
+
+const FEATURES_SQL = `
+  INSERT INTO rollup_features AS f (release_id, segment, cohort, bucket_ms, bucket_start, feature, uses)
+  SELECT * FROM unnest(${KEY_PARAMS}, $6::text[], $7::int[])
+  ON CONFLICT (release_id, segment, cohort, bucket_ms, bucket_start, feature) DO UPDATE SET uses = f.uses + EXCLUDED.uses`;
+
+async function knownFeatureNames(db: Queryable, appIds: string[]): Promise<Map<string, Set<string>>> {
+  const { rows } = await db.query<{ app_id: string; feature: string }>(
+    'SELECT n.app_id, n.feature FROM rollup_feature_names n WHERE n.app_id = ANY($1::text[])',
+    [appIds],
+  );
+  const known = new Map<string, Set<string>>(appIds.map((id) => [id, new Set<string>()]));
+  for (const row of rows) known.get(row.app_id)!.add(row.feature);
+  return known;
+}
+
+/**
+ * The names each app's rollups keep, after admitting this batch's new ones while there is room.
+ * Apps that may admit are locked (in a fixed order) and re-read, so concurrent batches never
+ * take an app beyond the limit.
+ */
+async function admitFeatureNames(db: Queryable, features: RollupFeatureCount[]): Promise<Map<string, Set<string>>> {
+  const appIds = [...new Set(features.map((f) => f.appId))].sort();
+  let known = await knownFeatureNames(db, appIds);
+  const admitting = appIds.filter((app) => known.get(app)!.size < MAX_FEATURE_NAMES_PER_APP && features.some((f) => f.appId === app && !known.get(app)!.has(f.feature)));
+  if (admitting.length === 0) return known;
+  for (const app of admitting) await db.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [FEATURE_NAMES_LOCK, app]);
+  known = await knownFeatureNames(db, appIds);
+  const added: Array<{ appId: string; feature: string }> = [];
+  for (const f of features) {
+    const names = known.get(f.appId)!;
+    if (!admitting.includes(f.appId) || names.has(f.feature) || names.size >= MAX_FEATURE_NAMES_PER_APP) continue;
+    names.add(f.feature);
+    added.push(f);
+  }
+  if (added.length > 0) {
+    await db.query(
+      'INSERT INTO rollup_feature_names (app_id, feature) SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT DO NOTHING',
+      [col(added, 'appId'), col(added, 'feature')],
+    );
+  }
+  return known;
+}
+
+/** Names beyond an app's kept ones become `other`; counts that now share a key are added up. */
+function boundFeatures(features: RollupFeatureCount[], known: Map<string, Set<string>>): RollupFeatureCount[] {
+  const merged = new Map<string, RollupFeatureCount>();
+  for (const f of features) {
+    const feature = known.get(f.appId)!.has(f.feature) ? f.feature : OTHER_FEATURE;
+    const id = `${f.releaseId}\u0000${f.segment}\u0000${f.cohort}\u0000${f.stepMs}\u0000${f.bucketStart}\u0000${feature}`;
+    const seen = merged.get(id);
+    if (seen) seen.count += f.count;
+    else merged.set(id, { ...f, feature });
+  }
+  return [...merged.values()];
+}
+
+/** Adds a batch to the rollups; `db` is the transaction that writes the batch's raw events. */
+export async function writeRollups(db: Queryable, batch: RollupBatch): Promise<void> {
+  const { counters, memberships, histograms } = batch;
+  if (counters.length > 0) {
+    await db.query(BUCKETS_SQL, [
+      ...keyColumns(counters),
+      col(counters, 'installsOk'),
+      col(counters, 'installsFailed'),
+      col(counters, 'sessions'),
+      ...keyColumns(memberships),
+      memberships.map((m) => DEVICE_SET_CODES[m.set]),
+      col(memberships, 'deviceId'),
+    ]);
+  }
+  if (histograms.length > 0) {
+    await db.query(HISTOGRAMS_SQL, [...keyColumns(histograms), col(histograms, 'histogram'), col(histograms, 'bin'), col(histograms, 'count')]);
+  }
+  if (batch.features.length > 0) {
+    const features = boundFeatures(batch.features, await admitFeatureNames(db, batch.features));
+    await db.query(FEATURES_SQL, [...keyColumns(features), col(features, 'feature'), col(features, 'count')]);
+  }
+}
+
+export interface RollupStore {
+  /**
+   * Deletes up to `limit` rows of each rollup table with buckets starting before `cutoff`, and of
+   * the device memberships before `membershipCutoff`. Returns how many rows went.
+   */
+  purge(cutoff: Date, membershipCutoff: Date, limit: number): Promise<number>;
+}
+
+const ROLLUP_TABLES = ['rollup_buckets', 'rollup_histograms', 'rollup_features'] as const;
+
+export function createRollupStore(pool: Pool): RollupStore {
+  const purgeTable = async (table: (typeof ROLLUP_TABLES)[number] | 'rollup_bucket_devices', cutoff: Date, limit: number) => {
+    const result = await pool.query(
+      `DELETE FROM ${table} WHERE ctid IN (SELECT r.ctid FROM ${table} r WHERE r.bucket_start < $1 LIMIT $2)`,
+      [cutoff, limit],
+    );
+    return result.rowCount ?? 0;
+  };
+  return {
+    async purge(cutoff, membershipCutoff, limit) {
+      let total = await purgeTable('rollup_bucket_devices', membershipCutoff, limit);
+      for (const table of ROLLUP_TABLES) total += await purgeTable(table, cutoff, limit);
+      return total;
+    },
+  };
+}

@@ -1,0 +1,105 @@
+import { describe, expect, it } from 'vitest';
+import { createAppWithBundles, deviceInBuckets, startRelease } from '../support/fixtures';
+import { createHttp } from '../support/http';
+import { waitForServed } from '../support/rollout-waits';
+import { useTestStack } from '../support/test-stack';
+
+const APP = 'com.example.insight';
+const plan = { stages: [1000, 10_000].map((exposureBps) => ({ segments: ['default'], exposureBps, minSoakMs: 600_000, checkIntervalMs: 500, gates: [] })) };
+
+describe('GET /v1/releases/:id/insights', () => {
+  const ctx = useTestStack();
+  let id = '';
+
+  const report = (deviceId: string, events: Array<Record<string, unknown>>) =>
+    ctx.device.post(`/v1/apps/${APP}/events`, {
+      deviceId,
+      platform: 'ios',
+      nativeVersion: '3.0.0',
+      events: events.map((e) => ({ at: new Date().toISOString(), ...e })),
+    });
+
+  it('answers per segment and cohort from the rollups, with totals and the gate view', async () => {
+    await createAppWithBundles(ctx.admin, APP, ['1.0.0']);
+    id = await startRelease(ctx.admin, APP, { version: '1.0.0', plan });
+    await waitForServed(ctx.stack, id, (r) => r.exposure.default === 1000);
+    const salt = (await ctx.admin.get(`/v1/releases/${id}`)).body.bucketSalt as string;
+    const canary = deviceInBuckets(salt, 0, 1000);
+    const rest = deviceInBuckets(salt, 2000, 10_000);
+
+    const canaryEvents = [
+      { type: 'install_ok', bundleVersion: '1.0.0', durationMs: 3000 },
+      { type: 'session_start', bundleVersion: '1.0.0' },
+      { type: 'session_end', bundleVersion: '1.0.0', durationMs: 40_000 },
+      { type: 'feature_used', bundleVersion: '1.0.0', feature: 'search' },
+      { type: 'crash', bundleVersion: '1.0.0' },
+    ];
+    expect((await report(canary, canaryEvents)).status).toBe(202);
+    expect((await report(rest, [{ type: 'session_start', bundleVersion: 'builtin' }, { type: 'js_error', bundleVersion: 'builtin' }])).status).toBe(202);
+
+    const res = await ctx.admin.get(`/v1/releases/${id}/insights?step=5m`);
+    console.log("SAMPLE", JSON.stringify(res.body, null, 2));
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ releaseId: id, appId: APP, version: '1.0.0', step: '5m' });
+    expect(res.body).toHaveProperty('gates');
+    expect(res.body.series.map((s: { segment: string; cohort: string }) => `${s.segment}/${s.cohort}`)).toEqual(['default/canary', 'default/control', 'default/rest']);
+    const [canarySeries, controlSeries, restSeries] = res.body.series;
+    expect(canarySeries.points).toHaveLength(1);
+    expect(canarySeries.points[0]).toMatchObject({
+      activeDevices: 1,
+      devicesOnRelease: 1,
+      adoption: 1,
+      installs: { ok: 1, failed: 0 },
+      updateSuccess: { rate: 1 },
+      sessions: 1,
+      sessionDurationMs: { p50: { fromMs: 30_000, toMs: 60_000 }, p90: { fromMs: 30_000, toMs: 60_000 } },
+      installDurationMs: { p50: { fromMs: 2000, toMs: 5000 } },
+      crashFreeRate: 0,
+      crashDeviceRate: 1,
+      jsErrorDeviceRate: 0,
+      topFeatures: [{ feature: 'search', uses: 1 }],
+    });
+    expect(canarySeries.points[0].updateSuccess.interval[1]).toBe(1);
+    expect(canarySeries.points[0].updateSuccess.interval[0]).toBeLessThan(0.5);
+    expect(canarySeries.totals).toMatchObject({ activeDevices: 1, devicesOnRelease: 1, sessions: 1 });
+    expect(controlSeries.points).toEqual([]);
+    expect(controlSeries.totals).toMatchObject({ activeDevices: 0, adoption: null, updateSuccess: null });
+    expect(restSeries.points[0]).toMatchObject({ activeDevices: 1, devicesOnRelease: 0, adoption: 0, jsErrorDeviceRate: 1, crashFreeRate: 1 });
+
+    // A device counts once per bucket however often it reports.
+    expect((await report(canary, canaryEvents)).status).toBe(202);
+    const again = await ctx.admin.get(`/v1/releases/${id}/insights?step=1h&cohort=canary&segment=default`);
+    expect(again.body.series).toHaveLength(1);
+    expect(again.body.series[0].totals).toMatchObject({ activeDevices: 1, crashFreeRate: 0, installs: { ok: 2, failed: 0 }, sessions: 2 });
+    // Once retention purged which devices a bucket counted, range totals cannot count distinct devices any more.
+    await ctx.stack.db.pool.query('DELETE FROM rollup_bucket_devices WHERE release_id = $1', [id]);
+    const purged = await ctx.admin.get(`/v1/releases/${id}/insights?cohort=canary`);
+    expect(purged.body.series[0].points[0]).toMatchObject({ activeDevices: 1, crashFreeRate: 0 });
+    expect(purged.body.series[0].totals).toMatchObject({ activeDevices: null, adoption: null, crashFreeRate: null, sessions: 2 });
+  });
+
+  it('refuses what it cannot answer, naming what it accepts', async () => {
+    const get = (query: string) => ctx.admin.get(`/v1/releases/${id}/insights?${query}`);
+    const segment = await get('segment=Enterprise');
+    expect(segment.status).toBe(400);
+    expect(segment.body.error.message).toMatch(/segments are default/);
+    const cohort = await get('cohort=everyone');
+    expect(cohort.status).toBe(400);
+    expect(cohort.body.error.message).toMatch(/canary, control, rest/);
+    const reversed = await get('from=2026-01-02T00:00:00Z&to=2026-01-01T00:00:00Z');
+    expect(reversed.status).toBe(400);
+    expect(reversed.body.error.message).toMatch(/must not be after to/);
+    const tooMany = await get('step=5m&from=2026-01-01T00:00:00Z&to=2026-01-31T00:00:00Z');
+    expect(tooMany.status).toBe(400);
+    expect(tooMany.body.error.message).toMatch(/at most 2000 per series: use step=1h/);
+    expect((await get('step=1d')).status).toBe(400);
+    expect((await ctx.admin.get('/v1/releases/no-such-release/insights')).status).toBe(404);
+  });
+
+  it('shows a viewer the releases of its apps only', async () => {
+    const own = await ctx.admin.post('/v1/api-keys', { name: 'insight viewer', role: 'viewer', appIds: [APP] });
+    const other = await ctx.admin.post('/v1/api-keys', { name: 'other viewer', role: 'viewer', appIds: ['com.example.elsewhere'] });
+    expect((await createHttp(ctx.stack.baseUrl, own.body.key).get(`/v1/releases/${id}/insights`)).status).toBe(200);
+    expect((await createHttp(ctx.stack.baseUrl, other.body.key).get(`/v1/releases/${id}/insights`)).status).toBe(404);
+  });
+});
