@@ -51,6 +51,9 @@ export interface NotifyInput {
   transition: Transition;
 }
 
+/** How long a telemetry write may take at most for its rows to still count; see evaluateGates. */
+const MIN_SETTLE_MS = 500;
+
 export function createActivities(deps: ActivityDeps) {
   return {
     /** Makes a workflow decision visible to devices; idempotent thanks to the revision guard. */
@@ -70,7 +73,10 @@ export function createActivities(deps: ActivityDeps) {
      */
     async evaluateGates(input: EvaluateGatesInput): Promise<EvaluateGatesResult> {
       if (!(input.windowMs > 0)) throw ApplicationFailure.nonRetryable(`invalid windowMs ${input.windowMs}`, 'InvalidGateRequest');
-      const windowEnd = Math.max(input.from, windowStartOf(input.to, input.windowMs));
+      // The latest windows may still receive a batch that is being written (see the telemetry
+      // service): read only windows that ended a settling time ago, at least one window.
+      const settled = input.to - Math.max(input.windowMs, MIN_SETTLE_MS);
+      const windowEnd = Math.max(input.from, windowStartOf(settled, input.windowMs));
       let window: GateWindow | null;
       try {
         window = await deps.gateWindows.read(input.releaseId, input.from, windowEnd);

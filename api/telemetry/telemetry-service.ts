@@ -26,9 +26,12 @@ export interface IngestRequest {
   events: IncomingEvent[];
 }
 
+/** A device-window row before its batch is written: its counting window is chosen then. */
+type PendingWindow = Omit<DeviceWindowRow, 'windowStart'> & { windowMs: number };
+
 interface Prepared {
   event: DeviceEventRow;
-  window: DeviceWindowRow | null;
+  window: PendingWindow | null;
   rollup: RollupEvent | null;
 }
 
@@ -59,9 +62,19 @@ function mergeWindows(windows: DeviceWindowRow[]): DeviceWindowRow[] {
 export function createTelemetryService(deps: { snapshot: RolloutSnapshot; store: TelemetryStore; metrics: ApiMetrics; maxBatch: number }): TelemetryService {
   const committer = createGroupCommitter<Prepared>(async (items) => {
     const started = process.hrtime.bigint();
+    // Rows are filed under the counting window in which their batch is written, not the one in which
+    // the request arrived: a batch that waited behind another would otherwise land in windows the gate
+    // has already read, and its devices would never count. What is left is the write's own duration
+    // (rampart_telemetry_flush_seconds), which the gate's read allows for.
+    const writtenAt = Date.now();
+    const windows = items.flatMap(({ window }): DeviceWindowRow[] => {
+      if (!window) return [];
+      const { windowMs, ...row } = window;
+      return [{ ...row, windowStart: new Date(windowStartOf(writtenAt, windowMs)) }];
+    });
     await deps.store.write(
       items.map((i) => i.event),
-      mergeWindows(items.flatMap((i) => (i.window ? [i.window] : []))),
+      mergeWindows(windows),
       foldRollups(items.flatMap((i) => (i.rollup ? [i.rollup] : []))),
     );
     deps.metrics.telemetryBatchSize.observe(items.length);
@@ -76,11 +89,11 @@ export function createTelemetryService(deps: { snapshot: RolloutSnapshot; store:
       const prepared = request.events.map((e): Prepared => {
         const a = attributeEvent(serving, request.deviceId, request.segment, e.bundleVersion);
         const metric = (GATE_METRIC_OF as Partial<Record<string, GateMetric>>)[e.type];
-        const window: DeviceWindowRow | null =
+        const window: PendingWindow | null =
           a.slice && a.releaseId && a.windowMs && e.countsForGates !== false
             ? {
                 releaseId: a.releaseId,
-                windowStart: new Date(windowStartOf(receivedAt, a.windowMs)),
+                windowMs: a.windowMs,
                 deviceId: request.deviceId,
                 onCohortBundle: a.onCohortBundle,
                 segment: request.segment,
