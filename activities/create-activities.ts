@@ -10,7 +10,7 @@ import type { PublishedState } from '../domain/release';
 import type { Transition } from '../domain/rollout-view';
 import type { Logger } from '../platform/logger';
 import type { ActivityMetrics } from './activity-metrics';
-import { deliverWebhook, type WebhookPayload } from './deliver-webhook';
+import { deliverWebhook, type DeliveryOptions, type WebhookPayload } from './deliver-webhook';
 
 export interface ActivityDeps {
   rolloutStates: RolloutStateStore;
@@ -19,7 +19,7 @@ export interface ActivityDeps {
   webhooks: WebhookStore;
   logger: Logger;
   metrics: ActivityMetrics;
-  webhookTimeoutMs: number;
+  webhookDelivery: DeliveryOptions;
 }
 
 export interface PublishResult {
@@ -142,10 +142,10 @@ export function createActivities(deps: ActivityDeps) {
       };
       const failures: string[] = [];
       for (const hook of hooks.filter((h) => !done.has(h.id))) {
-        const outcome = await deliverWebhook(hook, payload, key, deps.webhookTimeoutMs);
+        const outcome = await deliverWebhook(hook, payload, key, deps.webhookDelivery);
         deps.metrics.webhookDeliveries.inc({ outcome: outcome.kind });
         if (outcome.kind === 'failed') {
-          failures.push(`${hook.url}: ${outcome.detail}`);
+          failures.push(`webhook ${hook.id} (${outcome.detail})`);
         } else {
           await deps.webhooks.recordDelivery(key, hook.id, outcome.status);
           if (outcome.kind === 'rejected') deps.logger.warn({ webhook: hook.id, status: outcome.status, key }, 'webhook rejected the delivery; not retrying');

@@ -18,6 +18,8 @@ import { createInsightService } from './services/insight-service';
 import { createReleaseService } from './services/release-service';
 import { createRolloutClient } from './services/rollout-client';
 import { createWebhookService } from './services/webhook-service';
+import { createSigningKeyService } from './services/signing-key-service';
+import { createSecretBox } from '../platform/secret-box';
 import { createRolloutSnapshot } from './snapshot/rollout-snapshot';
 import { createTelemetryService } from './telemetry/telemetry-service';
 import { createTelemetryStore } from '../db/stores/telemetry-store';
@@ -33,6 +35,8 @@ export interface ApiOptions {
   taskQueue: string;
   logger: Logger;
   tuning: ApiTuning;
+  /** Seals credentials at rest (RAMPART_SECRETS_KEY); the worker must use the same. */
+  secretsKey: Buffer;
   registry?: Registry;
 }
 
@@ -49,7 +53,9 @@ export function createApi(options: ApiOptions): Api {
   const { pool, logger, tuning } = options;
   const registry = options.registry ?? createRegistry('rampart_api');
   const metrics = createApiMetrics(registry);
-  const stores = createStores(pool);
+  const secrets = createSecretBox(options.secretsKey);
+  const stores = createStores(pool, secrets);
+  const transact = createTransactor(pool, secrets);
   const snapshot = createRolloutSnapshot({
     databaseUrl: options.databaseUrl,
     readModel: stores.serving,
@@ -58,7 +64,8 @@ export function createApi(options: ApiOptions): Api {
     reconcileMs: tuning.snapshotReconcileMs,
   });
   const rollouts = createRolloutClient({ client: options.temporal, taskQueue: options.taskQueue, queryTimeoutMs: tuning.temporalQueryTimeoutMs });
-  const apps = createAppService(stores, createTransactor(pool));
+  const apps = createAppService(stores, transact);
+  const signingKeys = createSigningKeyService({ stores, transact, apps, overlapMs: tuning.signingKeyOverlapMs });
   const segments = createSegmentService(stores, apps);
   const telemetry = createTelemetryService({ snapshot, store: createTelemetryStore(pool), metrics, maxBatch: tuning.telemetryMaxBatch });
   const profiles = createDeviceProfiles({ store: stores.deviceProfiles, logger, metrics, ...tuning.deviceProfiles });
@@ -90,7 +97,8 @@ export function createApi(options: ApiOptions): Api {
     bundles: createBundleService(stores, apps),
     releases,
     insights: createInsightService({ releases, insight: stores.insight }),
-    webhooks: createWebhookService(stores, apps),
+    webhooks: createWebhookService({ stores, apps, allowPrivate: tuning.webhooksAllowPrivate }),
+    signingKeys,
     telemetry,
     channels: createChannelService(stores, apps),
     segments,
@@ -102,6 +110,11 @@ export function createApi(options: ApiOptions): Api {
     app: createApp(deps),
     deps,
     async start() {
+      // Before the snapshot loads: it then holds every app's signing key.
+      const keyed = await signingKeys.ensureKeys();
+      if (keyed.length > 0) logger.info({ apps: keyed.length }, 'generated signing keys for apps that had none');
+      const sealed = await deps.webhooks.sealPlaintext();
+      if (sealed > 0) logger.info({ webhooks: sealed }, 'sealed webhook URLs and secrets stored in the clear');
       await snapshot.start();
       profiles.start();
     },

@@ -9,6 +9,7 @@ import { createDevicesRoutes } from './admin/devices-routes';
 import { createSegmentsRoutes } from './admin/segments-routes';
 import { createReleasesRoutes } from './admin/releases-routes';
 import { createWebhooksRoutes } from './admin/webhooks-routes';
+import { createPublicSigningKeyRoutes, createSigningKeyAdminRoutes } from './admin/signing-keys-routes';
 import type { ApiMetrics } from './api-metrics';
 import { createCodePushRoutes } from './device/codepush/codepush-routes';
 import { createNativeDeviceRoutes } from './device/native-routes';
@@ -25,6 +26,7 @@ import type { InsightService } from './services/insight-service';
 import type { ReleaseService } from './services/release-service';
 import type { RolloutClient } from './services/rollout-client';
 import type { WebhookService } from './services/webhook-service';
+import type { SigningKeyService } from './services/signing-key-service';
 import type { ChannelService } from './services/channel-service';
 import type { SegmentService } from './services/segment-service';
 import type { DeviceStoryService } from './services/device-story-service';
@@ -46,6 +48,7 @@ export interface AppDeps {
   releases: ReleaseService;
   insights: InsightService;
   webhooks: WebhookService;
+  signingKeys: SigningKeyService;
   telemetry: TelemetryService;
   devices: DeviceService;
   capgo: CapgoDeviceService;
@@ -69,6 +72,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(createCodePushRoutes(deps));
 
   app.use(createOpsRoutes(deps));
+  app.use(createPublicSigningKeyRoutes(deps));
 
   const admin = express.Router();
   admin.use(express.json({ limit: ADMIN_BODY_LIMIT }));
@@ -78,6 +82,7 @@ export function createApp(deps: AppDeps): Express {
   admin.use(createAppsRoutes(deps));
   admin.use(createReleasesRoutes(deps));
   admin.use(createWebhooksRoutes(deps));
+  admin.use(createSigningKeyAdminRoutes(deps));
   admin.use(createChannelsRoutes(deps));
   admin.use(createSegmentsRoutes(deps));
   admin.use(createDevicesRoutes(deps));

@@ -3,13 +3,14 @@ import { Client, Connection } from '@temporalio/client';
 import { createPool } from '../db/create-pool';
 import { ensureDatabase } from '../db/ensure-database';
 import { migrate } from '../db/migrate';
-import { ConfigError, loadApiConfig } from '../platform/config';
+import { ConfigError, loadApiConfig, requireSecretsKey } from '../platform/config';
 import { createLogger } from '../platform/logger';
 import { temporalConnectionOptions } from '../platform/temporal-connection';
 import { createApi } from './create-api';
 
 async function main(): Promise<void> {
   const config = loadApiConfig(process.env);
+  const secretsKey = requireSecretsKey(config);
   const logger = createLogger('rampart-api', config.logLevel);
 
   await ensureDatabase(config.databaseUrl);
@@ -27,6 +28,7 @@ async function main(): Promise<void> {
     taskQueue: config.temporal.taskQueue,
     logger,
     tuning: config.tuning,
+    secretsKey,
   });
 
   const { generatedKey } = await api.deps.apiKeys.bootstrap(config.adminKey);

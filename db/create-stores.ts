@@ -1,3 +1,4 @@
+import type { SecretBox } from '../platform/secret-box';
 import { createChangeFeed } from './change-feed';
 import { withTransaction, type Pool, type Queryable } from './create-pool';
 import { createInsightReadModel } from './read-models/insight-read-model';
@@ -15,9 +16,11 @@ import { createHealthStore } from './stores/health-store';
 import { createReleaseStore } from './stores/release-store';
 import { createRolloutStateStore } from './stores/rollout-state-store';
 import { createSegmentStore } from './stores/segment-store';
+import { createSigningKeyStore } from './stores/signing-key-store';
 import { createWebhookStore } from './stores/webhook-store';
 
-export function createStores(db: Queryable) {
+/** `secrets` seals the credentials some stores keep (webhook URLs and secrets, signing keys). */
+export function createStores(db: Queryable, secrets: SecretBox) {
   return {
     apps: createAppStore(db),
     bundles: createBundleStore(db),
@@ -30,10 +33,11 @@ export function createStores(db: Queryable) {
     rolloutStates: createRolloutStateStore(db),
     apiKeys: createApiKeyStore(db),
     audit: createAuditStore(db),
-    webhooks: createWebhookStore(db),
+    webhooks: createWebhookStore(db, secrets),
+    signingKeys: createSigningKeyStore(db, secrets),
     gateWindows: createGateWindowStore(db),
     health: createHealthStore(db),
-    serving: createServingReadModel(db),
+    serving: createServingReadModel(db, secrets),
     insight: createInsightReadModel(db),
     changeFeed: createChangeFeed(db),
   };
@@ -44,6 +48,6 @@ export type Stores = ReturnType<typeof createStores>;
 /** Runs `fn` with stores bound to one transaction: all of its writes commit together or not at all. */
 export type Transactor = <T>(fn: (stores: Stores) => Promise<T>) => Promise<T>;
 
-export function createTransactor(pool: Pool): Transactor {
-  return (fn) => withTransaction(pool, (client) => fn(createStores(client)));
+export function createTransactor(pool: Pool, secrets: SecretBox): Transactor {
+  return (fn) => withTransaction(pool, (client) => fn(createStores(client, secrets)));
 }

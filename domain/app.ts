@@ -1,6 +1,8 @@
 export interface App {
   id: string;
   name: string;
+  /** Bundle URLs may be plain http (a device then trusts the network for the download); default false. */
+  allowHttpBundles: boolean;
   createdAt: string;
 }
 

@@ -14,6 +14,10 @@ export interface BundleRef {
   /** Semver range of native app versions the bundle runs on. */
   nativeRange: string;
   sessionKey: string | null;
+  /** Capgo's RSA-encrypted checksum of an encrypted bundle, sent to Capgo devices instead of sha256. */
+  encryptedChecksum: string | null;
+  /** The publisher's own signature of the bundle, opaque to Rampart, passed to native devices. */
+  signature: string | null;
 }
 
 export interface Bundle extends BundleRef {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { HOUR_MS, MINUTE_MS } from '../domain/time';
+import { DAY_MS, HOUR_MS, MINUTE_MS } from '../domain/time';
+import { SECRETS_KEY_BYTES } from './secret-box';
 
 export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/rampart';
 export const DEFAULT_TASK_QUEUE = 'rampart-rollouts';
@@ -43,6 +44,10 @@ export const API_DEFAULTS = {
   telemetryMaxBatch: 5000,
   /** How long a release page waits for the workflow's live state before showing the published one. */
   temporalQueryTimeoutMs: 5000,
+  /** Development and tests only: http and loopback or private receivers (never link-local or metadata). */
+  webhooksAllowPrivate: false,
+  /** How long a rotated signing key stays published: devices that cached it verify answers meanwhile. */
+  signingKeyOverlapMs: 7 * DAY_MS,
 } as const;
 
 export const WORKER_DEFAULTS = {
@@ -72,10 +77,17 @@ const temporalSchema = z.object({
   TEMPORAL_API_KEY: z.string().min(1).optional(),
 });
 
+const secretsKey = z
+  .string()
+  .transform((v) => Buffer.from(v, 'base64'))
+  .refine((key) => key.length === SECRETS_KEY_BYTES, `must be ${SECRETS_KEY_BYTES} random bytes in base64 (openssl rand -base64 32)`);
+
 const commonSchema = temporalSchema.extend({
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).default(DEFAULT_DATABASE_URL),
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(500).default(10),
   LOG_LEVEL: logLevel.default('info'),
+  RAMPART_SECRETS_KEY: secretsKey.optional(),
+  RAMPART_WEBHOOKS_ALLOW_PRIVATE: bool.default(false),
 });
 
 const apiSchema = commonSchema.extend({
@@ -85,6 +97,7 @@ const apiSchema = commonSchema.extend({
   SNAPSHOT_RECONCILE_MS: z.coerce.number().int().min(1000).default(API_DEFAULTS.snapshotReconcileMs),
   RAMPART_DEVICE_RATE_PER_SECOND: z.coerce.number().positive().max(10_000).optional(),
   RAMPART_DEVICE_RATE_BURST: z.coerce.number().int().min(1).max(100_000).optional(),
+  RAMPART_SIGNING_KEY_OVERLAP_HOURS: z.coerce.number().min(0).max(24 * 365).optional(),
 });
 
 const workerSchema = commonSchema.extend({
@@ -113,6 +126,9 @@ export interface CommonConfig {
   databasePoolMax: number;
   logLevel: z.infer<typeof logLevel>;
   temporal: TemporalConfig;
+  /** Seals credentials at rest; null when unset, which `requireSecretsKey` refuses at start. */
+  secretsKey: Buffer | null;
+  webhooksAllowPrivate: boolean;
 }
 
 /** How the API process behaves, apart from where it connects: what `createApi` takes. */
@@ -122,6 +138,8 @@ export interface ApiTuning {
   deviceProfiles: DeviceProfilesConfig;
   telemetryMaxBatch: number;
   temporalQueryTimeoutMs: number;
+  webhooksAllowPrivate: boolean;
+  signingKeyOverlapMs: number;
 }
 
 /** Tuning as tests and scripts adjust it: any field, nested ones field by field. */
@@ -131,6 +149,8 @@ export interface ApiTuningOverrides {
   deviceProfiles?: Partial<DeviceProfilesConfig>;
   telemetryMaxBatch?: number;
   temporalQueryTimeoutMs?: number;
+  webhooksAllowPrivate?: boolean;
+  signingKeyOverlapMs?: number;
 }
 
 export function apiTuning(overrides: ApiTuningOverrides = {}): ApiTuning {
@@ -172,6 +192,7 @@ const devStackSchema = z.object({
   TEMPORAL_ADDRESS: z.string().min(1).optional(),
   TEMPORAL_CLI_PATH: z.string().min(1).optional(),
   RAMPART_ADMIN_KEY: z.string().min(16, 'use at least 16 characters').optional(),
+  RAMPART_SECRETS_KEY: secretsKey.optional(),
 });
 
 /** What `npm start` (scripts/dev-stack.ts) reads: where the local stack listens and what it reuses. */
@@ -189,6 +210,8 @@ export interface DevStackConfig {
   temporalAddress: string | null;
   temporalCliPath: string | null;
   adminKey: string | null;
+  /** null: the key kept in `.data/secrets-key` (generated on first start). */
+  secretsKey: Buffer | null;
 }
 
 /** Thrown at start when the environment is unusable; lists every problem at once. */
@@ -223,7 +246,23 @@ function common(e: z.infer<typeof commonSchema>): CommonConfig {
   if (Boolean(e.TEMPORAL_TLS_CERT_PATH) !== Boolean(e.TEMPORAL_TLS_KEY_PATH)) {
     throw new ConfigError(['TEMPORAL_TLS_CERT_PATH and TEMPORAL_TLS_KEY_PATH must be set together']);
   }
-  return { databaseUrl: e.DATABASE_URL, databasePoolMax: e.DATABASE_POOL_MAX, logLevel: e.LOG_LEVEL, temporal };
+  return {
+    databaseUrl: e.DATABASE_URL,
+    databasePoolMax: e.DATABASE_POOL_MAX,
+    logLevel: e.LOG_LEVEL,
+    temporal,
+    secretsKey: e.RAMPART_SECRETS_KEY ?? null,
+    webhooksAllowPrivate: e.RAMPART_WEBHOOKS_ALLOW_PRIVATE,
+  };
+}
+
+/**
+ * Both processes refuse to start without the secrets key rather than store credentials in the clear
+ * or invent a key that the other process and the next start would not know; `npm start` keeps one in `.data/`.
+ */
+export function requireSecretsKey(config: CommonConfig): Buffer {
+  if (config.secretsKey) return config.secretsKey;
+  throw new ConfigError([`RAMPART_SECRETS_KEY: required; ${SECRETS_KEY_BYTES} random bytes in base64 (openssl rand -base64 32), the same for every API and worker process`]);
 }
 
 export function loadApiConfig(env: Env): ApiConfig {
@@ -238,6 +277,8 @@ export function loadApiConfig(env: Env): ApiConfig {
         ...(e.RAMPART_DEVICE_RATE_PER_SECOND === undefined ? {} : { perSecond: e.RAMPART_DEVICE_RATE_PER_SECOND }),
         ...(e.RAMPART_DEVICE_RATE_BURST === undefined ? {} : { burst: e.RAMPART_DEVICE_RATE_BURST }),
       },
+      webhooksAllowPrivate: e.RAMPART_WEBHOOKS_ALLOW_PRIVATE,
+      ...(e.RAMPART_SIGNING_KEY_OVERLAP_HOURS === undefined ? {} : { signingKeyOverlapMs: e.RAMPART_SIGNING_KEY_OVERLAP_HOURS * HOUR_MS }),
     }),
   };
   if (e.RAMPART_ADMIN_KEY) config.adminKey = e.RAMPART_ADMIN_KEY;
@@ -259,6 +300,7 @@ export function loadDevStackConfig(env: Env): DevStackConfig {
     temporalAddress: e.TEMPORAL_ADDRESS ?? null,
     temporalCliPath: e.TEMPORAL_CLI_PATH ?? null,
     adminKey: e.RAMPART_ADMIN_KEY ?? null,
+    secretsKey: e.RAMPART_SECRETS_KEY ?? null,
   };
 }
 

@@ -6,6 +6,7 @@ import { createInterface } from 'node:readline';
 import pg from 'pg';
 import { ConfigError, DEFAULT_DATABASE_URL, loadDevStackConfig, type DevStackConfig } from '../platform/config';
 import { newSecret } from '../platform/ids';
+import { newSecretsKey } from '../platform/secret-box';
 import { checkoutDatabaseName } from './support/checkout-database';
 import { startTemporalDevServer, type DevServer } from '../platform/temporal-dev-server';
 
@@ -128,6 +129,17 @@ async function adminKey(): Promise<string> {
   return key;
 }
 
+/** The key that seals credentials at rest; losing `.data/secrets-key` loses webhook secrets and signing keys. */
+async function secretsKey(): Promise<string> {
+  if (config.secretsKey) return config.secretsKey.toString('base64');
+  const file = path.join(DATA, 'secrets-key');
+  if (existsSync(file)) return (await readFile(file, 'utf8')).trim();
+  const key = newSecretsKey().toString('base64');
+  await writeFile(file, `${key}\n`, { mode: 0o600 });
+  await chmod(file, 0o600);
+  return key;
+}
+
 /** Runs one of our processes in its own process group, prefixing its output, and waits until it is ready. */
 async function startProcess(name: string, entry: string, env: NodeJS.ProcessEnv, readyUrl: string): Promise<void> {
   const child: ChildProcess = spawn(TSX, [path.join(ROOT, entry)], {
@@ -184,7 +196,7 @@ async function main(): Promise<void> {
   const temporal = await timed('Temporal', startTemporal);
   const temporalAddress = typeof temporal === 'string' ? temporal : temporal.address;
   const key = await adminKey();
-  const env = { DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: temporalAddress, RAMPART_ADMIN_KEY: key };
+  const env = { DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: temporalAddress, RAMPART_ADMIN_KEY: key, RAMPART_SECRETS_KEY: await secretsKey() };
 
   say('worker: starting (bundles the workflow code first)');
   await timed('worker', () => startProcess('worker', 'worker/main.ts', { ...env, WORKER_METRICS_PORT: String(config.workerMetricsPort), WORKER_HOST: '127.0.0.1' }, `http://127.0.0.1:${config.workerMetricsPort}/readyz`));

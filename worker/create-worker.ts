@@ -6,6 +6,7 @@ import { createActivityMetrics } from '../activities/activity-metrics';
 import type { Queryable } from '../db/create-pool';
 import { createStores } from '../db/create-stores';
 import type { Logger } from '../platform/logger';
+import { createSecretBox } from '../platform/secret-box';
 
 export const WORKFLOWS_PATH = path.resolve(__dirname, '../workflows');
 
@@ -29,8 +30,18 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
 }
 
 /** The activities with their real dependencies: PostgreSQL stores and webhook delivery over HTTP. */
-export function createWorkerActivities(db: Queryable, logger: Logger, registry: Registry, webhookTimeoutMs: number): Activities {
-  const stores = createStores(db);
+export interface WorkerActivitiesOptions {
+  logger: Logger;
+  registry: Registry;
+  /** The API's RAMPART_SECRETS_KEY: webhook URLs and secrets are sealed with it. */
+  secretsKey: Buffer;
+  webhookTimeoutMs: number;
+  webhooksAllowPrivate: boolean;
+}
+
+export function createWorkerActivities(db: Queryable, options: WorkerActivitiesOptions): Activities {
+  const { logger, registry } = options;
+  const stores = createStores(db, createSecretBox(options.secretsKey));
   return createActivities({
     rolloutStates: stores.rolloutStates,
     gateWindows: stores.gateWindows,
@@ -38,6 +49,6 @@ export function createWorkerActivities(db: Queryable, logger: Logger, registry: 
     webhooks: stores.webhooks,
     logger,
     metrics: createActivityMetrics(registry),
-    webhookTimeoutMs,
+    webhookDelivery: { timeoutMs: options.webhookTimeoutMs, allowPrivate: options.webhooksAllowPrivate },
   });
 }

@@ -3,7 +3,7 @@ import { NativeConnection } from '@temporalio/worker';
 import { createPool } from '../db/create-pool';
 import { ensureDatabase } from '../db/ensure-database';
 import { migrate } from '../db/migrate';
-import { ConfigError, loadWorkerConfig } from '../platform/config';
+import { ConfigError, loadWorkerConfig, requireSecretsKey } from '../platform/config';
 import { createLogger } from '../platform/logger';
 import { createCounter, createRegistry } from '../platform/metrics';
 import { startOpsServer } from '../platform/ops-server';
@@ -17,6 +17,7 @@ import { createRetentionJob } from './retention-job';
 
 async function main(): Promise<void> {
   const config = loadWorkerConfig(process.env);
+  const secretsKey = requireSecretsKey(config);
   const logger = createLogger('rampart-worker', config.logLevel);
   installTemporalRuntime(logger);
 
@@ -26,7 +27,13 @@ async function main(): Promise<void> {
   await migrate(pool, logger);
 
   const registry = createRegistry('rampart_worker');
-  const activities = createWorkerActivities(pool, logger, registry, config.webhookTimeoutMs);
+  const activities = createWorkerActivities(pool, {
+    logger,
+    registry,
+    secretsKey,
+    webhookTimeoutMs: config.webhookTimeoutMs,
+    webhooksAllowPrivate: config.webhooksAllowPrivate,
+  });
   const operator = await Connection.connect(temporalConnectionOptions(config.temporal));
   await ensureSearchAttributes(operator, config.temporal.namespace, logger).finally(() => operator.close());
   const connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal));

@@ -8,7 +8,7 @@ import type { BundleService } from '../services/bundle-service';
 import { createAppSchema, createBundleSchema, DEFAULT_BUNDLE_PLATFORMS } from './schemas';
 
 export function appResponse(app: App) {
-  return { id: app.id, name: app.name, createdAt: app.createdAt };
+  return { id: app.id, name: app.name, allowHttpBundles: app.allowHttpBundles, createdAt: app.createdAt };
 }
 
 export function bundleResponse(bundle: Bundle) {
@@ -22,6 +22,7 @@ export function bundleResponse(bundle: Bundle) {
     nativeRange: bundle.nativeRange,
     notes: bundle.notes,
     encrypted: bundle.sessionKey !== null,
+    signed: bundle.signature !== null,
     createdAt: bundle.createdAt,
   };
 }
@@ -64,6 +65,8 @@ export function createAppsRoutes(deps: { apps: AppService; bundles: BundleServic
         platforms: body.platforms,
         nativeRange: body.nativeRange,
         sessionKey: body.sessionKey ?? null,
+        encryptedChecksum: body.checksum ?? null,
+        signature: body.signature ?? null,
         notes: body.notes ?? null,
       },
       principal,

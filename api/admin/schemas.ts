@@ -34,11 +34,15 @@ const platformsSchema = z
 export const createAppSchema = z.strictObject({
   id: appIdSchema,
   name: z.string().trim().min(1).max(200),
+  allowHttpBundles: z.boolean().default(false),
 });
 
 export const DEFAULT_BUNDLE_PLATFORMS = ['ios', 'android'] as const;
 
-export const createBundleSchema = z.strictObject({
+const MAX_SIGNATURE_BYTES = 1024;
+
+export const createBundleSchema = z
+  .strictObject({
   version: bundleVersionSchema,
   url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).max(2048),
   sha256: z
@@ -50,7 +54,18 @@ export const createBundleSchema = z.strictObject({
   platforms: platformsSchema.default([...DEFAULT_BUNDLE_PLATFORMS]),
   notes: z.string().max(4000).optional(),
   sessionKey: z.string().max(1024).optional(),
-});
+  // Capgo's RSA-encrypted checksum (hex in V3, base64 in V2): opaque, only with the session key.
+  checksum: z.string().regex(/^[A-Za-z0-9+/=_-]{1,1024}$/, 'must be the encrypted checksum in hex or base64, at most 1024 characters').optional(),
+  signature: z
+    .string()
+    .regex(/^[A-Za-z0-9+/_-]+={0,2}$/, 'must be base64')
+    .refine((s) => Buffer.from(s, 'base64').length <= MAX_SIGNATURE_BYTES, `must decode to at most ${MAX_SIGNATURE_BYTES} bytes`)
+    .optional(),
+  })
+  .refine((b) => b.checksum === undefined || b.sessionKey !== undefined, {
+    path: ['checksum'],
+    message: 'an encrypted checksum needs the sessionKey of the encrypted bundle; plain bundles carry sha256 only',
+  });
 
 const gateSpecSchema = z.discriminatedUnion('kind', [
   z.strictObject({

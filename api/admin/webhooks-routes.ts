@@ -1,13 +1,8 @@
 import { Router } from 'express';
-import type { Webhook } from '../../db/stores/webhook-store';
 import { authorize } from '../http/auth';
 import { parse } from '../http/parse';
 import type { WebhookService } from '../services/webhook-service';
 import { createWebhookSchema } from './schemas';
-
-function webhookResponse(webhook: Webhook) {
-  return { id: webhook.id, appId: webhook.appId, url: webhook.url, events: webhook.events, createdAt: webhook.createdAt };
-}
 
 export function createWebhooksRoutes(deps: { webhooks: WebhookService }): Router {
   const router = Router();
@@ -16,12 +11,13 @@ export function createWebhooksRoutes(deps: { webhooks: WebhookService }): Router
     const principal = authorize(res, 'configure_app', req.params.appId);
     const body = parse(createWebhookSchema, req.body);
     const webhook = await deps.webhooks.create(req.params.appId, body, principal);
-    res.status(201).json({ ...webhookResponse(webhook), secret: webhook.secret });
+    const { id, appId, url, events, createdAt } = webhook;
+    res.status(201).json({ id, appId, url, urlRedacted: false, events, createdAt, secret: webhook.secret });
   });
 
   router.get('/v1/apps/:appId/webhooks', async (req, res) => {
     const principal = authorize(res, 'read', req.params.appId);
-    res.json({ webhooks: (await deps.webhooks.list(req.params.appId, principal)).map(webhookResponse) });
+    res.json({ webhooks: await deps.webhooks.list(req.params.appId, principal) });
   });
 
   router.delete('/v1/apps/:appId/webhooks/:id', async (req, res) => {

@@ -5,11 +5,13 @@ import type { Decision } from '../../domain/serving';
 import { parse } from '../http/parse';
 import { rateLimited } from '../http/rate-limited';
 import { createAdmission } from './admission';
+import { sendSignedAnswer } from './signed-answer';
 import type { DeviceIdentity, DeviceService } from './device-service';
 import { checkRequestSchema, eventsRequestSchema } from './native-schemas';
 
 function bundleBody(bundle: BundleRef) {
-  return { version: bundle.version, url: bundle.url, sha256: bundle.sha256, size: bundle.size };
+  const signature = bundle.signature === null ? {} : { signature: bundle.signature };
+  return { version: bundle.version, url: bundle.url, sha256: bundle.sha256, size: bundle.size, ...signature };
 }
 
 /** The native protocol's answer to a check (also what a device's story shows for it). */
@@ -35,7 +37,7 @@ export function createNativeDeviceRoutes(deps: { devices: DeviceService }): Rout
     const identity: DeviceIdentity = { appId: req.params.appId, ...body, requestedChannel: body.channel };
     const result = deps.devices.check(identity, 'native');
     if (!result) throw new NotFoundError(`no app ${req.params.appId}`);
-    res.json(checkAnswer(result.decision));
+    sendSignedAnswer(res, deps.devices.app(req.params.appId), checkAnswer(result.decision));
   });
 
   router.post('/v1/apps/:appId/events', express.json({ limit: '256kb' }), async (req, res) => {

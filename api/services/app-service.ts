@@ -5,10 +5,11 @@ import { NotFoundError } from '../../domain/errors/not-found-error';
 import type { Stores, Transactor } from '../../db/create-stores';
 import { announceAppChange } from './app-audit';
 import { PRODUCTION_CHANNEL } from '../../domain/channel';
-import { newDeploymentKey, newSecret } from '../../platform/ids';
+import { newDeploymentKey, newId } from '../../platform/ids';
+import { newSigningKeyPair } from '../../platform/answer-signing';
 
 export interface AppService {
-  create(input: { id: string; name: string }, principal: Principal): Promise<App>;
+  create(input: { id: string; name: string; allowHttpBundles: boolean }, principal: Principal): Promise<App>;
   /** The app, if it exists and the caller may see it (else NotFoundError: ids of other apps never leak). */
   get(appId: string, principal: Principal): Promise<App>;
   list(principal: Principal): Promise<App[]>;
@@ -17,12 +18,13 @@ export interface AppService {
 export function createAppService(stores: Pick<Stores, 'apps'>, transact: Transactor): AppService {
   return {
     create(input, principal) {
-      // Every app starts with its public production channel, in the same transaction.
+      // Every app starts with its public production channel and its signing key, in the same transaction.
       return transact(async (tx) => {
-        const app = await tx.apps.insert({ id: input.id, name: input.name, signingKey: newSecret() });
+        const app = await tx.apps.insert(input);
         if (!app) throw new ConflictError(`app ${input.id} exists already`, 'app_exists');
         await tx.channels.insert({ appId: app.id, ...PRODUCTION_CHANNEL, deploymentKey: newDeploymentKey() });
-        await announceAppChange(tx, principal, 'app.create', app.id, { name: app.name });
+        await tx.signingKeys.insert({ id: newId(), appId: app.id, ...newSigningKeyPair() });
+        await announceAppChange(tx, principal, 'app.create', app.id, { name: app.name, allowHttpBundles: app.allowHttpBundles });
         return app;
       });
     },

@@ -1,6 +1,7 @@
 import { actorOf, type Principal } from '../../domain/access';
 import type { Bundle } from '../../domain/bundle';
 import { ConflictError } from '../../domain/errors/conflict-error';
+import { ValidationError } from '../../domain/errors/validation-error';
 import type { Stores } from '../../db/create-stores';
 import type { NewBundle } from '../../db/stores/bundle-store';
 import type { AppService } from './app-service';
@@ -13,7 +14,11 @@ export interface BundleService {
 export function createBundleService(stores: Pick<Stores, 'bundles' | 'audit'>, apps: AppService): BundleService {
   return {
     async create(bundle, principal) {
-      await apps.get(bundle.appId, principal);
+      const app = await apps.get(bundle.appId, principal);
+      if (!app.allowHttpBundles && new URL(bundle.url).protocol !== 'https:') {
+        const problem = 'must be an https URL (create the app with allowHttpBundles to serve plain http)';
+        throw new ValidationError(`url ${problem}`, [{ path: 'url', message: problem }]);
+      }
       const created = await stores.bundles.insert(bundle);
       if (!created) {
         throw new ConflictError(`app ${bundle.appId} has a bundle ${bundle.version} already; bundles are immutable, upload a new version`, 'bundle_exists');

@@ -3,6 +3,7 @@ import type { Channel, ChannelOverride } from '../../domain/channel';
 import type { SegmentDefinition } from '../../domain/segment';
 import { compileSegments, usesEngagement, type SegmentResolver } from '../../domain/segment-rules';
 import { buildChannelServing, type ChannelServing } from '../../domain/serving';
+import { createAnswerSigner, type AnswerSigner } from '../../platform/answer-signing';
 
 /** Everything an update check for one app is answered from, prepared once per reload. */
 export interface AppServing {
@@ -17,6 +18,8 @@ export interface AppServing {
   resolveSegment: SegmentResolver;
   /** Some rule looks at sessions or days since first seen: device engagement must be loaded. */
   needsEngagement: boolean;
+  /** Signs update-check answers with the app's active key; null while the app has none. */
+  signer: AnswerSigner | null;
 }
 
 export function buildAppServing(source: AppServingSource): AppServing {
@@ -29,5 +32,6 @@ export function buildAppServing(source: AppServingSource): AppServing {
     segments: source.segments,
     resolveSegment: compileSegments(source.segments),
     needsEngagement: source.segments.some((s) => usesEngagement(s.rule)),
+    signer: source.signingKey ? createAnswerSigner(source.signingKey.id, source.signingKey.privateKeyPem) : null,
   };
 }

@@ -2,6 +2,7 @@ import type { BundleRef, Platform } from '../../domain/bundle';
 import type { ServingRelease } from '../../domain/serving';
 import type { Channel } from '../../domain/channel';
 import type { SegmentDefinition } from '../../domain/segment';
+import type { SecretBox } from '../../platform/secret-box';
 import type { Queryable } from '../create-pool';
 import { mapOverrideRow, OVERRIDE_COLUMNS, type DeviceOverride, type OverrideRow } from '../stores/channel-override-store';
 import { CHANNEL_COLUMNS, mapChannelRow, type ChannelRow } from '../stores/channel-store';
@@ -26,6 +27,8 @@ interface ServingRow {
   t_platforms: Platform[];
   t_native_range: string;
   t_session_key: string | null;
+  t_encrypted_checksum: string | null;
+  t_signature: string | null;
   f_version: string | null;
   f_url: string | null;
   f_sha256: string | null;
@@ -33,6 +36,8 @@ interface ServingRow {
   f_platforms: Platform[] | null;
   f_native_range: string | null;
   f_session_key: string | null;
+  f_encrypted_checksum: string | null;
+  f_signature: string | null;
 }
 
 function bundleRef(prefix: 't' | 'f', row: ServingRow): BundleRef | null {
@@ -46,6 +51,8 @@ function bundleRef(prefix: 't' | 'f', row: ServingRow): BundleRef | null {
     platforms: row[`${prefix}_platforms`]!,
     nativeRange: row[`${prefix}_native_range`]!,
     sessionKey: row[`${prefix}_session_key`],
+    encryptedChecksum: row[`${prefix}_encrypted_checksum`],
+    signature: row[`${prefix}_signature`],
   };
 }
 
@@ -72,8 +79,10 @@ const SELECT = `
          rs.revision, rs.status, rs.stage_index, rs.exposure, rs.published_at,
          t.version AS t_version, t.url AS t_url, t.sha256 AS t_sha256, t.size AS t_size, t.platforms AS t_platforms,
          t.native_range AS t_native_range, t.session_key AS t_session_key,
+         t.encrypted_checksum AS t_encrypted_checksum, t.signature AS t_signature,
          f.version AS f_version, f.url AS f_url, f.sha256 AS f_sha256, f.size AS f_size, f.platforms AS f_platforms,
-         f.native_range AS f_native_range, f.session_key AS f_session_key
+         f.native_range AS f_native_range, f.session_key AS f_session_key,
+         f.encrypted_checksum AS f_encrypted_checksum, f.signature AS f_signature
   FROM rollout_state rs
   JOIN releases r ON r.id = rs.release_id
   JOIN bundles t ON t.app_id = r.app_id AND t.version = r.version
@@ -85,6 +94,8 @@ export interface AppServingSource {
   channels: Channel[];
   segments: SegmentDefinition[];
   overrides: DeviceOverride[];
+  /** The app's active key, opened: answers are signed from memory. null until the app has one. */
+  signingKey: { id: string; privateKeyPem: string } | null;
 }
 
 /** The joins the device-facing snapshot is built from: each app with its channels, segments, overrides and published releases. */
@@ -104,16 +115,21 @@ const byApp = <T>(rows: T[], appOf: (row: T) => string) => {
   return map;
 };
 
-async function load(db: Queryable, appId: string | null): Promise<AppServingSource[]> {
+async function load(db: Queryable, box: SecretBox, appId: string | null): Promise<AppServingSource[]> {
   const filter = (alias: string) => (appId === null ? '' : `WHERE ${alias}.app_id = $1`);
   const params = appId === null ? [] : [appId];
-  const [apps, releases, channels, segments, overrides] = await Promise.all([
+  const [apps, releases, channels, segments, overrides, keys] = await Promise.all([
     db.query<{ id: string }>(`SELECT a.id FROM apps a ${appId === null ? '' : 'WHERE a.id = $1'}`, params),
     db.query<ServingRow>(`${SELECT} ${filter('r')} ORDER BY r.app_id, r.created_at`, params),
     db.query<ChannelRow>(`SELECT ${CHANNEL_COLUMNS} FROM channels c ${filter('c')}`, params),
     db.query<SegmentRow>(`SELECT ${SEGMENT_COLUMNS} FROM segments s ${filter('s')} ORDER BY s.priority, s.key`, params),
     db.query<OverrideRow>(`SELECT ${OVERRIDE_COLUMNS} FROM device_channel_overrides o ${filter('o')}`, params),
+    db.query<{ app_id: string; id: string; private_key: string }>(
+      `SELECT k.app_id, k.id, k.private_key FROM app_signing_keys k WHERE k.retired_at IS NULL ${appId === null ? '' : 'AND k.app_id = $1'}`,
+      params,
+    ),
   ]);
+  const keysByApp = new Map(keys.rows.map((k) => [k.app_id, { id: k.id, privateKeyPem: box.open(k.private_key) }]));
   const releasesByApp = byApp(releases.rows.map(mapRow), (r) => r.appId);
   const channelsByApp = byApp(channels.rows, (r) => r.app_id);
   const segmentsByApp = byApp(segments.rows, (r) => r.app_id);
@@ -124,14 +140,15 @@ async function load(db: Queryable, appId: string | null): Promise<AppServingSour
     channels: (channelsByApp.get(id) ?? []).map(mapChannelRow),
     segments: (segmentsByApp.get(id) ?? []).map(mapSegmentRow),
     overrides: (overridesByApp.get(id) ?? []).map(mapOverrideRow),
+    signingKey: keysByApp.get(id) ?? null,
   }));
 }
 
-export function createServingReadModel(db: Queryable): ServingReadModel {
+export function createServingReadModel(db: Queryable, box: SecretBox): ServingReadModel {
   return {
-    loadAll: () => load(db, null),
+    loadAll: () => load(db, box, null),
     async loadApp(appId) {
-      return (await load(db, appId))[0] ?? null;
+      return (await load(db, box, appId))[0] ?? null;
     },
   };
 }

@@ -1,22 +1,23 @@
 import type { App } from '../../domain/app';
 import type { Queryable } from '../create-pool';
 
-const COLUMNS = 'a.id, a.name, a.created_at';
+const COLUMNS = 'a.id, a.name, a.allow_http_bundles, a.created_at';
 
 interface AppRow {
   id: string;
   name: string;
+  allow_http_bundles: boolean;
   created_at: Date;
 }
 
 function mapRow(row: AppRow): App {
-  return { id: row.id, name: row.name, createdAt: row.created_at.toISOString() };
+  return { id: row.id, name: row.name, allowHttpBundles: row.allow_http_bundles, createdAt: row.created_at.toISOString() };
 }
 
 export interface NewApp {
   id: string;
   name: string;
-  signingKey: string;
+  allowHttpBundles: boolean;
 }
 
 export interface AppStore {
@@ -30,10 +31,10 @@ export function createAppStore(db: Queryable): AppStore {
   return {
     async insert(app) {
       const { rows } = await db.query<AppRow>(
-        `INSERT INTO apps AS a (id, name, signing_key) VALUES ($1, $2, $3)
+        `INSERT INTO apps AS a (id, name, allow_http_bundles) VALUES ($1, $2, $3)
          ON CONFLICT (id) DO NOTHING
          RETURNING ${COLUMNS}`,
-        [app.id, app.name, app.signingKey],
+        [app.id, app.name, app.allowHttpBundles],
       );
       return rows[0] ? mapRow(rows[0]) : null;
     },

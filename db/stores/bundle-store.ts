@@ -1,7 +1,7 @@
 import type { Bundle, Platform } from '../../domain/bundle';
 import type { Queryable } from '../create-pool';
 
-const COLUMNS = 'b.app_id, b.version, b.url, b.sha256, b.size, b.platforms, b.native_range, b.session_key, b.notes, b.created_at';
+const COLUMNS = 'b.app_id, b.version, b.url, b.sha256, b.size, b.platforms, b.native_range, b.session_key, b.encrypted_checksum, b.signature, b.notes, b.created_at';
 
 interface BundleRow {
   app_id: string;
@@ -12,6 +12,8 @@ interface BundleRow {
   platforms: Platform[];
   native_range: string;
   session_key: string | null;
+  encrypted_checksum: string | null;
+  signature: string | null;
   notes: string | null;
   created_at: Date;
 }
@@ -26,6 +28,8 @@ function mapRow(row: BundleRow): Bundle {
     platforms: row.platforms,
     nativeRange: row.native_range,
     sessionKey: row.session_key,
+    encryptedChecksum: row.encrypted_checksum,
+    signature: row.signature,
     notes: row.notes,
     createdAt: row.created_at.toISOString(),
   };
@@ -44,11 +48,11 @@ export function createBundleStore(db: Queryable): BundleStore {
   return {
     async insert(b) {
       const { rows } = await db.query<BundleRow>(
-        `INSERT INTO bundles AS b (app_id, version, url, sha256, size, platforms, native_range, session_key, notes)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+        `INSERT INTO bundles AS b (app_id, version, url, sha256, size, platforms, native_range, session_key, encrypted_checksum, signature, notes)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
          ON CONFLICT (app_id, version) DO NOTHING
          RETURNING ${COLUMNS}`,
-        [b.appId, b.version, b.url, b.sha256, b.size, b.platforms, b.nativeRange, b.sessionKey, b.notes],
+        [b.appId, b.version, b.url, b.sha256, b.size, b.platforms, b.nativeRange, b.sessionKey, b.encryptedChecksum, b.signature, b.notes],
       );
       return rows[0] ? mapRow(rows[0]) : null;
     },

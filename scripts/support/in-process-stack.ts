@@ -8,6 +8,7 @@ import type { Pool } from '../../db/create-pool';
 import type { Logger } from '../../platform/logger';
 import { createRegistry } from '../../platform/metrics';
 import { installTemporalRuntime } from '../../platform/temporal-runtime';
+import { newSecretsKey } from '../../platform/secret-box';
 import { createWorker, createWorkerActivities } from '../../worker/create-worker';
 
 // Test receivers answer at once; a stuck one should fail its delivery fast, not hold a test.
@@ -37,6 +38,8 @@ export interface InProcessStackOptions {
   tuning?: ApiTuningOverrides;
   /** A prebuilt workflow bundle; without one the worker bundles the workflows itself. */
   workflowBundlePath?: string;
+  /** Default: a fresh key, fine for a database that lives as long as the stack. */
+  secretsKey?: Buffer;
 }
 
 /**
@@ -48,6 +51,9 @@ export async function startInProcessStack(options: InProcessStackOptions): Promi
   installTemporalRuntime(logger);
   const connection = await Connection.connect({ address: temporalAddress });
   const temporal = new Client({ connection, namespace: 'default' });
+  const secretsKey = options.secretsKey ?? newSecretsKey();
+  // Test receivers and simulated fleets listen on loopback; a stack can still refuse them.
+  const tuning = apiTuning({ snapshotReconcileMs: 60_000, webhooksAllowPrivate: true, ...options.tuning });
   const api = createApi({
     pool: options.pool,
     databaseUrl: options.databaseUrl,
@@ -55,7 +61,8 @@ export async function startInProcessStack(options: InProcessStackOptions): Promi
     taskQueue,
     logger,
     // Tests and scripts wait on NOTIFY; the safety-net reload would only add noise.
-    tuning: apiTuning({ snapshotReconcileMs: 60_000, ...options.tuning }),
+    tuning,
+    secretsKey,
     registry: createRegistry(options.metricsPrefix, false),
   });
   await api.deps.apiKeys.bootstrap(options.adminKey);
@@ -64,7 +71,13 @@ export async function startInProcessStack(options: InProcessStackOptions): Promi
     const s = api.app.listen(0, '127.0.0.1', () => resolve(s));
   });
 
-  const activities = createWorkerActivities(options.pool, logger, createRegistry(`${options.metricsPrefix}_worker`, false), WEBHOOK_TIMEOUT_MS);
+  const activities = createWorkerActivities(options.pool, {
+    logger,
+    registry: createRegistry(`${options.metricsPrefix}_worker`, false),
+    secretsKey,
+    webhookTimeoutMs: WEBHOOK_TIMEOUT_MS,
+    webhooksAllowPrivate: tuning.webhooksAllowPrivate,
+  });
   let worker: { worker: Worker; running: Promise<void>; connection: NativeConnection } | null = null;
   const startWorker = async () => {
     if (worker) return;

@@ -15,7 +15,7 @@ describe(createDeviceProfiles.name, () => {
   let profiles: DeviceProfiles;
   beforeAll(async () => {
     db = await createTestDatabase();
-    await db.pool.query(`INSERT INTO apps (id, name, signing_key) VALUES ($1, 'profiles', 'k')`, [APP]);
+    await db.pool.query(`INSERT INTO apps (id, name) VALUES ($1, 'profiles')`, [APP]);
     profiles = createDeviceProfiles({
       store: createDeviceProfileStore(db.pool),
       logger: createLogger('device-profiles-test', 'silent'),

@@ -32,7 +32,7 @@ const outcome = (kind: UpdateKind, error: string, message: string, extra: Record
 const UP_TO_DATE: OutcomeAnswer = outcome('up_to_date', 'no_new_version_available', 'No new version available');
 
 function bundleAnswer(bundle: BundleRef): BundleAnswer {
-  return { version: bundle.version, url: bundle.url, checksum: bundle.sha256, session_key: bundle.sessionKey ?? '' };
+  return { version: bundle.version, url: bundle.url, checksum: bundle.encryptedChecksum ?? bundle.sha256, session_key: bundle.sessionKey ?? '' };
 }
 
 /**

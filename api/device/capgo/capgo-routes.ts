@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import { createAdmission } from '../admission';
+import { sendSignedAnswer } from '../signed-answer';
 import type { DeviceService } from '../device-service';
 import { badRequest, onPremiseApp, statsAnswer, tooManyRequests, updateAnswer } from './capgo-answers';
 import { createCapgoChannelRoutes } from './capgo-channel-routes';
@@ -32,7 +33,7 @@ export function createCapgoRoutes(deps: { devices: DeviceService; capgo: CapgoDe
     if (!admitted(res, info.app_id, info.device_id)) return;
     const result = deps.devices.check(identityOf(info), 'capgo');
     if (!result) return onPremiseApp(res);
-    res.json(updateAnswer(result, info));
+    sendSignedAnswer(res, deps.devices.app(info.app_id), updateAnswer(result, info));
   });
 
   router.post('/stats', async (req, res) => {

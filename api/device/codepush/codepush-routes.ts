@@ -6,6 +6,7 @@ import { rateLimited } from '../../http/rate-limited';
 import type { RolloutSnapshot } from '../../snapshot/rollout-snapshot';
 import type { IncomingEvent } from '../../telemetry/telemetry-service';
 import { createAdmission } from '../admission';
+import { sendSignedAnswer } from '../signed-answer';
 import type { DeviceIdentity, DeviceService } from '../device-service';
 import { snakeCaseUpdateInfo, updateInfoFor, type UpdateInfo } from './codepush-answers';
 import { deployEvent, downloadEvent } from './codepush-reports';
@@ -55,7 +56,7 @@ export function createCodePushRoutes(deps: { devices: DeviceService; snapshot: R
     if (!admitted(req, res, device)) return;
     const result = deps.devices.check(device, 'codepush');
     if (!result) throw new NotFoundError('unknown deployment key');
-    res.json(render(updateInfoFor(result.decision, query.appVersion)));
+    sendSignedAnswer(res, deps.devices.app(device.appId), render(updateInfoFor(result.decision, query.appVersion)));
   };
 
   const record = async (req: Request, res: Response, says: DeviceSays, event: IncomingEvent) => {

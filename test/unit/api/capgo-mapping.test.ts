@@ -15,6 +15,8 @@ const bundle = (version: string, extra: Partial<BundleRef> = {}): BundleRef => (
   platforms: ['android', 'ios'],
   nativeRange: '*',
   sessionKey: null,
+  encryptedChecksum: null,
+  signature: null,
   ...extra,
 });
 

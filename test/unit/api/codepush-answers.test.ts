@@ -11,6 +11,8 @@ const bundle = (version: string): BundleRef => ({
   platforms: ['ios', 'android'],
   nativeRange: '^1.0.0',
   sessionKey: null,
+  encryptedChecksum: null,
+  signature: null,
 });
 
 const base = { releaseId: 'r1', cohort: 'canary' as const, nativeUpdate: null };

@@ -134,6 +134,8 @@ const bundle = (version: string, extra: Partial<BundleRef> = {}): BundleRef => (
   platforms: ['ios', 'android'],
   nativeRange: '*',
   sessionKey: null,
+  encryptedChecksum: null,
+  signature: null,
   ...extra,
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { API_DEFAULTS, ConfigError, DEFAULT_DATABASE_URL, loadApiConfig, loadDevStackConfig, loadWorkerConfig } from '../../../platform/config';
+import { API_DEFAULTS, ConfigError, DEFAULT_DATABASE_URL, loadApiConfig, loadDevStackConfig, loadWorkerConfig, requireSecretsKey } from '../../../platform/config';
 
 describe(loadApiConfig.name, () => {
   it('runs with nothing configured', () => {
@@ -8,6 +8,8 @@ describe(loadApiConfig.name, () => {
       databasePoolMax: 10,
       logLevel: 'info',
       temporal: { address: '127.0.0.1:7233', namespace: 'default', taskQueue: 'rampart-rollouts', tls: null },
+      secretsKey: null,
+      webhooksAllowPrivate: false,
       port: 8080,
       host: '0.0.0.0',
       tuning: API_DEFAULTS,
@@ -40,6 +42,15 @@ describe(loadApiConfig.name, () => {
     expect(loadWorkerConfig({})).toMatchObject({ eventRetentionDays: 30, rollupRetentionDays: 400, eventPartitionsAhead: 2 });
     expect(loadWorkerConfig({ RAMPART_ROLLUP_RETENTION_DAYS: '90' }).rollupRetentionDays).toBe(90);
     expect(() => loadWorkerConfig({ RAMPART_ROLLUP_RETENTION_DAYS: '0' })).toThrow(/RAMPART_ROLLUP_RETENTION_DAYS/);
+  });
+
+  it('reads the secrets key and refuses to run without one, or with one of the wrong size', () => {
+    const key = Buffer.alloc(32, 7);
+    expect(requireSecretsKey(loadWorkerConfig({ RAMPART_SECRETS_KEY: key.toString('base64') }))).toEqual(key);
+    expect(() => requireSecretsKey(loadApiConfig({}))).toThrow(/RAMPART_SECRETS_KEY: required/);
+    expect(() => loadApiConfig({ RAMPART_SECRETS_KEY: Buffer.alloc(16).toString('base64') })).toThrow(/32 random bytes/);
+    expect(loadApiConfig({ RAMPART_WEBHOOKS_ALLOW_PRIVATE: 'true' }).tuning.webhooksAllowPrivate).toBe(true);
+    expect(loadApiConfig({ RAMPART_SIGNING_KEY_OVERLAP_HOURS: '2' }).tuning.signingKeyOverlapMs).toBe(2 * 3600 * 1000);
   });
 
   it('insists on client certificate and key together', () => {
