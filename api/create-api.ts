@@ -9,6 +9,7 @@ import { createRegistry } from '../platform/metrics';
 import { createApiMetrics } from './api-metrics';
 import { createApp, type AppDeps } from './create-app';
 import { createApiKeyService } from './services/api-key-service';
+import { createAuditService } from './services/audit-service';
 import { createAppService } from './services/app-service';
 import { createChannelService } from './services/channel-service';
 import { createSegmentService } from './services/segment-service';
@@ -57,8 +58,9 @@ export function createApi(options: ApiOptions): Api {
     reconcileMs: tuning.snapshotReconcileMs,
   });
   const rollouts = createRolloutClient({ client: options.temporal, taskQueue: options.taskQueue, queryTimeoutMs: tuning.temporalQueryTimeoutMs });
-  const apps = createAppService(stores, createTransactor(pool));
-  const segments = createSegmentService(stores, apps);
+  const transact = createTransactor(pool);
+  const apps = createAppService(stores, transact);
+  const segments = createSegmentService(stores, apps, transact);
   const telemetry = createTelemetryService({ snapshot, store: createTelemetryStore(pool), metrics, maxBatch: tuning.telemetryMaxBatch });
   const profiles = createDeviceProfiles({ store: stores.deviceProfiles, logger, metrics, ...tuning.deviceProfiles });
   const devices = createDeviceService({
@@ -76,9 +78,10 @@ export function createApi(options: ApiOptions): Api {
     metrics,
     snapshot,
     rollouts,
-    apiKeys: createApiKeyService(stores),
+    apiKeys: createApiKeyService({ stores, transact, metrics, logger }),
+    audit: createAuditService(stores),
     apps,
-    bundles: createBundleService(stores, apps),
+    bundles: createBundleService(stores, apps, transact),
     releases: createReleaseService({
       stores,
       apps,
@@ -87,9 +90,9 @@ export function createApi(options: ApiOptions): Api {
       metrics,
       logger,
     }),
-    webhooks: createWebhookService(stores, apps),
+    webhooks: createWebhookService(stores, apps, transact),
     telemetry,
-    channels: createChannelService(stores, apps),
+    channels: createChannelService(stores, apps, transact),
     segments,
     deviceStories: createDeviceStoryService({ stores, apps, snapshot }),
     devices,

@@ -1,6 +1,6 @@
 import type { Principal } from '../../domain/access';
 import { NotFoundError } from '../../domain/errors/not-found-error';
-import type { Stores } from '../../db/create-stores';
+import type { Stores, Transactor } from '../../db/create-stores';
 import type { Webhook } from '../../db/stores/webhook-store';
 import { newId, newSecret } from '../../platform/ids';
 import { auditAppAction } from './app-audit';
@@ -13,13 +13,15 @@ export interface WebhookService {
   remove(appId: string, id: string, principal: Principal): Promise<void>;
 }
 
-export function createWebhookService(stores: Pick<Stores, 'webhooks' | 'audit'>, apps: AppService): WebhookService {
+export function createWebhookService(stores: Pick<Stores, 'webhooks'>, apps: AppService, transact: Transactor): WebhookService {
   return {
     async create(appId, input, principal) {
       await apps.get(appId, principal);
-      const webhook = await stores.webhooks.insert({ id: newId(), appId, url: input.url, events: input.events, secret: newSecret('whsec_') });
-      await auditAppAction(stores, principal, 'webhook.create', appId, { id: webhook.id, url: webhook.url, events: webhook.events });
-      return webhook;
+      return transact(async (tx) => {
+        const webhook = await tx.webhooks.insert({ id: newId(), appId, url: input.url, events: input.events, secret: newSecret('whsec_') });
+        await auditAppAction(tx, principal, 'webhook.create', appId, { id: webhook.id, url: webhook.url, events: webhook.events });
+        return webhook;
+      });
     },
     async list(appId, principal) {
       await apps.get(appId, principal);
@@ -27,8 +29,10 @@ export function createWebhookService(stores: Pick<Stores, 'webhooks' | 'audit'>,
     },
     async remove(appId, id, principal) {
       await apps.get(appId, principal);
-      if (!(await stores.webhooks.remove(appId, id))) throw new NotFoundError(`app ${appId} has no webhook ${id}`);
-      await auditAppAction(stores, principal, 'webhook.delete', appId, { id });
+      await transact(async (tx) => {
+        if (!(await tx.webhooks.remove(appId, id))) throw new NotFoundError(`app ${appId} has no webhook ${id}`);
+        await auditAppAction(tx, principal, 'webhook.delete', appId, { id });
+      });
     },
   };
 }
