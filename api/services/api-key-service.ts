@@ -54,11 +54,6 @@ export interface ApiKeyServiceDeps {
   logger: Logger;
 }
 
-const FAILURE_MESSAGES: Record<Exclude<AuthFailure, 'missing' | 'expired'>, string> = {
-  unknown: 'unknown API key',
-  revoked: 'this API key was revoked; ask an admin for a new one',
-};
-
 function expiryOf(input: NewKeyInput, now: number): Date | null {
   if (input.expiresAt === undefined) return null;
   const at = new Date(input.expiresAt);
@@ -67,8 +62,8 @@ function expiryOf(input: NewKeyInput, now: number): Date | null {
 }
 
 function refusalOf(apiKey: ApiKey | null, now: number): { reason: AuthFailure; message: string } | null {
-  if (!apiKey) return { reason: 'unknown', message: FAILURE_MESSAGES.unknown };
-  if (apiKey.revokedAt !== null) return { reason: 'revoked', message: FAILURE_MESSAGES.revoked };
+  if (!apiKey) return { reason: 'unknown', message: 'unknown API key' };
+  if (apiKey.revokedAt !== null) return { reason: 'revoked', message: 'this API key was revoked; ask an admin for a new one' };
   if (apiKey.expiresAt !== null && Date.parse(apiKey.expiresAt) <= now) {
     return { reason: 'expired', message: `this API key expired at ${apiKey.expiresAt}; ask an admin for a new one` };
   }
