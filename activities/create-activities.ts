@@ -101,8 +101,17 @@ export function createActivities(deps: ActivityDeps) {
             actor: t.actor,
             action: `release.${t.event}`,
             target: `release:${input.releaseId}`,
+            appId: input.appId,
             reason: t.reason,
-            details: { appId: input.appId, from: t.from, to: t.to, stageIndex: t.stageIndex, exposure: t.exposure, at: new Date(t.at).toISOString() },
+            details: {
+              appId: input.appId,
+              from: t.from,
+              to: t.to,
+              stageIndex: t.stageIndex,
+              exposure: t.exposure,
+              at: new Date(t.at).toISOString(),
+              ...(t.claimedBy ? { claimedBy: t.claimedBy } : {}),
+            },
           },
           `release:${input.releaseId}:${t.seq}`,
         );

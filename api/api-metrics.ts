@@ -26,6 +26,7 @@ export function createApiMetrics(registry: Registry) {
     rateLimited: createCounter(registry, 'rampart_device_requests_rate_limited_total', 'Device requests refused by the per-device rate limit'),
     releasesStarted: createCounter(registry, 'rampart_releases_started_total', 'Releases started through the API', ['plan']),
     adminActions: createCounter(registry, 'rampart_admin_actions_total', 'State-changing admin calls', ['action', 'outcome']),
+    authFailures: createCounter(registry, 'rampart_admin_auth_failures_total', 'Admin API requests refused for a missing, unknown, revoked or expired key', ['reason']),
   };
 }
 

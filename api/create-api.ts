@@ -9,6 +9,7 @@ import { createRegistry } from '../platform/metrics';
 import { createApiMetrics } from './api-metrics';
 import { createApp, type AppDeps } from './create-app';
 import { createApiKeyService } from './services/api-key-service';
+import { createAuditService } from './services/audit-service';
 import { createAppService } from './services/app-service';
 import { createChannelService } from './services/channel-service';
 import { createSegmentService } from './services/segment-service';
@@ -66,7 +67,7 @@ export function createApi(options: ApiOptions): Api {
   const rollouts = createRolloutClient({ client: options.temporal, taskQueue: options.taskQueue, queryTimeoutMs: tuning.temporalQueryTimeoutMs });
   const apps = createAppService(stores, transact);
   const signingKeys = createSigningKeyService({ stores, transact, apps, overlapMs: tuning.signingKeyOverlapMs });
-  const segments = createSegmentService(stores, apps);
+  const segments = createSegmentService(stores, apps, transact);
   const telemetry = createTelemetryService({ snapshot, store: createTelemetryStore(pool), metrics, maxBatch: tuning.telemetryMaxBatch });
   const profiles = createDeviceProfiles({ store: stores.deviceProfiles, logger, metrics, ...tuning.deviceProfiles });
   const devices = createDeviceService({
@@ -92,15 +93,16 @@ export function createApi(options: ApiOptions): Api {
     metrics,
     snapshot,
     rollouts,
-    apiKeys: createApiKeyService(stores),
+    apiKeys: createApiKeyService({ stores, transact, metrics, logger }),
+    audit: createAuditService(stores),
     apps,
-    bundles: createBundleService(stores, apps),
+    bundles: createBundleService(stores, apps, transact),
     releases,
     insights: createInsightService({ releases, insight: stores.insight }),
-    webhooks: createWebhookService({ stores, apps, allowPrivate: tuning.webhooksAllowPrivate }),
+    webhooks: createWebhookService({ stores, apps, transact, allowPrivate: tuning.webhooksAllowPrivate }),
     signingKeys,
     telemetry,
-    channels: createChannelService(stores, apps),
+    channels: createChannelService(stores, apps, transact),
     segments,
     deviceStories: createDeviceStoryService({ stores, apps, snapshot }),
     devices,

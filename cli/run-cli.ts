@@ -1,15 +1,17 @@
 import { parseArgs } from 'node:util';
 import { appCommands } from './app-commands';
+import { auditCommands } from './audit-commands';
 import { channelCommands } from './channel-commands';
 import { deviceCommands } from './device-commands';
 import { createCommandContext, UsageError, type Command, type Output } from './command-context';
 import type { RampartClient } from './rampart-client';
 import { releaseCommands } from './release-commands';
 import { segmentCommands } from './segment-commands';
+import { keyCommands } from './key-commands';
 import { isCommandGroup, usage } from './usage';
 import { webhookCommands } from './webhook-commands';
 
-const COMMANDS: Record<string, Command> = { ...appCommands, ...deviceCommands, ...channelCommands, ...segmentCommands, ...webhookCommands, ...releaseCommands };
+const COMMANDS: Record<string, Command> = { ...appCommands, ...deviceCommands, ...channelCommands, ...segmentCommands, ...webhookCommands, ...releaseCommands, ...keyCommands, ...auditCommands };
 
 const OPTIONS = {
   json: { type: 'boolean' },
@@ -34,6 +36,13 @@ const OPTIONS = {
   supersede: { type: 'boolean' },
   force: { type: 'boolean' },
   reason: { type: 'string' },
+  role: { type: 'string' },
+  apps: { type: 'string' },
+  expires: { type: 'string' },
+  app: { type: 'string' },
+  actor: { type: 'string' },
+  action: { type: 'string' },
+  since: { type: 'string' },
 } as const;
 
 function parse(args: string[]) {
@@ -44,6 +53,12 @@ function parse(args: string[]) {
     const group = args.find((a) => !a.startsWith('-'));
     throw new UsageError(err instanceof Error ? err.message : String(err), isCommandGroup(group) ? group : undefined);
   }
+}
+
+// A group that is a command on its own (`audit`) takes no action word.
+function lookup(group: string, action: string | undefined): Command | undefined {
+  if (group in COMMANDS) return action === undefined ? COMMANDS[group] : undefined;
+  return COMMANDS[`${group} ${action ?? ''}`];
 }
 
 /**
@@ -58,7 +73,7 @@ export async function runCli(args: string[], connect: () => RampartClient, out: 
     return;
   }
   if (group === undefined) throw new UsageError('');
-  const command = COMMANDS[`${group} ${action ?? ''}`];
+  const command = lookup(group, action);
   if (!command) {
     throw new UsageError(action === undefined && isCommandGroup(group) ? `"${group}" needs a command` : `unknown command "${positionals.join(' ')}"`, isCommandGroup(group) ? group : undefined);
   }

@@ -27,6 +27,12 @@ const GROUPS: Record<string, string[]> = {
     'release watch <releaseId>        (redraws on a terminal; one timestamped line per change when piped)',
     'release pause|resume|rollback|promote|promote-full|abort <releaseId> --reason "<why>"',
   ],
+  keys: [
+    'keys create <name> --role admin|release|oncall|viewer [--apps <appId>,...] [--expires <time|90d>]   (prints the key once)',
+    'keys list',
+    'keys revoke <keyId>',
+  ],
+  audit: ['audit [--app <appId>] [--actor key:<keyId>] [--action <action>] [--since <time|24h>] [--limit <n, at most 500>]   (newest first)'],
 };
 
 const FOOTER = `

@@ -278,8 +278,18 @@ function stateRefusal(state: RolloutState, ctx: RolloutContext, name: CommandNam
   }
 }
 
-/** Applies a command that `refusalOf` accepted. */
-export function applyCommand(state: RolloutState, ctx: RolloutContext, name: CommandName, command: Command, now: number): RolloutState {
+/** How a command reached the workflow: an Update (the API) or a Signal (anyone with Temporal access). */
+export type CommandOrigin = 'update' | 'signal';
+
+/** Applies a command that `refusalOf` accepted; the transitions it causes say whether a Signal sent it. */
+export function applyCommand(state: RolloutState, ctx: RolloutContext, name: CommandName, command: Command, now: number, origin: CommandOrigin = 'update'): RolloutState {
+  const next = applyAccepted(state, ctx, name, command, now);
+  if (origin === 'update') return next;
+  const history = next.history.map((t): Transition => (t.seq >= state.nextSeq ? { ...t, claimedBy: 'temporal-signal' } : t));
+  return { ...next, history };
+}
+
+function applyAccepted(state: RolloutState, ctx: RolloutContext, name: CommandName, command: Command, now: number): RolloutState {
   const counted = { ...state, commandSeq: state.commandSeq + 1 };
   const { actor, reason } = command;
   switch (name) {

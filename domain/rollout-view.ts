@@ -28,6 +28,11 @@ export interface Transition {
   exposure: Exposure;
   actor: string;
   reason: string;
+  /**
+   * Set when a Temporal Signal caused it: anyone who can reach Temporal sends one, naming any actor,
+   * so the actor is only what the sender claims (commands through the API arrive as Updates).
+   */
+  claimedBy?: 'temporal-signal';
 }
 
 /** The last gate decision with everything that led to it. */

@@ -93,7 +93,7 @@ export async function rollout(input: RolloutInput): Promise<ReleaseView> {
           log.warn(`signal ${name} refused: ${refusal}`, { command });
           return;
         }
-        state = applyCommand(state, context, name, command, Date.now());
+        state = applyCommand(state, context, name, command, Date.now(), 'signal');
       },
       { description: `${name} the release (fire and forget; same rules as the update)` },
     );

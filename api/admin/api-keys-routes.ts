@@ -6,7 +6,16 @@ import type { ApiKeyService } from '../services/api-key-service';
 import { createApiKeySchema } from './schemas';
 
 function keyResponse(key: ApiKey) {
-  return { id: key.keyId, name: key.name, role: key.role, appIds: key.appIds, createdAt: key.createdAt, revokedAt: key.revokedAt };
+  return {
+    id: key.keyId,
+    name: key.name,
+    role: key.role,
+    appIds: key.appIds,
+    createdAt: key.createdAt,
+    expiresAt: key.expiresAt,
+    revokedAt: key.revokedAt,
+    lastUsedAt: key.lastUsedAt,
+  };
 }
 
 export function createApiKeysRoutes(deps: { apiKeys: ApiKeyService }): Router {

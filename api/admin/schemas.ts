@@ -177,6 +177,19 @@ export const createApiKeySchema = z.strictObject({
   name: z.string().trim().min(1).max(100),
   role: z.enum(ROLES),
   appIds: z.array(appIdSchema).min(1).max(1000).nullable().default(null),
+  expiresAt: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 time, like 2030-01-31T00:00:00Z' }).optional(),
+});
+
+export const AUDIT_MAX_LIMIT = 500;
+
+export const auditQuerySchema = z.strictObject({
+  appId: appIdSchema.optional(),
+  actor: z.string().min(1).max(300).optional(),
+  action: z.string().min(1).max(100).optional(),
+  target: z.string().min(1).max(300).optional(),
+  from: z.iso.datetime({ offset: true }).optional(),
+  to: z.iso.datetime({ offset: true }).optional(),
+  limit: z.coerce.number().int().min(1).max(AUDIT_MAX_LIMIT).default(100),
 });
 
 export const commandSchema = z.strictObject({

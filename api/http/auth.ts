@@ -1,5 +1,5 @@
 import type { RequestHandler, Response } from 'express';
-import { canAccessApp, hasPermission, type Permission, type Principal } from '../../domain/access';
+import { canAccessApp, permissionRefusal, type Permission, type Principal } from '../../domain/access';
 import { ForbiddenError } from '../../domain/errors/forbidden-error';
 import { NotFoundError } from '../../domain/errors/not-found-error';
 import { UnauthorizedError } from '../../domain/errors/unauthorized-error';
@@ -10,10 +10,12 @@ export function requireApiKey(keys: ApiKeyService): RequestHandler {
   return async (req, res, next) => {
     const header = req.get('authorization');
     const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
-    if (!match) throw new UnauthorizedError('send an API key as "Authorization: Bearer <key>"');
-    const principal = await keys.authenticate(match[1]!);
-    if (!principal) throw new UnauthorizedError('unknown or revoked API key');
-    res.locals.principal = principal;
+    const source = req.ip ?? req.socket.remoteAddress ?? 'unknown';
+    if (!match) {
+      keys.recordFailure(source, 'missing');
+      throw new UnauthorizedError('send an API key as "Authorization: Bearer <key>"');
+    }
+    res.locals.principal = await keys.authenticate(match[1]!, source);
     next();
   };
 }
@@ -26,8 +28,7 @@ export function principalOf(res: Response): Principal {
 export function authorize(res: Response, permission: Permission, appId?: string): Principal {
   const principal = principalOf(res);
   if (appId !== undefined && !canAccessApp(principal, appId)) throw new NotFoundError(`no app ${appId}`);
-  if (!hasPermission(principal, permission)) {
-    throw new ForbiddenError(`an API key with role "${principal.role}" may not ${permission.replace(/_/g, ' ')}`);
-  }
+  const refusal = permissionRefusal(principal, permission);
+  if (refusal) throw new ForbiddenError(refusal);
   return principal;
 }

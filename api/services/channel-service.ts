@@ -2,7 +2,7 @@ import type { Principal } from '../../domain/access';
 import type { Channel, ChannelSettings } from '../../domain/channel';
 import { ConflictError } from '../../domain/errors/conflict-error';
 import { NotFoundError } from '../../domain/errors/not-found-error';
-import type { Stores } from '../../db/create-stores';
+import type { Stores, Transactor } from '../../db/create-stores';
 import { newDeploymentKey } from '../../platform/ids';
 import { announceAppChange } from './app-audit';
 import type { AppService } from './app-service';
@@ -22,7 +22,7 @@ function publicClash(existing: Channel[], candidate: Pick<Channel, 'name' | 'pub
   return existing.find((c) => c.name !== candidate.name && c.public && c.platforms.some((p) => candidate.platforms.includes(p)));
 }
 
-export function createChannelService(stores: Pick<Stores, 'channels' | 'overrides' | 'audit' | 'changeFeed'>, apps: AppService): ChannelService {
+export function createChannelService(stores: Pick<Stores, 'channels'>, apps: AppService, transact: Transactor): ChannelService {
 
   const clashError = (clash: Channel) =>
     new ConflictError(`channel ${clash.name} is already public for ${clash.platforms.join(', ')}; one public channel per platform`, 'public_channel_conflict', {
@@ -32,24 +32,28 @@ export function createChannelService(stores: Pick<Stores, 'channels' | 'override
   return {
     async create(appId, input, principal) {
       await apps.get(appId, principal);
-      const clash = publicClash(await stores.channels.list(appId), input);
-      if (clash) throw clashError(clash);
-      const channel = await stores.channels.insert({ appId, ...input, deploymentKey: newDeploymentKey() });
-      if (!channel) throw new ConflictError(`app ${appId} has a channel ${input.name} already`, 'channel_exists');
-      await announceAppChange(stores, principal, 'channel.create', appId, { channel: input.name, public: input.public, allowSelfAssign: input.allowSelfAssign, platforms: input.platforms });
-      return channel;
+      return transact(async (tx) => {
+        const clash = publicClash(await tx.channels.list(appId), input);
+        if (clash) throw clashError(clash);
+        const channel = await tx.channels.insert({ appId, ...input, deploymentKey: newDeploymentKey() });
+        if (!channel) throw new ConflictError(`app ${appId} has a channel ${input.name} already`, 'channel_exists');
+        await announceAppChange(tx, principal, 'channel.create', appId, { channel: input.name, public: input.public, allowSelfAssign: input.allowSelfAssign, platforms: input.platforms });
+        return channel;
+      });
     },
     async update(appId, name, changes, principal) {
       await apps.get(appId, principal);
-      const channels = await stores.channels.list(appId);
-      const current = channels.find((c) => c.name === name);
-      if (!current) throw new NotFoundError(`app ${appId} has no channel ${name}`);
-      const clash = publicClash(channels, { ...current, ...changes });
-      if (clash) throw clashError(clash);
-      const updated = await stores.channels.update(appId, name, changes);
-      if (!updated) throw new NotFoundError(`app ${appId} has no channel ${name}`);
-      await announceAppChange(stores, principal, 'channel.update', appId, { channel: name, ...changes });
-      return updated;
+      return transact(async (tx) => {
+        const channels = await tx.channels.list(appId);
+        const current = channels.find((c) => c.name === name);
+        if (!current) throw new NotFoundError(`app ${appId} has no channel ${name}`);
+        const clash = publicClash(channels, { ...current, ...changes });
+        if (clash) throw clashError(clash);
+        const updated = await tx.channels.update(appId, name, changes);
+        if (!updated) throw new NotFoundError(`app ${appId} has no channel ${name}`);
+        await announceAppChange(tx, principal, 'channel.update', appId, { channel: name, ...changes });
+        return updated;
+      });
     },
     async list(appId, principal) {
       await apps.get(appId, principal);
@@ -57,14 +61,18 @@ export function createChannelService(stores: Pick<Stores, 'channels' | 'override
     },
     async overrideDevice(appId, deviceId, channel, principal) {
       await apps.get(appId, principal);
-      if (!(await stores.channels.get(appId, channel))) throw new NotFoundError(`app ${appId} has no channel ${channel}`);
-      await stores.overrides.set(appId, deviceId, channel, 'admin');
-      await announceAppChange(stores, principal, 'device.channel_override', appId, { deviceId, channel });
+      await transact(async (tx) => {
+        if (!(await tx.channels.get(appId, channel))) throw new NotFoundError(`app ${appId} has no channel ${channel}`);
+        await tx.overrides.set(appId, deviceId, channel, 'admin');
+        await announceAppChange(tx, principal, 'device.channel_override', appId, { deviceId, channel });
+      });
     },
     async clearDeviceOverride(appId, deviceId, principal) {
       await apps.get(appId, principal);
-      if (!(await stores.overrides.remove(appId, deviceId))) throw new NotFoundError(`device ${deviceId} of app ${appId} has no channel override`);
-      await announceAppChange(stores, principal, 'device.channel_override_removed', appId, { deviceId });
+      await transact(async (tx) => {
+        if (!(await tx.overrides.remove(appId, deviceId))) throw new NotFoundError(`device ${deviceId} of app ${appId} has no channel override`);
+        await announceAppChange(tx, principal, 'device.channel_override_removed', appId, { deviceId });
+      });
     },
   };
 }

@@ -14,6 +14,7 @@ import type { Stores } from '../../db/create-stores';
 import type { Logger } from '../../platform/logger';
 import { newId } from '../../platform/ids';
 import type { ApiMetrics } from '../api-metrics';
+import { auditByKey } from './app-audit';
 import type { AppService } from './app-service';
 import type { RolloutClient } from './rollout-client';
 
@@ -175,6 +176,18 @@ export function createReleaseService(deps: ReleaseServiceDeps): ReleaseService {
     }
   };
 
+  // Accepted commands reach the audit log through the workflow's transitions; refused ones only from here.
+  const recordRefusal = async (release: Release, name: CommandName, reason: string, refusal: ConflictError, principal: Principal) => {
+    deps.metrics.adminActions.inc({ action: `release.${name}`, outcome: 'refused' });
+    await auditByKey(stores, principal, {
+      action: 'release.command_refused',
+      target: `release:${release.id}`,
+      appId: release.appId,
+      reason,
+      details: { command: name, code: refusal.code, refusal: refusal.message, status: release.status },
+    });
+  };
+
   return {
     async start(input, principal) {
       const context = await prepareStart(input, principal);
@@ -183,10 +196,10 @@ export function createReleaseService(deps: ReleaseServiceDeps): ReleaseService {
       const release = await insertRelease(input, context, principal);
       await launchWorkflow(release, context.segments, principal);
       const plan = typeof input.plan === 'string' ? input.plan : 'custom';
-      await stores.audit.record({
-        actor: actorOf(principal),
+      await auditByKey(stores, principal, {
         action: 'release.start',
         target: `release:${release.id}`,
+        appId: input.appId,
         reason: null,
         details: { appId: input.appId, channel: input.channel, version: input.version, plan, force: input.force, warnings },
       });
@@ -202,9 +215,15 @@ export function createReleaseService(deps: ReleaseServiceDeps): ReleaseService {
 
     async command(releaseId, name, reason, principal, idempotencyKey) {
       const release = await getAccessible(releaseId, principal);
-      if (isTerminal(release.status)) throw finishedConflict(release, name);
       const updateId = idempotencyKey ? `${principal.keyId}:${idempotencyKey}` : newId();
-      const view = await rollouts.command(release.workflowId, name, { actor: actorOf(principal), reason }, updateId);
+      let view: ReleaseView;
+      try {
+        if (isTerminal(release.status)) throw finishedConflict(release, name);
+        view = await rollouts.command(release.workflowId, name, { actor: actorOf(principal), reason }, updateId);
+      } catch (err) {
+        if (err instanceof ConflictError) await recordRefusal(release, name, reason, err, principal);
+        throw err;
+      }
       deps.metrics.adminActions.inc({ action: `release.${name}`, outcome: 'accepted' });
       return details({ ...release, status: view.status }, view, null);
     },

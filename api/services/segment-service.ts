@@ -6,7 +6,7 @@ import type { MaintenanceWindow } from '../../domain/maintenance-window';
 import { validateMaintenanceWindow } from '../../domain/maintenance-window';
 import { DEFAULT_SEGMENT, type SegmentDefinition, type SegmentSummary } from '../../domain/segment';
 import { validateRule } from '../../domain/segment-rule-validation';
-import type { Stores } from '../../db/create-stores';
+import type { Stores, Transactor } from '../../db/create-stores';
 import { announceAppChange } from './app-audit';
 import type { AppService } from './app-service';
 
@@ -39,45 +39,51 @@ function checked(rule: unknown, windows: unknown[] | undefined): { rule?: Segmen
   return { ...(parsedRule ? { rule: parsedRule } : {}), ...(windows ? { windows: windows as MaintenanceWindow[] } : {}) };
 }
 
-export function createSegmentService(stores: Pick<Stores, 'segments' | 'releases' | 'audit' | 'changeFeed'>, apps: AppService): SegmentService {
+export function createSegmentService(stores: Pick<Stores, 'segments'>, apps: AppService, transact: Transactor): SegmentService {
 
   return {
     async create(appId, input, principal) {
       await apps.get(appId, principal);
       if (input.key === DEFAULT_SEGMENT) throw new ValidationError(`"${DEFAULT_SEGMENT}" is the built-in catch-all segment; choose another key`, [{ path: 'key', message: 'reserved' }]);
       const { rule, windows } = checked(input.rule, input.maintenanceWindows ?? []);
-      const segment = await stores.segments.insert(appId, {
-        key: input.key,
-        rule: rule!,
-        priority: input.priority ?? (await stores.segments.nextPriority(appId)),
-        maintenanceWindows: windows ?? [],
+      return transact(async (tx) => {
+        const segment = await tx.segments.insert(appId, {
+          key: input.key,
+          rule: rule!,
+          priority: input.priority ?? (await tx.segments.nextPriority(appId)),
+          maintenanceWindows: windows ?? [],
+        });
+        if (!segment) throw new ConflictError(`app ${appId} has a segment ${input.key} already`, 'segment_exists');
+        await announceAppChange(tx, principal, 'segment.create', appId, { segment: segment.key, rule: segment.rule, priority: segment.priority });
+        return segment;
       });
-      if (!segment) throw new ConflictError(`app ${appId} has a segment ${input.key} already`, 'segment_exists');
-      await announceAppChange(stores, principal, 'segment.create', appId, { segment: segment.key, rule: segment.rule, priority: segment.priority });
-      return segment;
     },
     async update(appId, key, changes, principal) {
       await apps.get(appId, principal);
       const { rule, windows } = checked(changes.rule, changes.maintenanceWindows);
-      const updated = await stores.segments.update(appId, key, {
-        ...(rule ? { rule } : {}),
-        ...(changes.priority !== undefined ? { priority: changes.priority } : {}),
-        ...(windows ? { maintenanceWindows: windows } : {}),
+      return transact(async (tx) => {
+        const updated = await tx.segments.update(appId, key, {
+          ...(rule ? { rule } : {}),
+          ...(changes.priority !== undefined ? { priority: changes.priority } : {}),
+          ...(windows ? { maintenanceWindows: windows } : {}),
+        });
+        if (!updated) throw new NotFoundError(`app ${appId} has no segment ${key}`);
+        await announceAppChange(tx, principal, 'segment.update', appId, { segment: key, ...changes });
+        return updated;
       });
-      if (!updated) throw new NotFoundError(`app ${appId} has no segment ${key}`);
-      await announceAppChange(stores, principal, 'segment.update', appId, { segment: key, ...changes });
-      return updated;
     },
     async remove(appId, key, principal) {
       await apps.get(appId, principal);
-      const active = (await stores.releases.listActive(appId)).filter((r) => r.plan.stages.some((s) => s.segments.includes(key)));
-      if (active.length > 0) {
-        throw new ConflictError(`segment ${key} is in the plan of release ${active[0]!.id} (${active[0]!.status}); finish or abort it first`, 'segment_in_use', {
-          releaseIds: active.map((r) => r.id),
-        });
-      }
-      if (!(await stores.segments.remove(appId, key))) throw new NotFoundError(`app ${appId} has no segment ${key}`);
-      await announceAppChange(stores, principal, 'segment.delete', appId, { segment: key });
+      await transact(async (tx) => {
+        const active = (await tx.releases.listActive(appId)).filter((r) => r.plan.stages.some((s) => s.segments.includes(key)));
+        if (active.length > 0) {
+          throw new ConflictError(`segment ${key} is in the plan of release ${active[0]!.id} (${active[0]!.status}); finish or abort it first`, 'segment_in_use', {
+            releaseIds: active.map((r) => r.id),
+          });
+        }
+        if (!(await tx.segments.remove(appId, key))) throw new NotFoundError(`app ${appId} has no segment ${key}`);
+        await announceAppChange(tx, principal, 'segment.delete', appId, { segment: key });
+      });
     },
     async list(appId, principal) {
       await apps.get(appId, principal);

@@ -1,7 +1,7 @@
 import { hasPermission, type Principal } from '../../domain/access';
 import { NotFoundError } from '../../domain/errors/not-found-error';
 import { ValidationError } from '../../domain/errors/validation-error';
-import type { Stores } from '../../db/create-stores';
+import type { Stores, Transactor } from '../../db/create-stores';
 import type { Webhook } from '../../db/stores/webhook-store';
 import { newId, newSecret } from '../../platform/ids';
 import { receiverUrlProblem, redactUrl } from '../../platform/public-address';
@@ -28,23 +28,26 @@ export interface WebhookService {
 }
 
 export interface WebhookServiceDeps {
-  stores: Pick<Stores, 'webhooks' | 'audit'>;
+  stores: Pick<Stores, 'webhooks'>;
   apps: AppService;
+  transact: Transactor;
   /** Development and tests: http and loopback or private receivers. */
   allowPrivate: boolean;
 }
 
 export function createWebhookService(deps: WebhookServiceDeps): WebhookService {
-  const { stores, apps } = deps;
+  const { stores, apps, transact } = deps;
   return {
     async create(appId, input, principal) {
       await apps.get(appId, principal);
       // DNS names are checked again on every delivery, against the address actually dialed.
       const problem = receiverUrlProblem(input.url, deps.allowPrivate);
       if (problem) throw new ValidationError(`url ${problem}`, [{ path: 'url', message: problem }]);
-      const webhook = await stores.webhooks.insert({ id: newId(), appId, url: input.url, events: input.events, secret: newSecret('whsec_') });
-      await auditAppAction(stores, principal, 'webhook.create', appId, { id: webhook.id, url: redactUrl(webhook.url), events: webhook.events });
-      return webhook;
+      return transact(async (tx) => {
+        const webhook = await tx.webhooks.insert({ id: newId(), appId, url: input.url, events: input.events, secret: newSecret('whsec_') });
+        await auditAppAction(tx, principal, 'webhook.create', appId, { id: webhook.id, url: redactUrl(webhook.url), events: webhook.events });
+        return webhook;
+      });
     },
     async list(appId, principal) {
       await apps.get(appId, principal);
@@ -60,8 +63,10 @@ export function createWebhookService(deps: WebhookServiceDeps): WebhookService {
     },
     async remove(appId, id, principal) {
       await apps.get(appId, principal);
-      if (!(await stores.webhooks.remove(appId, id))) throw new NotFoundError(`app ${appId} has no webhook ${id}`);
-      await auditAppAction(stores, principal, 'webhook.delete', appId, { id });
+      await transact(async (tx) => {
+        if (!(await tx.webhooks.remove(appId, id))) throw new NotFoundError(`app ${appId} has no webhook ${id}`);
+        await auditAppAction(tx, principal, 'webhook.delete', appId, { id });
+      });
     },
     sealPlaintext: () => stores.webhooks.sealPlaintextRows(),
   };

@@ -30,9 +30,14 @@ interface ComposeService {
   image?: string;
 }
 
-/** Container ports a service publishes (short `"host:container"` or long syntax). */
+/** Container ports a service publishes (short `"[ip:]host:container[/protocol]"` or long syntax). */
 function targetPorts(service: ComposeService): number[] {
-  return (service.ports ?? []).map((p) => (typeof p === 'string' ? Number(p.split(':').at(-1)) : Number(p.target)));
+  return (service.ports ?? []).map((p) => (typeof p === 'string' ? Number(p.replace(/\/\w+$/, '').split(':').at(-1)) : Number(p.target)));
+}
+
+/** Whether every port the service publishes is bound to the loopback address only. */
+function loopbackOnly(service: ComposeService): boolean {
+  return (service.ports ?? []).every((p) => typeof p === 'string' && p.startsWith('127.0.0.1:'));
 }
 
 /** A `host:port` a container dials, checked against the compose service of that name. */
@@ -106,6 +111,9 @@ describe('deployment files', () => {
     expect(services[temporalHost]!.depends_on?.[databaseHost]?.condition).toBe('service_healthy');
     const ui = Object.entries(services).find(([name, s]) => name !== temporalHost && s.environment?.TEMPORAL_ADDRESS !== undefined && s.build === undefined);
     expect(ui?.[1].environment?.TEMPORAL_ADDRESS).toBe(apiConfig.temporal.address);
+    // Reaching Temporal is admin access: neither its frontend nor its UI is published beyond this machine.
+    expect(loopbackOnly(services[temporalHost]!), `${temporalHost} publishes on 127.0.0.1 only`).toBe(true);
+    expect(loopbackOnly(ui![1]), `${ui![0]} publishes on 127.0.0.1 only`).toBe(true);
   });
 
   it('npm run build produces what the Dockerfile runs: both entry points, the workflow bundle and the migrations', async () => {

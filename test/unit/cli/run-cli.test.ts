@@ -30,6 +30,13 @@ describe('runCli', () => {
     await expect(run('apps', 'list', '--bogus')).rejects.toBeInstanceOf(UsageError);
   });
 
+  it('knows keys and audit, where audit is a command of its own that takes no action word', async () => {
+    expect(await run('keys', '--help')).toContain('rampart keys create <name> --role admin|release|oncall|viewer');
+    expect(await run('audit', '--help')).toContain('rampart audit [--app <appId>] [--actor key:<keyId>] [--action <action>] [--since <time|24h>]');
+    await expect(run('audit', 'everything')).rejects.toThrow('unknown command "audit everything"');
+    await expect(run('keys')).rejects.toThrow('"keys" needs a command');
+  });
+
   it('checks JSON options before calling the API', async () => {
     const client = {} as RampartClient;
     const attempt = runCli(['segments', 'create', 'com.example.app', 'eu', '--rule', '{not json'], () => client, { write: () => undefined, tty: false });

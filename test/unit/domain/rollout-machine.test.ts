@@ -119,6 +119,16 @@ describe('rollout machine', () => {
     expect(refusalOf(state, ctx, 'resume', cmd)).toMatch(/rolled_back; nothing can change it/);
   });
 
+  it('marks what a Signal caused as claimed: whoever reaches Temporal names any actor', () => {
+    const state = baking(ctx);
+    const bySignal = applyCommand(state, ctx, 'abort', { actor: 'key:bootstrap-admin', reason: 'looks bad' }, 1, 'signal');
+    const claimed = (s: RolloutState) => s.history.map((t) => [t.event, t.actor, t.claimedBy]);
+    expect(claimed(bySignal).slice(state.history.length)).toEqual([['aborted', 'key:bootstrap-admin', 'temporal-signal']]);
+    expect(state.history.length).toBeGreaterThan(0);
+    expect(claimed(bySignal).slice(0, state.history.length)).toEqual(claimed(state));
+    expect(applyCommand(state, ctx, 'abort', cmd, 1).history.every((t) => t.claimedBy === undefined)).toBe(true);
+  });
+
   it('pauses on an inconclusive gate and keeps only the evidence of a verdict that arrives after a command', () => {
     const paused = applyGateEvaluation(baking(ctx), ctx, { evaluation: evaluation('pause', 'no data'), windowEnd: 100, stageIndex: 0 }, 500);
     expect(paused).toMatchObject({ status: 'paused', reason: 'no data' });
