@@ -10,6 +10,7 @@ import { createApiMetrics } from './api-metrics';
 import { createApp, type AppDeps } from './create-app';
 import { createApiKeyService } from './services/api-key-service';
 import { createAppService } from './services/app-service';
+import { createAppPolicyService } from './services/app-policy-service';
 import { createChannelService } from './services/channel-service';
 import { createSegmentService } from './services/segment-service';
 import { createDeviceStoryService } from './services/device-story-service';
@@ -59,6 +60,7 @@ export function createApi(options: ApiOptions): Api {
   const rollouts = createRolloutClient({ client: options.temporal, taskQueue: options.taskQueue, queryTimeoutMs: tuning.temporalQueryTimeoutMs });
   const apps = createAppService(stores, createTransactor(pool));
   const segments = createSegmentService(stores, apps);
+  const policies = createAppPolicyService(stores, apps);
   const telemetry = createTelemetryService({ snapshot, store: createTelemetryStore(pool), metrics, maxBatch: tuning.telemetryMaxBatch });
   const profiles = createDeviceProfiles({ store: stores.deviceProfiles, logger, metrics, ...tuning.deviceProfiles });
   const devices = createDeviceService({
@@ -79,9 +81,11 @@ export function createApi(options: ApiOptions): Api {
     apiKeys: createApiKeyService(stores),
     apps,
     bundles: createBundleService(stores, apps),
+    policies,
     releases: createReleaseService({
       stores,
       apps,
+      policies,
       rollouts,
       segmentsOf: (appId) => segments.summaries(appId),
       metrics,

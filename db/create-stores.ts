@@ -2,6 +2,7 @@ import { createChangeFeed } from './change-feed';
 import { withTransaction, type Pool, type Queryable } from './create-pool';
 import { createServingReadModel } from './read-models/serving-read-model';
 import { createApiKeyStore } from './stores/api-key-store';
+import { createAppPolicyStore } from './stores/app-policy-store';
 import { createAppStore } from './stores/app-store';
 import { createAuditStore } from './stores/audit-store';
 import { createBundleStore } from './stores/bundle-store';
@@ -19,6 +20,7 @@ import { createWebhookStore } from './stores/webhook-store';
 export function createStores(db: Queryable) {
   return {
     apps: createAppStore(db),
+    appPolicies: createAppPolicyStore(db),
     bundles: createBundleStore(db),
     channels: createChannelStore(db),
     segments: createSegmentStore(db),
