@@ -11,6 +11,7 @@ import { createApp, type AppDeps } from './create-app';
 import { createApiKeyService } from './services/api-key-service';
 import { createAuditService } from './services/audit-service';
 import { createAppService } from './services/app-service';
+import { createAppPolicyService } from './services/app-policy-service';
 import { createChannelService } from './services/channel-service';
 import { createSegmentService } from './services/segment-service';
 import { createDeviceStoryService } from './services/device-story-service';
@@ -68,6 +69,7 @@ export function createApi(options: ApiOptions): Api {
   const apps = createAppService(stores, transact);
   const signingKeys = createSigningKeyService({ stores, transact, apps, overlapMs: tuning.signingKeyOverlapMs });
   const segments = createSegmentService(stores, apps, transact);
+  const policies = createAppPolicyService(stores, apps);
   const telemetry = createTelemetryService({ snapshot, store: createTelemetryStore(pool), metrics, maxBatch: tuning.telemetryMaxBatch });
   const profiles = createDeviceProfiles({ store: stores.deviceProfiles, logger, metrics, ...tuning.deviceProfiles });
   const devices = createDeviceService({
@@ -81,6 +83,7 @@ export function createApi(options: ApiOptions): Api {
   const releases = createReleaseService({
     stores,
     apps,
+    policies,
     rollouts,
     segmentsOf: (appId) => segments.summaries(appId),
     metrics,
@@ -97,6 +100,7 @@ export function createApi(options: ApiOptions): Api {
     audit: createAuditService(stores),
     apps,
     bundles: createBundleService(stores, apps, transact),
+    policies,
     releases,
     insights: createInsightService({ releases, insight: stores.insight }),
     webhooks: createWebhookService({ stores, apps, transact, allowPrivate: tuning.webhooksAllowPrivate }),

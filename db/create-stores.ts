@@ -4,6 +4,7 @@ import { withTransaction, type Pool, type Queryable } from './create-pool';
 import { createInsightReadModel } from './read-models/insight-read-model';
 import { createServingReadModel } from './read-models/serving-read-model';
 import { createApiKeyStore } from './stores/api-key-store';
+import { createAppPolicyStore } from './stores/app-policy-store';
 import { createAppStore } from './stores/app-store';
 import { createAuditStore } from './stores/audit-store';
 import { createBundleStore } from './stores/bundle-store';
@@ -23,6 +24,7 @@ import { createWebhookStore } from './stores/webhook-store';
 export function createStores(db: Queryable, secrets: SecretBox) {
   return {
     apps: createAppStore(db),
+    appPolicies: createAppPolicyStore(db),
     bundles: createBundleStore(db),
     channels: createChannelStore(db),
     segments: createSegmentStore(db),

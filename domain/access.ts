@@ -6,13 +6,16 @@ export type Permission =
   | 'read_audit'
   | 'manage_apps'
   | 'manage_keys'
+  | 'manage_policy'
+  /** Change an app's segments or channels under an active release (it moves the release's population). */
+  | 'force_changes'
   | 'configure_app'
   | 'write_bundles'
   | 'start_releases'
   | 'command_releases';
 
 const GRANTS: Record<Role, readonly Permission[]> = {
-  admin: ['read', 'read_audit', 'manage_apps', 'manage_keys', 'configure_app', 'write_bundles', 'start_releases', 'command_releases'],
+  admin: ['read', 'read_audit', 'manage_apps', 'manage_keys', 'manage_policy', 'force_changes', 'configure_app', 'write_bundles', 'start_releases', 'command_releases'],
   release: ['read', 'configure_app', 'write_bundles', 'start_releases'],
   oncall: ['read', 'command_releases'],
   viewer: ['read'],

@@ -33,8 +33,8 @@ export function createChannelsRoutes(deps: { channels: ChannelService }): Router
 
   router.patch('/v1/apps/:appId/channels/:name', async (req, res) => {
     const principal = authorize(res, 'configure_app', req.params.appId);
-    const body = parse(updateChannelSchema, req.body);
-    res.json(channelResponse(await deps.channels.update(req.params.appId, req.params.name, body, principal)));
+    const { force, ...changes } = parse(updateChannelSchema, req.body);
+    res.json(channelResponse(await deps.channels.update(req.params.appId, req.params.name, changes, principal, { force })));
   });
 
   router.put('/v1/apps/:appId/devices/:deviceId/channel', async (req, res) => {

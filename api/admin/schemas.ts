@@ -2,6 +2,7 @@ import semver from 'semver';
 import { z } from 'zod';
 import { ROLES } from '../../domain/access';
 import { APP_ID_PATTERN } from '../../domain/app';
+import { POLICY_ACTIONS } from '../../domain/app-policy';
 import { BPS_SCALE } from '../../domain/bucketing';
 import { PLATFORMS } from '../../domain/bundle';
 import { ADOPTION_WINDOW_HOURS } from '../../domain/device-story';
@@ -192,6 +193,16 @@ export const auditQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(AUDIT_MAX_LIMIT).default(100),
 });
 
+const policyRolesSchema = z
+  .array(z.enum(ROLES))
+  .max(ROLES.length)
+  .refine((r) => new Set(r).size === r.length, 'list each role once');
+
+export const updateAppPolicySchema = z
+  .strictObject({ disable_gates: policyRolesSchema, dry_run: policyRolesSchema, skip_stages: policyRolesSchema })
+  .partial()
+  .refine((p) => Object.keys(p).length > 0, `set at least one of ${POLICY_ACTIONS.join(', ')}`);
+
 export const commandSchema = z.strictObject({
   reason: z.string().trim().min(1, 'say why (it goes to the audit log)').max(COMMAND_LIMITS.maxReasonLength),
 });
@@ -208,10 +219,13 @@ export const createChannelSchema = z.strictObject({
   platforms: platformsSchema.default([...PLATFORMS]),
 });
 
+/** An admin's override of the refusal to change who an active release reaches. */
+const forceSchema = z.boolean().default(false);
+const changed = (c: Record<string, unknown>) => Object.keys(c).some((k) => k !== 'force');
+
 export const updateChannelSchema = z
-  .strictObject({ public: z.boolean(), allowSelfAssign: z.boolean(), platforms: platformsSchema })
-  .partial()
-  .refine((c) => Object.keys(c).length > 0, 'change at least one of public, allowSelfAssign, platforms');
+  .strictObject({ public: z.boolean().optional(), allowSelfAssign: z.boolean().optional(), platforms: platformsSchema.optional(), force: forceSchema })
+  .refine(changed, 'change at least one of public, allowSelfAssign, platforms');
 
 export const deviceChannelSchema = z.strictObject({ channel: channelNameSchema });
 
@@ -221,16 +235,21 @@ export const createSegmentSchema = z.strictObject({
   rule: z.unknown().refine((r) => r !== undefined, 'a rule is required, e.g. {"always": true}'),
   priority: z.number().int().min(0).max(1_000_000).optional(),
   maintenanceWindows: z.array(z.unknown()).max(20).optional(),
+  force: forceSchema,
 });
 
 export const updateSegmentSchema = z
   .strictObject({
-    rule: z.unknown(),
-    priority: z.number().int().min(0).max(1_000_000),
-    maintenanceWindows: z.array(z.unknown()).max(20),
+    rule: z.unknown().optional(),
+    priority: z.number().int().min(0).max(1_000_000).optional(),
+    maintenanceWindows: z.array(z.unknown()).max(20).optional(),
+    force: forceSchema,
   })
-  .partial()
-  .refine((c) => Object.keys(c).length > 0, 'change at least one of rule, priority, maintenanceWindows');
+  .refine(changed, 'change at least one of rule, priority, maintenanceWindows');
+
+export const forceQuerySchema = z.strictObject({
+  force: z.enum(['true', 'false']).transform((v) => v === 'true').default(false),
+});
 
 const { min: minWindow, max: maxWindow, default: defaultWindow } = ADOPTION_WINDOW_HOURS;
 const windowProblem = `a whole number of hours from ${minWindow} to ${maxWindow}, such as 24 or 24h`;

@@ -6,12 +6,20 @@ import type { Stores, Transactor } from '../../db/create-stores';
 import { newDeploymentKey } from '../../platform/ids';
 import { announceAppChange } from './app-audit';
 import type { AppService } from './app-service';
+import { forcedDetails, guardPopulation } from './population-guard';
 
 export interface ChannelService {
   create(appId: string, input: ChannelSettings, principal: Principal): Promise<Channel>;
-  update(appId: string, name: string, changes: Partial<Omit<ChannelSettings, 'name'>>, principal: Principal): Promise<Channel>;
+  /**
+   * `public`, `platforms` and `allowSelfAssign` decide which devices a channel serves, so changing any
+   * of them under the channel's active release is refused unless an admin forces it.
+   */
+  update(appId: string, name: string, changes: Partial<Omit<ChannelSettings, 'name'>>, principal: Principal, options?: { force: boolean }): Promise<Channel>;
   list(appId: string, principal: Principal): Promise<Channel[]>;
-  /** Forces a device into a channel (beats whatever the device asks for). */
+  /**
+   * Forces a device into a channel (beats whatever the device asks for). Not guarded by active
+   * releases: one device moved by hand is support work and does not shift a release's population.
+   */
   overrideDevice(appId: string, deviceId: string, channel: string, principal: Principal): Promise<void>;
   clearDeviceOverride(appId: string, deviceId: string, principal: Principal): Promise<void>;
 }
@@ -20,6 +28,10 @@ export interface ChannelService {
 function publicClash(existing: Channel[], candidate: Pick<Channel, 'name' | 'public' | 'platforms'>): Channel | undefined {
   if (!candidate.public) return undefined;
   return existing.find((c) => c.name !== candidate.name && c.public && c.platforms.some((p) => candidate.platforms.includes(p)));
+}
+
+function changedSettings(current: Channel, changes: Partial<Omit<ChannelSettings, 'name'>>): boolean {
+  return (Object.keys(changes) as Array<keyof typeof changes>).some((k) => JSON.stringify(changes[k]) !== JSON.stringify(current[k]));
 }
 
 export function createChannelService(stores: Pick<Stores, 'channels'>, apps: AppService, transact: Transactor): ChannelService {
@@ -41,7 +53,7 @@ export function createChannelService(stores: Pick<Stores, 'channels'>, apps: App
         return channel;
       });
     },
-    async update(appId, name, changes, principal) {
+    async update(appId, name, changes, principal, options = { force: false }) {
       await apps.get(appId, principal);
       return transact(async (tx) => {
         const channels = await tx.channels.list(appId);
@@ -49,9 +61,11 @@ export function createChannelService(stores: Pick<Stores, 'channels'>, apps: App
         if (!current) throw new NotFoundError(`app ${appId} has no channel ${name}`);
         const clash = publicClash(channels, { ...current, ...changes });
         if (clash) throw clashError(clash);
+        const active = changedSettings(current, changes) ? await tx.releases.findActive(appId, name) : null;
+        const forced = guardPopulation(`changing channel ${name}`, active ? [active] : [], options.force, principal);
         const updated = await tx.channels.update(appId, name, changes);
         if (!updated) throw new NotFoundError(`app ${appId} has no channel ${name}`);
-        await announceAppChange(tx, principal, 'channel.update', appId, { channel: name, ...changes });
+        await announceAppChange(tx, principal, 'channel.update', appId, { channel: name, ...changes, ...forcedDetails(forced) });
         return updated;
       });
     },

@@ -15,6 +15,7 @@ import type { Logger } from '../../platform/logger';
 import { newId } from '../../platform/ids';
 import type { ApiMetrics } from '../api-metrics';
 import { auditByKey } from './app-audit';
+import type { AppPolicyService } from './app-policy-service';
 import type { AppService } from './app-service';
 import type { RolloutClient } from './rollout-client';
 
@@ -62,6 +63,7 @@ export interface ReleaseService {
 export interface ReleaseServiceDeps {
   stores: Pick<Stores, 'releases' | 'bundles' | 'channels' | 'rolloutStates' | 'audit' | 'deviceProfiles'>;
   apps: AppService;
+  policies: Pick<AppPolicyService, 'enforce'>;
   rollouts: RolloutClient;
   segmentsOf: (appId: string) => Promise<SegmentSummary[]>;
   metrics: ApiMetrics;
@@ -111,6 +113,8 @@ export function createReleaseService(deps: ReleaseServiceDeps): ReleaseService {
     if (!resolved.ok) {
       throw new ValidationError(`invalid plan: ${resolved.problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`, resolved.problems);
     }
+    // Presets are the house's own staged, gated plans; only a written plan can weaken the guard.
+    if (typeof input.plan !== 'string') await deps.policies.enforce(input.appId, resolved.plan, principal);
     if (baseline?.version === input.version) {
       throw new ConflictError(`${input.version} is already fully released on ${input.channel}`, 'already_released');
     }

@@ -1,0 +1,71 @@
+import { COMMAND_PATHS } from '../../domain/rollout-machine';
+import type { Permission } from '../../domain/access';
+
+/** What a route acts on: an app in its path, a release in its path (its app decides), or nothing app-bound. */
+export type Target = 'app' | 'release' | 'none';
+
+export interface RouteRule {
+  permission: Permission;
+  target: Target;
+}
+
+/**
+ * Every admin route and the permission of `domain/access.ts` it requires. A route registered on the
+ * app and missing here (or from the two lists below) fails the matrix.
+ */
+export const ADMIN_ROUTES: Record<string, RouteRule> = {
+  'GET /v1/apps': { permission: 'read', target: 'none' },
+  'GET /v1/apps/:appId': { permission: 'read', target: 'app' },
+  'POST /v1/apps/:appId/bundles': { permission: 'write_bundles', target: 'app' },
+  'GET /v1/apps/:appId/bundles': { permission: 'read', target: 'app' },
+  'GET /v1/apps/:appId/policy': { permission: 'manage_policy', target: 'app' },
+  'PUT /v1/apps/:appId/policy': { permission: 'manage_policy', target: 'app' },
+  'POST /v1/apps/:appId/releases': { permission: 'start_releases', target: 'app' },
+  'GET /v1/apps/:appId/releases': { permission: 'read', target: 'app' },
+  'GET /v1/releases/:id': { permission: 'read', target: 'release' },
+  ...Object.fromEntries([...COMMAND_PATHS.keys()].map((path) => [`POST /v1/releases/:id/${path}`, { permission: 'command_releases', target: 'release' }])),
+  'POST /v1/apps/:appId/webhooks': { permission: 'configure_app', target: 'app' },
+  'GET /v1/apps/:appId/webhooks': { permission: 'read', target: 'app' },
+  'DELETE /v1/apps/:appId/webhooks/:id': { permission: 'configure_app', target: 'app' },
+  'POST /v1/apps/:appId/channels': { permission: 'configure_app', target: 'app' },
+  'GET /v1/apps/:appId/channels': { permission: 'read', target: 'app' },
+  'PATCH /v1/apps/:appId/channels/:name': { permission: 'configure_app', target: 'app' },
+  'PUT /v1/apps/:appId/devices/:deviceId/channel': { permission: 'configure_app', target: 'app' },
+  'DELETE /v1/apps/:appId/devices/:deviceId/channel': { permission: 'configure_app', target: 'app' },
+  'POST /v1/apps/:appId/segments': { permission: 'configure_app', target: 'app' },
+  'GET /v1/apps/:appId/segments': { permission: 'read', target: 'app' },
+  'PUT /v1/apps/:appId/segments/:key': { permission: 'configure_app', target: 'app' },
+  'DELETE /v1/apps/:appId/segments/:key': { permission: 'configure_app', target: 'app' },
+  'GET /v1/apps/:appId/devices/:deviceId': { permission: 'read', target: 'app' },
+  'GET /v1/apps/:appId/adoption': { permission: 'read', target: 'app' },
+};
+
+/**
+ * Listed, not asserted here: the intended rule is "unscoped admins only" (DESIGN §9: key
+ * management is for unscoped admins, and a key never reaches beyond its scope, so a scoped admin
+ * must not mint apps or keys either). That rule lands with the API-key work on another branch;
+ * `access.ts` alone lets an app-scoped admin through today.
+ */
+export const UNSCOPED_ADMIN_ONLY = ['POST /v1/apps', 'POST /v1/api-keys', 'GET /v1/api-keys', 'DELETE /v1/api-keys/:id'];
+
+/** Device protocols and operations endpoints: no API key by design. */
+export const PUBLIC_ROUTES = [
+  'POST /v1/apps/:appId/check',
+  'POST /v1/apps/:appId/events',
+  'POST /updates',
+  'GET /updates',
+  'POST /stats',
+  'POST /channel_self',
+  'PUT /channel_self',
+  'GET /channel_self',
+  'DELETE /channel_self',
+  'GET /updateCheck',
+  'GET /v0.1/public/codepush/update_check',
+  'POST /v0.1/public/codepush/report_status/deploy',
+  'POST /v0.1/public/codepush/report_status/download',
+  'POST /reportStatus/deploy',
+  'POST /reportStatus/download',
+  'GET /healthz',
+  'GET /readyz',
+  'GET /metrics',
+];
