@@ -15,6 +15,7 @@ import { createNativeDeviceRoutes } from './device/native-routes';
 import { createCapgoRoutes } from './device/capgo/capgo-routes';
 import { requireApiKey } from './http/auth';
 import { createErrorHandler, notFoundHandler } from './http/error-handler';
+import { refuseControlCharactersInPath } from './http/plain-path';
 import { requestMetrics } from './http/request-metrics';
 import { requireJsonBody } from './http/require-json-body';
 import { createOpsRoutes } from './ops-routes';
@@ -59,6 +60,7 @@ export function createApp(deps: AppDeps): Express {
   app.disable('x-powered-by');
   app.set('etag', false);
   app.use(requestMetrics(deps.metrics));
+  app.use(refuseControlCharactersInPath);
 
   // Device routes first: they carry nearly all the traffic. Each protocol parses its own bodies:
   // limits and error shapes differ between them.
