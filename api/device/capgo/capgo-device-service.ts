@@ -64,12 +64,13 @@ export function createCapgoDeviceService(deps: { devices: DeviceService }): Capg
   return {
     async reportStats(upload) {
       const { appId } = upload;
+      // Unknown apps never reach the rate limiter: its memory must not grow with made-up app ids.
+      if (!devices.app(appId)) return undefined;
       const grouped = byDevice(upload);
       for (const deviceId of grouped.keys()) {
         const verdict = devices.admit(appId, deviceId);
         if (!verdict.allowed) return verdict;
       }
-      if (!devices.app(appId)) return undefined;
       const receivedAt = Date.now();
       const known = await Promise.all(
         [...grouped.values()].map((stats) => {
