@@ -71,8 +71,9 @@ export function createApp(deps: AppDeps): Express {
   app.use(createOpsRoutes(deps));
 
   const admin = express.Router();
-  admin.use(express.json({ limit: ADMIN_BODY_LIMIT }));
+  // The key first: a caller without one must not make the API read (and hold) a megabyte of body.
   admin.use(requireApiKey(deps.apiKeys));
+  admin.use(express.json({ limit: ADMIN_BODY_LIMIT }));
   admin.use(requireJsonBody);
   admin.use(createApiKeysRoutes(deps));
   admin.use(createAppsRoutes(deps));
