@@ -9,6 +9,7 @@ import { createRegistry } from '../platform/metrics';
 import { createApiMetrics } from './api-metrics';
 import { createApp, type AppDeps } from './create-app';
 import { createApiKeyService } from './services/api-key-service';
+import { withCachedAuthentication } from './services/cached-api-keys';
 import { createAppService } from './services/app-service';
 import { createChannelService } from './services/channel-service';
 import { createSegmentService } from './services/segment-service';
@@ -76,7 +77,7 @@ export function createApi(options: ApiOptions): Api {
     metrics,
     snapshot,
     rollouts,
-    apiKeys: createApiKeyService(stores),
+    apiKeys: withCachedAuthentication(createApiKeyService(stores), tuning.apiKeyCache),
     apps,
     bundles: createBundleService(stores, apps),
     releases: createReleaseService({
