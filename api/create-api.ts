@@ -3,6 +3,7 @@ import type { Express } from 'express';
 import type { Registry } from 'prom-client';
 import type { Pool } from '../db/create-pool';
 import { createStores, createTransactor } from '../db/create-stores';
+import { createServingReadModel } from '../db/read-models/serving-read-model';
 import type { ApiTuning } from '../platform/config';
 import type { Logger } from '../platform/logger';
 import { createRegistry } from '../platform/metrics';
@@ -52,7 +53,7 @@ export function createApi(options: ApiOptions): Api {
   const stores = createStores(pool);
   const snapshot = createRolloutSnapshot({
     databaseUrl: options.databaseUrl,
-    readModel: stores.serving,
+    readModel: createServingReadModel(pool, tuning.selfAssignment.ttlMs),
     logger,
     metrics,
     reconcileMs: tuning.snapshotReconcileMs,
@@ -69,6 +70,7 @@ export function createApi(options: ApiOptions): Api {
     profiles,
     limiter: createRateLimiter(tuning.deviceRateLimit),
     metrics,
+    maxSelfAssignmentsPerApp: tuning.selfAssignment.maxPerApp,
   });
   const deps: AppDeps = {
     database: stores.health,

@@ -99,7 +99,7 @@ const mutated = fc.oneof(
 );
 
 describe('hostile input against the real stack', () => {
-  const ctx = useTestStack({ deviceRateLimit: { burst: 1_000_000, perSecond: 1_000_000 } });
+  const ctx = useTestStack({ deviceRateLimit: { burst: 1_000_000, perSecond: 1_000_000 }, selfAssignment: { maxPerApp: 2 } });
 
   const send = async (call: Call) => {
     const res = await fetch(`${ctx.stack.baseUrl}${call.path}`, {
@@ -170,6 +170,24 @@ describe('hostile input against the real stack', () => {
     }
     expect(failures).toEqual([]);
     expect(await storedEvents('corpus-')).toBe(validPosts);
+  });
+
+  it('caps legacy Capgo self-assignments per app, applies them without a reload, and lets them lapse', async () => {
+    expect((await ctx.admin.post(`/v1/apps/${APP}/channels`, { name: 'self-beta', allowSelfAssign: true })).status).toBe(201);
+    await waitFor('the channel in the snapshot', () => Promise.resolve(ctx.stack.api.deps.snapshot.app(APP)?.channels.has('self-beta')), Boolean);
+    const device = (n: number) => `3f0c1a2b-0000-4000-8000-00000000010${n}`;
+    const choose = (n: number) => send({ method: 'POST', path: '/channel_self', body: { ...capgoInfo, device_id: device(n), plugin_version: '5.0.0', channel: 'self-beta' } });
+    expect((await choose(1)).body).toEqual({ status: 'ok' });
+    expect((await choose(2)).body).toEqual({ status: 'ok' });
+    expect((await choose(3)).body).toMatchObject({ error: 'channel_self_set_not_allowed', message: expect.stringMatching(/Too many devices/) });
+    // Served from this instance's memory at once, without a NOTIFY round trip.
+    expect(ctx.stack.api.deps.snapshot.app(APP)?.overrides.get(device(1))).toEqual({ channel: 'self-beta', source: 'self' });
+    expect((await choose(1)).body).toEqual({ status: 'ok' });
+
+    await ctx.stack.db.pool.query(`UPDATE device_channel_overrides SET created_at = now() - interval '91 days' WHERE app_id = $1 AND device_id = $2`, [APP, device(1)]);
+    await ctx.stack.api.deps.snapshot.refreshApp(APP);
+    expect(ctx.stack.api.deps.snapshot.app(APP)?.overrides.has(device(1))).toBe(false);
+    expect((await choose(3)).body).toEqual({ status: 'ok' });
   });
 
   it('serves /metrics only on the ops port; health stays on the API port', async () => {

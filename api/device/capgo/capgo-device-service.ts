@@ -21,6 +21,8 @@ export type SelfAssignment =
   | 'unset'
   /** Kept server-side, for a plugin that keeps no channel of its own. */
   | 'stored'
+  /** Refused: the app holds as many server-kept choices as it may. */
+  | 'too_many'
   /** Allowed; the plugin keeps the choice itself. */
   | 'kept_by_device';
 
@@ -98,8 +100,7 @@ export function createCapgoDeviceService(deps: { devices: DeviceService }): Capg
       }
       if (!isSelectable(target, platform)) return target.allowSelfAssign ? 'wrong_platform' : 'not_self_assignable';
       if (legacy) {
-        await devices.selfAssign(appId, deviceId, channel);
-        return 'stored';
+        return (await devices.selfAssign(appId, deviceId, channel)) ? 'stored' : 'too_many';
       }
       // A choice stored for an older plugin on this device would outrank the one the plugin now keeps.
       if (override) await devices.clearSelfAssignment(appId, deviceId);
