@@ -3,6 +3,7 @@ import type { Express } from 'express';
 import type { Registry } from 'prom-client';
 import type { Pool } from '../db/create-pool';
 import { createStores, createTransactor } from '../db/create-stores';
+import { createServingReadModel } from '../db/read-models/serving-read-model';
 import type { ApiTuning } from '../platform/config';
 import type { Logger } from '../platform/logger';
 import { createRegistry } from '../platform/metrics';
@@ -10,6 +11,7 @@ import { createApiMetrics } from './api-metrics';
 import { createApp, type AppDeps } from './create-app';
 import { createApiKeyService } from './services/api-key-service';
 import { createAuditService } from './services/audit-service';
+import { withCachedAuthentication } from './services/cached-api-keys';
 import { createAppService } from './services/app-service';
 import { createAppPolicyService } from './services/app-policy-service';
 import { createChannelService } from './services/channel-service';
@@ -60,7 +62,7 @@ export function createApi(options: ApiOptions): Api {
   const transact = createTransactor(pool, secrets);
   const snapshot = createRolloutSnapshot({
     databaseUrl: options.databaseUrl,
-    readModel: stores.serving,
+    readModel: createServingReadModel(pool, secrets, tuning.selfAssignment.ttlMs),
     logger,
     metrics,
     reconcileMs: tuning.snapshotReconcileMs,
@@ -79,6 +81,7 @@ export function createApi(options: ApiOptions): Api {
     profiles,
     limiter: createRateLimiter(tuning.deviceRateLimit),
     metrics,
+    maxSelfAssignmentsPerApp: tuning.selfAssignment.maxPerApp,
   });
   const releases = createReleaseService({
     stores,
@@ -96,7 +99,7 @@ export function createApi(options: ApiOptions): Api {
     metrics,
     snapshot,
     rollouts,
-    apiKeys: createApiKeyService({ stores, transact, metrics, logger }),
+    apiKeys: withCachedAuthentication(createApiKeyService({ stores, transact, metrics, logger }), tuning.apiKeyCache),
     audit: createAuditService(stores),
     apps,
     bundles: createBundleService(stores, apps, transact),

@@ -18,6 +18,7 @@ import { createNativeDeviceRoutes } from './device/native-routes';
 import { createCapgoRoutes } from './device/capgo/capgo-routes';
 import { requireApiKey } from './http/auth';
 import { createErrorHandler, notFoundHandler } from './http/error-handler';
+import { refuseControlCharactersInPath } from './http/plain-path';
 import { requestMetrics } from './http/request-metrics';
 import { requireJsonBody } from './http/require-json-body';
 import { createOpsRoutes } from './ops-routes';
@@ -70,6 +71,7 @@ export function createApp(deps: AppDeps): Express {
   app.disable('x-powered-by');
   app.set('etag', false);
   app.use(requestMetrics(deps.metrics));
+  app.use(refuseControlCharactersInPath);
 
   // Device routes first: they carry nearly all the traffic. Each protocol parses its own bodies:
   // limits and error shapes differ between them.
@@ -81,8 +83,9 @@ export function createApp(deps: AppDeps): Express {
   app.use(createPublicSigningKeyRoutes(deps));
 
   const admin = express.Router();
-  admin.use(express.json({ limit: ADMIN_BODY_LIMIT }));
+  // The key first: a caller without one must not make the API read (and hold) a megabyte of body.
   admin.use(requireApiKey(deps.apiKeys));
+  admin.use(express.json({ limit: ADMIN_BODY_LIMIT }));
   admin.use(requireJsonBody);
   admin.use(createApiKeysRoutes(deps));
   admin.use(createAuditRoutes(deps));

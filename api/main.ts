@@ -5,6 +5,7 @@ import { ensureDatabase } from '../db/ensure-database';
 import { migrate } from '../db/migrate';
 import { ConfigError, loadApiConfig, requireSecretsKey } from '../platform/config';
 import { createLogger } from '../platform/logger';
+import { startOpsServer } from '../platform/ops-server';
 import { temporalConnectionOptions } from '../platform/temporal-connection';
 import { createApi } from './create-api';
 
@@ -45,13 +46,16 @@ async function main(): Promise<void> {
     server.once('error', reject);
   });
   server.keepAliveTimeout = 65_000;
-  logger.info({ port: config.port, host: config.host, temporal: config.temporal.address }, 'api listening');
+  // Metrics name routes, apps and volumes: an operator's view, never the public API port's.
+  const opsServer = await startOpsServer({ registry: api.deps.registry, isReady: () => api.deps.snapshot.isLoaded(), host: config.metricsHost, port: config.metricsPort });
+  logger.info({ port: config.port, host: config.host, metricsPort: config.metricsPort, metricsHost: config.metricsHost, temporal: config.temporal.address }, 'api listening');
 
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'api stopping');
+    opsServer.close();
     server.close(() => {
       void (async () => {
         await api.stop();

@@ -1,5 +1,4 @@
 import { Router } from 'express';
-import type { Registry } from 'prom-client';
 import type { HealthStore } from '../db/stores/health-store';
 import type { RolloutClient } from './services/rollout-client';
 import type { RolloutSnapshot } from './snapshot/rollout-snapshot';
@@ -8,9 +7,9 @@ export interface OpsDeps {
   database: HealthStore;
   rollouts: RolloutClient;
   snapshot: RolloutSnapshot;
-  registry: Registry;
 }
 
+/** Liveness and readiness on the API port, for load balancers; `/metrics` is served on the ops port only. */
 export function createOpsRoutes(deps: OpsDeps): Router {
   const router = Router();
 
@@ -27,10 +26,6 @@ export function createOpsRoutes(deps: OpsDeps): Router {
     const checks = { postgres, temporal, snapshot: deps.snapshot.isLoaded() };
     const ready = Object.values(checks).every(Boolean);
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready', checks });
-  });
-
-  router.get('/metrics', async (_req, res) => {
-    res.set('content-type', deps.registry.contentType).send(await deps.registry.metrics());
   });
 
   return router;

@@ -148,8 +148,8 @@ async function main(): Promise<void> {
     NODE_ENV: 'production',
   };
   await startChild('worker', ['dist/worker/main.js'], { ...env, WORKER_METRICS_PORT: String(workerPort), WORKFLOW_BUNDLE_PATH: path.join(ROOT, 'dist/workflow-bundle.js'), LOG_LEVEL: 'info' }, (l) => l.includes('worker started'));
-  await startChild('api-a', ['dist/api/main.js'], { ...env, PORT: String(portA), LOG_LEVEL: 'info' }, (l) => l.includes('api listening'));
-  await startChild('api-b', ['dist/api/main.js'], { ...env, PORT: String(portB), LOG_LEVEL: 'info' }, (l) => l.includes('api listening'));
+  await startChild('api-a', ['dist/api/main.js'], { ...env, PORT: String(portA), API_METRICS_PORT: '0', LOG_LEVEL: 'info' }, (l) => l.includes('api listening'));
+  await startChild('api-b', ['dist/api/main.js'], { ...env, PORT: String(portB), API_METRICS_PORT: '0', LOG_LEVEL: 'info' }, (l) => l.includes('api listening'));
   const A = `http://127.0.0.1:${portA}`;
   const admin = createRampartClient(A, ADMIN_KEY);
   const B = `http://127.0.0.1:${portB}`;
@@ -271,7 +271,8 @@ async function countInstructions(ctx: { env: Record<string, string>; answer: str
     return {
       name: label.replace(/\W+/g, '-'),
       args: ['dist/api/main.js'],
-      env: { ...env, PORT: String(port), SNAPSHOT_RECONCILE_MS: String(30_000 * 50) },
+      // Several APIs run at once: each takes an ephemeral ops port.
+      env: { ...env, PORT: String(port), API_METRICS_PORT: '0', SNAPSHOT_RECONCILE_MS: String(30_000 * 50) },
       port,
       loads: [{ label, path: urlPath, body }],
     };

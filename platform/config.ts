@@ -26,6 +26,20 @@ export interface DeviceProfilesConfig {
   maxBuffered: number;
 }
 
+/** Channels legacy Capgo plugins choose for themselves, which the server has to keep for them. */
+export interface SelfAssignmentConfig {
+  /** Stored self-assignments per app; beyond it, further devices are refused (each costs every instance memory). */
+  maxPerApp: number;
+  /** A self-assignment not renewed within this is forgotten: the device is served as if it had never chosen. */
+  ttlMs: number;
+}
+
+/** Admin API keys looked up recently, by hash: a revoked key keeps working for at most `ttlMs`. */
+export interface ApiKeyCacheConfig {
+  ttlMs: number;
+  maxEntries: number;
+}
+
 /**
  * Defaults of the API's tuning. A device checks every few minutes; bursts cover an app start (check,
  * channel, stats) and retries. Engagement moves slowly, so a profile loaded half an hour ago is fine.
@@ -40,6 +54,8 @@ export const API_DEFAULTS = {
     maxCachedDevices: 200_000,
     maxBuffered: 50_000,
   } satisfies DeviceProfilesConfig,
+  selfAssignment: { maxPerApp: 100_000, ttlMs: 90 * DAY_MS } satisfies SelfAssignmentConfig,
+  apiKeyCache: { ttlMs: 10_000, maxEntries: 1000 } satisfies ApiKeyCacheConfig,
   /** Events per group-committed write of telemetry. */
   telemetryMaxBatch: 5000,
   /** How long a release page waits for the workflow's live state before showing the published one. */
@@ -98,6 +114,10 @@ const apiSchema = commonSchema.extend({
   RAMPART_DEVICE_RATE_PER_SECOND: z.coerce.number().positive().max(10_000).optional(),
   RAMPART_DEVICE_RATE_BURST: z.coerce.number().int().min(1).max(100_000).optional(),
   RAMPART_SIGNING_KEY_OVERLAP_HOURS: z.coerce.number().min(0).max(24 * 365).optional(),
+  API_METRICS_PORT: port.default(9465),
+  API_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+  RAMPART_SELF_ASSIGN_MAX_PER_APP: z.coerce.number().int().min(0).max(10_000_000).default(API_DEFAULTS.selfAssignment.maxPerApp),
+  RAMPART_SELF_ASSIGN_TTL_DAYS: z.coerce.number().int().min(1).max(3650).default(API_DEFAULTS.selfAssignment.ttlMs / DAY_MS),
 });
 
 const workerSchema = commonSchema.extend({
@@ -136,6 +156,8 @@ export interface ApiTuning {
   snapshotReconcileMs: number;
   deviceRateLimit: DeviceRateLimitConfig;
   deviceProfiles: DeviceProfilesConfig;
+  selfAssignment: SelfAssignmentConfig;
+  apiKeyCache: ApiKeyCacheConfig;
   telemetryMaxBatch: number;
   temporalQueryTimeoutMs: number;
   webhooksAllowPrivate: boolean;
@@ -147,6 +169,8 @@ export interface ApiTuningOverrides {
   snapshotReconcileMs?: number;
   deviceRateLimit?: Partial<DeviceRateLimitConfig>;
   deviceProfiles?: Partial<DeviceProfilesConfig>;
+  selfAssignment?: Partial<SelfAssignmentConfig>;
+  apiKeyCache?: Partial<ApiKeyCacheConfig>;
   telemetryMaxBatch?: number;
   temporalQueryTimeoutMs?: number;
   webhooksAllowPrivate?: boolean;
@@ -159,12 +183,17 @@ export function apiTuning(overrides: ApiTuningOverrides = {}): ApiTuning {
     ...overrides,
     deviceRateLimit: { ...API_DEFAULTS.deviceRateLimit, ...overrides.deviceRateLimit },
     deviceProfiles: { ...API_DEFAULTS.deviceProfiles, ...overrides.deviceProfiles },
+    selfAssignment: { ...API_DEFAULTS.selfAssignment, ...overrides.selfAssignment },
+    apiKeyCache: { ...API_DEFAULTS.apiKeyCache, ...overrides.apiKeyCache },
   };
 }
 
 export interface ApiConfig extends CommonConfig {
   port: number;
   host: string;
+  /** `/metrics` (with `/healthz`, `/readyz`) on a port of its own, loopback unless told otherwise. */
+  metricsPort: number;
+  metricsHost: string;
   adminKey?: string;
   tuning: ApiTuning;
 }
@@ -186,6 +215,7 @@ const devStackSchema = z.object({
   TEMPORAL_PORT: port.default(7233),
   TEMPORAL_UI_PORT: port.optional(),
   WORKER_METRICS_PORT: port.default(9464),
+  API_METRICS_PORT: port.default(9465),
   EMBEDDED_POSTGRES_PORT: port.default(54329),
   RAMPART_EMBEDDED_POSTGRES: bool.default(false),
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
@@ -203,6 +233,7 @@ export interface DevStackConfig {
   temporalPort: number;
   temporalUiPort: number;
   workerMetricsPort: number;
+  apiMetricsPort: number;
   embeddedPostgresPort: number;
   /** Always start the embedded PostgreSQL, even when a local server answers. */
   forceEmbeddedPostgres: boolean;
@@ -271,8 +302,11 @@ export function loadApiConfig(env: Env): ApiConfig {
     ...common(e),
     port: e.PORT,
     host: e.HOST,
+    metricsPort: e.API_METRICS_PORT,
+    metricsHost: e.API_METRICS_HOST,
     tuning: apiTuning({
       snapshotReconcileMs: e.SNAPSHOT_RECONCILE_MS,
+      selfAssignment: { maxPerApp: e.RAMPART_SELF_ASSIGN_MAX_PER_APP, ttlMs: e.RAMPART_SELF_ASSIGN_TTL_DAYS * DAY_MS },
       deviceRateLimit: {
         ...(e.RAMPART_DEVICE_RATE_PER_SECOND === undefined ? {} : { perSecond: e.RAMPART_DEVICE_RATE_PER_SECOND }),
         ...(e.RAMPART_DEVICE_RATE_BURST === undefined ? {} : { burst: e.RAMPART_DEVICE_RATE_BURST }),
@@ -294,6 +328,7 @@ export function loadDevStackConfig(env: Env): DevStackConfig {
     // The dev server's own convention: its UI 1000 ports above the frontend.
     temporalUiPort: e.TEMPORAL_UI_PORT ?? e.TEMPORAL_PORT + 1000,
     workerMetricsPort: e.WORKER_METRICS_PORT,
+    apiMetricsPort: e.API_METRICS_PORT,
     embeddedPostgresPort: e.EMBEDDED_POSTGRES_PORT,
     forceEmbeddedPostgres: e.RAMPART_EMBEDDED_POSTGRES,
     databaseUrl: e.DATABASE_URL ?? null,

@@ -15,6 +15,8 @@ interface Pending<T> {
  * Group commit: while one write is in flight, everything submitted meanwhile waits and goes out
  * as the next single write. Idle, a submission is written at once (no added latency); under load,
  * writes grow to `maxBatch` items and their number stays bounded by the database's round trips.
+ * A write must be all or nothing: when a shared one fails, each submission of it is written alone,
+ * so one bad submission fails only itself and never the others it happened to share a write with.
  */
 export function createGroupCommitter<T>(write: (items: T[]) => Promise<void>, maxBatch: number): GroupCommitter<T> {
   const queue: Array<Pending<T>> = [];
@@ -31,6 +33,15 @@ export function createGroupCommitter<T>(write: (items: T[]) => Promise<void>, ma
     return batch;
   };
 
+  const writeAlone = async (pending: Pending<T>) => {
+    try {
+      await write(pending.items);
+      pending.resolve();
+    } catch (err) {
+      pending.reject(err);
+    }
+  };
+
   const pump = async () => {
     while (queue.length > 0) {
       const batch = takeBatch();
@@ -38,7 +49,9 @@ export function createGroupCommitter<T>(write: (items: T[]) => Promise<void>, ma
         await write(batch.flatMap((p) => p.items));
         for (const p of batch) p.resolve();
       } catch (err) {
-        for (const p of batch) p.reject(err);
+        if (batch.length === 1) batch[0]!.reject(err);
+        // One at a time: the split is the rare path, and it must not add to the load that may have caused it.
+        else for (const p of batch) await writeAlone(p);
       }
     }
     running = null;

@@ -201,12 +201,13 @@ async function main(): Promise<void> {
   say('worker: starting (bundles the workflow code first)');
   await timed('worker', () => startProcess('worker', 'worker/main.ts', { ...env, WORKER_METRICS_PORT: String(config.workerMetricsPort), WORKER_HOST: '127.0.0.1' }, `http://127.0.0.1:${config.workerMetricsPort}/readyz`));
   say('api: starting');
-  await timed('api', () => startProcess('api', 'api/main.ts', { ...env, PORT: String(config.apiPort) }, `http://127.0.0.1:${config.apiPort}/readyz`));
+  await timed('api', () => startProcess('api', 'api/main.ts', { ...env, PORT: String(config.apiPort), API_METRICS_PORT: String(config.apiMetricsPort) }, `http://127.0.0.1:${config.apiPort}/readyz`));
 
   const lines = [
     '',
     'Rampart is running:',
-    `  API             http://127.0.0.1:${config.apiPort}   (health /healthz, readiness /readyz, metrics /metrics)`,
+    `  API             http://127.0.0.1:${config.apiPort}   (health /healthz, readiness /readyz)`,
+    `  API metrics     http://127.0.0.1:${config.apiMetricsPort}/metrics`,
     `  admin API key   ${key}${config.adminKey ? '   (from RAMPART_ADMIN_KEY)' : `   (kept in ${path.join(DATA, 'admin-key')})`}`,
     `  Temporal        ${temporalAddress}${typeof temporal === 'string' ? '' : `   UI ${temporal.uiUrl}`}`,
     `  PostgreSQL      ${databaseUrl.replace(/:[^:@/]+@/, ':***@')}`,

@@ -15,14 +15,13 @@ import { RELEASE_STATUSES } from '../../domain/release';
 import { COMMAND_LIMITS } from '../../domain/rollout-machine';
 import { ROLLOUT_EVENTS } from '../../domain/rollout-view';
 import { DAY_MS } from '../../domain/time';
+import { json, multilineText, plainText, text } from '../http/text';
 
-export const appIdSchema = z.string().max(200).regex(APP_ID_PATTERN, 'use a reverse-DNS id such as com.example.app');
-export const channelNameSchema = z
-  .string()
+export const appIdSchema = text().max(200).regex(APP_ID_PATTERN, 'use a reverse-DNS id such as com.example.app');
+export const channelNameSchema = text()
   .regex(/^[a-zA-Z0-9][a-zA-Z0-9._-]{0,62}$/, 'letters, digits, ".", "_" and "-", at most 63 characters');
-export const segmentKeySchema = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'lower-case letters, digits, "_" and "-"');
-export const bundleVersionSchema = z
-  .string()
+export const segmentKeySchema = text().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'lower-case letters, digits, "_" and "-"');
+export const bundleVersionSchema = text()
   .max(100)
   .refine((v) => semver.valid(v) === v, 'must be a semantic version such as 1.4.2');
 const durationMs = z.number().int().min(0).max(PLAN_LIMITS.maxSoakMs);
@@ -34,7 +33,7 @@ const platformsSchema = z
 
 export const createAppSchema = z.strictObject({
   id: appIdSchema,
-  name: z.string().trim().min(1).max(200),
+  name: text().trim().min(1).max(200),
   allowHttpBundles: z.boolean().default(false),
 });
 
@@ -45,16 +44,15 @@ const MAX_SIGNATURE_BYTES = 1024;
 export const createBundleSchema = z
   .strictObject({
   version: bundleVersionSchema,
-  url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).max(2048),
-  sha256: z
-    .string()
+  url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).max(2048).refine(...plainText),
+  sha256: text()
     .regex(/^[a-fA-F0-9]{64}$/, 'must be 64 hex characters')
     .transform((s) => s.toLowerCase()),
   size: z.number().int().min(1).max(2 ** 31),
-  nativeRange: z.string().max(200).refine(isValidNativeRange, 'must be a semver range such as ">=2.1.0 <3"').default('*'),
+  nativeRange: text().max(200).refine(isValidNativeRange, 'must be a semver range such as ">=2.1.0 <3"').default('*'),
   platforms: platformsSchema.default([...DEFAULT_BUNDLE_PLATFORMS]),
-  notes: z.string().max(4000).optional(),
-  sessionKey: z.string().max(1024).optional(),
+  notes: multilineText().max(4000).optional(),
+  sessionKey: text().max(1024).optional(),
   // Capgo's RSA-encrypted checksum (hex in V3, base64 in V2): opaque, only with the session key.
   checksum: z.string().regex(/^[A-Za-z0-9+/=_-]{1,1024}$/, 'must be the encrypted checksum in hex or base64, at most 1024 characters').optional(),
   signature: z
@@ -104,7 +102,7 @@ export const planSchema = z.strictObject({
   stages: z
     .array(
       z.strictObject({
-        name: z.string().trim().min(1).max(100).optional(),
+        name: text().trim().min(1).max(100).optional(),
         segments: z.array(segmentKeySchema).min(1).max(100).optional(),
         exposureBps: z.number().int().min(1).max(BPS_SCALE),
         minSoakMs: durationMs,
@@ -127,7 +125,7 @@ export const planSchema = z.strictObject({
 // A string is a preset name and an object a plan: the parser reports the issues of the option the
 // input's type chose, so a plan object with a typo hears about the typo, not "Invalid input".
 const presets = PLAN_PRESETS.join(', ');
-const planPresetSchema = z.string().pipe(z.enum(PLAN_PRESETS, { error: `unknown preset; use one of ${presets} or a plan object {stages: [...]}` }));
+const planPresetSchema = text().pipe(z.enum(PLAN_PRESETS, { error: `unknown preset; use one of ${presets} or a plan object {stages: [...]}` }));
 const planFieldSchema = z.union([planPresetSchema, planSchema], { error: `must be a preset name (${presets}) or a plan object {stages: [...]}` });
 
 export const createReleaseSchema = z.strictObject({
@@ -175,7 +173,7 @@ export const insightsQuerySchema = z
   });
 
 export const createApiKeySchema = z.strictObject({
-  name: z.string().trim().min(1).max(100),
+  name: text().trim().min(1).max(100),
   role: z.enum(ROLES),
   appIds: z.array(appIdSchema).min(1).max(1000).nullable().default(null),
   expiresAt: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 time, like 2030-01-31T00:00:00Z' }).optional(),
@@ -204,11 +202,11 @@ export const updateAppPolicySchema = z
   .refine((p) => Object.keys(p).length > 0, `set at least one of ${POLICY_ACTIONS.join(', ')}`);
 
 export const commandSchema = z.strictObject({
-  reason: z.string().trim().min(1, 'say why (it goes to the audit log)').max(COMMAND_LIMITS.maxReasonLength),
+  reason: multilineText().trim().min(1, 'say why (it goes to the audit log)').max(COMMAND_LIMITS.maxReasonLength),
 });
 
 export const createWebhookSchema = z.strictObject({
-  url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).max(2048),
+  url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).max(2048).refine(...plainText),
   events: z.array(z.enum(ROLLOUT_EVENTS)).max(ROLLOUT_EVENTS.length).default([]),
 });
 
@@ -232,17 +230,17 @@ export const deviceChannelSchema = z.strictObject({ channel: channelNameSchema }
 // Rules and windows are JSON here; their structure is checked by the domain's validators, which explain every problem.
 export const createSegmentSchema = z.strictObject({
   key: segmentKeySchema,
-  rule: z.unknown().refine((r) => r !== undefined, 'a rule is required, e.g. {"always": true}'),
+  rule: json().refine((r) => r !== undefined, 'a rule is required, e.g. {"always": true}'),
   priority: z.number().int().min(0).max(1_000_000).optional(),
-  maintenanceWindows: z.array(z.unknown()).max(20).optional(),
+  maintenanceWindows: z.array(json()).max(20).optional(),
   force: forceSchema,
 });
 
 export const updateSegmentSchema = z
   .strictObject({
-    rule: z.unknown().optional(),
+    rule: json().optional(),
     priority: z.number().int().min(0).max(1_000_000).optional(),
-    maintenanceWindows: z.array(z.unknown()).max(20).optional(),
+    maintenanceWindows: z.array(json()).max(20).optional(),
     force: forceSchema,
   })
   .refine(changed, 'change at least one of rule, priority, maintenanceWindows');
@@ -256,8 +254,7 @@ const windowProblem = `a whole number of hours from ${minWindow} to ${maxWindow}
 
 export const adoptionQuerySchema = z.strictObject({
   channel: channelNameSchema.optional(),
-  window: z
-    .string()
+  window: text()
     .regex(/^\d{1,6}h?$/, windowProblem)
     .transform((s) => Number.parseInt(s, 10))
     .pipe(z.number().min(minWindow, windowProblem).max(maxWindow, windowProblem))

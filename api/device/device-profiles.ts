@@ -1,6 +1,8 @@
+import { isDataException } from '../../db/pg-errors';
 import type { DeviceProfileStore, DeviceSighting, SessionCount } from '../../db/stores/device-profile-store';
 import { daysSince } from '../../domain/time';
 import type { DeviceProfilesConfig } from '../../platform/config';
+import { writeIsolatingRefused } from '../../platform/isolate-refused';
 import type { Logger } from '../../platform/logger';
 import type { ApiMetrics } from '../api-metrics';
 import { createDeviceMap } from './device-map';
@@ -111,9 +113,11 @@ export function createDeviceProfiles(options: DeviceProfilesOptions): DeviceProf
     sightings = new Map();
     sessions = new Map();
     try {
-      await store.upsertSightings([...batch.sightings.values()]);
-      await store.addSessions([...batch.sessions.values()]);
-      metrics.profileWrites.inc({ outcome: 'ok' }, batch.sightings.size);
+      // A row PostgreSQL refuses would otherwise be put back and fail every later batch with it.
+      const refusedSightings = await writeIsolatingRefused([...batch.sightings.values()], (rows) => store.upsertSightings(rows), isDataException);
+      const refusedSessions = await writeIsolatingRefused([...batch.sessions.values()], (rows) => store.addSessions(rows), isDataException);
+      metrics.profileWrites.inc({ outcome: 'ok' }, batch.sightings.size - refusedSightings.length);
+      if (refusedSightings.length + refusedSessions.length > 0) reportRefused(refusedSightings, refusedSessions);
     } catch (err) {
       metrics.profileWrites.inc({ outcome: 'error' }, batch.sightings.size);
       logger.error({ err, devices: batch.sightings.size }, 'writing device profiles failed; keeping them for the next batch');
@@ -124,6 +128,12 @@ export function createDeviceProfiles(options: DeviceProfilesOptions): DeviceProf
         else if (sessions.size < maxBuffered) sessions.set(k, s);
       }
     }
+  };
+
+  const reportRefused = (refusedSightings: DeviceSighting[], refusedSessions: SessionCount[]) => {
+    metrics.profileWrites.inc({ outcome: 'refused' }, refusedSightings.length + refusedSessions.length);
+    const devices = [...refusedSightings, ...refusedSessions].slice(0, 5).map((r) => ({ appId: r.appId, deviceId: r.deviceId }));
+    logger.warn({ sightings: refusedSightings.length, sessions: refusedSessions.length, devices }, 'PostgreSQL refused device profile rows; dropped them, wrote the rest');
   };
 
   const tick = () => {

@@ -51,9 +51,10 @@ export interface DeviceService {
   admit(appId: string, deviceId: string): RateVerdict;
   /**
    * Stores a device's own choice of channel (legacy Capgo plugins expect the server to keep it);
-   * the caller has checked that the channel allows self-assignment.
+   * the caller has checked that the channel allows self-assignment. False: the app holds as many
+   * self-assignments as it may, and this device had none.
    */
-  selfAssign(appId: string, deviceId: string, channel: string): Promise<void>;
+  selfAssign(appId: string, deviceId: string, channel: string): Promise<boolean>;
   /** Drops a device's own channel choice; an admin override stays. Returns whether there was one. */
   clearSelfAssignment(appId: string, deviceId: string): Promise<boolean>;
 }
@@ -65,6 +66,8 @@ export interface DeviceServiceDeps {
   profiles: DeviceProfiles;
   limiter: RateLimiter;
   metrics: ApiMetrics;
+  /** Self-assignments each app may hold: every one costs each API instance memory. */
+  maxSelfAssignmentsPerApp: number;
 }
 
 export function createDeviceService(deps: DeviceServiceDeps): DeviceService {
@@ -145,15 +148,22 @@ export function createDeviceService(deps: DeviceServiceDeps): DeviceService {
       for (const [day, count] of sessionsByDay) profiles.sessionsStarted(identity.appId, identity.deviceId, day, count);
       return true;
     },
+    // Applied on this instance only, not NOTIFYed: a NOTIFY would make every instance reload every
+    // override of the app per device that chooses. Other instances serve the choice from their next
+    // reload of the app (any change to it, or the periodic reconcile); until then they serve the
+    // device as if it had not chosen.
     async selfAssign(appId, deviceId, channel) {
-      const current = snapshot.app(appId)?.overrides.get(deviceId);
-      if (current?.source === 'admin') return;
+      const app = snapshot.app(appId);
+      const current = app?.overrides.get(deviceId);
+      if (current?.source === 'admin') return true;
+      if (!current && app && app.selfAssignments >= deps.maxSelfAssignmentsPerApp) return false;
       await deps.stores.overrides.set(appId, deviceId, channel, 'self');
-      await deps.stores.changeFeed.appChanged(appId);
+      app?.assignLocally(deviceId, channel);
+      return true;
     },
     async clearSelfAssignment(appId, deviceId) {
       const removed = await deps.stores.overrides.remove(appId, deviceId, 'self');
-      if (removed) await deps.stores.changeFeed.appChanged(appId);
+      if (removed) snapshot.app(appId)?.assignLocally(deviceId, null);
       return removed;
     },
     admit(appId, deviceId) {

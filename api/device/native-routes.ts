@@ -1,4 +1,4 @@
-import express, { Router } from 'express';
+import express, { Router, type Response } from 'express';
 import type { BundleRef } from '../../domain/bundle';
 import { NotFoundError } from '../../domain/errors/not-found-error';
 import type { Decision } from '../../domain/serving';
@@ -7,6 +7,7 @@ import { rateLimited } from '../http/rate-limited';
 import { createAdmission } from './admission';
 import { sendSignedAnswer } from './signed-answer';
 import type { DeviceIdentity, DeviceService } from './device-service';
+import { appIdSchema } from '../admin/schemas';
 import { checkRequestSchema, eventsRequestSchema } from './native-schemas';
 
 function bundleBody(bundle: BundleRef) {
@@ -27,25 +28,31 @@ export function checkAnswer(decision: Decision) {
   }
 }
 
+function noApp(res: Response, appId: string): void {
+  res.status(404).json({ error: new NotFoundError(`no app ${appId}`).toJSON() });
+}
+
 /** Rampart's own device protocol (v1): update checks from memory, events durable before 202. */
 export function createNativeDeviceRoutes(deps: { devices: DeviceService }): Router {
   const router = Router();
-  const admitted = createAdmission(deps.devices, rateLimited);
+  const admitted = createAdmission(deps.devices, { tooManyRequests: rateLimited, unknownApp: noApp });
   router.post('/v1/apps/:appId/check', express.json({ limit: '16kb' }), (req, res) => {
+    const appId = parse(appIdSchema, req.params.appId, 'app id');
     const body = parse(checkRequestSchema, req.body);
-    if (!admitted(res, req.params.appId, body.deviceId)) return;
-    const identity: DeviceIdentity = { appId: req.params.appId, ...body, requestedChannel: body.channel };
+    if (!admitted(res, appId, body.deviceId)) return;
+    const identity: DeviceIdentity = { appId, ...body, requestedChannel: body.channel };
     const result = deps.devices.check(identity, 'native');
     if (!result) throw new NotFoundError(`no app ${req.params.appId}`);
     sendSignedAnswer(res, deps.devices.app(req.params.appId), checkAnswer(result.decision));
   });
 
   router.post('/v1/apps/:appId/events', express.json({ limit: '256kb' }), async (req, res) => {
+    const appId = parse(appIdSchema, req.params.appId, 'app id');
     const body = parse(eventsRequestSchema, req.body);
-    if (!admitted(res, req.params.appId, body.deviceId)) return;
+    if (!admitted(res, appId, body.deviceId)) return;
     const known = await deps.devices.report(
       {
-        appId: req.params.appId,
+        appId,
         deviceId: body.deviceId,
         platform: body.platform,
         nativeVersion: body.nativeVersion,

@@ -5,23 +5,24 @@ import { CUSTOM_ATTRIBUTE_NAME } from '../../domain/segment-rules';
 import { EVENT_CLOCK, EVENT_TYPES, isPlausibleEventTime } from '../../domain/telemetry';
 import { DAY_MS, HOUR_MS } from '../../domain/time';
 import { channelNameSchema } from '../admin/schemas';
+import { multilineText, plainText, text } from '../http/text';
 
-export const deviceIdSchema = z
-  .string()
+export const deviceIdSchema = text()
   .min(1)
   .max(128)
   .regex(/^[\x21-\x7e\u00a0-\uffff]+$/, 'must be printable characters without spaces');
 
-const bundleVersionSchema = z.string().min(1).max(100);
+const bundleVersionSchema = text().min(1).max(100);
 // Anything a store build calls its version (`3.1`, `3.1.0 (45)`) is fine, as long as it reads as one:
 // a device whose version means nothing would silently never match a native range.
 const NATIVE_VERSION_SHAPE = 'must be a version such as 3.1.0 or 3.1';
 const nativeVersionSchema = z
   .string({ error: NATIVE_VERSION_SHAPE })
+  .refine(...plainText)
   .max(64)
   .refine((v) => normalizeNativeVersion(v) !== null, NATIVE_VERSION_SHAPE);
 const attributesSchema = z
-  .record(z.string().regex(CUSTOM_ATTRIBUTE_NAME, 'attribute names: letters, digits, "_", "." and "-"'), z.union([z.string().max(256), z.number(), z.boolean()]))
+  .record(text().regex(CUSTOM_ATTRIBUTE_NAME, 'attribute names: letters, digits, "_", "." and "-"'), z.union([text().max(256), z.number(), z.boolean()]))
   .refine((a) => Object.keys(a).length <= 50, 'at most 50 attributes');
 
 /** What a device says about itself on every call: enough to resolve its channel and segment. */
@@ -50,7 +51,7 @@ const eventSchema = z.discriminatedUnion('type', [
     type: eventType.exclude(['session_end', 'feature_used', 'install_ok', 'install_failed']),
     at: eventTime,
     bundleVersion: bundleVersionSchema,
-    message: z.string().max(2000).optional(),
+    message: multilineText().max(2000).optional(),
   }),
   // How long the install took, when the device measured it.
   z.strictObject({
@@ -61,7 +62,7 @@ const eventSchema = z.discriminatedUnion('type', [
     durationMs: z.number().int().min(0).max(DAY_MS).optional(),
   }),
   z.strictObject({ type: eventType.extract(['session_end']), at: eventTime, bundleVersion: bundleVersionSchema, durationMs: z.number().int().min(0).max(DAY_MS) }),
-  z.strictObject({ type: eventType.extract(['feature_used']), at: eventTime, bundleVersion: bundleVersionSchema, feature: z.string().min(1).max(100) }),
+  z.strictObject({ type: eventType.extract(['feature_used']), at: eventTime, bundleVersion: bundleVersionSchema, feature: text().min(1).max(100) }),
 ]);
 
 export const eventsRequestSchema = z.strictObject({

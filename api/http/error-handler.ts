@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { isDataException } from '../../db/pg-errors';
 import { AppError, type ErrorKind } from '../../domain/errors/app-error';
 import type { Logger } from '../../platform/logger';
 import { bodyClientError } from './body-errors';
@@ -25,6 +26,11 @@ export function createErrorHandler(logger: Logger): ErrorRequestHandler {
     if (bodyError) {
       const message = bodyError.known?.message ?? (err instanceof Error ? err.message : 'the body cannot be read');
       res.status(bodyError.status).json({ error: { code: bodyError.known?.code ?? 'bad_request', message } });
+      return;
+    }
+    // A backstop behind the schemas: a value PostgreSQL refuses is the request's fault, not the server's.
+    if (isDataException(err)) {
+      res.status(400).json({ error: { code: 'invalid_input', message: `a value of the request cannot be stored (${err.message})` } });
       return;
     }
     const id = randomUUID();

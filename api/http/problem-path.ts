@@ -27,10 +27,19 @@ export function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
 
 /** A value as the caller wrote it, short enough for one line of an error message. */
 export function quoteValue(value: unknown): string {
-  const json = JSON.stringify(value) ?? String(value);
-  if (json.length <= MAX_QUOTE_LENGTH) return json;
+  const json = serialize(value);
+  if (json !== '' && json.length <= MAX_QUOTE_LENGTH) return json;
   if (typeof value === 'string') return `${JSON.stringify(`${value.slice(0, MAX_QUOTE_LENGTH / 2)}…`)} (${value.length} characters)`;
   if (Array.isArray(value)) return `an array of ${value.length} items`;
   if (typeof value === 'object' && value !== null) return `an object with ${Object.keys(value).length} fields`;
   return `${json.slice(0, MAX_QUOTE_LENGTH)}…`;
+}
+
+/** Anything JSON.parse built, JSON.stringify can overflow the stack on: a body nested 100k levels deep. */
+function serialize(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return '';
+  }
 }

@@ -14,6 +14,13 @@ export interface AppServing {
   /** CodePush deployment key → channel name. */
   deploymentKeys: ReadonlyMap<string, string>;
   overrides: ReadonlyMap<string, ChannelOverride>;
+  /** Overrides devices chose themselves (legacy Capgo): bounded per app. */
+  readonly selfAssignments: number;
+  /**
+   * Applies a device's own choice (null: drops it) on this instance only, without reloading the app;
+   * an admin override stays. Other instances learn it on their next reload of the app.
+   */
+  assignLocally(deviceId: string, channel: string | null): void;
   segments: readonly SegmentDefinition[];
   resolveSegment: SegmentResolver;
   /** Some rule looks at sessions or days since first seen: device engagement must be loaded. */
@@ -23,12 +30,26 @@ export interface AppServing {
 }
 
 export function buildAppServing(source: AppServingSource): AppServing {
+  const overrides = new Map(source.overrides.map((o) => [o.deviceId, { channel: o.channel, source: o.source }]));
+  let selfAssignments = source.overrides.filter((o) => o.source === 'self').length;
   return {
     appId: source.appId,
     channels: new Map(source.channels.map((c) => [c.name, c])),
     serving: buildChannelServing(source.releases),
     deploymentKeys: new Map(source.channels.map((c) => [c.deploymentKey, c.name])),
-    overrides: new Map(source.overrides.map((o) => [o.deviceId, { channel: o.channel, source: o.source }])),
+    overrides,
+    get selfAssignments() {
+      return selfAssignments;
+    },
+    assignLocally(deviceId, channel) {
+      const current = overrides.get(deviceId);
+      if (current?.source === 'admin') return;
+      if (current) selfAssignments -= 1;
+      overrides.delete(deviceId);
+      if (channel === null) return;
+      overrides.set(deviceId, { channel, source: 'self' });
+      selfAssignments += 1;
+    },
     segments: source.segments,
     resolveSegment: compileSegments(source.segments),
     needsEngagement: source.segments.some((s) => usesEngagement(s.rule)),

@@ -3,6 +3,8 @@ import type { GateMetric } from '../../domain/gates/gate-spec';
 import { foldRollups, rollupCohortOf, type RollupEvent } from '../../domain/insight';
 import { windowStartOf } from '../../domain/plan';
 import { attributeEvent, GATE_METRIC_OF, type EventType } from '../../domain/telemetry';
+import { isDataException } from '../../db/pg-errors';
+import { ValidationError } from '../../domain/errors/validation-error';
 import { createGroupCommitter } from '../../platform/group-commit';
 import type { ApiMetrics } from '../api-metrics';
 import type { RolloutSnapshot } from '../snapshot/rollout-snapshot';
@@ -131,7 +133,13 @@ export function createTelemetryService(deps: { snapshot: RolloutSnapshot; store:
             : null,
         };
       });
-      await committer.submit(prepared);
+      try {
+        await committer.submit(prepared);
+      } catch (err) {
+        // The committer has written this request alone: PostgreSQL refused its own data.
+        if (isDataException(err)) throw new ValidationError(`the events cannot be stored: ${err.message}`, [{ path: 'events', message: err.message }]);
+        throw err;
+      }
       for (const p of prepared) deps.metrics.eventsIngested.inc(p.event.type, p.event.cohort);
     },
     drain: () => committer.drain(),

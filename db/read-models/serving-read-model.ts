@@ -115,7 +115,7 @@ const byApp = <T>(rows: T[], appOf: (row: T) => string) => {
   return map;
 };
 
-async function load(db: Queryable, box: SecretBox, appId: string | null): Promise<AppServingSource[]> {
+async function load(db: Queryable, box: SecretBox, appId: string | null, selfAssignmentTtlMs: number | null): Promise<AppServingSource[]> {
   const filter = (alias: string) => (appId === null ? '' : `WHERE ${alias}.app_id = $1`);
   const params = appId === null ? [] : [appId];
   const [apps, releases, channels, segments, overrides, keys] = await Promise.all([
@@ -123,7 +123,13 @@ async function load(db: Queryable, box: SecretBox, appId: string | null): Promis
     db.query<ServingRow>(`${SELECT} ${filter('r')} ORDER BY r.app_id, r.created_at`, params),
     db.query<ChannelRow>(`SELECT ${CHANNEL_COLUMNS} FROM channels c ${filter('c')}`, params),
     db.query<SegmentRow>(`SELECT ${SEGMENT_COLUMNS} FROM segments s ${filter('s')} ORDER BY s.priority, s.key`, params),
-    db.query<OverrideRow>(`SELECT ${OVERRIDE_COLUMNS} FROM device_channel_overrides o ${filter('o')}`, params),
+    // A device's own choice lapses unless renewed: legacy plugins that went away stop costing memory.
+    db.query<OverrideRow>(
+      `SELECT ${OVERRIDE_COLUMNS} FROM device_channel_overrides o
+       WHERE (o.source = 'admin' OR $${params.length + 1}::float8 IS NULL OR o.created_at > now() - make_interval(secs => $${params.length + 1}::float8 / 1000))
+       ${appId === null ? '' : 'AND o.app_id = $1'}`,
+      [...params, selfAssignmentTtlMs],
+    ),
     db.query<{ app_id: string; id: string; private_key: string }>(
       `SELECT k.app_id, k.id, k.private_key FROM app_signing_keys k WHERE k.retired_at IS NULL ${appId === null ? '' : 'AND k.app_id = $1'}`,
       params,
@@ -144,11 +150,12 @@ async function load(db: Queryable, box: SecretBox, appId: string | null): Promis
   }));
 }
 
-export function createServingReadModel(db: Queryable, box: SecretBox): ServingReadModel {
+/** `selfAssignmentTtlMs`: how long a device's own channel choice is served after it was made; null: for ever. */
+export function createServingReadModel(db: Queryable, box: SecretBox, selfAssignmentTtlMs: number | null = null): ServingReadModel {
   return {
-    loadAll: () => load(db, box, null),
+    loadAll: () => load(db, box, null, selfAssignmentTtlMs),
     async loadApp(appId) {
-      return (await load(db, box, appId))[0] ?? null;
+      return (await load(db, box, appId, selfAssignmentTtlMs))[0] ?? null;
     },
   };
 }

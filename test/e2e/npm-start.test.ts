@@ -41,7 +41,7 @@ describe('npm start', () => {
     // Under .data/ rather than /tmp: the embedded server runs as the postgres user, which must reach it.
     dataDir = await mkdtemp(path.join(ROOT, '.data', 'npm-start-'));
     await chmod(dataDir, 0o755);
-    const [apiPort, temporalPort, uiPort, metricsPort, pgPort] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
+    const [apiPort, temporalPort, uiPort, metricsPort, apiMetricsPort, pgPort] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort(), freePort()]);
     const env: NodeJS.ProcessEnv = { ...process.env };
     for (const name of ['TEMPORAL_ADDRESS', 'DATABASE_URL', 'RAMPART_ADMIN_KEY']) delete env[name];
     Object.assign(env, {
@@ -52,6 +52,7 @@ describe('npm start', () => {
       TEMPORAL_PORT: String(temporalPort),
       TEMPORAL_UI_PORT: String(uiPort),
       WORKER_METRICS_PORT: String(metricsPort),
+      API_METRICS_PORT: String(apiMetricsPort),
     });
     stack = spawnProcess('npm', ['start'], env, ROOT);
 

@@ -239,7 +239,7 @@ describe('devices on the Capgo protocol', () => {
         details: { action: 'app_launch_timeout', metadata: { duration_ms: '10004', timeout_ms: '10000', source: 'app_ready_timeout' } },
       },
       { type: 'install_failed', bundle_version: '5.0.0', release_id: id, cohort: 'canary', details: { action: 'download_manifest_file_fail', file: 'assets/app.js' } },
-      { type: 'capgo:webview_some_future_signal', bundle_version: '5.0.0', release_id: id, cohort: 'canary', details: { action: 'webview_some_future_signal' } },
+      { type: 'capgo:other', bundle_version: '5.0.0', release_id: id, cohort: 'canary', details: { action: 'webview_some_future_signal' } },
       { type: 'session_start', bundle_version: '5.0.0', release_id: id, cohort: 'canary', details: { action: 'app_moved_to_foreground' } },
     ]);
 

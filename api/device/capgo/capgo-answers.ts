@@ -103,6 +103,8 @@ export function selfAssignAnswer(outcome: SelfAssignment, request: Pick<ChannelS
       return notAllowed(`This channel does not serve ${request.platform} devices`);
     case 'not_self_assignable':
       return notAllowed('This channel does not allow devices to self associate');
+    case 'too_many':
+      return notAllowed('Too many devices of this app have chosen a channel; update the plugin (it keeps the choice itself from 5.34.0, 6.34.0 and 7.34.0)');
     case 'default':
     case 'stored':
       return { status: 'ok' };

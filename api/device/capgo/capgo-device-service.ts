@@ -21,6 +21,8 @@ export type SelfAssignment =
   | 'unset'
   /** Kept server-side, for a plugin that keeps no channel of its own. */
   | 'stored'
+  /** Refused: the app holds as many server-kept choices as it may. */
+  | 'too_many'
   /** Allowed; the plugin keeps the choice itself. */
   | 'kept_by_device';
 
@@ -64,12 +66,13 @@ export function createCapgoDeviceService(deps: { devices: DeviceService }): Capg
   return {
     async reportStats(upload) {
       const { appId } = upload;
+      // Unknown apps never reach the rate limiter: its memory must not grow with made-up app ids.
+      if (!devices.app(appId)) return undefined;
       const grouped = byDevice(upload);
       for (const deviceId of grouped.keys()) {
         const verdict = devices.admit(appId, deviceId);
         if (!verdict.allowed) return verdict;
       }
-      if (!devices.app(appId)) return undefined;
       const receivedAt = Date.now();
       const known = await Promise.all(
         [...grouped.values()].map((stats) => {
@@ -97,8 +100,7 @@ export function createCapgoDeviceService(deps: { devices: DeviceService }): Capg
       }
       if (!isSelectable(target, platform)) return target.allowSelfAssign ? 'wrong_platform' : 'not_self_assignable';
       if (legacy) {
-        await devices.selfAssign(appId, deviceId, channel);
-        return 'stored';
+        return (await devices.selfAssign(appId, deviceId, channel)) ? 'stored' : 'too_many';
       }
       // A choice stored for an older plugin on this device would outrank the one the plugin now keeps.
       if (override) await devices.clearSelfAssignment(appId, deviceId);

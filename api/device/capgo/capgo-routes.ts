@@ -16,7 +16,7 @@ import { parsePluginInput, parseStatsUpload, updateRequestSchema } from './capgo
  */
 export function createCapgoRoutes(deps: { devices: DeviceService; capgo: CapgoDeviceService }): Router {
   const router = Router();
-  const admitted = createAdmission(deps.devices, tooManyRequests);
+  const admitted = createAdmission(deps.devices, { tooManyRequests, unknownApp: onPremiseApp });
   const { capgo } = deps;
   router.use('/updates', capgoJson('32kb'));
   // A full batch of 200 events with WebView stacks in their metadata stays well below this.

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { isRecord } from '../../../domain/is-record';
 import { normalizeNativeVersion } from '../../../domain/native-compat';
 import { appIdSchema } from '../../admin/schemas';
+import { multilineText, text } from '../../http/text';
 
 /** The platforms `@capgo/capacitor-updater` reports (a subset of Rampart's). */
 export const CAPGO_PLATFORMS = ['ios', 'android', 'electron'] as const;
@@ -11,15 +12,13 @@ export const CAPGO_PLATFORMS = ['ios', 'android', 'electron'] as const;
 export const MAX_STATS_EVENTS = 200;
 
 // The plugin generates a random UUID per install; Capgo lower-cases it before checking.
-const deviceIdSchema = z
-  .string()
+const deviceIdSchema = text()
   .max(36)
   .regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, 'must be a UUID');
-const pluginVersionSchema = z
-  .string()
+const pluginVersionSchema = text()
   .max(64)
   .refine((v) => semver.valid(v) !== null, 'must be a semantic version such as 8.51.23');
-const channelRequestSchema = z.string().max(128);
+const channelRequestSchema = text().max(128);
 
 /** The InfoObject fields every plugin request carries; unknown extra fields are dropped, not refused. */
 const deviceFields = {
@@ -29,17 +28,17 @@ const deviceFields = {
   is_emulator: z.boolean(),
   is_prod: z.boolean(),
   defaultChannel: channelRequestSchema.optional(),
-  custom_id: z.string().max(36).optional(),
-  install_source: z.string().max(64).optional(),
-  version_os: z.string().max(64).optional(),
-  version_code: z.string().max(64).optional(),
-  key_id: z.string().max(20).optional(),
+  custom_id: text().max(36).optional(),
+  install_source: text().max(64).optional(),
+  version_os: text().max(64).optional(),
+  version_code: text().max(64).optional(),
+  key_id: text().max(20).optional(),
 };
 
 export const updateRequestSchema = z.object({
   ...deviceFields,
-  version_build: z.string().min(1).max(64),
-  version_name: z.string().min(1).max(100),
+  version_build: text().min(1).max(64),
+  version_name: text().min(1).max(100),
   plugin_version: pluginVersionSchema,
 });
 export type UpdateRequest = z.infer<typeof updateRequestSchema>;
@@ -47,8 +46,8 @@ export type UpdateRequest = z.infer<typeof updateRequestSchema>;
 /** `channel_self` POST, PUT and DELETE: versions may be empty, `plugin_version` may be missing (old plugins). */
 export const channelSelfRequestSchema = z.object({
   ...deviceFields,
-  version_build: z.string().max(64),
-  version_name: z.string().max(100),
+  version_build: text().max(64),
+  version_name: text().max(100),
   plugin_version: pluginVersionSchema.optional(),
   channel: channelRequestSchema.optional(),
 });
@@ -70,22 +69,20 @@ export function splitVersionName(versionName: string): { bundle: string; file: s
 }
 
 const metadataSchema = z
-  .record(z.string().max(64), z.string().max(2048))
+  .record(text().max(64), multilineText().max(2048))
   .refine((m) => Object.keys(m).length <= 30, 'at most 30 metadata fields');
 
 export const statsEventSchema = z.object({
   ...deviceFields,
-  version_os: z.string().max(64),
-  version_name: z
-    .string()
+  version_os: text().max(64),
+  version_name: text()
     .max(1024)
     .refine((v) => splitVersionName(v).bundle.length <= 100, 'the bundle version must be at most 100 characters'),
-  version_build: z.string().min(1).max(64).optional(),
-  plugin_version: z.string().max(64).optional(),
-  old_version_name: z.string().max(100).optional(),
+  version_build: text().min(1).max(64).optional(),
+  plugin_version: text().max(64).optional(),
+  old_version_name: text().max(100).optional(),
   // Unknown actions are kept (a newer plugin may send them); the shape only has to be a sane name.
-  action: z
-    .string()
+  action: text()
     .min(1)
     .max(64)
     .regex(/^[A-Za-z0-9_]+$/, 'letters, digits and "_"'),

@@ -34,6 +34,24 @@ const JS_ERRORS: ReadonlySet<string> = new Set([
 
 const SESSION_STARTS: ReadonlySet<string> = new Set(['app_launch_start', 'app_moved_to_foreground']);
 
+/**
+ * The other actions Capgo's own backend accepts (its `ALLOWED_STATS_ACTIONS`, plugin 8.x included):
+ * each keeps a metric label of its own. Anything else becomes `capgo:other`, so a device inventing
+ * action names cannot mint Prometheus series; the original action stays in the event's details.
+ */
+const OTHER_KNOWN_ACTIONS: ReadonlySet<string> = new Set([
+  'ping', 'delete', 'reset', 'set', 'get', 'low_mem_fail', 'insufficient_disk_space', 'download_fail', 'uninstall', 'rate_limit_reached',
+  'download_0', 'download_10', 'download_20', 'download_30', 'download_40', 'download_50', 'download_60', 'download_70', 'download_80', 'download_90',
+  'download_complete', 'download_manifest_start', 'download_manifest_complete', 'download_zip_start', 'download_zip_complete',
+  'needPlanUpgrade', 'missingBundle', 'noNew', 'disablePlatformIos', 'disablePlatformAndroid', 'disableAutoUpdateToMajor',
+  'cannotUpdateViaPrivateChannel', 'disableAutoUpdateToMinor', 'disableAutoUpdateToPatch', 'channelMisconfigured',
+  'disableAutoUpdateMetadata', 'disableAutoUpdateUnderNative', 'disableDevBuild', 'disableEmulator', 'cannotGetBundle',
+  'NoChannelOrOverride', 'setChannel', 'getChannel', 'rateLimited', 'disableAutoUpdate', 'InvalidIp', 'blocked_by_server_url',
+  'app_ready', 'app_launch_ready', 'app_launch_timeout', 'app_killed_low_memory', 'app_memory_warning',
+  'webview_resource_error', 'webview_security_policy_violation', 'webview_dom_content_loaded', 'webview_page_loaded',
+  'os_version_changed', 'native_app_version_changed',
+]);
+
 /** Plugins before 7.17.0 (6.14.25 on 6.x) sent `download_fail` when there was merely no update. */
 function reportsRealDownloadFailures(pluginVersion: string | undefined): boolean {
   const version = pluginVersion === undefined ? null : semver.valid(pluginVersion);
@@ -43,7 +61,8 @@ function reportsRealDownloadFailures(pluginVersion: string | undefined): boolean
 
 /**
  * The Rampart event type of a Capgo action. Everything without a Rampart meaning is kept under
- * `capgo:<action>`, including actions newer plugins may add: storing them beats rejecting the batch.
+ * `capgo:<action>`, and actions Capgo does not know (newer plugins may add some) under `capgo:other`:
+ * storing them beats rejecting the batch.
  */
 export function eventTypeOf(stat: Pick<StatsEvent, 'action' | 'old_version_name' | 'plugin_version'>, bundleVersion: string): EventType | `capgo:${string}` {
   const { action } = stat;
@@ -55,7 +74,7 @@ export function eventTypeOf(stat: Pick<StatsEvent, 'action' | 'old_version_name'
   if (JS_ERRORS.has(action)) return 'js_error';
   if (SESSION_STARTS.has(action)) return 'session_start';
   if (action === 'app_moved_to_background') return 'session_end';
-  return `capgo:${action}`;
+  return OTHER_KNOWN_ACTIONS.has(action) ? `capgo:${action}` : 'capgo:other';
 }
 
 /** The device clock is trusted within the window the native protocol accepts; otherwise the receipt time stands. */

@@ -45,7 +45,8 @@ export function createCodePushRoutes(deps: { devices: DeviceService; snapshot: R
     };
   };
 
-  const admission = createAdmission(deps.devices, rateLimited);
+  // The deployment key has named a known app already (identify); an app gone since answers as an unknown key.
+  const admission = createAdmission(deps.devices, { tooManyRequests: rateLimited, unknownApp: (res) => res.status(404).json({ error: new NotFoundError('unknown deployment key').toJSON() }) });
   // Without an id the client address stands in, so anonymous devices do not share one bucket;
   // the space keeps that key apart from every valid device id.
   const admitted = (req: Request, res: Response, device: DeviceIdentity) => admission(res, device.appId, device.deviceId || `anonymous ${req.ip ?? ''}`);

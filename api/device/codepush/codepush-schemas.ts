@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { normalizeNativeVersion } from '../../../domain/native-compat';
+import { text } from '../../http/text';
 import { deviceIdSchema } from '../native-schemas';
 
 /** The v0.1 (snake_case) name of each field, keyed by the legacy camelCase name. */
@@ -29,16 +30,15 @@ function eitherSpelling(fields: readonly FieldName[]) {
   };
 }
 
-const deploymentKey = z.string().max(128);
+const deploymentKey = text().max(128);
 // Anything the serving decision can read as a native version ("1" → 1.0.0, "2.0" → 2.0.0); the
 // string itself is kept, because answers echo it back to the device.
-const appVersion = z
-  .string()
+const appVersion = text()
   .max(64)
   .refine((v) => normalizeNativeVersion(v) !== null, 'must be a version such as 1.2.0');
 // Rampart labels are bundle versions, but a device moving over from another CodePush server still
 // carries that server's labels (v1, v2, …) until its first update here.
-const label = z.string().max(100);
+const label = text().max(100);
 
 export const DEPLOY_STATUSES = ['DeploymentSucceeded', 'DeploymentFailed'] as const;
 export type DeployStatus = (typeof DEPLOY_STATUSES)[number];
@@ -62,7 +62,7 @@ export const deployReportSchema = z.preprocess(
       label: label.optional(),
       clientUniqueId: deviceIdSchema.optional(),
       status: z.enum(DEPLOY_STATUSES).optional(),
-      previousLabelOrAppVersion: z.string().max(100).optional(),
+      previousLabelOrAppVersion: text().max(100).optional(),
       previousDeploymentKey: deploymentKey.optional(),
     })
     // A report without a label is a binary (store) update; one with a label must say how it went.

@@ -18,7 +18,7 @@ const channel = (name: string, extra: Partial<Channel> = {}): Channel => ({
 });
 
 /** A DeviceService over one app that records what the Capgo service asks of it. */
-function fakeDevices(overrides: Record<string, ChannelOverride> = {}, limited: string[] = []) {
+function fakeDevices(overrides: Record<string, ChannelOverride> = {}, limited: string[] = [], full = false) {
   const app = {
     appId: APP,
     channels: new Map([channel('production', { public: true, allowSelfAssign: false }), channel('beta'), channel('ios-beta', { platforms: ['ios'] }), channel('staff', { allowSelfAssign: false })].map((c) => [c.name, c])),
@@ -36,7 +36,7 @@ function fakeDevices(overrides: Record<string, ChannelOverride> = {}, limited: s
     resolve: () => undefined,
     selfAssign: (_appId, deviceId, name) => {
       calls.push(`assign ${deviceId} ${name}`);
-      return Promise.resolve();
+      return Promise.resolve(!full);
     },
     clearSelfAssignment: (_appId, deviceId) => {
       calls.push(`clear ${deviceId}`);
@@ -51,6 +51,11 @@ const OTHER = '00000000-0000-4000-8000-000000000002';
 const request = (pluginVersion?: string) => ({ app_id: APP, device_id: DEVICE, platform: 'android' as const, plugin_version: pluginVersion });
 
 describe('CapgoDeviceService.selfAssign', () => {
+  it('refuses a legacy plugin once the app holds as many server-kept choices as it may', async () => {
+    const { sut } = fakeDevices({}, [], true);
+    expect(await sut.selfAssign(request('5.0.0'), 'beta')).toBe('too_many');
+  });
+
   it('lets an admin override win over any choice of the device', async () => {
     const { sut, calls } = fakeDevices({ [DEVICE]: { channel: 'staff', source: 'admin' } });
     expect(await sut.selfAssign(request('8.0.0'), 'beta')).toBe('admin_override');

@@ -108,7 +108,8 @@ describe('Capgo stats actions', () => {
       reset: 'capgo:reset',
       download_50: 'capgo:download_50',
       rate_limit_reached: 'capgo:rate_limit_reached',
-      some_future_action: 'capgo:some_future_action',
+      some_future_action: 'capgo:other',
+      x1234567: 'capgo:other',
     };
     for (const [action, type] of Object.entries(expected)) expect(eventTypeOf(stat(action), '1.4.2'), action).toBe(type);
   });
@@ -145,6 +146,8 @@ describe('Capgo stats actions', () => {
     });
     const skewed = toIncomingEvent({ ...event, is_emulator: false, timestamp: now + 10 * 86_400_000 }, now);
     expect(skewed).toMatchObject({ at: new Date(now), countsForGates: true, details: { deviceTimestamp: now + 10 * 86_400_000 } });
+    // One label for every action Capgo does not know, however many a device invents; the action itself is kept.
+    expect(toIncomingEvent({ ...event, action: 'made_up_42' }, now)).toMatchObject({ type: 'capgo:other', details: { action: 'made_up_42' } });
   });
 });
 

@@ -12,8 +12,14 @@ describe(loadApiConfig.name, () => {
       webhooksAllowPrivate: false,
       port: 8080,
       host: '0.0.0.0',
+      metricsPort: 9465,
+      metricsHost: '127.0.0.1',
       tuning: API_DEFAULTS,
     });
+  });
+
+  it('reads the self-assignment limits', () => {
+    expect(loadApiConfig({ RAMPART_SELF_ASSIGN_MAX_PER_APP: '10', RAMPART_SELF_ASSIGN_TTL_DAYS: '7' }).tuning.selfAssignment).toEqual({ maxPerApp: 10, ttlMs: 7 * 86_400_000 });
   });
 
   it('overrides the device rate limit field by field', () => {
