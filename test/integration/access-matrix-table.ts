@@ -38,19 +38,22 @@ export const ADMIN_ROUTES: Record<string, RouteRule> = {
   'DELETE /v1/apps/:appId/segments/:key': { permission: 'configure_app', target: 'app' },
   'GET /v1/apps/:appId/devices/:deviceId': { permission: 'read', target: 'app' },
   'GET /v1/apps/:appId/adoption': { permission: 'read', target: 'app' },
+  'GET /v1/releases/:id/insights': { permission: 'read', target: 'release' },
+  'GET /v1/audit': { permission: 'read_audit', target: 'none' },
 };
 
 /**
- * Listed, not asserted here: the intended rule is "unscoped admins only" (DESIGN §9: key
- * management is for unscoped admins, and a key never reaches beyond its scope, so a scoped admin
- * must not mint apps or keys either). That rule lands with the API-key work on another branch;
- * `access.ts` alone lets an app-scoped admin through today.
+ * DESIGN §9: key management is for unscoped admins, and a key never reaches beyond its scope, so an
+ * app-scoped admin may not mint apps or keys either, nor rotate the key every device of an app
+ * trusts: everyone else is refused with 403.
  */
-export const UNSCOPED_ADMIN_ONLY = ['POST /v1/apps', 'POST /v1/api-keys', 'GET /v1/api-keys', 'DELETE /v1/api-keys/:id'];
+export const UNSCOPED_ADMIN_ONLY = ['POST /v1/apps', 'POST /v1/api-keys', 'GET /v1/api-keys', 'DELETE /v1/api-keys/:id', 'POST /v1/apps/:appId/signing-key/rotate'];
 
 /** Device protocols and operations endpoints: no API key by design. */
 export const PUBLIC_ROUTES = [
   'POST /v1/apps/:appId/check',
+  // Devices and app builders verify answers with it.
+  'GET /v1/apps/:appId/signing-key',
   'POST /v1/apps/:appId/events',
   'POST /updates',
   'GET /updates',
@@ -67,5 +70,4 @@ export const PUBLIC_ROUTES = [
   'POST /reportStatus/download',
   'GET /healthz',
   'GET /readyz',
-  'GET /metrics',
 ];

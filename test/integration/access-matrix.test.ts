@@ -98,6 +98,8 @@ describe('role × endpoint × app matrix', () => {
     },
     'GET /v1/apps/:appId/devices/:deviceId': (http, { appId }) => http.get(`/v1/apps/${appId}/devices/${DEVICE}`),
     'GET /v1/apps/:appId/adoption': (http, { appId }) => http.get(`/v1/apps/${appId}/adoption`),
+    'GET /v1/releases/:id/insights': (http, { releaseId }) => http.get(`/v1/releases/${releaseId}/insights`),
+    'GET /v1/audit': (http) => http.get('/v1/audit?limit=5'),
   };
   const sender = (route: string): Send => {
     const known = SENDERS[route];
@@ -161,6 +163,30 @@ describe('role × endpoint × app matrix', () => {
     }
     expect(wrong).toEqual([]);
     expect(successes).toBeGreaterThan(0);
+  });
+
+  it('lets only unscoped admins create apps and manage keys', async () => {
+    const everyone = await callers();
+    const unscopedOnly: Record<string, (http: Http) => Promise<JsonResponse>> = {
+      'POST /v1/apps': (http) => http.post('/v1/apps', { id: `com.example.matrix.n${++counter}`, name: 'minted' }),
+      'POST /v1/api-keys': (http) => http.post('/v1/api-keys', { name: `minted-${++counter}`, role: 'viewer', appIds: [APP_A] }),
+      'GET /v1/api-keys': (http) => http.get('/v1/api-keys'),
+      'POST /v1/apps/:appId/signing-key/rotate': (http) => http.post(`/v1/apps/${APP_A}/signing-key/rotate`, {}),
+      'DELETE /v1/api-keys/:id': async (http) => {
+        const victim = await ok('key', ctx.admin.post('/v1/api-keys', { name: `victim-${++counter}`, role: 'viewer' }));
+        return http.delete(`/v1/api-keys/${victim.body.id as string}`);
+      },
+    };
+    expect(Object.keys(unscopedOnly).sort()).toEqual([...UNSCOPED_ADMIN_ONLY].sort());
+    const wrong: string[] = [];
+    for (const [route, send] of Object.entries(unscopedOnly)) {
+      for (const caller of everyone) {
+        const res = await send(caller.http);
+        const allowed = caller.principal.role === 'admin' && caller.principal.appIds === null;
+        if (allowed ? res.status >= 300 : res.status !== 403) wrong.push(`${route} as ${caller.label}: got ${res.status} ${JSON.stringify(res.body)?.slice(0, 160)}`);
+      }
+    }
+    expect(wrong).toEqual([]);
   });
 
   it('lists only the apps in a key’s scope', async () => {

@@ -80,7 +80,8 @@ describe('app policy: who may disable gates, dry-run and skip stages', () => {
     expect(put.status).toBe(200);
     expect(put.body).toMatchObject({ disable_gates: ['admin', 'oncall'], dry_run: ['admin', 'oncall'], skip_stages: ['admin', 'release'], updatedBy: 'key:bootstrap-admin' });
     const { rows } = await ctx.stack.db.pool.query<{ details: Record<string, unknown> }>(`SELECT details FROM audit_log WHERE action = 'app.policy' AND target = $1`, [`app:${appId}`]);
-    expect(rows.map((r) => r.details)).toEqual([{ disable_gates: ['admin', 'oncall'], dry_run: ['admin', 'oncall'], skip_stages: ['admin', 'release'] }]);
+    // Every audit row also names the key (keyName, keyRole).
+    expect(rows.map((r) => r.details)).toEqual([expect.objectContaining({ disable_gates: ['admin', 'oncall'], dry_run: ['admin', 'oncall'], skip_stages: ['admin', 'release'] })]);
 
     const started = await release.post(`/v1/apps/${appId}/releases`, { version: '1.0.0', plan: straightToFull });
     expect(started.status).toBe(201);
@@ -180,7 +181,7 @@ describe('configuration changes that would move an active release’s population
       `SELECT details FROM audit_log WHERE target = $1 AND action = 'channel.update' AND details->>'channel' = 'production'`,
       [`app:${appId}`],
     );
-    expect(rows.map((r) => r.details)).toEqual([{ channel: 'production', allowSelfAssign: true, forcedPastReleases: [releaseId] }]);
+    expect(rows.map((r) => r.details)).toEqual([expect.objectContaining({ channel: 'production', allowSelfAssign: true, forcedPastReleases: [releaseId] })]);
     await ctx.admin.post(`/v1/releases/${releaseId}/abort`, { reason: 'test done' });
   });
 });

@@ -89,7 +89,7 @@ describe('the audit log', () => {
       ['a segment', () => ctx.admin.post(`/v1/apps/${appA}/segments`, { key: 'doomed', rule: { always: true } }), listed(`/v1/apps/${appA}/segments`)],
       [
         'a webhook',
-        () => ctx.admin.post(`/v1/apps/${appA}/webhooks`, { url: 'https://hooks.example.com/doomed' }),
+        () => ctx.admin.post(`/v1/apps/${appA}/webhooks`, { url: 'https://doomed.example.com/hook' }),
         listed(`/v1/apps/${appA}/webhooks`),
       ],
     ])('%s', async (_what, create, list) => {

@@ -14,7 +14,7 @@ describe(createRetentionJob.name, () => {
   let db: TestDatabase;
   beforeAll(async () => {
     db = await createTestDatabase();
-    await db.pool.query(`INSERT INTO apps (id, name, signing_key) VALUES ($1, 'r', 'k')`, [APP]);
+    await db.pool.query(`INSERT INTO apps (id, name) VALUES ($1, 'r')`, [APP]);
     await db.pool.query(`INSERT INTO bundles (app_id, version, url, sha256, size, platforms) VALUES ($1, '1.0.0', 'https://x/1.zip', $2, 1, '{ios}')`, [APP, 'a'.repeat(64)]);
   });
   afterAll(async () => {
@@ -54,8 +54,6 @@ describe(createRetentionJob.name, () => {
     const old = new Date(now - 40 * DAY);
     const recent = new Date(now - 2 * DAY);
     const telemetry = createTelemetryStore(db.pool);
-    await db.pool.query(`INSERT INTO apps (id, name) VALUES ('com.example.retention', 'r')`);
-    await db.pool.query(`INSERT INTO bundles (app_id, version, url, sha256, size, platforms) VALUES ('com.example.retention', '1.0.0', 'https://x/1.zip', $1, 1, '{ios}')`, ['a'.repeat(64)]);
     for (const [id, status, updated] of [
       ['done-long-ago', 'completed', old],
       ['done-recently', 'rolled_back', recent],
