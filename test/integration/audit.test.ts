@@ -8,17 +8,10 @@ import { waitForServed } from '../support/rollout-waits';
 import { temporalCli } from '../support/temporal-cli';
 import { useTestStack } from '../support/test-stack';
 import { waitFor } from '../support/wait-for';
+import type { AuditRecord } from '../../db/stores/audit-store';
 
-interface Entry {
-  id: number;
-  at: string;
-  actor: string;
-  action: string;
-  target: string;
-  appId: string | null;
-  reason: string | null;
-  details: Record<string, unknown>;
-}
+/** What GET /v1/audit answers per row. */
+type Entry = AuditRecord;
 
 // A stage that never ends on its own: every move is a command.
 const heldPlan = { stages: [{ exposureBps: 1000, minSoakMs: 600_000, checkIntervalMs: 500, gates: [] }, { exposureBps: 10_000, minSoakMs: 600_000, checkIntervalMs: 500, gates: [] }] };

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { bucketOf } from '../../domain/bucketing';
+import type { BundleRef } from '../../domain/bundle';
 import type { Http } from './http';
 
 export function sha256Of(text: string): string {
@@ -74,3 +75,17 @@ export function devicesInBuckets(salt: string, from: number, to: number, count: 
   }
   return ids;
 }
+
+/** A bundle as the serving domain holds it, for pure tests of assignment. */
+export const bundleRef = (version: string, extra: Partial<BundleRef> = {}): BundleRef => ({
+  version,
+  url: `https://cdn/${version}.zip`,
+  sha256: 'a'.repeat(64),
+  size: 10,
+  platforms: ['ios', 'android'],
+  nativeRange: '*',
+  sessionKey: null,
+  encryptedChecksum: null,
+  signature: null,
+  ...extra,
+});

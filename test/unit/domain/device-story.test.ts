@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { bundleRef } from '../../support/fixtures';
 import { bucketOf } from '../../../domain/bucketing';
-import { PLATFORMS, type BundleRef, type Platform } from '../../../domain/bundle';
+import { PLATFORMS, type Platform } from '../../../domain/bundle';
 import { explainChannel, resolveChannel, type Channel, type ChannelOverride, type ChannelRequest } from '../../../domain/channel';
 import { explainAssignment, type ProfiledDevice } from '../../../domain/device-story';
 import { compileSegments, explainSegment, type DeviceRuleContext, type RankedSegment } from '../../../domain/segment-rules';
@@ -126,18 +127,6 @@ describe(explainSegment.name, () => {
   });
 });
 
-const bundle = (version: string, extra: Partial<BundleRef> = {}): BundleRef => ({
-  version,
-  url: `https://cdn/${version}.zip`,
-  sha256: 'a'.repeat(64),
-  size: 10,
-  platforms: ['ios', 'android'],
-  nativeRange: '*',
-  sessionKey: null,
-  encryptedChecksum: null,
-  signature: null,
-  ...extra,
-});
 
 const release: ServingRelease = {
   releaseId: 'r1',
@@ -151,8 +140,8 @@ const release: ServingRelease = {
   stageIndex: 1,
   exposure: { power: 2500, default: 100 },
   publishedAt: 0,
-  target: bundle('2.0.0', { nativeRange: '>=4.0.0' }),
-  fallback: bundle('1.0.0'),
+  target: bundleRef('2.0.0', { nativeRange: '>=4.0.0' }),
+  fallback: bundleRef('1.0.0'),
 };
 
 describe(explainAssignment.name, () => {

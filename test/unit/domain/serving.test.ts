@@ -1,20 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { bundleRef } from '../../support/fixtures';
 import { bucketOf } from '../../../domain/bucketing';
-import type { BundleRef } from '../../../domain/bundle';
 import { buildChannelServing, decide, type DeviceContext, type ServingRelease } from '../../../domain/serving';
 
-const bundle = (version: string, extra: Partial<BundleRef> = {}): BundleRef => ({
-  version,
-  url: `https://cdn/${version}.zip`,
-  sha256: 'a'.repeat(64),
-  size: 10,
-  platforms: ['ios', 'android'],
-  nativeRange: '*',
-  sessionKey: null,
-  encryptedChecksum: null,
-  signature: null,
-  ...extra,
-});
 
 const release = (over: Partial<ServingRelease> = {}): ServingRelease => ({
   releaseId: 'r2',
@@ -28,8 +16,8 @@ const release = (over: Partial<ServingRelease> = {}): ServingRelease => ({
   stageIndex: 0,
   exposure: { default: 5000 },
   publishedAt: 0,
-  target: bundle('2.0.0'),
-  fallback: bundle('1.0.0'),
+  target: bundleRef('2.0.0'),
+  fallback: bundleRef('1.0.0'),
   ...over,
 });
 
@@ -82,7 +70,7 @@ describe(decide.name, () => {
 
   it('keeps telling devices to leave a withdrawn bundle after a newer release started', () => {
     const bad = release({ releaseId: 'r2', status: 'rolled_back', createdAt: 2 });
-    const next = release({ releaseId: 'r3', createdAt: 3, target: bundle('2.0.1'), exposure: { default: 0 } });
+    const next = release({ releaseId: 'r3', createdAt: 3, target: bundleRef('2.0.1'), exposure: { default: 0 } });
     expect(decide(serve(bad, next), ctx(control, { bundleVersion: '2.0.0' }))).toMatchObject({
       action: 'rollback',
       bundle: { version: '1.0.0' },
@@ -95,10 +83,10 @@ describe(decide.name, () => {
   });
 
   it('never offers a bundle outside its platforms or native range', () => {
-    const r = release({ target: bundle('2.0.0', { nativeRange: '>=6.0.0' }), status: 'completed' });
+    const r = release({ target: bundleRef('2.0.0', { nativeRange: '>=6.0.0' }), status: 'completed' });
     expect(decide(serve(r), ctx(canary, { bundleVersion: 'builtin' }))).toMatchObject({ action: 'update', bundle: { version: '1.0.0' } });
     expect(decide(serve(r), ctx(canary, { nativeVersion: '6.1' }))).toMatchObject({ bundle: { version: '2.0.0' } });
-    const androidOnly = release({ target: bundle('2.0.0', { platforms: ['android'] }), fallback: null, status: 'completed' });
+    const androidOnly = release({ target: bundleRef('2.0.0', { platforms: ['android'] }), fallback: null, status: 'completed' });
     expect(decide(serve(androidOnly), ctx(canary, { bundleVersion: 'builtin' }))).toMatchObject({ action: 'none' });
   });
 
@@ -109,14 +97,14 @@ describe(decide.name, () => {
   });
 
   it('tells a device in the audience whose native app is too old that only a store update helps', () => {
-    const r = release({ target: bundle('2.0.0', { nativeRange: '>=6.0.0' }) });
+    const r = release({ target: bundleRef('2.0.0', { nativeRange: '>=6.0.0' }) });
     expect(decide(serve(r), ctx(canary, { nativeVersion: '5.2.0' }))).toMatchObject({ action: 'none', nativeUpdate: { version: '2.0.0', nativeRange: '>=6.0.0' } });
     expect(decide(serve(r), ctx(control, { nativeVersion: '5.2.0' }))).toMatchObject({ nativeUpdate: null });
     expect(decide(serve(r), ctx(canary, { nativeVersion: '6.0.1' }))).toMatchObject({ action: 'update', nativeUpdate: null });
   });
 
   it('matches on the native range alone when the protocol names no platform', () => {
-    const r = release({ status: 'completed', target: bundle('2.0.0', { platforms: ['android'] }) });
+    const r = release({ status: 'completed', target: bundleRef('2.0.0', { platforms: ['android'] }) });
     expect(decide(serve(r), ctx(canary, { platform: null, bundleVersion: 'builtin' }))).toMatchObject({ action: 'update', bundle: { version: '2.0.0' } });
   });
 
