@@ -5,7 +5,7 @@ import { freePort } from '../../platform/temporal-dev-server';
 import { bundleBody } from '../support/fixtures';
 import { createHttp } from '../support/http';
 import { spawnProcess, type SpawnedProcess } from '../support/processes';
-import { waitFor } from '../support/wait-for';
+import { waitFor } from '../../scripts/support/until';
 
 const ROOT = path.resolve(__dirname, '../..');
 

@@ -10,7 +10,7 @@ import { createRegistry } from '../../platform/metrics';
 import { bundleBody, createAppWithBundles } from '../support/fixtures';
 import { createHttp, type Http } from '../support/http';
 import { useTestStack } from '../support/test-stack';
-import { waitFor } from '../support/wait-for';
+import { waitFor } from '../../scripts/support/until';
 
 interface CreatedKey {
   id: string;

@@ -7,7 +7,7 @@ import { createHttp, type Http } from '../support/http';
 import { waitForServed } from '../support/rollout-waits';
 import { temporalCli } from '../support/temporal-cli';
 import { useTestStack } from '../support/test-stack';
-import { waitFor } from '../support/wait-for';
+import { waitFor } from '../../scripts/support/until';
 import type { AuditRecord } from '../../db/stores/audit-store';
 
 /** What GET /v1/audit answers per row. */

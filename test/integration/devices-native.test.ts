@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { bundleBody, createAppWithBundles, deviceInBuckets, startRelease } from '../support/fixtures';
 import { createHttp } from '../support/http';
 import { waitForServed } from '../support/rollout-waits';
-import { waitFor } from '../support/wait-for';
+import { waitFor } from '../../scripts/support/until';
 import { useTestStack } from '../support/test-stack';
 
 const bake = (stages: Array<Record<string, unknown>>) => ({

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createAppWithBundles } from '../support/fixtures';
-import { waitFor } from '../support/wait-for';
+import { waitFor } from '../../scripts/support/until';
 import { useTestStack } from '../support/test-stack';
 
 const APP = 'com.hostile.app';

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { bundleBody, createAppWithBundles } from '../support/fixtures';
 import { createHttp } from '../support/http';
 import { useTestStack } from '../support/test-stack';
-import { waitFor } from '../support/wait-for';
+import { waitFor } from '../../scripts/support/until';
 
 interface PublishedKey {
   id: string;

@@ -7,7 +7,7 @@ import type { rollout } from '../../workflows/rollout';
 import { createAppWithBundles, startRelease } from '../support/fixtures';
 import { waitForServed } from '../support/rollout-waits';
 import { useTestStack } from '../support/test-stack';
-import { waitFor } from '../support/wait-for';
+import { waitFor } from '../../scripts/support/until';
 
 const { PendingActivityState, PendingWorkflowTaskState } = temporal.api.enums.v1;
 

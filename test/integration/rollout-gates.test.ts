@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createAppWithBundles, devicesInBuckets, postTelemetry, startRelease } from '../support/fixtures';
 import { waitForServed } from '../support/rollout-waits';
 import { useTestStack } from '../support/test-stack';
-import { waitFor } from '../support/wait-for';
+import { waitFor } from '../../scripts/support/until';
 
 /** What these tests read of `GET /v1/releases/:id`. */
 interface ReleaseDetails {
