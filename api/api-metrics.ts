@@ -1,5 +1,6 @@
 import type { Registry } from 'prom-client';
-import { createBatchedCounter, createCounter, createGauge, createHistogram } from '../platform/metrics';
+import { createBatchedCounter, createCollectedGauge, createCounter, createGauge, createHistogram } from '../platform/metrics';
+import type { ReleaseGaugeSource } from './release-gauges';
 
 export function createApiMetrics(registry: Registry) {
   return {
@@ -26,8 +27,45 @@ export function createApiMetrics(registry: Registry) {
     rateLimited: createCounter(registry, 'rampart_device_requests_rate_limited_total', 'Device requests refused by the per-device rate limit'),
     releasesStarted: createCounter(registry, 'rampart_releases_started_total', 'Releases started through the API', ['plan']),
     adminActions: createCounter(registry, 'rampart_admin_actions_total', 'State-changing admin calls', ['action', 'outcome']),
+    releaseGaugeSeriesDropped: createCounter(
+      registry,
+      'rampart_release_gauge_series_dropped_total',
+      'Per-release gauge series left out of a scrape: over the series cap, or a second in-flight release with the same app, version and segment',
+    ),
     authFailures: createCounter(registry, 'rampart_admin_auth_failures_total', 'Admin API requests refused for a missing, unknown, revoked or expired key', ['reason']),
   };
 }
 
 export type ApiMetrics = ReturnType<typeof createApiMetrics>;
+
+/**
+ * Per-release gauges of the releases in flight (running or paused), computed at scrape time from the
+ * snapshot and a cached read of the last hour's rollups; a release's series go when it ends.
+ */
+export function registerReleaseGauges(registry: Registry, source: ReleaseGaugeSource) {
+  const release = ['app', 'version', 'segment'] as const;
+  return {
+    exposure: createCollectedGauge(registry, 'rampart_release_exposure_ratio', 'Share of the segment the release is exposed to (0..1)', release, async () => (await source.plan()).exposure),
+    adoption: createCollectedGauge(
+      registry,
+      'rampart_release_adoption_ratio',
+      "Devices on the release's bundle ÷ active devices, summed over the last hour's 5-minute rollup buckets",
+      release,
+      async () => (await source.plan()).adoption,
+    ),
+    updateSuccess: createCollectedGauge(
+      registry,
+      'rampart_release_update_success_ratio',
+      'Installs ok ÷ (ok + failed) over the last hour',
+      release,
+      async () => (await source.plan()).updateSuccess,
+    ),
+    crashRate: createCollectedGauge(
+      registry,
+      'rampart_release_crash_rate',
+      "Crashed devices ÷ active devices of the gate's canary and control cohorts, summed over the last hour's 5-minute rollup buckets",
+      [...release, 'cohort'] as const,
+      async () => (await source.plan()).crashRate,
+    ),
+  };
+}
