@@ -1,4 +1,4 @@
-import type { Registry } from 'prom-client';
+import { Counter, type Registry } from 'prom-client';
 import { createBatchedCounter, createCollectedGauge, createCounter, createGauge, createHistogram } from '../platform/metrics';
 import type { ReleaseGaugeSource } from './release-gauges';
 
@@ -27,11 +27,6 @@ export function createApiMetrics(registry: Registry) {
     rateLimited: createCounter(registry, 'rampart_device_requests_rate_limited_total', 'Device requests refused by the per-device rate limit'),
     releasesStarted: createCounter(registry, 'rampart_releases_started_total', 'Releases started through the API', ['plan']),
     adminActions: createCounter(registry, 'rampart_admin_actions_total', 'State-changing admin calls', ['action', 'outcome']),
-    releaseGaugeSeriesDropped: createCounter(
-      registry,
-      'rampart_release_gauge_series_dropped_total',
-      'Per-release gauge series left out of a scrape: over the series cap, or a second in-flight release with the same app, version and segment',
-    ),
     authFailures: createCounter(registry, 'rampart_admin_auth_failures_total', 'Admin API requests refused for a missing, unknown, revoked or expired key', ['reason']),
   };
 }
@@ -44,7 +39,21 @@ export type ApiMetrics = ReturnType<typeof createApiMetrics>;
  */
 export function registerReleaseGauges(registry: Registry, source: ReleaseGaugeSource) {
   const release = ['app', 'version', 'segment'] as const;
+  const counted = new WeakSet<object>();
+  const dropped: Counter = new Counter({
+    name: 'rampart_release_gauge_series_dropped_total',
+    help: 'Per-release gauge series left out of scrapes: over the series cap, or a second in-flight release with the same app, version and segment',
+    registers: [registry],
+    // Counts the plan of the scrape being answered, once however many gauges share it.
+    async collect() {
+      const plan = await source.plan();
+      if (counted.has(plan)) return;
+      counted.add(plan);
+      if (plan.dropped > 0) dropped.inc(plan.dropped);
+    },
+  });
   return {
+    dropped,
     exposure: createCollectedGauge(registry, 'rampart_release_exposure_ratio', 'Share of the segment the release is exposed to (0..1)', release, async () => (await source.plan()).exposure),
     adoption: createCollectedGauge(
       registry,

@@ -82,7 +82,6 @@ export function createApi(options: ApiOptions): Api {
       logger,
       cacheMs: RELEASE_GAUGE_CACHE_MS,
       maxSeries: RELEASE_GAUGE_MAX_SERIES,
-      onDropped: (series) => metrics.releaseGaugeSeriesDropped.inc(series),
     }),
   );
   const rollouts = createRolloutClient({ client: options.temporal, taskQueue: options.taskQueue, queryTimeoutMs: tuning.temporalQueryTimeoutMs });

@@ -11,7 +11,7 @@ const GAUGED_COHORTS = ['canary', 'control'] as const;
 const WINDOW_STEP_MS = ROLLUP_STEPS['5m'];
 /** The rollup buckets read: the 5-minute buckets of the last hour, the current one included. */
 const WINDOW_BUCKETS = 12;
-/** The four gauges of one scrape share one plan (and the dropped counter counts once). */
+/** The gauges of one scrape share one plan (and the dropped counter counts it once). */
 const PLAN_REUSE_MS = 1000;
 
 export type ReleaseLabel = 'app' | 'version' | 'segment';
@@ -118,7 +118,6 @@ export interface ReleaseGaugeSourceDeps {
   /** How long one rollup read answers scrapes. */
   cacheMs: number;
   maxSeries: number;
-  onDropped: (series: number) => void;
   now?: () => number;
 }
 
@@ -134,6 +133,7 @@ export function createReleaseGaugeSource(deps: ReleaseGaugeSourceDeps): ReleaseG
 
   const readRows = async (ids: string[]): Promise<ReleaseGaugeRow[]> => {
     const at = now();
+    if (ids.length === 0) return [];
     if (cached && at - cached.at < deps.cacheMs && ids.every((id) => cached!.ids.has(id))) return cached.rows;
     try {
       const from = new Date(bucketStartOf(at, WINDOW_STEP_MS) - (WINDOW_BUCKETS - 1) * WINDOW_STEP_MS);
@@ -150,9 +150,7 @@ export function createReleaseGaugeSource(deps: ReleaseGaugeSourceDeps): ReleaseG
   const build = async (): Promise<ReleaseGaugePlan> => {
     const releases = [...deps.releases()].filter((r) => GAUGED_STATUSES.includes(r.status));
     const rows = await readRows(releases.map((r) => r.releaseId));
-    const plan = releaseGaugePlan(releases, rows, deps.maxSeries);
-    if (plan.dropped > 0) deps.onDropped(plan.dropped);
-    return plan;
+    return releaseGaugePlan(releases, rows, deps.maxSeries);
   };
 
   return {
