@@ -11,8 +11,6 @@ const GAUGED_COHORTS = ['canary', 'control'] as const;
 const WINDOW_STEP_MS = ROLLUP_STEPS['5m'];
 /** The rollup buckets read: the 5-minute buckets of the last hour, the current one included. */
 const WINDOW_BUCKETS = 12;
-/** The gauges of one scrape share one plan (and the dropped counter counts it once). */
-const PLAN_REUSE_MS = 1000;
 
 export type ReleaseLabel = 'app' | 'version' | 'segment';
 export type CrashLabel = ReleaseLabel | 'cohort';
@@ -129,7 +127,7 @@ export interface ReleaseGaugeSource {
 export function createReleaseGaugeSource(deps: ReleaseGaugeSourceDeps): ReleaseGaugeSource {
   const now = deps.now ?? Date.now;
   let cached: { at: number; ids: Set<string>; rows: ReleaseGaugeRow[] } | null = null;
-  let planned: { at: number; plan: Promise<ReleaseGaugePlan> } | null = null;
+  let planned: Promise<ReleaseGaugePlan> | null = null;
 
   const readRows = async (ids: string[]): Promise<ReleaseGaugeRow[]> => {
     const at = now();
@@ -154,11 +152,17 @@ export function createReleaseGaugeSource(deps: ReleaseGaugeSourceDeps): ReleaseG
   };
 
   return {
+    // A scrape calls every gauge's collect synchronously, before any plan settles: they share one
+    // plan (and the dropped counter counts it once); the next scrape builds a new one.
     plan() {
-      const at = now();
-      if (planned && at - planned.at < PLAN_REUSE_MS) return planned.plan;
-      planned = { at, plan: build() };
-      return planned.plan;
+      if (planned) return planned;
+      const current = build();
+      planned = current;
+      const forget = () => {
+        if (planned === current) planned = null;
+      };
+      current.then(forget, forget);
+      return current;
     },
   };
 }
