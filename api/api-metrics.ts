@@ -1,5 +1,6 @@
-import type { Registry } from 'prom-client';
-import { createBatchedCounter, createCounter, createGauge, createHistogram } from '../platform/metrics';
+import { Counter, type Registry } from 'prom-client';
+import { createBatchedCounter, createCollectedGauge, createCounter, createGauge, createHistogram } from '../platform/metrics';
+import type { ReleaseGaugeSource } from './release-gauges';
 
 export function createApiMetrics(registry: Registry) {
   return {
@@ -31,3 +32,49 @@ export function createApiMetrics(registry: Registry) {
 }
 
 export type ApiMetrics = ReturnType<typeof createApiMetrics>;
+
+/**
+ * Per-release gauges of the releases in flight (running or paused), computed at scrape time from the
+ * snapshot and a cached read of the last hour's rollups; a release's series go when it ends.
+ */
+export function registerReleaseGauges(registry: Registry, source: ReleaseGaugeSource) {
+  const release = ['app', 'version', 'segment'] as const;
+  const counted = new WeakSet<object>();
+  const dropped: Counter = new Counter({
+    name: 'rampart_release_gauge_series_dropped_total',
+    help: 'Per-release gauge series left out of scrapes: over the series cap, or a second in-flight release with the same app, version and segment',
+    registers: [registry],
+    // Counts the plan of the scrape being answered, once however many gauges share it.
+    async collect() {
+      const plan = await source.plan();
+      if (counted.has(plan)) return;
+      counted.add(plan);
+      if (plan.dropped > 0) dropped.inc(plan.dropped);
+    },
+  });
+  return {
+    dropped,
+    exposure: createCollectedGauge(registry, 'rampart_release_exposure_ratio', 'Share of the segment the release is exposed to (0..1)', release, async () => (await source.plan()).exposure),
+    adoption: createCollectedGauge(
+      registry,
+      'rampart_release_adoption_ratio',
+      "Devices on the release's bundle ÷ active devices, summed over the last hour's 5-minute rollup buckets",
+      release,
+      async () => (await source.plan()).adoption,
+    ),
+    updateSuccess: createCollectedGauge(
+      registry,
+      'rampart_release_update_success_ratio',
+      'Installs ok ÷ (ok + failed) over the last hour',
+      release,
+      async () => (await source.plan()).updateSuccess,
+    ),
+    crashRate: createCollectedGauge(
+      registry,
+      'rampart_release_crash_rate',
+      "Crashed devices ÷ active devices of the gate's canary and control cohorts, summed over the last hour's 5-minute rollup buckets",
+      [...release, 'cohort'] as const,
+      async () => (await source.plan()).crashRate,
+    ),
+  };
+}

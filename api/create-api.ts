@@ -7,7 +7,9 @@ import { createServingReadModel } from '../db/read-models/serving-read-model';
 import type { ApiTuning } from '../platform/config';
 import type { Logger } from '../platform/logger';
 import { createRegistry } from '../platform/metrics';
-import { createApiMetrics } from './api-metrics';
+import { createApiMetrics, registerReleaseGauges } from './api-metrics';
+import { createReleaseGaugeSource } from './release-gauges';
+import { createReleaseGaugeReadModel } from '../db/read-models/release-gauge-read-model';
 import { createApp, type AppDeps } from './create-app';
 import { createApiKeyService } from './services/api-key-service';
 import { createAuditService } from './services/audit-service';
@@ -52,6 +54,11 @@ export interface Api {
   stop(): Promise<void>;
 }
 
+/** Frequent scrapes share one read of the rollups for this long. */
+const RELEASE_GAUGE_CACHE_MS = 15_000;
+/** Per-release gauge series per scrape, all four gauges together; more are dropped and counted. */
+const RELEASE_GAUGE_MAX_SERIES = 2000;
+
 /** Wires the API process from its connections; the composition root (`main.ts`) and tests share it. */
 export function createApi(options: ApiOptions): Api {
   const { pool, logger, tuning } = options;
@@ -67,6 +74,16 @@ export function createApi(options: ApiOptions): Api {
     metrics,
     reconcileMs: tuning.snapshotReconcileMs,
   });
+  registerReleaseGauges(
+    registry,
+    createReleaseGaugeSource({
+      releases: () => snapshot.servedReleases(),
+      readModel: createReleaseGaugeReadModel(pool),
+      logger,
+      cacheMs: RELEASE_GAUGE_CACHE_MS,
+      maxSeries: RELEASE_GAUGE_MAX_SERIES,
+    }),
+  );
   const rollouts = createRolloutClient({ client: options.temporal, taskQueue: options.taskQueue, queryTimeoutMs: tuning.temporalQueryTimeoutMs });
   const apps = createAppService(stores, transact);
   const signingKeys = createSigningKeyService({ stores, transact, apps, overlapMs: tuning.signingKeyOverlapMs });

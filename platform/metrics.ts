@@ -51,3 +51,33 @@ export function createBatchedCounter<const L extends readonly string[]>(registry
     },
   };
 }
+
+export interface GaugeSample<L extends string> {
+  labels: Record<L, string>;
+  value: number;
+}
+
+/**
+ * A gauge whose series are computed when the registry is scraped: each scrape replaces every series
+ * with what `samples` returns, so a series left out (a release that ended) is gone.
+ */
+export function createCollectedGauge<L extends string>(
+  registry: Registry,
+  name: string,
+  help: string,
+  labelNames: readonly L[],
+  samples: () => Promise<ReadonlyArray<GaugeSample<L>>>,
+): Gauge<L> {
+  const gauge: Gauge<L> = new Gauge({
+    name,
+    help,
+    labelNames,
+    registers: [registry],
+    async collect() {
+      const current = await samples();
+      gauge.reset();
+      for (const sample of current) gauge.set(sample.labels as Partial<Record<L, string>>, sample.value);
+    },
+  });
+  return gauge;
+}

@@ -18,6 +18,8 @@ export interface RolloutSnapshot {
   release(releaseId: string): ServingRelease | undefined;
   /** The newest revision of a release this instance serves from, 0 if none. */
   revisionOf(releaseId: string): number;
+  /** The newest published state of every release this instance has served from, any status. */
+  servedReleases(): Iterable<ServingRelease>;
   waitForRevision(releaseId: string, revision: number, timeoutMs?: number): Promise<void>;
   /** Reloads one app now (also what a NOTIFY triggers). */
   refreshApp(appId: string): Promise<void>;
@@ -156,6 +158,7 @@ export function createRolloutSnapshot(deps: RolloutSnapshotDeps): RolloutSnapsho
     isLoaded: () => loaded,
     app: (appId) => apps.get(appId),
     release: (releaseId) => releases.get(releaseId),
+    servedReleases: () => releases.values(),
     byDeploymentKey(key) {
       const found = deploymentKeys.get(key);
       const app = found && apps.get(found.appId);
