@@ -21,6 +21,15 @@ function latestAdoption(adoption: InsightsAnswer['adoption'][number] | undefined
   return last ? `${percent(last.adoption)} (${last.devicesOnRelease}/${last.activeDevices})` : '–';
 }
 
+/** One line per segment for `release watch`: where adoption stands and when it reached 95 %. */
+export function formatAdoptionLines(insights: InsightsAnswer): string[] {
+  return insights.adoption.map((a) => {
+    const to95 = a.timeToAdoption['95'];
+    const withdrawn = a.devicesOnWithdrawnBundle === null ? '' : `, ${a.devicesOnWithdrawnBundle} still on the withdrawn bundle`;
+    return `adoption ${a.segment} ${latestAdoption(a)}, ${to95 ? `95 % after ${formatDuration(to95.afterMs)}` : 'not at 95 % yet'}${withdrawn}`;
+  });
+}
+
 /** Installs of every cohort together: counts add up, so their rate and interval are exact. */
 function updateSuccess(series: readonly Series[]): string {
   const ok = series.reduce((n, s) => n + s.totals.installs.ok, 0);

@@ -143,6 +143,12 @@ describe('the rampart CLI', () => {
     const onTerminal = follow('script', ['-qfec', `${TSX} ${MAIN} release watch ${id}`, '/dev/null'], env());
     await piped.until((out) => /soaked .* of 10 m minimum/.test(out) && out.split('\n').length > 2);
     await onTerminal.until((out) => new RegExp(`\\u001b\\[\\d+A\\r\\u001b\\[J`).test(out) && out.includes('next check'));
+    // Adoption per segment moves with the fleet: one device reports on the release's bundle.
+    await onTerminal.until((out) => out.includes('adoption default –, not at 95 % yet'));
+    const event = { deviceId: 'watched-device', platform: 'android', nativeVersion: '2.0.0', events: [{ type: 'session_start', bundleVersion: '3.0.0', at: new Date().toISOString() }] };
+    expect((await ctx.device.post(`/v1/apps/${app}/events`, event)).status).toBe(202);
+    await piped.until((out) => /\| adoption default 100\.0 % \(1\/1\), 95 % after /.test(out));
+    await onTerminal.until((out) => out.includes('adoption default 100.0 % (1/1), 95 % after '));
 
     // The watch writes on every check, so head's exit is met by EPIPE, which must end it quietly.
     const head = await pipeline(`${TSX} ${MAIN} release watch ${id} | head -1`);
