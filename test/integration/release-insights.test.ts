@@ -139,6 +139,19 @@ describe('GET /v1/releases/:id/insights', () => {
     const narrow = (await ctx.admin.get(`/v1/releases/${rid}/insights?step=5m&from=${new Date(bucket(6)).toISOString()}&to=${to}`)).body;
     expect(narrow.adoption[0].curve).toHaveLength(1);
     expect(narrow.adoption[0].timeToAdoption['95']).toMatchObject({ afterMs: after(3) });
+
+    // Once retention purged the buckets' device memberships, a bucket adds its cohorts' counts: a
+    // device that changed cohort within the bucket (builtin, then 1.0.0) then counts in both.
+    await ctx.stack.db.pool.query('DELETE FROM rollup_bucket_devices WHERE release_id = $1', [rid]);
+    type Purged = { series: Array<{ points: Array<{ start: string; activeDevices: number }> }>; adoption: Array<{ curve: Array<{ activeDevices: number }> }> };
+    const purged = (await ctx.admin.get(`/v1/releases/${rid}/insights?step=5m&to=${to}`)).body as Purged;
+    const summed = (k: number) =>
+      purged.series
+        .flatMap((s) => s.points)
+        .filter((p) => p.start === new Date(bucket(k)).toISOString())
+        .reduce((n, p) => n + p.activeDevices, 0);
+    expect(purged.adoption[0]!.curve[1]!.activeDevices).toBe(summed(1));
+    expect(summed(1)).toBeGreaterThan(20);
   });
 
   it('refuses what it cannot answer, naming what it accepts', async () => {
