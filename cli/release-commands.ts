@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { COMMAND_PATHS } from '../domain/rollout-machine';
 import { UsageError, type Command } from './command-context';
+import { formatInsights } from './format-insights';
 import { formatRelease } from './format-release';
+import type { InsightsAnswer } from './insights-answer';
 import type { ReleaseAnswer } from './release-answer';
 import { watchRelease } from './watch-release';
 
@@ -78,6 +80,15 @@ export const releaseCommands: Record<string, Command> = {
   'release show': async (ctx) => {
     const release = await ctx.client.get<ReleaseAnswer>(`/v1/releases/${ctx.pathArg(0, 'releaseId')}`);
     ctx.show(release, () => formatRelease(release, Date.now()));
+  },
+  'release insights': async (ctx) => {
+    const id = ctx.pathArg(0, 'releaseId');
+    const step = ctx.option('step');
+    const [release, insights] = await Promise.all([
+      ctx.client.get<ReleaseAnswer>(`/v1/releases/${id}`),
+      ctx.client.get<InsightsAnswer>(`/v1/releases/${id}/insights${step ? `?step=${encodeURIComponent(step)}` : ''}`),
+    ]);
+    ctx.show(insights, () => formatInsights(insights, release.exposure));
   },
   'release watch': (ctx) => watchRelease(ctx.client, ctx.arg(0, 'releaseId'), ctx.out, ctx.json),
   ...releaseActions,

@@ -43,6 +43,7 @@ const OPTIONS = {
   actor: { type: 'string' },
   action: { type: 'string' },
   since: { type: 'string' },
+  step: { type: 'string' },
 } as const;
 
 function parse(args: string[]) {

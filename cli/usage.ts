@@ -24,6 +24,7 @@ const GROUPS: Record<string, string[]> = {
   ],
   release: [
     'release show <releaseId>',
+    'release insights <releaseId> [--step 5m|1h]   (per segment, last 24 h: exposure, adoption, time to 95 %, update success, crash-free canary vs control, session p50)',
     'release watch <releaseId>        (redraws on a terminal; one timestamped line per change when piped)',
     'release pause|resume|rollback|promote|promote-full|abort <releaseId> --reason "<why>"',
   ],

@@ -1,5 +1,6 @@
 import { isTerminal } from '../domain/release';
 import type { Output } from './command-context';
+import type { InsightsAnswer } from './insights-answer';
 import type { RampartClient } from './rampart-client';
 import type { ReleaseAnswer } from './release-answer';
 import { createWatchRenderer, type WatchMode } from './watch-renderer';
@@ -12,8 +13,14 @@ export async function watchRelease(client: RampartClient, releaseId: string, out
   const mode: WatchMode = json ? 'json' : out.tty ? 'tty' : 'lines';
   const render = createWatchRenderer(mode, out.columns);
   for (;;) {
-    const release = await client.get<ReleaseAnswer>(`/v1/releases/${encodeURIComponent(releaseId)}`);
-    out.write(render(release, Date.now()));
+    const path = `/v1/releases/${encodeURIComponent(releaseId)}`;
+    // Adoption per segment, from 5-minute buckets so it moves while you watch; the release's own
+    // state is what the watch is for, so insights that cannot be read leave the adoption lines out.
+    const [release, insights] = await Promise.all([
+      client.get<ReleaseAnswer>(path),
+      mode === 'json' ? null : client.get<InsightsAnswer>(`${path}/insights?step=5m`).catch(() => null),
+    ]);
+    out.write(render(release, Date.now(), insights));
     if (isTerminal(release.status)) return;
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   }

@@ -1,5 +1,7 @@
+import { formatAdoptionLines } from './format-insights';
 import { formatExposure, formatReleaseSummary, formatSoak, formatStage } from './format-release';
 import { gateStaleness } from './gate-staleness';
+import type { InsightsAnswer } from './insights-answer';
 import type { ReleaseAnswer } from './release-answer';
 import { stageProgress } from './stage-progress';
 
@@ -9,8 +11,11 @@ import { stageProgress } from './stage-progress';
  */
 export type WatchMode = 'tty' | 'lines' | 'json';
 
-/** Turns a release state, seen at `now`, into what to write to stdout ('' when there is nothing new). */
-export type WatchRenderer = (release: ReleaseAnswer, now: number) => string;
+/**
+ * Turns a release state, seen at `now`, into what to write to stdout ('' when there is nothing new).
+ * `insights`, when given, adds adoption per segment (not to `json`, which is the release's answer as is).
+ */
+export type WatchRenderer = (release: ReleaseAnswer, now: number, insights?: InsightsAnswer | null) => string;
 
 const ESC = '\u001b[';
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -20,14 +25,16 @@ function lastTransition(release: ReleaseAnswer): string | null {
   return t ? `last ${t.event} by ${t.actor} at ${iso(t.at)}: ${t.reason}` : null;
 }
 
-function frame(release: ReleaseAnswer, now: number): string[] {
+const adoptionLines = (insights: InsightsAnswer | null | undefined) => (insights ? formatAdoptionLines(insights) : []);
+
+function frame(release: ReleaseAnswer, now: number, insights: InsightsAnswer | null | undefined): string[] {
   const last = lastTransition(release);
   const footer = release.status === 'running' || release.status === 'paused' ? 'Ctrl-C stops watching; the release goes on' : 'the release has ended';
-  return [...formatReleaseSummary(release, now), ...(last ? [last] : []), `updated ${iso(now)}  ${footer}`];
+  return [...formatReleaseSummary(release, now), ...adoptionLines(insights), ...(last ? [last] : []), `updated ${iso(now)}  ${footer}`];
 }
 
 /** Everything that changes only when the release does (no countdowns), so a pipe gets a line per change. */
-function stateLine(release: ReleaseAnswer): string {
+function stateLine(release: ReleaseAnswer, insights: InsightsAnswer | null | undefined): string {
   const progress = stageProgress(release);
   const gates = release.gates;
   const last = lastTransition(release);
@@ -35,6 +42,7 @@ function stateLine(release: ReleaseAnswer): string {
     `${release.status} ${formatStage(release)}`,
     `exposure ${formatExposure(release)}`,
     ...(progress ? [`soaked ${formatSoak(progress)}`] : []),
+    ...adoptionLines(insights),
     ...(gates ? [`gates ${gates.verdict} at ${iso(gates.at)}${gateStaleness(release) ? ' (stale)' : ''}`] : []),
     ...(last ? [last] : []),
   ];
@@ -48,15 +56,15 @@ export function createWatchRenderer(mode: WatchMode, columns?: number): WatchRen
   let drawnLines = 0;
   switch (mode) {
     case 'tty':
-      return (release, now) => {
-        const lines = frame(release, now).map(fit);
+      return (release, now, insights) => {
+        const lines = frame(release, now, insights).map(fit);
         const erase = drawnLines > 0 ? `${ESC}${drawnLines}A\r${ESC}J` : '';
         drawnLines = lines.length;
         return `${erase}${lines.join('\n')}\n`;
       };
     case 'lines':
-      return (release, now) => {
-        const line = stateLine(release);
+      return (release, now, insights) => {
+        const line = stateLine(release, insights);
         if (line === previous) return '';
         previous = line;
         return `${iso(now)}  ${line}\n`;

@@ -100,3 +100,97 @@ export function insightTotals(f: RollupFigures, distinctKnown: boolean): Insight
   if (!distinctKnown) for (const name of DISTINCT_FIGURES) figures[name] = null;
   return figures;
 }
+
+/** Adoption levels whose time-to-reach the insights report. */
+export const ADOPTION_LEVELS = [0.5, 0.9, 0.95] as const;
+export type AdoptionLevel = (typeof ADOPTION_LEVELS)[number];
+
+/** One bucket of a segment over all its cohorts: distinct devices active, and those on the release's bundle. */
+export interface AdoptionBucket {
+  /** Bucket start, epoch ms. */
+  start: number;
+  activeDevices: number;
+  devicesOnRelease: number;
+}
+
+export interface AdoptionPoint {
+  start: string;
+  activeDevices: number;
+  devicesOnRelease: number;
+  /** Share of the bucket's active devices on the release's bundle; null without active devices. */
+  adoption: number | null;
+}
+
+/** When a level was first reached: the first bucket whose adoption is at least the level. */
+export interface AdoptionMilestone {
+  level: AdoptionLevel;
+  /** Start of that bucket. */
+  bucketStart: string;
+  /** From the release's start to the end of that bucket (by then the level was reached); at least 0. */
+  afterMs: number;
+}
+
+export interface SegmentAdoption {
+  segment: string;
+  /** The adoption curve within the requested range, oldest bucket first; buckets without events are left out. */
+  curve: AdoptionPoint[];
+  /** Time to 50, 90 and 95 % adoption since the release started; null when not reached (yet). */
+  timeToAdoption: Record<'50' | '90' | '95', AdoptionMilestone | null>;
+  /**
+   * For a rolled-back or aborted release: devices on its (withdrawn) bundle in the segment's latest
+   * bucket with events; null for any other status.
+   */
+  devicesOnWithdrawnBundle: number | null;
+}
+
+const byStart = (buckets: readonly AdoptionBucket[]) => [...buckets].sort((a, b) => a.start - b.start);
+
+export function adoptionCurve(buckets: readonly AdoptionBucket[]): AdoptionPoint[] {
+  return byStart(buckets).map((b) => ({
+    start: new Date(b.start).toISOString(),
+    activeDevices: b.activeDevices,
+    devicesOnRelease: b.devicesOnRelease,
+    adoption: share(b.devicesOnRelease, b.activeDevices),
+  }));
+}
+
+/**
+ * The first bucket (at or after the release's start's bucket) whose adoption reaches `level`, and
+ * the time from the release's start to that bucket's end; null when no bucket reaches it.
+ */
+export function timeToAdoption(buckets: readonly AdoptionBucket[], level: AdoptionLevel, startedAtMs: number, stepMs: number): AdoptionMilestone | null {
+  const firstBucket = Math.floor(startedAtMs / stepMs) * stepMs;
+  const reached = byStart(buckets).find((b) => b.start >= firstBucket && b.activeDevices > 0 && b.devicesOnRelease / b.activeDevices >= level);
+  if (!reached) return null;
+  return { level, bucketStart: new Date(reached.start).toISOString(), afterMs: Math.max(0, reached.start + stepMs - startedAtMs) };
+}
+
+/** Devices on a withdrawn bundle: those on it in the latest bucket with events. */
+export function devicesOnWithdrawnBundle(buckets: readonly AdoptionBucket[], status: string): number | null {
+  if (status !== 'rolled_back' && status !== 'aborted') return null;
+  const latest = byStart(buckets).at(-1);
+  return latest?.devicesOnRelease ?? 0;
+}
+
+/**
+ * A segment's adoption: `sinceStart` are its buckets from the release's start to the range's end
+ * (milestones and the withdrawn-bundle count read them); the curve shows those in [fromMs, toMs).
+ */
+export function segmentAdoption(input: {
+  segment: string;
+  sinceStart: readonly AdoptionBucket[];
+  fromMs: number;
+  toMs: number;
+  startedAtMs: number;
+  stepMs: number;
+  status: string;
+}): SegmentAdoption {
+  const { sinceStart, startedAtMs, stepMs } = input;
+  const at = (level: AdoptionLevel) => timeToAdoption(sinceStart, level, startedAtMs, stepMs);
+  return {
+    segment: input.segment,
+    curve: adoptionCurve(sinceStart.filter((b) => b.start >= input.fromMs && b.start < input.toMs)),
+    timeToAdoption: { '50': at(0.5), '90': at(0.9), '95': at(0.95) },
+    devicesOnWithdrawnBundle: devicesOnWithdrawnBundle(sinceStart, input.status),
+  };
+}

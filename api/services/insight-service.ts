@@ -2,7 +2,7 @@ import type { InsightReadModel } from '../../db/read-models/insight-read-model';
 import type { Principal } from '../../domain/access';
 import { ValidationError } from '../../domain/errors/validation-error';
 import { ROLLUP_COHORTS, ROLLUP_STEPS, type RollupCohort, type RollupStep } from '../../domain/insight';
-import { addAdditive, emptyFigures, insightFigures, insightTotals, type InsightFigures, type InsightTotals } from '../../domain/insight-report';
+import { addAdditive, emptyFigures, insightFigures, insightTotals, segmentAdoption, type InsightFigures, type InsightTotals, type SegmentAdoption } from '../../domain/insight-report';
 import type { ReleaseDetails, ReleaseService } from './release-service';
 
 export interface InsightRequest {
@@ -32,6 +32,12 @@ export interface ReleaseInsights {
   from: string;
   to: string;
   series: InsightSeries[];
+  /**
+   * Per segment, every cohort together: the adoption curve within the range, the time to 50/90/95 %
+   * since the release started (read from its start whatever the range), and the devices left on a
+   * withdrawn bundle.
+   */
+  adoption: SegmentAdoption[];
   /** The gate's own canary-versus-control view: the workflow's last gate report. */
   gates: ReleaseDetails['gates'];
 }
@@ -56,14 +62,19 @@ export function createInsightService(deps: { releases: Pick<ReleaseService, 'get
       const stepMs = ROLLUP_STEPS[request.step];
       const from = Math.floor(request.from / stepMs) * stepMs;
       const to = Math.ceil(request.to / stepMs) * stepMs;
-      const figures = await deps.insight.read({
-        releaseId,
-        stepMs,
-        from: new Date(from),
-        to: new Date(to),
-        segments: request.segment === undefined ? segments : [request.segment],
-        cohorts: request.cohort === undefined ? [...ROLLUP_COHORTS] : [request.cohort],
-      });
+      const wanted = request.segment === undefined ? segments : [request.segment];
+      const startedAtMs = Date.parse(release.createdAt);
+      const [figures, adoption] = await Promise.all([
+        deps.insight.read({
+          releaseId,
+          stepMs,
+          from: new Date(from),
+          to: new Date(to),
+          segments: wanted,
+          cohorts: request.cohort === undefined ? [...ROLLUP_COHORTS] : [request.cohort],
+        }),
+        deps.insight.readAdoption({ releaseId, stepMs, from: new Date(Math.min(from, Math.floor(startedAtMs / stepMs) * stepMs)), to: new Date(to), segments: wanted }),
+      ]);
       const series = figures.map((s): InsightSeries => {
         const total = { ...emptyFigures(), ...s.range };
         const points = [...s.buckets].sort(([a], [b]) => a - b).map(([start, bucket]) => {
@@ -82,6 +93,9 @@ export function createInsightService(deps: { releases: Pick<ReleaseService, 'get
         from: new Date(from).toISOString(),
         to: new Date(to).toISOString(),
         series,
+        adoption: wanted.map((segment) =>
+          segmentAdoption({ segment, sinceStart: adoption.get(segment) ?? [], fromMs: from, toMs: to, startedAtMs, stepMs, status: release.status }),
+        ),
         gates: release.gates,
       };
     },

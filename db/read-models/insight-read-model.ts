@@ -1,5 +1,5 @@
 import type { RollupCohort, RollupHistogram } from '../../domain/insight';
-import { emptyFigures, type RollupFigures } from '../../domain/insight-report';
+import { emptyFigures, type AdoptionBucket, type RollupFigures } from '../../domain/insight-report';
 import type { Queryable } from '../create-pool';
 import { DEVICE_SET_CODES } from '../stores/rollup-store';
 
@@ -25,9 +25,18 @@ export interface InsightSeriesFigures {
   range: Pick<RollupFigures, 'activeDevices' | 'onReleaseDevices' | 'crashedDevices' | 'jsErrorDevices'> | null;
 }
 
+export type AdoptionQuery = Omit<InsightQuery, 'cohorts'>;
+
 export interface InsightReadModel {
   /** Reads rollups only: never raw events. */
   read(query: InsightQuery): Promise<InsightSeriesFigures[]>;
+  /**
+   * Per segment (every cohort together), its buckets with events: distinct devices active and on the
+   * release's bundle. A device that changed cohort within a bucket (say it reported on the old bundle,
+   * then installed the release's) counts once while the bucket's memberships are kept; buckets older
+   * than that fall back to the sum of their cohorts' counts.
+   */
+  readAdoption(query: AdoptionQuery): Promise<Map<string, AdoptionBucket[]>>;
 }
 
 interface SeriesKeyRow {
@@ -97,10 +106,48 @@ const RANGE_SQL = `
   WHERE ${WHERE('d')}
   GROUP BY d.segment, d.cohort`;
 
+const ADOPTION_WHERE = (alias: string) =>
+  `${alias}.release_id = $1 AND ${alias}.segment = ANY($2::text[]) AND ${alias}.bucket_ms = $3 AND ${alias}.bucket_start >= $4 AND ${alias}.bucket_start < $5`;
+
+const ADOPTION_SQL = `
+  WITH sums AS (
+    SELECT b.segment, b.bucket_start, sum(b.active_devices)::int AS active_devices, sum(b.on_release_devices)::int AS on_release_devices
+    FROM rollup_buckets b
+    WHERE ${ADOPTION_WHERE('b')}
+    GROUP BY b.segment, b.bucket_start
+  ), distinct_devices AS (
+    SELECT d.segment, d.bucket_start,
+           count(DISTINCT d.device_id) FILTER (WHERE d.device_set = ${DEVICE_SET_CODES.active})::int AS active_devices,
+           count(DISTINCT d.device_id) FILTER (WHERE d.device_set = ${DEVICE_SET_CODES.on_release})::int AS on_release_devices
+    FROM rollup_bucket_devices d
+    WHERE ${ADOPTION_WHERE('d')} AND d.device_set IN (${DEVICE_SET_CODES.active}, ${DEVICE_SET_CODES.on_release})
+    GROUP BY d.segment, d.bucket_start
+  )
+  SELECT s.segment, s.bucket_start,
+         coalesce(d.active_devices, s.active_devices) AS active_devices,
+         coalesce(d.on_release_devices, s.on_release_devices) AS on_release_devices
+  FROM sums s LEFT JOIN distinct_devices d ON d.segment = s.segment AND d.bucket_start = s.bucket_start
+  ORDER BY s.segment, s.bucket_start`;
+
+interface AdoptionRow {
+  segment: string;
+  bucket_start: Date;
+  active_devices: number;
+  on_release_devices: number;
+}
+
 const seriesKey = (row: SeriesKeyRow) => `${row.segment}\u0000${row.cohort}`;
 
 export function createInsightReadModel(db: Queryable): InsightReadModel {
   return {
+    async readAdoption(query) {
+      const { rows } = await db.query<AdoptionRow>(ADOPTION_SQL, [query.releaseId, query.segments, query.stepMs, query.from, query.to]);
+      const bySegment = new Map<string, AdoptionBucket[]>(query.segments.map((s) => [s, []]));
+      for (const row of rows) {
+        bySegment.get(row.segment)?.push({ start: row.bucket_start.getTime(), activeDevices: row.active_devices, devicesOnRelease: row.on_release_devices });
+      }
+      return bySegment;
+    },
     async read(query) {
       const params = [query.releaseId, query.segments, query.cohorts, query.stepMs, query.from, query.to];
       const [buckets, histograms, features, ranges] = await Promise.all([

@@ -76,7 +76,15 @@ describe('the rampart CLI', () => {
     expect((await cli('release', 'resume', id, '--reason', 'all clear')).stdout).toMatch(/status running/);
     expect((await cli('release', 'promote', id, '--reason', 'looks good')).stdout).toContain('exposure default 100.00 %');
     expect((await cli('releases', 'list', 'com.example.cli')).stdout).toMatch(new RegExp(`^${id}\\s+1\\.2\\.0\\s+production\\s+running`, 'm'));
+    const event = { deviceId: 'cli-device', platform: 'ios', nativeVersion: '2.1.0', events: [{ type: 'session_start', bundleVersion: '1.2.0', at: new Date().toISOString() }] };
+    expect((await ctx.device.post('/v1/apps/com.example.cli/events', event)).status).toBe(202);
+    const insights = await cli('release', 'insights', id, '--step', '5m');
+    expect(insights.stdout).toContain(`release ${id}  com.example.cli 1.2.0 on production, running`);
+    expect(insights.stdout).toMatch(/^segment\s+exposure\s+adoption\s+to 95 %/m);
+    expect(insights.stdout).toMatch(/^default\s+100\.00 %\s+100\.0 % \(1\/1\)\s+\d/m);
     expect((await cli('release', 'abort', id, '--reason', 'done testing')).stdout).toMatch(/status aborted/);
+    expect((await cli('release', 'insights', id)).stdout).toContain('still on the withdrawn 1.2.0: default 1 devices');
+    expect(JSON.parse((await cli('release', 'insights', id, '--json')).stdout)).toMatchObject({ releaseId: id, step: '1h', adoption: [{ segment: 'default', devicesOnWithdrawnBundle: 1 }] });
   });
 
   it('manages segments, channels, webhooks and bundles, with --json for scripts', async () => {
@@ -135,6 +143,12 @@ describe('the rampart CLI', () => {
     const onTerminal = follow('script', ['-qfec', `${TSX} ${MAIN} release watch ${id}`, '/dev/null'], env());
     await piped.until((out) => /soaked .* of 10 m minimum/.test(out) && out.split('\n').length > 2);
     await onTerminal.until((out) => new RegExp(`\\u001b\\[\\d+A\\r\\u001b\\[J`).test(out) && out.includes('next check'));
+    // Adoption per segment moves with the fleet: one device reports on the release's bundle.
+    await onTerminal.until((out) => out.includes('adoption default –, not at 95 % yet'));
+    const event = { deviceId: 'watched-device', platform: 'android', nativeVersion: '2.0.0', events: [{ type: 'session_start', bundleVersion: '3.0.0', at: new Date().toISOString() }] };
+    expect((await ctx.device.post(`/v1/apps/${app}/events`, event)).status).toBe(202);
+    await piped.until((out) => /\| adoption default 100\.0 % \(1\/1\), 95 % after /.test(out));
+    await onTerminal.until((out) => out.includes('adoption default 100.0 % (1/1), 95 % after '));
 
     // The watch writes on every check, so head's exit is met by EPIPE, which must end it quietly.
     const head = await pipeline(`${TSX} ${MAIN} release watch ${id} | head -1`);

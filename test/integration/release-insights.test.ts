@@ -38,7 +38,6 @@ describe('GET /v1/releases/:id/insights', () => {
     expect((await report(rest, [{ type: 'session_start', bundleVersion: 'builtin' }, { type: 'js_error', bundleVersion: 'builtin' }])).status).toBe(202);
 
     const res = await ctx.admin.get(`/v1/releases/${id}/insights?step=5m`);
-    console.log("SAMPLE", JSON.stringify(res.body, null, 2));
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ releaseId: id, appId: APP, version: '1.0.0', step: '5m' });
     expect(res.body).toHaveProperty('gates');
@@ -76,6 +75,83 @@ describe('GET /v1/releases/:id/insights', () => {
     const purged = await ctx.admin.get(`/v1/releases/${id}/insights?cohort=canary`);
     expect(purged.body.series[0].points[0]).toMatchObject({ activeDevices: 1, crashFreeRate: 0 });
     expect(purged.body.series[0].totals).toMatchObject({ activeDevices: null, adoption: null, crashFreeRate: null, sessions: 2 });
+  });
+
+  it('follows adoption per segment over a scripted fleet: curve, time to 50/90/95 %, devices left on the withdrawn bundle', async () => {
+    const app = 'com.example.adoption';
+    await createAppWithBundles(ctx.admin, app, ['1.0.0']);
+    const rid = await startRelease(ctx.admin, app, { version: '1.0.0', plan: { stages: [{ ...plan.stages[1]!, exposureBps: 10_000 }] } });
+    await waitForServed(ctx.stack, rid, (r) => r.exposure.default === 10_000);
+    const startedAt = Date.parse((await ctx.admin.get(`/v1/releases/${rid}`)).body.createdAt as string);
+    const STEP = 300_000;
+    // Buckets from the one after the release's start; events are dated a minute into each (ahead of now, within a day).
+    const bucket = (k: number) => (Math.floor(startedAt / STEP) + 1 + k) * STEP;
+    const devices = Array.from({ length: 20 }, (_, i) => `adopter-${i}`);
+    // Devices on 1.0.0 by bucket k: 20 %, 50 %, 90 %, 95 %, 100 %.
+    const adoptedBy = [4, 10, 18, 19, 20];
+    const post = (deviceId: string, k: number, events: Array<{ type: string; bundleVersion: string }>) =>
+      ctx.device.post(`/v1/apps/${app}/events`, {
+        deviceId,
+        platform: 'ios',
+        nativeVersion: '3.0.0',
+        events: events.map((e, i) => ({ at: new Date(bucket(k) + 60_000 + i * 1000).toISOString(), ...e })),
+      });
+    for (const [k, adopted] of adoptedBy.entries()) {
+      const before = k === 0 ? 0 : adoptedBy[k - 1]!;
+      const results = await Promise.all(
+        devices.map((d, i) => {
+          if (i >= adopted) return post(d, k, [{ type: 'session_start', bundleVersion: 'builtin' }]);
+          if (i < before) return post(d, k, [{ type: 'session_start', bundleVersion: '1.0.0' }]);
+          // Adopting in this bucket: on the old bundle first, then the release's — still one device of the bucket.
+          return post(d, k, [
+            { type: 'session_start', bundleVersion: 'builtin' },
+            { type: 'install_ok', bundleVersion: '1.0.0' },
+            { type: 'session_start', bundleVersion: '1.0.0' },
+          ]);
+        }),
+      );
+      expect(results.map((r) => r.status)).toEqual(devices.map(() => 202));
+    }
+    const to = new Date(bucket(8)).toISOString();
+    const insights = async (): Promise<Record<string, any>> => (await ctx.admin.get(`/v1/releases/${rid}/insights?step=5m&to=${to}&cohort=canary`)).body as Record<string, any>;
+    const running = await insights();
+    expect(running.adoption).toHaveLength(1);
+    const [segment] = running.adoption;
+    expect(segment.segment).toBe('default');
+    expect(segment.curve.map((p: { adoption: number }) => p.adoption)).toEqual([0.2, 0.5, 0.9, 0.95, 1]);
+    expect(segment.curve.map((p: { activeDevices: number }) => p.activeDevices)).toEqual([20, 20, 20, 20, 20]);
+    const after = (k: number) => bucket(k) + STEP - startedAt;
+    expect(segment.timeToAdoption['50']).toEqual({ level: 0.5, bucketStart: new Date(bucket(1)).toISOString(), afterMs: after(1) });
+    expect(segment.timeToAdoption['90']).toMatchObject({ afterMs: after(2) });
+    expect(segment.timeToAdoption['95']).toEqual({ level: 0.95, bucketStart: new Date(bucket(3)).toISOString(), afterMs: after(3) });
+    expect(segment.devicesOnWithdrawnBundle).toBeNull();
+
+    expect((await ctx.admin.post(`/v1/releases/${rid}/rollback`, { reason: 'adoption test' })).status).toBe(200);
+    await waitForServed(ctx.stack, rid, (r) => r.status === 'rolled_back');
+    // After the rollback, 7 devices still run 1.0.0 and 5 went back to the builtin bundle; the rest are silent.
+    const late = await Promise.all(devices.slice(0, 12).map((d, i) => post(d, 6, [{ type: 'session_start', bundleVersion: i < 7 ? '1.0.0' : 'builtin' }])));
+    expect(late.map((r) => r.status)).toEqual(late.map(() => 202));
+    const rolledBack = await insights();
+    expect(rolledBack.status).toBe('rolled_back');
+    expect(rolledBack.adoption[0].devicesOnWithdrawnBundle).toBe(7);
+    expect(rolledBack.adoption[0].curve.at(-1)).toMatchObject({ activeDevices: 12, devicesOnRelease: 7 });
+    // Milestones are read from the release's start whatever the range asked for.
+    const narrow = (await ctx.admin.get(`/v1/releases/${rid}/insights?step=5m&from=${new Date(bucket(6)).toISOString()}&to=${to}`)).body;
+    expect(narrow.adoption[0].curve).toHaveLength(1);
+    expect(narrow.adoption[0].timeToAdoption['95']).toMatchObject({ afterMs: after(3) });
+
+    // Once retention purged the buckets' device memberships, a bucket adds its cohorts' counts: a
+    // device that changed cohort within the bucket (builtin, then 1.0.0) then counts in both.
+    await ctx.stack.db.pool.query('DELETE FROM rollup_bucket_devices WHERE release_id = $1', [rid]);
+    type Purged = { series: Array<{ points: Array<{ start: string; activeDevices: number }> }>; adoption: Array<{ curve: Array<{ activeDevices: number }> }> };
+    const purged = (await ctx.admin.get(`/v1/releases/${rid}/insights?step=5m&to=${to}`)).body as Purged;
+    const summed = (k: number) =>
+      purged.series
+        .flatMap((s) => s.points)
+        .filter((p) => p.start === new Date(bucket(k)).toISOString())
+        .reduce((n, p) => n + p.activeDevices, 0);
+    expect(purged.adoption[0]!.curve[1]!.activeDevices).toBe(summed(1));
+    expect(summed(1)).toBeGreaterThan(20);
   });
 
   it('refuses what it cannot answer, naming what it accepts', async () => {

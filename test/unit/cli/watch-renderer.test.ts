@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createWatchRenderer } from '../../../cli/watch-renderer';
+import { insights } from './insights-fixture';
 import { release, T0, transition } from './release-fixture';
 
 const ESC = '\u001b[';
@@ -74,5 +75,26 @@ describe('the watch renderer', () => {
     const chunks = states.map((s, i) => render(s, T0 + 1000 * i)).filter((c) => c !== '');
     expect(chunks).toHaveLength(4);
     expect(JSON.parse(chunks[0]!)).toEqual(states[0]);
+  });
+
+  it('shows adoption per segment as it moves: one line each on a terminal, a new line when piped', () => {
+    const tty = createWatchRenderer('tty', 200);
+    const without = tty(release(), T0);
+    const withAdoption = tty(release(), T0, insights());
+    expect(frameLines(withAdoption)).toBe(frameLines(without) + 2);
+    expect(withAdoption).toContain('\nadoption default 95.0 % (114/120), 95 % after 20 m\n');
+    expect(withAdoption).toContain('\nadoption beta 40.0 % (4/10), not at 95 % yet\n');
+    const rolledBack = tty(release({ status: 'rolled_back' }), T0, insights({ status: 'rolled_back' }));
+    expect(rolledBack).toContain('adoption default 95.0 % (114/120), 95 % after 20 m, 114 still on the withdrawn bundle');
+
+    const piped = createWatchRenderer('lines');
+    const moving = insights();
+    moving.adoption[1]!.curve.push({ start: moving.to, activeDevices: 10, devicesOnRelease: 6, adoption: 0.6 });
+    const chunks = [piped(release(), T0, insights()), piped(release(), T0 + 1000, insights()), piped(release(), T0 + 2000, moving)];
+    expect(chunks[0]).toContain('| adoption default 95.0 % (114/120), 95 % after 20 m | adoption beta 40.0 % (4/10), not at 95 % yet |');
+    expect(chunks[1]).toBe('');
+    expect(chunks[2]).toContain('adoption beta 60.0 % (6/10)');
+    // --json stays the release's answer as is.
+    expect(JSON.parse(createWatchRenderer('json')(release(), T0, insights()))).toEqual(release());
   });
 });
