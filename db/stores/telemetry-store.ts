@@ -77,7 +77,13 @@ async function listPartitions(db: Queryable): Promise<string[]> {
   return rows.map((r) => r.name);
 }
 
-export function createTelemetryStore(pool: Pool): TelemetryStore {
+export interface TelemetryStoreOptions {
+  /** Adds each batch to the release rollups (default). Off only to measure what they cost (bench/ingestion-rollups.ts). */
+  rollups?: boolean;
+}
+
+export function createTelemetryStore(pool: Pool, options: TelemetryStoreOptions = {}): TelemetryStore {
+  const rollupsOn = options.rollups ?? true;
   const ensurePartitions = (from: Date, days: number) =>
     withTransaction(pool, async (client) => {
       await client.query('SELECT pg_advisory_xact_lock($1)', [PARTITIONS_LOCK]);
@@ -134,7 +140,7 @@ export function createTelemetryStore(pool: Pool): TelemetryStore {
           ],
         );
       }
-      await writeRollups(client, rollups);
+      if (rollupsOn) await writeRollups(client, rollups);
     });
 
   return {
