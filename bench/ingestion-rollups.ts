@@ -53,10 +53,11 @@ function generate(): Batch[] {
     for (const [type, w] of TYPES) if ((r -= w) < 0) return type;
     return TYPES[0]![0];
   };
+  const cohortOf = (i: number): 'canary' | 'control' | 'none' => (i % 10 === 0 ? 'canary' : i % 10 === 1 ? 'control' : 'none');
   const devices = Array.from({ length: DEVICES }, (_, i) => ({
     deviceId: `device-${i.toString().padStart(6, '0')}`,
     segment: pick(SEGMENTS),
-    cohort: (i % 10 === 0 ? 'canary' : i % 10 === 1 ? 'control' : 'none') as 'canary' | 'control' | 'none',
+    cohort: cohortOf(i),
     onRelease: i % 10 === 0 || rng.next() < 0.5,
   }));
   // Buckets aligned so that a run starts in a fresh 5-minute and 1-hour bucket.

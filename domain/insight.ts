@@ -179,6 +179,75 @@ interface BucketFold {
 
 const byString = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
+function newBucket(id: string, event: RollupEvent, stepMs: number, bucketStart: number): BucketFold {
+  const counter: RollupCounters = {
+    releaseId: event.releaseId,
+    segment: event.segment,
+    cohort: event.cohort,
+    stepMs,
+    bucketStart,
+    installsOk: 0,
+    installsFailed: 0,
+    sessions: 0,
+  };
+  return { id, counter, devices: new Map(), histograms: new Map(), features: new Map() };
+}
+
+/** What one event adds to the buckets it lands in, worked out once for all steps. */
+interface EventFold {
+  bits: number;
+  /** Slot in BucketFold.histograms, or -1. */
+  histogramSlot: number;
+  feature: string | null;
+}
+
+function eventFold(event: RollupEvent): EventFold {
+  const histogram = histogramOf(event);
+  const duration = histogram === null ? null : reportedDurationMs(event.details);
+  return {
+    bits: deviceSetBits(event),
+    histogramSlot: histogram === null || duration === null ? -1 : HISTOGRAMS_BY_NAME.indexOf(histogram) * BINS + durationBin(duration),
+    feature: event.type === 'feature_used' ? reportedFeature(event.details) : null,
+  };
+}
+
+function addToBucket(bucket: BucketFold, event: RollupEvent, fold: EventFold): void {
+  const counter = bucket.counter;
+  if (event.type === 'install_ok') counter.installsOk++;
+  else if (event.type === 'install_failed') counter.installsFailed++;
+  else if (event.type === 'session_start') counter.sessions++;
+  const seen = bucket.devices.get(event.deviceId);
+  if (seen === undefined) bucket.devices.set(event.deviceId, fold.bits);
+  else if ((seen | fold.bits) !== seen) bucket.devices.set(event.deviceId, seen | fold.bits);
+  if (fold.histogramSlot >= 0) bucket.histograms.set(fold.histogramSlot, (bucket.histograms.get(fold.histogramSlot) ?? 0) + 1);
+  const feature = fold.feature;
+  if (feature !== null) {
+    const f = bucket.features.get(feature);
+    if (f) f.count++;
+    else {
+      const { releaseId, segment, cohort, stepMs, bucketStart } = counter;
+      bucket.features.set(feature, { releaseId, segment, cohort, stepMs, bucketStart, appId: event.appId, feature, count: 1 });
+    }
+  }
+}
+
+function emitBucket(bucket: BucketFold, batch: RollupBatch): void {
+  const { releaseId, segment, cohort, stepMs, bucketStart } = bucket.counter;
+  batch.counters.push(bucket.counter);
+  const devices = [...bucket.devices.keys()].sort(byString);
+  for (const set of SETS_BY_NAME) {
+    const bit = SET_BITS[set];
+    for (const deviceId of devices) {
+      if ((bucket.devices.get(deviceId)! & bit) !== 0) batch.memberships.push({ releaseId, segment, cohort, stepMs, bucketStart, deviceId, set });
+    }
+  }
+  for (const slot of [...bucket.histograms.keys()].sort((a, b) => a - b)) {
+    const histogram = HISTOGRAMS_BY_NAME[Math.floor(slot / BINS)]!;
+    batch.histograms.push({ releaseId, segment, cohort, stepMs, bucketStart, histogram, bin: slot % BINS, count: bucket.histograms.get(slot)! });
+  }
+  for (const feature of [...bucket.features.keys()].sort(byString)) batch.features.push(bucket.features.get(feature)!);
+}
+
 /**
  * Folds events into what they add to every bucket they land in (one per step). Lists come sorted
  * — buckets by key, then memberships by set and device, histograms by name and bin, features by
@@ -188,62 +257,16 @@ export function foldRollups(events: readonly RollupEvent[]): RollupBatch {
   const buckets = new Map<string, BucketFold>();
   for (const event of events) {
     const prefix = `${event.releaseId}\u0000${event.segment}\u0000${event.cohort}\u0000`;
-    const bits = deviceSetBits(event);
-    const histogram = histogramOf(event);
-    const duration = histogram === null ? null : reportedDurationMs(event.details);
-    const histogramSlot = histogram === null || duration === null ? -1 : HISTOGRAMS_BY_NAME.indexOf(histogram) * BINS + durationBin(duration);
-    const feature = event.type === 'feature_used' ? reportedFeature(event.details) : null;
+    const fold = eventFold(event);
     for (const stepMs of STEPS) {
       const bucketStart = bucketStartOf(event.occurredAtMs, stepMs);
       const id = `${prefix}${stepMs}\u0000${bucketStart}`;
       let bucket = buckets.get(id);
-      if (!bucket) {
-        const counter: RollupCounters = {
-          releaseId: event.releaseId,
-          segment: event.segment,
-          cohort: event.cohort,
-          stepMs,
-          bucketStart,
-          installsOk: 0,
-          installsFailed: 0,
-          sessions: 0,
-        };
-        buckets.set(id, (bucket = { id, counter, devices: new Map(), histograms: new Map(), features: new Map() }));
-      }
-      const counter = bucket.counter;
-      if (event.type === 'install_ok') counter.installsOk++;
-      else if (event.type === 'install_failed') counter.installsFailed++;
-      else if (event.type === 'session_start') counter.sessions++;
-      const seen = bucket.devices.get(event.deviceId);
-      if (seen === undefined) bucket.devices.set(event.deviceId, bits);
-      else if ((seen | bits) !== seen) bucket.devices.set(event.deviceId, seen | bits);
-      if (histogramSlot >= 0) bucket.histograms.set(histogramSlot, (bucket.histograms.get(histogramSlot) ?? 0) + 1);
-      if (feature !== null) {
-        const f = bucket.features.get(feature);
-        if (f) f.count++;
-        else {
-          const { releaseId, segment, cohort } = counter;
-          bucket.features.set(feature, { releaseId, segment, cohort, stepMs, bucketStart, appId: event.appId, feature, count: 1 });
-        }
-      }
+      if (!bucket) buckets.set(id, (bucket = newBucket(id, event, stepMs, bucketStart)));
+      addToBucket(bucket, event, fold);
     }
   }
   const batch: RollupBatch = { counters: [], memberships: [], histograms: [], features: [] };
-  for (const bucket of [...buckets.values()].sort((a, b) => byString(a.id, b.id))) {
-    const { releaseId, segment, cohort, stepMs, bucketStart } = bucket.counter;
-    batch.counters.push(bucket.counter);
-    const devices = [...bucket.devices.keys()].sort(byString);
-    for (const set of SETS_BY_NAME) {
-      const bit = SET_BITS[set];
-      for (const deviceId of devices) {
-        if ((bucket.devices.get(deviceId)! & bit) !== 0) batch.memberships.push({ releaseId, segment, cohort, stepMs, bucketStart, deviceId, set });
-      }
-    }
-    for (const slot of [...bucket.histograms.keys()].sort((a, b) => a - b)) {
-      const histogram = HISTOGRAMS_BY_NAME[Math.floor(slot / BINS)]!;
-      batch.histograms.push({ releaseId, segment, cohort, stepMs, bucketStart, histogram, bin: slot % BINS, count: bucket.histograms.get(slot)! });
-    }
-    for (const feature of [...bucket.features.keys()].sort(byString)) batch.features.push(bucket.features.get(feature)!);
-  }
+  for (const bucket of [...buckets.values()].sort((a, b) => byString(a.id, b.id))) emitBucket(bucket, batch);
   return batch;
 }
