@@ -14,7 +14,8 @@ import { createRng } from '../scripts/support/prng';
  * alternating A/B/A/B on a fresh database; tables are emptied before every run.
  *
  * Env: BENCH_BATCHES (40), BENCH_BATCH_SIZE (5000), BENCH_DEVICES (20000), BENCH_ROUNDS (3),
- * BENCH_BATCH_SPACING_MS (simulated time between batches, 15000: 20 batches per 5-minute bucket).
+ * BENCH_BATCH_SPACING_MS (simulated time between batches, 15000: 20 batches per 5-minute bucket),
+ * BENCH_KNOWN_MEMBERSHIPS (the store's cache of committed memberships; 0 turns it off).
  */
 
 const BATCHES = Number(process.env.BENCH_BATCHES ?? 40);
@@ -122,7 +123,7 @@ interface RunResult {
 
 async function runOnce(pool: Pool, batches: Batch[], rollups: boolean): Promise<RunResult> {
   await reset(pool);
-  const store = createTelemetryStore(pool, { rollups });
+  const store = createTelemetryStore(pool, { rollups, ...(process.env.BENCH_KNOWN_MEMBERSHIPS ? { knownMemberships: Number(process.env.BENCH_KNOWN_MEMBERSHIPS) } : {}) });
   let foldMs = 0;
   let writeMs = 0;
   const started = performance.now();
