@@ -143,12 +143,17 @@ function reportedFeature(details: Record<string, unknown> | null): string | null
   return typeof value === 'string' && value.length > 0 ? value : null;
 }
 
-function deviceSetsOf(event: RollupEvent): RollupDeviceSet[] {
-  const sets: RollupDeviceSet[] = ['active'];
-  if (event.onRelease) sets.push('on_release');
-  if (event.type === 'crash') sets.push('crashed');
-  if (event.type === 'js_error') sets.push('js_error');
-  return sets;
+/** Bits of a device's sets in a bucket, in the order of ROLLUP_DEVICE_SETS. */
+const SET_BITS: Record<RollupDeviceSet, number> = { active: 1, on_release: 2, crashed: 4, js_error: 8 };
+/** The sets in the order of their names: memberships of a bucket come sorted by set, then device. */
+const SETS_BY_NAME = [...ROLLUP_DEVICE_SETS].sort();
+
+function deviceSetBits(event: RollupEvent): number {
+  let bits = SET_BITS.active;
+  if (event.onRelease) bits |= SET_BITS.on_release;
+  if (event.type === 'crash') bits |= SET_BITS.crashed;
+  if (event.type === 'js_error') bits |= SET_BITS.js_error;
+  return bits;
 }
 
 function histogramOf(event: RollupEvent): RollupHistogram | null {
@@ -157,47 +162,111 @@ function histogramOf(event: RollupEvent): RollupHistogram | null {
   return null;
 }
 
-const keyString = (k: RollupKey) => `${k.releaseId}\u0000${k.segment}\u0000${k.cohort}\u0000${k.stepMs}\u0000${k.bucketStart}`;
+const STEPS = Object.values(ROLLUP_STEPS);
+const HISTOGRAMS_BY_NAME = [...ROLLUP_HISTOGRAMS].sort();
+const BINS = DURATION_BIN_EDGES_MS.length;
 
-/** Values in the order of their ids: the same total order in every process. */
-const inIdOrder = <T>(map: Map<string, T>): T[] => [...map.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, v]) => v);
+/** Everything a batch adds to one bucket. */
+interface BucketFold {
+  id: string;
+  counter: RollupCounters;
+  /** Device id → bits of its sets (SET_BITS). */
+  devices: Map<string, number>;
+  /** Counts by histogram (index in HISTOGRAMS_BY_NAME) × BINS + bin. */
+  histograms: Map<number, number>;
+  features: Map<string, RollupFeatureCount>;
+}
 
-function add<T extends { count: number }>(map: Map<string, T>, id: string, fresh: () => T): void {
-  const seen = map.get(id);
-  if (seen) seen.count++;
-  else map.set(id, fresh());
+const byString = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+function newBucket(id: string, event: RollupEvent, stepMs: number, bucketStart: number): BucketFold {
+  const counter: RollupCounters = {
+    releaseId: event.releaseId,
+    segment: event.segment,
+    cohort: event.cohort,
+    stepMs,
+    bucketStart,
+    installsOk: 0,
+    installsFailed: 0,
+    sessions: 0,
+  };
+  return { id, counter, devices: new Map(), histograms: new Map(), features: new Map() };
+}
+
+/** What one event adds to the buckets it lands in, worked out once for all steps. */
+interface EventFold {
+  bits: number;
+  /** Slot in BucketFold.histograms, or -1. */
+  histogramSlot: number;
+  feature: string | null;
+}
+
+function eventFold(event: RollupEvent): EventFold {
+  const histogram = histogramOf(event);
+  const duration = histogram === null ? null : reportedDurationMs(event.details);
+  return {
+    bits: deviceSetBits(event),
+    histogramSlot: histogram === null || duration === null ? -1 : HISTOGRAMS_BY_NAME.indexOf(histogram) * BINS + durationBin(duration),
+    feature: event.type === 'feature_used' ? reportedFeature(event.details) : null,
+  };
+}
+
+function addToBucket(bucket: BucketFold, event: RollupEvent, fold: EventFold): void {
+  const counter = bucket.counter;
+  if (event.type === 'install_ok') counter.installsOk++;
+  else if (event.type === 'install_failed') counter.installsFailed++;
+  else if (event.type === 'session_start') counter.sessions++;
+  const seen = bucket.devices.get(event.deviceId);
+  if (seen === undefined) bucket.devices.set(event.deviceId, fold.bits);
+  else if ((seen | fold.bits) !== seen) bucket.devices.set(event.deviceId, seen | fold.bits);
+  if (fold.histogramSlot >= 0) bucket.histograms.set(fold.histogramSlot, (bucket.histograms.get(fold.histogramSlot) ?? 0) + 1);
+  const feature = fold.feature;
+  if (feature !== null) {
+    const f = bucket.features.get(feature);
+    if (f) f.count++;
+    else {
+      const { releaseId, segment, cohort, stepMs, bucketStart } = counter;
+      bucket.features.set(feature, { releaseId, segment, cohort, stepMs, bucketStart, appId: event.appId, feature, count: 1 });
+    }
+  }
+}
+
+function emitBucket(bucket: BucketFold, batch: RollupBatch): void {
+  const { releaseId, segment, cohort, stepMs, bucketStart } = bucket.counter;
+  batch.counters.push(bucket.counter);
+  const devices = [...bucket.devices.keys()].sort(byString);
+  for (const set of SETS_BY_NAME) {
+    const bit = SET_BITS[set];
+    for (const deviceId of devices) {
+      if ((bucket.devices.get(deviceId)! & bit) !== 0) batch.memberships.push({ releaseId, segment, cohort, stepMs, bucketStart, deviceId, set });
+    }
+  }
+  for (const slot of [...bucket.histograms.keys()].sort((a, b) => a - b)) {
+    const histogram = HISTOGRAMS_BY_NAME[Math.floor(slot / BINS)]!;
+    batch.histograms.push({ releaseId, segment, cohort, stepMs, bucketStart, histogram, bin: slot % BINS, count: bucket.histograms.get(slot)! });
+  }
+  for (const feature of [...bucket.features.keys()].sort(byString)) batch.features.push(bucket.features.get(feature)!);
 }
 
 /**
  * Folds events into what they add to every bucket they land in (one per step). Lists come sorted
- * by key, so concurrent writers lock rollup rows in the same order and cannot deadlock.
+ * — buckets by key, then memberships by set and device, histograms by name and bin, features by
+ * name — so concurrent writers lock rollup rows in the same order and cannot deadlock.
  */
 export function foldRollups(events: readonly RollupEvent[]): RollupBatch {
-  const counters = new Map<string, RollupCounters>();
-  const memberships = new Map<string, RollupMembership>();
-  const histograms = new Map<string, RollupHistogramCount>();
-  const features = new Map<string, RollupFeatureCount>();
+  const buckets = new Map<string, BucketFold>();
   for (const event of events) {
-    for (const stepMs of Object.values(ROLLUP_STEPS)) {
-      const key: RollupKey = { releaseId: event.releaseId, segment: event.segment, cohort: event.cohort, stepMs, bucketStart: bucketStartOf(event.occurredAtMs, stepMs) };
-      const id = keyString(key);
-      let counter = counters.get(id);
-      if (!counter) counters.set(id, (counter = { ...key, installsOk: 0, installsFailed: 0, sessions: 0 }));
-      if (event.type === 'install_ok') counter.installsOk++;
-      if (event.type === 'install_failed') counter.installsFailed++;
-      if (event.type === 'session_start') counter.sessions++;
-      for (const set of deviceSetsOf(event)) {
-        memberships.set(`${id}\u0000${set}\u0000${event.deviceId}`, { ...key, deviceId: event.deviceId, set });
-      }
-      const histogram = histogramOf(event);
-      const duration = reportedDurationMs(event.details);
-      if (histogram && duration !== null) {
-        const bin = durationBin(duration);
-        add(histograms, `${id}\u0000${histogram}\u0000${bin}`, () => ({ ...key, histogram, bin, count: 1 }));
-      }
-      const feature = event.type === 'feature_used' ? reportedFeature(event.details) : null;
-      if (feature !== null) add(features, `${id}\u0000${feature}`, () => ({ ...key, appId: event.appId, feature, count: 1 }));
+    const prefix = `${event.releaseId}\u0000${event.segment}\u0000${event.cohort}\u0000`;
+    const fold = eventFold(event);
+    for (const stepMs of STEPS) {
+      const bucketStart = bucketStartOf(event.occurredAtMs, stepMs);
+      const id = `${prefix}${stepMs}\u0000${bucketStart}`;
+      let bucket = buckets.get(id);
+      if (!bucket) buckets.set(id, (bucket = newBucket(id, event, stepMs, bucketStart)));
+      addToBucket(bucket, event, fold);
     }
   }
-  return { counters: inIdOrder(counters), memberships: inIdOrder(memberships), histograms: inIdOrder(histograms), features: inIdOrder(features) };
+  const batch: RollupBatch = { counters: [], memberships: [], histograms: [], features: [] };
+  for (const bucket of [...buckets.values()].sort((a, b) => byString(a.id, b.id))) emitBucket(bucket, batch);
+  return batch;
 }

@@ -1,4 +1,4 @@
-import { MAX_FEATURE_NAMES_PER_APP, OTHER_FEATURE, type RollupBatch, type RollupDeviceSet, type RollupFeatureCount, type RollupKey } from '../../domain/insight';
+import { MAX_FEATURE_NAMES_PER_APP, OTHER_FEATURE, type RollupBatch, type RollupDeviceSet, type RollupFeatureCount, type RollupKey, type RollupMembership } from '../../domain/insight';
 import { col } from '../columns';
 import type { Pool, Queryable } from '../create-pool';
 
@@ -21,11 +21,19 @@ const keyColumns = (rows: RollupKey[]) => [
 /**
  * Memberships first: the rows new to `rollup_bucket_devices` are exactly the devices new to a
  * bucket's distinct counts, so the counters add those and nothing else, in the same statement.
+ * A membership names its bucket by ordinal in the counters' keys ($1–$5), so the device rows carry
+ * three columns rather than seven.
  */
 const BUCKETS_SQL = `
-  WITH fresh AS (
+  WITH keys AS (
+    SELECT * FROM unnest(${KEY_PARAMS}, $6::int[], $7::int[], $8::int[]) WITH ORDINALITY
+      AS c(release_id, segment, cohort, bucket_ms, bucket_start, installs_ok, installs_failed, sessions, ord)
+  ), fresh AS (
     INSERT INTO rollup_bucket_devices (release_id, segment, cohort, bucket_ms, bucket_start, device_set, device_id)
-    SELECT * FROM unnest($9::text[], $10::text[], $11::text[], $12::int[], $13::timestamptz[], $14::smallint[], $15::text[])
+    SELECT k.release_id, k.segment, k.cohort, k.bucket_ms, k.bucket_start, m.device_set, m.device_id
+    FROM unnest($9::int[], $10::smallint[], $11::text[]) WITH ORDINALITY AS m(key_ord, device_set, device_id, n)
+    JOIN keys k ON k.ord = m.key_ord
+    ORDER BY m.n
     ON CONFLICT DO NOTHING
     RETURNING release_id, segment, cohort, bucket_ms, bucket_start, device_set
   ), fresh_counts AS (
@@ -42,8 +50,7 @@ const BUCKETS_SQL = `
   SELECT c.release_id, c.segment, c.cohort, c.bucket_ms, c.bucket_start,
          coalesce(n.active_devices, 0), coalesce(n.on_release_devices, 0), coalesce(n.crashed_devices, 0), coalesce(n.js_error_devices, 0),
          c.installs_ok, c.installs_failed, c.sessions
-  FROM unnest(${KEY_PARAMS}, $6::int[], $7::int[], $8::int[]) WITH ORDINALITY
-       AS c(release_id, segment, cohort, bucket_ms, bucket_start, installs_ok, installs_failed, sessions, ord)
+  FROM keys c
   LEFT JOIN fresh_counts n USING (release_id, segment, cohort, bucket_ms, bucket_start)
   ORDER BY c.ord
   ON CONFLICT (release_id, segment, cohort, bucket_ms, bucket_start) DO UPDATE SET
@@ -54,6 +61,99 @@ const BUCKETS_SQL = `
     installs_ok = b.installs_ok + EXCLUDED.installs_ok,
     installs_failed = b.installs_failed + EXCLUDED.installs_failed,
     sessions = b.sessions + EXCLUDED.sessions`;
+
+const keyId = (k: RollupKey) => `${k.releaseId}\u0000${k.segment}\u0000${k.cohort}\u0000${k.stepMs}\u0000${k.bucketStart}`;
+const sameKey = (a: RollupKey, b: RollupKey) =>
+  a.bucketStart === b.bucketStart && a.stepMs === b.stepMs && a.releaseId === b.releaseId && a.segment === b.segment && a.cohort === b.cohort;
+
+/** The 1-based ordinal of each membership's bucket among the counters (every membership's bucket has one). */
+function keyOrdinals(counters: RollupKey[], memberships: RollupMembership[]): number[] {
+  const ordinals = new Map(counters.map((c, i) => [keyId(c), i + 1]));
+  const out = new Array<number>(memberships.length);
+  let last: RollupMembership | undefined;
+  let lastOrdinal = 0;
+  for (let i = 0; i < memberships.length; i++) {
+    const m = memberships[i]!;
+    if (!last || !sameKey(last, m)) {
+      const ordinal = ordinals.get(keyId(m));
+      if (ordinal === undefined) throw new Error(`membership of a bucket without counters: ${keyId(m)}`);
+      last = m;
+      lastOrdinal = ordinal;
+    }
+    out[i] = lastOrdinal;
+  }
+  return out;
+}
+
+const SET_BIT: Record<RollupDeviceSet, number> = { active: 1, on_release: 2, crashed: 4, js_error: 8 };
+
+interface KnownBucket {
+  endMs: number;
+  /** Device id → bits (SET_BIT) of the sets it is known committed in. */
+  devices: Map<string, number>;
+}
+
+/**
+ * The memberships this process has written and seen committed, kept for the most recent buckets
+ * (at most `maxDevices` device × bucket entries; buckets ending first go first). A membership known
+ * here already has its row, so inserting it again could only hit ON CONFLICT DO NOTHING and add
+ * nothing: skipping it leaves every count as it was. Anything not known here (other instances'
+ * rows, evicted buckets) still goes to the database, which decides.
+ */
+export interface MembershipCache {
+  /** The batch without the memberships known committed. */
+  unknown(batch: RollupBatch): RollupBatch;
+  /** Call only once the transaction that wrote these memberships has committed. */
+  remember(memberships: readonly RollupMembership[]): void;
+  size(): number;
+}
+
+export function createMembershipCache(maxDevices = 400_000): MembershipCache {
+  const buckets = new Map<string, KnownBucket>();
+  let size = 0;
+  const evict = () => {
+    while (size > maxDevices && buckets.size > 0) {
+      let oldestId = '';
+      let oldest: KnownBucket | undefined;
+      for (const [id, bucket] of buckets) if (!oldest || bucket.endMs < oldest.endMs) [oldestId, oldest] = [id, bucket];
+      buckets.delete(oldestId);
+      size -= oldest!.devices.size;
+    }
+  };
+  /** Calls `each` with every membership and its bucket (looked up once per run of one bucket). */
+  const walk = (memberships: readonly RollupMembership[], create: boolean, each: (m: RollupMembership, bucket: KnownBucket | undefined) => void) => {
+    let last: RollupMembership | undefined;
+    let bucket: KnownBucket | undefined;
+    for (const m of memberships) {
+      if (!last || !sameKey(last, m)) {
+        const id = keyId(m);
+        bucket = buckets.get(id);
+        if (!bucket && create) buckets.set(id, (bucket = { endMs: m.bucketStart + m.stepMs, devices: new Map() }));
+        last = m;
+      }
+      each(m, bucket);
+    }
+  };
+  return {
+    unknown(batch) {
+      if (buckets.size === 0) return batch;
+      const memberships: RollupMembership[] = [];
+      walk(batch.memberships, false, (m, bucket) => {
+        if (bucket === undefined || ((bucket.devices.get(m.deviceId) ?? 0) & SET_BIT[m.set]) === 0) memberships.push(m);
+      });
+      return memberships.length === batch.memberships.length ? batch : { ...batch, memberships };
+    },
+    remember(memberships) {
+      walk(memberships, true, (m, bucket) => {
+        const seen = bucket!.devices.get(m.deviceId);
+        if (seen === undefined) size++;
+        bucket!.devices.set(m.deviceId, (seen ?? 0) | SET_BIT[m.set]);
+      });
+      evict();
+    },
+    size: () => size,
+  };
+}
 
 const HISTOGRAMS_SQL = `
   INSERT INTO rollup_histograms AS h (release_id, segment, cohort, bucket_ms, bucket_start, histogram, bin, count)
@@ -125,7 +225,7 @@ export async function writeRollups(db: Queryable, batch: RollupBatch): Promise<v
       col(counters, 'installsOk'),
       col(counters, 'installsFailed'),
       col(counters, 'sessions'),
-      ...keyColumns(memberships),
+      keyOrdinals(counters, memberships),
       memberships.map((m) => DEVICE_SET_CODES[m.set]),
       col(memberships, 'deviceId'),
     ]);

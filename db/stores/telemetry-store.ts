@@ -8,7 +8,7 @@ import type { Pool, Queryable } from '../create-pool';
 import { withTransaction } from '../create-pool';
 import { isPgError } from '../pg-errors';
 import { metricBits } from './gate-window-store';
-import { writeRollups } from './rollup-store';
+import { createMembershipCache, writeRollups } from './rollup-store';
 
 export interface DeviceEventRow {
   appId: string;
@@ -77,7 +77,16 @@ async function listPartitions(db: Queryable): Promise<string[]> {
   return rows.map((r) => r.name);
 }
 
-export function createTelemetryStore(pool: Pool): TelemetryStore {
+export interface TelemetryStoreOptions {
+  /** Adds each batch to the release rollups (default). Off only to measure what they cost (bench/ingestion-rollups.ts). */
+  rollups?: boolean;
+  /** Device × bucket memberships remembered as committed, so later batches skip their rows (0: none). */
+  knownMemberships?: number;
+}
+
+export function createTelemetryStore(pool: Pool, options: TelemetryStoreOptions = {}): TelemetryStore {
+  const rollupsOn = options.rollups ?? true;
+  const known = options.knownMemberships === 0 ? null : createMembershipCache(options.knownMemberships);
   const ensurePartitions = (from: Date, days: number) =>
     withTransaction(pool, async (client) => {
       await client.query('SELECT pg_advisory_xact_lock($1)', [PARTITIONS_LOCK]);
@@ -95,8 +104,9 @@ export function createTelemetryStore(pool: Pool): TelemetryStore {
       return created;
     });
 
-  const insertBatch = (events: DeviceEventRow[], windows: DeviceWindowRow[], rollups: RollupBatch) =>
-    withTransaction(pool, async (client) => {
+  const insertBatch = async (events: DeviceEventRow[], windows: DeviceWindowRow[], allRollups: RollupBatch) => {
+    const rollups = known ? known.unknown(allRollups) : allRollups;
+    await withTransaction(pool, async (client) => {
       if (events.length > 0) {
         // unnest keeps a batch of any size to one statement with a fixed number of parameters.
         await client.query(
@@ -134,8 +144,11 @@ export function createTelemetryStore(pool: Pool): TelemetryStore {
           ],
         );
       }
-      await writeRollups(client, rollups);
+      if (rollupsOn) await writeRollups(client, rollups);
     });
+    // Committed: these rows exist now, whatever else happens.
+    if (rollupsOn) known?.remember(rollups.memberships);
+  };
 
   return {
     ensurePartitions,
