@@ -43,7 +43,7 @@ export function createNativeDeviceRoutes(deps: { devices: DeviceService }): Rout
     const identity: DeviceIdentity = { appId, ...body, requestedChannel: body.channel };
     const result = deps.devices.check(identity, 'native');
     if (!result) throw new NotFoundError(`no app ${req.params.appId}`);
-    sendSignedAnswer(res, deps.devices.app(req.params.appId), checkAnswer(result.decision));
+    sendSignedAnswer(res, result.app, checkAnswer(result.decision));
   });
 
   router.post('/v1/apps/:appId/events', express.json({ limit: '256kb' }), async (req, res) => {

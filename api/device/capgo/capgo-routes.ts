@@ -33,7 +33,7 @@ export function createCapgoRoutes(deps: { devices: DeviceService; capgo: CapgoDe
     if (!admitted(res, info.app_id, info.device_id)) return;
     const result = deps.devices.check(identityOf(info), 'capgo');
     if (!result) return onPremiseApp(res);
-    sendSignedAnswer(res, deps.devices.app(info.app_id), updateAnswer(result, info));
+    sendSignedAnswer(res, result.app, updateAnswer(result, info));
   });
 
   router.post('/stats', async (req, res) => {

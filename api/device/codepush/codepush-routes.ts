@@ -57,7 +57,7 @@ export function createCodePushRoutes(deps: { devices: DeviceService; snapshot: R
     if (!admitted(req, res, device)) return;
     const result = deps.devices.check(device, 'codepush');
     if (!result) throw new NotFoundError('unknown deployment key');
-    sendSignedAnswer(res, deps.devices.app(device.appId), render(updateInfoFor(result.decision, query.appVersion)));
+    sendSignedAnswer(res, result.app, render(updateInfoFor(result.decision, query.appVersion)));
   };
 
   const record = async (req: Request, res: Response, says: DeviceSays, event: IncomingEvent) => {
