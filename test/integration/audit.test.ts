@@ -5,7 +5,7 @@ import { createRampartClient } from '../../cli/rampart-client';
 import { bundleBody, createAppWithBundles, startRelease } from '../support/fixtures';
 import { createHttp, type Http } from '../support/http';
 import { waitForServed } from '../support/rollout-waits';
-import { temporalCli } from '../support/temporal-cli';
+import { signalWorkflow } from '../support/temporal-cli';
 import { useTestStack } from '../support/test-stack';
 import { waitFor } from '../../scripts/support/until';
 import type { AuditRecord } from '../../db/stores/audit-store';
@@ -107,7 +107,7 @@ describe('the audit log', () => {
     ]);
 
     // A Signal names whatever actor its sender likes: recorded as claimed, not as that key's act.
-    await temporalCli(['workflow', 'signal', '--workflow-id', `release-${id}`, '--name', 'abort', '--input', JSON.stringify({ actor: `key:${BOOTSTRAP_KEY_ID}`, reason: 'from the shell' })]);
+    await signalWorkflow(`release-${id}`, 'abort', { actor: `key:${BOOTSTRAP_KEY_ID}`, reason: 'from the shell' });
     const aborted = await waitFor('the signalled abort in the audit log', () => audit(`?target=release:${id}&action=release.aborted`), (r) => r.length > 0);
     expect(aborted[0]).toMatchObject({ actor: `key:${BOOTSTRAP_KEY_ID}`, reason: 'from the shell', details: { claimedBy: 'temporal-signal' } });
     expect((await audit(`?target=release:${id}&action=release.started`))[0]!.details).not.toHaveProperty('claimedBy');

@@ -3,7 +3,7 @@ import { createAppWithBundles, deviceInBuckets, startRelease } from '../support/
 import { createHttp } from '../support/http';
 import { waitForServed } from '../support/rollout-waits';
 import { waitFor } from '../../scripts/support/until';
-import { temporalCli } from '../support/temporal-cli';
+import { signalWorkflow, temporalCli } from '../support/temporal-cli';
 import { useTestStack } from '../support/test-stack';
 
 // Stages that never end on their own: every move in these tests is an on-call command.
@@ -88,8 +88,7 @@ describe('on-call commands', () => {
     await createAppWithBundles(ctx.admin, appId, ['3.0.0']);
     const id = await startRelease(ctx.admin, appId, { version: '3.0.0', plan: longPlan });
     await waitForServed(ctx.stack, id, (r) => r.status === 'running');
-    const signal = (name: string, reason: string) =>
-      temporalCli(['workflow', 'signal', '--workflow-id', `release-${id}`, '--name', name, '--input', JSON.stringify({ actor: 'oncall:alice', reason })]);
+    const signal = (name: string, reason: string) => signalWorkflow(`release-${id}`, name, { actor: 'oncall:alice', reason });
 
     await signal('pause', 'paged at 3am');
     await waitForServed(ctx.stack, id, (r) => r.status === 'paused');
