@@ -89,7 +89,7 @@ export function createApi(options: ApiOptions): Api {
   const signingKeys = createSigningKeyService({ stores, transact, apps, overlapMs: tuning.signingKeyOverlapMs });
   const segments = createSegmentService(stores, apps, transact);
   const policies = createAppPolicyService(stores, apps);
-  const telemetry = createTelemetryService({ snapshot, store: createTelemetryStore(pool), metrics, maxBatch: tuning.telemetryMaxBatch });
+  const telemetry = createTelemetryService({ snapshot, store: createTelemetryStore(pool), metrics, maxBatch: tuning.telemetryMaxBatch, rollups: tuning.insightRollups });
   const profiles = createDeviceProfiles({ store: stores.deviceProfiles, logger, metrics, ...tuning.deviceProfiles });
   const devices = createDeviceService({
     stores,

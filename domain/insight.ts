@@ -128,6 +128,9 @@ export interface RollupBatch {
   features: RollupFeatureCount[];
 }
 
+/** A batch that adds nothing, for ingestion with the rollups switched off. */
+export const NO_ROLLUPS: RollupBatch = Object.freeze({ counters: [], memberships: [], histograms: [], features: [] });
+
 export function rollupCohortOf(cohort: 'canary' | 'control' | 'none'): RollupCohort {
   return cohort === 'none' ? 'rest' : cohort;
 }

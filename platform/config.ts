@@ -58,6 +58,12 @@ export const API_DEFAULTS = {
   apiKeyCache: { ttlMs: 10_000, maxEntries: 1000 } satisfies ApiKeyCacheConfig,
   /** Events per group-committed write of telemetry. */
   telemetryMaxBatch: 5000,
+  /**
+   * Whether ingestion adds to the release rollups that insight, adoption and the release gauges read.
+   * Off only to measure what they cost (`npm run bench`) or to shed their load in an emergency: events
+   * ingested meanwhile are stored but never reach the rollups.
+   */
+  insightRollups: true,
   /** How long a release page waits for the workflow's live state before showing the published one. */
   temporalQueryTimeoutMs: 5000,
   /** Development and tests only: http and loopback or private receivers (never link-local or metadata). */
@@ -118,6 +124,7 @@ const apiSchema = commonSchema.extend({
   API_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   RAMPART_SELF_ASSIGN_MAX_PER_APP: z.coerce.number().int().min(0).max(10_000_000).default(API_DEFAULTS.selfAssignment.maxPerApp),
   RAMPART_SELF_ASSIGN_TTL_DAYS: z.coerce.number().int().min(1).max(3650).default(API_DEFAULTS.selfAssignment.ttlMs / DAY_MS),
+  RAMPART_INSIGHT_ROLLUPS: bool.default(API_DEFAULTS.insightRollups),
 });
 
 const workerSchema = commonSchema.extend({
@@ -159,6 +166,7 @@ export interface ApiTuning {
   selfAssignment: SelfAssignmentConfig;
   apiKeyCache: ApiKeyCacheConfig;
   telemetryMaxBatch: number;
+  insightRollups: boolean;
   temporalQueryTimeoutMs: number;
   webhooksAllowPrivate: boolean;
   signingKeyOverlapMs: number;
@@ -172,6 +180,7 @@ export interface ApiTuningOverrides {
   selfAssignment?: Partial<SelfAssignmentConfig>;
   apiKeyCache?: Partial<ApiKeyCacheConfig>;
   telemetryMaxBatch?: number;
+  insightRollups?: boolean;
   temporalQueryTimeoutMs?: number;
   webhooksAllowPrivate?: boolean;
   signingKeyOverlapMs?: number;
@@ -312,6 +321,7 @@ export function loadApiConfig(env: Env): ApiConfig {
         ...(e.RAMPART_DEVICE_RATE_BURST === undefined ? {} : { burst: e.RAMPART_DEVICE_RATE_BURST }),
       },
       webhooksAllowPrivate: e.RAMPART_WEBHOOKS_ALLOW_PRIVATE,
+      insightRollups: e.RAMPART_INSIGHT_ROLLUPS,
       ...(e.RAMPART_SIGNING_KEY_OVERLAP_HOURS === undefined ? {} : { signingKeyOverlapMs: e.RAMPART_SIGNING_KEY_OVERLAP_HOURS * HOUR_MS }),
     }),
   };

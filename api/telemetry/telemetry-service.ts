@@ -1,6 +1,6 @@
 import type { DeviceEventRow, DeviceWindowRow, TelemetryStore } from '../../db/stores/telemetry-store';
 import type { GateMetric } from '../../domain/gates/gate-spec';
-import { foldRollups, rollupCohortOf, type RollupEvent } from '../../domain/insight';
+import { NO_ROLLUPS, foldRollups, rollupCohortOf, type RollupEvent } from '../../domain/insight';
 import { windowStartOf } from '../../domain/plan';
 import { attributeEvent, GATE_METRIC_OF, type EventType } from '../../domain/telemetry';
 import { isDataException } from '../../db/pg-errors';
@@ -61,7 +61,16 @@ function mergeWindows(windows: DeviceWindowRow[]): DeviceWindowRow[] {
   return [...merged.values()];
 }
 
-export function createTelemetryService(deps: { snapshot: RolloutSnapshot; store: TelemetryStore; metrics: ApiMetrics; maxBatch: number }): TelemetryService {
+export interface TelemetryServiceDeps {
+  snapshot: RolloutSnapshot;
+  store: TelemetryStore;
+  metrics: ApiMetrics;
+  maxBatch: number;
+  /** Off, batches add nothing to the release rollups (ApiTuning.insightRollups). */
+  rollups: boolean;
+}
+
+export function createTelemetryService(deps: TelemetryServiceDeps): TelemetryService {
   const committer = createGroupCommitter<Prepared>(async (items) => {
     const started = process.hrtime.bigint();
     // Rows are filed under the counting window in which their batch is written, not the one in which
@@ -77,7 +86,7 @@ export function createTelemetryService(deps: { snapshot: RolloutSnapshot; store:
     await deps.store.write(
       items.map((i) => i.event),
       mergeWindows(windows),
-      foldRollups(items.flatMap((i) => (i.rollup ? [i.rollup] : []))),
+      deps.rollups ? foldRollups(items.flatMap((i) => (i.rollup ? [i.rollup] : []))) : NO_ROLLUPS,
     );
     deps.metrics.telemetryBatchSize.observe(items.length);
     deps.metrics.telemetryFlushSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);

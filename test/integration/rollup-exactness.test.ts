@@ -102,7 +102,7 @@ describe('release rollups', () => {
   });
 
   it('equal, figure by figure, what SQL computes from the raw events', async () => {
-    const service = createTelemetryService({ snapshot, store: createTelemetryStore(db.pool), metrics: createApiMetrics(createRegistry('exactness', false)), maxBatch: 200 });
+    const service = createTelemetryService({ snapshot, store: createTelemetryStore(db.pool), metrics: createApiMetrics(createRegistry('exactness', false)), maxBatch: 200, rollups: true });
     const requests = corpus(20261202, 3000);
     // Concurrent requests become group-committed batches of many sizes; a device's bucket spans batches.
     for (let i = 0; i < requests.length; i += 300) await Promise.all(requests.slice(i, i + 300).map((r) => service.ingest(r)));

@@ -59,6 +59,12 @@ describe(loadApiConfig.name, () => {
     expect(loadApiConfig({ RAMPART_SIGNING_KEY_OVERLAP_HOURS: '2' }).tuning.signingKeyOverlapMs).toBe(2 * 3600 * 1000);
   });
 
+  it('keeps the insight rollups on unless told otherwise', () => {
+    expect(loadApiConfig({}).tuning.insightRollups).toBe(true);
+    expect(loadApiConfig({ RAMPART_INSIGHT_ROLLUPS: 'false' }).tuning.insightRollups).toBe(false);
+    expect(() => loadApiConfig({ RAMPART_INSIGHT_ROLLUPS: 'sometimes' })).toThrow(/RAMPART_INSIGHT_ROLLUPS/);
+  });
+
   it('insists on client certificate and key together', () => {
     expect(() => loadWorkerConfig({ TEMPORAL_TLS_CERT_PATH: '/tmp/cert.pem' })).toThrow(/must be set together/);
   });
