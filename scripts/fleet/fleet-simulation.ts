@@ -49,9 +49,33 @@ export interface FleetOptions {
   activeShare: number;
   /** P(an active device that is offered a bundle installs it this tick): apps apply on next launch. */
   adoptionRate: number;
+  /** P(an install the device attempts fails): it reports `install_failed` and stays where it was. */
+  installFailureRate?: number;
+  /**
+   * Length of a tick on the fleet's own clock. Set, events carry a clock that starts at the release
+   * start and advances this much per tick (at most a day ahead of the wall clock, as the API allows),
+   * so insight buckets show hours of adoption in a minute; the gates still count by arrival. Unset,
+   * events carry the wall clock.
+   */
+  simulatedTickMs?: number;
+  /**
+   * After completion, ticks the fleet goes on living as before (active share, adoption rate) so the
+   * release's adoption curve can be read; unset, every device instead checks once and installs.
+   */
+  adoptionTicks?: number;
+  /** Segments a new app gets before its releases start (`POST /v1/apps/:appId/segments` bodies). */
+  segments?: ReadonlyArray<{ key: string; rule: unknown; priority?: number }>;
   timeoutMs: number;
   seed: number;
   log?: (line: string) => void;
+}
+
+/** What the fleet itself knows happened, to hold the API's insight figures against. */
+export interface FleetTruth {
+  installsOk: number;
+  installsFailed: number;
+  /** Per tick: when it happened on the fleet's clock, the devices active in it and those of them on the candidate. */
+  ticks: Array<{ at: number; active: number; onCandidate: number }>;
 }
 
 export interface FleetReport {
@@ -70,6 +94,10 @@ export interface FleetReport {
   onCandidateAfterCompletion: number | null;
   requests: number;
   ticks: number;
+  /** The release start and the end of the last tick, on the fleet's clock (ms since the epoch). */
+  startedAt: number;
+  clockEnd: number;
+  truth: FleetTruth;
   /** Why the release is where it ended (the last transition's or gate's reason). */
   reason: string | null;
 }
@@ -96,8 +124,9 @@ interface Release {
 }
 
 /** A fresh app with a completed baseline release, then the candidate release with the given plan. */
-async function startOnNewApp(call: Call, appId: string, plan: unknown): Promise<Release> {
+async function startOnNewApp(call: Call, appId: string, plan: unknown, segments: FleetOptions['segments'] = []): Promise<Release> {
   await call('POST', '/v1/apps', { id: appId, name: 'Simulated fleet' }, true);
+  for (const segment of segments) await call('POST', `/v1/apps/${appId}/segments`, segment, true);
   for (const version of [NEW_APP_BASELINE, NEW_APP_CANDIDATE]) {
     await call('POST', `/v1/apps/${appId}/bundles`, { version, url: `https://cdn.example.com/${version}.zip`, sha256: 'e'.repeat(64), size: 4096 }, true);
   }
@@ -131,7 +160,7 @@ export async function runFleet(options: FleetOptions): Promise<FleetReport> {
 
   const started = Date.now();
   const { releaseId, baseline: BASELINE, candidate: CANDIDATE } =
-    options.target.kind === 'new' ? await startOnNewApp(call, options.appId, options.target.plan) : await existingRelease(call, options.target.releaseId);
+    options.target.kind === 'new' ? await startOnNewApp(call, options.appId, options.target.plan, options.segments) : await existingRelease(call, options.target.releaseId);
 
   const fleet: Device[] = Array.from({ length: options.devices }, (_, i) => ({
     id: `fleet-${options.seed}-${i}`,
@@ -140,22 +169,25 @@ export async function runFleet(options: FleetOptions): Promise<FleetReport> {
     running: BASELINE,
     everOnCandidate: false,
   }));
+  const truth: FleetTruth = { installsOk: 0, installsFailed: 0, ticks: [] };
+  // The fleet's clock: the wall clock, or one that starts with the release and moves a tick at a time.
+  const releaseStartedAt = Date.parse((await call('GET', `/v1/releases/${releaseId}`, undefined, true)).createdAt as string);
+  let ticksSoFar = 0;
+  const clock = () => (options.simulatedTickMs === undefined ? Date.now() : releaseStartedAt + ticksSoFar * options.simulatedTickMs);
   const says = (device: Device) => ({ deviceId: device.id, platform: device.platform, nativeVersion: '5.0.0', attributes: device.attributes });
 
   const tick = async (active: Device[], adoptionRate = options.adoptionRate) => {
     // Drawn before any request: answers arrive in any order, and a seed must give one fleet.
-    const draws = active.map((device) => ({ device, adopt: random() < adoptionRate, crash: random(), jsError: random() }));
+    const draws = active.map((device) => ({ device, adopt: random() < adoptionRate, crash: random(), jsError: random(), installFails: random() < (options.installFailureRate ?? 0) }));
+    const tickAt = new Date(clock()).toISOString();
     await forEachStreamed(
       draws,
-      async ({ device, adopt, crash, jsError }) => {
+      async ({ device, adopt, crash, jsError, installFails }) => {
         const answer = await call('POST', `/v1/apps/${options.appId}/check`, { ...says(device), bundleVersion: device.running });
         const events: Array<Record<string, unknown>> = [];
-        const at = new Date().toISOString();
-        const offered = (answer.bundle as { version: string } | null | undefined)?.version ?? (answer.action === 'rollback' ? 'builtin' : null);
-        if ((answer.action === 'update' && adopt) || answer.action === 'rollback') {
-          device.running = offered!;
-          events.push({ type: 'install_ok', at, bundleVersion: device.running });
-        }
+        const at = options.simulatedTickMs === undefined ? new Date().toISOString() : tickAt;
+        const install = installFrom(answer, device, { adopt, installFails }, at, truth);
+        if (install) events.push(install);
         if (device.running === CANDIDATE) device.everOnCandidate = true;
         events.push({ type: 'session_start', at, bundleVersion: device.running });
         const ratio = device.running === CANDIDATE ? options.crashRatio : 1;
@@ -164,6 +196,8 @@ export async function runFleet(options: FleetOptions): Promise<FleetReport> {
         await call('POST', `/v1/apps/${options.appId}/events`, { ...says(device), events });
       },
     );
+    truth.ticks.push({ at: Date.parse(tickAt), active: active.length, onCandidate: active.filter((d) => d.running === CANDIDATE).length });
+    ticksSoFar += 1;
   };
 
   const remaining = () => Math.max(0, options.timeoutMs - (Date.now() - started));
@@ -203,12 +237,17 @@ export async function runFleet(options: FleetOptions): Promise<FleetReport> {
     for (let round = 0; round < 3 && fleet.some((d) => d.running === CANDIDATE); round++) await tick(fleet.filter((d) => d.running === CANDIDATE));
     secondsToAllBack = (Date.now() - rolledBackAt) / 1000;
   }
-  let onCandidateAfterCompletion: number | null = null;
-  if (status === 'completed') {
-    // A completed release is every device's: each one checks again and installs what it is offered.
-    await tick(fleet, 1);
-    onCandidateAfterCompletion = fleet.filter((d) => d.running === CANDIDATE).length / options.devices;
-  }
+  /** After completion, the share of devices on the new bundle once the fleet has lived on with it. */
+  const adoptAfterCompletion = async () => {
+    if (options.adoptionTicks === undefined) {
+      // A completed release is every device's: each one checks again and installs what it is offered.
+      await tick(fleet, 1);
+    } else {
+      for (let i = 0; i < options.adoptionTicks && fleet.some((d) => d.running !== CANDIDATE); i++) await tick(fleet.filter(() => random() < options.activeShare));
+    }
+    return fleet.filter((d) => d.running === CANDIDATE).length / options.devices;
+  };
+  const onCandidateAfterCompletion = status === 'completed' ? await adoptAfterCompletion() : null;
   return {
     releaseId,
     outcome: status,
@@ -220,8 +259,34 @@ export async function runFleet(options: FleetOptions): Promise<FleetReport> {
     onCandidateAfterCompletion,
     requests,
     ticks,
+    startedAt: releaseStartedAt,
+    clockEnd: clock(),
+    truth,
     reason,
   };
+}
+
+/**
+ * What a device does with a check's answer: a rollback always installs (the bundle is already on
+ * the device); an update only when the device adopts it this tick, and it may fail, leaving the
+ * device where it was. Returns the event to report, if any.
+ */
+function installFrom(
+  answer: Record<string, unknown>,
+  device: Device,
+  draw: { adopt: boolean; installFails: boolean },
+  at: string,
+  truth: FleetTruth,
+): Record<string, unknown> | null {
+  const offered = (answer.bundle as { version: string } | null | undefined)?.version ?? (answer.action === 'rollback' ? 'builtin' : null);
+  if (offered === null || !((answer.action === 'update' && draw.adopt) || answer.action === 'rollback')) return null;
+  if (answer.action === 'update' && draw.installFails) {
+    truth.installsFailed += 1;
+    return { type: 'install_failed', at, bundleVersion: offered };
+  }
+  truth.installsOk += 1;
+  device.running = offered;
+  return { type: 'install_ok', at, bundleVersion: offered };
 }
 
 /** Where the fleet stops ticking: the release ended, or a human has to look at it. */
