@@ -97,14 +97,15 @@ const FEATURES_SQL = `
   WHERE ${WHERE('f')}`;
 
 const RANGE_SQL = `
-  SELECT d.segment, d.cohort, min(d.bucket_start) AS first_counted,
+  SELECT b.segment, b.cohort, min(b.bucket_start) AS first_counted,
          count(DISTINCT d.device_id) FILTER (WHERE d.device_set = ${DEVICE_SET_CODES.active})::int AS active_devices,
          count(DISTINCT d.device_id) FILTER (WHERE d.device_set = ${DEVICE_SET_CODES.on_release})::int AS on_release_devices,
          count(DISTINCT d.device_id) FILTER (WHERE d.device_set = ${DEVICE_SET_CODES.crashed})::int AS crashed_devices,
          count(DISTINCT d.device_id) FILTER (WHERE d.device_set = ${DEVICE_SET_CODES.js_error})::int AS js_error_devices
-  FROM rollup_bucket_devices d
-  WHERE ${WHERE('d')}
-  GROUP BY d.segment, d.cohort`;
+  FROM rollup_buckets b
+  JOIN rollup_bucket_devices d ON d.bucket_id = b.bucket_id
+  WHERE ${WHERE('b')}
+  GROUP BY b.segment, b.cohort`;
 
 const ADOPTION_WHERE = (alias: string) =>
   `${alias}.release_id = $1 AND ${alias}.segment = ANY($2::text[]) AND ${alias}.bucket_ms = $3 AND ${alias}.bucket_start >= $4 AND ${alias}.bucket_start < $5`;
@@ -116,12 +117,13 @@ const ADOPTION_SQL = `
     WHERE ${ADOPTION_WHERE('b')}
     GROUP BY b.segment, b.bucket_start
   ), distinct_devices AS (
-    SELECT d.segment, d.bucket_start,
+    SELECT b.segment, b.bucket_start,
            count(DISTINCT d.device_id) FILTER (WHERE d.device_set = ${DEVICE_SET_CODES.active})::int AS active_devices,
            count(DISTINCT d.device_id) FILTER (WHERE d.device_set = ${DEVICE_SET_CODES.on_release})::int AS on_release_devices
-    FROM rollup_bucket_devices d
-    WHERE ${ADOPTION_WHERE('d')} AND d.device_set IN (${DEVICE_SET_CODES.active}, ${DEVICE_SET_CODES.on_release})
-    GROUP BY d.segment, d.bucket_start
+    FROM rollup_buckets b
+    JOIN rollup_bucket_devices d ON d.bucket_id = b.bucket_id
+    WHERE ${ADOPTION_WHERE('b')} AND d.device_set IN (${DEVICE_SET_CODES.active}, ${DEVICE_SET_CODES.on_release})
+    GROUP BY b.segment, b.bucket_start
   )
   SELECT s.segment, s.bucket_start,
          coalesce(d.active_devices, s.active_devices) AS active_devices,

@@ -19,48 +19,56 @@ const keyColumns = (rows: RollupKey[]) => [
 ];
 
 /**
- * Memberships first: the rows new to `rollup_bucket_devices` are exactly the devices new to a
- * bucket's distinct counts, so the counters add those and nothing else, in the same statement.
- * A membership names its bucket by ordinal in the counters' keys ($1–$5), so the device rows carry
- * three columns rather than seven.
+ * The counters of a batch's buckets, added to (or created); answers each bucket's id by the 1-based
+ * ordinal of its key in the batch.
  */
-const BUCKETS_SQL = `
+const COUNTERS_SQL = `
   WITH keys AS (
     SELECT * FROM unnest(${KEY_PARAMS}, $6::int[], $7::int[], $8::int[]) WITH ORDINALITY
       AS c(release_id, segment, cohort, bucket_ms, bucket_start, installs_ok, installs_failed, sessions, ord)
-  ), fresh AS (
-    INSERT INTO rollup_bucket_devices (release_id, segment, cohort, bucket_ms, bucket_start, device_set, device_id)
-    SELECT k.release_id, k.segment, k.cohort, k.bucket_ms, k.bucket_start, m.device_set, m.device_id
-    FROM unnest($9::int[], $10::smallint[], $11::text[]) WITH ORDINALITY AS m(key_ord, device_set, device_id, n)
-    JOIN keys k ON k.ord = m.key_ord
-    ORDER BY m.n
+  ), upserted AS (
+    INSERT INTO rollup_buckets AS b (release_id, segment, cohort, bucket_ms, bucket_start, installs_ok, installs_failed, sessions)
+    SELECT k.release_id, k.segment, k.cohort, k.bucket_ms, k.bucket_start, k.installs_ok, k.installs_failed, k.sessions
+    FROM keys k
+    ORDER BY k.ord
+    ON CONFLICT (release_id, segment, cohort, bucket_ms, bucket_start) DO UPDATE SET
+      installs_ok = b.installs_ok + EXCLUDED.installs_ok,
+      installs_failed = b.installs_failed + EXCLUDED.installs_failed,
+      sessions = b.sessions + EXCLUDED.sessions
+    RETURNING b.bucket_id, b.release_id, b.segment, b.cohort, b.bucket_ms, b.bucket_start
+  )
+  SELECT k.ord::int AS ord, u.bucket_id
+  FROM upserted u
+  JOIN keys k ON k.release_id = u.release_id AND k.segment = u.segment AND k.cohort = u.cohort
+             AND k.bucket_ms = u.bucket_ms AND k.bucket_start = u.bucket_start`;
+
+/**
+ * The rows new to `rollup_bucket_devices` are exactly the devices new to a bucket's distinct
+ * counts, so the counts add those and nothing else, in the same statement. The bucket rows were
+ * locked by COUNTERS_SQL in this transaction, in key order, so this takes no lock of its own on them.
+ */
+const MEMBERS_SQL = `
+  WITH fresh AS (
+    INSERT INTO rollup_bucket_devices (bucket_id, device_set, device_id)
+    SELECT * FROM unnest($1::bigint[], $2::smallint[], $3::text[])
     ON CONFLICT DO NOTHING
-    RETURNING release_id, segment, cohort, bucket_ms, bucket_start, device_set
+    RETURNING bucket_id, device_set
   ), fresh_counts AS (
-    SELECT f.release_id, f.segment, f.cohort, f.bucket_ms, f.bucket_start,
+    SELECT f.bucket_id,
            count(*) FILTER (WHERE f.device_set = ${DEVICE_SET_CODES.active})::int AS active_devices,
            count(*) FILTER (WHERE f.device_set = ${DEVICE_SET_CODES.on_release})::int AS on_release_devices,
            count(*) FILTER (WHERE f.device_set = ${DEVICE_SET_CODES.crashed})::int AS crashed_devices,
            count(*) FILTER (WHERE f.device_set = ${DEVICE_SET_CODES.js_error})::int AS js_error_devices
     FROM fresh f
-    GROUP BY f.release_id, f.segment, f.cohort, f.bucket_ms, f.bucket_start
+    GROUP BY f.bucket_id
   )
-  INSERT INTO rollup_buckets AS b (release_id, segment, cohort, bucket_ms, bucket_start, active_devices, on_release_devices,
-                                   crashed_devices, js_error_devices, installs_ok, installs_failed, sessions)
-  SELECT c.release_id, c.segment, c.cohort, c.bucket_ms, c.bucket_start,
-         coalesce(n.active_devices, 0), coalesce(n.on_release_devices, 0), coalesce(n.crashed_devices, 0), coalesce(n.js_error_devices, 0),
-         c.installs_ok, c.installs_failed, c.sessions
-  FROM keys c
-  LEFT JOIN fresh_counts n USING (release_id, segment, cohort, bucket_ms, bucket_start)
-  ORDER BY c.ord
-  ON CONFLICT (release_id, segment, cohort, bucket_ms, bucket_start) DO UPDATE SET
-    active_devices = b.active_devices + EXCLUDED.active_devices,
-    on_release_devices = b.on_release_devices + EXCLUDED.on_release_devices,
-    crashed_devices = b.crashed_devices + EXCLUDED.crashed_devices,
-    js_error_devices = b.js_error_devices + EXCLUDED.js_error_devices,
-    installs_ok = b.installs_ok + EXCLUDED.installs_ok,
-    installs_failed = b.installs_failed + EXCLUDED.installs_failed,
-    sessions = b.sessions + EXCLUDED.sessions`;
+  UPDATE rollup_buckets b SET
+    active_devices = b.active_devices + n.active_devices,
+    on_release_devices = b.on_release_devices + n.on_release_devices,
+    crashed_devices = b.crashed_devices + n.crashed_devices,
+    js_error_devices = b.js_error_devices + n.js_error_devices
+  FROM fresh_counts n
+  WHERE b.bucket_id = n.bucket_id`;
 
 const keyId = (k: RollupKey) => `${k.releaseId}\u0000${k.segment}\u0000${k.cohort}\u0000${k.stepMs}\u0000${k.bucketStart}`;
 const sameKey = (a: RollupKey, b: RollupKey) =>
@@ -220,15 +228,17 @@ function boundFeatures(features: RollupFeatureCount[], known: Map<string, Set<st
 export async function writeRollups(db: Queryable, batch: RollupBatch): Promise<void> {
   const { counters, memberships, histograms } = batch;
   if (counters.length > 0) {
-    await db.query(BUCKETS_SQL, [
+    const { rows } = await db.query<{ ord: number; bucket_id: string }>(COUNTERS_SQL, [
       ...keyColumns(counters),
       col(counters, 'installsOk'),
       col(counters, 'installsFailed'),
       col(counters, 'sessions'),
-      keyOrdinals(counters, memberships),
-      memberships.map((m) => DEVICE_SET_CODES[m.set]),
-      col(memberships, 'deviceId'),
     ]);
+    if (memberships.length > 0) {
+      const bucketIds = new Array<string>(counters.length);
+      for (const row of rows) bucketIds[row.ord - 1] = row.bucket_id;
+      await db.query(MEMBERS_SQL, [keyOrdinals(counters, memberships).map((ord) => bucketIds[ord - 1]!), memberships.map((m) => DEVICE_SET_CODES[m.set]), col(memberships, 'deviceId')]);
+    }
   }
   if (histograms.length > 0) {
     await db.query(HISTOGRAMS_SQL, [...keyColumns(histograms), col(histograms, 'histogram'), col(histograms, 'bin'), col(histograms, 'count')]);
@@ -250,16 +260,26 @@ export interface RollupStore {
 const ROLLUP_TABLES = ['rollup_buckets', 'rollup_histograms', 'rollup_features'] as const;
 
 export function createRollupStore(pool: Pool): RollupStore {
-  const purgeTable = async (table: (typeof ROLLUP_TABLES)[number] | 'rollup_bucket_devices', cutoff: Date, limit: number) => {
+  const purgeTable = async (table: (typeof ROLLUP_TABLES)[number], cutoff: Date, limit: number) => {
     const result = await pool.query(
       `DELETE FROM ${table} WHERE ctid IN (SELECT r.ctid FROM ${table} r WHERE r.bucket_start < $1 LIMIT $2)`,
       [cutoff, limit],
     );
     return result.rowCount ?? 0;
   };
+  const purgeMemberships = async (cutoff: Date, limit: number) => {
+    const result = await pool.query(
+      `DELETE FROM rollup_bucket_devices WHERE ctid IN (
+         SELECT d.ctid FROM rollup_buckets b JOIN rollup_bucket_devices d ON d.bucket_id = b.bucket_id WHERE b.bucket_start < $1 LIMIT $2)`,
+      [cutoff, limit],
+    );
+    return result.rowCount ?? 0;
+  };
   return {
     async purge(cutoff, membershipCutoff, limit) {
-      let total = await purgeTable('rollup_bucket_devices', membershipCutoff, limit);
+      // A bucket goes only once its members have: members of a bucket that is gone could not be found again.
+      let total = await purgeMemberships(new Date(Math.max(cutoff.getTime(), membershipCutoff.getTime())), limit);
+      if (total >= limit) return total;
       for (const table of ROLLUP_TABLES) total += await purgeTable(table, cutoff, limit);
       return total;
     },

@@ -5,7 +5,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
-import { createPool } from '../../db/create-pool';
+import { createPool, type Pool } from '../../db/create-pool';
 import { ensureDatabase } from '../../db/ensure-database';
 import { migrate, MigrationChecksumError, MIGRATIONS_DIR } from '../../db/migrate';
 import { ACTIVE_STATUSES } from '../../domain/release';
@@ -60,39 +60,18 @@ describe(migrate.name, () => {
     }
   });
 
-  it('moves raw events written before partitioning into daily partitions, ids kept and still counting', async () => {
-    const before = `${name}_events`;
+  /** A database of its own migrated up to (not including) `first`, for a test of the migrations from there. */
+  const migratedBefore = async (suffix: string, first: string, test: (pool: Pool) => Promise<void>) => {
+    const before = `${name}_${suffix}`;
     const beforeUrl = new URL(env.postgresUrl);
     beforeUrl.pathname = `/${before}`;
     await ensureDatabase(beforeUrl.toString());
     const dir = await mkdtemp(path.join(os.tmpdir(), 'rampart-migrations-'));
     const pool = createPool(beforeUrl.toString(), 1);
     try {
-      for (const file of (await readdir(MIGRATIONS_DIR)).filter((f) => f < '0005')) await cp(path.join(MIGRATIONS_DIR, file), path.join(dir, file));
+      for (const file of (await readdir(MIGRATIONS_DIR)).filter((f) => f < first)) await cp(path.join(MIGRATIONS_DIR, file), path.join(dir, file));
       await migrate(pool, undefined, dir);
-      const days = [Date.UTC(2026, 10, 1, 23, 59), Date.UTC(2026, 10, 2, 0, 1), Date.UTC(2026, 10, 5, 12)].map((t) => new Date(t));
-      for (const day of days) {
-        await pool.query(
-          `INSERT INTO device_events (app_id, device_id, segment, cohort, type, bundle_version, occurred_at, received_at, details)
-           VALUES ('com.example.app', 'd', 'default', 'none', 'crash', '1.0.0', $1, $1, '{"message": "x"}')`,
-          [day],
-        );
-      }
-      const old = await pool.query<{ id: number; received_at: Date }>('SELECT e.id, e.received_at FROM device_events e ORDER BY e.id');
-
-      await migrate(pool);
-      const moved = await pool.query<{ id: number; received_at: Date; partition: string }>(
-        'SELECT e.id, e.received_at, e.tableoid::regclass::text AS partition FROM device_events e ORDER BY e.id',
-      );
-      expect(moved.rows.map((r) => [r.id, r.received_at.getTime()])).toEqual(old.rows.map((r) => [r.id, r.received_at.getTime()]));
-      expect(moved.rows.map((r) => r.partition)).toEqual(['device_events_p20261101', 'device_events_p20261102', 'device_events_p20261105']);
-      const next = await pool.query<{ id: number }>(
-        `INSERT INTO device_events (app_id, device_id, segment, cohort, type, bundle_version, occurred_at, received_at)
-         VALUES ('com.example.app', 'd', 'default', 'none', 'crash', '1.0.0', now(), now()) RETURNING id`,
-      );
-      expect(next.rows[0]!.id).toBe(Math.max(...old.rows.map((r) => r.id)) + 1);
-      const kind = await pool.query<{ relkind: string }>("SELECT c.relkind FROM pg_class c WHERE c.relname = 'device_events'");
-      expect(kind.rows[0]!.relkind).toBe('p');
+      await test(pool);
     } finally {
       await pool.end();
       await rm(dir, { recursive: true, force: true });
@@ -100,6 +79,63 @@ describe(migrate.name, () => {
       await admin.connect();
       await admin.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(before)} WITH (FORCE)`).finally(() => admin.end());
     }
+  };
+
+  it('moves raw events written before partitioning into daily partitions, ids kept and still counting', async () => {
+    await migratedBefore('events', '0005', async (pool) => {
+        const days = [Date.UTC(2026, 10, 1, 23, 59), Date.UTC(2026, 10, 2, 0, 1), Date.UTC(2026, 10, 5, 12)].map((t) => new Date(t));
+        for (const day of days) {
+          await pool.query(
+            `INSERT INTO device_events (app_id, device_id, segment, cohort, type, bundle_version, occurred_at, received_at, details)
+             VALUES ('com.example.app', 'd', 'default', 'none', 'crash', '1.0.0', $1, $1, '{"message": "x"}')`,
+            [day],
+          );
+        }
+        const old = await pool.query<{ id: number; received_at: Date }>('SELECT e.id, e.received_at FROM device_events e ORDER BY e.id');
+
+        await migrate(pool);
+        const moved = await pool.query<{ id: number; received_at: Date; partition: string }>(
+          'SELECT e.id, e.received_at, e.tableoid::regclass::text AS partition FROM device_events e ORDER BY e.id',
+        );
+        expect(moved.rows.map((r) => [r.id, r.received_at.getTime()])).toEqual(old.rows.map((r) => [r.id, r.received_at.getTime()]));
+        expect(moved.rows.map((r) => r.partition)).toEqual(['device_events_p20261101', 'device_events_p20261102', 'device_events_p20261105']);
+        const next = await pool.query<{ id: number }>(
+          `INSERT INTO device_events (app_id, device_id, segment, cohort, type, bundle_version, occurred_at, received_at)
+           VALUES ('com.example.app', 'd', 'default', 'none', 'crash', '1.0.0', now(), now()) RETURNING id`,
+        );
+        expect(next.rows[0]!.id).toBe(Math.max(...old.rows.map((r) => r.id)) + 1);
+        const kind = await pool.query<{ relkind: string }>("SELECT c.relkind FROM pg_class c WHERE c.relname = 'device_events'");
+        expect(kind.rows[0]!.relkind).toBe('p');
+    });
+  });
+
+  it('gives the device memberships of existing buckets their bucket ids', async () => {
+    await migratedBefore('memberships', '0013', async (pool) => {
+      const start = new Date(Date.UTC(2026, 10, 1, 10));
+      for (const cohort of ['canary', 'control']) {
+        await pool.query(
+          `INSERT INTO rollup_buckets (release_id, segment, cohort, bucket_ms, bucket_start, active_devices) VALUES ('r1', 'default', $1, 300000, $2, 2)`,
+          [cohort, start],
+        );
+        for (const device of ['a', 'b']) {
+          await pool.query(
+            `INSERT INTO rollup_bucket_devices (release_id, segment, cohort, bucket_ms, bucket_start, device_set, device_id) VALUES ('r1', 'default', $1, 300000, $2, 1, $3)`,
+            [cohort, start, `${cohort}-${device}`],
+          );
+        }
+      }
+
+      await migrate(pool);
+      const { rows } = await pool.query<{ cohort: string; device_id: string }>(
+        'SELECT b.cohort, d.device_id FROM rollup_bucket_devices d JOIN rollup_buckets b ON b.bucket_id = d.bucket_id ORDER BY d.device_id',
+      );
+      expect(rows).toEqual([
+        { cohort: 'canary', device_id: 'canary-a' },
+        { cohort: 'canary', device_id: 'canary-b' },
+        { cohort: 'control', device_id: 'control-a' },
+        { cohort: 'control', device_id: 'control-b' },
+      ]);
+    });
   });
 
   // The one SQL spelling of the active statuses that cannot take them as a parameter.

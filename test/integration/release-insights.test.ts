@@ -71,7 +71,7 @@ describe('GET /v1/releases/:id/insights', () => {
     expect(again.body.series).toHaveLength(1);
     expect(again.body.series[0].totals).toMatchObject({ activeDevices: 1, crashFreeRate: 0, installs: { ok: 2, failed: 0 }, sessions: 2 });
     // Once retention purged which devices a bucket counted, range totals cannot count distinct devices any more.
-    await ctx.stack.db.pool.query('DELETE FROM rollup_bucket_devices WHERE release_id = $1', [id]);
+    await ctx.stack.db.pool.query('DELETE FROM rollup_bucket_devices WHERE bucket_id IN (SELECT b.bucket_id FROM rollup_buckets b WHERE b.release_id = $1)', [id]);
     const purged = await ctx.admin.get(`/v1/releases/${id}/insights?cohort=canary`);
     expect(purged.body.series[0].points[0]).toMatchObject({ activeDevices: 1, crashFreeRate: 0 });
     expect(purged.body.series[0].totals).toMatchObject({ activeDevices: null, adoption: null, crashFreeRate: null, sessions: 2 });
@@ -142,7 +142,7 @@ describe('GET /v1/releases/:id/insights', () => {
 
     // Once retention purged the buckets' device memberships, a bucket adds its cohorts' counts: a
     // device that changed cohort within the bucket (builtin, then 1.0.0) then counts in both.
-    await ctx.stack.db.pool.query('DELETE FROM rollup_bucket_devices WHERE release_id = $1', [rid]);
+    await ctx.stack.db.pool.query('DELETE FROM rollup_bucket_devices WHERE bucket_id IN (SELECT b.bucket_id FROM rollup_buckets b WHERE b.release_id = $1)', [rid]);
     type Purged = { series: Array<{ points: Array<{ start: string; activeDevices: number }> }>; adoption: Array<{ curve: Array<{ activeDevices: number }> }> };
     const purged = (await ctx.admin.get(`/v1/releases/${rid}/insights?step=5m&to=${to}`)).body as Purged;
     const summed = (k: number) =>
