@@ -1,4 +1,4 @@
-import type { RollupCohort, RollupHistogram } from '../../domain/insight';
+import { MAX_EXACT_RANGE_MEMBERSHIPS, type RollupCohort, type RollupHistogram } from '../../domain/insight';
 import { emptyFigures, type AdoptionBucket, type RollupFigures } from '../../domain/insight-report';
 import type { Queryable } from '../create-pool';
 import { DEVICE_SET_CODES } from '../stores/rollup-store';
@@ -20,7 +20,8 @@ export interface InsightSeriesFigures {
   buckets: Map<number, RollupFigures>;
   /**
    * Distinct devices over the range, counted once however many buckets they were active in; null
-   * when the range reaches buckets whose device memberships were purged.
+   * when the range reaches buckets whose device memberships were purged, or holds more of them than
+   * MAX_EXACT_RANGE_MEMBERSHIPS.
    */
   range: Pick<RollupFigures, 'activeDevices' | 'onReleaseDevices' | 'crashedDevices' | 'jsErrorDevices'> | null;
 }
@@ -33,8 +34,8 @@ export interface InsightReadModel {
   /**
    * Per segment (every cohort together), its buckets with events: distinct devices active and on the
    * release's bundle. A device that changed cohort within a bucket (say it reported on the old bundle,
-   * then installed the release's) counts once while the bucket's memberships are kept; buckets older
-   * than that fall back to the sum of their cohorts' counts.
+   * then installed the release's) counts once while the bucket's memberships are kept and the range
+   * holds at most MAX_EXACT_RANGE_MEMBERSHIPS of them; otherwise buckets add their cohorts' counts.
    */
   readAdoption(query: AdoptionQuery): Promise<Map<string, AdoptionBucket[]>>;
 }
@@ -110,26 +111,21 @@ const RANGE_SQL = `
 const ADOPTION_WHERE = (alias: string) =>
   `${alias}.release_id = $1 AND ${alias}.segment = ANY($2::text[]) AND ${alias}.bucket_ms = $3 AND ${alias}.bucket_start >= $4 AND ${alias}.bucket_start < $5`;
 
-const ADOPTION_SQL = `
-  WITH sums AS (
-    SELECT b.segment, b.bucket_start, sum(b.active_devices)::int AS active_devices, sum(b.on_release_devices)::int AS on_release_devices
-    FROM rollup_buckets b
-    WHERE ${ADOPTION_WHERE('b')}
-    GROUP BY b.segment, b.bucket_start
-  ), distinct_devices AS (
-    SELECT b.segment, b.bucket_start,
-           count(DISTINCT d.device_id) FILTER (WHERE d.device_set = ${DEVICE_SET_CODES.active})::int AS active_devices,
-           count(DISTINCT d.device_id) FILTER (WHERE d.device_set = ${DEVICE_SET_CODES.on_release})::int AS on_release_devices
-    FROM rollup_buckets b
-    JOIN rollup_bucket_devices d ON d.bucket_id = b.bucket_id
-    WHERE ${ADOPTION_WHERE('b')} AND d.device_set IN (${DEVICE_SET_CODES.active}, ${DEVICE_SET_CODES.on_release})
-    GROUP BY b.segment, b.bucket_start
-  )
-  SELECT s.segment, s.bucket_start,
-         coalesce(d.active_devices, s.active_devices) AS active_devices,
-         coalesce(d.on_release_devices, s.on_release_devices) AS on_release_devices
-  FROM sums s LEFT JOIN distinct_devices d ON d.segment = s.segment AND d.bucket_start = s.bucket_start
-  ORDER BY s.segment, s.bucket_start`;
+const ADOPTION_SUMS_SQL = `
+  SELECT b.segment, b.bucket_start, sum(b.active_devices)::int AS active_devices, sum(b.on_release_devices)::int AS on_release_devices
+  FROM rollup_buckets b
+  WHERE ${ADOPTION_WHERE('b')}
+  GROUP BY b.segment, b.bucket_start
+  ORDER BY b.segment, b.bucket_start`;
+
+const ADOPTION_DISTINCT_SQL = `
+  SELECT b.segment, b.bucket_start,
+         count(DISTINCT d.device_id) FILTER (WHERE d.device_set = ${DEVICE_SET_CODES.active})::int AS active_devices,
+         count(DISTINCT d.device_id) FILTER (WHERE d.device_set = ${DEVICE_SET_CODES.on_release})::int AS on_release_devices
+  FROM rollup_buckets b
+  JOIN rollup_bucket_devices d ON d.bucket_id = b.bucket_id
+  WHERE ${ADOPTION_WHERE('b')} AND d.device_set IN (${DEVICE_SET_CODES.active}, ${DEVICE_SET_CODES.on_release})
+  GROUP BY b.segment, b.bucket_start`;
 
 interface AdoptionRow {
   segment: string;
@@ -140,24 +136,41 @@ interface AdoptionRow {
 
 const seriesKey = (row: SeriesKeyRow) => `${row.segment}\u0000${row.cohort}`;
 
-export function createInsightReadModel(db: Queryable): InsightReadModel {
+export interface InsightReadModelOptions {
+  /** MAX_EXACT_RANGE_MEMBERSHIPS unless a test needs another. */
+  maxExactRangeMemberships?: number;
+}
+
+export function createInsightReadModel(db: Queryable, options: InsightReadModelOptions = {}): InsightReadModel {
+  const maxExact = options.maxExactRangeMemberships ?? MAX_EXACT_RANGE_MEMBERSHIPS;
   return {
     async readAdoption(query) {
-      const { rows } = await db.query<AdoptionRow>(ADOPTION_SQL, [query.releaseId, query.segments, query.stepMs, query.from, query.to]);
+      const params = [query.releaseId, query.segments, query.stepMs, query.from, query.to];
+      const { rows } = await db.query<AdoptionRow>(ADOPTION_SUMS_SQL, params);
+      // Each membership added one to a counter, so the sums say how many a distinct count would read.
+      const memberships = rows.reduce((sum, row) => sum + row.active_devices + row.on_release_devices, 0);
+      const distinct = new Map<string, AdoptionRow>();
+      if (memberships <= maxExact) {
+        for (const row of (await db.query<AdoptionRow>(ADOPTION_DISTINCT_SQL, params)).rows) distinct.set(`${row.segment}\u0000${row.bucket_start.getTime()}`, row);
+      }
       const bySegment = new Map<string, AdoptionBucket[]>(query.segments.map((s) => [s, []]));
-      for (const row of rows) {
+      for (const sums of rows) {
+        const row = distinct.get(`${sums.segment}\u0000${sums.bucket_start.getTime()}`) ?? sums;
         bySegment.get(row.segment)?.push({ start: row.bucket_start.getTime(), activeDevices: row.active_devices, devicesOnRelease: row.on_release_devices });
       }
       return bySegment;
     },
     async read(query) {
       const params = [query.releaseId, query.segments, query.cohorts, query.stepMs, query.from, query.to];
-      const [buckets, histograms, features, ranges] = await Promise.all([
+      const [buckets, histograms, features] = await Promise.all([
         db.query<BucketRow>(BUCKETS_SQL, params),
         db.query<HistogramRow>(HISTOGRAMS_SQL, params),
         db.query<FeatureRow>(FEATURES_SQL, params),
-        db.query<RangeRow>(RANGE_SQL, params),
       ]);
+      // Each membership added one to a distinct counter, so the counters say how many the range holds.
+      const memberships = buckets.rows.reduce((sum, b) => sum + b.active_devices + b.on_release_devices + b.crashed_devices + b.js_error_devices, 0);
+      const exact = memberships <= maxExact;
+      const ranges = exact ? await db.query<RangeRow>(RANGE_SQL, params) : { rows: [] };
       const series = new Map<string, InsightSeriesFigures>();
       for (const segment of query.segments) {
         for (const cohort of query.cohorts) {
@@ -197,7 +210,7 @@ export function createInsightReadModel(db: Queryable): InsightReadModel {
       }
       // Retention purges memberships oldest first: a bucket older than the first counted one lost its.
       for (const [key, s] of series) {
-        if (s.buckets.size > 0 && Math.min(...s.buckets.keys()) < (firstCounted.get(key) ?? Infinity)) s.range = null;
+        if (!exact || (s.buckets.size > 0 && Math.min(...s.buckets.keys()) < (firstCounted.get(key) ?? Infinity))) s.range = null;
       }
       return [...series.values()];
     },

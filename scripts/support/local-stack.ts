@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { Api } from '../../api/create-api';
-import { createPool } from '../../db/create-pool';
+import { createPool, type Pool } from '../../db/create-pool';
 import { recreateDatabase } from '../../db/ensure-database';
 import { migrate } from '../../db/migrate';
 import { DEFAULT_DATABASE_URL } from '../../platform/config';
@@ -16,6 +16,8 @@ export interface LocalStack {
   adminKey: string;
   api: Api;
   temporal: Client;
+  /** The stack's own database, for scripts that seed it directly. */
+  pool: Pool;
   stop(): Promise<void>;
 }
 
@@ -57,6 +59,7 @@ export async function startLocalStack(options: { database: string; logger: Logge
     adminKey: stack.adminKey,
     api: stack.api,
     temporal: stack.temporal,
+    pool,
     async stop() {
       await stack.stop();
       await server?.stop();

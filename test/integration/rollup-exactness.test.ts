@@ -2,8 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiMetrics } from '../../api/api-metrics';
 import type { RolloutSnapshot } from '../../api/snapshot/rollout-snapshot';
 import { createTelemetryService, type IngestRequest } from '../../api/telemetry/telemetry-service';
+import { createInsightReadModel } from '../../db/read-models/insight-read-model';
 import { createTelemetryStore } from '../../db/stores/telemetry-store';
-import { DURATION_BIN_EDGES_MS, MAX_FEATURE_NAMES_PER_APP, foldRollups } from '../../domain/insight';
+import { DURATION_BIN_EDGES_MS, MAX_FEATURE_NAMES_PER_APP, foldRollups, type RollupCohort } from '../../domain/insight';
+import { DAY_MS, HOUR_MS } from '../../domain/time';
 import type { ReleaseStatus } from '../../domain/release';
 import type { ChannelServing, ServingRelease } from '../../domain/serving';
 import { createRegistry } from '../../platform/metrics';
@@ -165,6 +167,42 @@ describe('release rollups', () => {
     const actualFeatures = await db.pool.query('SELECT f.release_id, f.segment, f.cohort, f.bucket_ms, f.bucket_start, f.feature, f.uses FROM rollup_features f');
     expect(actualFeatures.rows.some((r: { feature: string }) => r.feature === 'other')).toBe(true);
     expect(sortRows(actualFeatures.rows)).toEqual(sortRows(expectedFeatures.rows));
+  });
+
+  // Reads the rollups the first test wrote.
+  it('count distinct devices over a range exactly, and not at all beyond the read limit', async () => {
+    const { releaseId, target } = CHANNELS[0]!.release;
+    const { rows: segments } = await db.pool.query<{ segment: string }>('SELECT DISTINCT b.segment FROM rollup_buckets b WHERE b.release_id = $1', [releaseId]);
+    const query = {
+      releaseId,
+      stepMs: HOUR_MS,
+      from: new Date(0),
+      to: new Date(Date.now() + 2 * DAY_MS),
+      segments: segments.map((s) => s.segment),
+      cohorts: ['canary', 'control', 'rest'] satisfies RollupCohort[],
+    };
+    const expected = await db.pool.query<{ segment: string; cohort: string; active: number; on_release: number; crashed: number; js_error: number }>(
+      `${REFERENCE}
+       SELECT ev.segment, ev.cohort, count(DISTINCT ev.device_id)::int AS active,
+              count(DISTINCT ev.device_id) FILTER (WHERE ev.on_release)::int AS on_release,
+              count(DISTINCT ev.device_id) FILTER (WHERE ev.type = 'crash')::int AS crashed,
+              count(DISTINCT ev.device_id) FILTER (WHERE ev.type = 'js_error')::int AS js_error
+       FROM ev WHERE ev.bucket_ms = ${HOUR_MS} GROUP BY 1, 2`,
+      [[releaseId], [target.version]],
+    );
+    expect(expected.rows.length).toBeGreaterThan(2);
+
+    const exact = await createInsightReadModel(db.pool).read(query);
+    const ranges = exact.filter((s) => s.buckets.size > 0).map((s) => ({ segment: s.segment, cohort: s.cohort, ...s.range }));
+    expect(sortRows(ranges)).toEqual(
+      sortRows(
+        expected.rows.map((r) => ({ segment: r.segment, cohort: r.cohort, activeDevices: r.active, onReleaseDevices: r.on_release, crashedDevices: r.crashed, jsErrorDevices: r.js_error })),
+      ),
+    );
+
+    const limited = await createInsightReadModel(db.pool, { maxExactRangeMemberships: 10 }).read(query);
+    expect(limited.map((s) => s.range)).toEqual(limited.map(() => null));
+    expect(limited.map((s) => [...s.buckets.entries()])).toEqual(exact.map((s) => [...s.buckets.entries()]));
   });
 
   it('keep nothing of a batch that fails', async () => {
