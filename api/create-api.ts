@@ -4,6 +4,7 @@ import type { Registry } from 'prom-client';
 import type { Pool } from '../db/create-pool';
 import { createStores, createTransactor } from '../db/create-stores';
 import { createServingReadModel } from '../db/read-models/serving-read-model';
+import { createReleaseWithdrawal } from '../db/release-withdrawal';
 import type { ApiTuning } from '../platform/config';
 import type { Logger } from '../platform/logger';
 import { createRegistry } from '../platform/metrics';
@@ -84,7 +85,12 @@ export function createApi(options: ApiOptions): Api {
       maxSeries: RELEASE_GAUGE_MAX_SERIES,
     }),
   );
-  const rollouts = createRolloutClient({ client: options.temporal, taskQueue: options.taskQueue, queryTimeoutMs: tuning.temporalQueryTimeoutMs });
+  const rollouts = createRolloutClient({
+    client: options.temporal,
+    taskQueue: options.taskQueue,
+    queryTimeoutMs: tuning.temporalQueryTimeoutMs,
+    commandTimeoutMs: tuning.temporalCommandTimeoutMs,
+  });
   const apps = createAppService(stores, transact);
   const signingKeys = createSigningKeyService({ stores, transact, apps, overlapMs: tuning.signingKeyOverlapMs });
   const segments = createSegmentService(stores, apps, transact);
@@ -105,6 +111,7 @@ export function createApi(options: ApiOptions): Api {
     apps,
     policies,
     rollouts,
+    withdrawal: createReleaseWithdrawal(transact),
     segmentsOf: (appId) => segments.summaries(appId),
     metrics,
     logger,

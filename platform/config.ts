@@ -60,6 +60,8 @@ export const API_DEFAULTS = {
   telemetryMaxBatch: 5000,
   /** How long a release page waits for the workflow's live state before showing the published one. */
   temporalQueryTimeoutMs: 5000,
+  /** How long a release start or an on-call command may take before the API answers 503 (worker or Temporal down). */
+  temporalCommandTimeoutMs: 10_000,
   /** Development and tests only: http and loopback or private receivers (never link-local or metadata). */
   webhooksAllowPrivate: false,
   /** How long a rotated signing key stays published: devices that cached it verify answers meanwhile. */
@@ -74,6 +76,14 @@ export const WORKER_DEFAULTS = {
   eventRetentionDays: 30,
   /** Rollups answer the insights API long after raw events are gone. */
   rollupRetentionDays: 400,
+  /** How often the reconciler looks for releases whose workflow closed without finishing them. */
+  reconcileIntervalMs: 30_000,
+  /** A release row without a workflow is a failed start only after this (the API writes the row first). */
+  releaseStartGraceMs: 2 * MINUTE_MS,
+  /** Releases in flight the reconciler checks per pass. */
+  reconcileBatch: 500,
+  /** How long the reconciler waits for Temporal to describe one workflow. */
+  temporalDescribeTimeoutMs: 5000,
 } as const;
 
 const bool = z
@@ -127,6 +137,8 @@ const workerSchema = commonSchema.extend({
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5000),
   RAMPART_EVENT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(WORKER_DEFAULTS.eventRetentionDays),
   RAMPART_ROLLUP_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(WORKER_DEFAULTS.rollupRetentionDays),
+  RAMPART_RECONCILE_INTERVAL_MS: z.coerce.number().int().min(1000).max(DAY_MS).default(WORKER_DEFAULTS.reconcileIntervalMs),
+  RAMPART_RELEASE_START_GRACE_MS: z.coerce.number().int().min(1000).max(DAY_MS).default(WORKER_DEFAULTS.releaseStartGraceMs),
 });
 
 /** The variables each process reads; deployment files that set any other one set it for nothing. */
@@ -160,6 +172,7 @@ export interface ApiTuning {
   apiKeyCache: ApiKeyCacheConfig;
   telemetryMaxBatch: number;
   temporalQueryTimeoutMs: number;
+  temporalCommandTimeoutMs: number;
   webhooksAllowPrivate: boolean;
   signingKeyOverlapMs: number;
 }
@@ -173,6 +186,7 @@ export interface ApiTuningOverrides {
   apiKeyCache?: Partial<ApiKeyCacheConfig>;
   telemetryMaxBatch?: number;
   temporalQueryTimeoutMs?: number;
+  temporalCommandTimeoutMs?: number;
   webhooksAllowPrivate?: boolean;
   signingKeyOverlapMs?: number;
 }
@@ -207,6 +221,25 @@ export interface WorkerConfig extends CommonConfig {
   rollupRetentionDays: number;
   eventPartitionsAhead: number;
   retentionIntervalMs: number;
+  reconciler: ReconcilerConfig;
+}
+
+/** The worker's reconciler of releases whose workflow closed without finishing them. */
+export interface ReconcilerConfig {
+  intervalMs: number;
+  startGraceMs: number;
+  batch: number;
+  describeTimeoutMs: number;
+}
+
+export function reconcilerConfig(overrides: Partial<ReconcilerConfig> = {}): ReconcilerConfig {
+  return {
+    intervalMs: WORKER_DEFAULTS.reconcileIntervalMs,
+    startGraceMs: WORKER_DEFAULTS.releaseStartGraceMs,
+    batch: WORKER_DEFAULTS.reconcileBatch,
+    describeTimeoutMs: WORKER_DEFAULTS.temporalDescribeTimeoutMs,
+    ...overrides,
+  };
 }
 
 const devStackSchema = z.object({
@@ -350,6 +383,7 @@ export function loadWorkerConfig(env: Env): WorkerConfig {
     rollupRetentionDays: e.RAMPART_ROLLUP_RETENTION_DAYS,
     eventPartitionsAhead: WORKER_DEFAULTS.eventPartitionsAhead,
     retentionIntervalMs: WORKER_DEFAULTS.retentionIntervalMs,
+    reconciler: reconcilerConfig({ intervalMs: e.RAMPART_RECONCILE_INTERVAL_MS, startGraceMs: e.RAMPART_RELEASE_START_GRACE_MS }),
   };
   if (e.WORKFLOW_BUNDLE_PATH) config.workflowBundlePath = e.WORKFLOW_BUNDLE_PATH;
   return config;

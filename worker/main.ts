@@ -1,4 +1,4 @@
-import { Connection } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { createPool } from '../db/create-pool';
 import { ensureDatabase } from '../db/ensure-database';
@@ -12,7 +12,7 @@ import { installTemporalRuntime } from '../platform/temporal-runtime';
 import { ensureSearchAttributes } from '../platform/temporal-search-attributes';
 import { createRollupStore } from '../db/stores/rollup-store';
 import { createTelemetryStore } from '../db/stores/telemetry-store';
-import { createWorker, createWorkerActivities } from './create-worker';
+import { createWorker, createWorkerActivities, createWorkerReconciler } from './create-worker';
 import { createRetentionJob } from './retention-job';
 
 async function main(): Promise<void> {
@@ -35,7 +35,7 @@ async function main(): Promise<void> {
     webhooksAllowPrivate: config.webhooksAllowPrivate,
   });
   const operator = await Connection.connect(temporalConnectionOptions(config.temporal));
-  await ensureSearchAttributes(operator, config.temporal.namespace, logger).finally(() => operator.close());
+  await ensureSearchAttributes(operator, config.temporal.namespace, logger);
   const connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal));
   const worker = await createWorker({
     connection,
@@ -58,6 +58,13 @@ async function main(): Promise<void> {
     onDeleted: (rows) => retentionMetric.inc(rows),
   });
   await retention.start();
+  const reconciler = createWorkerReconciler(pool, new Client({ connection: operator, namespace: config.temporal.namespace }), {
+    logger,
+    registry,
+    secretsKey,
+    config: config.reconciler,
+  });
+  await reconciler.start();
   const ops = await startOpsServer({ registry, isReady: () => worker.getState() === 'RUNNING', host: config.host, port: config.metricsPort });
   logger.info({ taskQueue: config.temporal.taskQueue, temporal: config.temporal.address, metricsPort: config.metricsPort }, 'worker started');
 
@@ -66,8 +73,10 @@ async function main(): Promise<void> {
     await worker.run();
   } finally {
     await retention.stop();
+    await reconciler.stop();
     ops.close();
     await connection.close();
+    await operator.close();
     await pool.end();
     logger.info('worker stopped');
   }

@@ -11,6 +11,7 @@ import type { CommandName } from '../../domain/rollout-machine';
 import type { ReleaseView } from '../../domain/rollout-view';
 import type { SegmentSummary } from '../../domain/segment';
 import type { Stores } from '../../db/create-stores';
+import type { ReleaseWithdrawal } from '../../db/release-withdrawal';
 import type { Logger } from '../../platform/logger';
 import { newId } from '../../platform/ids';
 import type { ApiMetrics } from '../api-metrics';
@@ -58,6 +59,11 @@ export interface ReleaseService {
   get(releaseId: string, principal: Principal): Promise<ReleaseDetails>;
   command(releaseId: string, name: CommandName, reason: string, principal: Principal, idempotencyKey?: string): Promise<ReleaseDetails>;
   list(appId: string, principal: Principal, filter: { channel?: string; status?: ReleaseStatus; limit: number }): Promise<Release[]>;
+  /**
+   * Withdraws a release whose workflow is no longer running (terminated, failed, timed out, never
+   * started): what the worker's reconciler does, on demand. A running workflow is refused: use rollback.
+   */
+  forceWithdraw(releaseId: string, reason: string, principal: Principal): Promise<ReleaseDetails>;
 }
 
 export interface ReleaseServiceDeps {
@@ -65,6 +71,7 @@ export interface ReleaseServiceDeps {
   apps: AppService;
   policies: Pick<AppPolicyService, 'enforce'>;
   rollouts: RolloutClient;
+  withdrawal: ReleaseWithdrawal;
   segmentsOf: (appId: string) => Promise<SegmentSummary[]>;
   metrics: ApiMetrics;
   logger: Logger;
@@ -181,7 +188,7 @@ export function createReleaseService(deps: ReleaseServiceDeps): ReleaseService {
   };
 
   // Accepted commands reach the audit log through the workflow's transitions; refused ones only from here.
-  const recordRefusal = async (release: Release, name: CommandName, reason: string, refusal: ConflictError, principal: Principal) => {
+  const recordRefusal = async (release: Release, name: CommandName | 'force-withdraw', reason: string, refusal: ConflictError, principal: Principal) => {
     deps.metrics.adminActions.inc({ action: `release.${name}`, outcome: 'refused' });
     await auditByKey(stores, principal, {
       action: 'release.command_refused',
@@ -236,13 +243,46 @@ export function createReleaseService(deps: ReleaseServiceDeps): ReleaseService {
       await apps.get(appId, principal);
       return stores.releases.list({ appId, ...filter });
     },
+
+    async forceWithdraw(releaseId, reason, principal) {
+      const release = await getAccessible(releaseId, principal);
+      const refuse = async (refusal: ConflictError) => {
+        await recordRefusal(release, 'force-withdraw', reason, refusal, principal);
+        return refusal;
+      };
+      if (isTerminal(release.status)) throw await refuse(finishedConflict(release, 'force-withdraw'));
+      const workflow = await rollouts.runState(release.workflowId);
+      if (workflow.kind === 'open') {
+        throw await refuse(
+          new ConflictError(
+            `force-withdraw refused: the workflow of release ${release.id} is ${workflow.status.toLowerCase()} and still in charge; ` +
+              `use POST /v1/releases/${release.id}/rollback (or abort) instead`,
+            'workflow_running',
+            { workflowStatus: workflow.status },
+          ),
+        );
+      }
+      const workflowStatus = workflow.kind === 'closed' ? workflow.status : 'NEVER_STARTED';
+      const state = await deps.withdrawal.withdraw({
+        release,
+        actor: actorOf(principal),
+        reason: `${reason} (force-withdraw; workflow ${workflowStatus.toLowerCase()})`,
+        details: { withdrawnBy: 'force-withdraw', workflowStatus, keyName: principal.name, keyRole: principal.role },
+      });
+      deps.metrics.adminActions.inc({ action: 'release.force-withdraw', outcome: state ? 'accepted' : 'refused' });
+      const published = state ?? (await stores.rolloutStates.get(release.id));
+      return details({ ...release, status: published?.status ?? release.status }, null, published);
+    },
   };
 }
 
 type LiveFields = Omit<ReleaseDetails, keyof Release | 'live'> & Pick<Release, 'status'>;
 
 function details(release: Release, view: ReleaseView | null, published: PublishedState | null): ReleaseDetails {
-  return { ...release, ...(view ? fromWorkflow(release, view, published) : fromProjection(release, published)), live: view !== null };
+  // A release withdrawn without its workflow (reconciler, force-withdraw): the closed workflow's last
+  // state is no longer what devices see.
+  const current = view !== null && published !== null && isTerminal(published.status) && !isTerminal(view.status) ? null : view;
+  return { ...release, ...(current ? fromWorkflow(release, current, published) : fromProjection(release, published)), live: current !== null };
 }
 
 /** What the workflow says, except its status until devices and the one-active-release check see it. */
@@ -288,7 +328,7 @@ function stageNameOf(release: Release, stageIndex: number): string | null {
 }
 
 /** A command for a release that has ended: say what can still be done instead. */
-function finishedConflict(release: Release, name: CommandName): ConflictError {
+function finishedConflict(release: Release, name: CommandName | 'force-withdraw'): ConflictError {
   const next =
     release.status === 'completed'
       ? `to send devices back, start a release of ${release.baselineVersion ?? 'the previous version'} on ${release.channel}`

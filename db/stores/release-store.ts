@@ -59,6 +59,8 @@ export interface ReleaseStore {
   findActive(appId: string, channel: string): Promise<Release | null>;
   /** Releases of the app still in flight, on any channel. */
   listActive(appId: string): Promise<Release[]>;
+  /** Releases in flight in every app, least recently changed first: what the reconciler checks. */
+  listActiveEverywhere(limit: number): Promise<Release[]>;
   /** The newest release of the channel that reached everyone: the next release's baseline. */
   findLatestCompleted(appId: string, channel: string): Promise<Release | null>;
   /** The newest release of this version on the channel that was rolled back, with the reason it was. */
@@ -108,6 +110,13 @@ export function createReleaseStore(db: Queryable): ReleaseStore {
       const { rows } = await db.query<ReleaseRow>(
         `SELECT ${COLUMNS} FROM releases r WHERE r.app_id = $1 AND r.status = ANY($2::text[]) ORDER BY r.created_at`,
         [appId, ACTIVE_STATUSES],
+      );
+      return rows.map(mapRow);
+    },
+    async listActiveEverywhere(limit) {
+      const { rows } = await db.query<ReleaseRow>(
+        `SELECT ${COLUMNS} FROM releases r WHERE r.status = ANY($1::text[]) ORDER BY r.updated_at, r.id LIMIT $2`,
+        [ACTIVE_STATUSES, limit],
       );
       return rows.map(mapRow);
     },

@@ -1,0 +1,50 @@
+import { withdrawnState, type PublishedState, type Release } from '../domain/release';
+import type { Transactor } from './create-stores';
+
+export interface WithdrawRequest {
+  release: Release;
+  actor: string;
+  reason: string;
+  /** Recorded with the transition: who asked and what the workflow had become. */
+  details: Record<string, unknown>;
+}
+
+export interface ReleaseWithdrawal {
+  /**
+   * Publishes the withdrawn state of a release whose workflow can no longer publish, and records the
+   * transition, in one transaction. null when a terminal state was stored meanwhile (by the workflow
+   * or another worker's reconciler): the publish guard refused and nothing was recorded.
+   */
+  withdraw(request: WithdrawRequest): Promise<PublishedState | null>;
+}
+
+export function createReleaseWithdrawal(transact: Transactor): ReleaseWithdrawal {
+  return {
+    withdraw: ({ release, actor, reason, details }) =>
+      transact(async (stores) => {
+        const current = await stores.rolloutStates.get(release.id);
+        const state = withdrawnState(release, current, reason);
+        if (!(await stores.rolloutStates.publish(state))) return null;
+        await stores.audit.recordOnce(
+          {
+            actor,
+            action: `release.${state.status}`,
+            target: `release:${release.id}`,
+            appId: release.appId,
+            reason,
+            details: {
+              ...details,
+              appId: release.appId,
+              from: current?.status ?? release.status,
+              to: state.status,
+              stageIndex: state.stageIndex,
+              exposure: state.exposure,
+              at: new Date().toISOString(),
+            },
+          },
+          `release:${release.id}:withdrawn`,
+        );
+        return state;
+      }),
+  };
+}
