@@ -95,7 +95,13 @@ export function createApi(options: ApiOptions): Api {
   const signingKeys = createSigningKeyService({ stores, transact, apps, overlapMs: tuning.signingKeyOverlapMs });
   const segments = createSegmentService(stores, apps, transact);
   const policies = createAppPolicyService(stores, apps);
-  const telemetry = createTelemetryService({ snapshot, store: createTelemetryStore(pool), metrics, maxBatch: tuning.telemetryMaxBatch });
+  const telemetry = createTelemetryService({
+    snapshot,
+    store: createTelemetryStore(pool),
+    metrics,
+    maxBatch: tuning.telemetryMaxBatch,
+    maxQueued: tuning.telemetryMaxQueued,
+  });
   const profiles = createDeviceProfiles({ store: stores.deviceProfiles, logger, metrics, ...tuning.deviceProfiles });
   const devices = createDeviceService({
     stores,
@@ -138,6 +144,7 @@ export function createApi(options: ApiOptions): Api {
     deviceStories: createDeviceStoryService({ stores, apps, snapshot }),
     devices,
     capgo: createCapgoDeviceService({ devices }),
+    unavailableRetryAfterSeconds: tuning.unavailableRetryAfterSeconds,
   };
   return {
     app: createApp(deps),

@@ -62,6 +62,10 @@ export const API_DEFAULTS = {
   temporalQueryTimeoutMs: 5000,
   /** How long a release start or an on-call command may take before the API answers 503 (worker or Temporal down). */
   temporalCommandTimeoutMs: 10_000,
+  /** `Retry-After` of a 503 (a dependency down, ingestion shedding load). */
+  unavailableRetryAfterSeconds: 5,
+  /** Telemetry events waiting for the group commit; beyond, ingestion sheds with 503 instead of growing. */
+  telemetryMaxQueued: 50_000,
   /** Development and tests only: http and loopback or private receivers (never link-local or metadata). */
   webhooksAllowPrivate: false,
   /** How long a rotated signing key stays published: devices that cached it verify answers meanwhile. */
@@ -85,6 +89,13 @@ export const WORKER_DEFAULTS = {
   /** How long the reconciler waits for Temporal to describe one workflow. */
   temporalDescribeTimeoutMs: 5000,
 } as const;
+
+/**
+ * Bounds on PostgreSQL for both processes: an unreachable server fails a request after
+ * `connectTimeoutMs` (also the longest wait for a free pooled connection) and a statement is
+ * cancelled by the server after `statementTimeoutMs`, instead of holding requests for ever.
+ */
+export const DATABASE_DEFAULTS = { poolMax: 10, connectTimeoutMs: 5000, statementTimeoutMs: 15_000 } as const;
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -110,7 +121,9 @@ const secretsKey = z
 
 const commonSchema = temporalSchema.extend({
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).default(DEFAULT_DATABASE_URL),
-  DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(500).default(10),
+  DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(500).default(DATABASE_DEFAULTS.poolMax),
+  DATABASE_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(DATABASE_DEFAULTS.connectTimeoutMs),
+  DATABASE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(DATABASE_DEFAULTS.statementTimeoutMs),
   LOG_LEVEL: logLevel.default('info'),
   RAMPART_SECRETS_KEY: secretsKey.optional(),
   RAMPART_WEBHOOKS_ALLOW_PRIVATE: bool.default(false),
@@ -156,6 +169,7 @@ export interface TemporalConfig {
 export interface CommonConfig {
   databaseUrl: string;
   databasePoolMax: number;
+  databaseTimeouts: { connectTimeoutMs: number; statementTimeoutMs: number };
   logLevel: z.infer<typeof logLevel>;
   temporal: TemporalConfig;
   /** Seals credentials at rest; null when unset, which `requireSecretsKey` refuses at start. */
@@ -173,6 +187,8 @@ export interface ApiTuning {
   telemetryMaxBatch: number;
   temporalQueryTimeoutMs: number;
   temporalCommandTimeoutMs: number;
+  unavailableRetryAfterSeconds: number;
+  telemetryMaxQueued: number;
   webhooksAllowPrivate: boolean;
   signingKeyOverlapMs: number;
 }
@@ -187,6 +203,8 @@ export interface ApiTuningOverrides {
   telemetryMaxBatch?: number;
   temporalQueryTimeoutMs?: number;
   temporalCommandTimeoutMs?: number;
+  unavailableRetryAfterSeconds?: number;
+  telemetryMaxQueued?: number;
   webhooksAllowPrivate?: boolean;
   signingKeyOverlapMs?: number;
 }
@@ -313,6 +331,7 @@ function common(e: z.infer<typeof commonSchema>): CommonConfig {
   return {
     databaseUrl: e.DATABASE_URL,
     databasePoolMax: e.DATABASE_POOL_MAX,
+    databaseTimeouts: { connectTimeoutMs: e.DATABASE_CONNECT_TIMEOUT_MS, statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS },
     logLevel: e.LOG_LEVEL,
     temporal,
     secretsKey: e.RAMPART_SECRETS_KEY ?? null,

@@ -4,8 +4,9 @@ import { foldRollups, rollupCohortOf, type RollupEvent } from '../../domain/insi
 import { windowStartOf } from '../../domain/plan';
 import { attributeEvent, GATE_METRIC_OF, type EventType } from '../../domain/telemetry';
 import { isDataException } from '../../db/pg-errors';
+import { UnavailableError } from '../../domain/errors/unavailable-error';
 import { ValidationError } from '../../domain/errors/validation-error';
-import { createGroupCommitter } from '../../platform/group-commit';
+import { CommitQueueFull, createGroupCommitter } from '../../platform/group-commit';
 import type { ApiMetrics } from '../api-metrics';
 import type { RolloutSnapshot } from '../snapshot/rollout-snapshot';
 
@@ -61,7 +62,16 @@ function mergeWindows(windows: DeviceWindowRow[]): DeviceWindowRow[] {
   return [...merged.values()];
 }
 
-export function createTelemetryService(deps: { snapshot: RolloutSnapshot; store: TelemetryStore; metrics: ApiMetrics; maxBatch: number }): TelemetryService {
+export interface TelemetryServiceDeps {
+  snapshot: RolloutSnapshot;
+  store: TelemetryStore;
+  metrics: ApiMetrics;
+  maxBatch: number;
+  /** Events waiting to be written; beyond, requests are shed (503) rather than held in memory. */
+  maxQueued: number;
+}
+
+export function createTelemetryService(deps: TelemetryServiceDeps): TelemetryService {
   const committer = createGroupCommitter<Prepared>(async (items) => {
     const started = process.hrtime.bigint();
     // Rows are filed under the counting window in which their batch is written, not the one in which
@@ -81,7 +91,7 @@ export function createTelemetryService(deps: { snapshot: RolloutSnapshot; store:
     );
     deps.metrics.telemetryBatchSize.observe(items.length);
     deps.metrics.telemetryFlushSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
-  }, deps.maxBatch);
+  }, { maxBatch: deps.maxBatch, maxQueued: deps.maxQueued, maySplit: isDataException });
 
   return {
     async ingest(request) {
@@ -136,6 +146,10 @@ export function createTelemetryService(deps: { snapshot: RolloutSnapshot; store:
       try {
         await committer.submit(prepared);
       } catch (err) {
+        if (err instanceof CommitQueueFull) {
+          deps.metrics.telemetryShed.inc(prepared.length);
+          throw new UnavailableError('too many events are waiting to be written; send these again later', 'ingestion_overloaded');
+        }
         // The committer has written this request alone: PostgreSQL refused its own data.
         if (isDataException(err)) throw new ValidationError(`the events cannot be stored: ${err.message}`, [{ path: 'events', message: err.message }]);
         throw err;
