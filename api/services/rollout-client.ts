@@ -110,8 +110,8 @@ export function createRolloutClient({ client, taskQueue, queryTimeoutMs = 5000, 
     },
     async queryState(workflowId) {
       try {
-        const handle = client.workflow.getHandle(workflowId);
-        return await withTimeout(handle.query(stateQuery), queryTimeoutMs);
+        // A deadline, not a race: the call (and the SDK's retries of it) must end when the caller gives up.
+        return await client.withDeadline(Date.now() + queryTimeoutMs, () => client.workflow.getHandle(workflowId).query(stateQuery));
       } catch {
         return null;
       }
@@ -126,16 +126,4 @@ export function createRolloutClient({ client, taskQueue, queryTimeoutMs = 5000, 
     },
     isHealthy,
   };
-}
-
-async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
