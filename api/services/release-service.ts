@@ -181,9 +181,17 @@ export function createReleaseService(deps: ReleaseServiceDeps): ReleaseService {
         startedBy: actorOf(principal),
       });
     } catch (err) {
-      await stores.releases.markStartFailed(release.id);
       deps.logger.error({ err, releaseId: release.id }, 'could not start the rollout workflow');
-      throw new UnavailableError('Temporal did not accept the rollout workflow; the release was not started, try again');
+      // Withdrawn, not merely marked: a start that timed out may still have created the workflow, and
+      // its publishes must then meet a terminal state instead of reviving the release.
+      await deps.withdrawal.withdraw({
+        release,
+        actor: actorOf(principal),
+        reason: 'the rollout workflow could not be started',
+        details: { withdrawnBy: 'start-failure', keyName: principal.name, keyRole: principal.role },
+      });
+      const code = err instanceof UnavailableError ? err.code : 'unavailable';
+      throw new UnavailableError('Temporal did not accept the rollout workflow; the release was not started, try again', code);
     }
   };
 

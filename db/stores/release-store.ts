@@ -65,8 +65,6 @@ export interface ReleaseStore {
   findLatestCompleted(appId: string, channel: string): Promise<Release | null>;
   /** The newest release of this version on the channel that was rolled back, with the reason it was. */
   findRolledBack(appId: string, channel: string, version: string): Promise<{ release: Release; reason: string | null } | null>;
-  /** Marks a release that never got a workflow (the start failed) so the channel frees up. */
-  markStartFailed(id: string): Promise<void>;
 }
 
 export function createReleaseStore(db: Queryable): ReleaseStore {
@@ -137,9 +135,6 @@ export function createReleaseStore(db: Queryable): ReleaseStore {
         [appId, channel, version, 'rolled_back' satisfies ReleaseStatus],
       );
       return rows[0] ? { release: mapRow(rows[0]), reason: rows[0].reason } : null;
-    },
-    async markStartFailed(id) {
-      await db.query('UPDATE releases SET status = $2, updated_at = now() WHERE id = $1 AND status = $3', [id, 'aborted' satisfies ReleaseStatus, 'pending' satisfies ReleaseStatus]);
     },
   };
 }
