@@ -1,4 +1,4 @@
-import { withdrawnState, type PublishedState, type Release } from '../domain/release';
+import { isTerminal, withdrawnState, type PublishedState, type Release } from '../domain/release';
 import type { Transactor } from './create-stores';
 
 export interface WithdrawRequest {
@@ -12,8 +12,8 @@ export interface WithdrawRequest {
 export interface ReleaseWithdrawal {
   /**
    * Publishes the withdrawn state of a release whose workflow can no longer publish, and records the
-   * transition, in one transaction. null when a terminal state was stored meanwhile (by the workflow
-   * or another worker's reconciler): the publish guard refused and nothing was recorded.
+   * transition, in one transaction. null when a terminal state is stored already or was meanwhile
+   * (by the workflow or another worker's reconciler): nothing was published or recorded.
    */
   withdraw(request: WithdrawRequest): Promise<PublishedState | null>;
 }
@@ -23,6 +23,9 @@ export function createReleaseWithdrawal(transact: Transactor): ReleaseWithdrawal
     withdraw: ({ release, actor, reason, details }) =>
       transact(async (stores) => {
         const current = await stores.rolloutStates.get(release.id);
+        // The workflow may have finished the release since the caller looked (a completed release may
+        // still be withdrawn by the publish guard, as a revert; this is not one).
+        if (current && isTerminal(current.status)) return null;
         const state = withdrawnState(release, current, reason);
         if (!(await stores.rolloutStates.publish(state))) return null;
         await stores.audit.recordOnce(
