@@ -277,9 +277,12 @@ export function createReleaseService(deps: ReleaseServiceDeps): ReleaseService {
         reason: `${reason} (force-withdraw; workflow ${workflowStatus.toLowerCase()})`,
         details: { withdrawnBy: 'force-withdraw', workflowStatus, keyName: principal.name, keyRole: principal.role },
       });
-      deps.metrics.adminActions.inc({ action: 'release.force-withdraw', outcome: state ? 'accepted' : 'refused' });
-      const published = state ?? (await stores.rolloutStates.get(release.id));
-      return details({ ...release, status: published?.status ?? release.status }, null, published);
+      if (!state) {
+        const finished = (await stores.rolloutStates.get(release.id))?.status ?? release.status;
+        throw await refuse(finishedConflict({ ...release, status: finished }, 'force-withdraw'));
+      }
+      deps.metrics.adminActions.inc({ action: 'release.force-withdraw', outcome: 'accepted' });
+      return details({ ...release, status: state.status }, null, state);
     },
   };
 }
