@@ -42,7 +42,7 @@ export interface RolloutClientDeps {
 
 const HEALTH_TIMEOUT_MS = 2000;
 
-export const temporalUnavailable = () =>
+const temporalUnavailable = () =>
   new UnavailableError('Temporal cannot be reached right now; retry later (devices are still served from the last published state)', 'temporal_unavailable');
 
 /** The API's only door to Temporal: business workflow ids, one run per release, typed messages. */
