@@ -4,6 +4,7 @@ import type { Registry } from 'prom-client';
 import type { Pool } from '../db/create-pool';
 import { createStores, createTransactor } from '../db/create-stores';
 import { createServingReadModel } from '../db/read-models/serving-read-model';
+import { createReleaseWithdrawal } from '../db/release-withdrawal';
 import type { ApiTuning } from '../platform/config';
 import type { Logger } from '../platform/logger';
 import { createRegistry } from '../platform/metrics';
@@ -84,12 +85,24 @@ export function createApi(options: ApiOptions): Api {
       maxSeries: RELEASE_GAUGE_MAX_SERIES,
     }),
   );
-  const rollouts = createRolloutClient({ client: options.temporal, taskQueue: options.taskQueue, queryTimeoutMs: tuning.temporalQueryTimeoutMs });
+  const rollouts = createRolloutClient({
+    client: options.temporal,
+    taskQueue: options.taskQueue,
+    queryTimeoutMs: tuning.temporalQueryTimeoutMs,
+    commandTimeoutMs: tuning.temporalCommandTimeoutMs,
+  });
   const apps = createAppService(stores, transact);
   const signingKeys = createSigningKeyService({ stores, transact, apps, overlapMs: tuning.signingKeyOverlapMs });
   const segments = createSegmentService(stores, apps, transact);
   const policies = createAppPolicyService(stores, apps);
-  const telemetry = createTelemetryService({ snapshot, store: createTelemetryStore(pool), metrics, maxBatch: tuning.telemetryMaxBatch, rollups: tuning.insightRollups });
+  const telemetry = createTelemetryService({
+    snapshot,
+    store: createTelemetryStore(pool),
+    metrics,
+    maxBatch: tuning.telemetryMaxBatch,
+    maxQueued: tuning.telemetryMaxQueued,
+    rollups: tuning.insightRollups,
+  });
   const profiles = createDeviceProfiles({ store: stores.deviceProfiles, logger, metrics, ...tuning.deviceProfiles });
   const devices = createDeviceService({
     stores,
@@ -105,6 +118,7 @@ export function createApi(options: ApiOptions): Api {
     apps,
     policies,
     rollouts,
+    withdrawal: createReleaseWithdrawal(transact),
     segmentsOf: (appId) => segments.summaries(appId),
     metrics,
     logger,
@@ -131,6 +145,7 @@ export function createApi(options: ApiOptions): Api {
     deviceStories: createDeviceStoryService({ stores, apps, snapshot }),
     devices,
     capgo: createCapgoDeviceService({ devices }),
+    unavailableRetryAfterSeconds: tuning.unavailableRetryAfterSeconds,
   };
   return {
     app: createApp(deps),

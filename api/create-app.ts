@@ -62,6 +62,8 @@ export interface AppDeps {
   channels: ChannelService;
   segments: SegmentService;
   deviceStories: DeviceStoryService;
+  /** What a 503 tells clients to wait before retrying. */
+  unavailableRetryAfterSeconds: number;
 }
 
 const ADMIN_BODY_LIMIT = '1mb';
@@ -100,6 +102,6 @@ export function createApp(deps: AppDeps): Express {
   app.use(admin);
 
   app.use(notFoundHandler);
-  app.use(createErrorHandler(deps.logger));
+  app.use(createErrorHandler(deps.logger, deps.unavailableRetryAfterSeconds));
   return app;
 }

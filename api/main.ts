@@ -15,7 +15,7 @@ async function main(): Promise<void> {
   const logger = createLogger('rampart-api', config.logLevel);
 
   await ensureDatabase(config.databaseUrl);
-  const pool = createPool(config.databaseUrl, config.databasePoolMax);
+  const pool = createPool(config.databaseUrl, config.databasePoolMax, config.databaseTimeouts);
   pool.on('error', (err) => logger.error({ err }, 'idle PostgreSQL client failed'));
   await migrate(pool, logger);
 
@@ -47,7 +47,13 @@ async function main(): Promise<void> {
   });
   server.keepAliveTimeout = 65_000;
   // Metrics name routes, apps and volumes: an operator's view, never the public API port's.
-  const opsServer = await startOpsServer({ registry: api.deps.registry, isReady: () => api.deps.snapshot.isLoaded(), host: config.metricsHost, port: config.metricsPort });
+  const opsServer = await startOpsServer({
+    registry: api.deps.registry,
+    isReady: () => api.deps.snapshot.isLoaded(),
+    dependencies: { postgres: () => api.deps.database.isReachable(), temporal: () => api.deps.rollouts.isHealthy() },
+    host: config.metricsHost,
+    port: config.metricsPort,
+  });
   logger.info({ port: config.port, host: config.host, metricsPort: config.metricsPort, metricsHost: config.metricsHost, temporal: config.temporal.address }, 'api listening');
 
   let stopping = false;

@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import type { HealthStore } from '../db/stores/health-store';
+import { healthReport } from '../platform/dependency-health';
 import type { RolloutClient } from './services/rollout-client';
 import type { RolloutSnapshot } from './snapshot/rollout-snapshot';
 
@@ -9,23 +10,23 @@ export interface OpsDeps {
   snapshot: RolloutSnapshot;
 }
 
-/** Liveness and readiness on the API port, for load balancers; `/metrics` is served on the ops port only. */
+/**
+ * Liveness and readiness on the API port, for load balancers; `/metrics` is served on the ops port only.
+ * Ready means the snapshot is loaded: device checks are answered from memory, so an instance keeps
+ * taking traffic while PostgreSQL or Temporal is down (admin calls then answer 503 with Retry-After).
+ * `/healthz` always answers 200 while the process lives, and says which dependency is down.
+ */
 export function createOpsRoutes(deps: OpsDeps): Router {
   const router = Router();
 
-  router.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok' });
+  router.get('/healthz', async (_req, res) => {
+    const report = await healthReport({ postgres: () => deps.database.isReachable(), temporal: () => deps.rollouts.isHealthy() });
+    res.json({ ...report, snapshot: deps.snapshot.isLoaded() ? 'loaded' : 'loading' });
   });
 
-  // Ready means every dependency answers: device checks need the snapshot, admin calls PostgreSQL and Temporal.
-  router.get('/readyz', async (_req, res) => {
-    const [postgres, temporal] = await Promise.all([
-      deps.database.isReachable(),
-      deps.rollouts.isHealthy(),
-    ]);
-    const checks = { postgres, temporal, snapshot: deps.snapshot.isLoaded() };
-    const ready = Object.values(checks).every(Boolean);
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready', checks });
+  router.get('/readyz', (_req, res) => {
+    const loaded = deps.snapshot.isLoaded();
+    res.status(loaded ? 200 : 503).json({ status: loaded ? 'ready' : 'not_ready', snapshot: loaded ? 'loaded' : 'loading' });
   });
 
   return router;

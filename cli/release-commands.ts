@@ -35,9 +35,12 @@ function timeScaleOption(text: string | undefined): number | undefined {
   return value;
 }
 
-/** pause, resume, rollback, promote, promote-full, abort: one command per API path. */
+/**
+ * pause, resume, rollback, promote, promote-full, abort, and force-withdraw (for a release whose
+ * workflow is gone): one command per API path.
+ */
 const releaseActions: Record<string, Command> = Object.fromEntries(
-  [...COMMAND_PATHS.keys()].map((path): [string, Command] => [
+  [...COMMAND_PATHS.keys(), 'force-withdraw'].map((path): [string, Command] => [
     `release ${path}`,
     async (ctx) => {
       const release = await ctx.client.post<ReleaseAnswer>(`/v1/releases/${ctx.pathArg(0, 'releaseId')}/${path}`, { reason: ctx.required('reason') });

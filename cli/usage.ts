@@ -27,6 +27,7 @@ const GROUPS: Record<string, string[]> = {
     'release insights <releaseId> [--step 5m|1h]   (per segment, last 24 h: exposure, adoption, time to 95 %, update success, crash-free canary vs control, session p50)',
     'release watch <releaseId>        (redraws on a terminal; one timestamped line per change when piped)',
     'release pause|resume|rollback|promote|promote-full|abort <releaseId> --reason "<why>"',
+    'release force-withdraw <releaseId> --reason "<why>"   (only when its workflow is no longer running; devices go back to the baseline)',
   ],
   keys: [
     'keys create <name> --role admin|release|oncall|viewer [--apps <appId>,...] [--expires <time|90d>]   (prints the key once)',

@@ -38,6 +38,12 @@ export interface ChangeListener {
   stop(): Promise<void>;
 }
 
+/**
+ * A connect to a server that accepts and never answers would otherwise hang for ever, and with it
+ * every later reconnect: the instance would hear no NOTIFY again.
+ */
+const LISTENER_CONNECT_TIMEOUT_MS = 10_000;
+
 /** A dedicated connection that LISTENs for app changes and reconnects by itself when it is lost. */
 export function createChangeListener(options: ChangeListenerOptions): ChangeListener {
   const { logger } = options;
@@ -60,7 +66,12 @@ export function createChangeListener(options: ChangeListenerOptions): ChangeList
   };
 
   const listen = async () => {
-    const next = new pg.Client({ connectionString: options.databaseUrl, application_name: 'rampart-change-listener' });
+    const next = new pg.Client({
+      connectionString: options.databaseUrl,
+      application_name: 'rampart-change-listener',
+      connectionTimeoutMillis: LISTENER_CONNECT_TIMEOUT_MS,
+      keepAlive: true,
+    });
     next.on('notification', (msg) => {
       if (msg.channel === APP_CHANGED_CHANNEL && msg.payload) options.onAppChanged(msg.payload);
     });
@@ -70,8 +81,13 @@ export function createChangeListener(options: ChangeListenerOptions): ChangeList
       next.end().catch(() => undefined);
       scheduleReconnect();
     });
-    await next.connect();
-    await next.query(`LISTEN ${APP_CHANGED_CHANNEL}`);
+    try {
+      await next.connect();
+      await next.query(`LISTEN ${APP_CHANGED_CHANNEL}`);
+    } catch (err) {
+      await next.end().catch(() => undefined);
+      throw err;
+    }
     client = next;
   };
 

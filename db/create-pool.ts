@@ -8,8 +8,23 @@ export type Queryable = Pick<pg.Pool, 'query'>;
 // BIGINT (int8) and NUMERIC arrive as strings by default; every BIGINT we store fits a double.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
 
-export function createPool(databaseUrl: string, max = 10): Pool {
-  return new pg.Pool({ connectionString: databaseUrl, max, application_name: 'rampart' });
+export interface PoolTimeouts {
+  /** Connecting, and waiting for a free pooled connection. */
+  connectTimeoutMs: number;
+  /** Enforced by the server (`statement_timeout`); the migration runner lifts it for its session. */
+  statementTimeoutMs: number;
+}
+
+/** Without timeouts (tests, scripts) a call waits as long as PostgreSQL takes. */
+export function createPool(databaseUrl: string, max = 10, timeouts?: PoolTimeouts): Pool {
+  return new pg.Pool({
+    connectionString: databaseUrl,
+    max,
+    application_name: 'rampart',
+    // Notices a server that vanished without closing the connection (a dead host, a dropped route).
+    keepAlive: true,
+    ...(timeouts ? { connectionTimeoutMillis: timeouts.connectTimeoutMs, statement_timeout: timeouts.statementTimeoutMs } : {}),
+  });
 }
 
 export async function withTransaction<T>(pool: Pool, fn: (client: PoolClient) => Promise<T>): Promise<T> {
@@ -18,11 +33,15 @@ export async function withTransaction<T>(pool: Pool, fn: (client: PoolClient) =>
     await client.query('BEGIN');
     const result = await fn(client);
     await client.query('COMMIT');
+    client.release();
     return result;
   } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
+    // A connection that cannot even roll back is broken: destroy it rather than pool it again.
+    const broken = await client.query('ROLLBACK').then(
+      () => false,
+      () => true,
+    );
+    client.release(broken);
     throw err;
-  } finally {
-    client.release();
   }
 }

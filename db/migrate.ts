@@ -31,6 +31,8 @@ export async function migrate(pool: Pool, logger?: Logger, dir = MIGRATIONS_DIR)
   const client = await pool.connect();
   const applied: string[] = [];
   try {
+    // Waiting for another process's migrations, and a migration itself, may outlast the pool's statement timeout.
+    await client.query('SET statement_timeout = 0');
     await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
     await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
       name       TEXT PRIMARY KEY,
@@ -65,6 +67,7 @@ export async function migrate(pool: Pool, logger?: Logger, dir = MIGRATIONS_DIR)
     if (unknown.length > 0) logger?.warn({ unknown }, 'database has migrations this build does not know; is an older version running?');
   } finally {
     await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch(() => undefined);
+    await client.query('RESET statement_timeout').catch(() => undefined);
     client.release();
   }
   return { applied };

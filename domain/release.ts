@@ -11,6 +11,41 @@ export function isTerminal(status: ReleaseStatus): boolean {
   return (TERMINAL_STATUSES as readonly ReleaseStatus[]).includes(status);
 }
 
+/** Terminal states that send devices back to the baseline. */
+export const WITHDRAWN_STATUSES = ['rolled_back', 'aborted'] as const satisfies readonly ReleaseStatus[];
+
+export function isWithdrawn(status: ReleaseStatus): boolean {
+  return (WITHDRAWN_STATUSES as readonly ReleaseStatus[]).includes(status);
+}
+
+/**
+ * What a published state may become: nothing once terminal (a reset workflow must not republish
+ * running), except that a completed release may still be withdrawn (reverted).
+ */
+export function mayReplacePublished(stored: ReleaseStatus, next: ReleaseStatus): boolean {
+  return !isTerminal(stored) || (stored === 'completed' && isWithdrawn(next));
+}
+
+/**
+ * The status a release gets when it is withdrawn without its workflow (the workflow closed, or never
+ * started): aborted, not rolled back, because no gate judged the bundle, so releasing the same
+ * version again needs no `force`.
+ */
+export const WITHDRAWN_WITHOUT_WORKFLOW: ReleaseStatus = 'aborted';
+
+/** The state that withdraws a release whose workflow can no longer publish: exposure zero, next revision. */
+export function withdrawnState(release: Pick<Release, 'id' | 'appId'>, current: PublishedState | null, reason: string): PublishedState {
+  return {
+    releaseId: release.id,
+    appId: release.appId,
+    revision: (current?.revision ?? 0) + 1,
+    status: WITHDRAWN_WITHOUT_WORKFLOW,
+    stageIndex: current?.stageIndex ?? 0,
+    exposure: Object.fromEntries(Object.keys(current?.exposure ?? {}).map((segment) => [segment, 0])),
+    reason,
+  };
+}
+
 export interface Release {
   id: string;
   appId: string;

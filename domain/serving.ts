@@ -1,7 +1,7 @@
 import { BPS_SCALE, cohortOf, type Cohort } from './bucketing';
 import { BUILTIN_VERSION, type BundleRef, type Platform } from './bundle';
 import { isCompatible, needsNativeUpdate } from './native-compat';
-import type { Exposure, ReleaseStatus } from './release';
+import { isWithdrawn, type Exposure, type ReleaseStatus } from './release';
 
 /** A published release as the device-facing snapshot holds it: state plus both bundles. */
 export interface ServingRelease {
@@ -54,12 +54,6 @@ export type Decision =
   | ({ action: 'update'; bundle: BundleRef; releaseId: string } & DecisionBase)
   /** The device runs a withdrawn bundle; `bundle` null sends it back to the one in its binary. */
   | ({ action: 'rollback'; bundle: BundleRef | null; releaseId: string } & DecisionBase);
-
-const WITHDRAWN: readonly ReleaseStatus[] = ['rolled_back', 'aborted'];
-
-export function isWithdrawn(status: ReleaseStatus): boolean {
-  return WITHDRAWN.includes(status);
-}
 
 /** Groups an app's published releases per channel; the newest release of a channel is current. */
 export function buildChannelServing(releases: readonly ServingRelease[]): Map<string, ChannelServing> {

@@ -66,6 +66,12 @@ export const API_DEFAULTS = {
   insightRollups: true,
   /** How long a release page waits for the workflow's live state before showing the published one. */
   temporalQueryTimeoutMs: 5000,
+  /** How long a release start or an on-call command may take before the API answers 503 (worker or Temporal down). */
+  temporalCommandTimeoutMs: 10_000,
+  /** `Retry-After` of a 503 (a dependency down, ingestion shedding load). */
+  unavailableRetryAfterSeconds: 5,
+  /** Telemetry events waiting for the group commit; beyond, ingestion sheds with 503 instead of growing. */
+  telemetryMaxQueued: 50_000,
   /** Development and tests only: http and loopback or private receivers (never link-local or metadata). */
   webhooksAllowPrivate: false,
   /** How long a rotated signing key stays published: devices that cached it verify answers meanwhile. */
@@ -80,7 +86,22 @@ export const WORKER_DEFAULTS = {
   eventRetentionDays: 30,
   /** Rollups answer the insights API long after raw events are gone. */
   rollupRetentionDays: 400,
+  /** How often the reconciler looks for releases whose workflow closed without finishing them. */
+  reconcileIntervalMs: 30_000,
+  /** A release row without a workflow is a failed start only after this (the API writes the row first). */
+  releaseStartGraceMs: 2 * MINUTE_MS,
+  /** Releases in flight the reconciler checks per pass. */
+  reconcileBatch: 500,
+  /** How long the reconciler waits for Temporal to describe one workflow. */
+  temporalDescribeTimeoutMs: 5000,
 } as const;
+
+/**
+ * Bounds on PostgreSQL for both processes: an unreachable server fails a request after
+ * `connectTimeoutMs` (also the longest wait for a free pooled connection) and a statement is
+ * cancelled by the server after `statementTimeoutMs`, instead of holding requests for ever.
+ */
+export const DATABASE_DEFAULTS = { poolMax: 10, connectTimeoutMs: 5000, statementTimeoutMs: 15_000 } as const;
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -106,7 +127,9 @@ const secretsKey = z
 
 const commonSchema = temporalSchema.extend({
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).default(DEFAULT_DATABASE_URL),
-  DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(500).default(10),
+  DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(500).default(DATABASE_DEFAULTS.poolMax),
+  DATABASE_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(DATABASE_DEFAULTS.connectTimeoutMs),
+  DATABASE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(DATABASE_DEFAULTS.statementTimeoutMs),
   LOG_LEVEL: logLevel.default('info'),
   RAMPART_SECRETS_KEY: secretsKey.optional(),
   RAMPART_WEBHOOKS_ALLOW_PRIVATE: bool.default(false),
@@ -134,6 +157,8 @@ const workerSchema = commonSchema.extend({
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5000),
   RAMPART_EVENT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(WORKER_DEFAULTS.eventRetentionDays),
   RAMPART_ROLLUP_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(WORKER_DEFAULTS.rollupRetentionDays),
+  RAMPART_RECONCILE_INTERVAL_MS: z.coerce.number().int().min(1000).max(DAY_MS).default(WORKER_DEFAULTS.reconcileIntervalMs),
+  RAMPART_RELEASE_START_GRACE_MS: z.coerce.number().int().min(1000).max(DAY_MS).default(WORKER_DEFAULTS.releaseStartGraceMs),
 });
 
 /** The variables each process reads; deployment files that set any other one set it for nothing. */
@@ -151,6 +176,7 @@ export interface TemporalConfig {
 export interface CommonConfig {
   databaseUrl: string;
   databasePoolMax: number;
+  databaseTimeouts: { connectTimeoutMs: number; statementTimeoutMs: number };
   logLevel: z.infer<typeof logLevel>;
   temporal: TemporalConfig;
   /** Seals credentials at rest; null when unset, which `requireSecretsKey` refuses at start. */
@@ -168,6 +194,9 @@ export interface ApiTuning {
   telemetryMaxBatch: number;
   insightRollups: boolean;
   temporalQueryTimeoutMs: number;
+  temporalCommandTimeoutMs: number;
+  unavailableRetryAfterSeconds: number;
+  telemetryMaxQueued: number;
   webhooksAllowPrivate: boolean;
   signingKeyOverlapMs: number;
 }
@@ -182,6 +211,9 @@ export interface ApiTuningOverrides {
   telemetryMaxBatch?: number;
   insightRollups?: boolean;
   temporalQueryTimeoutMs?: number;
+  temporalCommandTimeoutMs?: number;
+  unavailableRetryAfterSeconds?: number;
+  telemetryMaxQueued?: number;
   webhooksAllowPrivate?: boolean;
   signingKeyOverlapMs?: number;
 }
@@ -216,6 +248,25 @@ export interface WorkerConfig extends CommonConfig {
   rollupRetentionDays: number;
   eventPartitionsAhead: number;
   retentionIntervalMs: number;
+  reconciler: ReconcilerConfig;
+}
+
+/** The worker's reconciler of releases whose workflow closed without finishing them. */
+export interface ReconcilerConfig {
+  intervalMs: number;
+  startGraceMs: number;
+  batch: number;
+  describeTimeoutMs: number;
+}
+
+export function reconcilerConfig(overrides: Partial<ReconcilerConfig> = {}): ReconcilerConfig {
+  return {
+    intervalMs: WORKER_DEFAULTS.reconcileIntervalMs,
+    startGraceMs: WORKER_DEFAULTS.releaseStartGraceMs,
+    batch: WORKER_DEFAULTS.reconcileBatch,
+    describeTimeoutMs: WORKER_DEFAULTS.temporalDescribeTimeoutMs,
+    ...overrides,
+  };
 }
 
 const devStackSchema = z.object({
@@ -289,6 +340,7 @@ function common(e: z.infer<typeof commonSchema>): CommonConfig {
   return {
     databaseUrl: e.DATABASE_URL,
     databasePoolMax: e.DATABASE_POOL_MAX,
+    databaseTimeouts: { connectTimeoutMs: e.DATABASE_CONNECT_TIMEOUT_MS, statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS },
     logLevel: e.LOG_LEVEL,
     temporal,
     secretsKey: e.RAMPART_SECRETS_KEY ?? null,
@@ -360,6 +412,7 @@ export function loadWorkerConfig(env: Env): WorkerConfig {
     rollupRetentionDays: e.RAMPART_ROLLUP_RETENTION_DAYS,
     eventPartitionsAhead: WORKER_DEFAULTS.eventPartitionsAhead,
     retentionIntervalMs: WORKER_DEFAULTS.retentionIntervalMs,
+    reconciler: reconcilerConfig({ intervalMs: e.RAMPART_RECONCILE_INTERVAL_MS, startGraceMs: e.RAMPART_RELEASE_START_GRACE_MS }),
   };
   if (e.WORKFLOW_BUNDLE_PATH) config.workflowBundlePath = e.WORKFLOW_BUNDLE_PATH;
   return config;

@@ -1,9 +1,12 @@
 import { createServer, type Server } from 'node:http';
 import type { Registry } from 'prom-client';
+import { healthReport, type DependencyProbes } from './dependency-health';
 
 export interface OpsServerOptions {
   registry: Registry;
   isReady: () => boolean;
+  /** Reported on `/healthz`, which answers 200 whatever they say: a process that lives is not restarted for them. */
+  dependencies?: DependencyProbes;
   host: string;
   port: number;
 }
@@ -17,7 +20,8 @@ export async function startOpsServer(options: OpsServerOptions): Promise<Server>
     };
     switch (req.url ?? '') {
       case '/healthz':
-        return send(200, '{"status":"ok"}');
+        void healthReport(options.dependencies ?? {}).then((report) => send(200, JSON.stringify(report)));
+        return;
       case '/readyz':
         return options.isReady() ? send(200, '{"status":"ready"}') : send(503, '{"status":"starting"}');
       case '/metrics':

@@ -1,12 +1,18 @@
 import path from 'node:path';
+import type { Client } from '@temporalio/client';
 import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Registry } from 'prom-client';
 import { createActivities, type Activities } from '../activities/create-activities';
 import { createActivityMetrics } from '../activities/activity-metrics';
-import type { Queryable } from '../db/create-pool';
-import { createStores } from '../db/create-stores';
+import type { Pool, Queryable } from '../db/create-pool';
+import { createStores, createTransactor } from '../db/create-stores';
+import { createReleaseWithdrawal } from '../db/release-withdrawal';
+import type { ReconcilerConfig } from '../platform/config';
 import type { Logger } from '../platform/logger';
+import { createCounter } from '../platform/metrics';
 import { createSecretBox } from '../platform/secret-box';
+import { workflowRunState } from '../platform/workflow-status';
+import { createReleaseReconciler, type ReleaseReconciler } from './release-reconciler';
 
 export const WORKFLOWS_PATH = path.resolve(__dirname, '../workflows');
 
@@ -50,5 +56,31 @@ export function createWorkerActivities(db: Queryable, options: WorkerActivitiesO
     logger,
     metrics: createActivityMetrics(registry),
     webhookDelivery: { timeoutMs: options.webhookTimeoutMs, allowPrivate: options.webhooksAllowPrivate },
+  });
+}
+
+export interface WorkerReconcilerOptions {
+  logger: Logger;
+  registry: Registry;
+  secretsKey: Buffer;
+  config: ReconcilerConfig;
+}
+
+/** The reconciler with its real dependencies: PostgreSQL for releases, Temporal to ask about their workflows. */
+export function createWorkerReconciler(pool: Pool, temporal: Client, options: WorkerReconcilerOptions): ReleaseReconciler {
+  const secrets = createSecretBox(options.secretsKey);
+  const withdrawn = createCounter(
+    options.registry,
+    'rampart_releases_withdrawn_by_reconciler_total',
+    'Releases the reconciler withdrew because their workflow closed without finishing them or never started',
+    ['cause'],
+  );
+  return createReleaseReconciler({
+    releases: createStores(pool, secrets).releases,
+    workflowState: (workflowId) => workflowRunState(temporal, workflowId, options.config.describeTimeoutMs),
+    withdrawal: createReleaseWithdrawal(createTransactor(pool, secrets)),
+    logger: options.logger,
+    settings: options.config,
+    onWithdrawn: (cause) => withdrawn.inc({ cause }),
   });
 }

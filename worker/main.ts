@@ -1,4 +1,4 @@
-import { Connection } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { createPool } from '../db/create-pool';
 import { ensureDatabase } from '../db/ensure-database';
@@ -10,10 +10,13 @@ import { startOpsServer } from '../platform/ops-server';
 import { temporalConnectionOptions } from '../platform/temporal-connection';
 import { installTemporalRuntime } from '../platform/temporal-runtime';
 import { ensureSearchAttributes } from '../platform/temporal-search-attributes';
+import { createHealthStore } from '../db/stores/health-store';
 import { createRollupStore } from '../db/stores/rollup-store';
 import { createTelemetryStore } from '../db/stores/telemetry-store';
-import { createWorker, createWorkerActivities } from './create-worker';
+import { createWorker, createWorkerActivities, createWorkerReconciler } from './create-worker';
 import { createRetentionJob } from './retention-job';
+
+const TEMPORAL_PROBE_TIMEOUT_MS = 2000;
 
 async function main(): Promise<void> {
   const config = loadWorkerConfig(process.env);
@@ -22,7 +25,7 @@ async function main(): Promise<void> {
   installTemporalRuntime(logger);
 
   await ensureDatabase(config.databaseUrl);
-  const pool = createPool(config.databaseUrl, config.databasePoolMax);
+  const pool = createPool(config.databaseUrl, config.databasePoolMax, config.databaseTimeouts);
   pool.on('error', (err) => logger.error({ err }, 'idle PostgreSQL client failed'));
   await migrate(pool, logger);
 
@@ -35,7 +38,7 @@ async function main(): Promise<void> {
     webhooksAllowPrivate: config.webhooksAllowPrivate,
   });
   const operator = await Connection.connect(temporalConnectionOptions(config.temporal));
-  await ensureSearchAttributes(operator, config.temporal.namespace, logger).finally(() => operator.close());
+  await ensureSearchAttributes(operator, config.temporal.namespace, logger);
   const connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal));
   const worker = await createWorker({
     connection,
@@ -58,7 +61,24 @@ async function main(): Promise<void> {
     onDeleted: (rows) => retentionMetric.inc(rows),
   });
   await retention.start();
-  const ops = await startOpsServer({ registry, isReady: () => worker.getState() === 'RUNNING', host: config.host, port: config.metricsPort });
+  const reconciler = createWorkerReconciler(pool, new Client({ connection: operator, namespace: config.temporal.namespace }), {
+    logger,
+    registry,
+    secretsKey,
+    config: config.reconciler,
+  });
+  await reconciler.start();
+  const health = createHealthStore(pool);
+  const ops = await startOpsServer({
+    registry,
+    isReady: () => worker.getState() === 'RUNNING',
+    dependencies: {
+      postgres: () => health.isReachable(),
+      temporal: () => operator.withDeadline(Date.now() + TEMPORAL_PROBE_TIMEOUT_MS, () => operator.workflowService.getSystemInfo({})).then(() => true),
+    },
+    host: config.host,
+    port: config.metricsPort,
+  });
   logger.info({ taskQueue: config.temporal.taskQueue, temporal: config.temporal.address, metricsPort: config.metricsPort }, 'worker started');
 
   // The SDK's runtime shuts workers down on SIGINT/SIGTERM; run() resolves once in-flight tasks finished.
@@ -66,8 +86,10 @@ async function main(): Promise<void> {
     await worker.run();
   } finally {
     await retention.stop();
+    await reconciler.stop();
     ops.close();
     await connection.close();
+    await operator.close();
     await pool.end();
     logger.info('worker stopped');
   }

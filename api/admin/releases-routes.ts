@@ -61,5 +61,12 @@ export function createReleasesRoutes(deps: { releases: ReleaseService; insights:
     });
   }
 
+  // After the commands: on-call's way out when the workflow that should answer them is gone.
+  router.post('/v1/releases/:id/force-withdraw', async (req, res) => {
+    const principal = authorize(res, 'command_releases');
+    const body = parse(commandSchema, req.body ?? {});
+    res.json(await deps.releases.forceWithdraw(req.params.id, body.reason, principal));
+  });
+
   return router;
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
-import { isDataException } from '../../db/pg-errors';
+import { isDatabaseUnavailable, isDataException } from '../../db/pg-errors';
 import { AppError, type ErrorKind } from '../../domain/errors/app-error';
 import type { Logger } from '../../platform/logger';
 import { bodyClientError } from './body-errors';
@@ -14,12 +14,25 @@ const STATUS_OF: Record<ErrorKind, number> = {
   unavailable: 503,
 };
 
-/** The one place errors become responses: `{error: {code, message, details?}}`, 500s logged once. */
-export function createErrorHandler(logger: Logger): ErrorRequestHandler {
+/**
+ * The one place errors become responses: `{error: {code, message, details?}}`, 500s logged once. A
+ * dependency that is down (PostgreSQL, Temporal, the worker) or an overloaded queue is a 503 with
+ * `Retry-After`: clients and load balancers back off and retry instead of treating it as a bug.
+ */
+export function createErrorHandler(logger: Logger, retryAfterSeconds: number): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
     if (res.headersSent) return;
     if (err instanceof AppError) {
+      if (err.kind === 'unavailable') res.set('retry-after', String(retryAfterSeconds));
       res.status(STATUS_OF[err.kind]).json({ error: err.toJSON() });
+      return;
+    }
+    if (isDatabaseUnavailable(err)) {
+      logger.warn({ err, method: req.method, path: req.path }, 'PostgreSQL unavailable');
+      res
+        .status(503)
+        .set('retry-after', String(retryAfterSeconds))
+        .json({ error: { code: 'database_unavailable', message: `the database cannot be reached right now; retry in ${retryAfterSeconds} s` } });
       return;
     }
     const bodyError = bodyClientError(err);

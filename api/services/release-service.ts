@@ -11,6 +11,7 @@ import type { CommandName } from '../../domain/rollout-machine';
 import type { ReleaseView } from '../../domain/rollout-view';
 import type { SegmentSummary } from '../../domain/segment';
 import type { Stores } from '../../db/create-stores';
+import type { ReleaseWithdrawal } from '../../db/release-withdrawal';
 import type { Logger } from '../../platform/logger';
 import { newId } from '../../platform/ids';
 import type { ApiMetrics } from '../api-metrics';
@@ -58,6 +59,11 @@ export interface ReleaseService {
   get(releaseId: string, principal: Principal): Promise<ReleaseDetails>;
   command(releaseId: string, name: CommandName, reason: string, principal: Principal, idempotencyKey?: string): Promise<ReleaseDetails>;
   list(appId: string, principal: Principal, filter: { channel?: string; status?: ReleaseStatus; limit: number }): Promise<Release[]>;
+  /**
+   * Withdraws a release whose workflow is no longer running (terminated, failed, timed out, never
+   * started): what the worker's reconciler does, on demand. A running workflow is refused: use rollback.
+   */
+  forceWithdraw(releaseId: string, reason: string, principal: Principal): Promise<ReleaseDetails>;
 }
 
 export interface ReleaseServiceDeps {
@@ -65,6 +71,7 @@ export interface ReleaseServiceDeps {
   apps: AppService;
   policies: Pick<AppPolicyService, 'enforce'>;
   rollouts: RolloutClient;
+  withdrawal: ReleaseWithdrawal;
   segmentsOf: (appId: string) => Promise<SegmentSummary[]>;
   metrics: ApiMetrics;
   logger: Logger;
@@ -174,14 +181,22 @@ export function createReleaseService(deps: ReleaseServiceDeps): ReleaseService {
         startedBy: actorOf(principal),
       });
     } catch (err) {
-      await stores.releases.markStartFailed(release.id);
       deps.logger.error({ err, releaseId: release.id }, 'could not start the rollout workflow');
-      throw new UnavailableError('Temporal did not accept the rollout workflow; the release was not started, try again');
+      // Withdrawn, not merely marked: a start that timed out may still have created the workflow, and
+      // its publishes must then meet a terminal state instead of reviving the release.
+      await deps.withdrawal.withdraw({
+        release,
+        actor: actorOf(principal),
+        reason: 'the rollout workflow could not be started',
+        details: { withdrawnBy: 'start-failure', keyName: principal.name, keyRole: principal.role },
+      });
+      const code = err instanceof UnavailableError ? err.code : 'unavailable';
+      throw new UnavailableError('Temporal did not accept the rollout workflow; the release was not started, try again', code);
     }
   };
 
   // Accepted commands reach the audit log through the workflow's transitions; refused ones only from here.
-  const recordRefusal = async (release: Release, name: CommandName, reason: string, refusal: ConflictError, principal: Principal) => {
+  const recordRefusal = async (release: Release, name: CommandName | 'force-withdraw', reason: string, refusal: ConflictError, principal: Principal) => {
     deps.metrics.adminActions.inc({ action: `release.${name}`, outcome: 'refused' });
     await auditByKey(stores, principal, {
       action: 'release.command_refused',
@@ -236,13 +251,49 @@ export function createReleaseService(deps: ReleaseServiceDeps): ReleaseService {
       await apps.get(appId, principal);
       return stores.releases.list({ appId, ...filter });
     },
+
+    async forceWithdraw(releaseId, reason, principal) {
+      const release = await getAccessible(releaseId, principal);
+      const refuse = async (refusal: ConflictError) => {
+        await recordRefusal(release, 'force-withdraw', reason, refusal, principal);
+        return refusal;
+      };
+      if (isTerminal(release.status)) throw await refuse(finishedConflict(release, 'force-withdraw'));
+      const workflow = await rollouts.runState(release.workflowId);
+      if (workflow.kind === 'open') {
+        throw await refuse(
+          new ConflictError(
+            `force-withdraw refused: the workflow of release ${release.id} is ${workflow.status.toLowerCase()} and still in charge; ` +
+              `use POST /v1/releases/${release.id}/rollback (or abort) instead`,
+            'workflow_running',
+            { workflowStatus: workflow.status },
+          ),
+        );
+      }
+      const workflowStatus = workflow.kind === 'closed' ? workflow.status : 'NEVER_STARTED';
+      const state = await deps.withdrawal.withdraw({
+        release,
+        actor: actorOf(principal),
+        reason: `${reason} (force-withdraw; workflow ${workflowStatus.toLowerCase()})`,
+        details: { withdrawnBy: 'force-withdraw', workflowStatus, keyName: principal.name, keyRole: principal.role },
+      });
+      if (!state) {
+        const finished = (await stores.rolloutStates.get(release.id))?.status ?? release.status;
+        throw await refuse(finishedConflict({ ...release, status: finished }, 'force-withdraw'));
+      }
+      deps.metrics.adminActions.inc({ action: 'release.force-withdraw', outcome: 'accepted' });
+      return details({ ...release, status: state.status }, null, state);
+    },
   };
 }
 
 type LiveFields = Omit<ReleaseDetails, keyof Release | 'live'> & Pick<Release, 'status'>;
 
 function details(release: Release, view: ReleaseView | null, published: PublishedState | null): ReleaseDetails {
-  return { ...release, ...(view ? fromWorkflow(release, view, published) : fromProjection(release, published)), live: view !== null };
+  // A release withdrawn without its workflow (reconciler, force-withdraw): the closed workflow's last
+  // state is no longer what devices see.
+  const current = view !== null && published !== null && isTerminal(published.status) && !isTerminal(view.status) ? null : view;
+  return { ...release, ...(current ? fromWorkflow(release, current, published) : fromProjection(release, published)), live: current !== null };
 }
 
 /** What the workflow says, except its status until devices and the one-active-release check see it. */
@@ -288,7 +339,7 @@ function stageNameOf(release: Release, stageIndex: number): string | null {
 }
 
 /** A command for a release that has ended: say what can still be done instead. */
-function finishedConflict(release: Release, name: CommandName): ConflictError {
+function finishedConflict(release: Release, name: CommandName | 'force-withdraw'): ConflictError {
   const next =
     release.status === 'completed'
       ? `to send devices back, start a release of ${release.baselineVersion ?? 'the previous version'} on ${release.channel}`

@@ -3,11 +3,14 @@ import {
   WorkflowExecutionAlreadyStartedError,
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
   type Client,
 } from '@temporalio/client';
 import type { Command, CommandName } from '../../domain/rollout-machine';
 import type { ReleaseView } from '../../domain/rollout-view';
 import { ConflictError } from '../../domain/errors/conflict-error';
+import { UnavailableError } from '../../domain/errors/unavailable-error';
+import { isGrpcDeadline, isTemporalUnreachable, workflowRunState, type WorkflowRunState } from '../../platform/workflow-status';
 import { commandUpdates, stateQuery } from '../../workflows/messages';
 import type { RolloutInput } from '../../workflows/rollout';
 import { AppIdKey, ReleaseChannelKey, ReleaseStatusKey, ReleaseVersionKey } from '../../workflows/search-attributes';
@@ -21,6 +24,8 @@ export interface RolloutClient {
   command(workflowId: string, name: CommandName, command: Command, updateId: string): Promise<ReleaseView>;
   /** The live state from the workflow; null when Temporal cannot answer right now. */
   queryState(workflowId: string): Promise<ReleaseView | null>;
+  /** Whether the release's workflow is open, closed (and how), or was never started. */
+  runState(workflowId: string): Promise<WorkflowRunState>;
   isHealthy(): Promise<boolean>;
 }
 
@@ -28,14 +33,43 @@ export interface RolloutClientDeps {
   client: Client;
   taskQueue: string;
   queryTimeoutMs?: number;
+  /**
+   * How long a start or a command may take. An Update waits for a worker to run the workflow, so
+   * without a deadline an admin call hangs for as long as every worker is down.
+   */
+  commandTimeoutMs?: number;
 }
 
+const HEALTH_TIMEOUT_MS = 2000;
+
+const temporalUnavailable = () =>
+  new UnavailableError('Temporal cannot be reached right now; retry later (devices are still served from the last published state)', 'temporal_unavailable');
+
 /** The API's only door to Temporal: business workflow ids, one run per release, typed messages. */
-export function createRolloutClient({ client, taskQueue, queryTimeoutMs = 5000 }: RolloutClientDeps): RolloutClient {
+export function createRolloutClient({ client, taskQueue, queryTimeoutMs = 5000, commandTimeoutMs = 10_000 }: RolloutClientDeps): RolloutClient {
+  const isHealthy = async () => {
+    try {
+      await client.withDeadline(Date.now() + HEALTH_TIMEOUT_MS, () => client.workflowService.getSystemInfo({}));
+      return true;
+    } catch {
+      return false;
+    }
+  };
+
+  /** A command that ran out of time: Temporal itself is down, or it is up and no worker runs the workflow. */
+  const timedOut = async (name: CommandName): Promise<UnavailableError> => {
+    if (!(await isHealthy())) return temporalUnavailable();
+    return new UnavailableError(
+      `${name} was not applied within ${commandTimeoutMs} ms: no worker is running the release's workflow. ` +
+        'It may still take effect once a worker is back; check the release before retrying (a retry with the same Idempotency-Key acts once)',
+      'worker_unavailable',
+    );
+  };
+
   return {
     async start(workflowId, input) {
       try {
-        await client.workflow.start('rollout', {
+        await client.withDeadline(Date.now() + commandTimeoutMs, () => client.workflow.start('rollout', {
           workflowId,
           taskQueue,
           args: [input],
@@ -47,18 +81,23 @@ export function createRolloutClient({ client, taskQueue, queryTimeoutMs = 5000 }
             { key: ReleaseChannelKey, value: input.channel },
             { key: ReleaseStatusKey, value: 'running' },
           ],
-        });
+        }));
       } catch (err) {
         if (err instanceof WorkflowExecutionAlreadyStartedError) {
           throw new ConflictError(`workflow ${workflowId} exists already`, 'workflow_exists');
         }
+        if (isTemporalUnreachable(err)) throw temporalUnavailable();
         throw err;
       }
     },
     async command(workflowId, name, command, updateId) {
       try {
-        return await client.workflow.getHandle(workflowId).executeUpdate(commandUpdates[name], { args: [command], updateId });
+        return await client.withDeadline(Date.now() + commandTimeoutMs, () =>
+          client.workflow.getHandle(workflowId).executeUpdate(commandUpdates[name], { args: [command], updateId }),
+        );
       } catch (err) {
+        if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError || isGrpcDeadline(err)) throw await timedOut(name);
+        if (isTemporalUnreachable(err)) throw temporalUnavailable();
         if (err instanceof WorkflowUpdateFailedError) {
           const cause = err.cause instanceof ApplicationFailure ? err.cause.message : String(err.cause ?? err.message);
           throw new ConflictError(`${name} refused: ${cause}`, 'command_refused');
@@ -71,31 +110,20 @@ export function createRolloutClient({ client, taskQueue, queryTimeoutMs = 5000 }
     },
     async queryState(workflowId) {
       try {
-        const handle = client.workflow.getHandle(workflowId);
-        return await withTimeout(handle.query(stateQuery), queryTimeoutMs);
+        // A deadline, not a race: the call (and the SDK's retries of it) must end when the caller gives up.
+        return await client.withDeadline(Date.now() + queryTimeoutMs, () => client.workflow.getHandle(workflowId).query(stateQuery));
       } catch {
         return null;
       }
     },
-    async isHealthy() {
+    async runState(workflowId) {
       try {
-        await withTimeout(client.workflowService.getSystemInfo({}), 2000);
-        return true;
-      } catch {
-        return false;
+        return await workflowRunState(client, workflowId, queryTimeoutMs);
+      } catch (err) {
+        if (isTemporalUnreachable(err)) throw temporalUnavailable();
+        throw err;
       }
     },
+    isHealthy,
   };
-}
-
-async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

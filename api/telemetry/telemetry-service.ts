@@ -4,8 +4,9 @@ import { NO_ROLLUPS, foldRollups, rollupCohortOf, type RollupEvent } from '../..
 import { windowStartOf } from '../../domain/plan';
 import { attributeEvent, GATE_METRIC_OF, type EventType } from '../../domain/telemetry';
 import { isDataException } from '../../db/pg-errors';
+import { UnavailableError } from '../../domain/errors/unavailable-error';
 import { ValidationError } from '../../domain/errors/validation-error';
-import { createGroupCommitter } from '../../platform/group-commit';
+import { CommitQueueFull, createGroupCommitter } from '../../platform/group-commit';
 import type { ApiMetrics } from '../api-metrics';
 import type { RolloutSnapshot } from '../snapshot/rollout-snapshot';
 
@@ -66,6 +67,8 @@ export interface TelemetryServiceDeps {
   store: TelemetryStore;
   metrics: ApiMetrics;
   maxBatch: number;
+  /** Events waiting to be written; beyond, requests are shed (503) rather than held in memory. */
+  maxQueued: number;
   /** Off, batches add nothing to the release rollups (ApiTuning.insightRollups). */
   rollups: boolean;
 }
@@ -90,7 +93,7 @@ export function createTelemetryService(deps: TelemetryServiceDeps): TelemetrySer
     );
     deps.metrics.telemetryBatchSize.observe(items.length);
     deps.metrics.telemetryFlushSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
-  }, deps.maxBatch);
+  }, { maxBatch: deps.maxBatch, maxQueued: deps.maxQueued, maySplit: isDataException });
 
   return {
     async ingest(request) {
@@ -145,6 +148,10 @@ export function createTelemetryService(deps: TelemetryServiceDeps): TelemetrySer
       try {
         await committer.submit(prepared);
       } catch (err) {
+        if (err instanceof CommitQueueFull) {
+          deps.metrics.telemetryShed.inc(prepared.length);
+          throw new UnavailableError('too many events are waiting to be written; send these again later', 'ingestion_overloaded');
+        }
         // The committer has written this request alone: PostgreSQL refused its own data.
         if (isDataException(err)) throw new ValidationError(`the events cannot be stored: ${err.message}`, [{ path: 'events', message: err.message }]);
         throw err;

@@ -59,12 +59,12 @@ export interface ReleaseStore {
   findActive(appId: string, channel: string): Promise<Release | null>;
   /** Releases of the app still in flight, on any channel. */
   listActive(appId: string): Promise<Release[]>;
+  /** Releases in flight in every app, least recently changed first: what the reconciler checks. */
+  listActiveEverywhere(limit: number): Promise<Release[]>;
   /** The newest release of the channel that reached everyone: the next release's baseline. */
   findLatestCompleted(appId: string, channel: string): Promise<Release | null>;
   /** The newest release of this version on the channel that was rolled back, with the reason it was. */
   findRolledBack(appId: string, channel: string, version: string): Promise<{ release: Release; reason: string | null } | null>;
-  /** Marks a release that never got a workflow (the start failed) so the channel frees up. */
-  markStartFailed(id: string): Promise<void>;
 }
 
 export function createReleaseStore(db: Queryable): ReleaseStore {
@@ -111,6 +111,13 @@ export function createReleaseStore(db: Queryable): ReleaseStore {
       );
       return rows.map(mapRow);
     },
+    async listActiveEverywhere(limit) {
+      const { rows } = await db.query<ReleaseRow>(
+        `SELECT ${COLUMNS} FROM releases r WHERE r.status = ANY($1::text[]) ORDER BY r.updated_at, r.id LIMIT $2`,
+        [ACTIVE_STATUSES, limit],
+      );
+      return rows.map(mapRow);
+    },
     async findLatestCompleted(appId, channel) {
       const { rows } = await db.query<ReleaseRow>(
         `SELECT ${COLUMNS} FROM releases r
@@ -128,9 +135,6 @@ export function createReleaseStore(db: Queryable): ReleaseStore {
         [appId, channel, version, 'rolled_back' satisfies ReleaseStatus],
       );
       return rows[0] ? { release: mapRow(rows[0]), reason: rows[0].reason } : null;
-    },
-    async markStartFailed(id) {
-      await db.query('UPDATE releases SET status = $2, updated_at = now() WHERE id = $1 AND status = $3', [id, 'aborted' satisfies ReleaseStatus, 'pending' satisfies ReleaseStatus]);
     },
   };
 }

@@ -1,12 +1,13 @@
-import type { PublishedState } from '../../domain/release';
+import { TERMINAL_STATUSES, WITHDRAWN_STATUSES, type PublishedState, type ReleaseStatus } from '../../domain/release';
 import { APP_CHANGED_CHANNEL } from '../change-feed';
 import type { Queryable } from '../create-pool';
 
 export interface RolloutStateStore {
   /**
-   * Writes the state unless a newer or equal revision is stored already, mirrors the status onto the
-   * release and notifies API instances, all in one statement. Returns false for a stale write, which
-   * is what makes activity retries harmless.
+   * Writes the state unless a newer or equal revision is stored already or the stored state is
+   * terminal (see `mayReplacePublished`), mirrors the status onto the release and notifies API
+   * instances, all in one statement. Returns false for a refused write, which is what makes activity
+   * retries harmless and keeps a reset workflow from republishing a withdrawn release.
    */
   publish(state: PublishedState): Promise<boolean>;
   get(releaseId: string): Promise<PublishedState | null>;
@@ -35,12 +36,25 @@ export function createRolloutStateStore(db: Queryable): RolloutStateStore {
              SET revision = EXCLUDED.revision, status = EXCLUDED.status, stage_index = EXCLUDED.stage_index,
                  exposure = EXCLUDED.exposure, reason = EXCLUDED.reason, published_at = EXCLUDED.published_at
              WHERE rs.revision < EXCLUDED.revision
+               AND (rs.status <> ALL($9::text[]) OR (rs.status = $10 AND EXCLUDED.status = ANY($11::text[])))
            RETURNING rs.release_id, rs.app_id, rs.status
          ), mirrored AS (
            UPDATE releases r SET status = w.status, updated_at = now() FROM written w WHERE r.id = w.release_id RETURNING r.id
          )
          SELECT pg_notify($8, w.app_id) FROM written w`,
-        [s.releaseId, s.appId, s.revision, s.status, s.stageIndex, JSON.stringify(s.exposure), s.reason, APP_CHANGED_CHANNEL],
+        [
+          s.releaseId,
+          s.appId,
+          s.revision,
+          s.status,
+          s.stageIndex,
+          JSON.stringify(s.exposure),
+          s.reason,
+          APP_CHANGED_CHANNEL,
+          TERMINAL_STATUSES,
+          'completed' satisfies ReleaseStatus,
+          WITHDRAWN_STATUSES,
+        ],
       );
       return rowCount === 1;
     },

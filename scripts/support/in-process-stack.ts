@@ -3,13 +3,14 @@ import type { AddressInfo } from 'node:net';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { createApi, type Api } from '../../api/create-api';
-import { apiTuning, type ApiTuningOverrides } from '../../platform/config';
+import { apiTuning, reconcilerConfig, type ApiTuningOverrides, type ReconcilerConfig } from '../../platform/config';
 import type { Pool } from '../../db/create-pool';
 import type { Logger } from '../../platform/logger';
 import { createRegistry } from '../../platform/metrics';
 import { installTemporalRuntime } from '../../platform/temporal-runtime';
 import { newSecretsKey } from '../../platform/secret-box';
-import { createWorker, createWorkerActivities } from '../../worker/create-worker';
+import { createWorker, createWorkerActivities, createWorkerReconciler } from '../../worker/create-worker';
+import type { ReleaseReconciler } from '../../worker/release-reconciler';
 
 // Test receivers answer at once; a stuck one should fail its delivery fast, not hold a test.
 const WEBHOOK_TIMEOUT_MS = 2000;
@@ -19,6 +20,8 @@ export interface InProcessStack {
   adminKey: string;
   api: Api;
   temporal: Client;
+  /** The worker's release reconciler, when the options asked for one. */
+  reconciler: ReleaseReconciler | null;
   /** Starts (or restarts) the worker on the stack's task queue. */
   startWorker(): Promise<void>;
   stopWorker(): Promise<void>;
@@ -40,6 +43,11 @@ export interface InProcessStackOptions {
   workflowBundlePath?: string;
   /** Default: a fresh key, fine for a database that lives as long as the stack. */
   secretsKey?: Buffer;
+  /**
+   * Runs the worker's release reconciler with these settings; off by default, because it withdraws
+   * the releases of workflows that tests terminate on purpose.
+   */
+  reconciler?: Partial<ReconcilerConfig>;
 }
 
 /**
@@ -100,15 +108,26 @@ export async function startInProcessStack(options: InProcessStackOptions): Promi
     await current.connection.close();
   };
   await startWorker();
+  const reconciler = options.reconciler
+    ? createWorkerReconciler(options.pool, temporal, {
+        logger,
+        registry: createRegistry(`${options.metricsPrefix}_reconciler`, false),
+        secretsKey,
+        config: reconcilerConfig(options.reconciler),
+      })
+    : null;
+  await reconciler?.start();
 
   return {
     baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     adminKey: options.adminKey,
     api,
     temporal,
+    reconciler,
     startWorker,
     stopWorker,
     async stop() {
+      await reconciler?.stop();
       await stopWorker();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();

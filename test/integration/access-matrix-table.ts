@@ -24,6 +24,7 @@ export const ADMIN_ROUTES: Record<string, RouteRule> = {
   'GET /v1/apps/:appId/releases': { permission: 'read', target: 'app' },
   'GET /v1/releases/:id': { permission: 'read', target: 'release' },
   ...Object.fromEntries([...COMMAND_PATHS.keys()].map((path) => [`POST /v1/releases/:id/${path}`, { permission: 'command_releases', target: 'release' }])),
+  'POST /v1/releases/:id/force-withdraw': { permission: 'command_releases', target: 'release' },
   'POST /v1/apps/:appId/webhooks': { permission: 'configure_app', target: 'app' },
   'GET /v1/apps/:appId/webhooks': { permission: 'read', target: 'app' },
   'DELETE /v1/apps/:appId/webhooks/:id': { permission: 'configure_app', target: 'app' },

@@ -9,6 +9,7 @@ import { DAY_MS, HOUR_MS } from '../../domain/time';
 import type { ReleaseStatus } from '../../domain/release';
 import type { ChannelServing, ServingRelease } from '../../domain/serving';
 import { createRegistry } from '../../platform/metrics';
+import { API_DEFAULTS } from '../../platform/config';
 import { createRng } from '../../scripts/support/prng';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 
@@ -104,7 +105,14 @@ describe('release rollups', () => {
   });
 
   it('equal, figure by figure, what SQL computes from the raw events', async () => {
-    const service = createTelemetryService({ snapshot, store: createTelemetryStore(db.pool), metrics: createApiMetrics(createRegistry('exactness', false)), maxBatch: 200, rollups: true });
+    const service = createTelemetryService({
+      snapshot,
+      store: createTelemetryStore(db.pool),
+      metrics: createApiMetrics(createRegistry('exactness', false)),
+      maxBatch: 200,
+      maxQueued: API_DEFAULTS.telemetryMaxQueued,
+      rollups: true,
+    });
     const requests = corpus(20261202, 3000);
     // Concurrent requests become group-committed batches of many sizes; a device's bucket spans batches.
     for (let i = 0; i < requests.length; i += 300) await Promise.all(requests.slice(i, i + 300).map((r) => service.ingest(r)));

@@ -1,12 +1,12 @@
 import type { ServingRelease } from '../../domain/serving';
-import type { TestStack } from './test-stack';
+import type { InProcessStack } from '../../scripts/support/in-process-stack';
 
 /**
  * Waits, event-driven, until the API's snapshot serves a state of the release that satisfies the
  * predicate: each round waits for the next published revision, never for wall-clock time.
  */
 export async function waitForServed(
-  stack: TestStack,
+  stack: Pick<InProcessStack, 'api'>,
   releaseId: string,
   predicate: (release: ServingRelease) => boolean,
   timeoutMs = 60_000,

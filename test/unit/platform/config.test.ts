@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { API_DEFAULTS, ConfigError, DEFAULT_DATABASE_URL, loadApiConfig, loadDevStackConfig, loadWorkerConfig, requireSecretsKey } from '../../../platform/config';
+import { API_DEFAULTS, ConfigError, DATABASE_DEFAULTS, DEFAULT_DATABASE_URL, loadApiConfig, loadDevStackConfig, loadWorkerConfig, requireSecretsKey } from '../../../platform/config';
 
 describe(loadApiConfig.name, () => {
   it('runs with nothing configured', () => {
     expect(loadApiConfig({})).toEqual({
       databaseUrl: DEFAULT_DATABASE_URL,
       databasePoolMax: 10,
+      databaseTimeouts: { connectTimeoutMs: DATABASE_DEFAULTS.connectTimeoutMs, statementTimeoutMs: DATABASE_DEFAULTS.statementTimeoutMs },
       logLevel: 'info',
       temporal: { address: '127.0.0.1:7233', namespace: 'default', taskQueue: 'rampart-rollouts', tls: null },
       secretsKey: null,
