@@ -1,5 +1,6 @@
 import { ApplicationFailure, heartbeat } from '@temporalio/activity';
-import type { AuditStore } from '../db/stores/audit-store';
+import type { Transactor } from '../db/create-stores';
+import type { AuditEntry, AuditStore } from '../db/stores/audit-store';
 import type { GateWindowStore } from '../db/stores/gate-window-store';
 import type { RolloutStateStore } from '../db/stores/rollout-state-store';
 import type { WebhookStore } from '../db/stores/webhook-store';
@@ -8,15 +9,18 @@ import type { GateEvaluation, GateEvaluationInput, GateWindow } from '../domain/
 import { windowStartOf } from '../domain/plan';
 import type { PublishedState } from '../domain/release';
 import type { Transition } from '../domain/rollout-view';
+import { WEBHOOK_RETRY } from '../domain/webhook-retry';
 import type { Logger } from '../platform/logger';
 import type { ActivityMetrics } from './activity-metrics';
-import { deliverWebhook, type DeliveryOptions, type WebhookPayload } from './deliver-webhook';
+import { deliverWebhook, deliveryKeyOf, webhookPayload, type DeliveryOptions } from './deliver-webhook';
 
 export interface ActivityDeps {
   rolloutStates: RolloutStateStore;
   gateWindows: GateWindowStore;
   audit: AuditStore;
   webhooks: WebhookStore;
+  /** Audit rows and webhook outbox rows of a transition commit together. */
+  transaction: Transactor;
   logger: Logger;
   metrics: ActivityMetrics;
   webhookDelivery: DeliveryOptions;
@@ -49,6 +53,36 @@ export interface NotifyInput {
   channel: string;
   version: string;
   transition: Transition;
+}
+
+export interface RecordTransitionsInput {
+  releaseId: string;
+  appId: string;
+  transitions: Transition[];
+  /**
+   * Present: the transitions' webhook deliveries are written to the outbox in the same transaction
+   * (the worker's drainer sends them). Absent (runs from before the outbox): the workflow notifies.
+   */
+  webhooks?: { channel: string; version: string };
+}
+
+function auditEntryOf(releaseId: string, appId: string, t: Transition): AuditEntry {
+  return {
+    actor: t.actor,
+    action: `release.${t.event}`,
+    target: `release:${releaseId}`,
+    appId,
+    reason: t.reason,
+    details: {
+      appId,
+      from: t.from,
+      to: t.to,
+      stageIndex: t.stageIndex,
+      exposure: t.exposure,
+      at: new Date(t.at).toISOString(),
+      ...(t.claimedBy ? { claimedBy: t.claimedBy } : {}),
+    },
+  };
 }
 
 /** How long a telemetry write may take at most for its rows to still count; see evaluateGates. */
@@ -94,33 +128,37 @@ export function createActivities(deps: ActivityDeps) {
      * Writes transitions to the audit log exactly once each (keyed by release and sequence number),
      * and logs each once: an operator following the worker's output sees every release move.
      */
-    async recordTransitions(input: { releaseId: string; appId: string; transitions: Transition[] }): Promise<void> {
-      for (const t of input.transitions) {
-        const written = await deps.audit.recordOnce(
-          {
-            actor: t.actor,
-            action: `release.${t.event}`,
-            target: `release:${input.releaseId}`,
-            appId: input.appId,
-            reason: t.reason,
-            details: {
-              appId: input.appId,
-              from: t.from,
-              to: t.to,
-              stageIndex: t.stageIndex,
-              exposure: t.exposure,
-              at: new Date(t.at).toISOString(),
-              ...(t.claimedBy ? { claimedBy: t.claimedBy } : {}),
-            },
-          },
-          `release:${input.releaseId}:${t.seq}`,
-        );
-        if (written) {
-          deps.logger.info(
-            { releaseId: input.releaseId, appId: input.appId, event: t.event, from: t.from, to: t.to, stageIndex: t.stageIndex, exposure: t.exposure, actor: t.actor },
-            `release ${input.releaseId} ${t.event}: ${t.reason}`,
-          );
+    async recordTransitions(input: RecordTransitionsInput): Promise<void> {
+      const { releaseId, appId, webhooks } = input;
+      const written = await deps.transaction(async (stores) => {
+        const fresh: Transition[] = [];
+        for (const t of input.transitions) {
+          if (await stores.audit.recordOnce(auditEntryOf(releaseId, appId, t), `release:${releaseId}:${t.seq}`)) fresh.push(t);
         }
+        if (webhooks) {
+          const hooks = await stores.webhooks.listForApp(appId);
+          const deliveries = input.transitions.flatMap((transition) => {
+            const payload = webhookPayload({ releaseId, appId, ...webhooks, transition });
+            return hooks
+              .filter((w) => w.events.length === 0 || w.events.includes(transition.event))
+              .map((w) => ({
+                idempotencyKey: deliveryKeyOf(releaseId, transition.seq),
+                webhookId: w.id,
+                appId,
+                event: transition.event,
+                payload,
+                giveUpAt: transition.at + WEBHOOK_RETRY.giveUpAfterMs,
+              }));
+          });
+          deps.metrics.webhooksEnqueued.inc(await stores.webhookOutbox.enqueue(deliveries));
+        }
+        return fresh;
+      });
+      for (const t of written) {
+        deps.logger.info(
+          { releaseId, appId, event: t.event, from: t.from, to: t.to, stageIndex: t.stageIndex, exposure: t.exposure, actor: t.actor },
+          `release ${releaseId} ${t.event}: ${t.reason}`,
+        );
       }
     },
 
@@ -129,26 +167,13 @@ export function createActivities(deps: ActivityDeps) {
      * retry only sends what has not been accepted yet; receivers dedupe on the idempotency key.
      */
     async notify(input: NotifyInput): Promise<void> {
-      const key = `${input.releaseId}:${input.transition.seq}`;
+      const key = deliveryKeyOf(input.releaseId, input.transition.seq);
       const hooks = (await deps.webhooks.listForApp(input.appId)).filter(
         (w) => w.events.length === 0 || w.events.includes(input.transition.event),
       );
       if (hooks.length === 0) return;
       const done = await deps.webhooks.deliveredTo(key);
-      const payload: WebhookPayload = {
-        id: key,
-        event: input.transition.event,
-        occurredAt: new Date(input.transition.at).toISOString(),
-        release: { id: input.releaseId, appId: input.appId, channel: input.channel, version: input.version },
-        transition: {
-          from: input.transition.from,
-          to: input.transition.to,
-          stageIndex: input.transition.stageIndex,
-          exposure: input.transition.exposure,
-          actor: input.transition.actor,
-          reason: input.transition.reason,
-        },
-      };
+      const payload = webhookPayload(input);
       const failures: string[] = [];
       for (const hook of hooks.filter((h) => !done.has(h.id))) {
         const outcome = await deliverWebhook(hook, payload, key, deps.webhookDelivery);

@@ -18,6 +18,7 @@ import { createReleaseStore } from './stores/release-store';
 import { createRolloutStateStore } from './stores/rollout-state-store';
 import { createSegmentStore } from './stores/segment-store';
 import { createSigningKeyStore } from './stores/signing-key-store';
+import { createWebhookOutboxStore } from './stores/webhook-outbox-store';
 import { createWebhookStore } from './stores/webhook-store';
 
 /** `secrets` seals the credentials some stores keep (webhook URLs and secrets, signing keys). */
@@ -36,6 +37,7 @@ export function createStores(db: Queryable, secrets: SecretBox) {
     apiKeys: createApiKeyStore(db),
     audit: createAuditStore(db),
     webhooks: createWebhookStore(db, secrets),
+    webhookOutbox: createWebhookOutboxStore(db, secrets),
     signingKeys: createSigningKeyStore(db, secrets),
     gateWindows: createGateWindowStore(db),
     health: createHealthStore(db),

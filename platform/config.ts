@@ -74,6 +74,8 @@ export const WORKER_DEFAULTS = {
   eventRetentionDays: 30,
   /** Rollups answer the insights API long after raw events are gone. */
   rollupRetentionDays: 400,
+  /** The webhook outbox drainer: deliveries in flight at once, and how often it looks for due ones. */
+  webhookOutbox: { concurrency: 16, pollMs: 500 },
 } as const;
 
 const bool = z
@@ -207,6 +209,7 @@ export interface WorkerConfig extends CommonConfig {
   rollupRetentionDays: number;
   eventPartitionsAhead: number;
   retentionIntervalMs: number;
+  webhookOutbox: { concurrency: number; pollMs: number };
 }
 
 const devStackSchema = z.object({
@@ -350,6 +353,7 @@ export function loadWorkerConfig(env: Env): WorkerConfig {
     rollupRetentionDays: e.RAMPART_ROLLUP_RETENTION_DAYS,
     eventPartitionsAhead: WORKER_DEFAULTS.eventPartitionsAhead,
     retentionIntervalMs: WORKER_DEFAULTS.retentionIntervalMs,
+    webhookOutbox: { ...WORKER_DEFAULTS.webhookOutbox },
   };
   if (e.WORKFLOW_BUNDLE_PATH) config.workflowBundlePath = e.WORKFLOW_BUNDLE_PATH;
   return config;

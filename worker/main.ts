@@ -12,7 +12,7 @@ import { installTemporalRuntime } from '../platform/temporal-runtime';
 import { ensureSearchAttributes } from '../platform/temporal-search-attributes';
 import { createRollupStore } from '../db/stores/rollup-store';
 import { createTelemetryStore } from '../db/stores/telemetry-store';
-import { createWorker, createWorkerActivities } from './create-worker';
+import { createWorker, createWorkerActivities, createWorkerDrainer } from './create-worker';
 import { createRetentionJob } from './retention-job';
 
 async function main(): Promise<void> {
@@ -58,6 +58,15 @@ async function main(): Promise<void> {
     onDeleted: (rows) => retentionMetric.inc(rows),
   });
   await retention.start();
+  const drainer = createWorkerDrainer(pool, {
+    logger,
+    registry,
+    secretsKey,
+    webhookTimeoutMs: config.webhookTimeoutMs,
+    webhooksAllowPrivate: config.webhooksAllowPrivate,
+    settings: config.webhookOutbox,
+  });
+  drainer.start();
   const ops = await startOpsServer({ registry, isReady: () => worker.getState() === 'RUNNING', host: config.host, port: config.metricsPort });
   logger.info({ taskQueue: config.temporal.taskQueue, temporal: config.temporal.address, metricsPort: config.metricsPort }, 'worker started');
 
@@ -66,6 +75,7 @@ async function main(): Promise<void> {
     await worker.run();
   } finally {
     await retention.stop();
+    await drainer.stop();
     ops.close();
     await connection.close();
     await pool.end();
