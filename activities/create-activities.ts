@@ -1,5 +1,5 @@
 import { ApplicationFailure, heartbeat } from '@temporalio/activity';
-import type { Transactor } from '../db/create-stores';
+import type { Stores, Transactor } from '../db/create-stores';
 import type { AuditEntry, AuditStore } from '../db/stores/audit-store';
 import type { GateWindowStore } from '../db/stores/gate-window-store';
 import type { RolloutStateStore } from '../db/stores/rollout-state-store';
@@ -8,7 +8,7 @@ import { evaluateGates } from '../domain/gates/evaluate-gates';
 import type { GateEvaluation, GateEvaluationInput, GateWindow } from '../domain/gates/gate-types';
 import { windowStartOf } from '../domain/plan';
 import type { PublishedState } from '../domain/release';
-import type { Transition } from '../domain/rollout-view';
+import type { RevertResult, Transition } from '../domain/rollout-view';
 import { WEBHOOK_RETRY } from '../domain/webhook-retry';
 import type { Logger } from '../platform/logger';
 import type { ActivityMetrics } from './activity-metrics';
@@ -85,10 +85,60 @@ function auditEntryOf(releaseId: string, appId: string, t: Transition): AuditEnt
   };
 }
 
+export interface RevertCompletedInput {
+  releaseId: string;
+  appId: string;
+  transition: Transition;
+  webhooks: { channel: string; version: string };
+}
+
+interface Recorded {
+  /** Transitions new to the audit log (a retried activity finds the others there). */
+  fresh: Transition[];
+  /** Webhook deliveries new to the outbox. */
+  enqueued: number;
+}
+
+/** Audit rows exactly once per transition (keyed by release and seq), and their outbox rows. */
+async function recordInTransaction(stores: Stores, input: RecordTransitionsInput): Promise<Recorded> {
+  const { releaseId, appId, webhooks } = input;
+  const fresh: Transition[] = [];
+  for (const t of input.transitions) {
+    if (await stores.audit.recordOnce(auditEntryOf(releaseId, appId, t), `release:${releaseId}:${t.seq}`)) fresh.push(t);
+  }
+  if (!webhooks) return { fresh, enqueued: 0 };
+  const hooks = await stores.webhooks.listForApp(appId);
+  const deliveries = input.transitions.flatMap((transition) => {
+    const payload = webhookPayload({ releaseId, appId, ...webhooks, transition });
+    return hooks
+      .filter((w) => w.events.length === 0 || w.events.includes(transition.event))
+      .map((w) => ({
+        idempotencyKey: deliveryKeyOf(releaseId, transition.seq),
+        webhookId: w.id,
+        appId,
+        event: transition.event,
+        payload,
+        giveUpAt: transition.at + WEBHOOK_RETRY.giveUpAfterMs,
+      }));
+  });
+  return { fresh, enqueued: await stores.webhookOutbox.enqueue(deliveries) };
+}
+
 /** How long a telemetry write may take at most for its rows to still count; see evaluateGates. */
 const MIN_SETTLE_MS = 500;
 
 export function createActivities(deps: ActivityDeps) {
+  // Each transition is logged once: an operator following the worker's output sees every release move.
+  const reportRecorded = (input: RecordTransitionsInput, recorded: Recorded) => {
+    deps.metrics.webhooksEnqueued.inc(recorded.enqueued);
+    for (const t of recorded.fresh) {
+      deps.logger.info(
+        { releaseId: input.releaseId, appId: input.appId, event: t.event, from: t.from, to: t.to, stageIndex: t.stageIndex, exposure: t.exposure, actor: t.actor },
+        `release ${input.releaseId} ${t.event}: ${t.reason}`,
+      );
+    }
+  };
+
   return {
     /** Makes a workflow decision visible to devices; idempotent thanks to the revision guard. */
     async publishRolloutState(state: PublishedState): Promise<PublishResult> {
@@ -129,37 +179,28 @@ export function createActivities(deps: ActivityDeps) {
      * and logs each once: an operator following the worker's output sees every release move.
      */
     async recordTransitions(input: RecordTransitionsInput): Promise<void> {
-      const { releaseId, appId, webhooks } = input;
-      const written = await deps.transaction(async (stores) => {
-        const fresh: Transition[] = [];
-        for (const t of input.transitions) {
-          if (await stores.audit.recordOnce(auditEntryOf(releaseId, appId, t), `release:${releaseId}:${t.seq}`)) fresh.push(t);
+      reportRecorded(input, await deps.transaction((stores) => recordInTransaction(stores, input)));
+    },
+
+    /**
+     * Withdraws a completed release (see the revert workflow): publishes `rolled_back` at zero
+     * exposure and records the transition with its webhook deliveries, all in one transaction.
+     * A retry after a commit whose answer was lost finds the release reverted and succeeds.
+     */
+    async revertCompletedRelease(input: RevertCompletedInput): Promise<RevertResult> {
+      const { releaseId, transition } = input;
+      const result = await deps.transaction(async (stores) => {
+        const outcome = await stores.rolloutReverts.revertCompleted(releaseId, transition.reason);
+        if ('notCompleted' in outcome) {
+          throw ApplicationFailure.nonRetryable(`release ${releaseId} is ${outcome.notCompleted ?? 'not published'}; only a completed release can be reverted`, 'NotRevertible');
         }
-        if (webhooks) {
-          const hooks = await stores.webhooks.listForApp(appId);
-          const deliveries = input.transitions.flatMap((transition) => {
-            const payload = webhookPayload({ releaseId, appId, ...webhooks, transition });
-            return hooks
-              .filter((w) => w.events.length === 0 || w.events.includes(transition.event))
-              .map((w) => ({
-                idempotencyKey: deliveryKeyOf(releaseId, transition.seq),
-                webhookId: w.id,
-                appId,
-                event: transition.event,
-                payload,
-                giveUpAt: transition.at + WEBHOOK_RETRY.giveUpAfterMs,
-              }));
-          });
-          deps.metrics.webhooksEnqueued.inc(await stores.webhookOutbox.enqueue(deliveries));
-        }
-        return fresh;
+        const state = 'reverted' in outcome ? outcome.reverted : outcome.alreadyReverted;
+        const recorded = { ...input, transitions: [{ ...transition, exposure: state.exposure }] };
+        return { revision: state.revision, recorded, written: await recordInTransaction(stores, recorded) };
       });
-      for (const t of written) {
-        deps.logger.info(
-          { releaseId, appId, event: t.event, from: t.from, to: t.to, stageIndex: t.stageIndex, exposure: t.exposure, actor: t.actor },
-          `release ${releaseId} ${t.event}: ${t.reason}`,
-        );
-      }
+      deps.metrics.published.inc({ status: 'rolled_back', written: String(result.written.fresh.length > 0) });
+      reportRecorded(result.recorded, result.written);
+      return { revision: result.revision, transition: result.recorded.transitions[0]! };
     },
 
     /**

@@ -15,6 +15,7 @@ import { createDeviceProfileStore } from './stores/device-profile-store';
 import { createGateWindowStore } from './stores/gate-window-store';
 import { createHealthStore } from './stores/health-store';
 import { createReleaseStore } from './stores/release-store';
+import { createRolloutRevertStore } from './stores/rollout-revert-store';
 import { createRolloutStateStore } from './stores/rollout-state-store';
 import { createSegmentStore } from './stores/segment-store';
 import { createSigningKeyStore } from './stores/signing-key-store';
@@ -34,6 +35,7 @@ export function createStores(db: Queryable, secrets: SecretBox) {
     deviceEvents: createDeviceEventStore(db),
     releases: createReleaseStore(db),
     rolloutStates: createRolloutStateStore(db),
+    rolloutReverts: createRolloutRevertStore(db),
     apiKeys: createApiKeyStore(db),
     audit: createAuditStore(db),
     webhooks: createWebhookStore(db, secrets),
