@@ -11,6 +11,7 @@ import { bucketOf } from '../domain/bucketing';
 import { createRampartClient, type RampartClient } from '../cli/rampart-client';
 import { recreateDatabase } from '../db/ensure-database';
 import { DEFAULT_DATABASE_URL } from '../platform/config';
+import { newSecretsKey } from '../platform/secret-box';
 import { findTemporalCli, freePort, startTemporalDevServer, type DevServer } from '../platform/temporal-dev-server';
 import { callgrindAvailable, measureInstructions } from './instructions';
 import { until } from '../scripts/support/until';
@@ -146,6 +147,8 @@ async function main(): Promise<void> {
     TEMPORAL_ADDRESS: temporal.address,
     TEMPORAL_TASK_QUEUE: 'bench',
     RAMPART_ADMIN_KEY: ADMIN_KEY,
+    // Processes refuse to start without one since webhook URLs and signing keys are sealed.
+    RAMPART_SECRETS_KEY: newSecretsKey().toString('base64'),
     LOG_LEVEL: 'warn',
     NODE_ENV: 'production',
     // The stalled-reach section registers a webhook receiver on loopback that never answers.
