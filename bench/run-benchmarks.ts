@@ -436,7 +436,7 @@ async function measureStalledRollbackReach(
           'a gate read waiting on the lock',
           async () => {
             const { rows } = await db.query<{ n: number }>(
-              "SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%release_device_windows%' AND pid <> pg_backend_pid()",
+              "SELECT count(*)::int AS n FROM pg_locks l WHERE NOT l.granted AND l.relation = 'release_device_windows'::regclass",
             );
             return rows[0]!.n > 0 ? true : undefined;
           },
