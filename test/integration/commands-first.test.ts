@@ -105,4 +105,37 @@ describe('commands first', () => {
       receiver.close();
     }
   });
+
+  it('keeps undelivered webhooks across a worker restart and delivers them once the receiver is back', async () => {
+    let accepting = false;
+    const accepted: string[] = [];
+    const receiver = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        if (accepting) accepted.push(String(req.headers['idempotency-key']));
+        res.writeHead(accepting ? 204 : 503).end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    try {
+      const appId = 'com.example.outboxrestart';
+      await createAppWithBundles(ctx.admin, appId, ['1.0.0']);
+      await ctx.admin.post(`/v1/apps/${appId}/webhooks`, { url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/`, events: ['completed'] });
+      const id = await startRelease(ctx.admin, appId, { version: '1.0.0', plan: { stages: [{ exposureBps: 10_000, minSoakMs: 100, checkIntervalMs: 100, gates: [] }] } });
+      await ctx.stack.temporal.workflow.getHandle(`release-${id}`).result();
+      const attempts = async () =>
+        (await ctx.stack.db.pool.query<{ attempts: number; finished: boolean }>('SELECT attempts, finished_at IS NOT NULL AS finished FROM webhook_outbox WHERE idempotency_key LIKE $1', [`${id}:%`])).rows;
+      await waitFor('a refused attempt', attempts, (rows) => rows.length === 1 && rows[0]!.attempts > 0);
+
+      await ctx.stack.stopWorker();
+      accepting = true;
+      expect((await attempts())[0]!.finished).toBe(false);
+      await ctx.stack.startWorker();
+      await waitFor('the delivery after the restart', attempts, (rows) => rows[0]!.finished);
+      expect(accepted).toEqual([expect.stringMatching(new RegExp(`^${id}:\\d+$`))]);
+    } finally {
+      receiver.closeAllConnections();
+      receiver.close();
+    }
+  });
 });
