@@ -7,6 +7,7 @@ export function createActivityMetrics(registry: Registry) {
     gateVerdicts: createCounter(registry, 'rampart_gate_verdicts_total', 'Gate evaluations by verdict', ['verdict']),
     gateReadErrors: createCounter(registry, 'rampart_gate_read_errors_total', 'Gate evaluations whose counts could not be read'),
     webhookDeliveries: createCounter(registry, 'rampart_webhook_deliveries_total', 'Webhook delivery attempts by outcome', ['outcome']),
+    webhooksEnqueued: createCounter(registry, 'rampart_webhook_outbox_enqueued_total', 'Webhook deliveries written to the outbox'),
   };
 }
 

@@ -1,5 +1,6 @@
 import { ApplicationFailure, heartbeat } from '@temporalio/activity';
-import type { AuditStore } from '../db/stores/audit-store';
+import type { Stores, Transactor } from '../db/create-stores';
+import type { AuditEntry, AuditStore } from '../db/stores/audit-store';
 import type { GateWindowStore } from '../db/stores/gate-window-store';
 import type { RolloutStateStore } from '../db/stores/rollout-state-store';
 import type { WebhookStore } from '../db/stores/webhook-store';
@@ -7,16 +8,19 @@ import { evaluateGates } from '../domain/gates/evaluate-gates';
 import type { GateEvaluation, GateEvaluationInput, GateWindow } from '../domain/gates/gate-types';
 import { windowStartOf } from '../domain/plan';
 import type { PublishedState } from '../domain/release';
-import type { Transition } from '../domain/rollout-view';
+import type { RevertResult, Transition } from '../domain/rollout-view';
+import { WEBHOOK_RETRY } from '../domain/webhook-retry';
 import type { Logger } from '../platform/logger';
 import type { ActivityMetrics } from './activity-metrics';
-import { deliverWebhook, type DeliveryOptions, type WebhookPayload } from './deliver-webhook';
+import { deliverWebhook, deliveryKeyOf, webhookPayload, type DeliveryOptions } from './deliver-webhook';
 
 export interface ActivityDeps {
   rolloutStates: RolloutStateStore;
   gateWindows: GateWindowStore;
   audit: AuditStore;
   webhooks: WebhookStore;
+  /** Audit rows and webhook outbox rows of a transition commit together. */
+  transaction: Transactor;
   logger: Logger;
   metrics: ActivityMetrics;
   webhookDelivery: DeliveryOptions;
@@ -51,10 +55,90 @@ export interface NotifyInput {
   transition: Transition;
 }
 
+export interface RecordTransitionsInput {
+  releaseId: string;
+  appId: string;
+  transitions: Transition[];
+  /**
+   * Present: the transitions' webhook deliveries are written to the outbox in the same transaction
+   * (the worker's drainer sends them). Absent (runs from before the outbox): the workflow notifies.
+   */
+  webhooks?: { channel: string; version: string };
+}
+
+function auditEntryOf(releaseId: string, appId: string, t: Transition): AuditEntry {
+  return {
+    actor: t.actor,
+    action: `release.${t.event}`,
+    target: `release:${releaseId}`,
+    appId,
+    reason: t.reason,
+    details: {
+      appId,
+      from: t.from,
+      to: t.to,
+      stageIndex: t.stageIndex,
+      exposure: t.exposure,
+      at: new Date(t.at).toISOString(),
+      ...(t.claimedBy ? { claimedBy: t.claimedBy } : {}),
+    },
+  };
+}
+
+export interface RevertCompletedInput {
+  releaseId: string;
+  appId: string;
+  transition: Transition;
+  webhooks: { channel: string; version: string };
+}
+
+interface Recorded {
+  /** Transitions new to the audit log (a retried activity finds the others there). */
+  fresh: Transition[];
+  /** Webhook deliveries new to the outbox. */
+  enqueued: number;
+}
+
+/** Audit rows exactly once per transition (keyed by release and seq), and their outbox rows. */
+async function recordInTransaction(stores: Stores, input: RecordTransitionsInput): Promise<Recorded> {
+  const { releaseId, appId, webhooks } = input;
+  const fresh: Transition[] = [];
+  for (const t of input.transitions) {
+    if (await stores.audit.recordOnce(auditEntryOf(releaseId, appId, t), `release:${releaseId}:${t.seq}`)) fresh.push(t);
+  }
+  if (!webhooks) return { fresh, enqueued: 0 };
+  const hooks = await stores.webhooks.listForApp(appId);
+  const deliveries = input.transitions.flatMap((transition) => {
+    const payload = webhookPayload({ releaseId, appId, ...webhooks, transition });
+    return hooks
+      .filter((w) => w.events.length === 0 || w.events.includes(transition.event))
+      .map((w) => ({
+        idempotencyKey: deliveryKeyOf(releaseId, transition.seq),
+        webhookId: w.id,
+        appId,
+        event: transition.event,
+        payload,
+        giveUpAt: transition.at + WEBHOOK_RETRY.giveUpAfterMs,
+      }));
+  });
+  return { fresh, enqueued: await stores.webhookOutbox.enqueue(deliveries) };
+}
+
 /** How long a telemetry write may take at most for its rows to still count; see evaluateGates. */
 const MIN_SETTLE_MS = 500;
 
 export function createActivities(deps: ActivityDeps) {
+  // Each transition is logged once: an operator following the worker's output sees every release move.
+  const reportRecorded = (input: RecordTransitionsInput, recorded: Recorded) => {
+    deps.metrics.webhooksEnqueued.inc(recorded.enqueued);
+    for (const t of recorded.fresh) {
+      deps.logger.info(
+        { releaseId: input.releaseId, appId: input.appId, event: t.event, from: t.from, to: t.to, stageIndex: t.stageIndex, exposure: t.exposure, actor: t.actor },
+        `release ${input.releaseId} ${t.event}: ${t.reason}`,
+      );
+    }
+  };
+
   return {
     /** Makes a workflow decision visible to devices; idempotent thanks to the revision guard. */
     async publishRolloutState(state: PublishedState): Promise<PublishResult> {
@@ -94,34 +178,29 @@ export function createActivities(deps: ActivityDeps) {
      * Writes transitions to the audit log exactly once each (keyed by release and sequence number),
      * and logs each once: an operator following the worker's output sees every release move.
      */
-    async recordTransitions(input: { releaseId: string; appId: string; transitions: Transition[] }): Promise<void> {
-      for (const t of input.transitions) {
-        const written = await deps.audit.recordOnce(
-          {
-            actor: t.actor,
-            action: `release.${t.event}`,
-            target: `release:${input.releaseId}`,
-            appId: input.appId,
-            reason: t.reason,
-            details: {
-              appId: input.appId,
-              from: t.from,
-              to: t.to,
-              stageIndex: t.stageIndex,
-              exposure: t.exposure,
-              at: new Date(t.at).toISOString(),
-              ...(t.claimedBy ? { claimedBy: t.claimedBy } : {}),
-            },
-          },
-          `release:${input.releaseId}:${t.seq}`,
-        );
-        if (written) {
-          deps.logger.info(
-            { releaseId: input.releaseId, appId: input.appId, event: t.event, from: t.from, to: t.to, stageIndex: t.stageIndex, exposure: t.exposure, actor: t.actor },
-            `release ${input.releaseId} ${t.event}: ${t.reason}`,
-          );
+    async recordTransitions(input: RecordTransitionsInput): Promise<void> {
+      reportRecorded(input, await deps.transaction((stores) => recordInTransaction(stores, input)));
+    },
+
+    /**
+     * Withdraws a completed release (see the revert workflow): publishes `rolled_back` at zero
+     * exposure and records the transition with its webhook deliveries, all in one transaction.
+     * A retry after a commit whose answer was lost finds the release reverted and succeeds.
+     */
+    async revertCompletedRelease(input: RevertCompletedInput): Promise<RevertResult> {
+      const { releaseId, transition } = input;
+      const result = await deps.transaction(async (stores) => {
+        const outcome = await stores.rolloutReverts.revertCompleted(releaseId, transition.reason);
+        if ('notCompleted' in outcome) {
+          throw ApplicationFailure.nonRetryable(`release ${releaseId} is ${outcome.notCompleted ?? 'not published'}; only a completed release can be reverted`, 'NotRevertible');
         }
-      }
+        const state = 'reverted' in outcome ? outcome.reverted : outcome.alreadyReverted;
+        const recorded = { ...input, transitions: [{ ...transition, exposure: state.exposure }] };
+        return { revision: state.revision, recorded, written: await recordInTransaction(stores, recorded) };
+      });
+      deps.metrics.published.inc({ status: 'rolled_back', written: String(result.written.fresh.length > 0) });
+      reportRecorded(result.recorded, result.written);
+      return { revision: result.revision, transition: result.recorded.transitions[0]! };
     },
 
     /**
@@ -129,26 +208,13 @@ export function createActivities(deps: ActivityDeps) {
      * retry only sends what has not been accepted yet; receivers dedupe on the idempotency key.
      */
     async notify(input: NotifyInput): Promise<void> {
-      const key = `${input.releaseId}:${input.transition.seq}`;
+      const key = deliveryKeyOf(input.releaseId, input.transition.seq);
       const hooks = (await deps.webhooks.listForApp(input.appId)).filter(
         (w) => w.events.length === 0 || w.events.includes(input.transition.event),
       );
       if (hooks.length === 0) return;
       const done = await deps.webhooks.deliveredTo(key);
-      const payload: WebhookPayload = {
-        id: key,
-        event: input.transition.event,
-        occurredAt: new Date(input.transition.at).toISOString(),
-        release: { id: input.releaseId, appId: input.appId, channel: input.channel, version: input.version },
-        transition: {
-          from: input.transition.from,
-          to: input.transition.to,
-          stageIndex: input.transition.stageIndex,
-          exposure: input.transition.exposure,
-          actor: input.transition.actor,
-          reason: input.transition.reason,
-        },
-      };
+      const payload = webhookPayload(input);
       const failures: string[] = [];
       for (const hook of hooks.filter((h) => !done.has(h.id))) {
         const outcome = await deliverWebhook(hook, payload, key, deps.webhookDelivery);

@@ -23,6 +23,7 @@ import { createDeviceStoryService } from './services/device-story-service';
 import { createBundleService } from './services/bundle-service';
 import { createInsightService } from './services/insight-service';
 import { createReleaseService } from './services/release-service';
+import { createRevertClient } from './services/revert-client';
 import { createRolloutClient } from './services/rollout-client';
 import { createWebhookService } from './services/webhook-service';
 import { createSigningKeyService } from './services/signing-key-service';
@@ -119,6 +120,7 @@ export function createApi(options: ApiOptions): Api {
     policies,
     rollouts,
     withdrawal: createReleaseWithdrawal(transact),
+    reverts: createRevertClient({ client: options.temporal, taskQueue: options.taskQueue, queryTimeoutMs: tuning.temporalQueryTimeoutMs }),
     segmentsOf: (appId) => segments.summaries(appId),
     metrics,
     logger,

@@ -1,5 +1,7 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -9,6 +11,7 @@ import { bucketOf } from '../domain/bucketing';
 import { createRampartClient, type RampartClient } from '../cli/rampart-client';
 import { recreateDatabase } from '../db/ensure-database';
 import { DEFAULT_DATABASE_URL } from '../platform/config';
+import { newSecretsKey } from '../platform/secret-box';
 import { findTemporalCli, freePort, startTemporalDevServer, type DevServer } from '../platform/temporal-dev-server';
 import { callgrindAvailable, measureInstructions } from './instructions';
 import { until } from '../scripts/support/until';
@@ -144,8 +147,12 @@ async function main(): Promise<void> {
     TEMPORAL_ADDRESS: temporal.address,
     TEMPORAL_TASK_QUEUE: 'bench',
     RAMPART_ADMIN_KEY: ADMIN_KEY,
+    // Processes refuse to start without one since webhook URLs and signing keys are sealed.
+    RAMPART_SECRETS_KEY: newSecretsKey().toString('base64'),
     LOG_LEVEL: 'warn',
     NODE_ENV: 'production',
+    // The stalled-reach section registers a webhook receiver on loopback that never answers.
+    RAMPART_WEBHOOKS_ALLOW_PRIVATE: 'true',
   };
   await startChild('worker', ['dist/worker/main.js'], { ...env, WORKER_METRICS_PORT: String(workerPort), WORKFLOW_BUNDLE_PATH: path.join(ROOT, 'dist/workflow-bundle.js'), LOG_LEVEL: 'info' }, (l) => l.includes('worker started'));
   await startChild('api-a', ['dist/api/main.js'], { ...env, PORT: String(portA), API_METRICS_PORT: '0', LOG_LEVEL: 'info' }, (l) => l.includes('api listening'));
@@ -223,6 +230,7 @@ async function main(): Promise<void> {
 
   const ingestion = await measureIngestion({ rollupsOn: A, rollupsOff: C }, databaseUrl.toString());
   const reach = await measureRollbackReach(admin, A, B);
+  const stalledReach = await measureStalledRollbackReach(admin, A, B, databaseUrl.toString());
 
   const instructions = await countInstructions({ env, answer, deviceTemplate, capgoBody, capgoAvailable });
 
@@ -246,10 +254,11 @@ async function main(): Promise<void> {
     latencyAtRate: { requestsPerSecond: LATENCY_RATE, results: atRate },
     ingestion,
     reach,
+    stalledReach,
   };
   await writeFile(path.join(OUT, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
 
-  printSummary(results, { express, bare: best('bare Node http, fixed JSON'), instructions, atRate, ingestion, reach });
+  printSummary(results, { express, bare: best('bare Node http, fixed JSON'), instructions, atRate, ingestion, reach, stalledReach });
   log(`\nwritten to ${path.join(OUT, 'results.json')}`);
 }
 
@@ -298,9 +307,9 @@ async function countInstructions(ctx: { env: Record<string, string>; answer: str
 
 function printSummary(
   results: { throughput: Record<string, { requestsPerSecond: number; ratioToExpress: number; p99Ms: number }>; firstContact: { requestsPerSecond: number; ratioToExpress: number }; instructionsPerRequest: Record<string, { instructions: number; ratioToExpress: number | null }> },
-  measured: { express: number; bare: number; instructions: Record<string, number>; atRate: Record<string, RateResult>; ingestion: Awaited<ReturnType<typeof measureIngestion>>; reach: Awaited<ReturnType<typeof measureRollbackReach>> },
+  measured: { express: number; bare: number; instructions: Record<string, number>; atRate: Record<string, RateResult>; ingestion: Awaited<ReturnType<typeof measureIngestion>>; reach: Awaited<ReturnType<typeof measureRollbackReach>>; stalledReach: Awaited<ReturnType<typeof measureStalledRollbackReach>> },
 ): void {
-  const { express, instructions, atRate, ingestion, reach } = measured;
+  const { express, instructions, atRate, ingestion, reach, stalledReach } = measured;
   log('\n== throughput (median of 3 rounds) ==');
   for (const [name, r] of Object.entries(results.throughput)) {
     log(`${name.padEnd(30)} ${String(r.requestsPerSecond).padStart(7)} req/s   ${r.ratioToExpress.toFixed(2)} × Express   p99 ${r.p99Ms} ms`);
@@ -319,6 +328,10 @@ function printSummary(
   log(`rollups on ${ingestion.median.rollupsOn} events/s, rollups off ${ingestion.median.rollupsOff} events/s: ${ingestion.ratio.toFixed(2)} × (target ≥ 0.8 and ≥ 25,000 events/s)`);
   log('\n== rollback reach (command sent → both API instances answer "rollback") ==');
   log(`update acknowledged: median ${reach.ackMs.median} ms, p90 ${reach.ackMs.p90} ms; all instances switched: median ${reach.switchMs.median} ms, p90 ${reach.switchMs.p90} ms, max ${reach.switchMs.max} ms (n=${reach.samples})`);
+  log(`\n== rollback reach with a gate read stalled ${STALL_SECONDS} s (table lock) and a webhook receiver that never answers ==`);
+  log(
+    `update acknowledged: p50 ${stalledReach.ackMs.median} ms, p99 ${stalledReach.ackMs.p99} ms; all instances switched: p50 ${stalledReach.switchMs.median} ms, p99 ${stalledReach.switchMs.p99} ms, max ${stalledReach.switchMs.max} ms (n=${stalledReach.samples}; every rollback answered while the read was held: ${stalledReach.allBeforeStallEnded})`,
+  );
 }
 
 /** Devices whose buckets put them in the canary cohort of the release at 50 %. */
@@ -422,14 +435,88 @@ async function measureRollbackReach(admin: RampartClient, A: string, B: string):
   return { samples: acks.length, ackMs: stats(acks), switchMs: stats(switches) };
 }
 
+const STALL_SECONDS = Number(process.env.BENCH_STALL_SECONDS ?? 20);
+const STALL_SAMPLES = Number(process.env.BENCH_STALL_SAMPLES ?? 10);
+
+/**
+ * Commands first, measured: each sample holds an ACCESS EXCLUSIVE lock on the table gate reads
+ * query (as a long migration or VACUUM FULL would) until a gate read of the release waits on it,
+ * sends the rollback, and keeps the lock STALL_SECONDS in all. The app's webhook receiver accepts
+ * connections and never answers. Reach must not depend on either.
+ */
+async function measureStalledRollbackReach(
+  admin: RampartClient,
+  A: string,
+  B: string,
+  databaseUrl: string,
+): Promise<{ samples: number; ackMs: Stats; switchMs: Stats; allBeforeStallEnded: boolean }> {
+  const silent = createServer(() => undefined);
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  await admin.post(`/v1/apps/${APP}/webhooks`, { url: `http://127.0.0.1:${(silent.address() as AddressInfo).port}/never-answers` });
+  const db = new pg.Pool({ connectionString: databaseUrl, max: 2 });
+  const acks: number[] = [];
+  const switches: number[] = [];
+  let allBeforeStallEnded = true;
+  // Gate reads every 200 ms, so one is always about to start when the lock is taken.
+  const plan = { stages: [{ exposureBps: 5000, minSoakMs: 3_600_000, checkIntervalMs: 200, gates: [] }, { exposureBps: 10_000, minSoakMs: 1000, gates: [] }] };
+  try {
+    for (let i = 0; i < STALL_SAMPLES; i++) {
+      const version = `2.1.${i}`;
+      await admin.post(`/v1/apps/${APP}/bundles`, { version, url: `https://cdn.example.com/${version}.zip`, sha256: 'ef'.repeat(32), size: 1000 });
+      const id = (await admin.post(`/v1/apps/${APP}/releases`, { version, plan, supersede: true })).id as string;
+      await until('release served on both instances', () => servedEverywhere([A, B], canaryOf(id), version));
+      const locker = await db.connect();
+      try {
+        await locker.query('BEGIN');
+        await locker.query('LOCK TABLE release_device_windows IN ACCESS EXCLUSIVE MODE');
+        const stallStarted = performance.now();
+        await until(
+          'a gate read waiting on the lock',
+          async () => {
+            const { rows } = await db.query<{ n: number }>(
+              "SELECT count(*)::int AS n FROM pg_locks l WHERE NOT l.granted AND l.relation = 'release_device_windows'::regclass",
+            );
+            return rows[0]!.n > 0 ? true : undefined;
+          },
+          10_000,
+          20,
+        );
+        const pollers = canariesOf(id, 4000);
+        let next = 0;
+        const started = performance.now();
+        const ack = admin.post(`/v1/releases/${id}/rollback`, { reason: 'bench, gate read stalled' }).then(() => performance.now() - started);
+        const seen = await Promise.all(
+          [A, B].map((base) =>
+            until('rollback answer', async () => ((await deviceAnswer(base, pollers[next++ % pollers.length]!, version)).action === 'rollback' ? performance.now() - started : undefined), 30_000, 2),
+          ),
+        );
+        acks.push(await ack);
+        switches.push(Math.max(...seen));
+        const held = performance.now() - stallStarted;
+        if (held >= STALL_SECONDS * 1000) allBeforeStallEnded = false;
+        await new Promise((resolve) => setTimeout(resolve, Math.max(0, STALL_SECONDS * 1000 - held)));
+      } finally {
+        await locker.query('ROLLBACK');
+        locker.release();
+      }
+    }
+  } finally {
+    await db.end();
+    silent.closeAllConnections();
+    silent.close();
+  }
+  return { samples: acks.length, ackMs: stats(acks), switchMs: stats(switches), allBeforeStallEnded };
+}
+
 interface Stats {
   median: number;
   p90: number;
+  p99: number;
   max: number;
 }
 
 function stats(values: number[]): Stats {
-  return { median: Math.round(percentile(values, 50)), p90: Math.round(percentile(values, 90)), max: Math.round(Math.max(...values)) };
+  return { median: Math.round(percentile(values, 50)), p90: Math.round(percentile(values, 90)), p99: Math.round(percentile(values, 99)), max: Math.round(Math.max(...values)) };
 }
 
 async function stopEverything(): Promise<void> {

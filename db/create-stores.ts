@@ -15,9 +15,11 @@ import { createDeviceProfileStore } from './stores/device-profile-store';
 import { createGateWindowStore } from './stores/gate-window-store';
 import { createHealthStore } from './stores/health-store';
 import { createReleaseStore } from './stores/release-store';
+import { createRolloutRevertStore } from './stores/rollout-revert-store';
 import { createRolloutStateStore } from './stores/rollout-state-store';
 import { createSegmentStore } from './stores/segment-store';
 import { createSigningKeyStore } from './stores/signing-key-store';
+import { createWebhookOutboxStore } from './stores/webhook-outbox-store';
 import { createWebhookStore } from './stores/webhook-store';
 
 /** `secrets` seals the credentials some stores keep (webhook URLs and secrets, signing keys). */
@@ -33,9 +35,11 @@ export function createStores(db: Queryable, secrets: SecretBox) {
     deviceEvents: createDeviceEventStore(db),
     releases: createReleaseStore(db),
     rolloutStates: createRolloutStateStore(db),
+    rolloutReverts: createRolloutRevertStore(db),
     apiKeys: createApiKeyStore(db),
     audit: createAuditStore(db),
     webhooks: createWebhookStore(db, secrets),
+    webhookOutbox: createWebhookOutboxStore(db, secrets),
     signingKeys: createSigningKeyStore(db, secrets),
     gateWindows: createGateWindowStore(db),
     health: createHealthStore(db),

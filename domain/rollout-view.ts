@@ -65,3 +65,9 @@ export interface ReleaseView {
   gates: GateReport | null;
   history: Transition[];
 }
+
+/** What reverting a completed release did: the transition recorded and the revision devices are served. */
+export interface RevertResult {
+  revision: number;
+  transition: Transition;
+}

@@ -94,6 +94,8 @@ export const WORKER_DEFAULTS = {
   reconcileBatch: 500,
   /** How long the reconciler waits for Temporal to describe one workflow. */
   temporalDescribeTimeoutMs: 5000,
+  /** The webhook outbox drainer: deliveries in flight at once, and how often it looks for due ones. */
+  webhookOutbox: { concurrency: 16, pollMs: 500 },
 } as const;
 
 /**
@@ -248,6 +250,7 @@ export interface WorkerConfig extends CommonConfig {
   rollupRetentionDays: number;
   eventPartitionsAhead: number;
   retentionIntervalMs: number;
+  webhookOutbox: { concurrency: number; pollMs: number };
   reconciler: ReconcilerConfig;
 }
 
@@ -413,6 +416,7 @@ export function loadWorkerConfig(env: Env): WorkerConfig {
     eventPartitionsAhead: WORKER_DEFAULTS.eventPartitionsAhead,
     retentionIntervalMs: WORKER_DEFAULTS.retentionIntervalMs,
     reconciler: reconcilerConfig({ intervalMs: e.RAMPART_RECONCILE_INTERVAL_MS, startGraceMs: e.RAMPART_RELEASE_START_GRACE_MS }),
+    webhookOutbox: { ...WORKER_DEFAULTS.webhookOutbox },
   };
   if (e.WORKFLOW_BUNDLE_PATH) config.workflowBundlePath = e.WORKFLOW_BUNDLE_PATH;
   return config;

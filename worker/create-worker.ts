@@ -4,7 +4,7 @@ import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/w
 import type { Registry } from 'prom-client';
 import { createActivities, type Activities } from '../activities/create-activities';
 import { createActivityMetrics } from '../activities/activity-metrics';
-import type { Pool, Queryable } from '../db/create-pool';
+import type { Pool } from '../db/create-pool';
 import { createStores, createTransactor } from '../db/create-stores';
 import { createReleaseWithdrawal } from '../db/release-withdrawal';
 import type { ReconcilerConfig } from '../platform/config';
@@ -13,6 +13,7 @@ import { createCounter } from '../platform/metrics';
 import { createSecretBox } from '../platform/secret-box';
 import { workflowRunState } from '../platform/workflow-status';
 import { createReleaseReconciler, type ReleaseReconciler } from './release-reconciler';
+import { createWebhookOutboxDrainer, type OutboxDrainer, type OutboxDrainerSettings } from './webhook-outbox-drainer';
 
 export const WORKFLOWS_PATH = path.resolve(__dirname, '../workflows');
 
@@ -45,14 +46,16 @@ export interface WorkerActivitiesOptions {
   webhooksAllowPrivate: boolean;
 }
 
-export function createWorkerActivities(db: Queryable, options: WorkerActivitiesOptions): Activities {
+export function createWorkerActivities(pool: Pool, options: WorkerActivitiesOptions): Activities {
   const { logger, registry } = options;
-  const stores = createStores(db, createSecretBox(options.secretsKey));
+  const box = createSecretBox(options.secretsKey);
+  const stores = createStores(pool, box);
   return createActivities({
     rolloutStates: stores.rolloutStates,
     gateWindows: stores.gateWindows,
     audit: stores.audit,
     webhooks: stores.webhooks,
+    transaction: createTransactor(pool, box),
     logger,
     metrics: createActivityMetrics(registry),
     webhookDelivery: { timeoutMs: options.webhookTimeoutMs, allowPrivate: options.webhooksAllowPrivate },
@@ -82,5 +85,21 @@ export function createWorkerReconciler(pool: Pool, temporal: Client, options: Wo
     logger: options.logger,
     settings: options.config,
     onWithdrawn: (cause) => withdrawn.inc({ cause }),
+  });
+}
+
+/** The worker's sender of the webhook outbox (see webhook-outbox-drainer); started by the caller. */
+export function createWorkerDrainer(
+  pool: Pool,
+  options: Omit<WorkerActivitiesOptions, 'registry'> & { registry: Registry; settings: OutboxDrainerSettings },
+): OutboxDrainer {
+  const stores = createStores(pool, createSecretBox(options.secretsKey));
+  return createWebhookOutboxDrainer({
+    outbox: stores.webhookOutbox,
+    webhooks: stores.webhooks,
+    delivery: { timeoutMs: options.webhookTimeoutMs, allowPrivate: options.webhooksAllowPrivate },
+    logger: options.logger,
+    registry: options.registry,
+    settings: options.settings,
   });
 }

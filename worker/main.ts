@@ -13,7 +13,7 @@ import { ensureSearchAttributes } from '../platform/temporal-search-attributes';
 import { createHealthStore } from '../db/stores/health-store';
 import { createRollupStore } from '../db/stores/rollup-store';
 import { createTelemetryStore } from '../db/stores/telemetry-store';
-import { createWorker, createWorkerActivities, createWorkerReconciler } from './create-worker';
+import { createWorker, createWorkerActivities, createWorkerDrainer, createWorkerReconciler } from './create-worker';
 import { createRetentionJob } from './retention-job';
 
 const TEMPORAL_PROBE_TIMEOUT_MS = 2000;
@@ -68,6 +68,15 @@ async function main(): Promise<void> {
     config: config.reconciler,
   });
   await reconciler.start();
+  const drainer = createWorkerDrainer(pool, {
+    logger,
+    registry,
+    secretsKey,
+    webhookTimeoutMs: config.webhookTimeoutMs,
+    webhooksAllowPrivate: config.webhooksAllowPrivate,
+    settings: config.webhookOutbox,
+  });
+  drainer.start();
   const health = createHealthStore(pool);
   const ops = await startOpsServer({
     registry,
@@ -87,6 +96,7 @@ async function main(): Promise<void> {
   } finally {
     await retention.stop();
     await reconciler.stop();
+    await drainer.stop();
     ops.close();
     await connection.close();
     await operator.close();

@@ -1,1 +1,2 @@
 export { rollout } from './rollout';
+export { revertRelease } from './revert-release';

@@ -1,9 +1,11 @@
 import {
   ApplicationFailure,
+  CancellationScope,
   allHandlersFinished,
   condition,
   continueAsNew,
   log,
+  patched,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -41,13 +43,33 @@ const acts = proxyActivities<Activities>({
   },
 });
 
-// Webhooks must never hold up a rollback: they run beside the workflow and give up after an hour.
+// Runs from before the outbox notify from the workflow: webhooks run beside it and give up after an hour.
 const notifier = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
   scheduleToCloseTimeout: '1 hour',
   heartbeatTimeout: '30 seconds',
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes' },
 });
+
+/**
+ * Patches (see `patched`): runs recorded before them replay the old path. `webhook-outbox`: the
+ * activity that records transitions also writes their webhook deliveries to the outbox, which the
+ * worker drains, so nothing waits for receivers. `gate-read-yields`: a command cancels a gate read
+ * in flight and the stale result is discarded, so the command is published at once.
+ */
+const OUTBOX_PATCH = 'webhook-outbox';
+const GATE_READ_PATCH = 'gate-read-yields';
+
+/** The work's result, or null when `interrupted` became true first (the work is then cancelled). */
+async function unlessInterrupted<T>(interrupted: () => boolean, work: () => Promise<T>): Promise<T | null> {
+  const scope = new CancellationScope();
+  try {
+    return await scope.run(() => Promise.race([work(), condition(interrupted).then(() => null)]));
+  } finally {
+    // Cancels whichever lost: the activity (its result would be stale) or the waiting condition.
+    scope.cancel();
+  }
+}
 
 export interface RolloutInput extends RolloutContext {
   startedBy: string;
@@ -118,9 +140,11 @@ export async function rollout(input: RolloutInput): Promise<ReleaseView> {
       }
       const fresh = state.history.filter((t) => t.seq > state.deliveredSeq);
       if (fresh.length > 0) {
-        await acts.recordTransitions({ releaseId: context.releaseId, appId: context.appId, transitions: fresh });
+        const outbox = patched(OUTBOX_PATCH);
+        const webhooks = outbox ? { webhooks: { channel: context.channel, version: context.version } } : {};
+        await acts.recordTransitions({ releaseId: context.releaseId, appId: context.appId, transitions: fresh, ...webhooks });
         state = { ...state, deliveredSeq: Math.max(state.deliveredSeq, ...fresh.map((t) => t.seq)) };
-        for (const transition of fresh) {
+        for (const transition of outbox ? [] : fresh) {
           notifications.push(
             notifier
               .notify({ releaseId: context.releaseId, appId: context.appId, channel: context.channel, version: context.version, transition })
@@ -165,13 +189,16 @@ export async function rollout(input: RolloutInput): Promise<ReleaseView> {
     if (await condition(commandPending, currentStage(state, context).checkIntervalMs)) continue;
     state = accrueSoak(state, Date.now());
     const stageIndex = state.stageIndex;
-    const result = await acts.evaluateGates({
-      releaseId: context.releaseId,
-      windowMs: context.windowMs,
-      from: state.gateCursor,
-      to: Date.now() - context.plan.gateSettings.reportingLagMs,
-      request: gateRequest(state, context),
-    });
+    const read = () =>
+      acts.evaluateGates({
+        releaseId: context.releaseId,
+        windowMs: context.windowMs,
+        from: state.gateCursor,
+        to: Date.now() - context.plan.gateSettings.reportingLagMs,
+        request: gateRequest(state, context),
+      });
+    const result = patched(GATE_READ_PATCH) ? await unlessInterrupted(commandPending, read) : await read();
+    if (result === null) continue;
     state = applyGateEvaluation(state, context, { ...result, stageIndex }, Date.now());
   }
 

@@ -8,7 +8,7 @@ import { isTerminal, workflowIdFor, type PublishedState, type Release, type Rele
 import { stageSizingWarnings } from '../../domain/stage-sizing';
 import { DAY_MS } from '../../domain/time';
 import type { CommandName } from '../../domain/rollout-machine';
-import type { ReleaseView } from '../../domain/rollout-view';
+import type { ReleaseView, Transition } from '../../domain/rollout-view';
 import type { SegmentSummary } from '../../domain/segment';
 import type { Stores } from '../../db/create-stores';
 import type { ReleaseWithdrawal } from '../../db/release-withdrawal';
@@ -18,6 +18,7 @@ import type { ApiMetrics } from '../api-metrics';
 import { auditByKey } from './app-audit';
 import type { AppPolicyService } from './app-policy-service';
 import type { AppService } from './app-service';
+import type { RevertClient } from './revert-client';
 import type { RolloutClient } from './rollout-client';
 
 export interface StartReleaseInput {
@@ -72,6 +73,7 @@ export interface ReleaseServiceDeps {
   policies: Pick<AppPolicyService, 'enforce'>;
   rollouts: RolloutClient;
   withdrawal: ReleaseWithdrawal;
+  reverts: RevertClient;
   segmentsOf: (appId: string) => Promise<SegmentSummary[]>;
   metrics: ApiMetrics;
   logger: Logger;
@@ -207,6 +209,26 @@ export function createReleaseService(deps: ReleaseServiceDeps): ReleaseService {
     });
   };
 
+  /** `rollback` of a completed release: the channel's latest is withdrawn by the revert workflow. */
+  const revert = async (release: Release, reason: string, principal: Principal): Promise<ReleaseView> => {
+    const [latest] = await stores.releases.list({ appId: release.appId, channel: release.channel, limit: 1 });
+    if (latest && latest.id !== release.id) throw notLatestConflict(release, latest);
+    const view = await rollouts.queryState(release.workflowId);
+    if (!view) throw new UnavailableError(`Temporal cannot tell how release ${release.id} ended right now; nothing was changed, try again`);
+    const result = await deps.reverts.revert({
+      releaseId: release.id,
+      appId: release.appId,
+      channel: release.channel,
+      version: release.version,
+      actor: actorOf(principal),
+      reason,
+      lastSeq: Math.max(0, ...view.history.map((t) => t.seq)),
+      stageIndex: view.stageIndex,
+      exposure: view.exposure,
+    });
+    return withRevert(view, result.transition, result.revision);
+  };
+
   return {
     async start(input, principal) {
       const context = await prepareStart(input, principal);
@@ -229,6 +251,11 @@ export function createReleaseService(deps: ReleaseServiceDeps): ReleaseService {
     async get(releaseId, principal) {
       const release = await getAccessible(releaseId, principal);
       const [view, published] = await Promise.all([rollouts.queryState(release.workflowId), stores.rolloutStates.get(releaseId)]);
+      // Reverted after completion: the closed rollout does not know, its revert workflow does.
+      if (view?.status === 'completed' && published?.status === 'rolled_back' && published.revision > view.revision) {
+        const transition = await deps.reverts.revertOf(releaseId);
+        return details(release, transition ? withRevert(view, transition, published.revision) : null, published);
+      }
       return details(release, view, published);
     },
 
@@ -237,8 +264,12 @@ export function createReleaseService(deps: ReleaseServiceDeps): ReleaseService {
       const updateId = idempotencyKey ? `${principal.keyId}:${idempotencyKey}` : newId();
       let view: ReleaseView;
       try {
-        if (isTerminal(release.status)) throw finishedConflict(release, name);
-        view = await rollouts.command(release.workflowId, name, { actor: actorOf(principal), reason }, updateId);
+        if (name === 'rollback' && release.status === 'completed') {
+          view = await revert(release, reason, principal);
+        } else {
+          if (isTerminal(release.status)) throw finishedConflict(release, name);
+          view = await rollouts.command(release.workflowId, name, { actor: actorOf(principal), reason }, updateId);
+        }
       } catch (err) {
         if (err instanceof ConflictError) await recordRefusal(release, name, reason, err, principal);
         throw err;
@@ -338,15 +369,40 @@ function stageNameOf(release: Release, stageIndex: number): string | null {
   return release.plan.stages[stageIndex]?.name ?? null;
 }
 
+/** The finished rollout's view with the revert applied: what devices are served now. */
+function withRevert(view: ReleaseView, transition: Transition, revision: number): ReleaseView {
+  return {
+    ...view,
+    status: transition.to,
+    exposure: transition.exposure,
+    revision,
+    publishedRevision: revision,
+    reason: transition.reason,
+    history: [...view.history, transition],
+  };
+}
+
 /** A command for a release that has ended: say what can still be done instead. */
 function finishedConflict(release: Release, name: CommandName | 'force-withdraw'): ConflictError {
   const next =
     release.status === 'completed'
-      ? `to send devices back, start a release of ${release.baselineVersion ?? 'the previous version'} on ${release.channel}`
+      ? `to send its devices back to ${release.baselineVersion ?? 'the bundle in their binary'}, roll it back (POST /v1/releases/${release.id}/rollback) while it is the channel's latest release`
       : `start a new release (releasing ${release.version} again needs "force": true)`;
   return new ConflictError(`${name} refused: release ${release.id} (${release.version}) is ${release.status} and can no longer change; ${next}`, 'release_finished', {
     status: release.status,
   });
+}
+
+function notLatestConflict(release: Release, latest: Release): ConflictError {
+  const instead = isTerminal(latest.status)
+    ? `to send devices to another version, start a release of it on ${release.channel}`
+    : `roll back or abort release ${latest.id} first; devices then go back to its baseline`;
+  return new ConflictError(
+    `rollback refused: release ${release.id} (${release.version}) is not the latest release on channel ${release.channel}; ` +
+      `release ${latest.id} (${latest.version}, ${latest.status}) came after it. Only the channel's latest completed release can be reverted: ${instead}`,
+    'not_latest_release',
+    { latestReleaseId: latest.id, latestVersion: latest.version, latestStatus: latest.status },
+  );
 }
 
 function activeConflict(active: Release): ConflictError {

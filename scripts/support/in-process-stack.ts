@@ -9,7 +9,9 @@ import type { Logger } from '../../platform/logger';
 import { createRegistry } from '../../platform/metrics';
 import { installTemporalRuntime } from '../../platform/temporal-runtime';
 import { newSecretsKey } from '../../platform/secret-box';
-import { createWorker, createWorkerActivities, createWorkerReconciler } from '../../worker/create-worker';
+import type { Activities } from '../../activities/create-activities';
+import { WORKER_DEFAULTS } from '../../platform/config';
+import { createWorker, createWorkerActivities, createWorkerDrainer, createWorkerReconciler } from '../../worker/create-worker';
 import type { ReleaseReconciler } from '../../worker/release-reconciler';
 
 // Test receivers answer at once; a stuck one should fail its delivery fast, not hold a test.
@@ -48,6 +50,11 @@ export interface InProcessStackOptions {
    * the releases of workflows that tests terminate on purpose.
    */
   reconciler?: Partial<ReconcilerConfig>;
+  /**
+   * Tests and benchmarks only: wraps the real activities, e.g. to stall a gate read and show that
+   * commands do not wait for it.
+   */
+  wrapActivities?: (activities: Activities) => Activities;
 }
 
 /**
@@ -79,13 +86,12 @@ export async function startInProcessStack(options: InProcessStackOptions): Promi
     const s = api.app.listen(0, '127.0.0.1', () => resolve(s));
   });
 
-  const activities = createWorkerActivities(options.pool, {
-    logger,
-    registry: createRegistry(`${options.metricsPrefix}_worker`, false),
-    secretsKey,
-    webhookTimeoutMs: WEBHOOK_TIMEOUT_MS,
-    webhooksAllowPrivate: tuning.webhooksAllowPrivate,
-  });
+  const workerRegistry = createRegistry(`${options.metricsPrefix}_worker`, false);
+  const workerOptions = { logger, registry: workerRegistry, secretsKey, webhookTimeoutMs: WEBHOOK_TIMEOUT_MS, webhooksAllowPrivate: tuning.webhooksAllowPrivate };
+  const real = createWorkerActivities(options.pool, workerOptions);
+  const activities = options.wrapActivities ? options.wrapActivities(real) : real;
+  // Test receivers answer at once: look for due deliveries often.
+  const drainer = createWorkerDrainer(options.pool, { ...workerOptions, settings: { ...WORKER_DEFAULTS.webhookOutbox, pollMs: 100 } });
   let worker: { worker: Worker; running: Promise<void>; connection: NativeConnection } | null = null;
   const startWorker = async () => {
     if (worker) return;
@@ -98,11 +104,13 @@ export async function startInProcessStack(options: InProcessStackOptions): Promi
       ...(options.workflowBundlePath ? { workflowBundle: { codePath: options.workflowBundlePath } } : {}),
     });
     worker = { worker: w, running: w.run(), connection: nativeConnection };
+    drainer.start();
   };
   const stopWorker = async () => {
     if (!worker) return;
     const current = worker;
     worker = null;
+    await drainer.stop();
     current.worker.shutdown();
     await current.running;
     await current.connection.close();

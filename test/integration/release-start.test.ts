@@ -56,9 +56,12 @@ describe('starting a release', () => {
     const next = await startRelease(ctx.admin, appId, { version: '1.1.0', plan: quick });
     await waitForServed(ctx.stack, next, (r) => r.status === 'completed');
 
-    const refused = await ctx.admin.post(`/v1/releases/${next}/rollback`, { reason: 'too late' });
+    // A rollback would revert it (see revert-release.test.ts); every other command is refused.
+    const refused = await ctx.admin.post(`/v1/releases/${next}/pause`, { reason: 'too late' });
     expect(refused.status).toBe(409);
     expect(refused.body.error).toMatchObject({ code: 'release_finished', details: { status: 'completed' } });
-    expect(refused.body.error.message).toMatch(/is completed and can no longer change; to send devices back, start a release of 1\.0\.0 on production/);
+    expect(refused.body.error.message).toMatch(
+      new RegExp(`is completed and can no longer change; to send its devices back to 1\\.0\\.0, roll it back \\(POST /v1/releases/${next}/rollback\\) while it is the channel's latest release`),
+    );
   });
 });

@@ -133,6 +133,8 @@ describe('durable rollouts', () => {
         plan: { stages: [{ exposureBps: 5000, minSoakMs: 300, checkIntervalMs: 100, gates: [] }, { exposureBps: 10_000, minSoakMs: 300, checkIntervalMs: 100, gates: [] }] },
       });
       await ctx.stack.temporal.workflow.getHandle(`release-${id}`).result();
+      // The worker's outbox drainer delivers after the workflow has moved on (the first try of each is refused).
+      await waitFor('every delivery to be accepted', () => Promise.resolve(receiver.deliveries.length), (n) => n >= 3);
 
       const events = receiver.deliveries.map((d) => JSON.parse(d.body) as { event: string; id: string; release: { id: string } });
       expect(events.map((e) => e.event).sort()).toEqual(['completed', 'stage_started', 'stage_started']);

@@ -28,7 +28,7 @@ interface AuditRow {
 
 describe('releases cannot get stuck', () => {
   // The reconciler runs every half second; a row without a workflow is left alone for a minute.
-  const ctx = useTestStack({}, { intervalMs: 500, startGraceMs: START_GRACE_MS });
+  const ctx = useTestStack({}, { reconciler: { intervalMs: 500, startGraceMs: START_GRACE_MS } });
 
   const check = (appId: string, deviceId: string, bundleVersion: string) =>
     ctx.device.post(`/v1/apps/${appId}/check`, { deviceId, platform: 'android', nativeVersion: '2.0.0', bundleVersion });

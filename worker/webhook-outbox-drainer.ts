@@ -1,0 +1,129 @@
+import type { Registry } from 'prom-client';
+import { deliverWebhook, type DeliveryOptions, type WebhookPayload } from '../activities/deliver-webhook';
+import type { OutboxDelivery, WebhookOutboxStore } from '../db/stores/webhook-outbox-store';
+import type { WebhookStore } from '../db/stores/webhook-store';
+import { webhookRetryDelayMs } from '../domain/webhook-retry';
+import type { Logger } from '../platform/logger';
+import { createCollectedGauge, createCounter } from '../platform/metrics';
+
+export interface OutboxDrainerSettings {
+  /** Deliveries in flight at once, across all receivers. */
+  concurrency: number;
+  /** How often to look for due deliveries when there is nothing to do. */
+  pollMs: number;
+}
+
+export interface OutboxDrainerDeps {
+  outbox: WebhookOutboxStore;
+  webhooks: Pick<WebhookStore, 'recordDelivery'>;
+  delivery: DeliveryOptions;
+  logger: Logger;
+  registry: Registry;
+  settings: OutboxDrainerSettings;
+}
+
+export interface OutboxDrainer {
+  start(): void;
+  /** Stops claiming and waits for the deliveries in flight. */
+  stop(): Promise<void>;
+}
+
+// A claimed row becomes due again after this, should the process die mid-delivery.
+const LEASE_MARGIN_MS = 30_000;
+
+/**
+ * Sends the webhook deliveries that transitions left in the outbox, outside any workflow: a receiver
+ * that never answers costs one slot for its timeout, never a rollout's progress. Every worker runs
+ * one; rows are claimed with SKIP LOCKED, so they share the work and never send a row twice at once.
+ */
+export function createWebhookOutboxDrainer(deps: OutboxDrainerDeps): OutboxDrainer {
+  const { outbox, settings, logger } = deps;
+  const attempts = createCounter(deps.registry, 'rampart_webhook_outbox_attempts_total', 'Webhook outbox delivery attempts by outcome', ['outcome']);
+  const finished = createCounter(deps.registry, 'rampart_webhook_outbox_finished_total', 'Webhook outbox rows finished, by outcome', ['outcome']);
+  createCollectedGauge(deps.registry, 'rampart_webhook_outbox_pending', 'Webhook deliveries not finished yet (due or waiting for a retry)', [], async () => [
+    { labels: {}, value: await outbox.countPending() },
+  ]);
+  const leaseMs = deps.delivery.timeoutMs + LEASE_MARGIN_MS;
+  const inFlight = new Set<Promise<void>>();
+  let running = false;
+  let loop: Promise<void> | null = null;
+  let wake: (() => void) | null = null;
+
+  const send = async (d: OutboxDelivery): Promise<void> => {
+    if (!d.webhook) {
+      await outbox.finish(d.id, 'dropped', 'the webhook was deleted');
+      finished.inc({ outcome: 'dropped' });
+      return;
+    }
+    const outcome = await deliverWebhook(d.webhook, d.payload as WebhookPayload, d.idempotencyKey, deps.delivery);
+    attempts.inc({ outcome: outcome.kind });
+    if (outcome.kind !== 'failed') {
+      await deps.webhooks.recordDelivery(d.idempotencyKey, d.webhook.id, outcome.status);
+      await outbox.finish(d.id, outcome.kind, null);
+      finished.inc({ outcome: outcome.kind });
+      if (outcome.kind === 'rejected') logger.warn({ webhook: d.webhook.id, status: outcome.status, key: d.idempotencyKey }, 'webhook rejected the delivery; not retrying');
+      return;
+    }
+    const delayMs = webhookRetryDelayMs(d.attempts);
+    if (Date.now() + delayMs > d.giveUpAt) {
+      await outbox.finish(d.id, 'expired', outcome.detail);
+      finished.inc({ outcome: 'expired' });
+      logger.warn({ webhook: d.webhook.id, key: d.idempotencyKey, attempts: d.attempts, detail: outcome.detail }, 'webhook delivery gave up');
+      return;
+    }
+    await outbox.retryLater(d.id, delayMs, outcome.detail);
+  };
+
+  const track = (d: OutboxDelivery) => {
+    const task = send(d)
+      .catch((err: unknown) => logger.error({ err, key: d.idempotencyKey }, 'webhook outbox delivery failed; the row is retried after its lease'))
+      .finally(() => {
+        inFlight.delete(task);
+        wake?.();
+      });
+    inFlight.add(task);
+  };
+
+  const pause = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        wake = null;
+        resolve();
+      }
+      wake = done;
+    });
+
+  const run = async () => {
+    while (running) {
+      const free = settings.concurrency - inFlight.size;
+      let claimed = 0;
+      if (free > 0) {
+        try {
+          const batch = await outbox.claim(free, leaseMs);
+          claimed = batch.length;
+          for (const d of batch) track(d);
+        } catch (err) {
+          logger.error({ err }, 'claiming webhook deliveries failed');
+        }
+      }
+      // A full claim may leave more due rows: go again as soon as a slot frees up.
+      if (running && (claimed === 0 || claimed === free)) await pause(claimed === 0 ? settings.pollMs : settings.pollMs * 10);
+    }
+  };
+
+  return {
+    start() {
+      if (running) return;
+      running = true;
+      loop = run();
+    },
+    async stop() {
+      running = false;
+      wake?.();
+      await loop;
+      await Promise.allSettled([...inFlight]);
+    },
+  };
+}
