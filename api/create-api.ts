@@ -27,6 +27,8 @@ import { createWebhookService } from './services/webhook-service';
 import { createSigningKeyService } from './services/signing-key-service';
 import { createSecretBox } from '../platform/secret-box';
 import { createRolloutSnapshot } from './snapshot/rollout-snapshot';
+import { createReleaseEvents } from './release-events';
+import { defaultUiDir } from './ui-routes';
 import { createTelemetryService } from './telemetry/telemetry-service';
 import { createTelemetryStore } from '../db/stores/telemetry-store';
 import { createDeviceProfiles } from './device/device-profiles';
@@ -44,6 +46,8 @@ export interface ApiOptions {
   /** Seals credentials at rest (RAMPART_SECRETS_KEY); the worker must use the same. */
   secretsKey: Buffer;
   registry?: Registry;
+  /** The built dashboard; default dist/ui. */
+  uiDir?: string;
 }
 
 export interface Api {
@@ -51,6 +55,8 @@ export interface Api {
   deps: AppDeps;
   /** Loads the snapshot and starts following changes; call before serving device checks. */
   start(): Promise<void>;
+  /** Ends live streams (release pages), so closing the server does not wait for browsers. */
+  closeStreams(): void;
   stop(): Promise<void>;
 }
 
@@ -131,6 +137,8 @@ export function createApi(options: ApiOptions): Api {
     deviceStories: createDeviceStoryService({ stores, apps, snapshot }),
     devices,
     capgo: createCapgoDeviceService({ devices }),
+    releaseEvents: createReleaseEvents({ snapshot, metrics, ...tuning.releaseEvents }),
+    uiDir: options.uiDir ?? defaultUiDir(),
   };
   return {
     app: createApp(deps),
@@ -144,7 +152,9 @@ export function createApi(options: ApiOptions): Api {
       await snapshot.start();
       profiles.start();
     },
+    closeStreams: () => deps.releaseEvents.closeAll(),
     async stop() {
+      deps.releaseEvents.closeAll();
       await deps.telemetry.drain();
       await profiles.stop();
       await snapshot.stop();

@@ -110,6 +110,7 @@ export async function startInProcessStack(options: InProcessStackOptions): Promi
     stopWorker,
     async stop() {
       await stopWorker();
+      api.closeStreams();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await api.stop();
