@@ -107,7 +107,7 @@ export function App() {
         </button>
       </header>
       <main id="main" tabIndex={-1}>
-        <Page route={route} />
+        <Page key={JSON.stringify(route)} route={route} />
       </main>
     </SessionContext.Provider>
   );

@@ -44,10 +44,8 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[]): Loaded<T> {
       },
     );
   }, deps);
-  useEffect(() => {
-    setData(undefined);
-    reload();
-  }, [reload]);
+  // What was shown stays until newer data replaces it: a live page must not flicker on every change.
+  useEffect(reload, [reload]);
   return { data, error, reload };
 }
 

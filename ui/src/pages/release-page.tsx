@@ -157,7 +157,8 @@ function rateCharts(insights: Insights, release: Release) {
     const byX = new Map(a.curve.map((p) => [Date.parse(p.start) / 1000, p.adoption]));
     return { label: a.segment, color: palette[i % palette.length]!, values: adoptionXs.map((x) => byX.get(x) ?? null) };
   });
-  return { xs, marks, crash: of('crashDeviceRate'), jsError: of('jsErrorDeviceRate'), adoptionXs, adoption };
+  const xRange: [number, number] = [Math.min(Date.parse(release.createdAt) / 1000, ...xs, ...adoptionXs), Date.now() / 1000 + 60];
+  return { xs, marks, crash: of('crashDeviceRate'), jsError: of('jsErrorDeviceRate'), adoptionXs, adoption, xRange };
 }
 
 const asPercent = (v: number) => `${(v * 100).toFixed(2)} %`;
@@ -168,8 +169,8 @@ function InsightSections({ insights, release }: { insights: Insights; release: R
   return (
     <>
       <Section title="Canary vs control">
-        <Chart title="Crash rate (devices that crashed)" xs={charts.xs} series={charts.crash} marks={charts.marks} format={asPercent} />
-        <Chart title="JS-error rate (devices with a JS error)" xs={charts.xs} series={charts.jsError} marks={charts.marks} format={asPercent} />
+        <Chart title="Crash rate (devices that crashed)" xs={charts.xs} series={charts.crash} marks={charts.marks} format={asPercent} xRange={charts.xRange} />
+        <Chart title="JS-error rate (devices with a JS error)" xs={charts.xs} series={charts.jsError} marks={charts.marks} format={asPercent} xRange={charts.xRange} />
         <h3>Last gate decision</h3>
         {!release.gates ? (
           <p class="muted">No gate decision yet.</p>
@@ -221,7 +222,7 @@ function InsightSections({ insights, release }: { insights: Insights; release: R
         )}
       </Section>
       <Section title="Adoption per segment">
-        <Chart title="Share of active devices on this release" xs={charts.adoptionXs} series={charts.adoption} format={asPercent} />
+        <Chart title="Share of active devices on this release" xs={charts.adoptionXs} series={charts.adoption} marks={charts.marks} format={asPercent} xRange={charts.xRange} />
         <ul>
           {insights.adoption.map((a) => (
             <li key={a.segment}>
