@@ -10,8 +10,7 @@ export const errorResponseSchema = z
       message: z.string().describe('what went wrong and what to do about it'),
       details: z.record(z.string(), z.unknown()).optional().describe('e.g. problems: [{path, message}] for invalid input'),
     }),
-  })
-  .meta({ id: 'Error' });
+  });
 
 type JsonSchema = Record<string, unknown>;
 

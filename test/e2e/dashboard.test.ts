@@ -118,6 +118,8 @@ describe('the dashboard in a real browser', () => {
     expect(sent.values.find((v) => v.labels.event === 'change')?.value).toBeGreaterThan(0);
     expect(await page.getByTestId('current-stage').textContent()).toContain('baking');
     await shot(page, '03-release-live');
+    // The top of the page, small enough for the README (docs/dashboard.png is a copy of it).
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'readme-release.png'), clip: { x: 0, y: 0, width: 1280, height: 1250 } });
     expect(await criticalViolations(page)).toEqual([]);
 
     // A viewer sees the same page without a single command.
