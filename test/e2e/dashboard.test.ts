@@ -1,5 +1,6 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bucketOf } from '../../domain/bucketing';
@@ -12,6 +13,8 @@ const ROOT = path.resolve(__dirname, '../..');
 const SCREENSHOTS = path.join(ROOT, '.data', 'screenshots');
 /** Debian's chromium; `.ci/run` installs it when missing. No browser is downloaded. */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+/** The issue's budget for the dashboard's JavaScript, gzipped. */
+const JS_BUDGET_BYTES = 200 * 1024;
 
 // Stage 1 bakes a few seconds, long enough to see it before the page watches it advance by itself.
 const plan = {
@@ -26,10 +29,11 @@ describe('the dashboard in a real browser', () => {
   // A revoked key is refused within a test's patience.
   const ctx = useTestStack({ apiKeyCache: { ttlMs: 200 } });
   let browser: Browser;
+  let uiDir = '';
   const contexts: BrowserContext[] = [];
 
   beforeAll(async () => {
-    await Promise.all([ensureUiBuilt(), mkdir(SCREENSHOTS, { recursive: true })]);
+    [uiDir] = await Promise.all([ensureUiBuilt(), mkdir(SCREENSHOTS, { recursive: true })]);
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
@@ -75,6 +79,16 @@ describe('the dashboard in a real browser', () => {
     expect(res.status).toBe(201);
     return { id: res.body.id as string, key: res.body.key as string };
   };
+
+  it('ships less JavaScript than its budget', async () => {
+    const assets = path.join(uiDir, 'assets');
+    const scripts = (await readdir(assets)).filter((f) => f.endsWith('.js'));
+    expect(scripts.length).toBeGreaterThan(0);
+    let gzipped = 0;
+    for (const file of scripts) gzipped += gzipSync(await readFile(path.join(assets, file)), { level: 9 }).length;
+    expect(gzipped).toBeLessThan(JS_BUDGET_BYTES);
+    await writeFile(path.join(SCREENSHOTS, 'bundle.json'), JSON.stringify({ scripts, gzippedBytes: gzipped }, null, 2));
+  });
 
   it('signs in, follows a release live, rolls it back with a reason, and shows viewers no commands', async () => {
     const { baseUrl } = ctx.stack;
