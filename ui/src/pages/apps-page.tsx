@@ -2,10 +2,19 @@ import { ErrorNotice, ExposureBars, Loading, Section, share, StatusBadge, useLoa
 import { href } from '../router';
 import { FINISHED, type Adoption, type App, type Channel, type Release, type ReleaseSummary } from '../types';
 
-interface ChannelRow {
-  channel: Channel;
-  release: ReleaseSummary | null;
-  live: Release | null;
+/** One channel: the row shows at once; the live state of an active release follows (a Temporal query). */
+function ChannelRow({ channel, release }: { channel: Channel; release: ReleaseSummary | null }) {
+  const { api } = useSession();
+  const active = release !== null && !FINISHED.includes(release.status);
+  const { data: live } = useLoad(async () => (active ? api.get<Release>(`/v1/releases/${encodeURIComponent(release.id)}`) : null), [release?.id, active]);
+  return (
+    <tr>
+      <th scope="row">{channel.name}</th>
+      <td>{release ? <a href={href.release(release.id)}>{release.version}</a> : <span class="muted">no release</span>}</td>
+      <td>{release ? <StatusBadge status={live?.status ?? release.status} /> : '—'}</td>
+      <td>{live ? <ExposureBars exposure={live.exposure} label={`Exposure of ${live.version} on ${channel.name}`} /> : <span class="muted">{active ? 'loading…' : '—'}</span>}</td>
+    </tr>
+  );
 }
 
 function AppCard({ app }: { app: App }) {
@@ -17,13 +26,7 @@ function AppCard({ app }: { app: App }) {
       api.get<{ releases: ReleaseSummary[] }>(`/v1/apps/${id}/releases?limit=50`),
       api.get<Adoption>(`/v1/apps/${id}/adoption`),
     ]);
-    const rows = await Promise.all(
-      channels.map(async (channel): Promise<ChannelRow> => {
-        const release = releases.find((r) => r.channel === channel.name) ?? null;
-        const live = release && !FINISHED.includes(release.status) ? await api.get<Release>(`/v1/releases/${encodeURIComponent(release.id)}`) : null;
-        return { channel, release, live };
-      }),
-    );
+    const rows = channels.map((channel) => ({ channel, release: releases.find((r) => r.channel === channel.name) ?? null }));
     return { rows, adoption };
   }, [app.id]);
   useRetryWhileDown(loaded);
@@ -49,13 +52,8 @@ function AppCard({ app }: { app: App }) {
               </tr>
             </thead>
             <tbody>
-              {data.rows.map(({ channel, release, live }) => (
-                <tr key={channel.name}>
-                  <th scope="row">{channel.name}</th>
-                  <td>{release ? <a href={href.release(release.id)}>{release.version}</a> : <span class="muted">no release</span>}</td>
-                  <td>{release ? <StatusBadge status={live?.status ?? release.status} /> : '—'}</td>
-                  <td>{live ? <ExposureBars exposure={live.exposure} label={`Exposure of ${live.version} on ${channel.name}`} /> : <span class="muted">—</span>}</td>
-                </tr>
+              {data.rows.map(({ channel, release }) => (
+                <ChannelRow key={channel.name} channel={channel} release={release} />
               ))}
             </tbody>
           </table>
