@@ -62,6 +62,8 @@ export function createReleaseEvents(deps: ReleaseEventsDeps): ReleaseEvents {
 
   return {
     open(res, releaseId) {
+      // The page may have left while its access was checked: its 'close' is gone, so never count it.
+      if (res.socket?.destroyed ?? true) return;
       if (open >= deps.maxClients) {
         deps.metrics.releaseEventsRefused.inc();
         throw new UnavailableError(`this API instance already streams ${deps.maxClients} live pages; poll GET /v1/releases/${releaseId} instead`);
