@@ -82,7 +82,13 @@ export default tseslint.config(
     },
   },
   { files: ['**/*.mjs'], ...tseslint.configs.disableTypeChecked },
-  { files: ['*.config.mts', '*.config.mjs', 'test/support/global-setup.ts'], rules: { 'no-restricted-syntax': 'off' } },
+  { files: ['*.config.mts', '*.config.mjs', 'ui/vite.config.mts', 'test/support/global-setup.ts'], rules: { 'no-restricted-syntax': 'off' } },
+  // The dashboard runs in browsers and knows the server only through the admin API (DESIGN §3).
+  {
+    files: ['ui/src/**/*.{ts,tsx}'],
+    languageOptions: { globals: { ...globals.browser } },
+    rules: layerBan(['**/api/**', '**/db/**', '**/domain/**', '**/platform/**', '**/workflows/**', '**/activities/**', '**/worker/**', '**/cli/**'], 'ui/ talks to the admin API over HTTP only.'),
+  },
   {
     files: ['test/**/*.ts', 'bench/**/*.ts'],
     rules: {

@@ -28,6 +28,9 @@ export function createApiMetrics(registry: Registry) {
     rateLimited: createCounter(registry, 'rampart_device_requests_rate_limited_total', 'Device requests refused by the per-device rate limit'),
     releasesStarted: createCounter(registry, 'rampart_releases_started_total', 'Releases started through the API', ['plan']),
     adminActions: createCounter(registry, 'rampart_admin_actions_total', 'State-changing admin calls', ['action', 'outcome']),
+    releaseEventClients: createGauge(registry, 'rampart_release_event_clients', 'Live release pages streaming Server-Sent Events from this instance'),
+    releaseEventsSent: createCounter(registry, 'rampart_release_events_sent_total', 'Server-Sent Events sent to live release pages', ['event']),
+    releaseEventsRefused: createCounter(registry, 'rampart_release_events_refused_total', 'Event streams refused because this instance streams its maximum (the page polls instead)'),
     authFailures: createCounter(registry, 'rampart_admin_auth_failures_total', 'Admin API requests refused for a missing, unknown, revoked or expired key', ['reason']),
   };
 }

@@ -29,6 +29,8 @@ import { createWebhookService } from './services/webhook-service';
 import { createSigningKeyService } from './services/signing-key-service';
 import { createSecretBox } from '../platform/secret-box';
 import { createRolloutSnapshot } from './snapshot/rollout-snapshot';
+import { createReleaseEvents } from './release-events';
+import { defaultUiDir } from './ui-routes';
 import { createTelemetryService } from './telemetry/telemetry-service';
 import { createTelemetryStore } from '../db/stores/telemetry-store';
 import { createDeviceProfiles } from './device/device-profiles';
@@ -46,6 +48,8 @@ export interface ApiOptions {
   /** Seals credentials at rest (RAMPART_SECRETS_KEY); the worker must use the same. */
   secretsKey: Buffer;
   registry?: Registry;
+  /** The built dashboard; default dist/ui. */
+  uiDir?: string;
 }
 
 export interface Api {
@@ -53,6 +57,8 @@ export interface Api {
   deps: AppDeps;
   /** Loads the snapshot and starts following changes; call before serving device checks. */
   start(): Promise<void>;
+  /** Ends live streams (release pages), so closing the server does not wait for browsers. */
+  closeStreams(): void;
   stop(): Promise<void>;
 }
 
@@ -148,6 +154,8 @@ export function createApi(options: ApiOptions): Api {
     devices,
     capgo: createCapgoDeviceService({ devices }),
     unavailableRetryAfterSeconds: tuning.unavailableRetryAfterSeconds,
+    releaseEvents: createReleaseEvents({ snapshot, metrics, ...tuning.releaseEvents }),
+    uiDir: options.uiDir ?? defaultUiDir(),
   };
   return {
     app: createApp(deps),
@@ -161,7 +169,9 @@ export function createApi(options: ApiOptions): Api {
       await snapshot.start();
       profiles.start();
     },
+    closeStreams: () => deps.releaseEvents.closeAll(),
     async stop() {
+      deps.releaseEvents.closeAll();
       await deps.telemetry.drain();
       await profiles.stop();
       await snapshot.stop();

@@ -22,6 +22,11 @@ import { refuseControlCharactersInPath } from './http/plain-path';
 import { requestMetrics } from './http/request-metrics';
 import { requireJsonBody } from './http/require-json-body';
 import { createOpsRoutes } from './ops-routes';
+import { createMeRoutes } from './admin/me-routes';
+import { listRoutes } from './openapi/list-routes';
+import { openApiDocument } from './openapi/openapi-document';
+import type { ReleaseEvents } from './release-events';
+import { createUiRoutes } from './ui-routes';
 import type { ApiKeyService } from './services/api-key-service';
 import type { AuditService } from './services/audit-service';
 import type { AppService } from './services/app-service';
@@ -64,6 +69,9 @@ export interface AppDeps {
   deviceStories: DeviceStoryService;
   /** What a 503 tells clients to wait before retrying. */
   unavailableRetryAfterSeconds: number;
+  releaseEvents: ReleaseEvents;
+  /** The built dashboard (`npm run build`). */
+  uiDir: string;
 }
 
 const ADMIN_BODY_LIMIT = '1mb';
@@ -83,12 +91,20 @@ export function createApp(deps: AppDeps): Express {
 
   app.use(createOpsRoutes(deps));
   app.use(createPublicSigningKeyRoutes(deps));
+  app.use(createUiRoutes(deps.uiDir));
+  let openApi: ReturnType<typeof openApiDocument> | undefined;
+  // Built from the routes the app really has, on first request, when they are all in place.
+  app.get('/openapi.json', (_req, res) => {
+    openApi ??= openApiDocument(listRoutes(app), '1');
+    res.json(openApi);
+  });
 
   const admin = express.Router();
   // The key first: a caller without one must not make the API read (and hold) a megabyte of body.
   admin.use(requireApiKey(deps.apiKeys));
   admin.use(express.json({ limit: ADMIN_BODY_LIMIT }));
   admin.use(requireJsonBody);
+  admin.use(createMeRoutes());
   admin.use(createApiKeysRoutes(deps));
   admin.use(createAuditRoutes(deps));
   admin.use(createAppsRoutes(deps));

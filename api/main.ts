@@ -62,6 +62,7 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info({ signal }, 'api stopping');
     opsServer.close();
+    api.closeStreams();
     server.close(() => {
       void (async () => {
         await api.stop();

@@ -76,3 +76,8 @@ export function grantRefusal(principal: Principal, grant: { role: Role; appIds: 
 export function actorOf(principal: Principal): string {
   return `key:${principal.keyId}`;
 }
+
+/** Everything the principal may do, in a stable order (what a dashboard shows or hides). */
+export function permissionsOf(principal: Principal): Permission[] {
+  return GRANTS[principal.role].filter((permission) => hasPermission(principal, permission));
+}

@@ -76,6 +76,8 @@ export const API_DEFAULTS = {
   webhooksAllowPrivate: false,
   /** How long a rotated signing key stays published: devices that cached it verify answers meanwhile. */
   signingKeyOverlapMs: 7 * DAY_MS,
+  /** Live release pages (Server-Sent Events): open streams per API instance, and the keep-alive period. */
+  releaseEvents: { maxClients: 200, heartbeatMs: 15_000 } satisfies ReleaseEventsConfig,
 } as const;
 
 export const WORKER_DEFAULTS = {
@@ -187,8 +189,14 @@ export interface CommonConfig {
 }
 
 /** How the API process behaves, apart from where it connects: what `createApi` takes. */
+export interface ReleaseEventsConfig {
+  maxClients: number;
+  heartbeatMs: number;
+}
+
 export interface ApiTuning {
   snapshotReconcileMs: number;
+  releaseEvents: ReleaseEventsConfig;
   deviceRateLimit: DeviceRateLimitConfig;
   deviceProfiles: DeviceProfilesConfig;
   selfAssignment: SelfAssignmentConfig;
@@ -206,6 +214,7 @@ export interface ApiTuning {
 /** Tuning as tests and scripts adjust it: any field, nested ones field by field. */
 export interface ApiTuningOverrides {
   snapshotReconcileMs?: number;
+  releaseEvents?: Partial<ReleaseEventsConfig>;
   deviceRateLimit?: Partial<DeviceRateLimitConfig>;
   deviceProfiles?: Partial<DeviceProfilesConfig>;
   selfAssignment?: Partial<SelfAssignmentConfig>;
@@ -228,6 +237,7 @@ export function apiTuning(overrides: ApiTuningOverrides = {}): ApiTuning {
     deviceProfiles: { ...API_DEFAULTS.deviceProfiles, ...overrides.deviceProfiles },
     selfAssignment: { ...API_DEFAULTS.selfAssignment, ...overrides.selfAssignment },
     apiKeyCache: { ...API_DEFAULTS.apiKeyCache, ...overrides.apiKeyCache },
+    releaseEvents: { ...API_DEFAULTS.releaseEvents, ...overrides.releaseEvents },
   };
 }
 

@@ -207,6 +207,8 @@ async function main(): Promise<void> {
     '',
     'Rampart is running:',
     `  API             http://127.0.0.1:${config.apiPort}   (health /healthz, readiness /readyz)`,
+    `  dashboard       http://127.0.0.1:${config.apiPort}/   (sign in with the key below)`,
+    `  API description http://127.0.0.1:${config.apiPort}/openapi.json`,
     `  API metrics     http://127.0.0.1:${config.apiMetricsPort}/metrics`,
     `  admin API key   ${key}${config.adminKey ? '   (from RAMPART_ADMIN_KEY)' : `   (kept in ${path.join(DATA, 'admin-key')})`}`,
     `  Temporal        ${temporalAddress}${typeof temporal === 'string' ? '' : `   UI ${temporal.uiUrl}`}`,

@@ -7,6 +7,10 @@ if [ ! -x node_modules/.bin/tsx ] || [ package-lock.json -nt node_modules/.packa
   echo "Installing dependencies (npm ci)..."
   npm ci --no-audit --no-fund
 fi
+if [ ! -f dist/ui/index.html ]; then
+  echo "Building the dashboard (npm run build:ui)..."
+  npm run --silent build:ui
+fi
 if [ -z "${TEMPORAL_ADDRESS:-}" ]; then
   TEMPORAL_CLI_PATH=$(bash scripts/temporal-cli.sh)
   export TEMPORAL_CLI_PATH

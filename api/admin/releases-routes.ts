@@ -4,6 +4,7 @@ import { authorize } from '../http/auth';
 import { parse } from '../http/parse';
 import type { InsightService } from '../services/insight-service';
 import type { ReleaseService } from '../services/release-service';
+import type { ReleaseEvents } from '../release-events';
 import { COMMAND_PATHS } from '../../domain/rollout-machine';
 import { commandSchema, createReleaseSchema, insightsQuerySchema, listReleasesQuerySchema } from './schemas';
 
@@ -22,7 +23,7 @@ function releaseSummary(release: Release) {
   };
 }
 
-export function createReleasesRoutes(deps: { releases: ReleaseService; insights: InsightService }): Router {
+export function createReleasesRoutes(deps: { releases: ReleaseService; insights: InsightService; releaseEvents: ReleaseEvents }): Router {
   const router = Router();
 
   router.post('/v1/apps/:appId/releases', async (req, res) => {
@@ -50,6 +51,13 @@ export function createReleasesRoutes(deps: { releases: ReleaseService; insights:
     const principal = authorize(res, 'read');
     const query = parse(insightsQuerySchema, req.query, 'query string');
     res.json(await deps.insights.get(req.params.id, query, principal));
+  });
+
+  router.get('/v1/releases/:id/events', async (req, res) => {
+    const principal = authorize(res, 'read');
+    // Also the access check: a release outside the caller's apps is not found.
+    await deps.releases.get(req.params.id, principal);
+    deps.releaseEvents.open(res, req.params.id);
   });
 
   for (const [path, name] of COMMAND_PATHS) {

@@ -25,6 +25,8 @@ export interface RolloutSnapshot {
   refreshApp(appId: string): Promise<void>;
   /** The app a CodePush deployment key names, with the channel it stands for. */
   byDeploymentKey(key: string): { app: AppServing; channel: string } | undefined;
+  /** Calls back with each newer revision of any release as it lands; returns the unsubscribe. */
+  onReleaseChanged(listener: (release: ServingRelease) => void): () => void;
 }
 
 export interface RolloutSnapshotDeps {
@@ -54,6 +56,7 @@ export function createRolloutSnapshot(deps: RolloutSnapshotDeps): RolloutSnapsho
   const inFlight = new Map<string, Promise<void>>();
   const dirty = new Set<string>();
   let waiters: Waiter[] = [];
+  const changeListeners = new Set<(release: ServingRelease) => void>();
   let seq = 0;
   let loaded = false;
   let stopped = false;
@@ -73,6 +76,7 @@ export function createRolloutSnapshot(deps: RolloutSnapshotDeps): RolloutSnapsho
       if (release.revision > previous) {
         releases.set(release.releaseId, release);
         if (loaded) deps.metrics.snapshotApplyLag.observe(Math.max(0, now - release.publishedAt) / 1000);
+        for (const listener of changeListeners) listener(release);
       }
     }
     if (waiters.length > 0) {
@@ -166,6 +170,10 @@ export function createRolloutSnapshot(deps: RolloutSnapshotDeps): RolloutSnapsho
     },
     revisionOf,
     refreshApp,
+    onReleaseChanged(listener) {
+      changeListeners.add(listener);
+      return () => changeListeners.delete(listener);
+    },
     waitForRevision(releaseId, revision, timeoutMs = 30_000) {
       if (revisionOf(releaseId) >= revision) return Promise.resolve();
       return new Promise<void>((resolve, reject) => {

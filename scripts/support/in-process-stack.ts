@@ -137,6 +137,7 @@ export async function startInProcessStack(options: InProcessStackOptions): Promi
     async stop() {
       await reconciler?.stop();
       await stopWorker();
+      api.closeStreams();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await api.stop();

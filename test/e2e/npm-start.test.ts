@@ -65,6 +65,10 @@ describe('npm start', () => {
     const admin = createHttp(`http://127.0.0.1:${apiPort}`, key);
     expect((await fetch(`http://127.0.0.1:${uiPort}/`)).status).toBe(200);
     expect((await admin.get('/readyz')).body).toMatchObject({ status: 'ready' });
+    // start.sh built the dashboard when it was missing; the API serves it on its own port.
+    const page = await fetch(`http://127.0.0.1:${apiPort}/`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toMatch(/<script type="module"[^>]+src="\/ui\/assets\//);
 
     expect((await admin.post('/v1/apps', { id: 'com.example.npmstart', name: 'npm start' })).status).toBe(201);
     expect((await admin.post('/v1/apps/com.example.npmstart/bundles', bundleBody('2.0.0'))).status).toBe(201);

@@ -41,6 +41,9 @@ export const ADMIN_ROUTES: Record<string, RouteRule> = {
   'GET /v1/apps/:appId/adoption': { permission: 'read', target: 'app' },
   'GET /v1/releases/:id/insights': { permission: 'read', target: 'release' },
   'GET /v1/audit': { permission: 'read_audit', target: 'none' },
+  // Every key may ask who it is; the dashboard shows only what the answer allows.
+  'GET /v1/me': { permission: 'read', target: 'none' },
+  'GET /v1/releases/:id/events': { permission: 'read', target: 'release' },
 };
 
 /**
@@ -71,4 +74,9 @@ export const PUBLIC_ROUTES = [
   'POST /reportStatus/download',
   'GET /healthz',
   'GET /readyz',
+  'GET /openapi.json',
+  // The dashboard's page and assets: it signs in with a key and calls the admin API like anyone else.
+  'GET /',
+  'GET /ui',
+  'GET /ui/*path',
 ];

@@ -7,6 +7,7 @@ import { createPool } from '../../db/create-pool';
 import { migrate } from '../../db/migrate';
 import { findTemporalCli, freePort, SHORT_HISTORY_CONTINUE_AS_NEW, startTemporalDevServer, type DevServer } from '../../platform/temporal-dev-server';
 import { WORKFLOWS_PATH } from '../../worker/create-worker';
+import { ensureUiBuilt } from './ui-build';
 
 const ROOT = path.resolve(__dirname, '../..');
 const DATA = path.join(ROOT, '.data');
@@ -89,6 +90,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
     temporalAddress = server.address;
   }
 
+  // Once, before any test file: the dashboard's browser test and `npm start` must not build it side by side.
+  await ensureUiBuilt();
   const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} } });
   const workflowBundlePath = path.join(DATA, `test-workflow-bundle-${process.pid}.js`);
   await writeFile(workflowBundlePath, code);

@@ -25,7 +25,15 @@ export function createHttp(baseUrl: string, apiKey?: string) {
     }
     return { status: res.status, body: parsed as T, headers: res.headers };
   };
+  /** A streaming GET (Server-Sent Events): the status and, for a refusal, its JSON; the stream is let go at once. */
+  const stream = async <T = any>(path: string): Promise<JsonResponse<T>> => {
+    const res = await fetch(`${baseUrl}${path}`, { headers: apiKey ? { authorization: `Bearer ${apiKey}` } : {} });
+    if (!res.ok) return { status: res.status, body: (await res.json()) as T, headers: res.headers };
+    await res.body?.cancel();
+    return { status: res.status, body: undefined as T, headers: res.headers };
+  };
   return {
+    stream,
     get: <T = any>(path: string, headers?: Record<string, string>) => call<T>('GET', path, undefined, headers),
     post: <T = any>(path: string, body?: unknown, headers?: Record<string, string>) => call<T>('POST', path, body, headers),
     put: <T = any>(path: string, body?: unknown, headers?: Record<string, string>) => call<T>('PUT', path, body, headers),
