@@ -45,7 +45,7 @@ const COMMAND_DOCS: Record<string, string> = {
   resume: 'Continues a paused release where it stopped.',
   promote: 'Skips the rest of the current stage and enters the next one.',
   'promote-full': 'Exposes everyone now and completes the release.',
-  rollback: 'Sends every exposed device back to the baseline bundle; final.',
+  rollback: "Sends every exposed device back to the baseline bundle; final. On the channel's latest completed release it reverts it (409 not_latest_release for an older one).",
   abort: 'Stops the release where it is, without sending devices back; final.',
 };
 
@@ -65,8 +65,8 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
   'GET /ui': { audience: 'dashboard', summary: 'Dashboard', description: 'The dashboard page.', produces: 'text/html' },
   'GET /ui/{path}': { audience: 'dashboard', summary: 'Dashboard page', description: 'A page of the dashboard (client-side route); assets live under /ui/assets/.', produces: 'text/html' },
   'GET /openapi.json': { audience: 'ops', summary: 'This document', description: 'OpenAPI 3.1 description of every route, generated from the request schemas.' },
-  'GET /healthz': { audience: 'ops', summary: 'Liveness', description: 'Answers 200 while the process runs.' },
-  'GET /readyz': { audience: 'ops', summary: 'Readiness', description: 'Answers 200 once the snapshot is loaded and PostgreSQL answers; 503 otherwise.' },
+  'GET /healthz': { audience: 'ops', summary: 'Liveness and dependencies', description: 'Answers 200 while the process runs, with each dependency (PostgreSQL, Temporal) reported ok or down and the overall status ok or degraded.' },
+  'GET /readyz': { audience: 'ops', summary: 'Readiness', description: 'Answers 200 once the device snapshot is loaded (checks are then served from memory, whatever the dependencies); 503 before.' },
   'GET /v1/apps/{appId}/signing-key': { audience: 'device', summary: 'Public signing keys', description: "The app's Ed25519 public keys that sign device answers (current and recently rotated)." },
 
   'POST /v1/apps/{appId}/check': device('Update check (native v1)', 'Which bundle the device should run: none, update (with the bundle) or rollback. Signed with the app key.', { body: checkRequestSchema }),
@@ -100,6 +100,11 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
   'POST /v1/apps/{appId}/releases': admin('Start a release', 'Starts a rollout of a registered bundle on a channel with a plan (preset or stages).', { body: createReleaseSchema, status: 201 }),
   'GET /v1/apps/{appId}/releases': admin('List releases', "The app's releases, newest first.", { query: listReleasesQuerySchema }),
   'GET /v1/releases/{id}': admin('A release', 'Live state from the workflow: stage, phase, exposure per segment, soak, last gate report and the transition history (published projection when Temporal cannot be asked: live=false).'),
+  'POST /v1/releases/{id}/force-withdraw': admin(
+    'Withdraw a release nothing watches',
+    "For a release whose workflow closed or never started: publishes it aborted at zero exposure (devices told rollback to the baseline). Needs role oncall or admin and a reason; audited. 409 workflow_running while the workflow runs (use rollback), release_finished once it ended.",
+    { body: commandSchema },
+  ),
   'GET /v1/releases/{id}/insights': admin('Release insights', 'Canary versus control figures per segment over time, adoption curves and the last gate report.', { query: insightsQuerySchema }),
   'GET /v1/releases/{id}/events': admin(
     'Live release changes',
