@@ -11,12 +11,13 @@ import { until } from '../support/until';
  * answers every check first and delivers every event late, in one clump, leaving gate checks with
  * nothing between clumps; a stream keeps events arriving while the tick lasts.
  *
- * The fleet moves in lockstep with the release's gate: after a tick it waits until a gate check has
- * counted every event of it, then ticks again. A check thus sees at most about one tick of evidence,
- * and a tick a busy machine slows down spreads over several checks that each still see devices:
- * the evidence a stage gathers per tick — with a fixed seed, the same sequence of device windows —
- * does not depend on the machine's speed, which only changes how many checks it takes (see
- * `fleetPlan` for the soak limits that absorb them).
+ * The fleet moves a tick ahead of the release's gate, never more: before a tick it waits until a
+ * gate check has counted every event of the tick before the last one. A check thus sees at most
+ * about two ticks of evidence, a tick a busy machine slows down spreads over several checks that
+ * each still see devices, and there is always a tick in flight while the gate reads — a fleet that
+ * stood still until each tick was counted left checks without a device between ticks, which a
+ * loaded machine turned into a pause for want of data. How many checks a stage takes depends on the
+ * machine's speed (see `fleetPlan` for the soak limits that absorb it).
  */
 
 /** A custom attribute a share of the devices carries, so that segment rules match them. */
@@ -207,20 +208,29 @@ export async function runFleet(options: FleetOptions): Promise<FleetReport> {
   let status = 'running';
   let ticks = 0;
   let reason: string | null = null;
+  let previousAcknowledged: number | null = null;
   while (!SETTLED.includes(status) && remaining() > 0) {
     await tick(fleet.filter(() => random() < options.activeShare));
     ticks += 1;
     // Every 202 is in: the events are durable, filed under counting windows that end by now.
     const acknowledged = Date.now();
-    const release = await until(
-      `a gate check of release ${releaseId} counting tick ${ticks} (events acknowledged by ${new Date(acknowledged).toISOString()})`,
-      async () => {
-        const current = await read();
-        return SETTLED.includes(current.status) || (current.gates?.evidence.windowEnd ?? -Infinity) > acknowledged ? current : undefined;
-      },
-      remaining(),
-      CHECK_POLL_MS,
-    );
+    const counted = previousAcknowledged;
+    // The gate must have counted the tick before this one: the fleet stays at most a tick ahead of
+    // it, and a tick is always in flight while the gate reads, so no check finds the fleet idle
+    // between ticks (two such checks in a row would pause the release for want of data).
+    const release =
+      counted === null
+        ? await read()
+        : await until(
+            `a gate check of release ${releaseId} counting tick ${ticks - 1} (events acknowledged by ${new Date(counted).toISOString()})`,
+            async () => {
+              const current = await read();
+              return SETTLED.includes(current.status) || (current.gates?.evidence.windowEnd ?? -Infinity) > counted ? current : undefined;
+            },
+            remaining(),
+            CHECK_POLL_MS,
+          );
+    previousAcknowledged = acknowledged;
     if (release.status !== status || ticks % 5 === 0) {
       log(`t=${((Date.now() - started) / 1000).toFixed(1)}s status=${release.status} stage=${release.stageIndex} exposure=${JSON.stringify(release.exposure)} on ${CANDIDATE}: ${fleet.filter((d) => d.running === CANDIDATE).length}`);
     }
