@@ -70,6 +70,12 @@ export interface DeviceServiceDeps {
   maxSelfAssignmentsPerApp: number;
 }
 
+/** Only a release in flight has gates that ask whether a device was served. */
+function servesInFlight(app: AppServing, channel: string | null): boolean {
+  const status = channel === null ? undefined : app.serving.get(channel)?.current.status;
+  return status === 'running' || status === 'paused';
+}
+
 export function createDeviceService(deps: DeviceServiceDeps): DeviceService {
   const { snapshot, profiles } = deps;
 
@@ -129,6 +135,9 @@ export function createDeviceService(deps: DeviceServiceDeps): DeviceService {
         segment: resolved.segment,
       });
       sighted(identity, resolved.channel, now);
+      if (decision.releaseId !== null && decision.cohort !== 'none' && servesInFlight(app, resolved.channel)) {
+        profiles.served(identity.appId, decision.releaseId, identity.deviceId, now);
+      }
       deps.metrics.updateChecks.inc(protocol, decision.action, decision.cohort);
       return { ...resolved, decision };
     },

@@ -12,7 +12,7 @@ import type { ReleaseView } from '../../domain/rollout-view';
 import type { SegmentSummary } from '../../domain/segment';
 import type { Stores } from '../../db/create-stores';
 import type { Logger } from '../../platform/logger';
-import { newId } from '../../platform/ids';
+import { newId, newSecret } from '../../platform/ids';
 import type { ApiMetrics } from '../api-metrics';
 import { auditByKey } from './app-audit';
 import type { AppPolicyService } from './app-policy-service';
@@ -38,7 +38,8 @@ export interface StartedRelease {
 }
 
 /** A release as the API shows it: what the database knows, refreshed from the live workflow. */
-export interface ReleaseDetails extends Release {
+/** A release as the API shows it: never its bucket salt, which would let anyone pick canary ids. */
+export interface ReleaseDetails extends Omit<Release, 'bucketSalt'> {
   stageIndex: number;
   stageName: string | null;
   phase: ReleaseView['phase'] | null;
@@ -149,7 +150,8 @@ export function createReleaseService(deps: ReleaseServiceDeps): ReleaseService {
       channel: input.channel,
       version: input.version,
       baselineVersion: context.baseline?.version ?? null,
-      bucketSalt: id,
+      // A secret of its own: with the salt, anyone could compute which made-up ids are canaries.
+      bucketSalt: newSecret(),
       plan: context.plan,
       windowMs: countingWindowMs(context.plan),
       status: 'pending',
@@ -242,7 +244,9 @@ export function createReleaseService(deps: ReleaseServiceDeps): ReleaseService {
 type LiveFields = Omit<ReleaseDetails, keyof Release | 'live'> & Pick<Release, 'status'>;
 
 function details(release: Release, view: ReleaseView | null, published: PublishedState | null): ReleaseDetails {
-  return { ...release, ...(view ? fromWorkflow(release, view, published) : fromProjection(release, published)), live: view !== null };
+  const { bucketSalt, ...shown } = release;
+  void bucketSalt;
+  return { ...shown, ...(view ? fromWorkflow(release, view, published) : fromProjection(release, published)), live: view !== null };
 }
 
 /** What the workflow says, except its status until devices and the one-active-release check see it. */

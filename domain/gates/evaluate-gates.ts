@@ -6,6 +6,7 @@ import type { GateSpec } from './gate-spec';
 import type { GateEvaluation, GateEvaluationInput, GateFinding, GateState, GateVerdict } from './gate-types';
 import { foldGateWindow } from './fold-gate-window';
 import { judgeRatioGate } from './ratio-gate';
+import { judgeTrust } from './telemetry-trust';
 import { judgeThresholdGate } from './threshold-gate';
 import { judgeTripwireGate } from './tripwire-gate';
 
@@ -20,7 +21,11 @@ const PRECEDENCE: readonly GateVerdict[] = ['rollback', 'pause', 'continue', 'ad
 export function evaluateGates(input: GateEvaluationInput): GateEvaluation {
   const { gates, settings, stage, window } = input;
   const segments = Object.keys(stage.exposureBps);
-  const state = foldGateWindow(input.state, window, gates, segments, acceptRatios(input));
+  // Data quality protects the gates' decisions; when none of them may act, neither may it.
+  const dqDryRun = settings.dryRun || gates.every((g) => g.dryRun === true);
+  const trust = judgeTrust(gates.length > 0 ? window : null, input.state.setAside, dqDryRun);
+  const folded = trust.distrusted ? setWindowAside(input.state) : foldGateWindow(input.state, window, gates, segments, acceptRatios(input));
+  const state = trust.evidence === undefined ? folded : { ...folded, setAside: trust.evidence.totals };
   const alphaEach = settings.alpha / Math.max(1, input.comparisons);
 
   const judgements = segments.flatMap((segment) => {
@@ -35,11 +40,7 @@ export function evaluateGates(input: GateEvaluationInput): GateEvaluation {
     return gates.map((gate) => judgeGate(gate, state, context));
   });
   const findings = judgements.flatMap((j) => j.findings);
-  if (gates.length > 0) {
-    // Data quality protects the gates' decisions; when none of them may act, neither may it.
-    const dryRun = settings.dryRun || gates.every((g) => g.dryRun === true);
-    findings.push(...dataQualityFindings(state, window, stage, dryRun));
-  }
+  if (gates.length > 0) findings.push(...trust.findings, ...dataQualityFindings(state, window, stage, dqDryRun));
   findings.push(...soakFindings(findings, input));
 
   return {
@@ -51,8 +52,14 @@ export function evaluateGates(input: GateEvaluationInput): GateEvaluation {
       ratio: judgements.flatMap((j) => (j.ratio === undefined ? [] : [j.ratio])),
       tripwire: judgements.flatMap((j) => (j.tripwire === undefined ? [] : [j.tripwire])),
       findings,
+      ...(trust.evidence === undefined ? {} : { trust: trust.evidence }),
     },
   };
+}
+
+/** A window whose new ids look forged counts for nothing: it is seen, and its devices are in `setAside`. */
+function setWindowAside(state: GateState): GateState {
+  return { ...state, windowsSeen: state.windowsSeen + 1, readErrorsInARow: 0 };
 }
 
 /** Every rDetect the plan uses plus those in force now, so each acceptance statistic sees every window. */

@@ -1,0 +1,68 @@
+import type { GateFinding, GateWindow, SetAsideTotals, TrustEvidence, WindowTrust } from './gate-types';
+
+/**
+ * New ids in a window below this never look like a burst: a few new installs are normal. Also the
+ * fewest failing new ids that look concentrated (the ratio gate's own `minEvents`).
+ */
+export const TRUST_BURST_MIN_DEVICES = 50;
+export const TRUST_MIN_FAILING = 3;
+
+export const NO_SET_ASIDE: SetAsideTotals = { devices: 0, failing: 0, distrustedWindows: 0 };
+
+export interface TrustJudgement {
+  /** Findings that pause the release (never roll back, never advance). */
+  findings: GateFinding[];
+  /** The window's new ids look forged: fold none of it, so they can neither roll back nor dilute. */
+  distrusted: boolean;
+  evidence: TrustEvidence | undefined;
+}
+
+/**
+ * The trust model (README, "Trust model for telemetry"). Established devices already are the only
+ * ones counted; this judges the ids that are not. A burst of new ids, or failures concentrated in
+ * new ids, is a data-quality finding that pauses. Judged only against devices that were there
+ * before the release: a channel without any (a new app) has no fleet to compare a burst with, and
+ * there its new ids are set aside only until they have been served for a window.
+ */
+export function judgeTrust(window: GateWindow | null, totals: SetAsideTotals | undefined, dryRun: boolean): TrustJudgement {
+  const before = totals ?? NO_SET_ASIDE;
+  const trusts = Object.entries(window?.segments ?? {}).flatMap(([segment, w]) => (w.trust === undefined ? [] : [[segment, w.trust] as const]));
+  if (window === null || trusts.length === 0) return { findings: [], distrusted: false, evidence: undefined };
+  const findings = trusts.flatMap(([segment, trust]) => segmentFindings(segment, trust, dryRun));
+  const distrusted = findings.length > 0 && !dryRun;
+  const after: SetAsideTotals = {
+    devices: before.devices + sum(trusts, (t) => t.freshDevices + t.unservedDevices + (distrusted ? t.newcomerDevices + t.veteranDevices : 0)),
+    failing: before.failing + sum(trusts, (t) => t.setAsideFailing + (distrusted ? t.newcomerFailing + t.veteranFailing : 0)),
+    distrustedWindows: before.distrustedWindows + (distrusted ? 1 : 0),
+  };
+  return { findings, distrusted, evidence: { window: Object.fromEntries(trusts), distrusted, totals: after } };
+}
+
+function segmentFindings(segment: string, t: WindowTrust, dryRun: boolean): GateFinding[] {
+  if (t.veteranDevices === 0) return [];
+  const finding = (message: string): GateFinding => ({ gate: 'data_quality', segment, verdict: 'pause', dryRun, message });
+  const newIds = t.newcomerDevices + t.freshDevices + t.unservedDevices;
+  const newFailing = t.newcomerFailing + t.setAsideFailing;
+  const findings: GateFinding[] = [];
+  if (newFailing >= TRUST_MIN_FAILING && newFailing > t.veteranFailing) {
+    findings.push(
+      finding(
+        `failures concentrated in new device ids on ${segment}: ${newFailing} failing canaries among ids first seen after the release started ` +
+          `vs ${t.veteranFailing} among ${t.veteranDevices} devices seen before → window set aside, pause (forged telemetry never rolls back)`,
+      ),
+    );
+  }
+  if (newIds >= TRUST_BURST_MIN_DEVICES && newIds > t.veteranDevices) {
+    findings.push(
+      finding(
+        `burst of new device ids on ${segment}: ${newIds} ids first seen after the release started (${t.unservedDevices} never served a check) ` +
+          `vs ${t.veteranDevices} seen before → window set aside, pause (forged telemetry never advances)`,
+      ),
+    );
+  }
+  return findings;
+}
+
+function sum(trusts: ReadonlyArray<readonly [string, WindowTrust]>, of: (t: WindowTrust) => number): number {
+  return trusts.reduce((total, [, t]) => total + of(t), 0);
+}
