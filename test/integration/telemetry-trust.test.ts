@@ -27,8 +27,12 @@ interface ReleaseDetails {
 
 const IN_FLIGHT = ['pending', 'running'];
 
+const DAY_MS = 86_400_000;
+
 describe('telemetry trust model', () => {
-  const ctx = useTestStack();
+  // Clients say who they are in X-Forwarded-For (trusted from loopback); plain loopback is not limited.
+  // A window of 100 days: no test straddles two.
+  const ctx = useTestStack({ trustProxy: 'loopback', sourceLimit: { windowMs: 100 * DAY_MS, newDevicesPerWindow: 50, eventsPerWindow: 200 } });
 
   const read = async (id: string) => (await ctx.admin.get(`/v1/releases/${id}`)).body as ReleaseDetails;
 
@@ -137,5 +141,37 @@ describe('telemetry trust model', () => {
     const findings = settled.gates?.evidence.findings ?? [];
     expect(findings.some((f) => f.gate === 'data_quality' && /burst of new device ids/.test(f.message))).toBe(true);
     expect(settled.gates?.evidence.trust?.totals.devices).toBeGreaterThanOrEqual(50);
+  });
+
+  it('limits the new device ids and the events one client address brings per window, with 429 and Retry-After', async () => {
+    const appId = 'com.example.sources';
+    await createAppWithBundles(ctx.admin, appId, ['1.0.0']);
+    const from = (address: string) => ({ 'x-forwarded-for': address });
+    const check = (deviceId: string, address: string) =>
+      ctx.device.post(`/v1/apps/${appId}/check`, { deviceId, platform: 'android', nativeVersion: '2.0.0', bundleVersion: 'builtin' }, from(address));
+
+    const first = await Promise.all(Array.from({ length: 50 }, (_, i) => check(`src-${i}`, '203.0.113.7')));
+    expect(first.map((r) => r.status)).toEqual(Array(50).fill(200));
+    const refused = await check('src-50', '203.0.113.7');
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(refused.body.error).toMatchObject({ code: 'rate_limited', message: expect.stringMatching(/^too many new device ids from this address/) });
+    // Ids it already brought are not new; another address has its own budget.
+    expect((await check('src-0', '203.0.113.7')).status).toBe(200);
+    expect((await check('src-50', '203.0.113.8')).status).toBe(200);
+
+    const events = (n: number) => ({
+      deviceId: 'src-0',
+      platform: 'android',
+      nativeVersion: '2.0.0',
+      events: Array.from({ length: n }, () => ({ type: 'session_start', at: new Date().toISOString(), bundleVersion: 'builtin' })),
+    });
+    const post = () => ctx.device.post(`/v1/apps/${appId}/events`, events(60), from('198.51.100.9'));
+    expect((await post()).status).toBe(202);
+    expect((await post()).status).toBe(202);
+    expect((await post()).status).toBe(202);
+    const tooMany = await post();
+    expect(tooMany.status).toBe(429);
+    expect(tooMany.body.error.message).toMatch(/^too many events from this address/);
   });
 });
