@@ -1,11 +1,16 @@
 import type { GateFinding, GateWindow, SetAsideTotals, TrustEvidence, WindowTrust } from './gate-types';
 
-/**
- * New ids in a window below this never look like a burst: a few new installs are normal. Also the
- * fewest failing new ids that look concentrated (the ratio gate's own `minEvents`).
- */
+/** New ids in a window below this never look like a burst: a few new installs are normal. */
 export const TRUST_BURST_MIN_DEVICES = 50;
-export const TRUST_MIN_FAILING = 3;
+/**
+ * Failures among new ids look concentrated when so many failing of so many new ids would happen less
+ * than `TRUST_P_VALUE` of the time at the failure rate of the devices seen before the release (at
+ * least `TRUST_RATE_FLOOR`). A forger whose every id fails is caught at 2 ids; honest new installs,
+ * failing like the rest, are not.
+ */
+export const TRUST_P_VALUE = 0.001;
+export const TRUST_RATE_FLOOR = 0.01;
+const TRUST_MIN_FAILING = 2;
 
 export const NO_SET_ASIDE: SetAsideTotals = { devices: 0, failing: 0, distrustedWindows: 0 };
 
@@ -44,11 +49,13 @@ function segmentFindings(segment: string, t: WindowTrust, dryRun: boolean): Gate
   const newIds = t.newcomerDevices + t.freshDevices + t.unservedDevices;
   const newFailing = t.newcomerFailing + t.setAsideFailing;
   const findings: GateFinding[] = [];
-  if (newFailing >= TRUST_MIN_FAILING && newFailing > t.veteranFailing) {
+  // Veterans of both slices, failing canaries only: half of them is the canary's share.
+  const reference = Math.max(TRUST_RATE_FLOOR, t.veteranFailing / Math.max(1, t.veteranDevices / 2));
+  if (newFailing >= TRUST_MIN_FAILING && binomialTail(newFailing, Math.max(newIds, newFailing), reference) < TRUST_P_VALUE) {
     findings.push(
       finding(
         `failures concentrated in new device ids on ${segment}: ${newFailing} failing canaries among ids first seen after the release started ` +
-          `vs ${t.veteranFailing} among ${t.veteranDevices} devices seen before → window set aside, pause (forged telemetry never rolls back)`,
+          `of ${newIds}, vs ${t.veteranFailing} among ${t.veteranDevices} devices seen before → window set aside, pause (forged telemetry never rolls back)`,
       ),
     );
   }
@@ -61,6 +68,24 @@ function segmentFindings(segment: string, t: WindowTrust, dryRun: boolean): Gate
     );
   }
   return findings;
+}
+
+/** P(X ≥ k) for X ~ Binomial(n, p), summed in log space from k up (n is at most a window's devices). */
+export function binomialTail(k: number, n: number, p: number): number {
+  if (k <= 0) return 1;
+  if (k > n) return 0;
+  const logP = Math.log(p);
+  const logQ = Math.log1p(-p);
+  let logTerm = k * logP + (n - k) * logQ;
+  for (let i = 0; i < k; i++) logTerm += Math.log((n - i) / (i + 1));
+  let total = 0;
+  for (let i = k; i <= n; i++) {
+    const term = Math.exp(logTerm);
+    total += term;
+    if (term < total * 1e-12) break;
+    logTerm += Math.log((n - i) / (i + 1)) + logP - logQ;
+  }
+  return Math.min(1, total);
 }
 
 function sum(trusts: ReadonlyArray<readonly [string, WindowTrust]>, of: (t: WindowTrust) => number): number {

@@ -71,6 +71,10 @@ describe('telemetry trust model', () => {
         { exposureBps: 10_000, minSoakMs: 1000, checkIntervalMs: 1000 },
       ],
     });
+    // The salt is a secret of the release: not its id, and in no answer of the API.
+    expect(salt).not.toBe(id);
+    expect(JSON.stringify((await ctx.admin.get(`/v1/releases/${id}`)).body)).not.toContain(salt);
+    expect(JSON.stringify((await ctx.admin.get(`/v1/apps/${appId}/releases`)).body)).not.toContain(salt);
     const canary = devicesInBuckets(salt, 0, 2000, 40, 'honest-c');
     const control = devicesInBuckets(salt, 2000, 4000, 40, 'honest-b');
     await establishDevices(ctx.stack, appId, [...canary, ...control]);

@@ -3,7 +3,7 @@ import { evaluateGates } from '../../../../domain/gates/evaluate-gates';
 import { DEFAULT_GATES } from '../../../../domain/gates/gate-spec';
 import type { GateState, GateWindow, WindowTrust } from '../../../../domain/gates/gate-types';
 import { initialGateState } from '../../../../domain/gates/initial-gate-state';
-import { TRUST_BURST_MIN_DEVICES, judgeTrust } from '../../../../domain/gates/telemetry-trust';
+import { TRUST_BURST_MIN_DEVICES, binomialTail, judgeTrust } from '../../../../domain/gates/telemetry-trust';
 
 const HOUR = 3_600_000;
 const zero = { crash: 0, js_error: 0, boot_failed: 0, install_failed: 0 };
@@ -50,15 +50,27 @@ describe(judgeTrust.name, () => {
     const before = initialGateState();
     const evaluation = evaluate(windowWith({ setAsideFailing: 42, freshDevices: 42 }), before);
     expect(evaluation.verdict).toBe('pause');
-    expect(evaluation.evidence.findings.find((f) => f.verdict === 'pause')!.message).toMatch(/^failures concentrated in new device ids on ga: 42 failing canaries/);
+    expect(evaluation.evidence.findings.find((f) => f.verdict === 'pause')!.message).toMatch(/^failures concentrated in new device ids on ga: 42 failing canaries among ids first seen after the release started of 42,/);
     expect(evaluation.state.tripwire).toEqual(before.tripwire);
     expect(evaluation.state.ratio).toEqual(before.ratio);
     expect(evaluation.evidence.trust).toMatchObject({ distrusted: true, totals: { devices: 242, failing: 42, distrustedWindows: 1 } });
   });
 
-  it('counts newcomers that turn out to fail together with the ids set aside', () => {
-    expect(judgeTrust(windowWith({ newcomerFailing: 2, setAsideFailing: 1 }), undefined, false).distrusted).toBe(true);
-    expect(judgeTrust(windowWith({ newcomerFailing: 2, setAsideFailing: 1, veteranFailing: 3 }), undefined, false).distrusted).toBe(false);
+  it('counts newcomers that turn out to fail together with the ids set aside, at the rate of the devices seen before', () => {
+    expect(judgeTrust(windowWith({ newcomerDevices: 1, newcomerFailing: 1, setAsideFailing: 1, freshDevices: 1 }), undefined, false).distrusted).toBe(true);
+    // Honest new installs fail like everyone else: 1 of 20 when 1 in 100 fails.
+    expect(judgeTrust(windowWith({ newcomerDevices: 20, newcomerFailing: 1, veteranFailing: 1 }), undefined, false).distrusted).toBe(false);
+    // 3 of 30 new ids failing is unusual at 1 %, ordinary when veterans fail at 10 %.
+    expect(judgeTrust(windowWith({ newcomerDevices: 30, newcomerFailing: 4 }), undefined, false).distrusted).toBe(true);
+    expect(judgeTrust(windowWith({ newcomerDevices: 30, newcomerFailing: 4, veteranFailing: 10 }), undefined, false).distrusted).toBe(false);
+  });
+
+  it('computes binomial tails', () => {
+    expect(binomialTail(0, 10, 0.5)).toBe(1);
+    expect(binomialTail(11, 10, 0.5)).toBe(0);
+    expect(binomialTail(10, 10, 0.5)).toBeCloseTo(1 / 1024, 12);
+    expect(binomialTail(1, 20, 0.01)).toBeCloseTo(1 - 0.99 ** 20, 12);
+    expect(binomialTail(2, 100_000, 0.01)).toBeCloseTo(1, 9);
   });
 
   it('pauses on a burst of new ids that outnumber the devices seen before the release, never advancing on them', () => {
