@@ -18,6 +18,7 @@ import {
   type RolloutContext,
   type RolloutState,
 } from '../../domain/rollout-machine';
+import { type Attack, NO_ATTACK, withAttack } from './attacker-model';
 import { type Defect, type FleetModel, createFleet, exposedDevices, stepHour } from './fleet-model';
 import { createRng } from '../../scripts/support/prng';
 
@@ -36,6 +37,8 @@ export interface ReleaseScenario {
   onPause: PausePolicy;
   /** Keys of the replicate's random streams (seed, replicate): every gate variant of it gets the same fleet. */
   streamKeys: readonly number[];
+  /** Forged telemetry added to every hour (attacker-model.ts); none by default. */
+  attack?: Attack;
 }
 
 export interface ReleaseOutcome {
@@ -51,6 +54,8 @@ export interface ReleaseOutcome {
   fullExposureHour: number | null;
   completedHour: number | null;
   pauses: { maxSoak: number; dataQuality: number };
+  /** The furthest stage the release reached. */
+  maxStageIndex: number;
 }
 
 const ON_CALL: Command = { actor: 'simulator:on-call', reason: 'inconclusive gate: keep baking' };
@@ -82,7 +87,9 @@ export function simulateRelease(scenario: ReleaseScenario): ReleaseOutcome {
     fullExposureHour: null,
     completedHour: null,
     pauses: { maxSoak: 0, dataQuality: 0 },
+    maxStageIndex: 0,
   };
+  const attack = scenario.attack ?? NO_ATTACK;
   let now = EPOCH_MS + scenario.fleet.startHour * HOUR_MS;
   let state: RolloutState = start(initialRolloutState(now), ctx, 'simulator', now);
 
@@ -97,9 +104,9 @@ export function simulateRelease(scenario: ReleaseScenario): ReleaseOutcome {
     state = startSoak(state, now);
     if (outcome.fullExposureHour === null && fullyExposed(state, ctx)) outcome.fullExposureHour = hour;
 
-    const window = stepHour(fleet, state.exposure, defect, hour, (segment, stratum) =>
-      createRng([...streamKeys, hour, segment, stratum]),
-    );
+    outcome.maxStageIndex = Math.max(outcome.maxStageIndex, state.stageIndex);
+    const honest = stepHour(fleet, state.exposure, defect, hour, (segment, stratum) => createRng([...streamKeys, hour, segment, stratum]));
+    const window = attack.kind === 'none' ? honest : withAttack(honest, attack);
     now += HOUR_MS;
     state = accrueSoak(state, now);
     const stageIndex = state.stageIndex;

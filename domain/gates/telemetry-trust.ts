@@ -1,7 +1,17 @@
 import type { GateFinding, GateWindow, SetAsideTotals, TrustEvidence, WindowTrust } from './gate-types';
 
-/** New ids in a window below this never look like a burst: a few new installs are normal. */
-export const TRUST_BURST_MIN_DEVICES = 50;
+/**
+ * New ids in a window are a burst from this many on, when they are also more than this share of the
+ * devices seen before the release: new installs are a trickle beside an established fleet.
+ */
+export const TRUST_BURST_MIN_DEVICES = 20;
+export const TRUST_BURST_SHARE = 0.1;
+/**
+ * Newcomers (served a window ago) count, but not when their failures are unusual at the veterans'
+ * rate at this looser level: that window is set aside without a pause, so one forged failure an hour
+ * from ids that waited a window cannot add up to a rollback. The cost is a window of evidence.
+ */
+export const TRUST_SET_ASIDE_P_VALUE = 0.05;
 /**
  * Failures among new ids look concentrated when so many failing of so many new ids would happen less
  * than `TRUST_P_VALUE` of the time at the failure rate of the devices seen before the release (at
@@ -17,7 +27,7 @@ export const NO_SET_ASIDE: SetAsideTotals = { devices: 0, failing: 0, distrusted
 export interface TrustJudgement {
   /** Findings that pause the release (never roll back, never advance). */
   findings: GateFinding[];
-  /** The window's new ids look forged: fold none of it, so they can neither roll back nor dilute. */
+  /** The window's new ids look forged (or newcomers fail unusually): fold none of it, so they can neither roll back nor dilute. */
   distrusted: boolean;
   evidence: TrustEvidence | undefined;
 }
@@ -34,7 +44,7 @@ export function judgeTrust(window: GateWindow | null, totals: SetAsideTotals | u
   const trusts = Object.entries(window?.segments ?? {}).flatMap(([segment, w]) => (w.trust === undefined ? [] : [[segment, w.trust] as const]));
   if (window === null || trusts.length === 0) return { findings: [], distrusted: false, evidence: undefined };
   const findings = trusts.flatMap(([segment, trust]) => segmentFindings(segment, trust, dryRun));
-  const distrusted = findings.length > 0 && !dryRun;
+  const distrusted = findings.some((f) => f.verdict === 'pause' || f.verdict === 'continue') && !dryRun;
   const after: SetAsideTotals = {
     devices: before.devices + sum(trusts, (t) => t.freshDevices + t.unservedDevices + (distrusted ? t.newcomerDevices + t.veteranDevices : 0)),
     failing: before.failing + sum(trusts, (t) => t.setAsideFailing + (distrusted ? t.newcomerFailing + t.veteranFailing : 0)),
@@ -51,7 +61,8 @@ function segmentFindings(segment: string, t: WindowTrust, dryRun: boolean): Gate
   const findings: GateFinding[] = [];
   // Veterans of both slices, failing canaries only: half of them is the canary's share.
   const reference = Math.max(TRUST_RATE_FLOOR, t.veteranFailing / Math.max(1, t.veteranDevices / 2));
-  if (newFailing >= TRUST_MIN_FAILING && binomialTail(newFailing, Math.max(newIds, newFailing), reference) < TRUST_P_VALUE) {
+  const concentrated = newFailing >= TRUST_MIN_FAILING && binomialTail(newFailing, Math.max(newIds, newFailing), reference) < TRUST_P_VALUE;
+  if (concentrated) {
     findings.push(
       finding(
         `failures concentrated in new device ids on ${segment}: ${newFailing} failing canaries among ids first seen after the release started ` +
@@ -59,11 +70,20 @@ function segmentFindings(segment: string, t: WindowTrust, dryRun: boolean): Gate
       ),
     );
   }
-  if (newIds >= TRUST_BURST_MIN_DEVICES && newIds > t.veteranDevices) {
+  if (!concentrated && t.newcomerFailing > 0 && binomialTail(t.newcomerFailing, Math.max(t.newcomerDevices, t.newcomerFailing), reference) < TRUST_SET_ASIDE_P_VALUE) {
+    findings.push({
+      ...finding(
+        `${t.newcomerFailing} failing of ${t.newcomerDevices} newcomers on ${segment} (first seen after the release started) is unusual ` +
+          `at the ${t.veteranDevices} veterans' rate → window set aside, keep baking`,
+      ),
+      verdict: 'continue',
+    });
+  }
+  if (newIds >= TRUST_BURST_MIN_DEVICES && newIds > TRUST_BURST_SHARE * t.veteranDevices) {
     findings.push(
       finding(
         `burst of new device ids on ${segment}: ${newIds} ids first seen after the release started (${t.unservedDevices} never served a check) ` +
-          `vs ${t.veteranDevices} seen before → window set aside, pause (forged telemetry never advances)`,
+          `vs ${t.veteranDevices} seen before (more than ${TRUST_BURST_SHARE * 100} %) → window set aside, pause (forged telemetry never advances)`,
       ),
     );
   }

@@ -60,9 +60,16 @@ describe(judgeTrust.name, () => {
     expect(judgeTrust(windowWith({ newcomerDevices: 1, newcomerFailing: 1, setAsideFailing: 1, freshDevices: 1 }), undefined, false).distrusted).toBe(true);
     // Honest new installs fail like everyone else: 1 of 20 when 1 in 100 fails.
     expect(judgeTrust(windowWith({ newcomerDevices: 20, newcomerFailing: 1, veteranFailing: 1 }), undefined, false).distrusted).toBe(false);
-    // 3 of 30 new ids failing is unusual at 1 %, ordinary when veterans fail at 10 %.
-    expect(judgeTrust(windowWith({ newcomerDevices: 30, newcomerFailing: 4 }), undefined, false).distrusted).toBe(true);
-    expect(judgeTrust(windowWith({ newcomerDevices: 30, newcomerFailing: 4, veteranFailing: 10 }), undefined, false).distrusted).toBe(false);
+    // 4 of 30 new ids failing is unusual at 1 %, ordinary when veterans fail at 10 %.
+    expect(judgeTrust(windowWith({ veteranDevices: 400, newcomerDevices: 30, newcomerFailing: 4 }), undefined, false).findings[0]?.verdict).toBe('pause');
+    expect(judgeTrust(windowWith({ veteranDevices: 400, newcomerDevices: 30, newcomerFailing: 4, veteranFailing: 20 }), undefined, false).distrusted).toBe(false);
+  });
+
+  it('sets aside, without pausing, a window whose few newcomers fail unusually often: one forged failure an hour adds up to nothing', () => {
+    const judged = judgeTrust(windowWith({ newcomerDevices: 1, newcomerFailing: 1 }), undefined, false);
+    expect(judged.distrusted).toBe(true);
+    expect(judged.findings.map((f) => f.verdict)).toEqual(['continue']);
+    expect(evaluate(windowWith({ newcomerDevices: 1, newcomerFailing: 1 })).verdict).not.toBe('pause');
   });
 
   it('computes binomial tails', () => {
