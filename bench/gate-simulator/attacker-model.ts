@@ -19,7 +19,7 @@ export const NO_ATTACK: Attack = { kind: 'none' };
 export function attackLabel(attack: Attack): string {
   switch (attack.kind) {
     case 'none':
-      return 'none';
+      return 'none (honest fleet, trust split on)';
     case 'forged-failures':
       return `forged failures, ${attack.ids}/h, ${attack.timing}`;
     case 'padding':

@@ -69,11 +69,12 @@ export function rollbackTable(cells: readonly CellSummary[]): string {
 /** The attacker model's table: what each forger achieved against the same replicates without it. */
 export function attackTable(cells: readonly AttackCell[]): string {
   return markdownTable(
-    ['attack', 'R', 'P(rollback)', 'rollbacks the attack caused', 'stages the attack advanced', 'completed', 'runs paused', 'data-quality pauses'],
+    ['attack', 'R', 'P(rollback)', 'exposed at rollback (median)', 'rollbacks the attack caused', 'stages the attack advanced', 'completed', 'runs paused', 'data-quality pauses'],
     cells.map((c) => [
       c.attack,
       String(c.ratio),
       percent(c.rollbacks / c.replicates),
+      count(c.exposedMedian),
       `${c.rollbacksCaused} / ${c.replicates}`,
       `${c.stagesAdvanced} / ${c.replicates}`,
       percent(c.completed / c.replicates),

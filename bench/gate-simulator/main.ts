@@ -4,8 +4,10 @@ import type { Attack } from './attacker-model';
 import { attackTable, resultsTable, rollbackTable } from './format-table';
 import { runAttackSimulation, runSimulation } from './run-simulation';
 
-/** Forged failures at every size, both timings, on a good release; padding on regressed ones. */
+/** The honest fleet; forged failures at every size, both timings, on a good release; padding on regressed ones. */
 const ATTACKS: ReadonlyArray<{ attack: Attack; ratios: readonly number[] }> = [
+  // The honest fleet through the trust model (every device a veteran), against the same runs without it.
+  { attack: { kind: 'none' }, ratios: [1, 2] },
   ...[1, 3, 30, 300, 3000].flatMap((ids) =>
     (['at-once', 'after-a-window'] as const).map((timing) => ({ attack: { kind: 'forged-failures', ids, timing } as const, ratios: [1] })),
   ),

@@ -1,5 +1,5 @@
 import { BETA_SEGMENT, type SegmentSummary } from '../../domain/segment';
-import { type Attack, NO_ATTACK, attackLabel } from './attacker-model';
+import { type Attack, attackLabel } from './attacker-model';
 import type { FleetModel, SegmentModel } from './fleet-model';
 import { planInput } from './alternative-plans';
 import { type GateVariant, simulatedPlan } from './sim-plans';
@@ -118,6 +118,8 @@ export interface AttackCell {
   completed: number;
   pausedRuns: number;
   dataQualityPauses: number;
+  /** Devices on the bundle at rollback, median over the runs that rolled back. */
+  exposedMedian: number | null;
 }
 
 /** The attacker model's rows: the rampart gates only, every attack at every given R, common random numbers. */
@@ -127,7 +129,7 @@ export function runAttackSimulation(options: SimulationOptions, attacks: Readonl
   const plan = simulatedPlan(planInput(options.plan, segments), segments, 'rampart', options.alpha ?? undefined);
   const cells: AttackCell[] = [];
   const honestRuns = new Map<number, ReleaseOutcome[]>();
-  const run = (ratio: number, attack: Attack, replicate: number) =>
+  const run = (ratio: number, attack: Attack | undefined, replicate: number) =>
     simulateRelease({
       plan,
       fleet,
@@ -140,7 +142,7 @@ export function runAttackSimulation(options: SimulationOptions, attacks: Readonl
   for (const { attack, ratios } of attacks) {
     for (const ratio of ratios) {
       let honest = honestRuns.get(ratio);
-      if (honest === undefined) honestRuns.set(ratio, (honest = Array.from({ length: options.replicates }, (_, i) => run(ratio, NO_ATTACK, i))));
+      if (honest === undefined) honestRuns.set(ratio, (honest = Array.from({ length: options.replicates }, (_, i) => run(ratio, undefined, i))));
       const attacked = Array.from({ length: options.replicates }, (_, i) => run(ratio, attack, i));
       const cell: AttackCell = {
         attack: attackLabel(attack),
@@ -152,10 +154,17 @@ export function runAttackSimulation(options: SimulationOptions, attacks: Readonl
         completed: attacked.filter((o) => o.status === 'completed').length,
         pausedRuns: attacked.filter((o) => o.pauses.dataQuality + o.pauses.maxSoak > 0).length,
         dataQualityPauses: attacked.reduce((total, o) => total + o.pauses.dataQuality, 0),
+        exposedMedian: median(attacked.flatMap((o) => (o.exposedAtRollback === null ? [] : [o.exposedAtRollback]))),
       };
       cells.push(cell);
       onCell(cell);
     }
   }
   return cells;
+}
+
+function median(values: number[]): number | null {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor((sorted.length - 1) / 2)]!;
 }

@@ -18,7 +18,7 @@ import {
   type RolloutContext,
   type RolloutState,
 } from '../../domain/rollout-machine';
-import { type Attack, NO_ATTACK, withAttack } from './attacker-model';
+import { type Attack, withAttack } from './attacker-model';
 import { type Defect, type FleetModel, createFleet, exposedDevices, stepHour } from './fleet-model';
 import { createRng } from '../../scripts/support/prng';
 
@@ -37,7 +37,7 @@ export interface ReleaseScenario {
   onPause: PausePolicy;
   /** Keys of the replicate's random streams (seed, replicate): every gate variant of it gets the same fleet. */
   streamKeys: readonly number[];
-  /** Forged telemetry added to every hour (attacker-model.ts); none by default. */
+  /** Forged telemetry added to every hour (attacker-model.ts); absent: no trust split at all (the honest fleet as before). */
   attack?: Attack;
 }
 
@@ -89,7 +89,7 @@ export function simulateRelease(scenario: ReleaseScenario): ReleaseOutcome {
     pauses: { maxSoak: 0, dataQuality: 0 },
     maxStageIndex: 0,
   };
-  const attack = scenario.attack ?? NO_ATTACK;
+  const attack = scenario.attack;
   let now = EPOCH_MS + scenario.fleet.startHour * HOUR_MS;
   let state: RolloutState = start(initialRolloutState(now), ctx, 'simulator', now);
 
@@ -106,7 +106,8 @@ export function simulateRelease(scenario: ReleaseScenario): ReleaseOutcome {
 
     outcome.maxStageIndex = Math.max(outcome.maxStageIndex, state.stageIndex);
     const honest = stepHour(fleet, state.exposure, defect, hour, (segment, stratum) => createRng([...streamKeys, hour, segment, stratum]));
-    const window = attack.kind === 'none' ? honest : withAttack(honest, attack);
+    // Without an attack model the windows carry no trust split, exactly as before the trust model.
+    const window = attack === undefined ? honest : withAttack(honest, attack);
     now += HOUR_MS;
     state = accrueSoak(state, now);
     const stageIndex = state.stageIndex;
