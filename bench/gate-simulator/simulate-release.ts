@@ -1,6 +1,6 @@
 import { BPS_SCALE } from '../../domain/bucketing';
 import { evaluateGates } from '../../domain/gates/evaluate-gates';
-import type { GateFinding } from '../../domain/gates/gate-types';
+import type { GateFinding, SegmentWindow } from '../../domain/gates/gate-types';
 import type { Plan } from '../../domain/plan';
 import {
   accrueSoak,
@@ -19,7 +19,7 @@ import {
   type RolloutState,
 } from '../../domain/rollout-machine';
 import { type Attack, withAttack } from './attacker-model';
-import { type Defect, type FleetModel, createFleet, exposedDevices, stepHour } from './fleet-model';
+import { type Defect, type Fleet, type FleetModel, createFleet, exposedDevices, stepHour } from './fleet-model';
 import { createRng } from '../../scripts/support/prng';
 
 const HOUR_MS = 3_600_000;
@@ -105,9 +105,7 @@ export function simulateRelease(scenario: ReleaseScenario): ReleaseOutcome {
     if (outcome.fullExposureHour === null && fullyExposed(state, ctx)) outcome.fullExposureHour = hour;
 
     outcome.maxStageIndex = Math.max(outcome.maxStageIndex, state.stageIndex);
-    const honest = stepHour(fleet, state.exposure, defect, hour, (segment, stratum) => createRng([...streamKeys, hour, segment, stratum]));
-    // Without an attack model the windows carry no trust split, exactly as before the trust model.
-    const window = attack === undefined ? honest : withAttack(honest, attack);
+    const window = hourWindow(fleet, state.exposure, { defect, hour, streamKeys, attack });
     now += HOUR_MS;
     state = accrueSoak(state, now);
     const stageIndex = state.stageIndex;
@@ -137,6 +135,16 @@ export function simulateRelease(scenario: ReleaseScenario): ReleaseOutcome {
     }
   }
   return outcome;
+}
+
+/** One hour of the fleet as the gate reads it. Without an attack model the windows carry no trust split, exactly as before the trust model. */
+function hourWindow(
+  fleet: Fleet,
+  exposure: Readonly<Record<string, number>>,
+  at: { defect: Defect; hour: number; streamKeys: readonly number[]; attack: Attack | undefined },
+): Record<string, SegmentWindow> {
+  const honest = stepHour(fleet, exposure, at.defect, at.hour, (segment, stratum) => createRng([...at.streamKeys, at.hour, segment, stratum]));
+  return at.attack === undefined ? honest : withAttack(honest, at.attack);
 }
 
 function fullyExposed(state: RolloutState, ctx: RolloutContext): boolean {
