@@ -39,6 +39,9 @@ const honestTrust = (w: SegmentWindow): WindowTrust => ({
   veteranFailing: failing(w.canary),
   newcomerFailing: 0,
   setAsideFailing: 0,
+  // What the store reads apart: the veterans are the whole honest fleet.
+  veteranCanary: w.canary,
+  veteranControl: w.control,
 });
 
 const addTo = (c: CohortCounts, devices: number, events: Partial<CohortCounts['events']>): CohortCounts => ({

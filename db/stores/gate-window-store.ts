@@ -12,7 +12,7 @@ export function metricBits(metrics: Iterable<GateMetric>): number {
   return bits;
 }
 
-type TrustColumns = 'veteran' | 'newcomer' | 'fresh' | 'unserved' | 'veteran_failing' | 'newcomer_failing' | 'set_aside_failing';
+type TrustColumns = 'veteran' | 'newcomer' | 'fresh' | 'unserved' | 'veteran_failing' | 'newcomer_failing' | 'set_aside_failing' | `veteran_${'canary' | 'control'}_devices`;
 
 type WindowRow = {
   segment: string;
@@ -20,17 +20,22 @@ type WindowRow = {
   control_slice: number;
   canary_devices: number;
   control_devices: number;
-} & Record<`${'canary' | 'control'}_${GateMetric}`, number> &
+} & Record<`${'' | 'veteran_'}${'canary' | 'control'}_${GateMetric}`, number> &
   Record<TrustColumns, number>;
 
 const ESTABLISHED = `t.trust IN ('veteran', 'newcomer')`;
 const FAILING = `t.slice = 'canary' AND t.on_cohort_bundle AND t.metrics <> 0`;
 
+const VETERAN = `t.trust = 'veteran'`;
+
 const metricColumns = (['canary', 'control'] as const).flatMap((slice) =>
-  GATE_METRICS.map(
-    (metric) =>
-      `count(DISTINCT t.device_id) FILTER (WHERE ${ESTABLISHED} AND t.slice = '${slice}' AND t.on_cohort_bundle AND (t.metrics & ${METRIC_BITS[metric]}) <> 0)::int AS ${slice}_${metric}`,
-  ),
+  GATE_METRICS.flatMap((metric) => {
+    const where = `t.slice = '${slice}' AND t.on_cohort_bundle AND (t.metrics & ${METRIC_BITS[metric]}) <> 0`;
+    return [
+      `count(DISTINCT t.device_id) FILTER (WHERE ${ESTABLISHED} AND ${where})::int AS ${slice}_${metric}`,
+      `count(DISTINCT t.device_id) FILTER (WHERE ${VETERAN} AND ${where})::int AS veteran_${slice}_${metric}`,
+    ];
+  }),
 );
 
 /**
@@ -58,6 +63,8 @@ const WINDOW_QUERY = `
          count(DISTINCT t.device_id) FILTER (WHERE ${ESTABLISHED} AND t.slice = 'canary' AND t.on_cohort_bundle)::int AS canary_devices,
          count(DISTINCT t.device_id) FILTER (WHERE ${ESTABLISHED} AND t.slice = 'control' AND t.on_cohort_bundle)::int AS control_devices,
          ${metricColumns.join(',\n         ')},
+         count(DISTINCT t.device_id) FILTER (WHERE ${VETERAN} AND t.slice = 'canary' AND t.on_cohort_bundle)::int AS veteran_canary_devices,
+         count(DISTINCT t.device_id) FILTER (WHERE ${VETERAN} AND t.slice = 'control' AND t.on_cohort_bundle)::int AS veteran_control_devices,
          count(DISTINCT t.device_id) FILTER (WHERE t.trust = 'veteran')::int AS veteran,
          count(DISTINCT t.device_id) FILTER (WHERE t.trust = 'newcomer')::int AS newcomer,
          count(DISTINCT t.device_id) FILTER (WHERE t.trust = 'fresh')::int AS fresh,
@@ -68,9 +75,9 @@ const WINDOW_QUERY = `
   FROM t
   GROUP BY t.segment`;
 
-function cohort(row: WindowRow, slice: 'canary' | 'control'): CohortCounts {
-  const events = Object.fromEntries(GATE_METRICS.map((m) => [m, row[`${slice}_${m}`]])) as Record<GateMetric, number>;
-  return { devices: row[`${slice}_devices`], events };
+function cohort(row: WindowRow, slice: 'canary' | 'control', only: '' | 'veteran_' = ''): CohortCounts {
+  const events = Object.fromEntries(GATE_METRICS.map((m) => [m, row[`${only}${slice}_${m}`]])) as Record<GateMetric, number>;
+  return { devices: row[`${only}${slice}_devices`], events };
 }
 
 function trustOf(row: WindowRow): WindowTrust {
@@ -82,6 +89,8 @@ function trustOf(row: WindowRow): WindowTrust {
     veteranFailing: row.veteran_failing,
     newcomerFailing: row.newcomer_failing,
     setAsideFailing: row.set_aside_failing,
+    veteranCanary: cohort(row, 'canary', 'veteran_'),
+    veteranControl: cohort(row, 'control', 'veteran_'),
   };
 }
 

@@ -3,7 +3,7 @@ import { dataQualityFindings } from './data-quality';
 import { formatHours } from './format-number';
 import { type GateJudgement, type JudgeContext, gateStateKey } from './gate-judgement';
 import type { GateSpec } from './gate-spec';
-import type { GateEvaluation, GateEvaluationInput, GateFinding, GateState, GateVerdict } from './gate-types';
+import type { GateEvaluation, GateEvaluationInput, GateFinding, GateState, GateVerdict, GateWindow } from './gate-types';
 import { foldGateWindow } from './fold-gate-window';
 import { judgeRatioGate } from './ratio-gate';
 import { judgeTrust } from './telemetry-trust';
@@ -24,7 +24,7 @@ export function evaluateGates(input: GateEvaluationInput): GateEvaluation {
   // Data quality protects the gates' decisions; when none of them may act, neither may it.
   const dqDryRun = settings.dryRun || gates.every((g) => g.dryRun === true);
   const trust = judgeTrust(gates.length > 0 ? window : null, input.state.setAside, dqDryRun);
-  const folded = trust.distrusted ? setWindowAside(input.state) : foldGateWindow(input.state, window, gates, segments, acceptRatios(input));
+  const folded = trust.distrusted ? setWindowAside(input.state) : foldTrusted(input, segments);
   const state = trust.evidence === undefined ? folded : { ...folded, setAside: trust.evidence.totals };
   const alphaEach = settings.alpha / Math.max(1, input.comparisons);
 
@@ -55,6 +55,38 @@ export function evaluateGates(input: GateEvaluationInput): GateEvaluation {
       ...(trust.evidence === undefined ? {} : { trust: trust.evidence }),
     },
   };
+}
+
+/**
+ * Rollback evidence from every established device; acceptance from the veterans alone, when the
+ * window has veterans (a new app's first release has none: its newcomers are all it has).
+ */
+function foldTrusted(input: GateEvaluationInput, segments: readonly string[]): GateState {
+  const { window, gates } = input;
+  const established = foldGateWindow(input.state, window, gates, segments, acceptRatios(input));
+  const veteransOnly = window === null ? null : veteranWindow(window);
+  if (veteransOnly === null) return established;
+  const accepted = foldGateWindow(input.state, veteransOnly, gates, segments, acceptRatios(input));
+  const ratio = Object.fromEntries(
+    Object.entries(established.ratio).map(([key, test]) => [key, { ...test, acceptLlr: accepted.ratio[key]?.acceptLlr ?? test.acceptLlr }]),
+  );
+  return { ...established, ratio };
+}
+
+/** The window with the veterans' cohorts only; null when no segment has veterans counted apart. */
+function veteranWindow(window: GateWindow): GateWindow | null {
+  const segments: GateWindow['segments'] = {};
+  let any = false;
+  for (const [key, w] of Object.entries(window.segments)) {
+    const t = w.trust;
+    if (t?.veteranCanary === undefined || t.veteranControl === undefined || t.veteranDevices === 0) {
+      segments[key] = w;
+      continue;
+    }
+    any = true;
+    segments[key] = { ...w, canary: t.veteranCanary, control: t.veteranControl };
+  }
+  return any ? { ...window, segments } : null;
 }
 
 /** A window whose new ids look forged counts for nothing: it is seen, and its devices are in `setAside`. */

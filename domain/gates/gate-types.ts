@@ -44,6 +44,13 @@ export interface WindowTrust {
   veteranFailing: number;
   newcomerFailing: number;
   setAsideFailing: number;
+  /**
+   * The cohorts' veterans alone. Acceptance (what advances a stage) accrues from them whenever the
+   * window has any: padding that waited a window to count can then still not make a regressed
+   * canary look like its control. Absent in the simulator's honest fleet (all veterans).
+   */
+  veteranCanary?: CohortCounts;
+  veteranControl?: CohortCounts;
 }
 
 /** The counts of one closed window `[start, end)` (epoch ms), per exposed segment. */

@@ -111,4 +111,32 @@ describe(judgeTrust.name, () => {
     const second = evaluate(windowWith({ unservedDevices: 5 }), first.state);
     expect(second.state.setAside).toEqual({ devices: 15, failing: 1, distrustedWindows: 0 });
   });
+
+  it('accrues acceptance from the veterans alone: newcomers that make a regressed canary look like its control advance nothing', () => {
+    const lookAlike = (veterans: boolean): GateWindow => {
+      const w = windowWith({ veteranDevices: 200, newcomerDevices: 10 });
+      const ga = w.segments.ga!;
+      return {
+        ...w,
+        segments: {
+          ga: {
+            ...ga,
+            canary: { devices: 105, events: { ...zero, crash: 10 } },
+            control: { devices: 105, events: { ...zero, crash: 10 } },
+            trust: {
+              ...ga.trust!,
+              ...(veterans ? { veteranCanary: { devices: 100, events: { ...zero, crash: 10 } }, veteranControl: { devices: 100, events: { ...zero, crash: 2 } } } : {}),
+            },
+          },
+        },
+      };
+    };
+    const fold = (veterans: boolean) => {
+      let state = initialGateState();
+      for (let i = 0; i < 6; i++) state = evaluate(lookAlike(veterans), state).state;
+      return state.ratio['crash:ga']!.acceptLlr['2']!;
+    };
+    expect(fold(false)).toBeLessThan(-2.3);
+    expect(fold(true)).toBeGreaterThan(0);
+  });
 });
