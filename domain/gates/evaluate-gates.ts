@@ -25,7 +25,10 @@ export function evaluateGates(input: GateEvaluationInput): GateEvaluation {
   const dqDryRun = settings.dryRun || gates.every((g) => g.dryRun === true);
   const trust = judgeTrust(gates.length > 0 ? window : null, input.state.setAside, dqDryRun);
   const folded = trust.distrusted ? setWindowAside(input.state) : foldTrusted(input, segments);
-  const state = trust.evidence === undefined ? folded : { ...folded, setAside: trust.evidence.totals };
+  // Devices set aside still reported: the window lacks trusted data, not data (a new fleet's first window).
+  const reported = window !== null && Object.values(window.segments).some((w) => (w.trust?.freshDevices ?? 0) + (w.trust?.unservedDevices ?? 0) > 0);
+  const counted = reported && !trust.distrusted ? { ...folded, emptyWindowsInARow: 0 } : folded;
+  const state = trust.evidence === undefined ? counted : { ...counted, setAside: trust.evidence.totals };
   const alphaEach = settings.alpha / Math.max(1, input.comparisons);
 
   const judgements = segments.flatMap((segment) => {
