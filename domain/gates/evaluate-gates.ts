@@ -61,19 +61,31 @@ export function evaluateGates(input: GateEvaluationInput): GateEvaluation {
 }
 
 /**
- * Rollback evidence from every established device; acceptance from the veterans alone, when the
- * window has veterans (a new app's first release has none: its newcomers are all it has).
+ * Rollback evidence from every established device (or the veterans alone, whichever is stronger);
+ * acceptance from the veterans alone, when the window has veterans (a new app's first release has
+ * none: its newcomers are all it has).
  */
 function foldTrusted(input: GateEvaluationInput, segments: readonly string[]): GateState {
   const { window, gates } = input;
   const established = foldGateWindow(input.state, window, gates, segments, acceptRatios(input));
   const veteransOnly = window === null ? null : veteranWindow(window);
   if (veteransOnly === null) return established;
-  const accepted = foldGateWindow(input.state, veteransOnly, gates, segments, acceptRatios(input));
+  const veterans = foldGateWindow(input.state, veteransOnly, gates, segments, acceptRatios(input));
+  // Newcomers that waited a window must not hide the veterans' regression either: the rollback side
+  // keeps the stronger of the two (at most 2α under the null instead of α; equal for an honest fleet).
   const ratio = Object.fromEntries(
-    Object.entries(established.ratio).map(([key, test]) => [key, { ...test, acceptLlr: accepted.ratio[key]?.acceptLlr ?? test.acceptLlr }]),
+    Object.entries(established.ratio).map(([key, test]) => {
+      const alone = veterans.ratio[key];
+      return [key, alone === undefined ? test : { ...test, logLr: test.logLr.map((l, k) => Math.max(l, alone.logLr[k] ?? l)), acceptLlr: alone.acceptLlr }];
+    }),
   );
-  return { ...established, ratio };
+  const tripwire = Object.fromEntries(
+    Object.entries(established.tripwire).map(([key, test]) => {
+      const alone = veterans.tripwire[key];
+      return [key, alone !== undefined && alone.llr > test.llr ? alone : test];
+    }),
+  );
+  return { ...established, ratio, tripwire };
 }
 
 /** The window with the veterans' cohorts only; null when no segment has veterans counted apart. */
