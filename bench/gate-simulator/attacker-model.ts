@@ -14,8 +14,6 @@ export type Attack =
   | { kind: 'forged-failures'; ids: number; timing: 'at-once' | 'after-a-window' }
   | { kind: 'padding'; ids: number };
 
-export const NO_ATTACK: Attack = { kind: 'none' };
-
 export function attackLabel(attack: Attack): string {
   switch (attack.kind) {
     case 'none':

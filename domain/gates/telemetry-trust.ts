@@ -22,7 +22,7 @@ export const TRUST_P_VALUE = 0.001;
 export const TRUST_RATE_FLOOR = 0.01;
 const TRUST_MIN_FAILING = 2;
 
-export const NO_SET_ASIDE: SetAsideTotals = { devices: 0, failing: 0, distrustedWindows: 0 };
+const NO_SET_ASIDE: SetAsideTotals = { devices: 0, failing: 0, distrustedWindows: 0 };
 
 export interface TrustJudgement {
   /** Findings that pause the release (never roll back, never advance). */
