@@ -6,6 +6,12 @@ export function createActivityMetrics(registry: Registry) {
     published: createCounter(registry, 'rampart_rollout_state_published_total', 'Rollout states published by workflows', ['status', 'written']),
     gateVerdicts: createCounter(registry, 'rampart_gate_verdicts_total', 'Gate evaluations by verdict', ['verdict']),
     gateReadErrors: createCounter(registry, 'rampart_gate_read_errors_total', 'Gate evaluations whose counts could not be read'),
+    gateSetAside: createCounter(
+      registry,
+      'rampart_gate_telemetry_set_aside_total',
+      'Device-windows the telemetry trust model kept out of gate evidence (fresh or unserved ids; distrusted: whole windows whose new ids looked forged, which pause the release)',
+      ['kind'],
+    ),
     webhookDeliveries: createCounter(registry, 'rampart_webhook_deliveries_total', 'Webhook delivery attempts by outcome', ['outcome']),
     webhooksEnqueued: createCounter(registry, 'rampart_webhook_outbox_enqueued_total', 'Webhook deliveries written to the outbox'),
   };

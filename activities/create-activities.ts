@@ -139,6 +139,17 @@ export function createActivities(deps: ActivityDeps) {
     }
   };
 
+  /** Forged-looking telemetry pauses the release; this is what pages, with the numbers. */
+  const reportSetAside = (releaseId: string, devicesBefore: number, evaluation: GateEvaluation) => {
+    const trust = evaluation.evidence.trust;
+    if (trust === undefined) return;
+    deps.metrics.gateSetAside.inc({ kind: 'device_window' }, Math.max(0, trust.totals.devices - devicesBefore));
+    if (!trust.distrusted) return;
+    deps.metrics.gateSetAside.inc({ kind: 'distrusted_window' });
+    const reasons = evaluation.evidence.findings.filter((f) => f.gate === 'data_quality' && f.verdict === 'pause').map((f) => f.message);
+    deps.logger.warn({ releaseId, window: trust.window, totals: trust.totals, reasons }, 'telemetry looks forged: window set aside, release paused');
+  };
+
   return {
     /** Makes a workflow decision visible to devices; idempotent thanks to the revision guard. */
     async publishRolloutState(state: PublishedState): Promise<PublishResult> {
@@ -171,6 +182,7 @@ export function createActivities(deps: ActivityDeps) {
       }
       const evaluation = evaluateGates({ ...input.request, window });
       deps.metrics.gateVerdicts.inc({ verdict: evaluation.verdict });
+      reportSetAside(input.releaseId, input.request.state.setAside?.devices ?? 0, evaluation);
       return { evaluation, windowEnd: window === null ? input.from : windowEnd };
     },
 

@@ -24,6 +24,8 @@ export function createApiMetrics(registry: Registry) {
     telemetryShed: createCounter(registry, 'rampart_telemetry_events_shed_total', 'Device events refused with 503 because the queue of events waiting to be written was full'),
     profileLoads: createCounter(registry, 'rampart_device_profile_loads_total', 'Device engagement loaded into the cache', ['outcome']),
     profileWrites: createCounter(registry, 'rampart_device_profile_writes_total', 'Device profiles written in batches (error: kept for the next batch; dropped: buffer full; refused: PostgreSQL refused the row, dropped)', ['outcome']),
+    servedWrites: createCounter(registry, 'rampart_served_devices_written_total', "Devices recorded as served in a release's slices, for the telemetry trust model (error: kept for the next batch; dropped: buffer full)", ['outcome']),
+    sourceLimited: createCounter(registry, 'rampart_device_source_limited_total', 'Device requests refused by a per-source limit (client address): new device ids or events per window', ['limit']),
     profileCache: createBatchedCounter(registry, 'rampart_device_profile_cache_total', 'Engagement lookups on the hot path', ['result']),
     rateLimited: createCounter(registry, 'rampart_device_requests_rate_limited_total', 'Device requests refused by the per-device rate limit'),
     releasesStarted: createCounter(registry, 'rampart_releases_started_total', 'Releases started through the API', ['plan']),

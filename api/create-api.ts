@@ -37,6 +37,7 @@ import { createDeviceProfiles } from './device/device-profiles';
 import { createDeviceService } from './device/device-service';
 import { createCapgoDeviceService } from './device/capgo/capgo-device-service';
 import { createRateLimiter } from './device/rate-limiter';
+import { createSourceLimiter } from './device/source-limiter';
 
 export interface ApiOptions {
   pool: Pool;
@@ -117,6 +118,7 @@ export function createApi(options: ApiOptions): Api {
     telemetry,
     profiles,
     limiter: createRateLimiter(tuning.deviceRateLimit),
+    sources: createSourceLimiter(tuning.sourceLimit),
     metrics,
     maxSelfAssignmentsPerApp: tuning.selfAssignment.maxPerApp,
   });
@@ -132,6 +134,7 @@ export function createApi(options: ApiOptions): Api {
     logger,
   });
   const deps: AppDeps = {
+    trustProxy: tuning.trustProxy,
     database: stores.health,
     logger,
     registry,

@@ -1,3 +1,4 @@
+import type { TrustProxy } from '../platform/config';
 import express, { type Express } from 'express';
 import type { Registry } from 'prom-client';
 import type { HealthStore } from '../db/stores/health-store';
@@ -46,6 +47,8 @@ import type { CapgoDeviceService } from './device/capgo/capgo-device-service';
 import type { RolloutSnapshot } from './snapshot/rollout-snapshot';
 
 export interface AppDeps {
+  /** Express `trust proxy`: which forwarded address is the client's (per-source limits, audit). */
+  trustProxy: TrustProxy;
   database: HealthStore;
   logger: Logger;
   registry: Registry;
@@ -79,6 +82,7 @@ const ADMIN_BODY_LIMIT = '1mb';
 export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
+  app.set('trust proxy', deps.trustProxy);
   app.set('etag', false);
   app.use(requestMetrics(deps.metrics));
   app.use(refuseControlCharactersInPath);

@@ -2,6 +2,9 @@ import { z } from 'zod';
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../domain/time';
 import { SECRETS_KEY_BYTES } from './secret-box';
 
+/** Express's `trust proxy` setting, as `RAMPART_TRUST_PROXY` gives it. */
+export type TrustProxy = boolean | number | string;
+
 export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/rampart';
 export const DEFAULT_TASK_QUEUE = 'rampart-rollouts';
 
@@ -11,6 +14,23 @@ export interface DeviceRateLimitConfig {
   burst: number;
   /** Devices whose buckets one instance remembers; the oldest are forgotten beyond it. */
   maxDevices: number;
+}
+
+/**
+ * Per-source limits of the telemetry trust model (api/device/source-limiter.ts): what one client
+ * address may bring per window. Behind a load balancer, set `trustProxy` so the address is the
+ * client's and not the balancer's.
+ */
+export interface SourceLimitConfig {
+  windowMs: number;
+  /** Device ids new to this instance one source may bring per window; 0: no limit. */
+  newDevicesPerWindow: number;
+  /** Events one source may send per window (an update check counts one); 0: no limit. */
+  eventsPerWindow: number;
+  /** Sources one instance keeps budgets for; the oldest window goes beyond it. */
+  maxSources: number;
+  /** Loopback is a local proxy without `trustProxy`, a test or a benchmark, never a device. */
+  exemptLoopback: boolean;
 }
 
 /** Device profiles kept behind the hot path (api/device/device-profiles.ts). */
@@ -47,6 +67,10 @@ export interface ApiKeyCacheConfig {
 export const API_DEFAULTS = {
   snapshotReconcileMs: 30_000,
   deviceRateLimit: { perSecond: 1, burst: 30, maxDevices: 500_000 } satisfies DeviceRateLimitConfig,
+  // A carrier NAT puts many real devices behind one address: the limits stop mass forgery, not fleets.
+  sourceLimit: { windowMs: MINUTE_MS, newDevicesPerWindow: 1000, eventsPerWindow: 60_000, maxSources: 100_000, exemptLoopback: true } satisfies SourceLimitConfig,
+  /** Express `trust proxy`: false (the socket's address), true, a hop count, or addresses and subnets of the proxies. */
+  trustProxy: false as TrustProxy,
   deviceProfiles: {
     flushIntervalMs: 1000,
     cacheTtlMs: 30 * MINUTE_MS,
@@ -146,6 +170,13 @@ const apiSchema = commonSchema.extend({
   SNAPSHOT_RECONCILE_MS: z.coerce.number().int().min(1000).default(API_DEFAULTS.snapshotReconcileMs),
   RAMPART_DEVICE_RATE_PER_SECOND: z.coerce.number().positive().max(10_000).optional(),
   RAMPART_DEVICE_RATE_BURST: z.coerce.number().int().min(1).max(100_000).optional(),
+  RAMPART_TRUST_PROXY: z
+    .string()
+    .min(1)
+    .transform((v): TrustProxy => (v === 'true' ? true : v === 'false' ? false : /^\d+$/.test(v) ? Number(v) : v))
+    .optional(),
+  RAMPART_SOURCE_NEW_DEVICES_PER_MINUTE: z.coerce.number().int().min(0).max(10_000_000).optional(),
+  RAMPART_SOURCE_EVENTS_PER_MINUTE: z.coerce.number().int().min(0).max(100_000_000).optional(),
   RAMPART_SIGNING_KEY_OVERLAP_HOURS: z.coerce.number().min(0).max(24 * 365).optional(),
   API_METRICS_PORT: port.default(9465),
   API_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
@@ -198,6 +229,8 @@ export interface ApiTuning {
   snapshotReconcileMs: number;
   releaseEvents: ReleaseEventsConfig;
   deviceRateLimit: DeviceRateLimitConfig;
+  sourceLimit: SourceLimitConfig;
+  trustProxy: TrustProxy;
   deviceProfiles: DeviceProfilesConfig;
   selfAssignment: SelfAssignmentConfig;
   apiKeyCache: ApiKeyCacheConfig;
@@ -216,6 +249,8 @@ export interface ApiTuningOverrides {
   snapshotReconcileMs?: number;
   releaseEvents?: Partial<ReleaseEventsConfig>;
   deviceRateLimit?: Partial<DeviceRateLimitConfig>;
+  sourceLimit?: Partial<SourceLimitConfig>;
+  trustProxy?: TrustProxy;
   deviceProfiles?: Partial<DeviceProfilesConfig>;
   selfAssignment?: Partial<SelfAssignmentConfig>;
   apiKeyCache?: Partial<ApiKeyCacheConfig>;
@@ -234,6 +269,7 @@ export function apiTuning(overrides: ApiTuningOverrides = {}): ApiTuning {
     ...API_DEFAULTS,
     ...overrides,
     deviceRateLimit: { ...API_DEFAULTS.deviceRateLimit, ...overrides.deviceRateLimit },
+    sourceLimit: { ...API_DEFAULTS.sourceLimit, ...overrides.sourceLimit },
     deviceProfiles: { ...API_DEFAULTS.deviceProfiles, ...overrides.deviceProfiles },
     selfAssignment: { ...API_DEFAULTS.selfAssignment, ...overrides.selfAssignment },
     apiKeyCache: { ...API_DEFAULTS.apiKeyCache, ...overrides.apiKeyCache },
@@ -385,6 +421,11 @@ export function loadApiConfig(env: Env): ApiConfig {
         ...(e.RAMPART_DEVICE_RATE_PER_SECOND === undefined ? {} : { perSecond: e.RAMPART_DEVICE_RATE_PER_SECOND }),
         ...(e.RAMPART_DEVICE_RATE_BURST === undefined ? {} : { burst: e.RAMPART_DEVICE_RATE_BURST }),
       },
+      sourceLimit: {
+        ...(e.RAMPART_SOURCE_NEW_DEVICES_PER_MINUTE === undefined ? {} : { newDevicesPerWindow: e.RAMPART_SOURCE_NEW_DEVICES_PER_MINUTE }),
+        ...(e.RAMPART_SOURCE_EVENTS_PER_MINUTE === undefined ? {} : { eventsPerWindow: e.RAMPART_SOURCE_EVENTS_PER_MINUTE }),
+      },
+      ...(e.RAMPART_TRUST_PROXY === undefined ? {} : { trustProxy: e.RAMPART_TRUST_PROXY }),
       webhooksAllowPrivate: e.RAMPART_WEBHOOKS_ALLOW_PRIVATE,
       insightRollups: e.RAMPART_INSIGHT_ROLLUPS,
       ...(e.RAMPART_SIGNING_KEY_OVERLAP_HOURS === undefined ? {} : { signingKeyOverlapMs: e.RAMPART_SIGNING_KEY_OVERLAP_HOURS * HOUR_MS }),

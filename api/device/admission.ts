@@ -1,14 +1,22 @@
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
 import type { DeviceService } from './device-service';
 
-/** A protocol's own 429: Rampart's error shape (native, CodePush) or Capgo's. */
-export type TooManyRequests = (res: Response, retryAfterSeconds: number, appId: string) => void;
+/** A protocol's own 429: Rampart's error shape (native, CodePush) or Capgo's; `message` says which limit, when not the device's own. */
+export type TooManyRequests = (res: Response, retryAfterSeconds: number, appId: string, message?: string) => void;
 
 /** A protocol's own answer for an app this instance does not serve. */
 export type UnknownApp = (res: Response, appId: string) => void;
 
-/** Takes one request from the device's budget; when it is spent, answers 429 and returns false. */
-export type Admission = (res: Response, appId: string, deviceId: string) => boolean;
+/**
+ * Takes one request (carrying `events` events, 1 by default) from the device's budget and its source
+ * address's; when either is spent, answers 429 and returns false.
+ */
+export type Admission = (res: Response, appId: string, deviceId: string, events?: number) => boolean;
+
+const SOURCE_LIMIT_MESSAGES = {
+  new_devices: 'too many new device ids from this address',
+  events: 'too many events from this address',
+} as const;
 
 /**
  * The per-device rate limit of every device route, answered in the shape its protocol's clients read.
@@ -16,13 +24,17 @@ export type Admission = (res: Response, appId: string, deviceId: string) => bool
  * so its memory follows the served apps' devices and not whatever ids callers make up.
  */
 export function createAdmission(devices: Pick<DeviceService, 'admit' | 'app'>, answers: { tooManyRequests: TooManyRequests; unknownApp: UnknownApp }): Admission {
-  return (res, appId, deviceId) => {
+  return (res, appId, deviceId, events = 1) => {
     if (!devices.app(appId)) {
       answers.unknownApp(res, appId);
       return false;
     }
-    const verdict = devices.admit(appId, deviceId);
-    if (!verdict.allowed) answers.tooManyRequests(res, verdict.retryAfterSeconds, appId);
-    return verdict.allowed;
+    // `req.ip` honours the app's `trust proxy`; a response built outside Express (tests) has no request.
+    const address = (res.req as Request | undefined)?.ip;
+    const verdict = devices.admit(appId, deviceId, address === undefined ? undefined : { address, events });
+    if (verdict.allowed) return true;
+    const message = 'limit' in verdict ? `${SOURCE_LIMIT_MESSAGES[verdict.limit]}; retry in ${verdict.retryAfterSeconds} s` : undefined;
+    answers.tooManyRequests(res, verdict.retryAfterSeconds, appId, message);
+    return false;
   };
 }

@@ -1,5 +1,5 @@
 import { isDataException } from '../../db/pg-errors';
-import type { DeviceProfileStore, DeviceSighting, SessionCount } from '../../db/stores/device-profile-store';
+import type { DeviceProfileStore, DeviceSighting, ServedDevice, SessionCount } from '../../db/stores/device-profile-store';
 import { daysSince } from '../../domain/time';
 import type { DeviceProfilesConfig } from '../../platform/config';
 import { writeIsolatingRefused } from '../../platform/isolate-refused';
@@ -22,6 +22,8 @@ export interface DeviceProfiles {
   /** Remembers that the device was seen; written to PostgreSQL in the next batch. */
   sighted(sighting: DeviceSighting): void;
   sessionsStarted(appId: string, deviceId: string, day: string, count: number): void;
+  /** Remembers that a check served the device in a release's slices (the trust model); written in the next batch. */
+  served(appId: string, releaseId: string, deviceId: string, at: number): void;
   start(): void;
   /** Writes everything still buffered. */
   stop(): Promise<void>;
@@ -44,9 +46,11 @@ interface Remembered {
   hasProfile: boolean;
   sessionsLast7d: number;
   firstSeenMs: number;
+  /** The release this instance last recorded as serving the device: only its first serving matters. */
+  servedRelease: string | null;
 }
 
-const remembered = (): Remembered => ({ written: null, writtenAt: 0, loadedAt: Number.NaN, hasProfile: false, sessionsLast7d: 0, firstSeenMs: 0 });
+const remembered = (): Remembered => ({ written: null, writtenAt: 0, loadedAt: Number.NaN, hasProfile: false, sessionsLast7d: 0, firstSeenMs: 0, servedRelease: null });
 /** Attributes are not compared: rules read them from each request, and the stored copy catches up with the next write. */
 const unchanged = (written: NonNullable<Remembered['written']>, now: DeviceSighting) =>
   written.platform === now.platform && written.nativeVersion === now.nativeVersion && written.bundleVersion === now.bundleVersion && written.channel === now.channel;
@@ -70,6 +74,7 @@ export function createDeviceProfiles(options: DeviceProfilesOptions): DeviceProf
 
   let sightings = new Map<string, DeviceSighting>();
   let sessions = new Map<string, SessionCount>();
+  let served = new Map<string, ServedDevice>();
   const devices = createDeviceMap<Remembered>(options.maxCachedDevices);
   const recordOf = (appId: string, deviceId: string) => {
     let record = devices.get(appId, deviceId);
@@ -107,7 +112,22 @@ export function createDeviceProfiles(options: DeviceProfilesOptions): DeviceProf
     }
   };
 
+  const writeServed = async () => {
+    if (served.size === 0) return;
+    const batch = served;
+    served = new Map();
+    try {
+      await store.recordServed([...batch.values()]);
+      metrics.servedWrites.inc({ outcome: 'ok' }, batch.size);
+    } catch (err) {
+      metrics.servedWrites.inc({ outcome: 'error' }, batch.size);
+      logger.error({ err, devices: batch.size }, 'recording served devices failed; keeping them for the next batch');
+      for (const [k, s] of batch) if (!served.has(k) && served.size < maxBuffered) served.set(k, s);
+    }
+  };
+
   const writeBuffered = async () => {
+    await writeServed();
     if (sightings.size === 0 && sessions.size === 0) return;
     const batch = { sightings, sessions };
     sightings = new Map();
@@ -180,6 +200,17 @@ export function createDeviceProfiles(options: DeviceProfilesOptions): DeviceProf
       const existing = sessions.get(k);
       if (existing) existing.sessions += count;
       else if (sessions.size < maxBuffered) sessions.set(k, { appId, deviceId, day, sessions: count });
+    },
+    served(appId, releaseId, deviceId, at) {
+      const record = recordOf(appId, deviceId);
+      if (record.servedRelease === releaseId) return;
+      const k = sightingKey(releaseId, deviceId);
+      if (served.size >= maxBuffered && !served.has(k)) {
+        metrics.servedWrites.inc({ outcome: 'dropped' });
+        return;
+      }
+      record.servedRelease = releaseId;
+      if (!served.has(k)) served.set(k, { releaseId, deviceId, servedAt: new Date(at) });
     },
     start() {
       timer = setInterval(() => void tick(), flushIntervalMs);

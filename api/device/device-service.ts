@@ -9,6 +9,7 @@ import type { AppServing, RolloutSnapshot } from '../snapshot/rollout-snapshot';
 import type { IncomingEvent, TelemetryService } from '../telemetry/telemetry-service';
 import type { DeviceProfiles } from './device-profiles';
 import type { RateLimiter, RateVerdict } from './rate-limiter';
+import type { SourceLimiter, SourceVerdict } from './source-limiter';
 
 export type DeviceProtocol = 'native' | 'capgo' | 'codepush';
 
@@ -47,8 +48,11 @@ export interface DeviceService {
   check(identity: DeviceIdentity, protocol: DeviceProtocol): CheckResult | undefined;
   /** Makes the device's events durable (attributed to its channel's release); false for an unknown app. */
   report(identity: DeviceIdentity, events: IncomingEvent[]): Promise<boolean>;
-  /** Per-device rate limit shared by every protocol. */
-  admit(appId: string, deviceId: string): RateVerdict;
+  /**
+   * Per-device rate limit shared by every protocol, and the per-source limits of the request's
+   * address (`source`; absent: a caller without one, not limited by source).
+   */
+  admit(appId: string, deviceId: string, source?: { address: string; events: number }): RateVerdict | SourceVerdict;
   /**
    * Stores a device's own choice of channel (legacy Capgo plugins expect the server to keep it);
    * the caller has checked that the channel allows self-assignment. False: the app holds as many
@@ -65,9 +69,16 @@ export interface DeviceServiceDeps {
   telemetry: TelemetryService;
   profiles: DeviceProfiles;
   limiter: RateLimiter;
+  sources: SourceLimiter;
   metrics: ApiMetrics;
   /** Self-assignments each app may hold: every one costs each API instance memory. */
   maxSelfAssignmentsPerApp: number;
+}
+
+/** Only a release in flight has gates that ask whether a device was served. */
+function servesInFlight(app: AppServing, channel: string | null): boolean {
+  const status = channel === null ? undefined : app.serving.get(channel)?.current.status;
+  return status === 'running' || status === 'paused';
 }
 
 export function createDeviceService(deps: DeviceServiceDeps): DeviceService {
@@ -129,6 +140,9 @@ export function createDeviceService(deps: DeviceServiceDeps): DeviceService {
         segment: resolved.segment,
       });
       sighted(identity, resolved.channel, now);
+      if (decision.releaseId !== null && decision.cohort !== 'none' && servesInFlight(app, resolved.channel)) {
+        profiles.served(identity.appId, decision.releaseId, identity.deviceId, now);
+      }
       deps.metrics.updateChecks.inc(protocol, decision.action, decision.cohort);
       return { ...resolved, decision };
     },
@@ -166,7 +180,14 @@ export function createDeviceService(deps: DeviceServiceDeps): DeviceService {
       if (removed) snapshot.app(appId)?.assignLocally(deviceId, null);
       return removed;
     },
-    admit(appId, deviceId) {
+    admit(appId, deviceId, source) {
+      if (source !== undefined) {
+        const bySource = deps.sources.take(source.address, !deps.limiter.knows(appId, deviceId), source.events);
+        if (!bySource.allowed) {
+          deps.metrics.sourceLimited.inc({ limit: bySource.limit });
+          return bySource;
+        }
+      }
       const verdict = deps.limiter.take(appId, deviceId);
       if (!verdict.allowed) deps.metrics.rateLimited.inc();
       return verdict;

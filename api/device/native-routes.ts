@@ -49,7 +49,7 @@ export function createNativeDeviceRoutes(deps: { devices: DeviceService }): Rout
   router.post('/v1/apps/:appId/events', express.json({ limit: '256kb' }), async (req, res) => {
     const appId = parse(appIdSchema, req.params.appId, 'app id');
     const body = parse(eventsRequestSchema, req.body);
-    if (!admitted(res, appId, body.deviceId)) return;
+    if (!admitted(res, appId, body.deviceId, body.events.length)) return;
     const known = await deps.devices.report(
       {
         appId,

@@ -5,6 +5,8 @@ export type RateVerdict = { allowed: true } | { allowed: false; retryAfterSecond
 
 export interface RateLimiter {
   take(appId: string, deviceId: string, now?: number): RateVerdict;
+  /** Whether the device has a bucket here: a device this instance has not met recently is new to it. */
+  knows(appId: string, deviceId: string): boolean;
 }
 
 interface Bucket {
@@ -19,6 +21,7 @@ interface Bucket {
 export function createRateLimiter(options: DeviceRateLimitConfig): RateLimiter {
   const buckets = createDeviceMap<Bucket>(options.maxDevices);
   return {
+    knows: (appId, deviceId) => buckets.get(appId, deviceId) !== undefined,
     take(appId, deviceId, now = Date.now()) {
       let bucket = buckets.get(appId, deviceId);
       if (!bucket) {

@@ -13,7 +13,7 @@ import type { SegmentSummary } from '../../domain/segment';
 import type { Stores } from '../../db/create-stores';
 import type { ReleaseWithdrawal } from '../../db/release-withdrawal';
 import type { Logger } from '../../platform/logger';
-import { newId } from '../../platform/ids';
+import { newId, newSecret } from '../../platform/ids';
 import type { ApiMetrics } from '../api-metrics';
 import { auditByKey } from './app-audit';
 import type { AppPolicyService } from './app-policy-service';
@@ -40,7 +40,8 @@ export interface StartedRelease {
 }
 
 /** A release as the API shows it: what the database knows, refreshed from the live workflow. */
-export interface ReleaseDetails extends Release {
+/** A release as the API shows it: never its bucket salt, which would let anyone pick canary ids. */
+export interface ReleaseDetails extends Omit<Release, 'bucketSalt'> {
   stageIndex: number;
   stageName: string | null;
   phase: ReleaseView['phase'] | null;
@@ -158,7 +159,8 @@ export function createReleaseService(deps: ReleaseServiceDeps): ReleaseService {
       channel: input.channel,
       version: input.version,
       baselineVersion: context.baseline?.version ?? null,
-      bucketSalt: id,
+      // A secret of its own: with the salt, anyone could compute which made-up ids are canaries.
+      bucketSalt: newSecret(),
       plan: context.plan,
       windowMs: countingWindowMs(context.plan),
       status: 'pending',
@@ -324,7 +326,8 @@ function details(release: Release, view: ReleaseView | null, published: Publishe
   // A release withdrawn without its workflow (reconciler, force-withdraw): the closed workflow's last
   // state is no longer what devices see.
   const current = view !== null && published !== null && isTerminal(published.status) && !isTerminal(view.status) ? null : view;
-  return { ...release, ...(current ? fromWorkflow(release, current, published) : fromProjection(release, published)), live: current !== null };
+  const { bucketSalt, ...shown } = release;
+  return { ...shown, ...(current ? fromWorkflow(release, current, published) : fromProjection(release, published)), live: current !== null };
 }
 
 /** What the workflow says, except its status until devices and the one-active-release check see it. */

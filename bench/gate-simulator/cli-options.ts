@@ -5,6 +5,8 @@ import { GATE_VARIANTS, type GateVariant } from './sim-plans';
 
 export interface CliOptions {
   simulation: SimulationOptions;
+  /** Run the attacker model (rampart gates only) instead of the gate comparison. */
+  attacks: boolean;
   jsonFile: string | null;
   help: boolean;
 }
@@ -35,6 +37,8 @@ export const USAGE = `npm run sim:gates -- [options]
   --hazard H            hourly adoption hazard of eligible devices (default ${d.adoptionHazard})
   --start-hour H        local hour the release starts; activity peaks at 20:00 (default ${d.startHour})
   --horizon-hours H     simulated hours per release (default ${d.horizonHours})
+  --attacks             the attacker model instead: forged failures and look-alike padding
+                        against the rampart gates (README, "Trust model for telemetry")
   --on-pause P          resume: the paged human resumes at once; stop: the run ends paused (default ${d.onPause})
   --help`;
 
@@ -66,6 +70,7 @@ export function parseCliOptions(argv: readonly string[]): CliOptions {
       'start-hour': { type: 'string' },
       'horizon-hours': { type: 'string' },
       'on-pause': { type: 'string' },
+      attacks: { type: 'boolean' },
       help: { type: 'boolean' },
     },
   });
@@ -94,7 +99,7 @@ export function parseCliOptions(argv: readonly string[]): CliOptions {
     horizonHours: integer('horizon-hours', values['horizon-hours'], d.horizonHours, 1),
     onPause: pausePolicy(values['on-pause'] ?? d.onPause),
   };
-  return { simulation, jsonFile: values.json ?? null, help: values.help === true };
+  return { simulation, attacks: values.attacks === true, jsonFile: values.json ?? null, help: values.help === true };
 }
 
 function number(name: string, text: string, min: number, max: number): number {

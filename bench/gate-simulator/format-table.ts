@@ -1,3 +1,4 @@
+import type { AttackCell } from './run-simulation';
 import type { CellSummary } from './summarize';
 
 const dash = '–';
@@ -62,5 +63,23 @@ export function rollbackTable(cells: readonly CellSummary[]): string {
   return markdownTable(
     ['gate', 'R', 'rollbacks', 'at stage', 'asked for by'],
     cells.map((c) => [c.gate, String(c.ratio), String(c.rollbacks), breakdown(c.rollbackStages), breakdown(c.rollbackBy)]),
+  );
+}
+
+/** The attacker model's table: what each forger achieved against the same replicates without it. */
+export function attackTable(cells: readonly AttackCell[]): string {
+  return markdownTable(
+    ['attack', 'R', 'P(rollback)', 'exposed at rollback (median)', 'rollbacks the attack caused', 'stages the attack advanced', 'completed', 'runs paused', 'data-quality pauses'],
+    cells.map((c) => [
+      c.attack,
+      String(c.ratio),
+      percent(c.rollbacks / c.replicates),
+      count(c.exposedMedian),
+      `${c.rollbacksCaused} / ${c.replicates}`,
+      `${c.stagesAdvanced} / ${c.replicates}`,
+      percent(c.completed / c.replicates),
+      `${c.pausedRuns} / ${c.replicates}`,
+      count(c.dataQualityPauses),
+    ]),
   );
 }

@@ -1,4 +1,5 @@
 import { BETA_SEGMENT, type SegmentSummary } from '../../domain/segment';
+import { type Attack, attackLabel } from './attacker-model';
 import type { FleetModel, SegmentModel } from './fleet-model';
 import { planInput } from './alternative-plans';
 import { type GateVariant, simulatedPlan } from './sim-plans';
@@ -102,4 +103,68 @@ export function runSimulation(options: SimulationOptions, onCell: (cell: CellSum
     }
   }
   return cells;
+}
+
+/** One attack at one true ratio R, against the same replicates without it. */
+export interface AttackCell {
+  attack: string;
+  ratio: number;
+  replicates: number;
+  rollbacks: number;
+  /** Replicates that rolled back under the attack but not without it: rollbacks the forger caused. */
+  rollbacksCaused: number;
+  /** Replicates that reached a later stage under the attack than without it: stages the forger advanced. */
+  stagesAdvanced: number;
+  completed: number;
+  pausedRuns: number;
+  dataQualityPauses: number;
+  /** Devices on the bundle at rollback, median over the runs that rolled back. */
+  exposedMedian: number | null;
+}
+
+/** The attacker model's rows: the rampart gates only, every attack at every given R, common random numbers. */
+export function runAttackSimulation(options: SimulationOptions, attacks: ReadonlyArray<{ attack: Attack; ratios: readonly number[] }>, onCell: (cell: AttackCell) => void = () => undefined): AttackCell[] {
+  const fleet = fleetModelOf(options);
+  const segments: SegmentSummary[] = fleet.segments.map((s) => ({ key: s.key, maintenanceWindows: [] }));
+  const plan = simulatedPlan(planInput(options.plan, segments), segments, 'rampart', options.alpha ?? undefined);
+  const cells: AttackCell[] = [];
+  const honestRuns = new Map<number, ReleaseOutcome[]>();
+  const run = (ratio: number, attack: Attack | undefined, replicate: number) =>
+    simulateRelease({
+      plan,
+      fleet,
+      defect: { crashRatio: ratio, jsErrorRatio: options.jsErrorRatio, onsetHour: options.onsetHour },
+      horizonHours: options.horizonHours,
+      onPause: options.onPause,
+      streamKeys: [options.seed, replicate],
+      attack,
+    });
+  for (const { attack, ratios } of attacks) {
+    for (const ratio of ratios) {
+      let honest = honestRuns.get(ratio);
+      if (honest === undefined) honestRuns.set(ratio, (honest = Array.from({ length: options.replicates }, (_, i) => run(ratio, undefined, i))));
+      const attacked = Array.from({ length: options.replicates }, (_, i) => run(ratio, attack, i));
+      const cell: AttackCell = {
+        attack: attackLabel(attack),
+        ratio,
+        replicates: options.replicates,
+        rollbacks: attacked.filter((o) => o.status === 'rolled_back').length,
+        rollbacksCaused: attacked.filter((o, i) => o.status === 'rolled_back' && honest[i]!.status !== 'rolled_back').length,
+        stagesAdvanced: attacked.filter((o, i) => o.maxStageIndex > honest[i]!.maxStageIndex).length,
+        completed: attacked.filter((o) => o.status === 'completed').length,
+        pausedRuns: attacked.filter((o) => o.pauses.dataQuality + o.pauses.maxSoak > 0).length,
+        dataQualityPauses: attacked.reduce((total, o) => total + o.pauses.dataQuality, 0),
+        exposedMedian: median(attacked.flatMap((o) => (o.exposedAtRollback === null ? [] : [o.exposedAtRollback]))),
+      };
+      cells.push(cell);
+      onCell(cell);
+    }
+  }
+  return cells;
+}
+
+function median(values: number[]): number | null {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor((sorted.length - 1) / 2)]!;
 }

@@ -1,6 +1,6 @@
 import { BPS_SCALE } from '../../domain/bucketing';
 import { evaluateGates } from '../../domain/gates/evaluate-gates';
-import type { GateFinding } from '../../domain/gates/gate-types';
+import type { GateFinding, SegmentWindow } from '../../domain/gates/gate-types';
 import type { Plan } from '../../domain/plan';
 import {
   accrueSoak,
@@ -18,7 +18,8 @@ import {
   type RolloutContext,
   type RolloutState,
 } from '../../domain/rollout-machine';
-import { type Defect, type FleetModel, createFleet, exposedDevices, stepHour } from './fleet-model';
+import { type Attack, withAttack } from './attacker-model';
+import { type Defect, type Fleet, type FleetModel, createFleet, exposedDevices, stepHour } from './fleet-model';
 import { createRng } from '../../scripts/support/prng';
 
 const HOUR_MS = 3_600_000;
@@ -36,6 +37,8 @@ export interface ReleaseScenario {
   onPause: PausePolicy;
   /** Keys of the replicate's random streams (seed, replicate): every gate variant of it gets the same fleet. */
   streamKeys: readonly number[];
+  /** Forged telemetry added to every hour (attacker-model.ts); absent: no trust split at all (the honest fleet as before). */
+  attack?: Attack;
 }
 
 export interface ReleaseOutcome {
@@ -51,6 +54,8 @@ export interface ReleaseOutcome {
   fullExposureHour: number | null;
   completedHour: number | null;
   pauses: { maxSoak: number; dataQuality: number };
+  /** The furthest stage the release reached. */
+  maxStageIndex: number;
 }
 
 const ON_CALL: Command = { actor: 'simulator:on-call', reason: 'inconclusive gate: keep baking' };
@@ -82,7 +87,9 @@ export function simulateRelease(scenario: ReleaseScenario): ReleaseOutcome {
     fullExposureHour: null,
     completedHour: null,
     pauses: { maxSoak: 0, dataQuality: 0 },
+    maxStageIndex: 0,
   };
+  const attack = scenario.attack;
   let now = EPOCH_MS + scenario.fleet.startHour * HOUR_MS;
   let state: RolloutState = start(initialRolloutState(now), ctx, 'simulator', now);
 
@@ -97,9 +104,8 @@ export function simulateRelease(scenario: ReleaseScenario): ReleaseOutcome {
     state = startSoak(state, now);
     if (outcome.fullExposureHour === null && fullyExposed(state, ctx)) outcome.fullExposureHour = hour;
 
-    const window = stepHour(fleet, state.exposure, defect, hour, (segment, stratum) =>
-      createRng([...streamKeys, hour, segment, stratum]),
-    );
+    outcome.maxStageIndex = Math.max(outcome.maxStageIndex, state.stageIndex);
+    const window = hourWindow(fleet, state.exposure, { defect, hour, streamKeys, attack });
     now += HOUR_MS;
     state = accrueSoak(state, now);
     const stageIndex = state.stageIndex;
@@ -129,6 +135,16 @@ export function simulateRelease(scenario: ReleaseScenario): ReleaseOutcome {
     }
   }
   return outcome;
+}
+
+/** One hour of the fleet as the gate reads it. Without an attack model the windows carry no trust split, exactly as before the trust model. */
+function hourWindow(
+  fleet: Fleet,
+  exposure: Readonly<Record<string, number>>,
+  at: { defect: Defect; hour: number; streamKeys: readonly number[]; attack: Attack | undefined },
+): Record<string, SegmentWindow> {
+  const honest = stepHour(fleet, exposure, at.defect, at.hour, (segment, stratum) => createRng([...at.streamKeys, at.hour, segment, stratum]));
+  return at.attack === undefined ? honest : withAttack(honest, at.attack);
 }
 
 function fullyExposed(state: RolloutState, ctx: RolloutContext): boolean {

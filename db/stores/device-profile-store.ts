@@ -12,6 +12,13 @@ export interface DeviceSighting {
   seenAt: Date;
 }
 
+/** A check served the device in a release's canary or control slice (the trust model's `newcomer`). */
+export interface ServedDevice {
+  releaseId: string;
+  deviceId: string;
+  servedAt: Date;
+}
+
 export interface SessionCount {
   appId: string;
   deviceId: string;
@@ -47,6 +54,8 @@ export interface DeviceProfileStore {
   /** Folds sightings into profiles: first seen only moves back, last seen only forward. */
   upsertSightings(sightings: DeviceSighting[]): Promise<void>;
   addSessions(counts: SessionCount[]): Promise<void>;
+  /** Records when each device was first served in its release's slices; later servings change nothing. */
+  recordServed(served: ServedDevice[]): Promise<void>;
   /** Engagement of the given devices of one app as of `now`; devices never seen are missing. */
   engagement(appId: string, deviceIds: string[], now: Date): Promise<Map<string, Engagement>>;
   /** Devices of the app's channel seen since `since`: the fleet a release of that channel meets. */
@@ -119,6 +128,15 @@ export function createDeviceProfileStore(db: Queryable): DeviceProfileStore {
         [col(rows, 'appId'), col(rows, 'deviceId'), col(rows, 'day'), col(rows, 'sessions')],
       );
     },
+    async recordServed(rows) {
+      if (rows.length === 0) return;
+      await db.query(
+        `INSERT INTO release_served_devices AS s (release_id, device_id, first_served_at)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[])
+         ON CONFLICT (release_id, device_id) DO UPDATE SET first_served_at = LEAST(s.first_served_at, EXCLUDED.first_served_at)`,
+        [col(rows, 'releaseId'), col(rows, 'deviceId'), col(rows, 'servedAt')],
+      );
+    },
     async countActive(appId, channel, since) {
       const { rows } = await db.query<{ n: number }>(
         'SELECT count(*)::int AS n FROM devices d WHERE d.app_id = $1 AND d.last_seen >= $2 AND d.channel = $3',
@@ -134,7 +152,7 @@ export function createDeviceProfileStore(db: Queryable): DeviceProfileStore {
       );
       return new Map(rows.map((r) => [r.device_id, { firstSeen: r.first_seen, sessionsLast7d: r.sessions }]));
     },
-      async profile(appId, deviceId, now) {
+    async profile(appId, deviceId, now) {
       const { rows } = await db.query<ProfileRow>(
         `SELECT d.device_id, d.platform, d.native_version, d.bundle_version, d.channel, d.attributes, d.first_seen, d.last_seen,
                 ${SESSIONS_LAST_7D} AS sessions

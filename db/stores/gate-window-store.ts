@@ -1,5 +1,5 @@
 import { GATE_METRICS, type GateMetric } from '../../domain/gates/gate-spec';
-import type { CohortCounts, GateWindow } from '../../domain/gates/gate-types';
+import type { CohortCounts, GateWindow, WindowTrust } from '../../domain/gates/gate-types';
 import type { Queryable } from '../create-pool';
 
 /** Bit of each gate metric in `release_device_windows.metrics`. */
@@ -12,35 +12,86 @@ export function metricBits(metrics: Iterable<GateMetric>): number {
   return bits;
 }
 
+type TrustColumns = 'veteran' | 'newcomer' | 'fresh' | 'unserved' | 'veteran_failing' | 'newcomer_failing' | 'set_aside_failing' | `veteran_${'canary' | 'control'}_devices`;
+
 type WindowRow = {
   segment: string;
   canary_slice: number;
   control_slice: number;
   canary_devices: number;
   control_devices: number;
-} & Record<`${'canary' | 'control'}_${GateMetric}`, number>;
+} & Record<`${'' | 'veteran_'}${'canary' | 'control'}_${GateMetric}`, number> &
+  Record<TrustColumns, number>;
+
+const ESTABLISHED = `t.trust IN ('veteran', 'newcomer')`;
+const FAILING = `t.slice = 'canary' AND t.on_cohort_bundle AND t.metrics <> 0`;
+
+const VETERAN = `t.trust = 'veteran'`;
 
 const metricColumns = (['canary', 'control'] as const).flatMap((slice) =>
-  GATE_METRICS.map(
-    (metric) =>
-      `count(DISTINCT w.device_id) FILTER (WHERE w.slice = '${slice}' AND w.on_cohort_bundle AND (w.metrics & ${METRIC_BITS[metric]}) <> 0)::int AS ${slice}_${metric}`,
-  ),
+  GATE_METRICS.flatMap((metric) => {
+    const where = `t.slice = '${slice}' AND t.on_cohort_bundle AND (t.metrics & ${METRIC_BITS[metric]}) <> 0`;
+    return [
+      `count(DISTINCT t.device_id) FILTER (WHERE ${ESTABLISHED} AND ${where})::int AS ${slice}_${metric}`,
+      `count(DISTINCT t.device_id) FILTER (WHERE ${VETERAN} AND ${where})::int AS veteran_${slice}_${metric}`,
+    ];
+  }),
 );
 
+/**
+ * The trust model (domain/gates/telemetry-trust.ts): a device-window is `veteran` when the device
+ * was seen before the release started, `newcomer` when a check served it in the release's slices at
+ * least one window before this window, `fresh` when it was served later than that, `unserved` when
+ * never. The gate's counts hold established devices only; the rest is counted to be set aside.
+ */
 const WINDOW_QUERY = `
-  SELECT w.segment,
-         count(DISTINCT w.device_id) FILTER (WHERE w.slice = 'canary')::int AS canary_slice,
-         count(DISTINCT w.device_id) FILTER (WHERE w.slice = 'control')::int AS control_slice,
-         count(DISTINCT w.device_id) FILTER (WHERE w.slice = 'canary' AND w.on_cohort_bundle)::int AS canary_devices,
-         count(DISTINCT w.device_id) FILTER (WHERE w.slice = 'control' AND w.on_cohort_bundle)::int AS control_devices,
-         ${metricColumns.join(',\n         ')}
-  FROM release_device_windows w
-  WHERE w.release_id = $1 AND w.window_start >= $2 AND w.window_start < $3
-  GROUP BY w.segment`;
+  WITH t AS (
+    SELECT w.segment, w.device_id, w.slice, w.on_cohort_bundle, w.metrics,
+           CASE WHEN d.first_seen < r.created_at THEN 'veteran'
+                WHEN s.first_served_at <= w.window_start - make_interval(secs => r.window_ms / 1000.0) THEN 'newcomer'
+                WHEN s.first_served_at IS NOT NULL THEN 'fresh'
+                ELSE 'unserved' END AS trust
+    FROM release_device_windows w
+    JOIN releases r ON r.id = w.release_id
+    LEFT JOIN devices d ON d.app_id = r.app_id AND d.device_id = w.device_id
+    LEFT JOIN release_served_devices s ON s.release_id = w.release_id AND s.device_id = w.device_id
+    WHERE w.release_id = $1 AND w.window_start >= $2 AND w.window_start < $3
+  )
+  SELECT t.segment,
+         count(DISTINCT t.device_id) FILTER (WHERE ${ESTABLISHED} AND t.slice = 'canary')::int AS canary_slice,
+         count(DISTINCT t.device_id) FILTER (WHERE ${ESTABLISHED} AND t.slice = 'control')::int AS control_slice,
+         count(DISTINCT t.device_id) FILTER (WHERE ${ESTABLISHED} AND t.slice = 'canary' AND t.on_cohort_bundle)::int AS canary_devices,
+         count(DISTINCT t.device_id) FILTER (WHERE ${ESTABLISHED} AND t.slice = 'control' AND t.on_cohort_bundle)::int AS control_devices,
+         ${metricColumns.join(',\n         ')},
+         count(DISTINCT t.device_id) FILTER (WHERE ${VETERAN} AND t.slice = 'canary' AND t.on_cohort_bundle)::int AS veteran_canary_devices,
+         count(DISTINCT t.device_id) FILTER (WHERE ${VETERAN} AND t.slice = 'control' AND t.on_cohort_bundle)::int AS veteran_control_devices,
+         count(DISTINCT t.device_id) FILTER (WHERE t.trust = 'veteran')::int AS veteran,
+         count(DISTINCT t.device_id) FILTER (WHERE t.trust = 'newcomer')::int AS newcomer,
+         count(DISTINCT t.device_id) FILTER (WHERE t.trust = 'fresh')::int AS fresh,
+         count(DISTINCT t.device_id) FILTER (WHERE t.trust = 'unserved')::int AS unserved,
+         count(DISTINCT t.device_id) FILTER (WHERE t.trust = 'veteran' AND ${FAILING})::int AS veteran_failing,
+         count(DISTINCT t.device_id) FILTER (WHERE t.trust = 'newcomer' AND ${FAILING})::int AS newcomer_failing,
+         count(DISTINCT t.device_id) FILTER (WHERE t.trust IN ('fresh', 'unserved') AND ${FAILING})::int AS set_aside_failing
+  FROM t
+  GROUP BY t.segment`;
 
-function cohort(row: WindowRow, slice: 'canary' | 'control'): CohortCounts {
-  const events = Object.fromEntries(GATE_METRICS.map((m) => [m, row[`${slice}_${m}`]])) as Record<GateMetric, number>;
-  return { devices: row[`${slice}_devices`], events };
+function cohort(row: WindowRow, slice: 'canary' | 'control', only: '' | 'veteran_' = ''): CohortCounts {
+  const events = Object.fromEntries(GATE_METRICS.map((m) => [m, row[`${only}${slice}_${m}`]])) as Record<GateMetric, number>;
+  return { devices: row[`${only}${slice}_devices`], events };
+}
+
+function trustOf(row: WindowRow): WindowTrust {
+  return {
+    veteranDevices: row.veteran,
+    newcomerDevices: row.newcomer,
+    freshDevices: row.fresh,
+    unservedDevices: row.unserved,
+    veteranFailing: row.veteran_failing,
+    newcomerFailing: row.newcomer_failing,
+    setAsideFailing: row.set_aside_failing,
+    veteranCanary: cohort(row, 'canary', 'veteran_'),
+    veteranControl: cohort(row, 'control', 'veteran_'),
+  };
 }
 
 export interface GateWindowStore {
@@ -59,6 +110,7 @@ export function createGateWindowStore(db: Queryable): GateWindowStore {
           control: cohort(row, 'control'),
           canarySliceDevices: row.canary_slice,
           controlSliceDevices: row.control_slice,
+          trust: trustOf(row),
         };
       }
       return { start: from, end: to, segments };

@@ -47,7 +47,7 @@ export interface TelemetryStore {
   /** Drops the daily partitions of raw events that end at or before `cutoff`; returns their names. */
   dropPartitionsBefore(cutoff: Date): Promise<string[]>;
   /**
-   * Deletes up to `limit` device-windows of releases that ended before `cutoff`; small batches keep
+   * Deletes up to `limit` device-windows (and as many served-device rows) of releases that ended before `cutoff`; small batches keep
    * locks short. Returns how many rows went.
    */
   purge(cutoff: Date, limit: number): Promise<number>;
@@ -170,7 +170,13 @@ export function createTelemetryStore(pool: Pool, options: TelemetryStoreOptions 
            WHERE r.status = ANY($3::text[]) AND r.updated_at < $1 LIMIT $2)`,
         [cutoff, limit, TERMINAL_STATUSES],
       );
-      return windows.rowCount ?? 0;
+      const served = await pool.query(
+        `DELETE FROM release_served_devices WHERE ctid IN (
+           SELECT s.ctid FROM release_served_devices s JOIN releases r ON r.id = s.release_id
+           WHERE r.status = ANY($3::text[]) AND r.updated_at < $1 LIMIT $2)`,
+        [cutoff, limit, TERMINAL_STATUSES],
+      );
+      return (windows.rowCount ?? 0) + (served.rowCount ?? 0);
     },
     async write(events, windows, rollups) {
       try {

@@ -3,9 +3,10 @@ import { dataQualityFindings } from './data-quality';
 import { formatHours } from './format-number';
 import { type GateJudgement, type JudgeContext, gateStateKey } from './gate-judgement';
 import type { GateSpec } from './gate-spec';
-import type { GateEvaluation, GateEvaluationInput, GateFinding, GateState, GateVerdict } from './gate-types';
+import type { GateEvaluation, GateEvaluationInput, GateFinding, GateState, GateVerdict, GateWindow } from './gate-types';
 import { foldGateWindow } from './fold-gate-window';
 import { judgeRatioGate } from './ratio-gate';
+import { judgeTrust } from './telemetry-trust';
 import { judgeThresholdGate } from './threshold-gate';
 import { judgeTripwireGate } from './tripwire-gate';
 
@@ -20,7 +21,14 @@ const PRECEDENCE: readonly GateVerdict[] = ['rollback', 'pause', 'continue', 'ad
 export function evaluateGates(input: GateEvaluationInput): GateEvaluation {
   const { gates, settings, stage, window } = input;
   const segments = Object.keys(stage.exposureBps);
-  const state = foldGateWindow(input.state, window, gates, segments, acceptRatios(input));
+  // Data quality protects the gates' decisions; when none of them may act, neither may it.
+  const dqDryRun = settings.dryRun || gates.every((g) => g.dryRun === true);
+  const trust = judgeTrust(gates.length > 0 ? window : null, input.state.setAside, dqDryRun);
+  const folded = trust.distrusted ? setWindowAside(input.state) : foldTrusted(input, segments);
+  // Devices set aside still reported: the window lacks trusted data, not data (a new fleet's first window).
+  const reported = window !== null && Object.values(window.segments).some((w) => (w.trust?.freshDevices ?? 0) + (w.trust?.unservedDevices ?? 0) > 0);
+  const counted = reported && !trust.distrusted ? { ...folded, emptyWindowsInARow: 0 } : folded;
+  const state = trust.evidence === undefined ? counted : { ...counted, setAside: trust.evidence.totals };
   const alphaEach = settings.alpha / Math.max(1, input.comparisons);
 
   const judgements = segments.flatMap((segment) => {
@@ -35,11 +43,7 @@ export function evaluateGates(input: GateEvaluationInput): GateEvaluation {
     return gates.map((gate) => judgeGate(gate, state, context));
   });
   const findings = judgements.flatMap((j) => j.findings);
-  if (gates.length > 0) {
-    // Data quality protects the gates' decisions; when none of them may act, neither may it.
-    const dryRun = settings.dryRun || gates.every((g) => g.dryRun === true);
-    findings.push(...dataQualityFindings(state, window, stage, dryRun));
-  }
+  if (gates.length > 0) findings.push(...trust.findings, ...dataQualityFindings(state, window, stage, dqDryRun));
   findings.push(...soakFindings(findings, input));
 
   return {
@@ -51,8 +55,58 @@ export function evaluateGates(input: GateEvaluationInput): GateEvaluation {
       ratio: judgements.flatMap((j) => (j.ratio === undefined ? [] : [j.ratio])),
       tripwire: judgements.flatMap((j) => (j.tripwire === undefined ? [] : [j.tripwire])),
       findings,
+      ...(trust.evidence === undefined ? {} : { trust: trust.evidence }),
     },
   };
+}
+
+/**
+ * Rollback evidence from every established device (or the veterans alone, whichever is stronger);
+ * acceptance from the veterans alone, when the window has veterans (a new app's first release has
+ * none: its newcomers are all it has).
+ */
+function foldTrusted(input: GateEvaluationInput, segments: readonly string[]): GateState {
+  const { window, gates } = input;
+  const established = foldGateWindow(input.state, window, gates, segments, acceptRatios(input));
+  const veteransOnly = window === null ? null : veteranWindow(window);
+  if (veteransOnly === null) return established;
+  const veterans = foldGateWindow(input.state, veteransOnly, gates, segments, acceptRatios(input));
+  // Newcomers that waited a window must not hide the veterans' regression either: the rollback side
+  // keeps the stronger of the two (at most 2α under the null instead of α; equal for an honest fleet).
+  const ratio = Object.fromEntries(
+    Object.entries(established.ratio).map(([key, test]) => {
+      const alone = veterans.ratio[key];
+      return [key, alone === undefined ? test : { ...test, logLr: test.logLr.map((l, k) => Math.max(l, alone.logLr[k] ?? l)), acceptLlr: alone.acceptLlr }];
+    }),
+  );
+  const tripwire = Object.fromEntries(
+    Object.entries(established.tripwire).map(([key, test]) => {
+      const alone = veterans.tripwire[key];
+      return [key, alone !== undefined && alone.llr > test.llr ? alone : test];
+    }),
+  );
+  return { ...established, ratio, tripwire };
+}
+
+/** The window with the veterans' cohorts only; null when no segment has veterans counted apart. */
+function veteranWindow(window: GateWindow): GateWindow | null {
+  const segments: GateWindow['segments'] = {};
+  let any = false;
+  for (const [key, w] of Object.entries(window.segments)) {
+    const t = w.trust;
+    if (t?.veteranCanary === undefined || t.veteranControl === undefined || t.veteranDevices === 0) {
+      segments[key] = w;
+      continue;
+    }
+    any = true;
+    segments[key] = { ...w, canary: t.veteranCanary, control: t.veteranControl };
+  }
+  return any ? { ...window, segments } : null;
+}
+
+/** A window whose new ids look forged counts for nothing: it is seen, and its devices are in `setAside`. */
+function setWindowAside(state: GateState): GateState {
+  return { ...state, windowsSeen: state.windowsSeen + 1, readErrorsInARow: 0 };
 }
 
 /** Every rDetect the plan uses plus those in force now, so each acceptance statistic sees every window. */

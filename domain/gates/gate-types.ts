@@ -21,6 +21,36 @@ export interface SegmentWindow {
    */
   canarySliceDevices: number;
   controlSliceDevices: number;
+  /**
+   * How trustworthy the window's devices are (see telemetry-trust.ts). `canary`, `control` and the
+   * slice counts above hold only established devices; this says what was set aside. Absent in
+   * windows read before the trust model (carried through continue-as-new): nothing set aside.
+   */
+  trust?: WindowTrust;
+}
+
+/**
+ * Devices of both slices in one window, by how far the gate may trust them. Established devices
+ * count: `veteran` (seen before the release started) and `newcomer` (first seen later, but served
+ * by a check at least one window before this one). Set aside: `fresh` (served within the last window)
+ * and `unserved` (reporting on a release that never served them). `*Failing`: canary devices on the
+ * target with a gate-metric event.
+ */
+export interface WindowTrust {
+  veteranDevices: number;
+  newcomerDevices: number;
+  freshDevices: number;
+  unservedDevices: number;
+  veteranFailing: number;
+  newcomerFailing: number;
+  setAsideFailing: number;
+  /**
+   * The cohorts' veterans alone. Acceptance (what advances a stage) accrues from them whenever the
+   * window has any: padding that waited a window to count can then still not make a regressed
+   * canary look like its control. Absent in the simulator's honest fleet (all veterans).
+   */
+  veteranCanary?: CohortCounts;
+  veteranControl?: CohortCounts;
 }
 
 /** The counts of one closed window `[start, end)` (epoch ms), per exposed segment. */
@@ -65,6 +95,16 @@ export interface GateState {
   emptyWindowsInARow: number;
   /** Consecutive evaluations whose metric read failed. */
   readErrorsInARow: number;
+  /** Device-windows the trust model kept out of the evidence, for the release; absent: none yet (or a state from before it). */
+  setAside?: SetAsideTotals;
+}
+
+export interface SetAsideTotals {
+  /** Device-windows of fresh or unserved ids, and how many of them were failing canaries. */
+  devices: number;
+  failing: number;
+  /** Whole windows not folded because their new ids looked forged (each paused the release). */
+  distrustedWindows: number;
 }
 
 export type GateVerdict = 'rollback' | 'advance' | 'continue' | 'pause';
@@ -121,6 +161,15 @@ export interface GateEvidence {
   ratio: RatioEvidence[];
   tripwire: TripwireEvidence[];
   findings: GateFinding[];
+  /** What the trust model set aside: this window per segment, and the release's totals. Absent in older reports. */
+  trust?: TrustEvidence;
+}
+
+export interface TrustEvidence {
+  window: Record<string, WindowTrust>;
+  /** True when this window was not folded at all (its new ids looked forged). */
+  distrusted: boolean;
+  totals: SetAsideTotals;
 }
 
 /** What the workflow knows about the stage being baked when it asks the gate. */

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { bucketOf } from '../../domain/bucketing';
-import { bundleBody, createAppWithBundles, sha256Of, startRelease } from '../support/fixtures';
+import { bundleBody, createAppWithBundles, sha256Of, startRelease, bucketSaltOf } from '../support/fixtures';
 import { waitForServed } from '../support/rollout-waits';
 import { useTestStack } from '../support/test-stack';
 
@@ -191,7 +191,7 @@ describe('devices on the Capgo protocol', () => {
     await createAppWithBundles(ctx.admin, appId, ['5.0.0']);
     const id = await startRelease(ctx.admin, appId, { version: '5.0.0', plan: held(1000) });
     await waitForServed(ctx.stack, id, (r) => r.status === 'running');
-    const salt = (await ctx.admin.get(`/v1/releases/${id}`)).body.bucketSalt as string;
+    const salt = await bucketSaltOf(ctx.stack, id);
     const [phone, emulator, debugBuild] = [uuidInBuckets(salt, 0, 1000), uuidInBuckets(salt, 0, 1000), uuidInBuckets(salt, 0, 1000)];
     const on = (deviceId: string, extra: Record<string, unknown>) => statsEvent(appId, deviceId, { version_name: '5.0.0', ...extra });
 

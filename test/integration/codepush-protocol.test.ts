@@ -1,7 +1,7 @@
 import { AcquisitionManager, AcquisitionStatus, type Callback, type Http, type Package } from 'code-push/script/acquisition-sdk';
 import { CodePushHttpError } from 'code-push/script/code-push-error';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { bundleBody, deviceInBuckets, sha256Of, startRelease } from '../support/fixtures';
+import { bundleBody, deviceInBuckets, sha256Of, startRelease, bucketSaltOf } from '../support/fixtures';
 import { waitForServed } from '../support/rollout-waits';
 import { useTestStack } from '../support/test-stack';
 
@@ -60,7 +60,7 @@ describe('CodePush device protocol', () => {
   const begin = async (appId: string, version: string, releasePlan = inFlight) => {
     const id = await startRelease(ctx.admin, appId, { version, plan: releasePlan });
     await waitForServed(ctx.stack, id, (r) => r.status === 'running');
-    const salt = (await ctx.admin.get(`/v1/releases/${id}`)).body.bucketSalt as string;
+    const salt = await bucketSaltOf(ctx.stack, id);
     return { id, salt };
   };
 

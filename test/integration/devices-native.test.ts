@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bundleBody, createAppWithBundles, deviceInBuckets, startRelease } from '../support/fixtures';
+import { bundleBody, createAppWithBundles, deviceInBuckets, startRelease, bucketSaltOf } from '../support/fixtures';
 import { createHttp } from '../support/http';
 import { waitForServed } from '../support/rollout-waits';
 import { waitFor } from '../../scripts/support/until';
@@ -125,7 +125,7 @@ describe('devices on the native protocol', () => {
     await createAppWithBundles(ctx.admin, appId, ['5.0.0']);
     const id = await startRelease(ctx.admin, appId, { version: '5.0.0', plan: bake([{ exposureBps: 1000 }, { exposureBps: 10_000 }]) });
     await waitForServed(ctx.stack, id, (r) => r.status === 'running');
-    const salt = (await ctx.admin.get(`/v1/releases/${id}`)).body.bucketSalt as string;
+    const salt = await bucketSaltOf(ctx.stack, id);
     const canary = deviceInBuckets(salt, 0, 1000);
     const control = deviceInBuckets(salt, 1000, 2000);
     const outside = deviceInBuckets(salt, 2000, 10_000);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createAppWithBundles, deviceInBuckets, startRelease } from '../support/fixtures';
+import { createAppWithBundles, deviceInBuckets, startRelease, bucketSaltOf } from '../support/fixtures';
 import { waitForServed } from '../support/rollout-waits';
 import { useTestStack } from '../support/test-stack';
 
@@ -23,7 +23,7 @@ describe('per-release gauges on the API registry', () => {
     await createAppWithBundles(ctx.admin, APP, ['1.0.0']);
     const id = await startRelease(ctx.admin, APP, { version: '1.0.0', plan });
     await waitForServed(ctx.stack, id, (r) => r.status === 'running' && r.exposure.default === 1000);
-    const salt = (await ctx.admin.get(`/v1/releases/${id}`)).body.bucketSalt as string;
+    const salt = await bucketSaltOf(ctx.stack, id);
     const at = new Date().toISOString();
     const report = (deviceId: string, events: Array<Record<string, unknown>>) =>
       ctx.device.post(`/v1/apps/${APP}/events`, { deviceId, platform: 'ios', nativeVersion: '3.0.0', events: events.map((e) => ({ at, ...e })) });

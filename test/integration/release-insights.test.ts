@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createAppWithBundles, deviceInBuckets, startRelease } from '../support/fixtures';
+import { createAppWithBundles, deviceInBuckets, startRelease, bucketSaltOf } from '../support/fixtures';
 import { createHttp } from '../support/http';
 import { waitForServed } from '../support/rollout-waits';
 import { useTestStack } from '../support/test-stack';
@@ -23,7 +23,7 @@ describe('GET /v1/releases/:id/insights', () => {
     await createAppWithBundles(ctx.admin, APP, ['1.0.0']);
     id = await startRelease(ctx.admin, APP, { version: '1.0.0', plan });
     await waitForServed(ctx.stack, id, (r) => r.exposure.default === 1000);
-    const salt = (await ctx.admin.get(`/v1/releases/${id}`)).body.bucketSalt as string;
+    const salt = await bucketSaltOf(ctx.stack, id);
     const canary = deviceInBuckets(salt, 0, 1000);
     const rest = deviceInBuckets(salt, 2000, 10_000);
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createAppWithBundles, deviceInBuckets, startRelease } from '../support/fixtures';
+import { createAppWithBundles, deviceInBuckets, startRelease, bucketSaltOf } from '../support/fixtures';
 import { createHttp } from '../support/http';
 import { waitForServed } from '../support/rollout-waits';
 import { waitFor } from '../../scripts/support/until';
@@ -48,7 +48,7 @@ describe('on-call commands', () => {
     expect(resumeRunning.status).toBe(409);
     expect(resumeRunning.body.error.message).toMatch(/only a paused release can be resumed/);
 
-    const salt = (await ctx.admin.get(`/v1/releases/${id}`)).body.bucketSalt as string;
+    const salt = await bucketSaltOf(ctx.stack, id);
     const between = deviceInBuckets(salt, 1000, 5000);
     expect((await check(appId, between)).body.action).toBe('none');
     const promoted = await ctx.admin.post(`/v1/releases/${id}/promote`, { reason: 'metrics look fine' });
@@ -108,7 +108,7 @@ describe('on-call commands', () => {
     const rolledBack = await waitForServed(ctx.stack, id, (r) => r.status === 'rolled_back');
     expect(rolledBack.exposure).toEqual({ default: 0 });
 
-    const salt = (await ctx.admin.get(`/v1/releases/${id}`)).body.bucketSalt as string;
+    const salt = await bucketSaltOf(ctx.stack, id);
     const canary = deviceInBuckets(salt, 0, 1000);
     expect((await check(appId, canary, '3.0.0')).body).toEqual({ action: 'rollback', bundle: null, releaseId: id });
 
@@ -143,7 +143,7 @@ describe('on-call commands', () => {
     expect(old.body.history.at(-1)).toMatchObject({ event: 'aborted', reason: 'superseded by a new release of 1.0.1' });
     await waitForServed(ctx.stack, second, (r) => r.status === 'running');
 
-    const salt = (await ctx.admin.get(`/v1/releases/${second}`)).body.bucketSalt as string;
+    const salt = await bucketSaltOf(ctx.stack, second);
     const outside = deviceInBuckets(salt, 1000, 10_000);
     // A device still on the aborted bundle goes back to the binary (no completed release yet).
     expect((await check(appId, outside, '1.0.0')).body).toMatchObject({ action: 'rollback', bundle: null });
@@ -175,7 +175,7 @@ describe('on-call commands', () => {
     expect(aborted.body).toMatchObject({ status: 'aborted', exposure: { default: 0 } });
     await waitForServed(ctx.stack, id, (r) => r.status === 'aborted');
 
-    const salt = (await ctx.admin.get(`/v1/releases/${id}`)).body.bucketSalt as string;
+    const salt = await bucketSaltOf(ctx.stack, id);
     const canary = deviceInBuckets(salt, 0, 1000);
     expect((await check(appId, canary, '2.0.0')).body).toMatchObject({ action: 'rollback', bundle: { version: '1.0.0' } });
     expect((await check(appId, canary, '1.0.0')).body).toEqual({ action: 'none' });

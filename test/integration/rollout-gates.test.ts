@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createAppWithBundles, devicesInBuckets, postTelemetry, startRelease } from '../support/fixtures';
+import { createAppWithBundles, devicesInBuckets, postTelemetry, startRelease, bucketSaltOf, establishDevices } from '../support/fixtures';
 import { waitForServed } from '../support/rollout-waits';
 import { useTestStack } from '../support/test-stack';
 import { waitFor } from '../../scripts/support/until';
@@ -31,9 +31,11 @@ describe('gates in the rollout workflow', () => {
       },
     });
     await waitForServed(ctx.stack, id, (r) => r.status === 'running' && r.exposure.default === 2000);
-    const salt = (await ctx.admin.get(`/v1/releases/${id}`)).body.bucketSalt as string;
+    const salt = await bucketSaltOf(ctx.stack, id);
     const canary = devicesInBuckets(salt, 0, 2000, 120, 'c');
     const control = devicesInBuckets(salt, 2000, 4000, 120, 'b');
+    // Devices the app knew before the release: the trust model counts their telemetry at once.
+    await establishDevices(ctx.stack, appId, [...canary, ...control]);
 
     // Canary devices installed the new bundle and a third of them crash on it; control devices are fine.
     await postTelemetry(ctx.device, appId, [
@@ -79,8 +81,9 @@ describe('gates in the rollout workflow', () => {
       },
     });
     await waitForServed(ctx.stack, id, (r) => r.status === 'running');
-    const salt = (await ctx.admin.get(`/v1/releases/${id}`)).body.bucketSalt as string;
+    const salt = await bucketSaltOf(ctx.stack, id);
     const canary = devicesInBuckets(salt, 0, 1000, 50, 'g');
+    await establishDevices(ctx.stack, appId, canary);
     // A live fleet keeps reporting; a stage without fresh canary data would rightly pause. It reports
     // once per gate check: each round waits until a check has counted the round before.
     let details = (await ctx.admin.get(`/v1/releases/${id}`)).body as ReleaseDetails;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createHttp } from '../support/http';
-import { createAppWithBundles, deviceInBuckets } from '../support/fixtures';
+import { createAppWithBundles, deviceInBuckets, bucketSaltOf } from '../support/fixtures';
 import { waitForServed } from '../support/rollout-waits';
 import { useTestStack } from '../support/test-stack';
 
@@ -26,7 +26,7 @@ describe('thin path: app → bundle → release workflow → snapshot → device
     const releaseId: string = started.body.id;
     expect(started.body.workflowId).toBe(`release-${releaseId}`);
 
-    const salt = (await ctx.admin.get(`/v1/releases/${releaseId}`)).body.bucketSalt as string;
+    const salt = await bucketSaltOf(ctx.stack, releaseId);
     const inside = deviceInBuckets(salt, 0, 1000);
     const between = deviceInBuckets(salt, 1000, 5000);
     const outside = deviceInBuckets(salt, 5000, 10_000);

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { bucketOf } from '../../domain/bucketing';
 import type { BundleRef } from '../../domain/bundle';
 import type { Http } from './http';
+import type { Queryable } from '../../db/create-pool';
 
 export function sha256Of(text: string): string {
   return createHash('sha256').update(text).digest('hex');
@@ -89,3 +90,23 @@ export const bundleRef = (version: string, extra: Partial<BundleRef> = {}): Bund
   signature: null,
   ...extra,
 });
+
+/** A release's bucket salt, a secret the API never shows: tests read it where the service keeps it. */
+export async function bucketSaltOf(stack: { db: { pool: Queryable } }, releaseId: string): Promise<string> {
+  const { rows } = await stack.db.pool.query<{ bucket_salt: string }>('SELECT r.bucket_salt FROM releases r WHERE r.id = $1', [releaseId]);
+  if (!rows[0]) throw new Error(`no release ${releaseId}`);
+  return rows[0].bucket_salt;
+}
+
+/**
+ * Devices the app has known for a day: the trust model counts their telemetry toward the gates of any
+ * release started since. (A fleet that only appears with a release counts one window after checks serve it.)
+ */
+export async function establishDevices(stack: { db: { pool: Queryable } }, appId: string, deviceIds: readonly string[]): Promise<void> {
+  await stack.db.pool.query(
+    `INSERT INTO devices (app_id, device_id, first_seen, last_seen)
+     SELECT $1, u.id, now() - interval '1 day', now() - interval '1 day' FROM unnest($2::text[]) AS u (id)
+     ON CONFLICT (app_id, device_id) DO UPDATE SET first_seen = LEAST(devices.first_seen, EXCLUDED.first_seen)`,
+    [appId, deviceIds],
+  );
+}

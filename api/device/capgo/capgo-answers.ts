@@ -115,13 +115,13 @@ export function selfAssignAnswer(outcome: SelfAssignment, request: Pick<ChannelS
   }
 }
 
-export function tooManyRequests(res: Response, retryAfterSeconds: number, appId: string): void {
+export function tooManyRequests(res: Response, retryAfterSeconds: number, appId: string, message = 'Too many requests'): void {
   const resetAt = Date.now() + retryAfterSeconds * 1000;
   res
     .status(429)
     .set('retry-after', String(retryAfterSeconds))
     .set('x-ratelimit-reset', String(Math.ceil(resetAt / 1000)))
-    .json({ error: 'too_many_requests', message: 'Too many requests', moreInfo: { app_id: appId, rateLimitResetAt: resetAt, retryAfterSeconds } });
+    .json({ error: 'too_many_requests', message, moreInfo: { app_id: appId, rateLimitResetAt: resetAt, retryAfterSeconds } });
 }
 
 /**

@@ -28,6 +28,15 @@ describe(loadApiConfig.name, () => {
     expect(() => loadApiConfig({ RAMPART_DEVICE_RATE_PER_SECOND: '0' })).toThrow(ConfigError);
   });
 
+  it('reads the per-source limits and Express trust proxy', () => {
+    expect(loadApiConfig({ RAMPART_SOURCE_NEW_DEVICES_PER_MINUTE: '0' }).tuning.sourceLimit).toEqual({ ...API_DEFAULTS.sourceLimit, newDevicesPerWindow: 0 });
+    expect(loadApiConfig({}).tuning.trustProxy).toBe(false);
+    expect(loadApiConfig({ RAMPART_TRUST_PROXY: 'true' }).tuning.trustProxy).toBe(true);
+    expect(loadApiConfig({ RAMPART_TRUST_PROXY: '2' }).tuning.trustProxy).toBe(2);
+    expect(loadApiConfig({ RAMPART_TRUST_PROXY: '10.0.0.0/8, loopback' }).tuning.trustProxy).toBe('10.0.0.0/8, loopback');
+    expect(() => loadApiConfig({ RAMPART_SOURCE_EVENTS_PER_MINUTE: '-1' })).toThrow(ConfigError);
+  });
+
   it('treats empty variables as unset and reads the rest', () => {
     const config = loadApiConfig({ PORT: '9090', DATABASE_URL: '', RAMPART_ADMIN_KEY: 'a-long-enough-admin-key', TEMPORAL_API_KEY: 'cloud-key' });
     expect(config).toMatchObject({ port: 9090, databaseUrl: DEFAULT_DATABASE_URL, adminKey: 'a-long-enough-admin-key' });
