@@ -177,9 +177,11 @@ async function main(): Promise<void> {
   await until('first release to complete', async () => ((await admin.get(`/v1/releases/${first}`)).status === 'completed' ? true : undefined));
   const half = { stages: [{ exposureBps: 5000, minSoakMs: 3_600_000, checkIntervalMs: 60_000, gates: [] }, { exposureBps: 10_000, minSoakMs: 1000, gates: [] }] };
   const running = (await admin.post(`/v1/apps/${APP}/releases`, { version: '1.1.0', plan: half })).id as string;
-  await until('release at 50 % on both instances', () => servedEverywhere([A, B], canaryOf(running), '1.1.0'));
+  const canaries = createCanaries(databaseUrl.toString());
+  const [runningCanary] = await canaries.of(running, 1);
+  await until('release at 50 % on both instances', () => servedEverywhere([A, B], runningCanary!, '1.1.0'));
 
-  const sample = await fetch(`${A}/v1/apps/${APP}/check`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: checkBody(canaryOf(running)) });
+  const sample = await fetch(`${A}/v1/apps/${APP}/check`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: checkBody(runningCanary!) });
   const answer = await sample.text();
   await startChild('express-fixed', ['--import', 'tsx', 'bench/reference-servers.ts', 'express', String(expressPort), answer], {}, (l) => l === 'READY');
   await startChild('bare-fixed', ['--import', 'tsx', 'bench/reference-servers.ts', 'bare', String(barePort), answer], {}, (l) => l === 'READY');
@@ -229,8 +231,9 @@ async function main(): Promise<void> {
   }
 
   const ingestion = await measureIngestion({ rollupsOn: A, rollupsOff: C }, databaseUrl.toString());
-  const reach = await measureRollbackReach(admin, A, B);
-  const stalledReach = await measureStalledRollbackReach(admin, A, B, databaseUrl.toString());
+  const reach = await measureRollbackReach(admin, A, B, canaries);
+  const stalledReach = await measureStalledRollbackReach(admin, A, B, databaseUrl.toString(), canaries);
+  await canaries.close();
 
   const instructions = await countInstructions({ env, answer, deviceTemplate, capgoBody, capgoAvailable });
 
@@ -334,17 +337,29 @@ function printSummary(
   );
 }
 
-/** Devices whose buckets put them in the canary cohort of the release at 50 %. */
-function canariesOf(releaseId: string, count: number): string[] {
-  const ids: string[] = [];
-  for (let i = 0; ids.length < count; i++) {
-    const id = `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`;
-    if (bucketOf(releaseId, id) < 5000) ids.push(id);
-  }
-  return ids;
+/** Finds devices in a release's canary cohort; the bucket salt is a secret the API never shows, so it is read where the service keeps it. */
+interface Canaries {
+  /** Devices whose buckets put them in the canary cohort of the release at 50 %. */
+  of(releaseId: string, count: number): Promise<string[]>;
+  close(): Promise<void>;
 }
 
-const canaryOf = (releaseId: string) => canariesOf(releaseId, 1)[0]!;
+function createCanaries(databaseUrl: string): Canaries {
+  const db = new pg.Pool({ connectionString: databaseUrl, max: 1 });
+  return {
+    async of(releaseId, count) {
+      const { rows } = await db.query<{ bucket_salt: string }>('SELECT r.bucket_salt FROM releases r WHERE r.id = $1', [releaseId]);
+      const salt = rows[0]!.bucket_salt;
+      const ids: string[] = [];
+      for (let i = 0; ids.length < count; i++) {
+        const id = `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`;
+        if (bucketOf(salt, id) < 5000) ids.push(id);
+      }
+      return ids;
+    },
+    close: () => db.end(),
+  };
+}
 
 /** One device's report: a session with its end, a few features, an install, a crash and a JS error now and then. */
 function eventsBody(perRequest: number): string {
@@ -409,7 +424,7 @@ async function measureIngestion(instances: { rollupsOn: string; rollupsOff: stri
   return { rounds, median, ratio: +(median.rollupsOn / median.rollupsOff).toFixed(3) };
 }
 
-async function measureRollbackReach(admin: RampartClient, A: string, B: string): Promise<{ samples: number; ackMs: Stats; switchMs: Stats }> {
+async function measureRollbackReach(admin: RampartClient, A: string, B: string, canaries: Canaries): Promise<{ samples: number; ackMs: Stats; switchMs: Stats }> {
   const acks: number[] = [];
   const switches: number[] = [];
   const plan = { stages: [{ exposureBps: 5000, minSoakMs: 3_600_000, checkIntervalMs: 60_000, gates: [] }, { exposureBps: 10_000, minSoakMs: 1000, gates: [] }] };
@@ -417,10 +432,9 @@ async function measureRollbackReach(admin: RampartClient, A: string, B: string):
     const version = `2.0.${i}`;
     await admin.post(`/v1/apps/${APP}/bundles`, { version, url: `https://cdn.example.com/${version}.zip`, sha256: 'cd'.repeat(32), size: 1000 });
     const id = (await admin.post(`/v1/apps/${APP}/releases`, { version, plan, supersede: true })).id as string;
-    const device = canaryOf(id);
-    await until('release served on both instances', () => servedEverywhere([A, B], device, version));
     // Poll as many different devices: one device asking every 2 ms would hit its own rate limit.
-    const pollers = canariesOf(id, 4000);
+    const pollers = await canaries.of(id, 4000);
+    await until('release served on both instances', () => servedEverywhere([A, B], pollers[0]!, version));
     let next = 0;
     const started = performance.now();
     const ack = admin.post(`/v1/releases/${id}/rollback`, { reason: 'bench' }).then(() => performance.now() - started);
@@ -449,6 +463,7 @@ async function measureStalledRollbackReach(
   A: string,
   B: string,
   databaseUrl: string,
+  canaries: Canaries,
 ): Promise<{ samples: number; ackMs: Stats; switchMs: Stats; allBeforeStallEnded: boolean }> {
   const silent = createServer(() => undefined);
   await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
@@ -464,7 +479,8 @@ async function measureStalledRollbackReach(
       const version = `2.1.${i}`;
       await admin.post(`/v1/apps/${APP}/bundles`, { version, url: `https://cdn.example.com/${version}.zip`, sha256: 'ef'.repeat(32), size: 1000 });
       const id = (await admin.post(`/v1/apps/${APP}/releases`, { version, plan, supersede: true })).id as string;
-      await until('release served on both instances', () => servedEverywhere([A, B], canaryOf(id), version));
+      const pollers = await canaries.of(id, 4000);
+      await until('release served on both instances', () => servedEverywhere([A, B], pollers[0]!, version));
       const locker = await db.connect();
       try {
         await locker.query('BEGIN');
@@ -481,7 +497,6 @@ async function measureStalledRollbackReach(
           10_000,
           20,
         );
-        const pollers = canariesOf(id, 4000);
         let next = 0;
         const started = performance.now();
         const ack = admin.post(`/v1/releases/${id}/rollback`, { reason: 'bench, gate read stalled' }).then(() => performance.now() - started);
