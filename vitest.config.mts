@@ -9,6 +9,10 @@ export default defineConfig({
           include: ['test/unit/**/*.test.ts'],
           environment: 'node',
           sequence: { groupOrder: 0 },
+          // Pure but not all quick (the gate simulator runs thousands of releases): a machine busy with
+          // other suites stretches them several times over, which is no failure.
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
         },
       },
       {
