@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import type { HealthStore } from '../db/stores/health-store';
-import { healthReport } from '../platform/dependency-health';
+import { healthReport, type HealthReport } from '../platform/dependency-health';
 import type { RolloutClient } from './services/rollout-client';
 import type { RolloutSnapshot } from './snapshot/rollout-snapshot';
 
@@ -10,6 +10,8 @@ export interface OpsDeps {
   snapshot: RolloutSnapshot;
 }
 
+const HEALTH_PROBE_INTERVAL_MS = 1000;
+
 /**
  * Liveness and readiness on the API port, for load balancers; `/metrics` is served on the ops port only.
  * Ready means the snapshot is loaded: device checks are answered from memory, so an instance keeps
@@ -18,10 +20,17 @@ export interface OpsDeps {
  */
 export function createOpsRoutes(deps: OpsDeps): Router {
   const router = Router();
+  // The API port is public: however often `/healthz` is called, PostgreSQL and Temporal are probed once per interval.
+  let probed: { at: number; report: Promise<HealthReport> } | null = null;
+  const probe = () => {
+    if (!probed || Date.now() - probed.at >= HEALTH_PROBE_INTERVAL_MS) {
+      probed = { at: Date.now(), report: healthReport({ postgres: () => deps.database.isReachable(), temporal: () => deps.rollouts.isHealthy() }) };
+    }
+    return probed.report;
+  };
 
   router.get('/healthz', async (_req, res) => {
-    const report = await healthReport({ postgres: () => deps.database.isReachable(), temporal: () => deps.rollouts.isHealthy() });
-    res.json({ ...report, snapshot: deps.snapshot.isLoaded() ? 'loaded' : 'loading' });
+    res.json({ ...(await probe()), snapshot: deps.snapshot.isLoaded() ? 'loaded' : 'loading' });
   });
 
   router.get('/readyz', (_req, res) => {
