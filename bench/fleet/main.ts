@@ -87,8 +87,6 @@ async function main(): Promise<void> {
     adoptionRate: 0.5,
     installFailureRate: INSTALL_FAILURE_RATE,
     target: { kind: 'new', plan: fleetPlan({ checkIntervalMs: 1000, minSoakChecks: 5, maxSoakChecks: 60, alpha: 0.01 }) } as const,
-    segments: [{ key: 'power', rule: { attribute: 'attributes.power', op: 'is_true' } }],
-    attributes: [{ name: 'power', value: true, share: 0.3 }],
     simulatedTickMs: SIMULATED_TICK_MS,
     timeoutMs: 240_000,
     seed: Number(values.seed),
