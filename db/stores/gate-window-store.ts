@@ -43,6 +43,10 @@ const metricColumns = (['canary', 'control'] as const).flatMap((slice) =>
  * was seen before the release started, `newcomer` when a check served it in the release's slices at
  * least one window before this window, `fresh` when it was served later than that, `unserved` when
  * never. The gate's counts hold established devices only; the rest is counted to be set aside.
+ * The slice sizes for the sample-ratio check count every device: when a stage grows, the canary
+ * slice takes over the last stage's control devices, already established, while the new control
+ * devices are all fresh for a window, so established-only slices would look mismatched after every
+ * stage change.
  */
 const WINDOW_QUERY = `
   WITH t AS (
@@ -58,8 +62,8 @@ const WINDOW_QUERY = `
     WHERE w.release_id = $1 AND w.window_start >= $2 AND w.window_start < $3
   )
   SELECT t.segment,
-         count(DISTINCT t.device_id) FILTER (WHERE ${ESTABLISHED} AND t.slice = 'canary')::int AS canary_slice,
-         count(DISTINCT t.device_id) FILTER (WHERE ${ESTABLISHED} AND t.slice = 'control')::int AS control_slice,
+         count(DISTINCT t.device_id) FILTER (WHERE t.slice = 'canary')::int AS canary_slice,
+         count(DISTINCT t.device_id) FILTER (WHERE t.slice = 'control')::int AS control_slice,
          count(DISTINCT t.device_id) FILTER (WHERE ${ESTABLISHED} AND t.slice = 'canary' AND t.on_cohort_bundle)::int AS canary_devices,
          count(DISTINCT t.device_id) FILTER (WHERE ${ESTABLISHED} AND t.slice = 'control' AND t.on_cohort_bundle)::int AS control_devices,
          ${metricColumns.join(',\n         ')},

@@ -4,7 +4,7 @@ import { gzipSync } from 'node:zlib';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bucketOf } from '../../domain/bucketing';
-import { createAppWithBundles, deviceIds, devicesInBuckets, postTelemetry, startRelease, type TelemetryEvent } from '../support/fixtures';
+import { bucketSaltOf, createAppWithBundles, deviceIds, devicesInBuckets, postTelemetry, startRelease, type TelemetryEvent } from '../support/fixtures';
 import { waitForServed } from '../support/rollout-waits';
 import { useTestStack } from '../support/test-stack';
 import { ensureUiBuilt } from '../support/ui-build';
@@ -159,7 +159,7 @@ describe('the dashboard in a real browser', () => {
     expect(await page.getByRole('button', { name: 'Roll back' }).count()).toBe(0);
     await shot(page, '06-release-rolled-back');
 
-    const salt = (await ctx.admin.get(`/v1/releases/${id}`)).body.bucketSalt as string;
+    const salt = await bucketSaltOf(ctx.stack, id);
     const [exposed] = devicesInBuckets(salt, 0, 2000, 1);
     const answer = await ctx.device.post(`/v1/apps/${appId}/check`, { deviceId: exposed, platform: 'android', nativeVersion: '2.0.0', bundleVersion: '2.0.0' });
     expect(answer.body).toMatchObject({ action: 'rollback', releaseId: id });

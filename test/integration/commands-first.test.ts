@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { rollout } from '../../workflows/rollout';
 import { createGateReadStall } from '../../scripts/support/gate-read-stall';
 import { waitFor } from '../../scripts/support/until';
-import { createAppWithBundles, deviceInBuckets, startRelease } from '../support/fixtures';
+import { bucketSaltOf, createAppWithBundles, deviceInBuckets, startRelease } from '../support/fixtures';
 import { waitForServed } from '../support/rollout-waits';
 import { useTestStack } from '../support/test-stack';
 
@@ -41,7 +41,7 @@ describe('commands first', () => {
       plan: { stages: [{ exposureBps: 5000, minSoakMs: 600_000, checkIntervalMs: 100 }, { exposureBps: 10_000, minSoakMs: 600_000 }] },
     });
     await waitForServed(ctx.stack, id, (r) => r.status === 'running' && r.exposure.default === 5000);
-    const salt = (await ctx.admin.get(`/v1/releases/${id}`)).body.bucketSalt as string;
+    const salt = await bucketSaltOf(ctx.stack, id);
     const canary = deviceInBuckets(salt, 0, 5000);
     expect((await check(appId, canary, '1.0.0')).body.action).toBe('none');
 

@@ -3,7 +3,7 @@ import { createReleaseStore } from '../../db/stores/release-store';
 import { workflowIdFor, type Release } from '../../domain/release';
 import { waitFor } from '../../scripts/support/until';
 import { stateQuery } from '../../workflows/messages';
-import { createAppWithBundles, deviceInBuckets, startRelease } from '../support/fixtures';
+import { bucketSaltOf, createAppWithBundles, deviceInBuckets, startRelease } from '../support/fixtures';
 import { waitForServed } from '../support/rollout-waits';
 import { signalWorkflow, temporalCli } from '../support/temporal-cli';
 import { useTestStack } from '../support/test-stack';
@@ -54,7 +54,7 @@ describe('releases cannot get stuck', () => {
     await createAppWithBundles(ctx.admin, appId, ['1.0.0', '2.0.0']);
     const id = await startRelease(ctx.admin, appId, { version: '1.0.0', plan: longPlan });
     await waitForServed(ctx.stack, id, (r) => r.status === 'running' && r.exposure.default === 1000);
-    const salt = (await ctx.admin.get(`/v1/releases/${id}`)).body.bucketSalt as string;
+    const salt = await bucketSaltOf(ctx.stack, id);
     const canary = deviceInBuckets(salt, 0, 1000);
     expect((await check(appId, canary, 'builtin')).body).toMatchObject({ action: 'update', bundle: { version: '1.0.0' } });
 
