@@ -3,6 +3,7 @@ import type { ReleaseStore } from '../db/stores/release-store';
 import type { Release } from '../domain/release';
 import type { Logger } from '../platform/logger';
 import type { WorkflowRunState } from '../platform/workflow-status';
+import { createPeriodicTask, type PeriodicTask } from '../platform/periodic-task';
 
 /** The actor of the withdrawals the reconciler makes, in the audit log and the transition. */
 export const RECONCILER_ACTOR = 'reconciler';
@@ -18,10 +19,7 @@ export interface ReconcilerSettings {
   batch: number;
 }
 
-export interface ReleaseReconciler {
-  /** Runs a pass now, then every interval. */
-  start(): Promise<void>;
-  stop(): Promise<void>;
+export interface ReleaseReconciler extends PeriodicTask {
   /** The releases this pass withdrew. */
   runOnce(now?: number): Promise<string[]>;
 }
@@ -54,8 +52,6 @@ const causeLabel = (workflow: WorkflowRunState) => (workflow.kind === 'closed' ?
  */
 export function createReleaseReconciler(deps: ReleaseReconcilerDeps): ReleaseReconciler {
   const { settings, logger } = deps;
-  let timer: NodeJS.Timeout | null = null;
-  let running: Promise<unknown> | null = null;
 
   const reconcile = async (release: Release, now: number): Promise<boolean> => {
     const workflow = await deps.workflowState(release.workflowId);
@@ -81,23 +77,5 @@ export function createReleaseReconciler(deps: ReleaseReconcilerDeps): ReleaseRec
     return withdrawn;
   };
 
-  const pass = () => {
-    running ??= runOnce()
-      .catch((err: unknown) => logger.error({ err }, 'release reconciliation failed; retrying next interval'))
-      .finally(() => (running = null));
-    return running;
-  };
-
-  return {
-    runOnce,
-    async start() {
-      await pass();
-      timer = setInterval(() => void pass(), settings.intervalMs);
-      timer.unref();
-    },
-    async stop() {
-      if (timer) clearInterval(timer);
-      await running;
-    },
-  };
+  return { runOnce, ...createPeriodicTask({ run: runOnce, intervalMs: settings.intervalMs, logger: logger, failure: 'release reconciliation failed; retrying next interval' }) };
 }

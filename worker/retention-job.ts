@@ -3,6 +3,7 @@ import type { TelemetryStore } from '../db/stores/telemetry-store';
 import type { Logger } from '../platform/logger';
 import { EVENT_CLOCK } from '../domain/telemetry';
 import { DAY_MS } from '../domain/time';
+import { createPeriodicTask, type PeriodicTask } from '../platform/periodic-task';
 
 const BATCH = 10_000;
 
@@ -22,10 +23,8 @@ export interface RetentionPass {
   rowsDeleted: number;
 }
 
-export interface RetentionJob {
-  /** Runs a pass now (today's and tomorrow's partitions exist once it resolves), then every interval. */
-  start(): Promise<void>;
-  stop(): Promise<void>;
+/** `start` resolves once the first pass has run: today's and tomorrow's partitions exist then. */
+export interface RetentionJob extends PeriodicTask {
   runOnce(now?: number): Promise<RetentionPass>;
 }
 
@@ -49,8 +48,6 @@ export function createRetentionJob(
   deps: { telemetry: TelemetryStore; rollups: RollupStore; logger: Logger; settings: RetentionSettings; onDeleted?: (rows: number) => void },
 ): RetentionJob {
   const { settings } = deps;
-  let timer: NodeJS.Timeout | null = null;
-  let running: Promise<unknown> | null = null;
 
   const runOnce = async (now = Date.now()): Promise<RetentionPass> => {
     const eventCutoff = new Date(now - settings.eventRetentionDays * DAY_MS);
@@ -66,23 +63,5 @@ export function createRetentionJob(
     return { partitionsCreated, partitionsDropped, rowsDeleted };
   };
 
-  const pass = () => {
-    running ??= runOnce()
-      .catch((err: unknown) => deps.logger.error({ err }, 'telemetry retention failed'))
-      .finally(() => (running = null));
-    return running;
-  };
-
-  return {
-    runOnce,
-    async start() {
-      await pass();
-      timer = setInterval(() => void pass(), settings.intervalMs);
-      timer.unref();
-    },
-    async stop() {
-      if (timer) clearInterval(timer);
-      await running;
-    },
-  };
+  return { runOnce, ...createPeriodicTask({ run: runOnce, intervalMs: settings.intervalMs, logger: deps.logger, failure: 'telemetry retention failed' }) };
 }
