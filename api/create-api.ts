@@ -23,7 +23,6 @@ import { createDeviceStoryService } from './services/device-story-service';
 import { createBundleService } from './services/bundle-service';
 import { createInsightService } from './services/insight-service';
 import { createReleaseService } from './services/release-service';
-import { createRevertClient } from './services/revert-client';
 import { createRolloutClient } from './services/rollout-client';
 import { createWebhookService } from './services/webhook-service';
 import { createSigningKeyService } from './services/signing-key-service';
@@ -128,7 +127,6 @@ export function createApi(options: ApiOptions): Api {
     policies,
     rollouts,
     withdrawal: createReleaseWithdrawal(transact),
-    reverts: createRevertClient({ client: options.temporal, taskQueue: options.taskQueue, queryTimeoutMs: tuning.temporalQueryTimeoutMs }),
     segmentsOf: (appId) => segments.summaries(appId),
     metrics,
     logger,

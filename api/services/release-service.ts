@@ -18,7 +18,6 @@ import type { ApiMetrics } from '../api-metrics';
 import { auditByKey } from './app-audit';
 import type { AppPolicyService } from './app-policy-service';
 import type { AppService } from './app-service';
-import type { RevertClient } from './revert-client';
 import type { RolloutClient } from './rollout-client';
 
 export interface StartReleaseInput {
@@ -74,7 +73,6 @@ export interface ReleaseServiceDeps {
   policies: Pick<AppPolicyService, 'enforce'>;
   rollouts: RolloutClient;
   withdrawal: ReleaseWithdrawal;
-  reverts: RevertClient;
   segmentsOf: (appId: string) => Promise<SegmentSummary[]>;
   metrics: ApiMetrics;
   logger: Logger;
@@ -217,7 +215,7 @@ export function createReleaseService(deps: ReleaseServiceDeps): ReleaseService {
     if (latest && latest.id !== release.id) throw notLatestConflict(release, latest);
     const view = await rollouts.queryState(release.workflowId);
     if (!view) throw new UnavailableError(`Temporal cannot tell how release ${release.id} ended right now; nothing was changed, try again`);
-    const result = await deps.reverts.revert({
+    const result = await rollouts.revert({
       releaseId: release.id,
       appId: release.appId,
       channel: release.channel,
@@ -255,7 +253,7 @@ export function createReleaseService(deps: ReleaseServiceDeps): ReleaseService {
       const [view, published] = await Promise.all([rollouts.queryState(release.workflowId), stores.rolloutStates.get(releaseId)]);
       // Reverted after completion: the closed rollout does not know, its revert workflow does.
       if (view?.status === 'completed' && published?.status === 'rolled_back' && published.revision > view.revision) {
-        const transition = await deps.reverts.revertOf(releaseId);
+        const transition = await rollouts.revertOf(releaseId);
         return details(release, transition ? withRevert(view, transition, published.revision) : null, published);
       }
       return details(release, view, published);

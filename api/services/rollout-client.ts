@@ -1,17 +1,19 @@
 import {
   ApplicationFailure,
   WorkflowExecutionAlreadyStartedError,
+  WorkflowFailedError,
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
   WorkflowUpdateRPCTimeoutOrCancelledError,
   type Client,
 } from '@temporalio/client';
 import type { Command, CommandName } from '../../domain/rollout-machine';
-import type { ReleaseView } from '../../domain/rollout-view';
+import type { ReleaseView, RevertResult, Transition } from '../../domain/rollout-view';
 import { ConflictError } from '../../domain/errors/conflict-error';
 import { UnavailableError } from '../../domain/errors/unavailable-error';
 import { isGrpcDeadline, isTemporalUnreachable, workflowRunState, type WorkflowRunState } from '../../platform/workflow-status';
 import { commandUpdates, stateQuery } from '../../workflows/messages';
+import { revertQuery, revertWorkflowIdFor, type RevertReleaseInput, type revertRelease } from '../../workflows/revert-release';
 import type { RolloutInput } from '../../workflows/rollout';
 import { AppIdKey, ReleaseChannelKey, ReleaseStatusKey, ReleaseVersionKey } from '../../workflows/search-attributes';
 
@@ -24,6 +26,13 @@ export interface RolloutClient {
   command(workflowId: string, name: CommandName, command: Command, updateId: string): Promise<ReleaseView>;
   /** The live state from the workflow; null when Temporal cannot answer right now. */
   queryState(workflowId: string): Promise<ReleaseView | null>;
+  /**
+   * Runs the revert workflow of a completed release and answers once devices are served the
+   * rollback. A release has one revert ever: a second call joins the first and gets its result.
+   */
+  revert(input: RevertReleaseInput): Promise<RevertResult>;
+  /** The revert's transition, or null when there was none (or Temporal cannot answer now). */
+  revertOf(releaseId: string): Promise<Transition | null>;
   /** Whether the release's workflow is open, closed (and how), or was never started. */
   runState(workflowId: string): Promise<WorkflowRunState>;
   isHealthy(): Promise<boolean>;
@@ -41,6 +50,13 @@ export interface RolloutClientDeps {
 }
 
 const HEALTH_TIMEOUT_MS = 2000;
+
+/** What Temporal's listing shows of a release, whichever workflow runs for it. */
+const releaseSearchAttributes = (release: { appId: string; version: string; channel: string }) => [
+  { key: AppIdKey, value: release.appId },
+  { key: ReleaseVersionKey, value: release.version },
+  { key: ReleaseChannelKey, value: release.channel },
+];
 
 const temporalUnavailable = () =>
   new UnavailableError('Temporal cannot be reached right now; retry later (devices are still served from the last published state)', 'temporal_unavailable');
@@ -75,12 +91,7 @@ export function createRolloutClient({ client, taskQueue, queryTimeoutMs = 5000, 
           args: [input],
           workflowIdConflictPolicy: 'FAIL',
           workflowIdReusePolicy: 'REJECT_DUPLICATE',
-          typedSearchAttributes: [
-            { key: AppIdKey, value: input.appId },
-            { key: ReleaseVersionKey, value: input.version },
-            { key: ReleaseChannelKey, value: input.channel },
-            { key: ReleaseStatusKey, value: 'running' },
-          ],
+          typedSearchAttributes: [...releaseSearchAttributes(input), { key: ReleaseStatusKey, value: 'running' }],
         }));
       } catch (err) {
         if (err instanceof WorkflowExecutionAlreadyStartedError) {
@@ -106,6 +117,39 @@ export function createRolloutClient({ client, taskQueue, queryTimeoutMs = 5000, 
           throw new ConflictError(`${name} refused: the release's workflow has finished; nothing can change it any more`, 'release_finished');
         }
         throw err;
+      }
+    },
+    async revert(input) {
+      const workflowId = revertWorkflowIdFor(input.releaseId);
+      try {
+        return await client.withDeadline(Date.now() + commandTimeoutMs, async () => {
+          await client.workflow
+            .start('revertRelease', {
+              workflowId,
+              taskQueue,
+              args: [input],
+              workflowIdConflictPolicy: 'USE_EXISTING',
+              workflowIdReusePolicy: 'REJECT_DUPLICATE',
+              typedSearchAttributes: releaseSearchAttributes(input),
+            })
+            // Reverted before (a retried request): its result is the answer.
+            .catch((err: unknown) => {
+              if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+            });
+          return client.workflow.getHandle<typeof revertRelease>(workflowId).result();
+        });
+      } catch (err) {
+        if (err instanceof WorkflowFailedError) throw new ConflictError(`rollback refused: ${err.cause?.message ?? err.message}`, 'command_refused');
+        if (isGrpcDeadline(err)) throw await timedOut('rollback');
+        if (isTemporalUnreachable(err)) throw temporalUnavailable();
+        throw err;
+      }
+    },
+    async revertOf(releaseId) {
+      try {
+        return await client.withDeadline(Date.now() + queryTimeoutMs, () => client.workflow.getHandle(revertWorkflowIdFor(releaseId)).query(revertQuery));
+      } catch {
+        return null;
       }
     },
     async queryState(workflowId) {
