@@ -1,6 +1,7 @@
 import type { Stores } from '../../db/create-stores';
 import type { Platform } from '../../domain/bundle';
 import { resolveChannel } from '../../domain/channel';
+import { isTerminal } from '../../domain/release';
 import { DEFAULT_SEGMENT } from '../../domain/segment';
 import type { AttributeValue } from '../../domain/segment-rules';
 import { decide, type Decision } from '../../domain/serving';
@@ -75,12 +76,6 @@ export interface DeviceServiceDeps {
   maxSelfAssignmentsPerApp: number;
 }
 
-/** Only a release in flight has gates that ask whether a device was served. */
-function servesInFlight(app: AppServing, channel: string | null): boolean {
-  const status = channel === null ? undefined : app.serving.get(channel)?.current.status;
-  return status === 'running' || status === 'paused';
-}
-
 export function createDeviceService(deps: DeviceServiceDeps): DeviceService {
   const { snapshot, profiles } = deps;
 
@@ -132,7 +127,8 @@ export function createDeviceService(deps: DeviceServiceDeps): DeviceService {
       if (!app) return undefined;
       const now = Date.now();
       const resolved = resolveIn(app, identity, now);
-      const decision = decide(resolved.channel === null ? undefined : app.serving.get(resolved.channel), {
+      const serving = resolved.channel === null ? undefined : app.serving.get(resolved.channel);
+      const decision = decide(serving, {
         deviceId: identity.deviceId,
         platform: identity.platform,
         nativeVersion: identity.nativeVersion,
@@ -140,7 +136,8 @@ export function createDeviceService(deps: DeviceServiceDeps): DeviceService {
         segment: resolved.segment,
       });
       sighted(identity, resolved.channel, now);
-      if (decision.releaseId !== null && decision.cohort !== 'none' && servesInFlight(app, resolved.channel)) {
+      // Only a release in flight has gates that ask whether a device was served.
+      if (decision.cohort !== 'none' && serving !== undefined && !isTerminal(serving.current.status) && decision.releaseId !== null) {
         profiles.served(identity.appId, decision.releaseId, identity.deviceId, now);
       }
       deps.metrics.updateChecks.inc(protocol, decision.action, decision.cohort);
