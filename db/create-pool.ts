@@ -17,7 +17,7 @@ export interface PoolTimeouts {
 
 /** Without timeouts (tests, scripts) a call waits as long as PostgreSQL takes. */
 export function createPool(databaseUrl: string, max = 10, timeouts?: PoolTimeouts): Pool {
-  return new pg.Pool({
+  const pool = new pg.Pool({
     connectionString: databaseUrl,
     max,
     application_name: 'rampart',
@@ -25,6 +25,11 @@ export function createPool(databaseUrl: string, max = 10, timeouts?: PoolTimeout
     keepAlive: true,
     ...(timeouts ? { connectionTimeoutMillis: timeouts.connectTimeoutMs, statement_timeout: timeouts.statementTimeoutMs } : {}),
   });
+  // The pool listens for errors only on idle clients: a checked-out client between two queries
+  // (a transaction awaiting other work) whose connection drops would emit an unhandled 'error' and
+  // end the process. Its next query fails with the error instead, and the pool drops it on release.
+  pool.on('connect', (client) => client.on('error', () => undefined));
+  return pool;
 }
 
 export async function withTransaction<T>(pool: Pool, fn: (client: PoolClient) => Promise<T>): Promise<T> {
