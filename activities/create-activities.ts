@@ -9,10 +9,10 @@ import type { GateEvaluation, GateEvaluationInput, GateWindow } from '../domain/
 import { windowStartOf } from '../domain/plan';
 import type { PublishedState } from '../domain/release';
 import type { RevertResult, Transition } from '../domain/rollout-view';
-import { WEBHOOK_RETRY } from '../domain/webhook-retry';
 import type { Logger } from '../platform/logger';
 import type { ActivityMetrics } from './activity-metrics';
-import { deliverWebhook, deliveryKeyOf, webhookPayload, type DeliveryOptions } from './deliver-webhook';
+import { deliveryKeyOf, outboxDeliveriesOf, webhookPayload } from '../domain/webhook-payload';
+import { deliverWebhook, type DeliveryOptions } from './deliver-webhook';
 
 export interface ActivityDeps {
   rolloutStates: RolloutStateStore;
@@ -108,19 +108,9 @@ async function recordInTransaction(stores: Stores, input: RecordTransitionsInput
   }
   if (!webhooks) return { fresh, enqueued: 0 };
   const hooks = await stores.webhooks.listForApp(appId);
-  const deliveries = input.transitions.flatMap((transition) => {
-    const payload = webhookPayload({ releaseId, appId, ...webhooks, transition });
-    return hooks
-      .filter((w) => w.events.length === 0 || w.events.includes(transition.event))
-      .map((w) => ({
-        idempotencyKey: deliveryKeyOf(releaseId, transition.seq),
-        webhookId: w.id,
-        appId,
-        event: transition.event,
-        payload,
-        giveUpAt: transition.at + WEBHOOK_RETRY.giveUpAfterMs,
-      }));
-  });
+  const deliveries = input.transitions.flatMap((transition) =>
+    outboxDeliveriesOf(hooks, webhookPayload({ id: deliveryKeyOf(releaseId, transition.seq), releaseId, appId, ...webhooks, transition })),
+  );
   return { fresh, enqueued: await stores.webhookOutbox.enqueue(deliveries) };
 }
 
@@ -226,7 +216,7 @@ export function createActivities(deps: ActivityDeps) {
       );
       if (hooks.length === 0) return;
       const done = await deps.webhooks.deliveredTo(key);
-      const payload = webhookPayload(input);
+      const payload = webhookPayload({ ...input, id: key });
       const failures: string[] = [];
       for (const hook of hooks.filter((h) => !done.has(h.id))) {
         const outcome = await deliverWebhook(hook, payload, key, deps.webhookDelivery);

@@ -3,41 +3,8 @@ import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { LookupFunction } from 'node:net';
 import type { Webhook } from '../db/stores/webhook-store';
-import type { Exposure } from '../domain/release';
-import type { RolloutEvent, Transition } from '../domain/rollout-view';
+import type { WebhookPayload } from '../domain/webhook-payload';
 import { guardedLookup, receiverUrlProblem, redactUrl } from '../platform/public-address';
-
-export interface WebhookPayload {
-  id: string;
-  event: RolloutEvent;
-  occurredAt: string;
-  release: { id: string; appId: string; channel: string; version: string };
-  transition: { from: string; to: string; stageIndex: number; exposure: Exposure; actor: string; reason: string };
-}
-
-/** The idempotency key of a transition's webhook deliveries: receivers dedupe on it. */
-export function deliveryKeyOf(releaseId: string, seq: number): string {
-  return `${releaseId}:${seq}`;
-}
-
-/** What receivers get for one transition; the same for the workflow's notify and the outbox. */
-export function webhookPayload(input: { releaseId: string; appId: string; channel: string; version: string; transition: Transition }): WebhookPayload {
-  const { transition } = input;
-  return {
-    id: deliveryKeyOf(input.releaseId, transition.seq),
-    event: transition.event,
-    occurredAt: new Date(transition.at).toISOString(),
-    release: { id: input.releaseId, appId: input.appId, channel: input.channel, version: input.version },
-    transition: {
-      from: transition.from,
-      to: transition.to,
-      stageIndex: transition.stageIndex,
-      exposure: transition.exposure,
-      actor: transition.actor,
-      reason: transition.reason,
-    },
-  };
-}
 
 export type DeliveryOutcome =
   | { kind: 'delivered'; status: number }

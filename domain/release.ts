@@ -31,7 +31,7 @@ export function mayReplacePublished(stored: ReleaseStatus, next: ReleaseStatus):
  * started): aborted, not rolled back, because no gate judged the bundle, so releasing the same
  * version again needs no `force`.
  */
-export const WITHDRAWN_WITHOUT_WORKFLOW: ReleaseStatus = 'aborted';
+export const WITHDRAWN_WITHOUT_WORKFLOW = 'aborted' satisfies ReleaseStatus;
 
 /** The state that withdraws a release whose workflow can no longer publish: exposure zero, next revision. */
 export function withdrawnState(release: Pick<Release, 'id' | 'appId'>, current: PublishedState | null, reason: string): PublishedState {

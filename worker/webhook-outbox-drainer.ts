@@ -1,5 +1,6 @@
 import type { Registry } from 'prom-client';
-import { deliverWebhook, type DeliveryOptions, type WebhookPayload } from '../activities/deliver-webhook';
+import { deliverWebhook, type DeliveryOptions } from '../activities/deliver-webhook';
+import type { WebhookPayload } from '../domain/webhook-payload';
 import type { OutboxDelivery, WebhookOutboxStore } from '../db/stores/webhook-outbox-store';
 import type { WebhookStore } from '../db/stores/webhook-store';
 import { webhookRetryDelayMs } from '../domain/webhook-retry';

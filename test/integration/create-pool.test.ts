@@ -22,9 +22,9 @@ describe(createPool.name, () => {
     try {
       const transaction = withTransaction(pool, async (client) => {
         const { rows } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
-        await db.pool.query('SELECT pg_terminate_backend($1)', [rows[0]!.pid]);
-        // Between two queries, as when a transaction awaits other work: the drop arrives now.
-        await new Promise((resolve) => client.once('end', resolve));
+        // Between two queries, as when a transaction awaits other work: the server ends the session
+        // (and this waits until it has).
+        await db.pool.query('SELECT pg_terminate_backend($1, 10000)', [rows[0]!.pid]);
         await client.query('SELECT 1');
       });
       await expect(transaction).rejects.toThrow();

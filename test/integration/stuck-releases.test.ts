@@ -52,6 +52,8 @@ describe('releases cannot get stuck', () => {
   it('withdraws a release whose workflow was terminated mid-bake, and the channel takes a new release', async () => {
     const appId = 'com.example.terminated';
     await createAppWithBundles(ctx.admin, appId, ['1.0.0', '2.0.0']);
+    // Nothing listens there: the outbox row is what this test reads.
+    expect((await ctx.admin.post(`/v1/apps/${appId}/webhooks`, { url: 'http://127.0.0.1:9/hook', events: ['aborted'] })).status).toBe(201);
     const id = await startRelease(ctx.admin, appId, { version: '1.0.0', plan: longPlan });
     await waitForServed(ctx.stack, id, (r) => r.status === 'running' && r.exposure.default === 1000);
     const salt = await bucketSaltOf(ctx.stack, id);
@@ -67,6 +69,23 @@ describe('releases cannot get stuck', () => {
     const [audit] = await auditOf(id, 'release.aborted');
     expect(audit).toMatchObject({ actor: 'reconciler', reason: expect.stringMatching(/closed as TERMINATED/) });
     expect(audit!.details).toMatchObject({ from: 'running', to: 'aborted', workflowStatus: 'TERMINATED', exposure: { default: 0 } });
+    // Receivers hear of it as of any other transition, once.
+    const outbox = await ctx.stack.db.pool.query<{ idempotency_key: string; event: string; payload: Record<string, unknown> }>(
+      'SELECT idempotency_key, event, payload FROM webhook_outbox WHERE app_id = $1',
+      [appId],
+    );
+    expect(outbox.rows).toEqual([
+      {
+        idempotency_key: `${id}:withdrawn`,
+        event: 'aborted',
+        payload: expect.objectContaining({
+          id: `${id}:withdrawn`,
+          event: 'aborted',
+          release: { id, appId, channel: 'production', version: '1.0.0' },
+          transition: expect.objectContaining({ from: 'running', to: 'aborted', actor: 'reconciler' }),
+        }),
+      },
+    ]);
 
     const details = await ctx.admin.get(`/v1/releases/${id}`);
     expect(details.body).toMatchObject({ status: 'aborted', live: false, reason: expect.stringMatching(/TERMINATED/) });

@@ -1,7 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { LookupFunction, AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { deliverWebhook, MAX_RESPONSE_BYTES, type WebhookPayload } from '../../../activities/deliver-webhook';
+import { deliverWebhook, MAX_RESPONSE_BYTES } from '../../../activities/deliver-webhook';
+import type { WebhookPayload } from '../../../domain/webhook-payload';
 import type { Webhook } from '../../../db/stores/webhook-store';
 
 const payload: WebhookPayload = {
