@@ -44,6 +44,15 @@ export interface OverrideTable {
 
 export function createOverrideTable(overrides: readonly DeviceOverride[]): OverrideTable {
   const byDevice = new Map<string, ChannelOverride>();
+  // An app has a few channels and two sources: devices share the same few (frozen) values, so a
+  // million overrides cost their ids and map entries, not a million objects.
+  const values = new Map<string, ChannelOverride>();
+  const valueOf = ({ channel, source }: ChannelOverride) => {
+    const key = `${source}\u0000${channel}`;
+    let value = values.get(key);
+    if (!value) values.set(key, (value = Object.freeze({ channel, source })));
+    return value;
+  };
   let selfAssignments = 0;
   const put = (deviceId: string, override: ChannelOverride | null) => {
     if (byDevice.get(deviceId)?.source === 'self') selfAssignments -= 1;
@@ -51,7 +60,7 @@ export function createOverrideTable(overrides: readonly DeviceOverride[]): Overr
       byDevice.delete(deviceId);
       return;
     }
-    byDevice.set(deviceId, { channel: override.channel, source: override.source });
+    byDevice.set(deviceId, valueOf(override));
     if (override.source === 'self') selfAssignments += 1;
   };
   for (const o of overrides) put(o.deviceId, o);
@@ -122,6 +131,15 @@ export function buildAppServing(definitions: AppDefinitions, serving: ReadonlyMa
     segments: definitions.segments,
     resolveSegment: compileSegments(definitions.segments),
     needsEngagement: definitions.segments.some((s) => usesEngagement(s.rule)),
-    signer: definitions.signingKey ? createAnswerSigner(definitions.signingKey.id, definitions.signingKey.privateKeyPem) : null,
+    signer: definitions.signingKey ? lazySigner(definitions.signingKey.id, definitions.signingKey.privateKeyPem) : null,
   };
+}
+
+/**
+ * Parsing a private key costs about a millisecond: at start, an instance holding 10,000 apps would
+ * spend its load doing that for apps no device asks about. The key is parsed on the first answer.
+ */
+function lazySigner(keyId: string, privateKeyPem: string): AnswerSigner {
+  let signer: AnswerSigner | null = null;
+  return (body) => (signer ??= createAnswerSigner(keyId, privateKeyPem))(body);
 }
