@@ -153,14 +153,16 @@ export function createRolloutSnapshot(deps: RolloutSnapshotDeps): RolloutSnapsho
     const withdrawn = new Map(source.withdrawn.map((w) => [w.channel, new Set(w.versions)]));
     const overrides = createOverrideTable(source.overrides);
     const serving = new Map<string, ChannelServing>();
+    // Only the definitions of the source are kept: its rows (overrides above all) are garbage now.
+    const definitions: AppDefinitions = { appId: source.appId, channels: source.channels, segments: source.segments, signingKey: source.signingKey };
     const state: AppState = {
-      definitions: source,
+      definitions,
       applied: { definitions: source.revisions.definitions, overrides: source.revisions.overrides },
       seen: apps.get(source.appId)?.seen ?? null,
       serving,
       withdrawn,
       overrides,
-      view: buildAppServing(source, serving, overrides),
+      view: buildAppServing(definitions, serving, overrides),
     };
     for (const read of source.releases) {
       hold(read);
