@@ -2,18 +2,58 @@ import pg from 'pg';
 import type { Logger } from '../platform/logger';
 import type { Queryable } from './create-pool';
 
-/** The NOTIFY channel API instances listen on; the payload is the id of the app that changed. */
+/**
+ * The NOTIFY channel API instances listen on. Payloads are JSON saying what changed (`SnapshotChange`);
+ * migration 0016's triggers send the definition and override changes on it too.
+ */
 export const APP_CHANGED_CHANNEL = 'rollout_state';
 
+/** What an API instance rereads for a notification: each is a few rows, except `app` (everything of the app). */
+export type SnapshotChange =
+  | { kind: 'app'; appId: string }
+  | { kind: 'definitions'; appId: string }
+  | { kind: 'release'; appId: string; releaseId: string; revision: number }
+  /** `revision`: the app's overrides revision this change made (migration 0016's trigger). */
+  | { kind: 'override'; appId: string; deviceId: string; revision: number }
+  | { kind: 'overrides'; appId: string; revision: number };
+
+/** The payload of a release's published revision, for statements that write `rollout_state` (alias: its row). */
+export const releaseChangePayloadSql = (alias: string) =>
+  `json_build_object('kind', 'release', 'appId', ${alias}.app_id, 'releaseId', ${alias}.release_id, 'revision', ${alias}.revision)::text`;
+
+const isText = (value: unknown): value is string => typeof value === 'string' && value.length > 0;
+
+/** A payload that is not ours (an older instance sends a bare app id) means: everything of that app. */
+export function parseChange(payload: string): SnapshotChange | null {
+  if (!payload.startsWith('{')) return payload ? { kind: 'app', appId: payload } : null;
+  let parsed: Record<string, unknown>;
+  try {
+    parsed = JSON.parse(payload) as Record<string, unknown>;
+  } catch {
+    return null;
+  }
+  const { kind, appId, releaseId, revision, deviceId } = parsed;
+  if (!isText(appId)) return null;
+  if (kind === 'release' && isText(releaseId) && typeof revision === 'number') return { kind, appId, releaseId, revision };
+  if (kind === 'override' && isText(deviceId) && typeof revision === 'number') return { kind, appId, deviceId, revision };
+  if (kind === 'overrides' && typeof revision === 'number') return { kind, appId, revision };
+  if (kind === 'definitions') return { kind, appId };
+  return { kind: 'app', appId };
+}
+
 export interface ChangeFeed {
-  /** Tells every API instance to reload what it serves for the app (sent on commit when in a transaction). */
+  /**
+   * Tells every API instance to reread the app's definitions (sent on commit when in a transaction).
+   * Migration 0016's triggers send the same payload for channel, segment and key writes, so inside
+   * one transaction PostgreSQL delivers it once.
+   */
   appChanged(appId: string): Promise<void>;
 }
 
 export function createChangeFeed(db: Queryable): ChangeFeed {
   return {
     async appChanged(appId) {
-      await db.query('SELECT pg_notify($1, $2)', [APP_CHANGED_CHANNEL, appId]);
+      await db.query(`SELECT pg_notify($1, json_build_object('kind', 'definitions', 'appId', $2::text)::text)`, [APP_CHANGED_CHANNEL, appId]);
     },
   };
 }
@@ -21,10 +61,10 @@ export function createChangeFeed(db: Queryable): ChangeFeed {
 export interface ChangeListenerOptions {
   databaseUrl: string;
   logger: Logger;
-  onAppChanged(appId: string): void;
+  onChange(change: SnapshotChange): void;
   /**
    * Runs once a lost connection is back. Notifications sent meanwhile are gone for good, so the
-   * caller catches up here (a full reload); a failure counts as a failed reconnect.
+   * caller catches up here; a failure counts as a failed reconnect.
    */
   onReconnected(): Promise<void>;
   /** Each reconnect attempt, for metrics. */
@@ -44,7 +84,7 @@ export interface ChangeListener {
  */
 const LISTENER_CONNECT_TIMEOUT_MS = 10_000;
 
-/** A dedicated connection that LISTENs for app changes and reconnects by itself when it is lost. */
+/** A dedicated connection that LISTENs for snapshot changes and reconnects by itself when it is lost. */
 export function createChangeListener(options: ChangeListenerOptions): ChangeListener {
   const { logger } = options;
   let client: pg.Client | null = null;
@@ -73,7 +113,8 @@ export function createChangeListener(options: ChangeListenerOptions): ChangeList
       keepAlive: true,
     });
     next.on('notification', (msg) => {
-      if (msg.channel === APP_CHANGED_CHANNEL && msg.payload) options.onAppChanged(msg.payload);
+      const change = msg.channel === APP_CHANGED_CHANNEL && msg.payload ? parseChange(msg.payload) : null;
+      if (change) options.onChange(change);
     });
     next.on('error', (err) => {
       logger.warn({ err }, 'change listener lost its connection');

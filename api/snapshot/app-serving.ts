@@ -1,11 +1,13 @@
-import type { AppServingSource } from '../../db/read-models/serving-read-model';
+import type { AppDefinitions } from '../../db/read-models/serving-read-model';
+import type { DeviceOverride } from '../../db/stores/channel-override-store';
 import type { Channel, ChannelOverride } from '../../domain/channel';
+import { isWithdrawn } from '../../domain/release';
 import type { SegmentDefinition } from '../../domain/segment';
 import { compileSegments, usesEngagement, type SegmentResolver } from '../../domain/segment-rules';
-import { buildChannelServing, type ChannelServing } from '../../domain/serving';
+import type { ChannelServing, ServingRelease } from '../../domain/serving';
 import { createAnswerSigner, type AnswerSigner } from '../../platform/answer-signing';
 
-/** Everything an update check for one app is answered from, prepared once per reload. */
+/** Everything an update check for one app is answered from. */
 export interface AppServing {
   appId: string;
   channels: ReadonlyMap<string, Channel>;
@@ -17,8 +19,8 @@ export interface AppServing {
   /** Overrides devices chose themselves (legacy Capgo): bounded per app. */
   readonly selfAssignments: number;
   /**
-   * Applies a device's own choice (null: drops it) on this instance only, without reloading the app;
-   * an admin override stays. Other instances learn it on their next reload of the app.
+   * Applies a device's own choice (null: drops it) on this instance only, ahead of the NOTIFY that
+   * brings the stored row to every instance; an admin override stays.
    */
   assignLocally(deviceId: string, channel: string | null): void;
   segments: readonly SegmentDefinition[];
@@ -29,30 +31,115 @@ export interface AppServing {
   signer: AnswerSigner | null;
 }
 
-export function buildAppServing(source: AppServingSource): AppServing {
-  const overrides = new Map(source.overrides.map((o) => [o.deviceId, { channel: o.channel, source: o.source }]));
-  let selfAssignments = source.overrides.filter((o) => o.source === 'self').length;
+/**
+ * An app's device overrides, changed in place one device at a time: an update costs the devices it
+ * names, not the app's overrides.
+ */
+export interface OverrideTable {
+  readonly byDevice: ReadonlyMap<string, ChannelOverride>;
+  readonly selfAssignments: number;
+  /** The stored state of one device: its override, or null for none. */
+  put(deviceId: string, override: ChannelOverride | null): void;
+}
+
+export function createOverrideTable(overrides: readonly DeviceOverride[]): OverrideTable {
+  const byDevice = new Map<string, ChannelOverride>();
+  // An app has a few channels and two sources: devices share the same few (frozen) values, so a
+  // million overrides cost their ids and map entries, not a million objects.
+  const values = new Map<string, ChannelOverride>();
+  const valueOf = ({ channel, source }: ChannelOverride) => {
+    const key = `${source}\u0000${channel}`;
+    let value = values.get(key);
+    if (!value) values.set(key, (value = Object.freeze({ channel, source })));
+    return value;
+  };
+  let selfAssignments = 0;
+  const put = (deviceId: string, override: ChannelOverride | null) => {
+    if (byDevice.get(deviceId)?.source === 'self') selfAssignments -= 1;
+    if (override === null) {
+      byDevice.delete(deviceId);
+      return;
+    }
+    byDevice.set(deviceId, valueOf(override));
+    if (override.source === 'self') selfAssignments += 1;
+  };
+  for (const o of overrides) put(o.deviceId, o);
   return {
-    appId: source.appId,
-    channels: new Map(source.channels.map((c) => [c.name, c])),
-    serving: buildChannelServing(source.releases),
-    deploymentKeys: new Map(source.channels.map((c) => [c.deploymentKey, c.name])),
-    overrides,
+    byDevice,
     get selfAssignments() {
       return selfAssignments;
     },
-    assignLocally(deviceId, channel) {
-      const current = overrides.get(deviceId);
-      if (current?.source === 'admin') return;
-      if (current) selfAssignments -= 1;
-      overrides.delete(deviceId);
-      if (channel === null) return;
-      overrides.set(deviceId, { channel, source: 'self' });
-      selfAssignments += 1;
-    },
-    segments: source.segments,
-    resolveSegment: compileSegments(source.segments),
-    needsEngagement: source.segments.some((s) => usesEngagement(s.rule)),
-    signer: source.signingKey ? createAnswerSigner(source.signingKey.id, source.signingKey.privateKeyPem) : null,
+    put,
   };
+}
+
+/**
+ * The versions a channel's devices must leave, as a view over every version its withdrawn releases
+ * shipped (which only grows): the current release's own bundles are kept out without copying the set.
+ */
+function withdrawnView(all: ReadonlySet<string>, current: ServingRelease): ReadonlySet<string> {
+  const kept = new Set<string>();
+  if (current.fallback) kept.add(current.fallback.version);
+  if (!isWithdrawn(current.status)) kept.add(current.target.version);
+  const has = (version: string) => all.has(version) && !kept.has(version);
+  function* values(): SetIterator<string> {
+    for (const version of all) if (!kept.has(version)) yield version;
+  }
+  function* entries(): SetIterator<[string, string]> {
+    for (const version of values()) yield [version, version];
+  }
+  return {
+    has,
+    get size() {
+      let size = all.size;
+      for (const version of kept) if (all.has(version)) size -= 1;
+      return size;
+    },
+    values,
+    keys: values,
+    entries,
+    [Symbol.iterator]: values,
+    forEach(callback, thisArg?: unknown) {
+      for (const version of values()) callback.call(thisArg, version, version, this);
+    },
+  };
+}
+
+/** One channel's serving from its newest release and the versions its withdrawn releases shipped. */
+export function channelServing(current: ServingRelease, withdrawnVersions: ReadonlySet<string>): ChannelServing {
+  return { current, withdrawnVersions: withdrawnView(withdrawnVersions, current) };
+}
+
+/** Release order within a channel: the later created (then the greater id) is the channel's current. */
+export const isNewerRelease = (a: ServingRelease, b: ServingRelease) => a.createdAt > b.createdAt || (a.createdAt === b.createdAt && a.releaseId.localeCompare(b.releaseId) > 0);
+
+/** The app as checks see it, over serving and overrides that the snapshot keeps changing in place. */
+export function buildAppServing(definitions: AppDefinitions, serving: ReadonlyMap<string, ChannelServing>, overrides: OverrideTable): AppServing {
+  return {
+    appId: definitions.appId,
+    channels: new Map(definitions.channels.map((c) => [c.name, c])),
+    serving,
+    deploymentKeys: new Map(definitions.channels.map((c) => [c.deploymentKey, c.name])),
+    overrides: overrides.byDevice,
+    get selfAssignments() {
+      return overrides.selfAssignments;
+    },
+    assignLocally(deviceId, channel) {
+      if (overrides.byDevice.get(deviceId)?.source === 'admin') return;
+      overrides.put(deviceId, channel === null ? null : { channel, source: 'self' });
+    },
+    segments: definitions.segments,
+    resolveSegment: compileSegments(definitions.segments),
+    needsEngagement: definitions.segments.some((s) => usesEngagement(s.rule)),
+    signer: definitions.signingKey ? lazySigner(definitions.signingKey.id, definitions.signingKey.privateKeyPem) : null,
+  };
+}
+
+/**
+ * Parsing a private key costs about a millisecond: at start, an instance holding 10,000 apps would
+ * spend its load doing that for apps no device asks about. The key is parsed on the first answer.
+ */
+function lazySigner(keyId: string, privateKeyPem: string): AnswerSigner {
+  let signer: AnswerSigner | null = null;
+  return (body) => (signer ??= createAnswerSigner(keyId, privateKeyPem))(body);
 }

@@ -1,5 +1,5 @@
 import type { Exposure } from '../../domain/release';
-import { APP_CHANGED_CHANNEL } from '../change-feed';
+import { APP_CHANGED_CHANNEL, releaseChangePayloadSql } from '../change-feed';
 import type { Queryable } from '../create-pool';
 
 export interface RevertedState {
@@ -31,7 +31,7 @@ export function createRolloutRevertStore(db: Queryable): RolloutRevertStore {
          ), mirrored AS (
            UPDATE releases r SET status = 'rolled_back', updated_at = now() FROM written w WHERE r.id = w.release_id RETURNING r.id
          )
-         SELECT w.revision, w.exposure, pg_notify($3, w.app_id) FROM written w`,
+         SELECT w.revision, w.exposure, pg_notify($3, ${releaseChangePayloadSql('w')}) FROM written w`,
         [releaseId, reason, APP_CHANGED_CHANNEL],
       );
       if (rows[0]) return { reverted: { revision: rows[0].revision, exposure: rows[0].exposure } };

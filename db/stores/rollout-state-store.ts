@@ -1,5 +1,5 @@
 import { TERMINAL_STATUSES, WITHDRAWN_STATUSES, type PublishedState, type ReleaseStatus } from '../../domain/release';
-import { APP_CHANGED_CHANNEL } from '../change-feed';
+import { APP_CHANGED_CHANNEL, releaseChangePayloadSql } from '../change-feed';
 import type { Queryable } from '../create-pool';
 
 export interface RolloutStateStore {
@@ -37,11 +37,11 @@ export function createRolloutStateStore(db: Queryable): RolloutStateStore {
                  exposure = EXCLUDED.exposure, reason = EXCLUDED.reason, published_at = EXCLUDED.published_at
              WHERE rs.revision < EXCLUDED.revision
                AND (rs.status <> ALL($9::text[]) OR (rs.status = $10 AND EXCLUDED.status = ANY($11::text[])))
-           RETURNING rs.release_id, rs.app_id, rs.status
+           RETURNING rs.release_id, rs.app_id, rs.revision, rs.status
          ), mirrored AS (
            UPDATE releases r SET status = w.status, updated_at = now() FROM written w WHERE r.id = w.release_id RETURNING r.id
          )
-         SELECT pg_notify($8, w.app_id) FROM written w`,
+         SELECT pg_notify($8, ${releaseChangePayloadSql('w')}) FROM written w`,
         [
           s.releaseId,
           s.appId,
