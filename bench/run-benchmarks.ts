@@ -37,6 +37,8 @@ const RETURNING_DEVICES = 20_000;
 const NEW_DEVICES = 10_000_000;
 const APP = 'com.example.bench';
 const LATENCY_RATE = 2000;
+/** `npm run bench -- --only ingestion`: the same stack, only the durable-ingestion section (about 2 minutes). */
+const ONLY = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
 
 interface LoadResult {
   requestsPerSecond: number;
@@ -180,6 +182,12 @@ async function main(): Promise<void> {
   const canaries = createCanaries(databaseUrl.toString());
   const [runningCanary] = await canaries.of(running, 1);
   await until('release at 50 % on both instances', () => servedEverywhere([A, B], runningCanary!, '1.1.0'));
+
+  if (ONLY === 'ingestion') {
+    printIngestion(await measureIngestion({ rollupsOn: A, rollupsOff: C }, databaseUrl.toString()));
+    await canaries.close();
+    return;
+  }
 
   const sample = await fetch(`${A}/v1/apps/${APP}/check`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: checkBody(runningCanary!) });
   const answer = await sample.text();
@@ -327,14 +335,18 @@ function printSummary(
   for (const [name, r] of Object.entries(atRate)) {
     log(`${name.padEnd(30)} p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms, p99.9 ${r.p999Ms} ms, max ${r.maxMs} ms (${r.achievedRate} req/s achieved, non-2xx ${r.non2xx}, errors ${r.errors})`);
   }
-  log('\n== durable ingestion, native /events, 20 events per request (median of 3 rounds) ==');
-  log(`rollups on ${ingestion.median.rollupsOn} events/s, rollups off ${ingestion.median.rollupsOff} events/s: ${ingestion.ratio.toFixed(2)} × (target ≥ 0.8 and ≥ 25,000 events/s)`);
+  printIngestion(ingestion);
   log('\n== rollback reach (command sent → both API instances answer "rollback") ==');
   log(`update acknowledged: median ${reach.ackMs.median} ms, p90 ${reach.ackMs.p90} ms; all instances switched: median ${reach.switchMs.median} ms, p90 ${reach.switchMs.p90} ms, max ${reach.switchMs.max} ms (n=${reach.samples})`);
   log(`\n== rollback reach with a gate read stalled ${STALL_SECONDS} s (table lock) and a webhook receiver that never answers ==`);
   log(
     `update acknowledged: p50 ${stalledReach.ackMs.median} ms, p99 ${stalledReach.ackMs.p99} ms; all instances switched: p50 ${stalledReach.switchMs.median} ms, p99 ${stalledReach.switchMs.p99} ms, max ${stalledReach.switchMs.max} ms (n=${stalledReach.samples}; every rollback answered while the read was held: ${stalledReach.allBeforeStallEnded})`,
   );
+}
+
+function printIngestion(ingestion: Awaited<ReturnType<typeof measureIngestion>>): void {
+  log('\n== durable ingestion, native /events, 20 events per request (median of 3 rounds) ==');
+  log(`rollups on ${ingestion.median.rollupsOn} events/s, rollups off ${ingestion.median.rollupsOff} events/s: ${ingestion.ratio.toFixed(2)} × (target ≥ 0.8 and ≥ 25,000 events/s)`);
 }
 
 /** Finds devices in a release's canary cohort; the bucket salt is a secret the API never shows, so it is read where the service keeps it. */
