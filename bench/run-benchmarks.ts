@@ -1,5 +1,5 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -400,6 +400,22 @@ interface IngestionResult {
   eventsPerSecond: number;
   acknowledged: number;
   durable: number;
+  /** CPU PostgreSQL's backends of the bench database spent per 1,000 durable events: what the writes cost, however loaded the machine. */
+  postgresCpuMsPer1000: number | null;
+}
+
+/** CPU time (ms) used so far by each client backend of the bench database, from /proc; null where PostgreSQL is not local. */
+async function backendCpuMs(client: pg.Client): Promise<Map<number, number> | null> {
+  const { rows } = await client.query<{ pid: number }>("SELECT a.pid FROM pg_stat_activity a WHERE a.datname = current_database() AND a.backend_type = 'client backend'");
+  const used = new Map<number, number>();
+  for (const { pid } of rows) {
+    const stat = `/proc/${pid}/stat`;
+    if (!existsSync(stat)) return null;
+    // utime and stime, in clock ticks (100 per second), after the process name.
+    const fields = readFileSync(stat, 'utf8').split(') ')[1]!.split(' ');
+    used.set(pid, (Number(fields[11]) + Number(fields[12])) * 10);
+  }
+  return used;
 }
 
 /**
@@ -414,15 +430,24 @@ async function measureIngestion(instances: { rollupsOn: string; rollupsOff: stri
   const body = eventsBody(perRequest);
   const rounds: Array<Record<keyof typeof instances, IngestionResult>> = [];
   try {
+    // A warm-up of each, as for the checks: compiled code, connections, the devices' first memberships in the rollups.
+    for (const url of Object.values(instances)) await load({ url: `${url}/v1/apps/${APP}/events`, body, durationSeconds: 5 });
     for (const round of [0, 1, 2]) {
       const order: Array<keyof typeof instances> = round % 2 === 0 ? ['rollupsOn', 'rollupsOff'] : ['rollupsOff', 'rollupsOn'];
       const results = {} as Record<keyof typeof instances, IngestionResult>;
       for (const name of order) {
         const before = await count();
+        const cpuBefore = await backendCpuMs(client);
         const r = await load({ url: `${instances[name]}/v1/apps/${APP}/events`, body });
+        const cpuAfter = await backendCpuMs(client);
         const durable = (await count()) - before;
-        results[name] = { eventsPerSecond: Math.round(durable / DURATION), acknowledged: (r.statusCodes['202'] ?? 0) * perRequest, durable };
-        log(`round ${round + 1}: events with rollups ${name === 'rollupsOn' ? 'on' : 'off'}: ${results[name].eventsPerSecond} events/s durable, p99 ${r.p99Ms} ms`);
+        let cpu: number | null = null;
+        if (cpuBefore && cpuAfter) cpu = [...cpuAfter].reduce((sum, [pid, ms]) => sum + ms - (cpuBefore.get(pid) ?? 0), 0);
+        const postgresCpuMsPer1000 = cpu === null || durable === 0 ? null : +((cpu * 1000) / durable).toFixed(1);
+        results[name] = { eventsPerSecond: Math.round(durable / DURATION), acknowledged: (r.statusCodes['202'] ?? 0) * perRequest, durable, postgresCpuMsPer1000 };
+        log(
+          `round ${round + 1}: events with rollups ${name === 'rollupsOn' ? 'on' : 'off'}: ${results[name].eventsPerSecond} events/s durable, p99 ${r.p99Ms} ms, PostgreSQL CPU ${postgresCpuMsPer1000 ?? '?'} ms per 1,000 events`,
+        );
       }
       rounds.push(results);
     }
