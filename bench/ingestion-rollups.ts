@@ -1,3 +1,4 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { createPool, type Pool } from '../db/create-pool';
 import { recreateDatabase } from '../db/ensure-database';
@@ -119,6 +120,32 @@ interface RunResult {
   eventsPerSecond: number;
   foldMs: number;
   writeMs: number;
+  /** CPU per batch of this process and of PostgreSQL's backends: on a loaded machine, what the work costs, where wall time says how long it waited. */
+  clientCpuMs: number;
+  serverCpuMs: number | null;
+}
+
+/** CPU time (ms) used so far by each of this pool's PostgreSQL backends, read from /proc; null where the server is not local. */
+async function backendCpuMs(pool: Pool): Promise<Map<number, number> | null> {
+  const { rows } = await pool.query<{ pid: number }>(
+    "SELECT a.pid FROM pg_stat_activity a WHERE a.datname = current_database() AND a.backend_type = 'client backend' AND a.application_name = 'rampart'",
+  );
+  const used = new Map<number, number>();
+  for (const { pid } of rows) {
+    const stat = `/proc/${pid}/stat`;
+    if (!existsSync(stat)) return null;
+    // utime and stime, in clock ticks (100 per second), after the process name.
+    const fields = readFileSync(stat, 'utf8').split(') ')[1]!.split(' ');
+    used.set(pid, (Number(fields[11]) + Number(fields[12])) * 10);
+  }
+  return used;
+}
+
+function cpuSince(before: Map<number, number> | null, after: Map<number, number> | null): number | null {
+  if (!before || !after) return null;
+  let total = 0;
+  for (const [pid, ms] of after) total += ms - (before.get(pid) ?? 0);
+  return total;
 }
 
 async function runOnce(pool: Pool, batches: Batch[], rollups: boolean): Promise<RunResult> {
@@ -126,6 +153,10 @@ async function runOnce(pool: Pool, batches: Batch[], rollups: boolean): Promise<
   const store = createTelemetryStore(pool, { rollups, ...(process.env.BENCH_KNOWN_MEMBERSHIPS ? { knownMemberships: Number(process.env.BENCH_KNOWN_MEMBERSHIPS) } : {}) });
   let foldMs = 0;
   let writeMs = 0;
+  // Every connection opened first, so that the backends measured are the ones that will do the work.
+  await Promise.all(Array.from({ length: 4 }, () => pool.query('SELECT 1')));
+  const serverBefore = await backendCpuMs(pool);
+  const clientBefore = process.cpuUsage();
   const started = performance.now();
   for (const batch of batches) {
     const t0 = performance.now();
@@ -136,7 +167,16 @@ async function runOnce(pool: Pool, batches: Batch[], rollups: boolean): Promise<
     writeMs += performance.now() - t1;
   }
   const seconds = (performance.now() - started) / 1000;
-  return { eventsPerSecond: (batches.length * BATCH_SIZE) / seconds, foldMs: foldMs / batches.length, writeMs: writeMs / batches.length };
+  const client = process.cpuUsage(clientBefore);
+  const serverAfter = await backendCpuMs(pool);
+  const serverCpu = cpuSince(serverBefore, serverAfter);
+  return {
+    eventsPerSecond: (batches.length * BATCH_SIZE) / seconds,
+    foldMs: foldMs / batches.length,
+    writeMs: writeMs / batches.length,
+    clientCpuMs: (client.user + client.system) / 1000 / batches.length,
+    serverCpuMs: serverCpu === null ? null : serverCpu / batches.length,
+  };
 }
 
 async function main(): Promise<void> {
@@ -159,9 +199,10 @@ async function main(): Promise<void> {
       const b = await runOnce(pool, batches, false);
       on.push(a.eventsPerSecond);
       off.push(b.eventsPerSecond);
+      const cpu = (r: RunResult) => `CPU ${r.clientCpuMs.toFixed(1)} ms here + ${r.serverCpuMs?.toFixed(1) ?? '?'} ms PostgreSQL`;
       console.log(
-        `round ${round}: rollups on ${fmt(a.eventsPerSecond)} events/s (fold ${a.foldMs.toFixed(1)} ms + write ${a.writeMs.toFixed(1)} ms per batch)` +
-          ` | off ${fmt(b.eventsPerSecond)} events/s (write ${b.writeMs.toFixed(1)} ms per batch) | ratio ${(a.eventsPerSecond / b.eventsPerSecond).toFixed(2)}`,
+        `round ${round}: rollups on ${fmt(a.eventsPerSecond)} events/s (fold ${a.foldMs.toFixed(1)} ms + write ${a.writeMs.toFixed(1)} ms per batch; ${cpu(a)})` +
+          ` | off ${fmt(b.eventsPerSecond)} events/s (write ${b.writeMs.toFixed(1)} ms per batch; ${cpu(b)}) | ratio ${(a.eventsPerSecond / b.eventsPerSecond).toFixed(2)}`,
       );
     }
     const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;

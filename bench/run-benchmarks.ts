@@ -1,5 +1,5 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -37,6 +37,8 @@ const RETURNING_DEVICES = 20_000;
 const NEW_DEVICES = 10_000_000;
 const APP = 'com.example.bench';
 const LATENCY_RATE = 2000;
+/** `npm run bench -- --only ingestion`: the same stack, only the durable-ingestion section (about 2 minutes). */
+const ONLY = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
 
 interface LoadResult {
   requestsPerSecond: number;
@@ -180,6 +182,12 @@ async function main(): Promise<void> {
   const canaries = createCanaries(databaseUrl.toString());
   const [runningCanary] = await canaries.of(running, 1);
   await until('release at 50 % on both instances', () => servedEverywhere([A, B], runningCanary!, '1.1.0'));
+
+  if (ONLY === 'ingestion') {
+    printIngestion(await measureIngestion({ rollupsOn: A, rollupsOff: C }, databaseUrl.toString()));
+    await canaries.close();
+    return;
+  }
 
   const sample = await fetch(`${A}/v1/apps/${APP}/check`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: checkBody(runningCanary!) });
   const answer = await sample.text();
@@ -327,14 +335,18 @@ function printSummary(
   for (const [name, r] of Object.entries(atRate)) {
     log(`${name.padEnd(30)} p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms, p99.9 ${r.p999Ms} ms, max ${r.maxMs} ms (${r.achievedRate} req/s achieved, non-2xx ${r.non2xx}, errors ${r.errors})`);
   }
-  log('\n== durable ingestion, native /events, 20 events per request (median of 3 rounds) ==');
-  log(`rollups on ${ingestion.median.rollupsOn} events/s, rollups off ${ingestion.median.rollupsOff} events/s: ${ingestion.ratio.toFixed(2)} × (target ≥ 0.8 and ≥ 25,000 events/s)`);
+  printIngestion(ingestion);
   log('\n== rollback reach (command sent → both API instances answer "rollback") ==');
   log(`update acknowledged: median ${reach.ackMs.median} ms, p90 ${reach.ackMs.p90} ms; all instances switched: median ${reach.switchMs.median} ms, p90 ${reach.switchMs.p90} ms, max ${reach.switchMs.max} ms (n=${reach.samples})`);
   log(`\n== rollback reach with a gate read stalled ${STALL_SECONDS} s (table lock) and a webhook receiver that never answers ==`);
   log(
     `update acknowledged: p50 ${stalledReach.ackMs.median} ms, p99 ${stalledReach.ackMs.p99} ms; all instances switched: p50 ${stalledReach.switchMs.median} ms, p99 ${stalledReach.switchMs.p99} ms, max ${stalledReach.switchMs.max} ms (n=${stalledReach.samples}; every rollback answered while the read was held: ${stalledReach.allBeforeStallEnded})`,
   );
+}
+
+function printIngestion(ingestion: Awaited<ReturnType<typeof measureIngestion>>): void {
+  log('\n== durable ingestion, native /events, 20 events per request (median of 3 rounds) ==');
+  log(`rollups on ${ingestion.median.rollupsOn} events/s, rollups off ${ingestion.median.rollupsOff} events/s: ${ingestion.ratio.toFixed(2)} × (target ≥ 0.8 and ≥ 25,000 events/s)`);
 }
 
 /** Finds devices in a release's canary cohort; the bucket salt is a secret the API never shows, so it is read where the service keeps it. */
@@ -388,6 +400,22 @@ interface IngestionResult {
   eventsPerSecond: number;
   acknowledged: number;
   durable: number;
+  /** CPU PostgreSQL's backends of the bench database spent per 1,000 durable events: what the writes cost, however loaded the machine. */
+  postgresCpuMsPer1000: number | null;
+}
+
+/** CPU time (ms) used so far by each client backend of the bench database, from /proc; null where PostgreSQL is not local. */
+async function backendCpuMs(client: pg.Client): Promise<Map<number, number> | null> {
+  const { rows } = await client.query<{ pid: number }>("SELECT a.pid FROM pg_stat_activity a WHERE a.datname = current_database() AND a.backend_type = 'client backend'");
+  const used = new Map<number, number>();
+  for (const { pid } of rows) {
+    const stat = `/proc/${pid}/stat`;
+    if (!existsSync(stat)) return null;
+    // utime and stime, in clock ticks (100 per second), after the process name.
+    const fields = readFileSync(stat, 'utf8').split(') ')[1]!.split(' ');
+    used.set(pid, (Number(fields[11]) + Number(fields[12])) * 10);
+  }
+  return used;
 }
 
 /**
@@ -402,15 +430,24 @@ async function measureIngestion(instances: { rollupsOn: string; rollupsOff: stri
   const body = eventsBody(perRequest);
   const rounds: Array<Record<keyof typeof instances, IngestionResult>> = [];
   try {
+    // A warm-up of each, as for the checks: compiled code, connections, the devices' first memberships in the rollups.
+    for (const url of Object.values(instances)) await load({ url: `${url}/v1/apps/${APP}/events`, body, durationSeconds: 5 });
     for (const round of [0, 1, 2]) {
       const order: Array<keyof typeof instances> = round % 2 === 0 ? ['rollupsOn', 'rollupsOff'] : ['rollupsOff', 'rollupsOn'];
       const results = {} as Record<keyof typeof instances, IngestionResult>;
       for (const name of order) {
         const before = await count();
+        const cpuBefore = await backendCpuMs(client);
         const r = await load({ url: `${instances[name]}/v1/apps/${APP}/events`, body });
+        const cpuAfter = await backendCpuMs(client);
         const durable = (await count()) - before;
-        results[name] = { eventsPerSecond: Math.round(durable / DURATION), acknowledged: (r.statusCodes['202'] ?? 0) * perRequest, durable };
-        log(`round ${round + 1}: events with rollups ${name === 'rollupsOn' ? 'on' : 'off'}: ${results[name].eventsPerSecond} events/s durable, p99 ${r.p99Ms} ms`);
+        let cpu: number | null = null;
+        if (cpuBefore && cpuAfter) cpu = [...cpuAfter].reduce((sum, [pid, ms]) => sum + ms - (cpuBefore.get(pid) ?? 0), 0);
+        const postgresCpuMsPer1000 = cpu === null || durable === 0 ? null : +((cpu * 1000) / durable).toFixed(1);
+        results[name] = { eventsPerSecond: Math.round(durable / DURATION), acknowledged: (r.statusCodes['202'] ?? 0) * perRequest, durable, postgresCpuMsPer1000 };
+        log(
+          `round ${round + 1}: events with rollups ${name === 'rollupsOn' ? 'on' : 'off'}: ${results[name].eventsPerSecond} events/s durable, p99 ${r.p99Ms} ms, PostgreSQL CPU ${postgresCpuMsPer1000 ?? '?'} ms per 1,000 events`,
+        );
       }
       rounds.push(results);
     }

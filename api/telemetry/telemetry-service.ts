@@ -46,7 +46,10 @@ export interface TelemetryService {
 
 const windowKey = (w: DeviceWindowRow) => `${w.releaseId}\u0000${w.windowStart.getTime()}\u0000${w.deviceId}\u0000${w.onCohortBundle}`;
 
-/** ON CONFLICT cannot touch one row twice in a statement, so a batch folds its own duplicates first. */
+/**
+ * ON CONFLICT cannot touch one row twice in a statement, so a batch folds its own duplicates first;
+ * sorted by key, so that batches of two API instances lock the rows they share in the same order.
+ */
 function mergeWindows(windows: DeviceWindowRow[]): DeviceWindowRow[] {
   const merged = new Map<string, DeviceWindowRow>();
   for (const w of windows) {
@@ -59,7 +62,7 @@ function mergeWindows(windows: DeviceWindowRow[]): DeviceWindowRow[] {
       merged.set(key, { ...w });
     }
   }
-  return [...merged.values()];
+  return [...merged.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, w]) => w);
 }
 
 export interface TelemetryServiceDeps {

@@ -8,7 +8,9 @@ export const DEVICE_SET_CODES: Record<RollupDeviceSet, number> = { active: 1, on
 // Any constant of its own: serialises the admission of new feature names of one app.
 const FEATURE_NAMES_LOCK = 0x52464e;
 
-const KEY_PARAMS = '$1::text[], $2::text[], $3::text[], $4::int[], $5::timestamptz[]';
+/** The unnest arguments of a rollup key's five columns, from parameter `$first`. */
+const keyParams = (first: number) =>
+  `$${first}::text[], $${first + 1}::text[], $${first + 2}::text[], $${first + 3}::int[], $${first + 4}::timestamptz[]`;
 
 const keyColumns = (rows: RollupKey[]) => [
   col(rows, 'releaseId'),
@@ -19,12 +21,20 @@ const keyColumns = (rows: RollupKey[]) => [
 ];
 
 /**
- * The counters of a batch's buckets, added to (or created); answers each bucket's id by the 1-based
- * ordinal of its key in the batch.
+ * Common table expressions that add a batch's counters, histograms and features, with parameters
+ * `$first` onwards (23 of them, rollupParams). They go into the statement that writes
+ * the batch's raw events, so a batch costs one round trip. `buckets` answers each counter key's
+ * 1-based ordinal in the batch and the id of its bucket; the others touch different tables, so no
+ * row is changed twice in the statement. Each list comes sorted by key (foldRollups), so concurrent
+ * writers lock rows in the same order.
  */
-const COUNTERS_SQL = `
-  WITH keys AS (
-    SELECT * FROM unnest(${KEY_PARAMS}, $6::int[], $7::int[], $8::int[]) WITH ORDINALITY
+export function rollupCtes(first: number): string {
+  const counters = first;
+  const histograms = first + 8;
+  const features = first + 16;
+  return `
+  keys AS (
+    SELECT * FROM unnest(${keyParams(counters)}, $${counters + 5}::int[], $${counters + 6}::int[], $${counters + 7}::int[]) WITH ORDINALITY
       AS c(release_id, segment, cohort, bucket_ms, bucket_start, installs_ok, installs_failed, sessions, ord)
   ), upserted AS (
     INSERT INTO rollup_buckets AS b (release_id, segment, cohort, bucket_ms, bucket_start, installs_ok, installs_failed, sessions)
@@ -36,16 +46,44 @@ const COUNTERS_SQL = `
       installs_failed = b.installs_failed + EXCLUDED.installs_failed,
       sessions = b.sessions + EXCLUDED.sessions
     RETURNING b.bucket_id, b.release_id, b.segment, b.cohort, b.bucket_ms, b.bucket_start
-  )
-  SELECT k.ord::int AS ord, u.bucket_id
-  FROM upserted u
-  JOIN keys k ON k.release_id = u.release_id AND k.segment = u.segment AND k.cohort = u.cohort
-             AND k.bucket_ms = u.bucket_ms AND k.bucket_start = u.bucket_start`;
+  ), buckets AS (
+    SELECT k.ord::int AS ord, u.bucket_id
+    FROM upserted u
+    JOIN keys k ON k.release_id = u.release_id AND k.segment = u.segment AND k.cohort = u.cohort
+               AND k.bucket_ms = u.bucket_ms AND k.bucket_start = u.bucket_start
+  ), histograms AS (
+    INSERT INTO rollup_histograms AS h (release_id, segment, cohort, bucket_ms, bucket_start, histogram, bin, count)
+    SELECT * FROM unnest(${keyParams(histograms)}, $${histograms + 5}::text[], $${histograms + 6}::smallint[], $${histograms + 7}::int[])
+    ON CONFLICT (release_id, segment, cohort, bucket_ms, bucket_start, histogram, bin) DO UPDATE SET count = h.count + EXCLUDED.count
+  ), features AS (
+    INSERT INTO rollup_features AS f (release_id, segment, cohort, bucket_ms, bucket_start, feature, uses)
+    SELECT * FROM unnest(${keyParams(features)}, $${features + 5}::text[], $${features + 6}::int[])
+    ON CONFLICT (release_id, segment, cohort, bucket_ms, bucket_start, feature) DO UPDATE SET uses = f.uses + EXCLUDED.uses
+  )`;
+}
+
+/** The values of ROLLUP_CTES' parameters; `features` already bounded to the names their apps keep. */
+export function rollupParams(batch: RollupBatch, features: RollupFeatureCount[]): unknown[] {
+  const { counters, histograms } = batch;
+  return [
+    ...keyColumns(counters),
+    col(counters, 'installsOk'),
+    col(counters, 'installsFailed'),
+    col(counters, 'sessions'),
+    ...keyColumns(histograms),
+    col(histograms, 'histogram'),
+    col(histograms, 'bin'),
+    col(histograms, 'count'),
+    ...keyColumns(features),
+    col(features, 'feature'),
+    col(features, 'count'),
+  ];
+}
 
 /**
  * The rows new to `rollup_bucket_devices` are exactly the devices new to a bucket's distinct
  * counts, so the counts add those and nothing else, in the same statement. The bucket rows were
- * locked by COUNTERS_SQL in this transaction, in key order, so this takes no lock of its own on them.
+ * locked by ROLLUP_CTES in this transaction, in key order, so this takes no lock of its own on them.
  */
 const MEMBERS_SQL = `
   WITH fresh AS (
@@ -163,16 +201,6 @@ export function createMembershipCache(maxDevices = 400_000): MembershipCache {
   };
 }
 
-const HISTOGRAMS_SQL = `
-  INSERT INTO rollup_histograms AS h (release_id, segment, cohort, bucket_ms, bucket_start, histogram, bin, count)
-  SELECT * FROM unnest(${KEY_PARAMS}, $6::text[], $7::smallint[], $8::int[])
-  ON CONFLICT (release_id, segment, cohort, bucket_ms, bucket_start, histogram, bin) DO UPDATE SET count = h.count + EXCLUDED.count`;
-
-const FEATURES_SQL = `
-  INSERT INTO rollup_features AS f (release_id, segment, cohort, bucket_ms, bucket_start, feature, uses)
-  SELECT * FROM unnest(${KEY_PARAMS}, $6::text[], $7::int[])
-  ON CONFLICT (release_id, segment, cohort, bucket_ms, bucket_start, feature) DO UPDATE SET uses = f.uses + EXCLUDED.uses`;
-
 async function knownFeatureNames(db: Queryable, appIds: string[]): Promise<Map<string, Set<string>>> {
   const { rows } = await db.query<{ app_id: string; feature: string }>(
     'SELECT n.app_id, n.feature FROM rollup_feature_names n WHERE n.app_id = ANY($1::text[])',
@@ -212,10 +240,10 @@ async function admitFeatureNames(db: Queryable, features: RollupFeatureCount[]):
 }
 
 /** Names beyond an app's kept ones become `other`; counts that now share a key are added up. */
-function boundFeatures(features: RollupFeatureCount[], known: Map<string, Set<string>>): RollupFeatureCount[] {
+function boundFeatures(features: RollupFeatureCount[], kept: (appId: string, feature: string) => boolean): RollupFeatureCount[] {
   const merged = new Map<string, RollupFeatureCount>();
   for (const f of features) {
-    const feature = known.get(f.appId)!.has(f.feature) ? f.feature : OTHER_FEATURE;
+    const feature = kept(f.appId, f.feature) ? f.feature : OTHER_FEATURE;
     const id = `${f.releaseId}\u0000${f.segment}\u0000${f.cohort}\u0000${f.stepMs}\u0000${f.bucketStart}\u0000${feature}`;
     const seen = merged.get(id);
     if (seen) seen.count += f.count;
@@ -224,29 +252,64 @@ function boundFeatures(features: RollupFeatureCount[], known: Map<string, Set<st
   return [...merged.values()];
 }
 
-/** Adds a batch to the rollups; `db` is the transaction that writes the batch's raw events. */
-export async function writeRollups(db: Queryable, batch: RollupBatch): Promise<void> {
-  const { counters, memberships, histograms } = batch;
-  if (counters.length > 0) {
-    const { rows } = await db.query<{ ord: number; bucket_id: string }>(COUNTERS_SQL, [
-      ...keyColumns(counters),
-      col(counters, 'installsOk'),
-      col(counters, 'installsFailed'),
-      col(counters, 'sessions'),
-    ]);
-    if (memberships.length > 0) {
-      const bucketIds = new Array<string>(counters.length);
-      for (const row of rows) bucketIds[row.ord - 1] = row.bucket_id;
-      await db.query(MEMBERS_SQL, [keyOrdinals(counters, memberships).map((ord) => bucketIds[ord - 1]!), memberships.map((m) => DEVICE_SET_CODES[m.set]), col(memberships, 'deviceId')]);
-    }
-  }
-  if (histograms.length > 0) {
-    await db.query(HISTOGRAMS_SQL, [...keyColumns(histograms), col(histograms, 'histogram'), col(histograms, 'bin'), col(histograms, 'count')]);
-  }
-  if (batch.features.length > 0) {
-    const features = boundFeatures(batch.features, await admitFeatureNames(db, batch.features));
-    await db.query(FEATURES_SQL, [...keyColumns(features), col(features, 'feature'), col(features, 'count')]);
-  }
+/**
+ * The feature names each app keeps, as far as this process has seen them committed. Names are only
+ * ever added, up to MAX_FEATURE_NAMES_PER_APP, and never removed: a name known here stays kept, and
+ * an app known full keeps no other. So a batch whose names are all decided here needs no read of
+ * `rollup_feature_names`; any other goes through the database, which decides.
+ */
+export interface FeatureNames {
+  /** The features under the names their apps keep; null when this process cannot tell for some name. */
+  bound(features: RollupFeatureCount[]): RollupFeatureCount[] | null;
+  /** Admits new names in `db` (the batch's transaction) and bounds the features; `commit` once that transaction has committed. */
+  admit(db: Queryable, features: RollupFeatureCount[]): Promise<{ features: RollupFeatureCount[]; commit: () => void }>;
+}
+
+export function createFeatureNames(maxApps = 10_000): FeatureNames {
+  const apps = new Map<string, ReadonlySet<string>>();
+  const decided = (appId: string, feature: string) => {
+    const names = apps.get(appId);
+    return names !== undefined && (names.has(feature) || names.size >= MAX_FEATURE_NAMES_PER_APP);
+  };
+  const kept = (appId: string, feature: string) => apps.get(appId)?.has(feature) === true;
+  return {
+    bound(features) {
+      for (const f of features) if (!decided(f.appId, f.feature)) return null;
+      return boundFeatures(features, kept);
+    },
+    async admit(db, features) {
+      const names = await admitFeatureNames(db, features);
+      return {
+        features: boundFeatures(features, (appId, feature) => names.get(appId)!.has(feature)),
+        commit: () => {
+          for (const [appId, kept] of names) {
+            apps.delete(appId);
+            apps.set(appId, kept);
+          }
+          // Apps least recently admitted go first.
+          for (const appId of apps.keys()) {
+            if (apps.size <= maxApps) break;
+            apps.delete(appId);
+          }
+        },
+      };
+    },
+  };
+}
+
+/**
+ * Adds the batch's device memberships (and with them its distinct-device counts); `db` is the
+ * transaction that ran ROLLUP_CTES, whose `buckets` rows are `buckets`.
+ */
+export async function writeMemberships(db: Queryable, counters: RollupKey[], memberships: RollupMembership[], buckets: Array<{ ord: number; bucket_id: number }>): Promise<void> {
+  if (memberships.length === 0) return;
+  const bucketIds = new Array<number>(counters.length);
+  for (const row of buckets) bucketIds[row.ord - 1] = row.bucket_id;
+  await db.query({
+    name: 'rollup-members',
+    text: MEMBERS_SQL,
+    values: [keyOrdinals(counters, memberships).map((ord) => bucketIds[ord - 1]!), memberships.map((m) => DEVICE_SET_CODES[m.set]), col(memberships, 'deviceId')],
+  });
 }
 
 export interface RollupStore {

@@ -8,7 +8,7 @@ import type { Pool, Queryable } from '../create-pool';
 import { withTransaction } from '../create-pool';
 import { isPgError } from '../pg-errors';
 import { metricBits } from './gate-window-store';
-import { createMembershipCache, writeRollups } from './rollup-store';
+import { createFeatureNames, createMembershipCache, rollupCtes, rollupParams, writeMemberships } from './rollup-store';
 
 export interface DeviceEventRow {
   appId: string;
@@ -77,6 +77,47 @@ async function listPartitions(db: Queryable): Promise<string[]> {
   return rows.map((r) => r.name);
 }
 
+// unnest keeps a batch of any size to one statement with a fixed number of parameters; the
+// device-windows and (with rollups) the rollups go into the same statement, so a batch is one round
+// trip and, alone, one transaction. Statements are prepared once per connection.
+const EVENTS_AND_WINDOWS = `
+  events AS (
+    INSERT INTO device_events (app_id, device_id, release_id, segment, cohort, type, bundle_version, occurred_at, received_at, details)
+    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::timestamptz[], $9::timestamptz[], $10::jsonb[])
+  ), windows AS (
+    INSERT INTO release_device_windows AS w (release_id, window_start, device_id, on_cohort_bundle, segment, slice, metrics, events)
+    SELECT * FROM unnest($11::text[], $12::timestamptz[], $13::text[], $14::boolean[], $15::text[], $16::text[], $17::int[], $18::int[])
+    ON CONFLICT (release_id, window_start, device_id, on_cohort_bundle)
+    DO UPDATE SET metrics = w.metrics | EXCLUDED.metrics, events = w.events + EXCLUDED.events
+  )`;
+const BATCH_PARAMS = 18;
+const BATCH_SQL = `WITH ${EVENTS_AND_WINDOWS} SELECT NULL`;
+const BATCH_WITH_ROLLUPS_SQL = `WITH ${EVENTS_AND_WINDOWS}, ${rollupCtes(BATCH_PARAMS + 1)} SELECT b.ord, b.bucket_id FROM buckets b`;
+
+const eventParams = (events: DeviceEventRow[]) => [
+  col(events, 'appId'),
+  col(events, 'deviceId'),
+  col(events, 'releaseId'),
+  col(events, 'segment'),
+  col(events, 'cohort'),
+  col(events, 'type'),
+  col(events, 'bundleVersion'),
+  col(events, 'occurredAt'),
+  col(events, 'receivedAt'),
+  events.map((e) => (e.details === null ? null : JSON.stringify(e.details))),
+];
+
+const windowParams = (windows: DeviceWindowRow[]) => [
+  col(windows, 'releaseId'),
+  col(windows, 'windowStart'),
+  col(windows, 'deviceId'),
+  col(windows, 'onCohortBundle'),
+  col(windows, 'segment'),
+  col(windows, 'slice'),
+  windows.map((w) => metricBits(w.metrics)),
+  col(windows, 'events'),
+];
+
 export interface TelemetryStoreOptions {
   /** Adds each batch to the release rollups (default). Off only to measure what they cost (bench/ingestion-rollups.ts). */
   rollups?: boolean;
@@ -87,6 +128,7 @@ export interface TelemetryStoreOptions {
 export function createTelemetryStore(pool: Pool, options: TelemetryStoreOptions = {}): TelemetryStore {
   const rollupsOn = options.rollups ?? true;
   const known = options.knownMemberships === 0 ? null : createMembershipCache(options.knownMemberships);
+  const featureNames = createFeatureNames();
   const ensurePartitions = (from: Date, days: number) =>
     withTransaction(pool, async (client) => {
       await client.query('SELECT pg_advisory_xact_lock($1)', [PARTITIONS_LOCK]);
@@ -105,49 +147,32 @@ export function createTelemetryStore(pool: Pool, options: TelemetryStoreOptions 
     });
 
   const insertBatch = async (events: DeviceEventRow[], windows: DeviceWindowRow[], allRollups: RollupBatch) => {
+    const base = [...eventParams(events), ...windowParams(windows)];
+    // A batch without rollups (switched off, or no event attributed to a release) plans no rollup statements.
+    if (!rollupsOn || allRollups.counters.length === 0) {
+      await pool.query({ name: 'telemetry-batch', text: BATCH_SQL, values: base });
+      return;
+    }
     const rollups = known ? known.unknown(allRollups) : allRollups;
-    await withTransaction(pool, async (client) => {
-      if (events.length > 0) {
-        // unnest keeps a batch of any size to one statement with a fixed number of parameters.
-        await client.query(
-          `INSERT INTO device_events (app_id, device_id, release_id, segment, cohort, type, bundle_version, occurred_at, received_at, details)
-           SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::timestamptz[], $9::timestamptz[], $10::jsonb[])`,
-          [
-            col(events, 'appId'),
-            col(events, 'deviceId'),
-            col(events, 'releaseId'),
-            col(events, 'segment'),
-            col(events, 'cohort'),
-            col(events, 'type'),
-            col(events, 'bundleVersion'),
-            col(events, 'occurredAt'),
-            col(events, 'receivedAt'),
-            events.map((e) => (e.details === null ? null : JSON.stringify(e.details))),
-          ],
-        );
-      }
-      if (windows.length > 0) {
-        await client.query(
-          `INSERT INTO release_device_windows AS w (release_id, window_start, device_id, on_cohort_bundle, segment, slice, metrics, events)
-           SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::boolean[], $5::text[], $6::text[], $7::int[], $8::int[])
-           ON CONFLICT (release_id, window_start, device_id, on_cohort_bundle)
-           DO UPDATE SET metrics = w.metrics | EXCLUDED.metrics, events = w.events + EXCLUDED.events`,
-          [
-            col(windows, 'releaseId'),
-            col(windows, 'windowStart'),
-            col(windows, 'deviceId'),
-            col(windows, 'onCohortBundle'),
-            col(windows, 'segment'),
-            col(windows, 'slice'),
-            windows.map((w) => metricBits(w.metrics)),
-            col(windows, 'events'),
-          ],
-        );
-      }
-      if (rollupsOn) await writeRollups(client, rollups);
+    const features = featureNames.bound(rollups.features);
+    // Alone, the statement is its own transaction: one round trip for the whole batch, as without rollups.
+    if (features !== null && rollups.memberships.length === 0) {
+      await pool.query({ name: 'telemetry-batch-rollups', text: BATCH_WITH_ROLLUPS_SQL, values: [...base, ...rollupParams(rollups, features)] });
+      return;
+    }
+    const committed = await withTransaction(pool, async (client) => {
+      const admitted = features === null ? await featureNames.admit(client, rollups.features) : null;
+      const { rows } = await client.query<{ ord: number; bucket_id: number }>({
+        name: 'telemetry-batch-rollups',
+        text: BATCH_WITH_ROLLUPS_SQL,
+        values: [...base, ...rollupParams(rollups, admitted?.features ?? features!)],
+      });
+      await writeMemberships(client, rollups.counters, rollups.memberships, rows);
+      return admitted;
     });
     // Committed: these rows exist now, whatever else happens.
-    if (rollupsOn) known?.remember(rollups.memberships);
+    committed?.commit();
+    known?.remember(rollups.memberships);
   };
 
   return {

@@ -105,18 +105,22 @@ describe('release rollups', () => {
   });
 
   it('equal, figure by figure, what SQL computes from the raw events', async () => {
-    const service = createTelemetryService({
-      snapshot,
-      store: createTelemetryStore(db.pool),
-      metrics: createApiMetrics(createRegistry('exactness', false)),
-      maxBatch: 200,
-      maxQueued: API_DEFAULTS.telemetryMaxQueued,
-      rollups: true,
-    });
+    // Two API instances: each store remembers the memberships and feature names it saw committed, and
+    // must stay exact about the rows the other one writes.
+    const instances = ['a', 'b'].map((name) =>
+      createTelemetryService({
+        snapshot,
+        store: createTelemetryStore(db.pool),
+        metrics: createApiMetrics(createRegistry(`exactness-${name}`, false)),
+        maxBatch: 200,
+        maxQueued: API_DEFAULTS.telemetryMaxQueued,
+        rollups: true,
+      }),
+    );
     const requests = corpus(20261202, 3000);
-    // Concurrent requests become group-committed batches of many sizes; a device's bucket spans batches.
-    for (let i = 0; i < requests.length; i += 300) await Promise.all(requests.slice(i, i + 300).map((r) => service.ingest(r)));
-    await service.drain();
+    // Concurrent requests become group-committed batches of many sizes; a device's bucket spans batches and instances.
+    for (let i = 0; i < requests.length; i += 300) await Promise.all(requests.slice(i, i + 300).map((r, j) => instances[j % 2]!.ingest(r)));
+    await Promise.all(instances.map((s) => s.drain()));
     const params = [CHANNELS.map((c) => c.release.releaseId), CHANNELS.map((c) => c.release.target.version)];
     const key = 'ev.release_id, ev.segment, ev.cohort, ev.bucket_ms, ev.bucket_start';
 
