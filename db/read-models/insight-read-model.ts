@@ -56,17 +56,16 @@ interface BucketRow extends SeriesKeyRow {
   sessions: number;
 }
 
+/** One bucket's histogram bins, as [histogram, bin, count] triples. */
 interface HistogramRow extends SeriesKeyRow {
   bucket_start: Date;
-  histogram: RollupHistogram;
-  bin: number;
-  count: number;
+  bins: Array<[RollupHistogram, number, number]>;
 }
 
+/** One bucket's feature uses, as [feature, uses] pairs. */
 interface FeatureRow extends SeriesKeyRow {
   bucket_start: Date;
-  feature: string;
-  uses: number;
+  uses: Array<[string, number]>;
 }
 
 interface RangeRow extends SeriesKeyRow {
@@ -87,15 +86,20 @@ const BUCKETS_SQL = `
   FROM rollup_buckets b
   WHERE ${WHERE('b')}`;
 
+// Histograms and features come one row per bucket, their bins and names folded into JSON: a day of
+// 5-minute buckets holds tens of thousands of bin rows, and turning each into a JavaScript row cost
+// more than everything else an answer does.
 const HISTOGRAMS_SQL = `
-  SELECT h.segment, h.cohort, h.bucket_start, h.histogram, h.bin, h.count
+  SELECT h.segment, h.cohort, h.bucket_start, json_agg(json_build_array(h.histogram, h.bin, h.count)) AS bins
   FROM rollup_histograms h
-  WHERE ${WHERE('h')}`;
+  WHERE ${WHERE('h')}
+  GROUP BY h.segment, h.cohort, h.bucket_start`;
 
 const FEATURES_SQL = `
-  SELECT f.segment, f.cohort, f.bucket_start, f.feature, f.uses
+  SELECT f.segment, f.cohort, f.bucket_start, json_agg(json_build_array(f.feature, f.uses)) AS uses
   FROM rollup_features f
-  WHERE ${WHERE('f')}`;
+  WHERE ${WHERE('f')}
+  GROUP BY f.segment, f.cohort, f.bucket_start`;
 
 const RANGE_SQL = `
   SELECT b.segment, b.cohort, min(b.bucket_start) AS first_counted,
@@ -196,8 +200,14 @@ export function createInsightReadModel(db: Queryable, options: InsightReadModelO
           sessions: row.sessions,
         });
       }
-      for (const row of histograms.rows) bucketOf(row).histograms[row.histogram][row.bin] = row.count;
-      for (const row of features.rows) bucketOf(row).features.set(row.feature, row.uses);
+      for (const row of histograms.rows) {
+        const figures = bucketOf(row);
+        for (const [histogram, bin, count] of row.bins) figures.histograms[histogram][bin] = count;
+      }
+      for (const row of features.rows) {
+        const figures = bucketOf(row);
+        for (const [feature, uses] of row.uses) figures.features.set(feature, uses);
+      }
       const firstCounted = new Map<string, number>();
       for (const row of ranges.rows) {
         firstCounted.set(seriesKey(row), row.first_counted.getTime());
