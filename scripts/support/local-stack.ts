@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { Api } from '../../api/create-api';
@@ -65,6 +66,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     adminKey: `local-admin-${options.database}-key`,
     logger: options.logger,
     metricsPrefix: 'local',
+    // A kept database holds secrets sealed by the last run: the key must outlive the process.
+    ...(options.keep ? { secretsKey: createHash('sha256').update(`rampart-local-stack:${options.database}`).digest() } : {}),
   });
   return {
     baseUrl: stack.baseUrl,
