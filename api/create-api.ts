@@ -145,7 +145,7 @@ export function createApi(options: ApiOptions): Api {
     bundles: createBundleService(stores, apps, transact),
     policies,
     releases,
-    insights: createInsightService({ releases, insight: stores.insight }),
+    insights: createInsightService({ stores, rollouts, insight: stores.insight }),
     webhooks: createWebhookService({ stores, apps, transact, allowPrivate: tuning.webhooksAllowPrivate }),
     signingKeys,
     telemetry,

@@ -1,6 +1,7 @@
 import type { SecretBox } from '../platform/secret-box';
 import { createChangeFeed } from './change-feed';
 import { withTransaction, type Pool, type Queryable } from './create-pool';
+import { createAppAdoptionReadModel } from './read-models/app-adoption-read-model';
 import { createInsightReadModel } from './read-models/insight-read-model';
 import { createServingReadModel } from './read-models/serving-read-model';
 import { createApiKeyStore } from './stores/api-key-store';
@@ -45,6 +46,7 @@ export function createStores(db: Queryable, secrets: SecretBox) {
     health: createHealthStore(db),
     serving: createServingReadModel(db, secrets),
     insight: createInsightReadModel(db),
+    appAdoption: createAppAdoptionReadModel(db),
     changeFeed: createChangeFeed(db),
   };
 }

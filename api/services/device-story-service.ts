@@ -55,7 +55,7 @@ export interface DeviceStoryService {
 }
 
 export interface DeviceStoryServiceDeps {
-  stores: Pick<Stores, 'deviceProfiles' | 'deviceEvents' | 'channels'>;
+  stores: Pick<Stores, 'deviceProfiles' | 'deviceEvents' | 'channels' | 'appAdoption'>;
   apps: AppService;
   snapshot: Pick<RolloutSnapshot, 'app'>;
 }
@@ -123,8 +123,7 @@ export function createDeviceStoryService(deps: DeviceStoryServiceDeps): DeviceSt
           throw new ValidationError(message, [{ path: 'channel', message }]);
         }
       }
-      const since = new Date(Date.now() - query.windowHours * HOUR_MS);
-      const counts = await stores.deviceProfiles.activeByBundle(appId, query.channel ?? null, since);
+      const { since, versions: counts } = await stores.appAdoption.activeByBundle(appId, query.channel ?? null, new Date(Date.now() - query.windowHours * HOUR_MS));
       const activeDevices = counts.reduce((sum, c) => sum + c.devices, 0);
       const versions = counts
         .map((c) => ({ ...c, share: roundedShare(c.devices, activeDevices) }))

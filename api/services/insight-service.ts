@@ -1,9 +1,13 @@
+import type { Stores } from '../../db/create-stores';
 import type { InsightReadModel } from '../../db/read-models/insight-read-model';
-import type { Principal } from '../../domain/access';
+import { canAccessApp, type Principal } from '../../domain/access';
+import { NotFoundError } from '../../domain/errors/not-found-error';
 import { ValidationError } from '../../domain/errors/validation-error';
 import { ROLLUP_COHORTS, ROLLUP_STEPS, type RollupCohort, type RollupStep } from '../../domain/insight';
 import { addAdditive, emptyFigures, insightFigures, insightTotals, segmentAdoption, type InsightFigures, type InsightTotals, type SegmentAdoption } from '../../domain/insight-report';
-import type { ReleaseDetails, ReleaseService } from './release-service';
+import type { Release } from '../../domain/release';
+import type { GateReport } from '../../domain/rollout-view';
+import type { RolloutClient } from './rollout-client';
 
 export interface InsightRequest {
   step: RollupStep;
@@ -27,7 +31,8 @@ export interface ReleaseInsights {
   appId: string;
   channel: string;
   version: string;
-  status: ReleaseDetails['status'];
+  /** What devices are served: the published state in PostgreSQL. */
+  status: Release['status'];
   step: RollupStep;
   from: string;
   to: string;
@@ -38,21 +43,36 @@ export interface ReleaseInsights {
    * withdrawn bundle.
    */
   adoption: SegmentAdoption[];
-  /** The gate's own canary-versus-control view: the workflow's last gate report. */
-  gates: ReleaseDetails['gates'];
+  /**
+   * The gate's own canary-versus-control view: the workflow's last gate report; null before the
+   * first one, or when Temporal did not answer within GATE_VIEW_TIMEOUT_MS.
+   */
+  gates: GateReport | null;
 }
 
 export interface InsightService {
   get(releaseId: string, request: InsightRequest, principal: Principal): Promise<ReleaseInsights>;
 }
 
-const planSegments = (release: ReleaseDetails) => [...new Set(release.plan.stages.flatMap((s) => s.segments))];
+/**
+ * How long an answer waits for the workflow's gate report. Everything else is read from PostgreSQL,
+ * and the report is asked for alongside: with Temporal slow or down, insights still answer at once.
+ */
+export const GATE_VIEW_TIMEOUT_MS = 250;
 
-export function createInsightService(deps: { releases: Pick<ReleaseService, 'get'>; insight: InsightReadModel }): InsightService {
+const planSegments = (release: Release) => [...new Set(release.plan.stages.flatMap((s) => s.segments))];
+
+export interface InsightServiceDeps {
+  stores: Pick<Stores, 'releases' | 'rolloutStates'>;
+  rollouts: Pick<RolloutClient, 'queryState'>;
+  insight: InsightReadModel;
+}
+
+export function createInsightService(deps: InsightServiceDeps): InsightService {
   return {
     async get(releaseId, request, principal) {
-      // Also the access check: a release outside the caller's apps is not found.
-      const release = await deps.releases.get(releaseId, principal);
+      const release = await deps.stores.releases.get(releaseId);
+      if (!release || !canAccessApp(principal, release.appId)) throw new NotFoundError(`no release ${releaseId}`);
       const segments = planSegments(release);
       if (request.segment !== undefined && !segments.includes(request.segment)) {
         throw new ValidationError(`release ${releaseId} has no segment ${request.segment}; its plan's segments are ${segments.join(', ')}`, [
@@ -64,7 +84,7 @@ export function createInsightService(deps: { releases: Pick<ReleaseService, 'get
       const to = Math.ceil(request.to / stepMs) * stepMs;
       const wanted = request.segment === undefined ? segments : [request.segment];
       const startedAtMs = Date.parse(release.createdAt);
-      const [figures, adoption] = await Promise.all([
+      const [figures, adoption, published, view] = await Promise.all([
         deps.insight.read({
           releaseId,
           stepMs,
@@ -74,7 +94,10 @@ export function createInsightService(deps: { releases: Pick<ReleaseService, 'get
           cohorts: request.cohort === undefined ? [...ROLLUP_COHORTS] : [request.cohort],
         }),
         deps.insight.readAdoption({ releaseId, stepMs, from: new Date(Math.min(from, Math.floor(startedAtMs / stepMs) * stepMs)), to: new Date(to), segments: wanted }),
+        deps.stores.rolloutStates.get(releaseId),
+        deps.rollouts.queryState(release.workflowId, GATE_VIEW_TIMEOUT_MS),
       ]);
+      const status = published?.status ?? release.status;
       const series = figures.map((s): InsightSeries => {
         const total = { ...emptyFigures(), ...s.range };
         const points = [...s.buckets].sort(([a], [b]) => a - b).map(([start, bucket]) => {
@@ -88,15 +111,15 @@ export function createInsightService(deps: { releases: Pick<ReleaseService, 'get
         appId: release.appId,
         channel: release.channel,
         version: release.version,
-        status: release.status,
+        status,
         step: request.step,
         from: new Date(from).toISOString(),
         to: new Date(to).toISOString(),
         series,
         adoption: wanted.map((segment) =>
-          segmentAdoption({ segment, sinceStart: adoption.get(segment) ?? [], fromMs: from, toMs: to, startedAtMs, stepMs, status: release.status }),
+          segmentAdoption({ segment, sinceStart: adoption.get(segment) ?? [], fromMs: from, toMs: to, startedAtMs, stepMs, status }),
         ),
-        gates: release.gates,
+        gates: view?.gates ?? null,
       };
     },
   };

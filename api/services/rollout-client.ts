@@ -24,8 +24,8 @@ export interface RolloutClient {
    * `updateId` on the same run returns the first result, so a retried request acts once.
    */
   command(workflowId: string, name: CommandName, command: Command, updateId: string): Promise<ReleaseView>;
-  /** The live state from the workflow; null when Temporal cannot answer right now. */
-  queryState(workflowId: string): Promise<ReleaseView | null>;
+  /** The live state from the workflow; null when Temporal cannot answer right now (within `timeoutMs`, default the client's). */
+  queryState(workflowId: string, timeoutMs?: number): Promise<ReleaseView | null>;
   /**
    * Runs the revert workflow of a completed release and answers once devices are served the
    * rollback. A release has one revert ever: a second call joins the first and gets its result.
@@ -152,10 +152,10 @@ export function createRolloutClient({ client, taskQueue, queryTimeoutMs = 5000, 
         return null;
       }
     },
-    async queryState(workflowId) {
+    async queryState(workflowId, timeoutMs = queryTimeoutMs) {
       try {
         // A deadline, not a race: the call (and the SDK's retries of it) must end when the caller gives up.
-        return await client.withDeadline(Date.now() + queryTimeoutMs, () => client.workflow.getHandle(workflowId).query(stateQuery));
+        return await client.withDeadline(Date.now() + timeoutMs, () => client.workflow.getHandle(workflowId).query(stateQuery));
       } catch {
         return null;
       }

@@ -1,5 +1,6 @@
 import { MAX_EXACT_RANGE_MEMBERSHIPS, type RollupCohort, type RollupHistogram } from '../../domain/insight';
 import { emptyFigures, type AdoptionBucket, type RollupFigures } from '../../domain/insight-report';
+import { SECOND_MS } from '../../domain/time';
 import type { Queryable } from '../create-pool';
 import { DEVICE_SET_CODES } from '../stores/rollup-store';
 
@@ -56,17 +57,18 @@ interface BucketRow extends SeriesKeyRow {
   sessions: number;
 }
 
+/**
+ * One series' histograms: per bucket `<start, epoch s> <histogram> <bin> <count>,<histogram> <bin> <count>…`,
+ * buckets separated by `;`.
+ */
 interface HistogramRow extends SeriesKeyRow {
-  bucket_start: Date;
-  histogram: RollupHistogram;
-  bin: number;
-  count: number;
+  buckets: string;
 }
 
+/** One series' feature uses: per bucket `<start, epoch s> <uses>,<uses>…` (`;` between buckets), and their names per bucket. */
 interface FeatureRow extends SeriesKeyRow {
-  bucket_start: Date;
-  feature: string;
-  uses: number;
+  uses: string;
+  features: string[][];
 }
 
 interface RangeRow extends SeriesKeyRow {
@@ -87,15 +89,28 @@ const BUCKETS_SQL = `
   FROM rollup_buckets b
   WHERE ${WHERE('b')}`;
 
+// Histograms and features come one row per series, their buckets' bins and counts folded into text:
+// a day of 5-minute buckets holds tens of thousands of bin rows, and node-postgres turning rows (or
+// array elements) into JavaScript values cost several times what PostgreSQL spends reading them.
+// Bucket starts travel as epoch seconds, converted once per bucket, not per bin. Feature names can
+// hold any character, so they travel as JSON, in the same order as their uses.
 const HISTOGRAMS_SQL = `
-  SELECT h.segment, h.cohort, h.bucket_start, h.histogram, h.bin, h.count
-  FROM rollup_histograms h
-  WHERE ${WHERE('h')}`;
+  SELECT x.segment, x.cohort, string_agg(date_part('epoch', x.bucket_start)::bigint || ' ' || x.bins, ';') AS buckets
+  FROM (SELECT h.segment, h.cohort, h.bucket_start, string_agg(h.histogram || ' ' || h.bin || ' ' || h.count, ',') AS bins
+        FROM rollup_histograms h
+        WHERE ${WHERE('h')}
+        GROUP BY h.segment, h.cohort, h.bucket_start) x
+  GROUP BY x.segment, x.cohort`;
 
 const FEATURES_SQL = `
-  SELECT f.segment, f.cohort, f.bucket_start, f.feature, f.uses
-  FROM rollup_features f
-  WHERE ${WHERE('f')}`;
+  SELECT x.segment, x.cohort,
+         string_agg(date_part('epoch', x.bucket_start)::bigint || ' ' || x.uses, ';' ORDER BY x.bucket_start) AS uses,
+         json_agg(x.features ORDER BY x.bucket_start) AS features
+  FROM (SELECT f.segment, f.cohort, f.bucket_start, string_agg(f.uses::text, ',' ORDER BY f.feature) AS uses, json_agg(f.feature ORDER BY f.feature) AS features
+        FROM rollup_features f
+        WHERE ${WHERE('f')}
+        GROUP BY f.segment, f.cohort, f.bucket_start) x
+  GROUP BY x.segment, x.cohort`;
 
 const RANGE_SQL = `
   SELECT b.segment, b.cohort, min(b.bucket_start) AS first_counted,
@@ -178,15 +193,14 @@ export function createInsightReadModel(db: Queryable, options: InsightReadModelO
           series.set(seriesKey({ segment, cohort }), { segment, cohort, buckets: new Map(), range });
         }
       }
-      const bucketOf = (row: SeriesKeyRow & { bucket_start: Date }) => {
+      const bucketOf = (row: SeriesKeyRow, start: number) => {
         const { buckets: map } = series.get(seriesKey(row))!;
-        const start = row.bucket_start.getTime();
         let figures = map.get(start);
         if (!figures) map.set(start, (figures = emptyFigures()));
         return figures;
       };
       for (const row of buckets.rows) {
-        Object.assign(bucketOf(row), {
+        Object.assign(bucketOf(row, row.bucket_start.getTime()), {
           activeDevices: row.active_devices,
           onReleaseDevices: row.on_release_devices,
           crashedDevices: row.crashed_devices,
@@ -196,8 +210,24 @@ export function createInsightReadModel(db: Queryable, options: InsightReadModelO
           sessions: row.sessions,
         });
       }
-      for (const row of histograms.rows) bucketOf(row).histograms[row.histogram][row.bin] = row.count;
-      for (const row of features.rows) bucketOf(row).features.set(row.feature, row.uses);
+      for (const row of histograms.rows) {
+        for (const bucket of row.buckets.split(';')) {
+          const space = bucket.indexOf(' ');
+          const { histograms: bins } = bucketOf(row, Number(bucket.slice(0, space)) * SECOND_MS);
+          for (const entry of bucket.slice(space + 1).split(',')) {
+            const [histogram, bin, count] = entry.split(' ') as [RollupHistogram, string, string];
+            bins[histogram][Number(bin)] = Number(count);
+          }
+        }
+      }
+      for (const row of features.rows) {
+        row.uses.split(';').forEach((bucket, i) => {
+          const space = bucket.indexOf(' ');
+          const uses = bucketOf(row, Number(bucket.slice(0, space)) * SECOND_MS).features;
+          const names = row.features[i]!;
+          bucket.slice(space + 1).split(',').forEach((count, j) => uses.set(names[j]!, Number(count)));
+        });
+      }
       const firstCounted = new Map<string, number>();
       for (const row of ranges.rows) {
         firstCounted.set(seriesKey(row), row.first_counted.getTime());

@@ -44,12 +44,6 @@ export interface DeviceProfile {
   sessionsLast7d: number;
 }
 
-export interface BundleVersionCount {
-  /** Null: the device never said which bundle it runs. */
-  bundleVersion: string | null;
-  devices: number;
-}
-
 export interface DeviceProfileStore {
   /** Folds sightings into profiles: first seen only moves back, last seen only forward. */
   upsertSightings(sightings: DeviceSighting[]): Promise<void>;
@@ -62,8 +56,6 @@ export interface DeviceProfileStore {
   countActive(appId: string, channel: string, since: Date): Promise<number>;
   /** One device's profile as of `now`; null for a device never seen. */
   profile(appId: string, deviceId: string, now: Date): Promise<DeviceProfile | null>;
-  /** Devices seen since `since` per bundle version, on one channel or (null) all of the app's. */
-  activeByBundle(appId: string, channel: string | null, since: Date): Promise<BundleVersionCount[]>;
 }
 
 interface ProfileRow {
@@ -81,14 +73,6 @@ interface ProfileRow {
 // The same 7-day window as `engagement`, which segment rules read.
 const SESSIONS_LAST_7D = `COALESCE((SELECT sum(s.sessions) FROM device_sessions_daily s
   WHERE s.app_id = d.app_id AND s.device_id = d.device_id AND s.day > ($3::timestamptz - interval '7 days')::date), 0)::int`;
-
-// Both filter on (app_id[, channel], last_seen) and read bundle_version: index-only scans of
-// devices_channel_last_seen / devices_last_seen. Per-release time series come from the insight
-// rollups, not from here: this is the fleet as of now.
-const ACTIVE_BY_BUNDLE_SQL = `SELECT d.bundle_version, count(*)::int AS devices FROM devices d
-  WHERE d.app_id = $1 AND d.last_seen >= $2 GROUP BY d.bundle_version`;
-const ACTIVE_BY_BUNDLE_ON_CHANNEL_SQL = `SELECT d.bundle_version, count(*)::int AS devices FROM devices d
-  WHERE d.app_id = $1 AND d.last_seen >= $2 AND d.channel = $3 GROUP BY d.bundle_version`;
 
 export function createDeviceProfileStore(db: Queryable): DeviceProfileStore {
   return {
@@ -173,13 +157,6 @@ export function createDeviceProfileStore(db: Queryable): DeviceProfileStore {
             sessionsLast7d: row.sessions,
           }
         : null;
-    },
-    async activeByBundle(appId, channel, since) {
-      const { rows } = await db.query<{ bundle_version: string | null; devices: number }>(
-        channel === null ? ACTIVE_BY_BUNDLE_SQL : ACTIVE_BY_BUNDLE_ON_CHANNEL_SQL,
-        channel === null ? [appId, since] : [appId, since, channel],
-      );
-      return rows.map((r) => ({ bundleVersion: r.bundle_version, devices: r.devices }));
     },
   };
 }

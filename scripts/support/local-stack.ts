@@ -1,8 +1,9 @@
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { Api } from '../../api/create-api';
 import { createPool, type Pool } from '../../db/create-pool';
-import { recreateDatabase } from '../../db/ensure-database';
+import { ensureDatabase, recreateDatabase } from '../../db/ensure-database';
 import { migrate } from '../../db/migrate';
 import { DEFAULT_DATABASE_URL } from '../../platform/config';
 import type { Logger } from '../../platform/logger';
@@ -21,15 +22,26 @@ export interface LocalStack {
   stop(): Promise<void>;
 }
 
+export interface LocalStackOptions {
+  database: string;
+  logger: Logger;
+  suggestContinueAsNewAfter?: number;
+  /**
+   * Keep the database and the Temporal server's state (in .data/) from the last run with this name
+   * instead of starting empty: for a benchmark whose seeding takes far longer than its measuring.
+   */
+  keep?: boolean;
+}
+
 /**
  * The whole service in this process for scripts (fleet simulation, history recording): a fresh
  * database on the local PostgreSQL, a Temporal dev server of its own (unless TEMPORAL_ADDRESS is
  * set), the worker and the API on an ephemeral port.
  */
-export async function startLocalStack(options: { database: string; logger: Logger; suggestContinueAsNewAfter?: number }): Promise<LocalStack> {
+export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   const databaseUrl = new URL(process.env.DATABASE_URL || DEFAULT_DATABASE_URL);
   databaseUrl.pathname = `/${options.database}`;
-  await recreateDatabase(databaseUrl.toString());
+  await (options.keep ? ensureDatabase : recreateDatabase)(databaseUrl.toString());
   const pool = createPool(databaseUrl.toString(), 20);
   pool.on('error', (err) => options.logger.error({ err }, 'idle PostgreSQL client failed'));
   await migrate(pool);
@@ -41,6 +53,7 @@ export async function startLocalStack(options: { database: string; logger: Logge
       cliPath: await findTemporalCli(),
       port: await freePort(),
       logFile: path.join(ROOT, `.data/temporal-${options.database}.log`),
+      ...(options.keep ? { dbFilename: path.join(ROOT, `.data/temporal-${options.database}.sqlite`) } : {}),
       ...(options.suggestContinueAsNewAfter ? { suggestContinueAsNewAfter: options.suggestContinueAsNewAfter } : {}),
     });
     address = server.address;
@@ -53,6 +66,8 @@ export async function startLocalStack(options: { database: string; logger: Logge
     adminKey: `local-admin-${options.database}-key`,
     logger: options.logger,
     metricsPrefix: 'local',
+    // A kept database holds secrets sealed by the last run: the key must outlive the process.
+    ...(options.keep ? { secretsKey: createHash('sha256').update(`rampart-local-stack:${options.database}`).digest() } : {}),
   });
   return {
     baseUrl: stack.baseUrl,
