@@ -22,7 +22,8 @@ interface CheckAnswer {
 interface Load {
   /** Device ids whose post was acknowledged (202), by instance. */
   acknowledged: Map<string, string[]>;
-  refused: number;
+  /** Answers other than 202, by status and error code. */
+  refused: Map<string, number>;
   failed: number;
   stop(): Promise<void>;
 }
@@ -30,12 +31,13 @@ interface Load {
 /** Devices posting events to every instance at once, each post from a device id of its own. */
 function startLoad(apis: ApiProcess[], concurrency: number): Load {
   const acknowledged = new Map(apis.map((api) => [api.name, [] as string[]]));
-  const load = { acknowledged, refused: 0, failed: 0 };
+  const load = { acknowledged, refused: new Map<string, number>(), failed: 0 };
   let running = true;
   let next = 0;
-  const loop = async (lane: number) => {
+  const loop = async () => {
     while (running) {
-      const api = apis[(lane + next) % apis.length]!;
+      // Round robin, as a load balancer spreads devices.
+      const api = apis[next % apis.length]!;
       const deviceId = `load-${next++}`;
       const at = new Date().toISOString();
       try {
@@ -49,7 +51,10 @@ function startLoad(apis: ApiProcess[], concurrency: number): Load {
           ],
         });
         if (res.status === 202) acknowledged.get(api.name)!.push(deviceId);
-        else load.refused++;
+        else {
+          const key = `${api.name} ${res.status} ${(res.body as { error?: { code?: string } } | undefined)?.error?.code ?? ''}`;
+          load.refused.set(key, (load.refused.get(key) ?? 0) + 1);
+        }
       } catch {
         // The instance died mid-request or is not listening yet: nothing was acknowledged.
         load.failed++;
@@ -57,7 +62,7 @@ function startLoad(apis: ApiProcess[], concurrency: number): Load {
       }
     }
   };
-  const lanes = Array.from({ length: concurrency }, (_, lane) => loop(lane));
+  const lanes = Array.from({ length: concurrency }, () => loop());
   return Object.assign(load, {
     async stop() {
       running = false;
@@ -130,7 +135,13 @@ describe(`kill -9 an API instance while devices post events (${FAULT_SIZE.apiKil
           expect(await answersOf(a)).toEqual(expected);
         }
         const after = load.acknowledged.get(a.name)!.length;
-        await waitFor('the restarted instance to acknowledge events again', () => Promise.resolve(load.acknowledged.get(a.name)!.length), (n) => n >= after + 20);
+        await waitFor(
+          'the restarted instance to acknowledge events again',
+          () => Promise.resolve({ acknowledged: load.acknowledged.get(a.name)!.length, others: load.acknowledged.get(b.name)!.length, refused: Object.fromEntries(load.refused), failed: load.failed }),
+          (s) => s.acknowledged >= after + 20,
+        ).catch((err: unknown) => {
+          throw new Error(`${String(err)}\n${stack.tail()}`);
+        });
       } finally {
         await load.stop();
       }
