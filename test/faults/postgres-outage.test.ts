@@ -55,7 +55,8 @@ describe(`PostgreSQL gone for ${OUTAGE_MS / 1000} s (the API and the worker reac
       await stack.createApp(appId, ['1.0.0']);
       const id = await startRelease(api.admin, appId, { version: '1.0.0', plan });
       const salt = await bucketSaltOf(stack, id);
-      const [canary] = devicesInBuckets(salt, 0, 1000, 1, 'canary');
+      const canaries = devicesInBuckets(salt, 0, 1000, 50, 'canary');
+      const canary = canaries[0];
       const [later] = devicesInBuckets(salt, 1000, 10_000, 1, 'later');
       const answer = async (deviceId: string) => (await api.device.post(`/v1/apps/${appId}/check`, checkBody(deviceId))).body as { action: string; releaseId?: string };
       await waitFor('stage 0 to be served', () => answer(canary!), (a) => a.action === 'update' && a.releaseId === id);
@@ -70,7 +71,7 @@ describe(`PostgreSQL gone for ${OUTAGE_MS / 1000} s (the API and the worker reac
         const deviceId = `outage-${sighted.length}`;
         const [newcomer, known, events] = await Promise.all([
           answer(deviceId),
-          answer(canary!),
+          answer(canaries[sighted.length % canaries.length]!),
           api.device.post(`/v1/apps/${appId}/events`, eventsBody(deviceId)),
         ]);
         sighted.push(deviceId);
