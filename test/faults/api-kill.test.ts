@@ -2,7 +2,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../../scripts/support/until';
 import { storedEventsPerDevice } from '../support/fault-ledger';
-import { startFaultStack, type FaultStack } from '../support/fault-stack';
+import { startProcessStack, type ProcessStack } from '../support/process-stack';
 import { startRelease } from '../support/fixtures';
 import type { ApiProcess } from '../support/service-processes';
 import { FAULT_SIZE, faultTimeout } from './fault-size';
@@ -72,11 +72,11 @@ function startLoad(apis: ApiProcess[], concurrency: number): Load {
 }
 
 describe(`kill -9 an API instance while devices post events (${FAULT_SIZE.apiKills} kill(s), ${FAULT_SIZE.ingestConcurrency} devices at once)`, () => {
-  let stack: FaultStack;
+  let stack: ProcessStack;
 
   beforeAll(async () => {
     // The periodic reload stays out of the way of the lock this test takes on the snapshot's table.
-    stack = await startFaultStack({ apis: 2, apiEnv: { SNAPSHOT_RECONCILE_MS: '600000' } });
+    stack = await startProcessStack({ apis: 2, apiEnv: { SNAPSHOT_RECONCILE_MS: '600000' } });
   });
   afterAll(async () => {
     await stack?.stop();

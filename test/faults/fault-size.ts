@@ -21,8 +21,8 @@ export const FAULT_SIZE = {
   postgresOutageMs: size('FAULTS_POSTGRES_OUTAGE_MS', 4000, 30_000),
   /** How long the Temporal dev server is gone before it is started again. */
   temporalOutageMs: size('FAULTS_TEMPORAL_OUTAGE_MS', 3000, 30_000),
-  /** Transitions the webhook receiver misses while down. */
-  webhookOutageMs: size('FAULTS_WEBHOOK_OUTAGE_MS', 3000, 20_000),
+  /** Delivery attempts the webhook receiver misses while down (retried after 2 s, doubling). */
+  webhookMissedAttempts: size('FAULTS_WEBHOOK_MISSED_ATTEMPTS', 2, 4),
 } as const;
 
 /** Per-test budget: a fault's own length, plus starting processes and retries on a busy machine. */

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { waitFor } from '../../scripts/support/until';
 import { deliveryProblems, ledgerProblems, pendingDeliveries, transitionsOf } from '../support/fault-ledger';
-import { startFaultStack, type FaultStack } from '../support/fault-stack';
+import { startProcessStack, type ProcessStack } from '../support/process-stack';
 import { bucketSaltOf, devicesInBuckets, startRelease } from '../support/fixtures';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy';
 import { FAULT_SIZE, faultTimeout } from './fault-size';
@@ -29,7 +29,7 @@ const through = (proxy: () => TcpProxy) => (url: string) => {
 };
 
 describe(`PostgreSQL gone for ${OUTAGE_MS / 1000} s (the API and the worker reach it through proxies the test stops)`, () => {
-  let stack: FaultStack;
+  let stack: ProcessStack;
   let apiProxy: TcpProxy;
   let workerProxy: TcpProxy;
 
@@ -38,7 +38,7 @@ describe(`PostgreSQL gone for ${OUTAGE_MS / 1000} s (the API and the worker reac
     const target = { host: server.hostname, port: Number(server.port || 5432) };
     [apiProxy, workerProxy] = [await startTcpProxy(target), await startTcpProxy(target)];
     // No periodic reload: catching up after the outage is the change listener's job alone.
-    stack = await startFaultStack({ apiDatabaseUrl: through(() => apiProxy), workerDatabaseUrl: through(() => workerProxy), apiEnv: { SNAPSHOT_RECONCILE_MS: '600000' } });
+    stack = await startProcessStack({ apiDatabaseUrl: through(() => apiProxy), workerDatabaseUrl: through(() => workerProxy), apiEnv: { SNAPSHOT_RECONCILE_MS: '600000' } });
   });
   afterAll(async () => {
     await apiProxy?.start().catch(() => undefined);

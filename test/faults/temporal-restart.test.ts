@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findTemporalCli, freePort, startTemporalDevServer, type DevServer, type DevServerOptions } from '../../platform/temporal-dev-server';
 import { waitFor } from '../../scripts/support/until';
 import { deliveryProblems, ledgerProblems, pendingDeliveries, transitionsOf } from '../support/fault-ledger';
-import { startFaultStack, type FaultStack } from '../support/fault-stack';
+import { startProcessStack, type ProcessStack } from '../support/process-stack';
 import { bucketSaltOf, devicesInBuckets, startRelease } from '../support/fixtures';
 import { FAULT_SIZE, faultTimeout } from './fault-size';
 
@@ -25,7 +25,7 @@ describe(`the Temporal dev server killed mid-rollout and started again ${OUTAGE_
   let dataDir: string;
   let serverOptions: DevServerOptions;
   let server: DevServer;
-  let stack: FaultStack;
+  let stack: ProcessStack;
 
   beforeAll(async () => {
     // Under .data/ like the suite's other servers; its SQLite file is what carries the state over.
@@ -37,7 +37,7 @@ describe(`the Temporal dev server killed mid-rollout and started again ${OUTAGE_
       logFile: path.join(dataDir, 'temporal.log'),
     };
     server = await startTemporalDevServer(serverOptions);
-    stack = await startFaultStack({ temporalAddress: server.address });
+    stack = await startProcessStack({ temporalAddress: server.address });
   });
   afterAll(async () => {
     await stack?.stop();

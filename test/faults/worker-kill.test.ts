@@ -3,7 +3,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../../scripts/support/until';
 import { deliveryProblems, ledgerProblems, pendingDeliveries, transitionsOf } from '../support/fault-ledger';
-import { startFaultStack, type FaultStack } from '../support/fault-stack';
+import { startProcessStack, type ProcessStack } from '../support/process-stack';
 import { startRelease } from '../support/fixtures';
 import { FAULT_SIZE, faultTimeout } from './fault-size';
 
@@ -23,10 +23,10 @@ const plan = {
 };
 
 describe(`kill -9 the worker mid-bake and mid-publish (${ROUNDS} round(s))`, () => {
-  let stack: FaultStack;
+  let stack: ProcessStack;
 
   beforeAll(async () => {
-    stack = await startFaultStack();
+    stack = await startProcessStack();
   });
   afterAll(async () => {
     await stack?.stop();

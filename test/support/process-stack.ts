@@ -5,7 +5,7 @@ import { createApiProcess, createWorkerProcess, newDeployment, stopAll, tailOf, 
 import { createTestDatabase, type TestDatabase } from './test-database';
 import { startWebhookReceiver, type WebhookReceiver } from './webhook-receiver';
 
-export interface FaultStackOptions {
+export interface ProcessStackOptions {
   /** API instances (default 1). */
   apis?: number;
   /** Default: the test run's dev server. */
@@ -21,7 +21,7 @@ export interface FaultStackOptions {
  * real Temporal server, with a webhook receiver subscribed to every event of the apps the test makes.
  * The test's own pool and Temporal client read the ledgers (audit log, events, workflow state).
  */
-export interface FaultStack {
+export interface ProcessStack {
   db: TestDatabase;
   deployment: Deployment;
   worker: ServiceProcess;
@@ -35,7 +35,7 @@ export interface FaultStack {
   stop(): Promise<void>;
 }
 
-export async function startFaultStack(options: FaultStackOptions = {}): Promise<FaultStack> {
+export async function startProcessStack(options: ProcessStackOptions = {}): Promise<ProcessStack> {
   const env = inject('testEnv');
   const db = await createTestDatabase();
   const temporalAddress = options.temporalAddress ?? env.temporalAddress;
