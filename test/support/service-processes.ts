@@ -71,13 +71,21 @@ function serviceProcess(name: string, entry: string, env: NodeJS.ProcessEnv, rea
     });
     return child;
   };
-  const signal = async (sig: NodeJS.Signals, timeoutMs: number) => {
+  const signal = async (sig: NodeJS.Signals, timeoutMs?: number) => {
     const child = current;
     if (!child) return;
-    process.kill(-child.child.pid!, sig);
-    const timer = setTimeout(() => process.kill(-child.child.pid!, 'SIGKILL'), timeoutMs);
+    const group = -child.child.pid!;
+    const send = (s: NodeJS.Signals) => {
+      try {
+        process.kill(group, s);
+      } catch {
+        // The group is gone already (ESRCH): what the signal was for.
+      }
+    };
+    send(sig);
+    const timer = timeoutMs === undefined ? null : setTimeout(() => send('SIGKILL'), timeoutMs);
     await child.exited;
-    clearTimeout(timer);
+    if (timer) clearTimeout(timer);
   };
   return {
     name,
@@ -96,7 +104,7 @@ function serviceProcess(name: string, entry: string, env: NodeJS.ProcessEnv, rea
         throw new Error(`${name} did not start: ${err instanceof Error ? err.message : String(err)}`);
       }
     },
-    kill: () => signal('SIGKILL', 0),
+    kill: () => signal('SIGKILL'),
     stop: () => signal('SIGTERM', STOP_TIMEOUT_MS),
   };
 }
