@@ -9,11 +9,11 @@ import { FAULT_SIZE, faultTimeout } from './fault-size';
 
 const OUTAGE_MS = FAULT_SIZE.postgresOutageMs;
 const appId = 'com.example.faults.postgres';
-// Stage 0's bake ends in the middle of the outage: the worker decides to advance while PostgreSQL is
-// gone and publishes once it is back.
+// Stage 0 holds until on-call promotes it, through Temporal, while PostgreSQL is gone: the worker
+// decides to advance during the outage and can publish only once it is back.
 const plan = {
   stages: [
-    { exposureBps: 1000, minSoakMs: Math.max(1500, OUTAGE_MS / 2), checkIntervalMs: 500, gates: [] },
+    { exposureBps: 1000, minSoakMs: 600_000, checkIntervalMs: 1000, gates: [] },
     { exposureBps: 10_000, minSoakMs: 1500, checkIntervalMs: 500, gates: [] },
   ],
 };
@@ -64,6 +64,7 @@ describe(`PostgreSQL gone for ${OUTAGE_MS / 1000} s (the API and the worker reac
 
       await Promise.all([apiProxy.stop(), workerProxy.stop()]);
       const outageEnds = Date.now() + OUTAGE_MS;
+      await stack.temporal.workflow.getHandle(`release-${id}`).signal('promote', { actor: 'oncall:test', reason: 'promoted while PostgreSQL is down' });
       const sighted: string[] = [];
       const refusals: Array<{ status: number; retryAfter: string | null }> = [];
       // Devices keep coming for the whole outage; what they are told is the test.
