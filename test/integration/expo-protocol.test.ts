@@ -352,13 +352,17 @@ describe('Expo Updates v1 device protocol', () => {
       expect(new Set(atFull.values())).toEqual(new Set([nextId]));
     });
 
-    it('a device without expo-device-id is never a canary, even at full exposure', async () => {
+    it('a device without expo-device-id (header or extra param) is never a canary, even at full exposure', async () => {
       const appId = 'com.example.expo.anonymous';
       await createApp(appId);
       await addExpoBundle(appId, '1.0.0');
       await begin(appId, '1.0.0', { stages: [stage(10_000, 600_000)] });
       expect((await ask(appId, { 'expo-device-id': 'known' })).part('manifest')).toBeDefined();
+      // What Updates.setExtraParamAsync('device-id', …) makes expo-updates send.
+      expect((await ask(appId, { 'expo-extra-params': 'device-id="known-too", tier="pro"' })).part('manifest')).toBeDefined();
       expect((await ask(appId)).json('directive')).toEqual({ type: 'noUpdateAvailable' });
+      expect((await ask(appId, { 'expo-extra-params': 'tier="pro"' })).json('directive')).toEqual({ type: 'noUpdateAvailable' });
+      expect((await ask(appId, { 'expo-extra-params': 'device-id="unterminated' })).status).toBe(400);
     });
 
     it('after a rollback: the previous manifest re-issued newer than the withdrawn one, or rollBackToEmbedded when there is no earlier update', async () => {

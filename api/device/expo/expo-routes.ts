@@ -20,8 +20,10 @@ import { expoEventsRequestSchema, manifestRequestSchema, nativeEventsSchema } fr
 import { expoReissueId } from './expo-update-ids';
 import type { ExpoUpdatesSource } from './expo-updates-source';
 
-/** The request header an app sets (via `updates.requestHeaders`) to give Rampart a stable device id. */
+/** The request header an app may set to give Rampart a stable device id (e.g. `Updates.setUpdateRequestHeadersOverride`, SDK 54). */
 export const EXPO_DEVICE_ID_HEADER = 'expo-device-id';
+/** Or the extra param (`Updates.setExtraParamAsync`), which expo-updates sends in `expo-extra-params`. */
+export const EXPO_DEVICE_ID_PARAM = 'device-id';
 export const EXPO_MANIFEST_PATH = '/v1/apps/:appId/expo/manifest';
 export const EXPO_EVENTS_PATH = '/v1/apps/:appId/expo/events';
 
@@ -78,6 +80,18 @@ interface ManifestRequest {
   expectsSignature: boolean;
 }
 
+/** The device id an app put into its extra params, when it did (an Expo SFV dictionary of strings). */
+function deviceIdParam(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  try {
+    const param: unknown = parseDictionary(value).get(EXPO_DEVICE_ID_PARAM)?.[0];
+    return typeof param === 'string' && param !== '' ? param : undefined;
+  } catch {
+    const message = 'must be an Expo SFV dictionary such as device-id="…", as Updates.setExtraParamAsync writes it';
+    throw new ValidationError(`expo-extra-params ${message}`, [{ path: 'expo-extra-params', message }]);
+  }
+}
+
 function readManifestRequest(req: Request): ManifestRequest {
   const appId = parse(appIdSchema, req.params.appId, 'app id');
   const headers = parse(
@@ -85,7 +99,7 @@ function readManifestRequest(req: Request): ManifestRequest {
     {
       'expo-platform': req.get('expo-platform'),
       'expo-runtime-version': req.get('expo-runtime-version'),
-      [EXPO_DEVICE_ID_HEADER]: req.get(EXPO_DEVICE_ID_HEADER) || undefined,
+      [EXPO_DEVICE_ID_HEADER]: req.get(EXPO_DEVICE_ID_HEADER) || deviceIdParam(req.get('expo-extra-params')),
       'expo-channel-name': req.get('expo-channel-name') || undefined,
       'expo-current-update-id': req.get('expo-current-update-id') || undefined,
       'expo-embedded-update-id': req.get('expo-embedded-update-id') || undefined,
@@ -169,7 +183,7 @@ export function createExpoRoutes(deps: ExpoRoutesDeps): Router {
     const protocolVersion = req.get('expo-protocol-version');
     if (protocolVersion !== '1') {
       const said = protocolVersion === undefined ? 'no expo-protocol-version header was sent' : `expo-protocol-version ${protocolVersion} is not supported`;
-      error(res, 406, 'unsupported_protocol_version', `${said}; this server speaks Expo Updates protocol version 1 (expo-updates 0.15 and later)`);
+      error(res, 406, 'unsupported_protocol_version', `${said}; this server speaks Expo Updates protocol version 1`);
       return;
     }
     const format = negotiateExpoResponse(req.get('accept'));
