@@ -1,5 +1,6 @@
 import express, { Router, type Request, type Response } from 'express';
 import { parseDictionary, serializeDictionary, Token } from 'structured-headers';
+import { createBoundedCache, type BoundedCache } from '../../../domain/bounded-cache';
 import { BUILTIN_VERSION } from '../../../domain/bundle';
 import { NotFoundError } from '../../../domain/errors/not-found-error';
 import { ValidationError } from '../../../domain/errors/validation-error';
@@ -27,6 +28,7 @@ export const EXPO_DEVICE_ID_PARAM = 'device-id';
 export const EXPO_MANIFEST_PATH = '/v1/apps/:appId/expo/manifest';
 export const EXPO_EVENTS_PATH = '/v1/apps/:appId/expo/events';
 
+const RENDERED_CACHE_LIMIT = 2_000;
 const EXPECT_SIGNATURE_SHAPE = `an Expo SFV dictionary such as: sig, keyid="main", alg="${EXPO_SIGNING_ALGORITHM}"`;
 
 function error(res: Response, status: number, code: string, message: string): void {
@@ -142,22 +144,33 @@ export function createExpoRoutes(deps: ExpoRoutesDeps): Router {
     return (await deps.expoUpdates.versionOf(appId, current)) ?? `expo-update:${current}`;
   };
 
+  // A manifest's bytes never change for its id, nor a directive's for its text: each is written and
+  // signed (an RSA signature costs about a millisecond) once, not per device check.
+  const manifestBodies = createBoundedCache<string>(RENDERED_CACHE_LIMIT);
+  const signatures = new WeakMap<ExpoSigner, BoundedCache<string>>();
+  const signed = (signer: ExpoSigner, identity: string, body: string): string => {
+    let cache = signatures.get(signer);
+    if (!cache) signatures.set(signer, (cache = createBoundedCache<string>(RENDERED_CACHE_LIMIT)));
+    return cache.get(identity, () => signatureHeader(signer, body));
+  };
+
   const manifestParts = async (update: ExpoUpdate, release: ServingRelease | undefined, reissued: boolean, signer: ExpoSigner | null): Promise<ExpoPart[]> => {
     let issue = { id: update.updateId, createdAt: update.createdAt };
     if (reissued && release) {
-      issue = { id: expoReissueId(update.appId, update.version, update.platform, release.releaseId), createdAt: rollbackTime(release) };
+      const createdAt = rollbackTime(release);
+      issue = { id: expoReissueId(update.appId, update.version, update.platform, release.releaseId, createdAt), createdAt };
       await deps.expoUpdates.recordReissue({ updateId: issue.id, createdAt: new Date(issue.createdAt), appId: update.appId, version: update.version, platform: update.platform, releaseId: release.releaseId });
     }
-    const body = JSON.stringify(expoManifest(update, issue));
+    const body = manifestBodies.get(`${update.appId}\u0000${issue.id}`, () => JSON.stringify(expoManifest(update, issue)));
     return [
-      { name: 'manifest', body, signature: signer && signatureHeader(signer, body) },
+      { name: 'manifest', body, signature: signer && signed(signer, `${update.appId}\u0000${issue.id}`, body) },
       { name: 'extensions', body: JSON.stringify({ assetRequestHeaders: update.assetRequestHeaders }), signature: null },
     ];
   };
 
   const directivePart = (directive: ExpoDirective, signer: ExpoSigner | null): ExpoPart => {
     const body = JSON.stringify(directive);
-    return { name: 'directive', body, signature: signer && signatureHeader(signer, body) };
+    return { name: 'directive', body, signature: signer && signed(signer, body, body) };
   };
 
   /** The parts answering a device, from the assignment's decision. */

@@ -14,7 +14,10 @@ export function expoUpdateId(appId: string, version: string, platform: string): 
   return uuidFromHash(`rampart expo update\u0000${appId}\u0000${version}\u0000${platform}`);
 }
 
-/** The id of the bundle's manifest re-issued by a rollback of `releaseId`. */
-export function expoReissueId(appId: string, version: string, platform: string, releaseId: string): string {
-  return uuidFromHash(`rampart expo reissue\u0000${appId}\u0000${version}\u0000${platform}\u0000${releaseId}`);
+/**
+ * The id of the bundle's manifest re-issued at `createdAt` while `releaseId` is the channel's release:
+ * the time is part of the manifest, so it is part of the id.
+ */
+export function expoReissueId(appId: string, version: string, platform: string, releaseId: string, createdAt: string): string {
+  return uuidFromHash(`rampart expo reissue\u0000${appId}\u0000${version}\u0000${platform}\u0000${releaseId}\u0000${createdAt}`);
 }
