@@ -5,6 +5,8 @@ import { isMultipartPartWithName, parseMultipartMixedResponseAsync, type Multipa
 import { parseDictionary } from 'structured-headers';
 import { describe, expect, it } from 'vitest';
 import { readExpoExport } from '../../cli/expo-export';
+import { createRampartClient } from '../../cli/rampart-client';
+import { runCli } from '../../cli/run-cli';
 import { bucketOf } from '../../domain/bucketing';
 import { bucketSaltOf, deviceInBuckets, deviceIds, startRelease } from '../support/fixtures';
 import { writeExpoExport } from '../support/expo-export-fixture';
@@ -402,6 +404,27 @@ describe('Expo Updates v1 device protocol', () => {
       expect(directive.type).toBe('rollBackToEmbedded');
       // expo-updates applies the directive only when it is newer than the update it runs.
       expect(Date.parse(directive.parameters.commitTime)).toBeGreaterThan(Date.parse(only.updates[0]!.createdAt));
+    });
+  });
+
+  describe('rampart bundles add --expo', () => {
+    it('registers an expo export directory through the CLI; devices get its manifest once released', async () => {
+      const appId = 'com.example.expo.cli';
+      await createApp(appId);
+      const dir = writeExpoExport('cli', ['android']);
+      let printed = '';
+      await runCli(
+        ['bundles', 'add', appId, '3.0.0', '--expo', dir, '--runtime-version', 'exposdk:50.0.0', '--base-url', `${CDN}/3.0.0/`],
+        () => createRampartClient(ctx.stack.baseUrl, ctx.stack.adminKey),
+        { write: (text) => (printed += text), tty: false },
+      );
+      expect(printed).toMatch(/^added Expo bundle 3\.0\.0 for runtime exposdk:50\.0\.0\n {2}android +update [0-9a-f-]{36}\n$/);
+      const listed = (await ctx.admin.get(`/v1/apps/${appId}/expo/bundles`)).body.updates as Array<{ updateId: string; platform: string }>;
+      expect(listed.map((u) => u.platform)).toEqual(['android']);
+      await complete(appId, '3.0.0');
+      const manifest = (await ask(appId, { 'expo-platform': 'android', 'expo-runtime-version': 'exposdk:50.0.0', 'expo-device-id': 'd-cli' })).json<Manifest>('manifest')!;
+      expect(manifest.id).toBe(listed[0]!.updateId);
+      expect(manifest.launchAsset.url.startsWith(`${CDN}/3.0.0/_expo/static/js/android/`)).toBe(true);
     });
   });
 
