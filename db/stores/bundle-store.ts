@@ -92,8 +92,11 @@ export interface BundleStore {
   insertExpoUpdates(updates: NewExpoUpdate[]): Promise<void>;
   /** null: the bundle has no Expo manifest for that platform (it was not registered for Expo). */
   expoUpdate(appId: string, version: string, platform: ExpoUpdate['platform']): Promise<ExpoUpdate | null>;
-  /** The bundle an update id (the bundle's own or a re-issue of it) stands for; null: not one of the app's. */
-  versionOfExpoUpdate(appId: string, updateId: string): Promise<string | null>;
+  /**
+   * The bundle an update id (the bundle's own or a re-issue of it) stands for, and the creation time
+   * its manifest carried; null: not one of the app's.
+   */
+  expoIssue(appId: string, updateId: string): Promise<{ version: string; createdAt: string } | null>;
   /** Records a re-issued manifest before it is served; the same id twice is a no-op. */
   recordExpoReissue(reissue: ExpoReissue): Promise<void>;
   /** The Expo manifests of the app's bundles, by version then platform. */
@@ -153,15 +156,16 @@ export function createBundleStore(db: Queryable): BundleStore {
       );
       return rows[0] ? mapExpoRow(rows[0]) : null;
     },
-    async versionOfExpoUpdate(appId, updateId) {
-      const { rows } = await db.query<{ version: string }>(
-        `SELECT e.version FROM expo_updates e WHERE e.app_id = $1 AND e.update_id = $2::uuid
+    async expoIssue(appId, updateId) {
+      const { rows } = await db.query<{ version: string; created_at: Date }>(
+        `SELECT e.version, b.created_at FROM expo_updates e JOIN bundles b ON b.app_id = e.app_id AND b.version = e.version
+         WHERE e.app_id = $1 AND e.update_id = $2::uuid
          UNION ALL
-         SELECT r.version FROM expo_update_reissues r WHERE r.app_id = $1 AND r.update_id = $2::uuid
+         SELECT r.version, r.created_at FROM expo_update_reissues r WHERE r.app_id = $1 AND r.update_id = $2::uuid
          LIMIT 1`,
         [appId, updateId],
       );
-      return rows[0]?.version ?? null;
+      return rows[0] ? { version: rows[0].version, createdAt: rows[0].created_at.toISOString() } : null;
     },
     async recordExpoReissue(r) {
       await db.query(

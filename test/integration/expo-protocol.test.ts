@@ -379,6 +379,8 @@ describe('Expo Updates v1 device protocol', () => {
       const badId = bad.updates.find((u) => u.platform === 'ios')!.updateId;
       const offered = (await ask(appId, { 'expo-device-id': canary, 'expo-current-update-id': goodId })).json<Manifest>('manifest')!;
       expect(offered.id).toBe(badId);
+      // Registered before the rollback, released after it.
+      const later = await addExpoBundle(appId, '1.2.0');
 
       await rollBack(release.id);
       const back = (await ask(appId, { 'expo-device-id': canary, 'expo-current-update-id': badId })).json<Manifest>('manifest')!;
@@ -391,6 +393,18 @@ describe('Expo Updates v1 device protocol', () => {
       // Stable: the same re-issue on every request, and the device on it is up to date.
       expect((await ask(appId, { 'expo-device-id': canary, 'expo-current-update-id': badId })).json<Manifest>('manifest')).toEqual(back);
       expect((await ask(appId, { 'expo-device-id': canary, 'expo-current-update-id': back.id })).json('directive')).toEqual({ type: 'noUpdateAvailable' });
+
+      // The next release's bundle is older than the re-issue the device runs: it is re-issued as made
+      // when its release started, else expo-updates would keep the re-issue.
+      const laterId = later.updates.find((u) => u.platform === 'ios')!.updateId;
+      await begin(appId, '1.2.0', { stages: [stage(10_000, 600_000)] });
+      const onward = (await ask(appId, { 'expo-device-id': canary, 'expo-current-update-id': back.id })).json<Manifest>('manifest')!;
+      expect(onward.id).not.toBe(laterId);
+      expect(Date.parse(onward.createdAt)).toBeGreaterThan(Date.parse(back.createdAt));
+      expect(onward.launchAsset.url).toContain('/1.2.0/');
+      expect((await ask(appId, { 'expo-device-id': canary, 'expo-current-update-id': onward.id })).json('directive')).toEqual({ type: 'noUpdateAvailable' });
+      // A device that never left the older update gets the bundle's own manifest.
+      expect((await ask(appId, { 'expo-device-id': canary, 'expo-current-update-id': goodId })).json<Manifest>('manifest')?.id).toBe(laterId);
 
       const firstAppId = 'com.example.expo.rollbackfirst';
       await createApp(firstAppId);

@@ -120,6 +120,19 @@ function readManifestRequest(req: Request): ManifestRequest {
   };
 }
 
+/**
+ * When a manifest must be re-issued, or null for the bundle's own. A rollback re-issues at the
+ * rollback. An update older than what the device runs (a bundle registered before the rollback that
+ * re-issued the device's update) is re-issued as made when its release started: expo-updates would
+ * otherwise keep what it runs.
+ */
+function reissueTime(update: ExpoUpdate, release: ServingRelease | undefined, rollback: boolean, runningSince: string | null): string | null {
+  if (!release) return null;
+  if (rollback) return rollbackTime(release);
+  const startedAt = new Date(release.createdAt).toISOString();
+  return runningSince !== null && update.createdAt <= runningSince && startedAt > runningSince ? startedAt : null;
+}
+
 export interface ExpoRoutesDeps {
   devices: DeviceService;
   expoUpdates: ExpoUpdatesSource;
@@ -138,10 +151,10 @@ export function createExpoRoutes(deps: ExpoRoutesDeps): Router {
     unknownApp: (res, appId) => error(res, 404, 'not_found', `no app ${appId}`),
   });
 
-  /** The bundle version an update id stands for: `builtin` for the embedded update. */
-  const runningVersion = async (appId: string, current: string | undefined, embedded: string | undefined): Promise<string> => {
-    if (current === undefined || current === embedded) return BUILTIN_VERSION;
-    return (await deps.expoUpdates.versionOf(appId, current)) ?? `expo-update:${current}`;
+  /** The bundle an update id stands for (`builtin` for the embedded update) and when its manifest says it was made, when known. */
+  const runningUpdate = async (appId: string, current: string | undefined, embedded: string | undefined): Promise<{ version: string; createdAt: string | null }> => {
+    if (current === undefined || current === embedded) return { version: BUILTIN_VERSION, createdAt: null };
+    return (await deps.expoUpdates.issueOf(appId, current)) ?? { version: `expo-update:${current}`, createdAt: null };
   };
 
   // A manifest's bytes never change for its id, nor a directive's for its text: each is written and
@@ -154,10 +167,11 @@ export function createExpoRoutes(deps: ExpoRoutesDeps): Router {
     return cache.get(identity, () => signatureHeader(signer, body));
   };
 
-  const manifestParts = async (update: ExpoUpdate, release: ServingRelease | undefined, reissued: boolean, signer: ExpoSigner | null): Promise<ExpoPart[]> => {
+  /** The manifest and extensions parts; `reissueAt` re-issues the bundle's manifest as made at that time. */
+  const manifestParts = async (update: ExpoUpdate, release: ServingRelease | undefined, reissueAt: string | null, signer: ExpoSigner | null): Promise<ExpoPart[]> => {
     let issue = { id: update.updateId, createdAt: update.createdAt };
-    if (reissued && release) {
-      const createdAt = rollbackTime(release);
+    if (reissueAt !== null && release) {
+      const createdAt = reissueAt;
       issue = { id: expoReissueId(update.appId, update.version, update.platform, release.releaseId, createdAt), createdAt };
       await deps.expoUpdates.recordReissue({ updateId: issue.id, createdAt: new Date(issue.createdAt), appId: update.appId, version: update.version, platform: update.platform, releaseId: release.releaseId });
     }
@@ -174,7 +188,7 @@ export function createExpoRoutes(deps: ExpoRoutesDeps): Router {
   };
 
   /** The parts answering a device, from the assignment's decision. */
-  const answerParts = async (result: CheckResult, request: ManifestRequest, signer: ExpoSigner | null): Promise<ExpoPart[]> => {
+  const answerParts = async (result: CheckResult, request: ManifestRequest, runningSince: string | null, signer: ExpoSigner | null): Promise<ExpoPart[]> => {
     const release = result.channel === null ? undefined : result.app.serving.get(result.channel)?.current;
     const answer = expoAnswerFor(result.decision);
     const rollBackToEmbedded = (at: ServingRelease) => [directivePart({ type: 'rollBackToEmbedded', parameters: { commitTime: rollbackTime(at) } }, signer)];
@@ -182,7 +196,7 @@ export function createExpoRoutes(deps: ExpoRoutesDeps): Router {
       const update = await deps.expoUpdates.update(request.appId, answer.version, request.platform);
       // A bundle without an Expo manifest for this platform and runtime (one registered for another
       // protocol) is never sent; a rollback to one sends the device back to its embedded update.
-      if (update && update.runtimeVersion === request.runtimeVersion) return manifestParts(update, release, answer.reissued, signer);
+      if (update && update.runtimeVersion === request.runtimeVersion) return manifestParts(update, release, reissueTime(update, release, answer.reissued, runningSince), signer);
       if (answer.reissued && release) return rollBackToEmbedded(release);
     } else if (answer.kind === 'rollBackToEmbedded' && release) {
       return rollBackToEmbedded(release);
@@ -212,6 +226,7 @@ export function createExpoRoutes(deps: ExpoRoutesDeps): Router {
       error(res, 409, 'code_signing_not_configured', `the app has no code-signing key yet: download its certificate (GET /v1/apps/${request.appId}/expo/certificate) and embed it in the app`);
       return;
     }
+    const running = await runningUpdate(request.appId, request.currentUpdateId, request.embeddedUpdateId);
     const result = deps.devices.check(
       {
         appId: request.appId,
@@ -219,13 +234,13 @@ export function createExpoRoutes(deps: ExpoRoutesDeps): Router {
         deviceId: request.deviceId,
         platform: request.platform,
         nativeVersion: runtimeAsNativeVersion(request.runtimeVersion),
-        bundleVersion: await runningVersion(request.appId, request.currentUpdateId, request.embeddedUpdateId),
+        bundleVersion: running.version,
         requestedChannel: request.channel,
       },
       'expo',
     );
     if (!result) throw new NotFoundError(`no app ${request.appId}`);
-    const parts = await answerParts(result, request, signer);
+    const parts = await answerParts(result, request, running.createdAt, signer);
 
     if (format === 'multipart/mixed') {
       const { contentType, body } = expoMultipart(parts);
@@ -250,7 +265,7 @@ export function createExpoRoutes(deps: ExpoRoutesDeps): Router {
     const body = parse(expoEventsRequestSchema, req.body);
     if (!admission(res, appId, body.deviceId, body.events.length)) return;
     const withVersions = await Promise.all(
-      body.events.map(async ({ updateId, ...event }) => ({ ...event, bundleVersion: await runningVersion(appId, updateId ?? undefined, undefined) })),
+      body.events.map(async ({ updateId, ...event }) => ({ ...event, bundleVersion: (await runningUpdate(appId, updateId ?? undefined, undefined)).version })),
     );
     const events = parse(nativeEventsSchema, withVersions);
     const known = await deps.devices.report(

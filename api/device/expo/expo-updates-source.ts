@@ -37,8 +37,8 @@ function createAsyncMemo<V>(load: (key: string) => Promise<V>) {
 export interface ExpoUpdatesSource {
   /** The bundle's manifest for a platform; null when it was not registered for Expo there. */
   update(appId: string, version: string, platform: ExpoUpdate['platform']): Promise<ExpoUpdate | null>;
-  /** The bundle version an update id names (the bundle's own id or a re-issue); null: not one of the app's. */
-  versionOf(appId: string, updateId: string): Promise<string | null>;
+  /** The bundle an update id names (the bundle's own id or a re-issue) and its manifest's creation time; null: not one of the app's. */
+  issueOf(appId: string, updateId: string): Promise<{ version: string; createdAt: string } | null>;
   /** Makes a re-issued manifest's id durable before it is served. */
   recordReissue(reissue: ExpoReissue): Promise<void>;
 }
@@ -50,7 +50,7 @@ export function createExpoUpdatesSource(stores: Pick<Stores, 'bundles'>): ExpoUp
   });
   const versions = createAsyncMemo((key) => {
     const [appId, updateId] = key.split('\u0000') as [string, string];
-    return stores.bundles.versionOfExpoUpdate(appId, updateId);
+    return stores.bundles.expoIssue(appId, updateId);
   });
   const reissues = createAsyncMemo((key) => {
     const [appId, updateId, version, platform, releaseId, createdAt] = key.split('\u0000') as [string, string, string, ExpoUpdate['platform'], string, string];
@@ -58,7 +58,7 @@ export function createExpoUpdatesSource(stores: Pick<Stores, 'bundles'>): ExpoUp
   });
   return {
     update: (appId, version, platform) => updates(`${appId}\u0000${version}\u0000${platform}`),
-    versionOf: (appId, updateId) => versions(`${appId}\u0000${updateId}`),
+    issueOf: (appId, updateId) => versions(`${appId}\u0000${updateId}`),
     async recordReissue(r) {
       await reissues([r.appId, r.updateId, r.version, r.platform, r.releaseId, r.createdAt.toISOString()].join('\u0000'));
     },
