@@ -35,6 +35,8 @@ import { createTelemetryStore } from '../db/stores/telemetry-store';
 import { createDeviceProfiles } from './device/device-profiles';
 import { createDeviceService } from './device/device-service';
 import { createCapgoDeviceService } from './device/capgo/capgo-device-service';
+import { createExpoCodeSigning } from './device/expo/expo-code-signing';
+import { createExpoUpdatesSource } from './device/expo/expo-updates-source';
 import { createRateLimiter } from './device/rate-limiter';
 import { createSourceLimiter } from './device/source-limiter';
 
@@ -154,6 +156,8 @@ export function createApi(options: ApiOptions): Api {
     deviceStories: createDeviceStoryService({ stores, apps, snapshot }),
     devices,
     capgo: createCapgoDeviceService({ devices }),
+    expoUpdates: createExpoUpdatesSource(stores),
+    expoSigning: createExpoCodeSigning({ stores, transact, apps }),
     unavailableRetryAfterSeconds: tuning.unavailableRetryAfterSeconds,
     releaseEvents: createReleaseEvents({ snapshot, metrics, ...tuning.releaseEvents }),
     uiDir: options.uiDir ?? defaultUiDir(),

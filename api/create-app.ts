@@ -17,6 +17,10 @@ import type { ApiMetrics } from './api-metrics';
 import { createCodePushRoutes } from './device/codepush/codepush-routes';
 import { createNativeDeviceRoutes } from './device/native-routes';
 import { createCapgoRoutes } from './device/capgo/capgo-routes';
+import { createExpoRoutes } from './device/expo/expo-routes';
+import type { ExpoCodeSigning } from './device/expo/expo-code-signing';
+import type { ExpoUpdatesSource } from './device/expo/expo-updates-source';
+import { createExpoAdminRoutes } from './admin/expo-routes';
 import { requireApiKey } from './http/auth';
 import { createErrorHandler, notFoundHandler } from './http/error-handler';
 import { refuseControlCharactersInPath } from './http/plain-path';
@@ -67,6 +71,9 @@ export interface AppDeps {
   telemetry: TelemetryService;
   devices: DeviceService;
   capgo: CapgoDeviceService;
+  /** Expo manifests and update ids, read through to PostgreSQL once each. */
+  expoUpdates: ExpoUpdatesSource;
+  expoSigning: ExpoCodeSigning;
   channels: ChannelService;
   segments: SegmentService;
   deviceStories: DeviceStoryService;
@@ -92,6 +99,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(createNativeDeviceRoutes(deps));
   app.use(createCapgoRoutes(deps));
   app.use(createCodePushRoutes(deps));
+  app.use(createExpoRoutes(deps));
 
   app.use(createOpsRoutes(deps));
   app.use(createPublicSigningKeyRoutes(deps));
@@ -112,6 +120,7 @@ export function createApp(deps: AppDeps): Express {
   admin.use(createApiKeysRoutes(deps));
   admin.use(createAuditRoutes(deps));
   admin.use(createAppsRoutes(deps));
+  admin.use(createExpoAdminRoutes(deps));
   admin.use(createAppPolicyRoutes(deps));
   admin.use(createReleasesRoutes(deps));
   admin.use(createWebhooksRoutes(deps));

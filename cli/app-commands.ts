@@ -1,4 +1,5 @@
 import type { Command } from './command-context';
+import { readExpoExport } from './expo-export';
 
 interface Bundle {
   version: string;
@@ -46,6 +47,21 @@ export const appCommands: Record<string, Command> = {
   },
   'bundles add': async (ctx) => {
     const platforms = ctx.option('platforms');
+    const expoDir = ctx.option('expo');
+    if (expoDir !== undefined) {
+      const body = readExpoExport(expoDir, {
+        version: ctx.arg(1, 'version'),
+        runtimeVersion: ctx.required('runtime-version'),
+        baseUrl: ctx.required('base-url'),
+        ...(platforms ? { platforms: platforms.split(',') } : {}),
+      });
+      const added = await ctx.client.post<Bundle & { runtimeVersion: string; updates: Array<{ platform: string; updateId: string }> }>(`/v1/apps/${ctx.pathArg(0, 'appId')}/expo/bundles`, body);
+      ctx.show(added, () => [
+        `added Expo bundle ${added.version} for runtime ${added.runtimeVersion}`,
+        ...added.updates.map((u) => `  ${u.platform.padEnd(8)} update ${u.updateId}`),
+      ]);
+      return;
+    }
     const nativeRange = ctx.option('native-range');
     const bundle = await ctx.client.post<Bundle>(`/v1/apps/${ctx.pathArg(0, 'appId')}/bundles`, {
       version: ctx.arg(1, 'version'),

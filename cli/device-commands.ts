@@ -36,7 +36,7 @@ export interface DeviceStoryAnswer {
     withdrawnVersions: string[];
   } | null;
   decision: { action: string };
-  answers: { native: unknown; capgo: unknown; codepush: unknown };
+  answers: { native: unknown; capgo: unknown; codepush: unknown; expo: unknown };
   events: Array<{ type: string; bundleVersion: string; occurredAt: string; cohort: string }>;
 }
 
@@ -73,6 +73,7 @@ export function storyLines(story: DeviceStoryAnswer): string[] {
     `  native   ${JSON.stringify(story.answers.native)}`,
     `  capgo    ${JSON.stringify(story.answers.capgo)}`,
     `  codepush ${JSON.stringify(story.answers.codepush)}`,
+    `  expo     ${JSON.stringify(story.answers.expo)}`,
     `recent events: ${story.events.length === 0 ? 'none' : ''}`,
     ...story.events.slice(0, 10).map((e) => `  ${e.occurredAt} ${e.type} on ${e.bundleVersion} (${e.cohort})`),
     `(${story.assumptions.note})`,

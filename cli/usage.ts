@@ -4,6 +4,7 @@ const GROUPS: Record<string, string[]> = {
   device: ['device explain <appId> <deviceId>   (why the device gets its answer: channel step, segment rule, bucket, cohort, each protocol\'s answer)'],
   bundles: [
     'bundles add <appId> <version> --url <url> --sha256 <hex> --size <bytes> [--native-range <range>] [--platforms ios,android]',
+    'bundles add <appId> <version> --expo <expo export dir> --runtime-version <rv> --base-url <url the dir is served at> [--platforms ios,android]   (hashes every file; the CDN keeps them)',
     'bundles list <appId>',
   ],
   channels: [

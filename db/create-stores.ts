@@ -13,6 +13,7 @@ import { createChannelOverrideStore } from './stores/channel-override-store';
 import { createChannelStore } from './stores/channel-store';
 import { createDeviceEventStore } from './stores/device-event-store';
 import { createDeviceProfileStore } from './stores/device-profile-store';
+import { createExpoSigningStore } from './stores/expo-signing-store';
 import { createGateWindowStore } from './stores/gate-window-store';
 import { createHealthStore } from './stores/health-store';
 import { createReleaseStore } from './stores/release-store';
@@ -42,6 +43,7 @@ export function createStores(db: Queryable, secrets: SecretBox) {
     webhooks: createWebhookStore(db, secrets),
     webhookOutbox: createWebhookOutboxStore(db, secrets),
     signingKeys: createSigningKeyStore(db, secrets),
+    expoSigning: createExpoSigningStore(db, secrets),
     gateWindows: createGateWindowStore(db),
     health: createHealthStore(db),
     serving: createServingReadModel(db, secrets),

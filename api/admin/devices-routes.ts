@@ -2,6 +2,7 @@ import { Router } from 'express';
 import type { ChannelStep } from '../../domain/channel';
 import { snakeCaseUpdateInfo, updateInfoFor } from '../device/codepush/codepush-answers';
 import { updateAnswer } from '../device/capgo/capgo-answers';
+import { expoAnswerFor } from '../../domain/expo-answer';
 import { deviceIdSchema } from '../device/native-schemas';
 import { checkAnswer } from '../device/native-routes';
 import { authorize } from '../http/auth';
@@ -38,6 +39,8 @@ function answers(story: DeviceStory) {
     native: checkAnswer(check.decision),
     capgo: updateAnswer(check, { version_build: device.nativeVersion, plugin_version: story.capgoPluginVersion }),
     codepush: { update_info: snakeCaseUpdateInfo(updateInfoFor(check.decision, device.nativeVersion)) },
+    // Which part expo-updates would get; its manifest is the bundle's (GET /v1/apps/:appId/expo/bundles).
+    expo: expoAnswerFor(check.decision),
   };
 }
 

@@ -12,7 +12,7 @@ import type { DeviceProfiles } from './device-profiles';
 import type { RateLimiter, RateVerdict } from './rate-limiter';
 import type { SourceLimiter, SourceVerdict } from './source-limiter';
 
-export type DeviceProtocol = 'native' | 'capgo' | 'codepush';
+export type DeviceProtocol = 'native' | 'capgo' | 'codepush' | 'expo';
 
 /** What a device says about itself, in any of the three protocols. */
 export interface DeviceIdentity {

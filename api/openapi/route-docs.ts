@@ -21,6 +21,7 @@ import {
 import { channelListRequestSchema, channelSelfRequestSchema, statsEventSchema, updateRequestSchema } from '../device/capgo/capgo-schemas';
 import { deployReportSchema, downloadReportSchema, updateCheckQuerySchema } from '../device/codepush/codepush-schemas';
 import { checkRequestSchema, eventsRequestSchema } from '../device/native-schemas';
+import { createExpoBundleSchema, expoEventsRequestSchema } from '../device/expo/expo-schemas';
 import { COMMAND_PATHS } from '../../domain/rollout-machine';
 
 export type RouteAudience = 'admin' | 'device' | 'ops' | 'dashboard';
@@ -34,7 +35,7 @@ export interface RouteDoc {
   /** The success status when it is not 200. */
   status?: number;
   /** Success responses that are not JSON. */
-  produces?: 'text/event-stream' | 'text/html';
+  produces?: 'text/event-stream' | 'text/html' | 'multipart/mixed';
 }
 
 const admin = (summary: string, description: string, extra: Partial<RouteDoc> = {}): RouteDoc => ({ audience: 'admin', summary, description, ...extra });
@@ -84,6 +85,17 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
   'POST /reportStatus/deploy': device('CodePush deploy report (legacy)', 'Reports an install that succeeded or failed.', { body: deployReportSchema }),
   'POST /v0.1/public/codepush/report_status/download': device('CodePush download report', 'Reports a downloaded package.', { body: downloadReportSchema }),
   'POST /reportStatus/download': device('CodePush download report (legacy)', 'Reports a downloaded package.', { body: downloadReportSchema }),
+  'GET /v1/apps/{appId}/expo/manifest': device(
+    'Expo Updates v1 manifest',
+    'expo-updates asks with headers expo-protocol-version: 1, expo-platform, expo-runtime-version (plays the native version), and optionally expo-channel-name, expo-current-update-id, expo-embedded-update-id, expo-expect-signature and the app\'s expo-device-id (without it a device is never a canary). multipart/mixed answers carry a manifest (with extensions) or a directive (noUpdateAvailable, rollBackToEmbedded); application/expo+json and application/json carry a manifest only (406 for a directive). Parts are signed (expo-signature, rsa-v1_5-sha256) when asked. 406 for a missing or other protocol version.',
+    { produces: 'multipart/mixed' },
+  ),
+  'POST /v1/apps/{appId}/expo/manifest': device('Expo Updates v1 manifest (POST)', 'The same as the GET, for clients that POST; any body is ignored.', { produces: 'multipart/mixed' }),
+  'POST /v1/apps/{appId}/expo/events': device(
+    'Device events (Expo)',
+    'The native events with the runtime version instead of the native version, each naming the update it happened on (updateId; null: the embedded update); durable before 202.',
+    { body: expoEventsRequestSchema, status: 202 },
+  ),
 
   'GET /v1/me': admin('Who am I', "The calling key's id, name, role, app scope (null: every app) and what it may do."),
   'POST /v1/api-keys': admin('Create an API key', 'Unscoped admins only; never more rights or wider scope than the caller. The secret is shown once.', { body: createApiKeySchema, status: 201 }),
@@ -95,6 +107,16 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
   'GET /v1/apps/{appId}': admin('An app', 'One app.'),
   'POST /v1/apps/{appId}/bundles': admin('Register a bundle', 'A web bundle: URL, sha256, size, platforms, native range, optional signature.', { body: createBundleSchema, status: 201 }),
   'GET /v1/apps/{appId}/bundles': admin('List bundles', "The app's bundles, newest first."),
+  'POST /v1/apps/{appId}/expo/bundles': admin(
+    'Register an Expo bundle',
+    'A bundle for expo-updates: per platform a launch asset and assets (key, contentType, fileExtension, url, base64url SHA-256 hash), one runtime version (plays the native range). Each platform gets a stable update id.',
+    { body: createExpoBundleSchema, status: 201 },
+  ),
+  'GET /v1/apps/{appId}/expo/bundles': admin('List Expo manifests', "The Expo manifests of the app's bundles, per platform with their update ids."),
+  'GET /v1/apps/{appId}/expo/certificate': admin(
+    'Expo code-signing certificate',
+    'The self-signed certificate the app embeds (updates.codeSigningCertificate) with its codeSigningMetadata; the app\'s RSA key is made on the first request. Needs a key that may register bundles.',
+  ),
   'GET /v1/apps/{appId}/policy': admin('App policy', 'Which roles may disable gates, dry-run or skip stages.'),
   'PUT /v1/apps/{appId}/policy': admin('Change the app policy', 'Admin only.', { body: updateAppPolicySchema }),
   'POST /v1/apps/{appId}/releases': admin('Start a release', 'Starts a rollout of a registered bundle on a channel with a plan (preset or stages).', { body: createReleaseSchema, status: 201 }),

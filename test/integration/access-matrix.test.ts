@@ -68,6 +68,15 @@ describe('role × endpoint × app matrix', () => {
     'GET /v1/apps/:appId': (http, { appId }) => http.get(`/v1/apps/${appId}`),
     'POST /v1/apps/:appId/bundles': (http, { appId }) => http.post(`/v1/apps/${appId}/bundles`, bundleBody(`1.0.${++counter}`)),
     'GET /v1/apps/:appId/bundles': (http, { appId }) => http.get(`/v1/apps/${appId}/bundles`),
+    'POST /v1/apps/:appId/expo/bundles': (http, { appId }) =>
+      http.post(`/v1/apps/${appId}/expo/bundles`, {
+        version: `1.0.${++counter}`,
+        runtimeVersion: '1.0.0',
+        size: 100,
+        platforms: { ios: { launchAsset: { hash: 'A'.repeat(43), key: 'launch', contentType: 'application/javascript', url: 'https://cdn.example.com/launch.hbc' } } },
+      }),
+    'GET /v1/apps/:appId/expo/bundles': (http, { appId }) => http.get(`/v1/apps/${appId}/expo/bundles`),
+    'GET /v1/apps/:appId/expo/certificate': (http, { appId }) => http.get(`/v1/apps/${appId}/expo/certificate`),
     'GET /v1/apps/:appId/policy': (http, { appId }) => http.get(`/v1/apps/${appId}/policy`),
     'PUT /v1/apps/:appId/policy': (http, { appId }) => http.put(`/v1/apps/${appId}/policy`, { dry_run: ['admin', 'oncall'] }),
     'POST /v1/apps/:appId/releases': (http, { appId }) => http.post(`/v1/apps/${appId}/releases`, { version: VERSION, plan: 'default', supersede: true }),

@@ -78,7 +78,8 @@ describe('a device story and adoption per channel', () => {
       target: { version: '2.0.0', compatible: true, needsNativeUpdate: false },
       baseline: null,
     });
-    expect(story.answers).toEqual({ native, capgo: capgo.body, codepush: codepush.body });
+    // Expo: which part expo-updates would get (the manifest is the bundle's, when it has one for the platform).
+    expect(story.answers).toEqual({ native, capgo: capgo.body, codepush: codepush.body, expo: { kind: 'manifest', version: '2.0.0', reissued: false } });
     expect(story.events).toEqual([expect.objectContaining({ type: 'crash', bundleVersion: 'builtin', releaseId, segment: 'modern' })]);
   });
 

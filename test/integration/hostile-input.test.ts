@@ -62,6 +62,10 @@ const templates: Array<{ call: Call; fields: string[] }> = [
   { call: { method: 'DELETE', path: '/channel_self', body: capgoInfo }, fields: ['device_id', 'app_id'] },
   { call: { method: 'POST', path: '/v0.1/public/codepush/report_status/deploy', body: { deployment_key: 'k', app_version: '3.1.0', label: '1.0.0', status: 'DeploymentSucceeded', client_unique_id: 'd-3' } }, fields: ['deployment_key', 'app_version', 'label', 'status', 'client_unique_id', 'previous_label_or_app_version'] },
   { call: { method: 'POST', path: '/v0.1/public/codepush/report_status/download', body: { deployment_key: 'k', label: '1.0.0', client_unique_id: 'd-3' } }, fields: ['deployment_key', 'label', 'client_unique_id'] },
+  {
+    call: { method: 'POST', path: `/v1/apps/${APP}/expo/events`, body: { deviceId: 'd-4', platform: 'ios', runtimeVersion: '1.0.0', events: [{ type: 'crash', at: new Date().toISOString(), updateId: null }] } },
+    fields: ['deviceId', 'platform', 'runtimeVersion', 'events', 'channel'],
+  },
   { call: { method: 'POST', path: '/v1/apps', body: { id: 'com.hostile.other', name: 'Other' }, admin: true }, fields: ['id', 'name'] },
   { call: { method: 'POST', path: `/v1/apps/${APP}/bundles`, body: { version: '9.0.0', url: 'https://cdn.example.com/9.zip', sha256: 'a'.repeat(64), size: 1, notes: 'n' }, admin: true }, fields: ['version', 'url', 'sha256', 'size', 'notes', 'nativeRange', 'platforms'] },
   { call: { method: 'POST', path: `/v1/apps/${APP}/segments`, body: { key: 'seg', rule: { attribute: 'attributes.plan', op: 'eq', value: 'pro' } }, admin: true }, fields: ['key', 'rule', 'priority', 'maintenanceWindows'] },
@@ -84,6 +88,7 @@ const pathTemplates = [
   (p: string) => ({ method: 'GET', path: `/v1/releases/${p}`, admin: true }) as Call,
   (p: string) => ({ method: 'GET', path: `/v0.1/public/codepush/update_check?deployment_key=${p}&app_version=${p}&client_unique_id=${p}` }) as Call,
   (p: string) => ({ method: 'GET', path: `/channel_self?app_id=${p}&device_id=${p}&platform=ios` }) as Call,
+  (p: string) => ({ method: 'GET', path: `/v1/apps/${p}/expo/manifest` }) as Call,
   (p: string) => ({ method: 'PUT', path: `/v1/apps/${APP}/segments/${p}`, body: { priority: 1 }, admin: true }) as Call,
 ];
 
