@@ -14,6 +14,7 @@ import { DEFAULT_DATABASE_URL } from '../platform/config';
 import { newSecretsKey } from '../platform/secret-box';
 import { findTemporalCli, freePort, startTemporalDevServer, type DevServer } from '../platform/temporal-dev-server';
 import { callgrindAvailable, measureInstructions } from './instructions';
+import { checkoutDatabaseName } from '../scripts/support/checkout-database';
 import { until } from '../scripts/support/until';
 
 /*
@@ -148,7 +149,8 @@ async function main(): Promise<void> {
   await run('npm', ['run', 'build'], { cwd: ROOT, maxBuffer: 16 << 20 });
 
   const databaseUrl = new URL(process.env.DATABASE_URL || DEFAULT_DATABASE_URL);
-  databaseUrl.pathname = '/rampart_bench';
+  // One per checkout: two checkouts benchmarking on one machine must not recreate each other's database mid-run.
+  databaseUrl.pathname = `/${checkoutDatabaseName(ROOT)}_bench`;
   await recreateDatabase(databaseUrl.toString());
 
   temporal = await startTemporalDevServer({ cliPath: await findTemporalCli(), port: await freePort(), logFile: path.join(OUT, 'temporal.log') });
@@ -375,7 +377,9 @@ async function fillFleet(base: string, body: string, metricsUrl: string) {
   const started = performance.now();
   while (devicesSeen < FLEET_DEVICES) {
     const r = await load({ url: `${base}/v1/apps/${APP}/check`, body, durationSeconds: 30, devices: NEW_DEVICES, firstDevice: FLEET_FIRST_DEVICE + devicesSeen });
-    devicesSeen += r.statusCodes['200'] ?? 0;
+    const answered = r.statusCodes['200'] ?? 0;
+    if (answered === 0) throw new Error(`fleet fill: no check answered 200 (${JSON.stringify(r.statusCodes)})`);
+    devicesSeen += answered;
     log(`fleet fill: ${devicesSeen} devices (${Math.round(r.requestsPerSecond)} req/s, non-2xx ${r.non2xx})`);
   }
   const requestsPerSecond = Math.round(devicesSeen / ((performance.now() - started) / 1000));

@@ -1,10 +1,11 @@
-import express, { Router, type Response } from 'express';
+import { Router, type Response } from 'express';
 import type { BundleRef } from '../../domain/bundle';
 import { NotFoundError } from '../../domain/errors/not-found-error';
 import type { Decision } from '../../domain/serving';
 import { parse } from '../http/parse';
 import { rateLimited } from '../http/rate-limited';
 import { createAdmission } from './admission';
+import { leanJson } from './lean-json';
 import { createSignedAnswers } from './signed-answer';
 import { deviceIdentity, type DeviceService } from './device-service';
 import { appIdSchema } from '../admin/schemas';
@@ -37,7 +38,7 @@ export function createNativeDeviceRoutes(deps: { devices: DeviceService }): Rout
   const router = Router();
   const answers = createSignedAnswers();
   const admitted = createAdmission(deps.devices, { tooManyRequests: rateLimited, unknownApp: noApp });
-  router.post('/v1/apps/:appId/check', express.json({ limit: '16kb' }), (req, res) => {
+  router.post('/v1/apps/:appId/check', leanJson(16 * 1024), (req, res) => {
     const appId = parse(appIdSchema, req.params.appId, 'app id');
     const body = parse(checkRequestSchema, req.body);
     const app = admitted(res, appId, body.deviceId);
@@ -51,7 +52,7 @@ export function createNativeDeviceRoutes(deps: { devices: DeviceService }): Rout
     answers.send(res, app, decision, '', () => checkAnswer(decision));
   });
 
-  router.post('/v1/apps/:appId/events', express.json({ limit: '256kb' }), async (req, res) => {
+  router.post('/v1/apps/:appId/events', leanJson(256 * 1024), async (req, res) => {
     const appId = parse(appIdSchema, req.params.appId, 'app id');
     const body = parse(eventsRequestSchema, req.body);
     const app = admitted(res, appId, body.deviceId, body.events.length);

@@ -19,9 +19,9 @@ export function createCapgoRoutes(deps: { devices: DeviceService; capgo: CapgoDe
   const answers = createSignedAnswers();
   const admitted = createAdmission(deps.devices, { tooManyRequests, unknownApp: onPremiseApp });
   const { capgo } = deps;
-  router.use('/updates', capgoJson('32kb'));
+  router.use('/updates', capgoJson(32 * 1024));
   // A full batch of 200 events with WebView stacks in their metadata stays well below this.
-  router.use('/stats', capgoJson('1mb'));
+  router.use('/stats', capgoJson(1024 * 1024));
 
   router.get('/updates', (_req, res) => {
     res.json({ status: 'ok' });
