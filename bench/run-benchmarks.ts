@@ -355,14 +355,17 @@ interface HeapReading {
 
 const mb = (bytes: number) => (bytes / 1024 / 1024).toFixed(1);
 
-/** The lowest heap and external memory of a few readings a second apart: the closest to live data without forcing a GC. */
+/**
+ * The lowest heap and external memory of readings over 30 idle seconds, 2 s apart: V8's memory reducer
+ * runs mark-compacts on an instance gone idle, so the lowest is close to live data without forcing a GC.
+ */
 async function readHeap(metricsUrl: string): Promise<HeapReading> {
   const readings: HeapReading[] = [];
-  for (let i = 0; i < 5; i++) {
+  for (let i = 0; i < 15; i++) {
     const text = await (await fetch(metricsUrl)).text();
     const value = (name: string) => Number(new RegExp(`^\\w*${name} (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
     readings.push({ heapUsed: value('nodejs_heap_size_used_bytes'), external: value('nodejs_external_memory_bytes') });
-    await new Promise((r) => setTimeout(r, 1000));
+    await new Promise((r) => setTimeout(r, 2000));
   }
   return { heapUsed: Math.min(...readings.map((r) => r.heapUsed)), external: Math.min(...readings.map((r) => r.external)) };
 }
