@@ -13,15 +13,15 @@ interface Config {
   durationSeconds: number;
   /** Seconds at the rate before counting starts: connections open, JIT warms up. */
   warmupSeconds?: number;
-  /** JSON body template; `__DEVICE__` becomes a rotating device id. */
-  body: string;
+  /** JSON body template; `__DEVICE__` becomes a rotating device id. Absent: a GET, the id in the URL. */
+  body?: string;
   devices: number;
 }
 
 const config = JSON.parse(process.argv[2] ?? '{}') as Config;
 const target = new URL(config.url);
 const agent = new Agent({ keepAlive: true, maxSockets: 256 });
-const [head, tail] = config.body.split('__DEVICE__');
+const [head, tail] = (config.body ?? `${target.pathname}${target.search}`).split('__DEVICE__');
 const latencies: number[] = [];
 let errors = 0;
 let non2xx = 0;
@@ -30,10 +30,19 @@ let countFrom = 0;
 
 function send(dueAt: number): Promise<void> {
   device = (device + 1) % config.devices;
-  const body = tail === undefined ? head! : `${head}${device.toString(16).padStart(8, '0')}-0000-4000-8000-000000000000${tail}`;
+  const templated = tail === undefined ? head! : `${head}${device.toString(16).padStart(8, '0')}-0000-4000-8000-000000000000${tail}`;
+  const body = config.body === undefined ? '' : templated;
+  const get = config.body === undefined;
   return new Promise((resolve) => {
     const req = request(
-      { host: target.hostname, port: target.port, path: target.pathname, method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+      {
+        host: target.hostname,
+        port: target.port,
+        path: get ? templated : target.pathname,
+        method: get ? 'GET' : 'POST',
+        agent,
+        headers: get ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      },
       (res) => {
         res.resume();
         res.on('end', () => {

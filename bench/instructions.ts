@@ -18,8 +18,8 @@ export interface InstructionTarget {
   args: string[];
   env?: NodeJS.ProcessEnv;
   port: number;
-  /** Loads, each `{path, body}`, measured one after the other on the same process. */
-  loads: Array<{ label: string; path: string; body: string }>;
+  /** Loads, each `{path, body}` (no body: a GET, the device id in the path), measured one after the other on the same process. */
+  loads: Array<{ label: string; path: string; body?: string }>;
 }
 
 export interface InstructionResult {
@@ -47,7 +47,7 @@ async function waitForPort(port: number, timeoutMs: number): Promise<void> {
 
 export async function measureInstructions(
   target: InstructionTarget,
-  load: (url: string, body: string, seconds: number) => Promise<{ totalRequests: number }>,
+  load: (url: string, body: string | undefined, seconds: number) => Promise<{ totalRequests: number }>,
   outDir: string,
 ): Promise<InstructionResult[]> {
   const dir = path.join(outDir, `callgrind-${target.name}`);

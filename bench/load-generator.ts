@@ -9,27 +9,35 @@ interface LoadConfig {
   url: string;
   durationSeconds: number;
   connections: number;
-  /** A JSON body template; `__DEVICE__` is replaced by a rotating device id. */
-  body: string;
+  /** A JSON body template; `__DEVICE__` is replaced by a rotating device id. Absent: a GET, the id in the URL. */
+  body?: string;
   devices: number;
+  /** Added to every device number: loads that must not meet each other's devices take apart ranges. */
+  firstDevice?: number;
 }
 
 const config = JSON.parse(process.argv[2] ?? '{}') as LoadConfig;
-const [head, tail] = config.body.split('__DEVICE__');
+const target = new URL(config.url);
+const [head, tail] = (config.body ?? `${target.pathname}${target.search}`).split('__DEVICE__');
+const firstDevice = config.firstDevice ?? 0;
 let next = 0;
+const deviceId = () => {
+  next = (next + 1) % config.devices;
+  return `${(firstDevice + next).toString(16).padStart(8, '0')}-0000-4000-8000-000000000000`;
+};
 
 const instance = autocannon(
   {
     url: config.url,
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    method: config.body === undefined ? 'GET' : 'POST',
+    headers: config.body === undefined ? {} : { 'content-type': 'application/json' },
     connections: config.connections,
     duration: config.durationSeconds,
     requests: [
       {
         setupRequest: (req) => {
-          next = (next + 1) % config.devices;
-          return { ...req, body: tail === undefined ? head : `${head}${next.toString(16).padStart(8, '0')}-0000-4000-8000-000000000000${tail}` };
+          const templated = tail === undefined ? head! : `${head}${deviceId()}${tail}`;
+          return config.body === undefined ? { ...req, path: templated } : { ...req, body: templated };
         },
       },
     ],

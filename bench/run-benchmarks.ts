@@ -14,6 +14,7 @@ import { DEFAULT_DATABASE_URL } from '../platform/config';
 import { newSecretsKey } from '../platform/secret-box';
 import { findTemporalCli, freePort, startTemporalDevServer, type DevServer } from '../platform/temporal-dev-server';
 import { callgrindAvailable, measureInstructions } from './instructions';
+import { checkoutDatabaseName } from '../scripts/support/checkout-database';
 import { until } from '../scripts/support/until';
 
 /*
@@ -35,6 +36,10 @@ const ADMIN_KEY = 'bench-admin-key-0123456789';
  */
 const RETURNING_DEVICES = 20_000;
 const NEW_DEVICES = 10_000_000;
+/** Distinct devices the measured instance has seen before latency is measured (issue 16: per-device state for millions). */
+const FLEET_DEVICES = Number(process.env.BENCH_FLEET_DEVICES ?? 1_000_000);
+/** Device numbers of the fleet fill start here, apart from the returning devices and the first-contact run. */
+const FLEET_FIRST_DEVICE = 0x40000000;
 const APP = 'com.example.bench';
 const LATENCY_RATE = 2000;
 /** `npm run bench -- --only ingestion`: the same stack, only the durable-ingestion section (about 2 minutes). */
@@ -80,7 +85,14 @@ async function startChild(name: string, args: string[], env: NodeJS.ProcessEnv, 
   });
 }
 
-async function load(config: { url: string; body: string; durationSeconds?: number; devices?: number; connections?: number }): Promise<LoadResult> {
+/** A load's request: a POST of a JSON body template, or a GET (no body) with the device id in the URL. */
+interface Target {
+  name: string;
+  url: string;
+  body?: string;
+}
+
+async function load(config: { url: string; body?: string | undefined; durationSeconds?: number; devices?: number; firstDevice?: number; connections?: number }): Promise<LoadResult> {
   const [command, argv] = pinned(1, [
     '--import',
     'tsx',
@@ -103,7 +115,7 @@ interface RateResult {
 }
 
 /** Latency at a fixed request rate, open loop (see constant-rate.ts for why not autocannon). */
-async function loadAtRate(config: { url: string; body: string; rate: number }): Promise<RateResult> {
+async function loadAtRate(config: { url: string; body?: string | undefined; rate: number }): Promise<RateResult> {
   const [command, argv] = pinned(1, [
     '--import',
     'tsx',
@@ -139,11 +151,12 @@ async function main(): Promise<void> {
   await run('npm', ['run', 'build'], { cwd: ROOT, maxBuffer: 16 << 20 });
 
   const databaseUrl = new URL(process.env.DATABASE_URL || DEFAULT_DATABASE_URL);
-  databaseUrl.pathname = '/rampart_bench';
+  // One per checkout: two checkouts benchmarking on one machine must not recreate each other's database mid-run.
+  databaseUrl.pathname = `/${checkoutDatabaseName(ROOT)}_bench`;
   await recreateDatabase(databaseUrl.toString());
 
   temporal = await startTemporalDevServer({ cliPath: await findTemporalCli(), port: await freePort(), logFile: path.join(OUT, 'temporal.log') });
-  const [portA, portB, portC, workerPort, expressPort, barePort] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort(), freePort()]);
+  const [portA, portB, portC, workerPort, expressPort, barePort, opsPortA] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort(), freePort(), freePort()]);
   const env = {
     DATABASE_URL: databaseUrl.toString(),
     TEMPORAL_ADDRESS: temporal.address,
@@ -157,7 +170,8 @@ async function main(): Promise<void> {
     RAMPART_WEBHOOKS_ALLOW_PRIVATE: 'true',
   };
   await startChild('worker', ['dist/worker/main.js'], { ...env, WORKER_METRICS_PORT: String(workerPort), WORKFLOW_BUNDLE_PATH: path.join(ROOT, 'dist/workflow-bundle.js'), LOG_LEVEL: 'info' }, (l) => l.includes('worker started'));
-  await startChild('api-a', ['dist/api/main.js'], { ...env, PORT: String(portA), API_METRICS_PORT: '0', LOG_LEVEL: 'info' }, (l) => l.includes('api listening'));
+  // A's ops port is known: its heap is read from its metrics before and after the fleet fill.
+  await startChild('api-a', ['dist/api/main.js'], { ...env, PORT: String(portA), API_METRICS_PORT: String(opsPortA), LOG_LEVEL: 'info' }, (l) => l.includes('api listening'));
   await startChild('api-b', ['dist/api/main.js'], { ...env, PORT: String(portB), API_METRICS_PORT: '0', LOG_LEVEL: 'info' }, (l) => l.includes('api listening'));
   const A = `http://127.0.0.1:${portA}`;
   const admin = createRampartClient(A, ADMIN_KEY);
@@ -211,12 +225,14 @@ async function main(): Promise<void> {
     defaultChannel: '',
   });
   const capgoAvailable = (await fetch(`${A}/updates`)).status === 200;
+  const codePushPath = await codePushCheckPath(admin);
 
-  const targets: Array<{ name: string; url: string; body: string }> = [
+  const targets: Target[] = [
     { name: 'bare Node http, fixed JSON', url: `http://127.0.0.1:${barePort}/check`, body: deviceTemplate },
     { name: 'Express 5 route, fixed JSON', url: `http://127.0.0.1:${expressPort}/check`, body: deviceTemplate },
     { name: 'Rampart native check', url: `${A}/v1/apps/${APP}/check`, body: deviceTemplate },
     ...(capgoAvailable ? [{ name: 'Rampart Capgo /updates', url: `${A}/updates`, body: capgoBody }] : []),
+    { name: 'Rampart CodePush update_check', url: `${A}${codePushPath}` },
   ];
   for (const target of targets) await load({ url: target.url, body: target.body, durationSeconds: 5 });
   const throughput: Record<string, LoadResult[]> = {};
@@ -232,6 +248,8 @@ async function main(): Promise<void> {
   const firstContact = await load({ url: `${A}/v1/apps/${APP}/check`, body: deviceTemplate, devices: NEW_DEVICES });
   log(`Rampart native check, every device new: ${Math.round(firstContact.requestsPerSecond)} req/s, p99 ${firstContact.p99Ms} ms`);
 
+  const fleet = await fillFleet(A, deviceTemplate, `http://127.0.0.1:${opsPortA}/metrics`);
+
   const atRate: Record<string, RateResult> = {};
   for (const target of targets.filter((t) => !t.name.startsWith('bare'))) {
     atRate[target.name] = await loadAtRate({ url: target.url, body: target.body, rate: LATENCY_RATE });
@@ -243,7 +261,7 @@ async function main(): Promise<void> {
   const stalledReach = await measureStalledRollbackReach(admin, A, B, databaseUrl.toString(), canaries);
   await canaries.close();
 
-  const instructions = await countInstructions({ env, answer, deviceTemplate, capgoBody, capgoAvailable });
+  const instructions = await countInstructions({ env, answer, deviceTemplate, capgoBody, capgoAvailable, codePushPath });
 
   const best = (name: string) => percentile((throughput[name] ?? []).map((r) => r.requestsPerSecond), 50);
   const express = best('Express 5 route, fixed JSON');
@@ -262,6 +280,7 @@ async function main(): Promise<void> {
       ]),
     ),
     firstContact: { requestsPerSecond: Math.round(firstContact.requestsPerSecond), ratioToExpress: +(firstContact.requestsPerSecond / express).toFixed(3), p99Ms: firstContact.p99Ms },
+    fleet,
     latencyAtRate: { requestsPerSecond: LATENCY_RATE, results: atRate },
     ingestion,
     reach,
@@ -270,16 +289,29 @@ async function main(): Promise<void> {
   await writeFile(path.join(OUT, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
 
   printSummary(results, { express, bare: best('bare Node http, fixed JSON'), instructions, atRate, ingestion, reach, stalledReach });
+  log(
+    `\nfleet: instance A saw ${fleet.devicesSeen} distinct devices before latency was measured (${fleet.requestsPerSecond} new devices/s); ` +
+      `heap used ${mb(fleet.heapBefore.heapUsed)} → ${mb(fleet.heapAfter.heapUsed)} MB, external ${mb(fleet.heapBefore.external)} → ${mb(fleet.heapAfter.external)} MB: ` +
+      `${mb(fleet.bytesPer100kDevices)} MB per 100,000 devices (heap + external)`,
+  );
+  log(`load average at the end: ${(await import('node:os')).loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   log(`\nwritten to ${path.join(OUT, 'results.json')}`);
 }
 
 /** Instructions per request of every target under callgrind: deterministic where timings are not. */
-async function countInstructions(ctx: { env: Record<string, string>; answer: string; deviceTemplate: string; capgoBody: string; capgoAvailable: boolean }): Promise<Record<string, number>> {
+async function countInstructions(ctx: {
+  env: Record<string, string>;
+  answer: string;
+  deviceTemplate: string;
+  capgoBody: string;
+  capgoAvailable: boolean;
+  codePushPath: string;
+}): Promise<Record<string, number>> {
   const instructions: Record<string, number> = {};
   if (!callgrindAvailable() || process.env.BENCH_INSTRUCTIONS === '0') return instructions;
-  const { env, answer, deviceTemplate, capgoBody, capgoAvailable } = ctx;
+  const { env, answer, deviceTemplate, capgoBody, capgoAvailable, codePushPath } = ctx;
   log('counting instructions per request under callgrind (several minutes) …');
-  const count = (url: string, body: string, seconds: number) => load({ url, body, durationSeconds: seconds, connections: 8 });
+  const count = (url: string, body: string | undefined, seconds: number) => load({ url, body, durationSeconds: seconds, connections: 8 });
   const reference = (kind: 'bare' | 'express', port: number) => ({
     name: kind,
     args: ['--import', 'tsx', 'bench/reference-servers.ts', kind, String(port), answer],
@@ -289,7 +321,7 @@ async function countInstructions(ctx: { env: Record<string, string>; answer: str
   // One process per load: alternating request shapes in one process makes V8 re-optimise mid-count.
   // Under valgrind a server answers ~50× fewer requests, so the snapshot's 30 s safety-net reload
   // would weigh 50× more per request than in service; it is spaced out to keep the same share.
-  const rampart = async (label: string, urlPath: string, body: string) => {
+  const rampart = async (label: string, urlPath: string, body?: string) => {
     const port = await freePort();
     return {
       name: label.replace(/\W+/g, '-'),
@@ -305,6 +337,7 @@ async function countInstructions(ctx: { env: Record<string, string>; answer: str
     reference('express', await freePort()),
     await rampart('Rampart native check', `/v1/apps/${APP}/check`, deviceTemplate),
     ...(capgoAvailable ? [await rampart('Rampart Capgo /updates', '/updates', capgoBody)] : []),
+    await rampart('Rampart CodePush update_check', codePushPath),
   ];
   for (const target of targets) {
     for (const result of await measureInstructions(target, count, OUT)) {
@@ -314,6 +347,56 @@ async function countInstructions(ctx: { env: Record<string, string>; answer: str
   }
 
   return instructions;
+}
+
+/** The update_check URL path of the code-push SDK for the production channel's deployment key; `__DEVICE__` is the client id. */
+async function codePushCheckPath(admin: RampartClient): Promise<string> {
+  const { channels } = await admin.get<{ channels: Array<{ name: string; deploymentKey: string }> }>(`/v1/apps/${APP}/channels`);
+  const key = channels.find((c) => c.name === 'production')!.deploymentKey;
+  return `/v0.1/public/codepush/update_check?deployment_key=${encodeURIComponent(key)}&app_version=3.1.0&package_hash=&label=&client_unique_id=__DEVICE__`;
+}
+
+interface HeapReading {
+  heapUsed: number;
+  external: number;
+}
+
+const mb = (bytes: number) => (bytes / 1024 / 1024).toFixed(1);
+
+/**
+ * The lowest heap and external memory of readings over 30 idle seconds, 2 s apart: V8's memory reducer
+ * runs mark-compacts on an instance gone idle, so the lowest is close to live data without forcing a GC.
+ */
+async function readHeap(metricsUrl: string): Promise<HeapReading> {
+  const readings: HeapReading[] = [];
+  for (let i = 0; i < 15; i++) {
+    const text = await (await fetch(metricsUrl)).text();
+    const value = (name: string) => Number(new RegExp(`^\\w*${name} (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
+    readings.push({ heapUsed: value('nodejs_heap_size_used_bytes'), external: value('nodejs_external_memory_bytes') });
+    await new Promise((r) => setTimeout(r, 2000));
+  }
+  return { heapUsed: Math.min(...readings.map((r) => r.heapUsed)), external: Math.min(...readings.map((r) => r.external)) };
+}
+
+/**
+ * Brings the instance to FLEET_DEVICES distinct devices, each checking once (closed loop, every device
+ * new), and reads its memory before and after.
+ */
+async function fillFleet(base: string, body: string, metricsUrl: string) {
+  const heapBefore = await readHeap(metricsUrl);
+  let devicesSeen = 0;
+  const started = performance.now();
+  while (devicesSeen < FLEET_DEVICES) {
+    const r = await load({ url: `${base}/v1/apps/${APP}/check`, body, durationSeconds: 30, devices: NEW_DEVICES, firstDevice: FLEET_FIRST_DEVICE + devicesSeen });
+    const answered = r.statusCodes['200'] ?? 0;
+    if (answered === 0) throw new Error(`fleet fill: no check answered 200 (${JSON.stringify(r.statusCodes)})`);
+    devicesSeen += answered;
+    log(`fleet fill: ${devicesSeen} devices (${Math.round(r.requestsPerSecond)} req/s, non-2xx ${r.non2xx})`);
+  }
+  const requestsPerSecond = Math.round(devicesSeen / ((performance.now() - started) / 1000));
+  const heapAfter = await readHeap(metricsUrl);
+  const grown = heapAfter.heapUsed + heapAfter.external - heapBefore.heapUsed - heapBefore.external;
+  return { devicesSeen, requestsPerSecond, heapBefore, heapAfter, bytesPer100kDevices: Math.round((grown / devicesSeen) * 100_000) };
 }
 
 function printSummary(

@@ -1,10 +1,10 @@
 const C1 = 0xcc9e2d51;
 const C2 = 0x1b873593;
 
-/** MurmurHash3 x86 32-bit over raw bytes; unsigned result. */
-export function murmur3x86_32(bytes: Uint8Array, seed = 0): number {
+/** MurmurHash3 x86 32-bit over the first `length` bytes (all by default); unsigned result. */
+export function murmur3x86_32(bytes: Uint8Array, seed = 0, length = bytes.length): number {
   let h = seed >>> 0;
-  const blocks = bytes.length & ~3;
+  const blocks = length & ~3;
   for (let i = 0; i < blocks; i += 4) {
     let k = (bytes[i]! | (bytes[i + 1]! << 8) | (bytes[i + 2]! << 16) | (bytes[i + 3]! << 24)) >>> 0;
     k = Math.imul(k, C1);
@@ -14,7 +14,7 @@ export function murmur3x86_32(bytes: Uint8Array, seed = 0): number {
     h = (h << 13) | (h >>> 19);
     h = (Math.imul(h, 5) + 0xe6546b64) | 0;
   }
-  const tail = bytes.length & 3;
+  const tail = length & 3;
   if (tail > 0) {
     let k = 0;
     if (tail === 3) k ^= bytes[blocks + 2]! << 16;
@@ -25,7 +25,7 @@ export function murmur3x86_32(bytes: Uint8Array, seed = 0): number {
     k = Math.imul(k, C2);
     h ^= k;
   }
-  return fmix32(h ^ bytes.length);
+  return fmix32(h ^ length);
 }
 
 /** Murmur3's finaliser: a bijective 32-bit mix with full avalanche; unsigned result. */

@@ -7,6 +7,7 @@ import type { BundleRef, Platform } from './bundle';
 const MEMO_LIMIT = 10_000;
 const normalized = createBoundedCache<string | null>(MEMO_LIMIT);
 const satisfied = createBoundedCache<boolean>(MEMO_LIMIT);
+const below = createBoundedCache<boolean>(MEMO_LIMIT);
 
 /** Native app versions are often `1.2` or `1.2.3 (45)`; reduce them to plain semver or null. */
 export function normalizeNativeVersion(version: string): string | null {
@@ -15,6 +16,10 @@ export function normalizeNativeVersion(version: string): string | null {
 
 function satisfiesRange(version: string, range: string): boolean {
   return satisfied.get(`${range}\u0000${version}`, () => semver.satisfies(version, range, { includePrerelease: true }));
+}
+
+function belowRange(version: string, range: string): boolean {
+  return below.get(`${range}\u0000${version}`, () => semver.ltr(version, range, { includePrerelease: true }));
 }
 
 export function isValidNativeRange(range: string): boolean {
@@ -36,5 +41,5 @@ export function isCompatible(bundle: Pick<BundleRef, 'platforms' | 'nativeRange'
 export function needsNativeUpdate(bundle: Pick<BundleRef, 'platforms' | 'nativeRange'>, platform: Platform | null, nativeVersion: string): boolean {
   if (platform !== null && !bundle.platforms.includes(platform)) return false;
   const version = normalizeNativeVersion(nativeVersion);
-  return version !== null && bundle.nativeRange !== '*' && semver.ltr(version, bundle.nativeRange, { includePrerelease: true });
+  return version !== null && bundle.nativeRange !== '*' && belowRange(version, bundle.nativeRange);
 }

@@ -46,7 +46,7 @@ interface DecisionBase {
    * Set when the device should get the release's bundle but its native app is too old for it, for
    * protocols that can tell a device to update from the store first.
    */
-  nativeUpdate: { version: string; nativeRange: string } | null;
+  nativeUpdate: { readonly version: string; readonly nativeRange: string } | null;
 }
 
 export type Decision =
@@ -81,44 +81,86 @@ export function exposureOf(release: ServingRelease, segment: string): number {
   return isWithdrawn(release.status) ? 0 : (release.exposure[segment] ?? 0);
 }
 
-/** For a device the release is meant for: the store update it needs first, if its binary is too old for the target. */
-function nativeUpdateFor(release: ServingRelease, device: DeviceContext): DecisionBase['nativeUpdate'] {
-  const { target } = release;
-  return !isWithdrawn(release.status) && needsNativeUpdate(target, device.platform, device.nativeVersion)
-    ? { version: target.version, nativeRange: target.nativeRange }
-    : null;
+/** For a device the release is meant for: whether it needs a store update first, its binary being too old for the target. */
+function needsStoreUpdate(release: ServingRelease, device: DeviceContext): boolean {
+  return !isWithdrawn(release.status) && needsNativeUpdate(release.target, device.platform, device.nativeVersion);
 }
 
 const versionOf = (bundle: BundleRef | null) => bundle?.version ?? BUILTIN_VERSION;
 
+const NO_RELEASE: Decision = { action: 'none', releaseId: null, cohort: 'none', nativeUpdate: null };
+
+/** What a decision tells the device, with which of the release's bundles. */
+const Answer = { None: 0, UpdateToTarget: 1, UpdateToFallback: 2, RollbackToTarget: 3, RollbackToFallback: 4, RollbackToBuiltin: 5 } as const;
+type Answer = (typeof Answer)[keyof typeof Answer];
+const ANSWERS = 6;
+const COHORTS: readonly Cohort[] = ['canary', 'control', 'none'];
+
+/**
+ * A channel's release has only a few distinct decisions (answer × cohort × store update): each is
+ * built once per release revision (a new revision is a new ChannelServing) and then shared by every
+ * device that gets it, so a check allocates no decision, and answers can be serialised once per decision.
+ */
+const decisionsOf = new WeakMap<ChannelServing, Array<Decision | undefined>>();
+
+function decisionFor(serving: ChannelServing, answer: Answer, cohort: Cohort, storeUpdate: boolean): Decision {
+  let table = decisionsOf.get(serving);
+  if (table === undefined) decisionsOf.set(serving, (table = new Array<Decision | undefined>(ANSWERS * COHORTS.length * 2).fill(undefined)));
+  const index = (answer * COHORTS.length + COHORTS.indexOf(cohort)) * 2 + (storeUpdate ? 1 : 0);
+  return (table[index] ??= buildDecision(serving.current, answer, cohort, storeUpdate));
+}
+
+function buildDecision(release: ServingRelease, answer: Answer, cohort: Cohort, storeUpdate: boolean): Decision {
+  const { releaseId, target, fallback } = release;
+  const base = { releaseId, cohort, nativeUpdate: storeUpdate ? { version: target.version, nativeRange: target.nativeRange } : null };
+  switch (answer) {
+    case Answer.None:
+      return { action: 'none', ...base };
+    case Answer.UpdateToTarget:
+      return { action: 'update', bundle: target, ...base };
+    case Answer.UpdateToFallback:
+      return { action: 'update', bundle: fallback!, ...base };
+    case Answer.RollbackToTarget:
+      return { action: 'rollback', bundle: target, ...base };
+    case Answer.RollbackToFallback:
+      return { action: 'rollback', bundle: fallback, ...base };
+    case Answer.RollbackToBuiltin:
+      return { action: 'rollback', bundle: null, ...base };
+  }
+}
+
 /**
  * The assignment of DESIGN §7 for a device whose channel and segment are resolved: which bundle it
- * should run, and what to tell it given the one it runs. A pure function of snapshot and device.
+ * should run, and what to tell it given the one it runs. A pure function of snapshot and device; the
+ * decision returned is shared (see decisionFor) and must not be changed.
  */
 export function decide(serving: ChannelServing | undefined, device: DeviceContext): Decision {
-  if (!serving) return { action: 'none', releaseId: null, cohort: 'none', nativeUpdate: null };
+  if (!serving) return NO_RELEASE;
   const release = serving.current;
   const withdrawn = isWithdrawn(release.status);
   const cohort = cohortOf(release.bucketSalt, device.deviceId, exposureOf(release, device.segment));
   const fits = (bundle: BundleRef | null): bundle is BundleRef => bundle !== null && isCompatible(bundle, device.platform, device.nativeVersion);
   const inAudience = cohort === 'canary' || release.status === 'completed';
-  const base = {
-    releaseId: release.releaseId,
-    cohort,
-    nativeUpdate: inAudience ? nativeUpdateFor(release, device) : null,
-  };
+  const storeUpdate = inAudience && needsStoreUpdate(release, device);
+  const answer = (a: Answer) => decisionFor(serving, a, cohort, storeUpdate);
 
   // A device that already runs the bundle of a release in flight keeps it, even if its segment (and
   // with it its exposure) changed: exposure only grows for devices, like a halted store rollout.
   const runsTarget = device.bundleVersion === release.target.version;
   // Only devices that run the target or should get it need the compatibility check.
   const targetFits = !withdrawn && (inAudience || runsTarget) && fits(release.target);
-  if (targetFits && runsTarget) return { action: 'none', ...base };
+  if (targetFits && runsTarget) return answer(Answer.None);
   const fallback = fits(release.fallback) ? release.fallback : null;
-  const wanted = inAudience && targetFits ? release.target : fallback;
+  const wantsTarget = inAudience && targetFits;
+  const wanted = wantsTarget ? release.target : fallback;
 
-  if (device.bundleVersion === versionOf(wanted)) return { action: 'none', ...base };
-  if (serving.withdrawnVersions.has(device.bundleVersion)) return { action: 'rollback', bundle: wanted, ...base };
-  if (wanted) return { action: 'update', bundle: wanted, ...base };
-  return { action: 'none', ...base };
+  if (device.bundleVersion === versionOf(wanted)) return answer(Answer.None);
+  return answer(movingAnswer(serving.withdrawnVersions.has(device.bundleVersion), wantsTarget, fallback !== null));
+}
+
+/** For a device that does not run the bundle it should: leave a withdrawn one, or move on to the one it should run. */
+function movingAnswer(runsWithdrawn: boolean, wantsTarget: boolean, hasFallback: boolean): Answer {
+  if (runsWithdrawn) return wantsTarget ? Answer.RollbackToTarget : hasFallback ? Answer.RollbackToFallback : Answer.RollbackToBuiltin;
+  if (wantsTarget) return Answer.UpdateToTarget;
+  return hasFallback ? Answer.UpdateToFallback : Answer.None;
 }

@@ -66,7 +66,8 @@ export interface ApiKeyCacheConfig {
  */
 export const API_DEFAULTS = {
   snapshotReconcileMs: 30_000,
-  deviceRateLimit: { perSecond: 1, burst: 30, maxDevices: 500_000 } satisfies DeviceRateLimitConfig,
+  // Buckets live in a device table, ~32 bytes each off the JS heap: millions of devices per instance.
+  deviceRateLimit: { perSecond: 1, burst: 30, maxDevices: 2_000_000 } satisfies DeviceRateLimitConfig,
   // A carrier NAT puts many real devices behind one address: the limits stop mass forgery, not fleets.
   sourceLimit: { windowMs: MINUTE_MS, newDevicesPerWindow: 1000, eventsPerWindow: 60_000, maxSources: 100_000, exemptLoopback: true } satisfies SourceLimitConfig,
   /** Express `trust proxy`: false (the socket's address), true, a hop count, or addresses and subnets of the proxies. */

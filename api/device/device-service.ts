@@ -3,8 +3,8 @@ import type { Platform } from '../../domain/bundle';
 import { resolveChannel } from '../../domain/channel';
 import { isTerminal } from '../../domain/release';
 import { DEFAULT_SEGMENT } from '../../domain/segment';
-import type { AttributeValue } from '../../domain/segment-rules';
-import { decide, type Decision } from '../../domain/serving';
+import type { AttributeValue, DeviceRuleContext } from '../../domain/segment-rules';
+import { decide, type Decision, type DeviceContext } from '../../domain/serving';
 import type { ApiMetrics } from '../api-metrics';
 import type { AppServing, RolloutSnapshot } from '../snapshot/rollout-snapshot';
 import type { IncomingEvent, TelemetryService } from '../telemetry/telemetry-service';
@@ -15,7 +15,7 @@ import type { SourceLimiter, SourceVerdict } from './source-limiter';
 export type DeviceProtocol = 'native' | 'capgo' | 'codepush' | 'expo';
 
 /** What a device says about itself, in any of the three protocols. */
-export interface DeviceIdentity {
+export interface DeviceSays {
   appId: string;
   deviceId: string;
   /** null: the protocol does not say (CodePush). */
@@ -30,6 +30,38 @@ export interface DeviceIdentity {
   attributes?: Record<string, AttributeValue> | undefined;
 }
 
+/**
+ * The one object a request's device is known by: what it says, then its channel, engagement and
+ * segment as the service resolves them, filled in place. Segment rules and decide() read it as it is,
+ * so a check builds no other view of the device.
+ */
+export interface DeviceIdentity extends DeviceRuleContext, DeviceContext {
+  appId: string;
+  requestedChannel: string | undefined;
+  keyedChannel: string | undefined;
+}
+
+// Shared by devices that send no attributes; told apart from an empty object a device sent, which is stored.
+const NO_ATTRIBUTES: Record<string, AttributeValue> = Object.freeze({});
+
+export function deviceIdentity(says: DeviceSays): DeviceIdentity {
+  // Every field set here, in one order: the check path then sees a single object shape.
+  return {
+    appId: says.appId,
+    deviceId: says.deviceId,
+    platform: says.platform,
+    nativeVersion: says.nativeVersion,
+    bundleVersion: says.bundleVersion,
+    requestedChannel: says.requestedChannel,
+    keyedChannel: says.keyedChannel,
+    attributes: says.attributes ?? NO_ATTRIBUTES,
+    channel: '',
+    sessionsLast7d: null,
+    daysSinceFirstSeen: null,
+    segment: DEFAULT_SEGMENT,
+  };
+}
+
 export interface ResolvedDevice {
   app: AppServing;
   /** null: no channel serves this device (none public for its platform, none it may use). */
@@ -38,17 +70,22 @@ export interface ResolvedDevice {
 }
 
 export interface CheckResult extends ResolvedDevice {
+  /** Shared by every device that gets the same answer from the same release revision: read only. */
   decision: Decision;
 }
 
+/**
+ * Every method takes the app its caller looked up once for the request (`app(appId)`, or the
+ * deployment key's app), already past admission.
+ */
 export interface DeviceService {
   app(appId: string): AppServing | undefined;
-  /** Channel and segment of a device; undefined for an unknown app. */
-  resolve(identity: DeviceIdentity): ResolvedDevice | undefined;
-  /** The answer to an update check, from memory only; undefined for an unknown app. */
-  check(identity: DeviceIdentity, protocol: DeviceProtocol): CheckResult | undefined;
-  /** Makes the device's events durable (attributed to its channel's release); false for an unknown app. */
-  report(identity: DeviceIdentity, events: IncomingEvent[]): Promise<boolean>;
+  /** Channel and segment of a device (filled into `device`). */
+  resolve(app: AppServing, device: DeviceIdentity): ResolvedDevice;
+  /** The answer to an update check, from memory only. */
+  check(app: AppServing, device: DeviceIdentity, protocol: DeviceProtocol): CheckResult;
+  /** Makes the device's events durable (attributed to its channel's release). */
+  report(app: AppServing, device: DeviceIdentity, events: IncomingEvent[]): Promise<void>;
   /**
    * Per-device rate limit shared by every protocol, and the per-source limits of the request's
    * address (`source`; absent: a caller without one, not limited by source).
@@ -79,85 +116,66 @@ export interface DeviceServiceDeps {
 export function createDeviceService(deps: DeviceServiceDeps): DeviceService {
   const { snapshot, profiles } = deps;
 
-  const resolveIn = (app: AppServing, identity: DeviceIdentity, now: number): ResolvedDevice => {
+  const resolveIn = (app: AppServing, device: DeviceIdentity, now: number): ResolvedDevice => {
     const channel = resolveChannel(app.channels, {
-      override: app.overrides.get(identity.deviceId),
-      keyed: identity.keyedChannel,
-      requested: identity.requestedChannel,
-      platform: identity.platform,
+      override: app.overrides.get(device.deviceId),
+      keyed: device.keyedChannel,
+      requested: device.requestedChannel,
+      platform: device.platform,
     });
-    const engagement = app.needsEngagement ? profiles.engagement(app.appId, identity.deviceId, now) : null;
-    const segment =
-      app.segments.length === 0
-        ? DEFAULT_SEGMENT
-        : app.resolveSegment({
-            deviceId: identity.deviceId,
-            platform: identity.platform,
-            nativeVersion: identity.nativeVersion,
-            bundleVersion: identity.bundleVersion,
-            channel: channel ?? '',
-            attributes: identity.attributes ?? {},
-            sessionsLast7d: engagement?.sessionsLast7d ?? null,
-            daysSinceFirstSeen: engagement?.daysSinceFirstSeen ?? null,
-          });
-    return { app, channel, segment };
+    device.channel = channel ?? '';
+    if (app.segments.length > 0) {
+      const engagement = app.needsEngagement ? profiles.engagement(app.appId, device.deviceId, now) : null;
+      if (engagement !== null) {
+        device.sessionsLast7d = engagement.sessionsLast7d;
+        device.daysSinceFirstSeen = engagement.daysSinceFirstSeen;
+      }
+      device.segment = app.resolveSegment(device);
+    }
+    return { app, channel, segment: device.segment };
   };
 
-  const sighted = (identity: DeviceIdentity, channel: string | null, now: number) =>
+  const sighted = (device: DeviceIdentity, channel: string | null, now: number) =>
     profiles.sighted({
-      appId: identity.appId,
-      deviceId: identity.deviceId,
-      platform: identity.platform,
+      appId: device.appId,
+      deviceId: device.deviceId,
+      platform: device.platform,
       // Some reports do not say (CodePush downloads): an empty value must not overwrite what is known.
-      nativeVersion: identity.nativeVersion || null,
-      bundleVersion: identity.bundleVersion || null,
+      nativeVersion: device.nativeVersion || null,
+      bundleVersion: device.bundleVersion || null,
       channel,
-      attributes: identity.attributes ?? null,
+      attributes: device.attributes === NO_ATTRIBUTES ? null : device.attributes,
       seenAt: new Date(now),
     });
 
   return {
     app: (appId) => snapshot.app(appId),
-    resolve(identity) {
-      const app = snapshot.app(identity.appId);
-      return app && resolveIn(app, identity, Date.now());
-    },
-    check(identity, protocol) {
-      const app = snapshot.app(identity.appId);
-      if (!app) return undefined;
+    resolve: (app, device) => resolveIn(app, device, Date.now()),
+    check(app, device, protocol) {
       const now = Date.now();
-      const resolved = resolveIn(app, identity, now);
+      const resolved = resolveIn(app, device, now);
       const serving = resolved.channel === null ? undefined : app.serving.get(resolved.channel);
-      const decision = decide(serving, {
-        deviceId: identity.deviceId,
-        platform: identity.platform,
-        nativeVersion: identity.nativeVersion,
-        bundleVersion: identity.bundleVersion,
-        segment: resolved.segment,
-      });
-      sighted(identity, resolved.channel, now);
+      const decision = decide(serving, device);
+      sighted(device, resolved.channel, now);
       // Only a release in flight has gates that ask whether a device was served.
       if (decision.cohort !== 'none' && serving !== undefined && !isTerminal(serving.current.status) && decision.releaseId !== null) {
-        profiles.served(identity.appId, decision.releaseId, identity.deviceId, now);
+        profiles.served(app.appId, decision.releaseId, device.deviceId, now);
       }
       deps.metrics.updateChecks.inc(protocol, decision.action, decision.cohort);
-      return { ...resolved, decision };
+      return { app, channel: resolved.channel, segment: resolved.segment, decision };
     },
-    async report(identity, events) {
-      const app = snapshot.app(identity.appId);
-      if (!app) return false;
+    async report(app, device, events) {
       const now = Date.now();
-      const resolved = resolveIn(app, identity, now);
-      await deps.telemetry.ingest({ appId: identity.appId, deviceId: identity.deviceId, channel: resolved.channel, segment: resolved.segment, events });
-      sighted(identity, resolved.channel, now);
+      const resolved = resolveIn(app, device, now);
+      await deps.telemetry.ingest({ appId: app.appId, deviceId: device.deviceId, channel: resolved.channel, segment: resolved.segment, events });
+      sighted(device, resolved.channel, now);
       const sessionsByDay = new Map<string, number>();
       for (const e of events) {
         if (e.type !== 'session_start') continue;
         const day = e.at.toISOString().slice(0, 10);
         sessionsByDay.set(day, (sessionsByDay.get(day) ?? 0) + 1);
       }
-      for (const [day, count] of sessionsByDay) profiles.sessionsStarted(identity.appId, identity.deviceId, day, count);
-      return true;
+      for (const [day, count] of sessionsByDay) profiles.sessionsStarted(app.appId, device.deviceId, day, count);
     },
     // Applied on this instance only, not NOTIFYed: a NOTIFY would make every instance reload every
     // override of the app per device that chooses. Other instances serve the choice from their next

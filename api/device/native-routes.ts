@@ -1,12 +1,13 @@
-import express, { Router, type Response } from 'express';
+import { Router, type Response } from 'express';
 import type { BundleRef } from '../../domain/bundle';
 import { NotFoundError } from '../../domain/errors/not-found-error';
 import type { Decision } from '../../domain/serving';
 import { parse } from '../http/parse';
 import { rateLimited } from '../http/rate-limited';
 import { createAdmission } from './admission';
-import { sendSignedAnswer } from './signed-answer';
-import type { DeviceIdentity, DeviceService } from './device-service';
+import { leanJson } from './lean-json';
+import { createSignedAnswers } from './signed-answer';
+import { deviceIdentity, type DeviceService } from './device-service';
 import { appIdSchema } from '../admin/schemas';
 import { checkRequestSchema, eventsRequestSchema } from './native-schemas';
 
@@ -35,23 +36,30 @@ function noApp(res: Response, appId: string): void {
 /** Rampart's own device protocol (v1): update checks from memory, events durable before 202. */
 export function createNativeDeviceRoutes(deps: { devices: DeviceService }): Router {
   const router = Router();
+  const answers = createSignedAnswers();
   const admitted = createAdmission(deps.devices, { tooManyRequests: rateLimited, unknownApp: noApp });
-  router.post('/v1/apps/:appId/check', express.json({ limit: '16kb' }), (req, res) => {
+  router.post('/v1/apps/:appId/check', leanJson(16 * 1024), (req, res) => {
     const appId = parse(appIdSchema, req.params.appId, 'app id');
     const body = parse(checkRequestSchema, req.body);
-    if (!admitted(res, appId, body.deviceId)) return;
-    const identity: DeviceIdentity = { appId, ...body, requestedChannel: body.channel };
-    const result = deps.devices.check(identity, 'native');
-    if (!result) throw new NotFoundError(`no app ${req.params.appId}`);
-    sendSignedAnswer(res, result.app, checkAnswer(result.decision));
+    const app = admitted(res, appId, body.deviceId);
+    if (!app) return;
+    const { decision } = deps.devices.check(
+      app,
+      deviceIdentity({ appId, deviceId: body.deviceId, platform: body.platform, nativeVersion: body.nativeVersion, bundleVersion: body.bundleVersion, requestedChannel: body.channel, attributes: body.attributes }),
+      'native',
+    );
+    // The native answer is the decision's alone.
+    answers.send(res, app, decision, '', () => checkAnswer(decision));
   });
 
-  router.post('/v1/apps/:appId/events', express.json({ limit: '256kb' }), async (req, res) => {
+  router.post('/v1/apps/:appId/events', leanJson(256 * 1024), async (req, res) => {
     const appId = parse(appIdSchema, req.params.appId, 'app id');
     const body = parse(eventsRequestSchema, req.body);
-    if (!admitted(res, appId, body.deviceId, body.events.length)) return;
-    const known = await deps.devices.report(
-      {
+    const app = admitted(res, appId, body.deviceId, body.events.length);
+    if (!app) return;
+    await deps.devices.report(
+      app,
+      deviceIdentity({
         appId,
         deviceId: body.deviceId,
         platform: body.platform,
@@ -59,10 +67,9 @@ export function createNativeDeviceRoutes(deps: { devices: DeviceService }): Rout
         bundleVersion: body.events.at(-1)!.bundleVersion,
         requestedChannel: body.channel,
         attributes: body.attributes,
-      },
+      }),
       body.events.map(({ type, at, bundleVersion, ...details }) => ({ type, at, bundleVersion, details: Object.keys(details).length > 0 ? details : null })),
     );
-    if (!known) throw new NotFoundError(`no app ${req.params.appId}`);
     res.status(202).json({ accepted: body.events.length });
   });
 

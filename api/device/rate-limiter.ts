@@ -1,5 +1,5 @@
 import type { DeviceRateLimitConfig } from '../../platform/config';
-import { createDeviceMap } from './device-map';
+import { createDeviceTable } from './device-table';
 
 export type RateVerdict = { allowed: true } | { allowed: false; retryAfterSeconds: number };
 
@@ -9,32 +9,34 @@ export interface RateLimiter {
   knows(appId: string, deviceId: string): boolean;
 }
 
-interface Bucket {
-  tokens: number;
-  updatedAt: number;
-}
+const TOKENS = 0;
+const UPDATED_AT = 1;
+const ALLOWED: RateVerdict = { allowed: true };
 
 /**
  * A token bucket per device of each app, in memory: each API instance limits what it serves, so a
- * misbehaving device cannot starve the others. The oldest buckets are forgotten once there are too many.
+ * misbehaving device cannot starve the others. Buckets are two numbers in a device table (nothing
+ * per device on the JS heap); the oldest are forgotten once there are too many.
  */
 export function createRateLimiter(options: DeviceRateLimitConfig): RateLimiter {
-  const buckets = createDeviceMap<Bucket>(options.maxDevices);
+  const buckets = createDeviceTable(options.maxDevices, 2);
   return {
-    knows: (appId, deviceId) => buckets.get(appId, deviceId) !== undefined,
+    knows: (appId, deviceId) => buckets.find(appId, deviceId) >= 0,
     take(appId, deviceId, now = Date.now()) {
-      let bucket = buckets.get(appId, deviceId);
-      if (!bucket) {
-        bucket = { tokens: options.burst, updatedAt: now };
-        buckets.set(appId, deviceId, bucket);
+      let bucket = buckets.find(appId, deviceId);
+      if (bucket < 0) {
+        bucket = buckets.add(appId, deviceId);
+        buckets.set(bucket, TOKENS, options.burst);
+        buckets.set(bucket, UPDATED_AT, now);
       }
-      bucket.tokens = Math.min(options.burst, bucket.tokens + ((now - bucket.updatedAt) / 1000) * options.perSecond);
-      bucket.updatedAt = now;
-      if (bucket.tokens >= 1) {
-        bucket.tokens -= 1;
-        return { allowed: true };
+      const tokens = Math.min(options.burst, buckets.get(bucket, TOKENS) + ((now - buckets.get(bucket, UPDATED_AT)) / 1000) * options.perSecond);
+      buckets.set(bucket, UPDATED_AT, now);
+      if (tokens >= 1) {
+        buckets.set(bucket, TOKENS, tokens - 1);
+        return ALLOWED;
       }
-      return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil((1 - bucket.tokens) / options.perSecond)) };
+      buckets.set(bucket, TOKENS, tokens);
+      return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil((1 - tokens) / options.perSecond)) };
     },
   };
 }

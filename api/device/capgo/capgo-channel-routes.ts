@@ -13,7 +13,7 @@ import { channelListRequestSchema, channelSelfRequestSchema, infoFromQuery, pars
 export function createCapgoChannelRoutes(deps: { capgo: CapgoDeviceService; admitted: Admission }): Router {
   const router = Router();
   const { capgo, admitted } = deps;
-  router.use('/channel_self', capgoJson('32kb'));
+  router.use('/channel_self', capgoJson(32 * 1024));
 
   router.post('/channel_self', async (req, res) => {
     const parsed = parsePluginInput(channelSelfRequestSchema, req.body);

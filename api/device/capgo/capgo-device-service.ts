@@ -67,23 +67,25 @@ export function createCapgoDeviceService(deps: { devices: DeviceService }): Capg
     async reportStats(upload) {
       const { appId } = upload;
       // Unknown apps never reach the rate limiter: its memory must not grow with made-up app ids.
-      if (!devices.app(appId)) return undefined;
+      const app = devices.app(appId);
+      if (!app) return undefined;
       const grouped = byDevice(upload);
       for (const deviceId of grouped.keys()) {
         const verdict = devices.admit(appId, deviceId);
         if (!verdict.allowed) return verdict;
       }
       const receivedAt = Date.now();
-      const known = await Promise.all(
+      await Promise.all(
         [...grouped.values()].map((stats) => {
           const latest = stats.at(-1)!;
           return devices.report(
+            app,
             identityOf(latest, statsBundleVersion(latest)),
             stats.map((s) => toIncomingEvent(s, receivedAt)),
           );
         }),
       );
-      return known.includes(false) ? undefined : { allowed: true };
+      return { allowed: true };
     },
 
     async selfAssign({ app_id: appId, device_id: deviceId, platform, plugin_version: pluginVersion }, channel) {
@@ -108,8 +110,9 @@ export function createCapgoDeviceService(deps: { devices: DeviceService }): Capg
     },
 
     channelOf(request) {
-      const resolved = devices.resolve({ ...identityOf(request), requestedChannel: request.channel || request.defaultChannel || undefined });
-      if (!resolved) return undefined;
+      const app = devices.app(request.app_id);
+      if (!app) return undefined;
+      const resolved = devices.resolve(app, identityOf(request, undefined, request.channel || request.defaultChannel || undefined));
       if (resolved.channel === null) return null;
       const override = resolved.app.overrides.get(request.device_id);
       const overridden = override?.channel === resolved.channel;

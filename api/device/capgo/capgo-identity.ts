@@ -1,7 +1,7 @@
 import semver from 'semver';
 import { BUILTIN_VERSION } from '../../../domain/bundle';
 import type { AttributeValue } from '../../../domain/segment-rules';
-import type { DeviceIdentity } from '../device-service';
+import { deviceIdentity, type DeviceIdentity } from '../device-service';
 import type { CAPGO_PLATFORMS } from './capgo-schemas';
 
 /** The InfoObject fields Rampart uses, whichever endpoint they came with. */
@@ -35,16 +35,16 @@ function attributesOf(device: CapgoDevice): Record<string, AttributeValue> {
  * `version_name` stays `builtin` (Capgo substitutes the native version): Rampart names the binary's
  * bundle `builtin`, so a bundle that happens to share the native version is not mistaken for it.
  */
-export function identityOf(device: CapgoDevice, bundleVersion = device.version_name || BUILTIN_VERSION): DeviceIdentity {
-  return {
+export function identityOf(device: CapgoDevice, bundleVersion = device.version_name || BUILTIN_VERSION, requestedChannel = device.defaultChannel || undefined): DeviceIdentity {
+  return deviceIdentity({
     appId: device.app_id,
     deviceId: device.device_id,
     platform: device.platform,
     nativeVersion: device.version_build || 'unknown',
     bundleVersion,
-    requestedChannel: device.defaultChannel || undefined,
+    requestedChannel,
     attributes: attributesOf(device),
-  };
+  });
 }
 
 /**

@@ -1,9 +1,10 @@
-import express, { type RequestHandler } from 'express';
+import type { RequestHandler } from 'express';
 import { bodyClientError, CAPGO_UNREADABLE_BODY } from '../../http/body-errors';
+import { leanJson } from '../lean-json';
 
-/** `express.json` whose client errors are answered in Capgo's shape; anything else goes to the error handler. */
-export function capgoJson(limit: string): RequestHandler {
-  const parseJson = express.json({ limit });
+/** `express.json` (lean: see leanJson) whose client errors are answered in Capgo's shape; anything else goes to the error handler. */
+export function capgoJson(limitBytes: number): RequestHandler {
+  const parseJson = leanJson(limitBytes);
   return (req, res, next) => {
     parseJson(req, res, (err?: unknown) => {
       if (err === undefined) return next();

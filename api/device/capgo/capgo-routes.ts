@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import { createAdmission } from '../admission';
-import { sendSignedAnswer } from '../signed-answer';
+import { createSignedAnswers } from '../signed-answer';
 import type { DeviceService } from '../device-service';
 import { badRequest, onPremiseApp, statsAnswer, tooManyRequests, updateAnswer } from './capgo-answers';
 import { createCapgoChannelRoutes } from './capgo-channel-routes';
@@ -16,11 +16,12 @@ import { parsePluginInput, parseStatsUpload, updateRequestSchema } from './capgo
  */
 export function createCapgoRoutes(deps: { devices: DeviceService; capgo: CapgoDeviceService }): Router {
   const router = Router();
+  const answers = createSignedAnswers();
   const admitted = createAdmission(deps.devices, { tooManyRequests, unknownApp: onPremiseApp });
   const { capgo } = deps;
-  router.use('/updates', capgoJson('32kb'));
+  router.use('/updates', capgoJson(32 * 1024));
   // A full batch of 200 events with WebView stacks in their metadata stays well below this.
-  router.use('/stats', capgoJson('1mb'));
+  router.use('/stats', capgoJson(1024 * 1024));
 
   router.get('/updates', (_req, res) => {
     res.json({ status: 'ok' });
@@ -30,10 +31,12 @@ export function createCapgoRoutes(deps: { devices: DeviceService; capgo: CapgoDe
     const parsed = parsePluginInput(updateRequestSchema, req.body);
     if (!parsed.ok) return badRequest(res, parsed.problem);
     const info = parsed.value;
-    if (!admitted(res, info.app_id, info.device_id)) return;
-    const result = deps.devices.check(identityOf(info), 'capgo');
-    if (!result) return onPremiseApp(res);
-    sendSignedAnswer(res, result.app, updateAnswer(result, info));
+    const app = admitted(res, info.app_id, info.device_id);
+    if (!app) return;
+    const result = deps.devices.check(app, identityOf(info), 'capgo');
+    // Besides the decision, Capgo's answer reads whether a channel serves the device, the plugin's version and the native one.
+    const variant = `${result.channel === null ? '-' : '+'}${info.plugin_version}\u0000${info.version_build}`;
+    answers.send(res, app, result.decision, variant, () => updateAnswer(result, info));
   });
 
   router.post('/stats', async (req, res) => {

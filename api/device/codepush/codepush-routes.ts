@@ -6,8 +6,9 @@ import { rateLimited } from '../../http/rate-limited';
 import type { RolloutSnapshot } from '../../snapshot/rollout-snapshot';
 import type { IncomingEvent } from '../../telemetry/telemetry-service';
 import { createAdmission } from '../admission';
-import { sendSignedAnswer } from '../signed-answer';
-import type { DeviceIdentity, DeviceService } from '../device-service';
+import { createSignedAnswers } from '../signed-answer';
+import { deviceIdentity, type DeviceIdentity, type DeviceService } from '../device-service';
+import type { AppServing } from '../../snapshot/app-serving';
 import { snakeCaseUpdateInfo, updateInfoFor, type UpdateInfo } from './codepush-answers';
 import { deployEvent, downloadEvent } from './codepush-reports';
 import { deployReportSchema, downloadReportSchema, updateCheckQuerySchema } from './codepush-schemas';
@@ -26,14 +27,16 @@ interface DeviceSays {
  */
 export function createCodePushRoutes(deps: { devices: DeviceService; snapshot: RolloutSnapshot }): Router {
   const router = Router();
+  const answers = createSignedAnswers();
   router.use([`${PREFIX}/report_status`, '/reportStatus'], express.json({ limit: '16kb' }));
 
-  const identify = (says: DeviceSays, bundleVersion: string): DeviceIdentity => {
+  // The deployment key names the app: the one lookup of the request.
+  const identify = (says: DeviceSays, bundleVersion: string): { app: AppServing; device: DeviceIdentity } => {
     const keyed = deps.snapshot.byDeploymentKey(says.deploymentKey);
     if (!keyed) throw new NotFoundError('unknown deployment key');
     // CodePush does not say which platform asks; a channel made for exactly one platform does.
     const platforms = keyed.app.channels.get(keyed.channel)?.platforms ?? [];
-    return {
+    const device = deviceIdentity({
       appId: keyed.app.appId,
       // Empty: DeviceService never puts a device without an id into a canary.
       deviceId: says.clientUniqueId ?? '',
@@ -42,34 +45,38 @@ export function createCodePushRoutes(deps: { devices: DeviceService; snapshot: R
       nativeVersion: says.appVersion ?? '',
       bundleVersion,
       keyedChannel: keyed.channel,
-    };
+    });
+    return { app: keyed.app, device };
   };
 
   // The deployment key has named a known app already (identify); an app gone since answers as an unknown key.
   const admission = createAdmission(deps.devices, { tooManyRequests: rateLimited, unknownApp: (res) => res.status(404).json({ error: new NotFoundError('unknown deployment key').toJSON() }) });
   // Without an id the client address stands in, so anonymous devices do not share one bucket;
   // the space keeps that key apart from every valid device id.
-  const admitted = (req: Request, res: Response, device: DeviceIdentity) => admission(res, device.appId, device.deviceId || `anonymous ${req.ip ?? ''}`);
+  const admitted = (req: Request, res: Response, { app, device }: { app: AppServing; device: DeviceIdentity }) =>
+    admission(res, app, device.deviceId || `anonymous ${req.ip ?? ''}`);
 
-  const updateCheck = (render: (info: UpdateInfo) => object) => (req: Request, res: Response) => {
+  // Besides the decision, the answer carries the device's app version back (and the route's spelling).
+  const updateCheck = (spelling: string, render: (info: UpdateInfo) => object) => (req: Request, res: Response) => {
     const query = parse(updateCheckQuerySchema, req.query, 'query string');
-    const device = identify(query, query.label ?? BUILTIN_VERSION);
-    if (!admitted(req, res, device)) return;
-    const result = deps.devices.check(device, 'codepush');
-    if (!result) throw new NotFoundError('unknown deployment key');
-    sendSignedAnswer(res, result.app, render(updateInfoFor(result.decision, query.appVersion)));
+    const identified = identify(query, query.label ?? BUILTIN_VERSION);
+    const app = admitted(req, res, identified);
+    if (!app) return;
+    const { decision } = deps.devices.check(app, identified.device, 'codepush');
+    answers.send(res, app, decision, `${spelling}${query.appVersion}`, () => render(updateInfoFor(decision, query.appVersion)));
   };
 
   const record = async (req: Request, res: Response, says: DeviceSays, event: IncomingEvent) => {
-    const device = identify(says, event.bundleVersion);
-    if (!admitted(req, res, device)) return;
-    if (!(await deps.devices.report(device, [event]))) throw new NotFoundError('unknown deployment key');
+    const identified = identify(says, event.bundleVersion);
+    const app = admitted(req, res, identified);
+    if (!app) return;
+    await deps.devices.report(app, identified.device, [event]);
     // Clients ignore the body; code-push-server answers a plain "OK".
     res.sendStatus(200);
   };
 
-  router.get(`${PREFIX}/update_check`, updateCheck((info) => ({ update_info: snakeCaseUpdateInfo(info) })));
-  router.get('/updateCheck', updateCheck((updateInfo) => ({ updateInfo })));
+  router.get(`${PREFIX}/update_check`, updateCheck('v0.1 ', (info) => ({ update_info: snakeCaseUpdateInfo(info) })));
+  router.get('/updateCheck', updateCheck('legacy ', (updateInfo) => ({ updateInfo })));
 
   router.post([`${PREFIX}/report_status/deploy`, '/reportStatus/deploy'], async (req, res) => {
     const report = parse(deployReportSchema, req.body);

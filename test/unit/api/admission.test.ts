@@ -22,10 +22,10 @@ describe('admission', () => {
       unknownApp: (_res, appId) => answers.push(`unknown ${appId.length}`),
     });
     const res = {} as Response;
-    for (let i = 0; i < 1000; i += 1) expect(admitted(res, `com.made.up${'x'.repeat(i)}`, 'd-1')).toBe(false);
+    for (let i = 0; i < 1000; i += 1) expect(admitted(res, `com.made.up${'x'.repeat(i)}`, 'd-1')).toBeUndefined();
     expect(taken).toEqual([]);
-    expect(admitted(res, 'com.example.app', 'd-1')).toBe(true);
-    expect(admitted(res, 'com.example.app', 'd-1')).toBe(false);
+    expect(admitted(res, 'com.example.app', 'd-1')).toMatchObject({ appId: 'com.example.app' });
+    expect(admitted(res, 'com.example.app', 'd-1')).toBeUndefined();
     expect(answers.slice(-1)).toEqual(['429']);
     expect(answers.filter((a) => a.startsWith('unknown'))).toHaveLength(1000);
   });

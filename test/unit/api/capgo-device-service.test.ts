@@ -29,11 +29,11 @@ function fakeDevices(overrides: Record<string, ChannelOverride> = {}, limited: s
   const devices: Pick<DeviceService, 'app' | 'admit' | 'report' | 'resolve' | 'selfAssign' | 'clearSelfAssignment'> = {
     app: (appId) => (appId === APP ? app : undefined),
     admit: (_appId, deviceId) => (limited.includes(deviceId) ? { allowed: false, retryAfterSeconds: 3 } : { allowed: true }),
-    report: (identity, events) => {
+    report: (_app, identity, events) => {
       reports.push({ identity, types: events.map((e) => e.type) });
-      return Promise.resolve(identity.appId === APP);
+      return Promise.resolve();
     },
-    resolve: () => undefined,
+    resolve: (resolvedApp) => ({ app: resolvedApp, channel: null, segment: 'default' }),
     selfAssign: (_appId, deviceId, name) => {
       calls.push(`assign ${deviceId} ${name}`);
       return Promise.resolve(!full);

@@ -189,7 +189,7 @@ describe('Capgo request parsing', () => {
   it('exposes the InfoObject to segment rules as camelCase attributes', () => {
     const parsed = parsePluginInput(updateRequestSchema, { ...info, custom_id: 'user_42', install_source: 'google_play', version_os: '13', defaultChannel: '' });
     if (!parsed.ok) throw new Error(parsed.problem.message);
-    expect(identityOf(parsed.value)).toEqual({
+    expect(identityOf(parsed.value)).toMatchObject({
       appId: 'com.example.app',
       deviceId: '7239a82f-4ea8-4e33-9085-f4ad974d3fc4',
       platform: 'android',
