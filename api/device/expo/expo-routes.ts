@@ -2,7 +2,6 @@ import express, { Router, type Request, type Response } from 'express';
 import { parseDictionary, serializeDictionary, Token } from 'structured-headers';
 import { createBoundedCache, type BoundedCache } from '../../../domain/bounded-cache';
 import { BUILTIN_VERSION } from '../../../domain/bundle';
-import { NotFoundError } from '../../../domain/errors/not-found-error';
 import { ValidationError } from '../../../domain/errors/validation-error';
 import { expoAnswerFor } from '../../../domain/expo-answer';
 import { negotiateExpoResponse } from '../../../domain/expo-accept';
@@ -14,7 +13,7 @@ import { appIdSchema } from '../../admin/schemas';
 import { parse } from '../../http/parse';
 import { rateLimited } from '../../http/rate-limited';
 import { createAdmission } from '../admission';
-import type { CheckResult, DeviceService } from '../device-service';
+import { deviceIdentity, type CheckResult, type DeviceService } from '../device-service';
 import { EXPO_SIGNING_ALGORITHM, type ExpoCodeSigning, type ExpoSigner } from './expo-code-signing';
 import { expoMultipart, type ExpoPart } from './expo-multipart';
 import { expoEventsRequestSchema, manifestRequestSchema, nativeEventsSchema } from './expo-schemas';
@@ -220,7 +219,8 @@ export function createExpoRoutes(deps: ExpoRoutesDeps): Router {
     }
     const request = readManifestRequest(req);
     // Without an id the client address stands in for the rate limit; the space keeps it apart from device ids.
-    if (!admission(res, request.appId, request.deviceId || `anonymous ${req.ip ?? ''}`)) return;
+    const app = admission(res, request.appId, request.deviceId || `anonymous ${req.ip ?? ''}`);
+    if (!app) return;
     const signer = request.expectsSignature ? await deps.expoSigning.signer(request.appId) : null;
     if (request.expectsSignature && signer === null) {
       error(res, 409, 'code_signing_not_configured', `the app has no code-signing key yet: download its certificate (GET /v1/apps/${request.appId}/expo/certificate) and embed it in the app`);
@@ -228,7 +228,8 @@ export function createExpoRoutes(deps: ExpoRoutesDeps): Router {
     }
     const running = await runningUpdate(request.appId, request.currentUpdateId, request.embeddedUpdateId);
     const result = deps.devices.check(
-      {
+      app,
+      deviceIdentity({
         appId: request.appId,
         // Empty: DeviceService never puts a device without an id into a canary.
         deviceId: request.deviceId,
@@ -236,10 +237,9 @@ export function createExpoRoutes(deps: ExpoRoutesDeps): Router {
         nativeVersion: runtimeAsNativeVersion(request.runtimeVersion),
         bundleVersion: running.version,
         requestedChannel: request.channel,
-      },
+      }),
       'expo',
     );
-    if (!result) throw new NotFoundError(`no app ${request.appId}`);
     const parts = await answerParts(result, request, running.createdAt, signer);
 
     if (format === 'multipart/mixed') {
@@ -263,13 +263,15 @@ export function createExpoRoutes(deps: ExpoRoutesDeps): Router {
   router.post(EXPO_EVENTS_PATH, express.json({ limit: '256kb' }), async (req, res) => {
     const appId = parse(appIdSchema, req.params.appId, 'app id');
     const body = parse(expoEventsRequestSchema, req.body);
-    if (!admission(res, appId, body.deviceId, body.events.length)) return;
+    const app = admission(res, appId, body.deviceId, body.events.length);
+    if (!app) return;
     const withVersions = await Promise.all(
       body.events.map(async ({ updateId, ...event }) => ({ ...event, bundleVersion: (await runningUpdate(appId, updateId ?? undefined, undefined)).version })),
     );
     const events = parse(nativeEventsSchema, withVersions);
-    const known = await deps.devices.report(
-      {
+    await deps.devices.report(
+      app,
+      deviceIdentity({
         appId,
         deviceId: body.deviceId,
         platform: body.platform,
@@ -277,10 +279,9 @@ export function createExpoRoutes(deps: ExpoRoutesDeps): Router {
         bundleVersion: events.at(-1)!.bundleVersion,
         requestedChannel: body.channel,
         attributes: body.attributes,
-      },
+      }),
       events.map(({ type, at, bundleVersion, ...details }) => ({ type, at, bundleVersion, details: Object.keys(details).length > 0 ? details : null })),
     );
-    if (!known) throw new NotFoundError(`no app ${appId}`);
     res.status(202).json({ accepted: events.length });
   });
 
