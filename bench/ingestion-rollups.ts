@@ -1,4 +1,3 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { createPool, type Pool } from '../db/create-pool';
 import { recreateDatabase } from '../db/ensure-database';
@@ -7,6 +6,7 @@ import { createTelemetryStore, type DeviceEventRow } from '../db/stores/telemetr
 import { foldRollups, type RollupBatch, type RollupEvent } from '../domain/insight';
 import { DEFAULT_DATABASE_URL } from '../platform/config';
 import { createRng } from '../scripts/support/prng';
+import { backendCpuMs } from './backend-cpu';
 
 /*
  * `npm run bench:ingestion`: what the release rollups cost durable ingestion. The same generated
@@ -125,22 +125,6 @@ interface RunResult {
   serverCpuMs: number | null;
 }
 
-/** CPU time (ms) used so far by each of this pool's PostgreSQL backends, read from /proc; null where the server is not local. */
-async function backendCpuMs(pool: Pool): Promise<Map<number, number> | null> {
-  const { rows } = await pool.query<{ pid: number }>(
-    "SELECT a.pid FROM pg_stat_activity a WHERE a.datname = current_database() AND a.backend_type = 'client backend' AND a.application_name = 'rampart'",
-  );
-  const used = new Map<number, number>();
-  for (const { pid } of rows) {
-    const stat = `/proc/${pid}/stat`;
-    if (!existsSync(stat)) return null;
-    // utime and stime, in clock ticks (100 per second), after the process name.
-    const fields = readFileSync(stat, 'utf8').split(') ')[1]!.split(' ');
-    used.set(pid, (Number(fields[11]) + Number(fields[12])) * 10);
-  }
-  return used;
-}
-
 function cpuSince(before: Map<number, number> | null, after: Map<number, number> | null): number | null {
   if (!before || !after) return null;
   let total = 0;
@@ -155,7 +139,7 @@ async function runOnce(pool: Pool, batches: Batch[], rollups: boolean): Promise<
   let writeMs = 0;
   // Every connection opened first, so that the backends measured are the ones that will do the work.
   await Promise.all(Array.from({ length: 4 }, () => pool.query('SELECT 1')));
-  const serverBefore = await backendCpuMs(pool);
+  const serverBefore = await backendCpuMs(pool, 'rampart');
   const clientBefore = process.cpuUsage();
   const started = performance.now();
   for (const batch of batches) {
@@ -168,7 +152,7 @@ async function runOnce(pool: Pool, batches: Batch[], rollups: boolean): Promise<
   }
   const seconds = (performance.now() - started) / 1000;
   const client = process.cpuUsage(clientBefore);
-  const serverAfter = await backendCpuMs(pool);
+  const serverAfter = await backendCpuMs(pool, 'rampart');
   const serverCpu = cpuSince(serverBefore, serverAfter);
   return {
     eventsPerSecond: (batches.length * BATCH_SIZE) / seconds,

@@ -1,5 +1,5 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -16,6 +16,7 @@ import { findTemporalCli, freePort, startTemporalDevServer, type DevServer } fro
 import { callgrindAvailable, measureInstructions } from './instructions';
 import { checkoutDatabaseName } from '../scripts/support/checkout-database';
 import { until } from '../scripts/support/until';
+import { backendCpuMs } from './backend-cpu';
 
 /*
  * `npm run bench`: Rampart's device endpoints against the framework's own ceilings, side by side in
@@ -487,19 +488,6 @@ interface IngestionResult {
   postgresCpuMsPer1000: number | null;
 }
 
-/** CPU time (ms) used so far by each client backend of the bench database, from /proc; null where PostgreSQL is not local. */
-async function backendCpuMs(client: pg.Client): Promise<Map<number, number> | null> {
-  const { rows } = await client.query<{ pid: number }>("SELECT a.pid FROM pg_stat_activity a WHERE a.datname = current_database() AND a.backend_type = 'client backend'");
-  const used = new Map<number, number>();
-  for (const { pid } of rows) {
-    const stat = `/proc/${pid}/stat`;
-    if (!existsSync(stat)) return null;
-    // utime and stime, in clock ticks (100 per second), after the process name.
-    const fields = readFileSync(stat, 'utf8').split(') ')[1]!.split(' ');
-    used.set(pid, (Number(fields[11]) + Number(fields[12])) * 10);
-  }
-  return used;
-}
 
 /**
  * Durable ingestion on an instance that keeps the insight rollups and on one of the same build with

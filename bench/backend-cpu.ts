@@ -1,0 +1,22 @@
+import { existsSync, readFileSync } from 'node:fs';
+import type { Queryable } from '../db/create-pool';
+
+/**
+ * CPU time (ms) used so far by each client backend of the current database (only those of
+ * `applicationName` when given), read from /proc; null where PostgreSQL is not local.
+ */
+export async function backendCpuMs(db: Queryable, applicationName?: string): Promise<Map<number, number> | null> {
+  const { rows } = await db.query<{ pid: number }>(
+    "SELECT a.pid FROM pg_stat_activity a WHERE a.datname = current_database() AND a.backend_type = 'client backend' AND ($1::text IS NULL OR a.application_name = $1)",
+    [applicationName ?? null],
+  );
+  const used = new Map<number, number>();
+  for (const { pid } of rows) {
+    const stat = `/proc/${pid}/stat`;
+    if (!existsSync(stat)) return null;
+    // utime and stime, in clock ticks (100 per second), after the process name.
+    const fields = readFileSync(stat, 'utf8').split(') ')[1]!.split(' ');
+    used.set(pid, (Number(fields[11]) + Number(fields[12])) * 10);
+  }
+  return used;
+}
