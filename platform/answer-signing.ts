@@ -20,7 +20,7 @@ export function newSigningKeyPair(): SigningKeyPair {
 export type AnswerSigner = (body: Buffer) => string;
 
 export function createAnswerSigner(keyId: string, privateKeyPem: string): AnswerSigner {
-  // Parsed once per snapshot reload, not per answer.
+  // Parsed once per signer (the snapshot makes one on an app's first answer), not per answer.
   const key = createPrivateKey(privateKeyPem);
   return (body) => `ed25519;keyid=${keyId};sig=${sign(null, body, key).toString('base64url')}`;
 }
