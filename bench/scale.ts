@@ -16,6 +16,7 @@ import { newSigningKeyPair } from '../platform/answer-signing';
 import { DEFAULT_DATABASE_URL, loadApiConfig } from '../platform/config';
 import { createLogger } from '../platform/logger';
 import { newSecretsKey } from '../platform/secret-box';
+import { logRolloutStep, measureRollouts, rolloutTable, type RolloutStep } from './measure-rollouts';
 
 /*
  * `npm run bench:scale`: one API instance (in this process, so its memory is this process's) over
@@ -27,6 +28,10 @@ import { newSecretsKey } from '../platform/secret-box';
  * (the before/after of a change); the run's own JSON goes to .data/bench/scale-<label>.json.
  *
  * Run with --expose-gc (the npm script does): heap and RSS are read after a full collection.
+ *
+ * The `rollouts` dimension measures the worker instead (see measure-rollouts.ts): 10 → 1,000 live
+ * releases on one worker process, its cores, and each release's Temporal history and continue-as-new
+ * cadence. BENCH_SCALE_ONLY=rollouts runs only it; BENCH_SCALE_ROLLOUTS_TOP lowers its last step.
  */
 
 const run = promisify(execFile);
@@ -39,6 +44,9 @@ const LAG_SAMPLES = 5;
 /** The 5M step of the profiles dimension takes minutes to write on a small machine: opt in. */
 const PROFILES_TOP = Number(process.env.BENCH_SCALE_PROFILES_TOP ?? 1_000_000);
 const ONLY = process.env.BENCH_SCALE_ONLY?.split(',');
+/** The goal the rollouts dimension checks against: 1,000 live rollouts on one worker under one core. */
+const ROLLOUTS_GOAL = 1000;
+const ROLLOUTS_TOP = Number(process.env.BENCH_SCALE_ROLLOUTS_TOP ?? ROLLOUTS_GOAL);
 const APP = 'com.example.app1';
 const CHECKED_DEVICES = 20_000;
 
@@ -238,6 +246,7 @@ async function main(): Promise<void> {
   const pool = createPool(databaseUrl.toString(), 10);
   await migrate(pool);
   const results: Step[] = [];
+  const rollouts: RolloutStep[] = [];
   try {
     for (const dimension of DIMENSIONS.filter((d) => !ONLY || ONLY.includes(d.name))) {
       for (const shape of dimension.shapes) {
@@ -246,12 +255,24 @@ async function main(): Promise<void> {
         log(`${shapeKey(step)} load ${step.loadMs} ms, heap ${step.heapMb} MB, ${step.checksPerSecond} checks/s (${step.checksPerCpuSecond} per CPU-s), lag p50 ${step.lagP50Ms} ms (load average ${loadavg()[0]!.toFixed(2)})`);
       }
     }
+    if (!ONLY || ONLY.includes('rollouts')) {
+      for (const live of steps(10, ROLLOUTS_TOP)) {
+        const step = await measureRollouts(databaseUrl.toString(), pool, live);
+        rollouts.push(step);
+        logRolloutStep(step);
+      }
+    }
   } finally {
     await pool.end();
   }
   await writeFile(path.join(OUT, `scale-${LABEL}.json`), JSON.stringify(results, null, 2));
   log(`\n${LABEL}${compare ? ` (ratios against ${compareFile})` : ''}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}\n`);
-  log(table(results, compare));
+  if (results.length > 0) log(table(results, compare));
+  if (rollouts.length > 0) {
+    await writeFile(path.join(OUT, `scale-rollouts-${LABEL}.json`), JSON.stringify(rollouts, null, 2));
+    log(`\nlive rollouts on one worker (worker process alone; ${ROLLOUTS_GOAL} under 1 core is the goal)\n`);
+    log(rolloutTable(rollouts, ROLLOUTS_GOAL));
+  }
 }
 
 main().catch((err: unknown) => {
