@@ -1,23 +1,18 @@
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { waitFor } from '../../scripts/support/until';
 import { storedEventsPerDevice } from '../support/fault-ledger';
-import { startProcessStack, type ProcessStack } from '../support/process-stack';
+import { useProcessStack } from '../support/process-stack';
 import { startRelease } from '../support/fixtures';
 import type { ApiProcess } from '../support/service-processes';
 import { FAULT_SIZE, faultTimeout } from './fault-size';
+import { checkBody, type CheckAnswer } from './served-release';
 
 const appId = 'com.example.faults.api';
 // Held at half the fleet for the whole test: answers differ by device, so a wrong snapshot shows.
 const plan = { stages: [{ exposureBps: 5000, minSoakMs: 600_000, checkIntervalMs: 5000, gates: [] }, { exposureBps: 10_000, minSoakMs: 1000, gates: [] }] };
 const EVENTS_PER_POST = 2;
 const PROBES = Array.from({ length: 20 }, (_, i) => `probe-${i}`);
-const checkBody = (deviceId: string) => ({ deviceId, platform: 'android', nativeVersion: '2.0.0', bundleVersion: 'builtin' });
-
-interface CheckAnswer {
-  action: string;
-  releaseId?: string;
-}
 
 interface Load {
   /** Device ids whose post was acknowledged (202), by instance. */
@@ -72,19 +67,13 @@ function startLoad(apis: ApiProcess[], concurrency: number): Load {
 }
 
 describe(`kill -9 an API instance while devices post events (${FAULT_SIZE.apiKills} kill(s), ${FAULT_SIZE.ingestConcurrency} devices at once)`, () => {
-  let stack: ProcessStack;
-
-  beforeAll(async () => {
-    // The periodic reload stays out of the way of the lock this test takes on the snapshot's table.
-    stack = await startProcessStack({ apis: 2, apiEnv: { SNAPSHOT_RECONCILE_MS: '600000' } });
-  });
-  afterAll(async () => {
-    await stack?.stop();
-  });
+  // The periodic reload stays out of the way of the lock this test takes on the snapshot's table.
+  const stackOf = useProcessStack({ apis: 2, apiEnv: { SNAPSHOT_RECONCILE_MS: '600000' } });
 
   it(
     'loses no acknowledged event, and the restarted instance answers nothing until its snapshot is loaded',
     async () => {
+      const stack = stackOf();
       const [a, b] = stack.apis as [ApiProcess, ApiProcess];
       await stack.createApp(appId, ['1.0.0']);
       const id = await startRelease(a.admin, appId, { version: '1.0.0', plan });

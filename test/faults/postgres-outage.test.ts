@@ -3,9 +3,10 @@ import { inject } from 'vitest';
 import { waitFor } from '../../scripts/support/until';
 import { deliveryProblems, ledgerProblems, pendingDeliveries, transitionsOf } from '../support/fault-ledger';
 import { startProcessStack, type ProcessStack } from '../support/process-stack';
-import { bucketSaltOf, devicesInBuckets, startRelease } from '../support/fixtures';
+import { devicesInBuckets } from '../support/fixtures';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy';
 import { FAULT_SIZE, faultTimeout } from './fault-size';
+import { startServedRelease } from './served-release';
 
 const OUTAGE_MS = FAULT_SIZE.postgresOutageMs;
 const appId = 'com.example.faults.postgres';
@@ -17,7 +18,6 @@ const plan = {
     { exposureBps: 10_000, minSoakMs: 1500, checkIntervalMs: 500, gates: [] },
   ],
 };
-const checkBody = (deviceId: string) => ({ deviceId, platform: 'android', nativeVersion: '2.0.0', bundleVersion: 'builtin' });
 const eventsBody = (deviceId: string) => ({ deviceId, platform: 'android', nativeVersion: '2.0.0', events: [{ type: 'session_start', at: new Date().toISOString(), bundleVersion: 'builtin' }] });
 
 /** The URL with its host and port replaced by the proxy's. */
@@ -53,14 +53,9 @@ describe(`PostgreSQL gone for ${OUTAGE_MS / 1000} s (the API and the worker reac
     async () => {
       const api = stack.apis[0]!;
       await stack.createApp(appId, ['1.0.0']);
-      const id = await startRelease(api.admin, appId, { version: '1.0.0', plan });
-      const salt = await bucketSaltOf(stack, id);
+      const { id, salt, answer } = await startServedRelease(stack, api, appId, plan);
       const canaries = devicesInBuckets(salt, 0, 1000, 50, 'canary');
-      const canary = canaries[0];
       const [later] = devicesInBuckets(salt, 1000, 10_000, 1, 'later');
-      const answer = async (deviceId: string) => (await api.device.post(`/v1/apps/${appId}/check`, checkBody(deviceId))).body as { action: string; releaseId?: string };
-      await waitFor('stage 0 to be served', () => answer(canary!), (a) => a.action === 'update' && a.releaseId === id);
-      await waitFor('stage 0 delivered to the receiver', () => pendingDeliveries(stack.db.pool), (n) => n === 0);
 
       await Promise.all([apiProxy.stop(), workerProxy.stop()]);
       const outageEnds = Date.now() + OUTAGE_MS;

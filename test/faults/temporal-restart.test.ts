@@ -5,8 +5,9 @@ import { findTemporalCli, freePort, startTemporalDevServer, type DevServer, type
 import { waitFor } from '../../scripts/support/until';
 import { deliveryProblems, ledgerProblems, pendingDeliveries, transitionsOf } from '../support/fault-ledger';
 import { startProcessStack, type ProcessStack } from '../support/process-stack';
-import { bucketSaltOf, devicesInBuckets, startRelease } from '../support/fixtures';
+import { devicesInBuckets } from '../support/fixtures';
 import { FAULT_SIZE, faultTimeout } from './fault-size';
+import { startServedRelease } from './served-release';
 
 const OUTAGE_MS = FAULT_SIZE.temporalOutageMs;
 const ROOT = path.resolve(__dirname, '../..');
@@ -19,7 +20,6 @@ const plan = {
     { exposureBps: 10_000, minSoakMs: 1000, checkIntervalMs: 500, gates: [] },
   ],
 };
-const checkBody = (deviceId: string) => ({ deviceId, platform: 'android', nativeVersion: '2.0.0', bundleVersion: 'builtin' });
 
 describe(`the Temporal dev server killed mid-rollout and started again ${OUTAGE_MS / 1000} s later`, () => {
   let dataDir: string;
@@ -50,14 +50,10 @@ describe(`the Temporal dev server killed mid-rollout and started again ${OUTAGE_
     async () => {
       const api = stack.apis[0]!;
       await stack.createApp(appId, ['1.0.0']);
-      const id = await startRelease(api.admin, appId, { version: '1.0.0', plan });
-      const salt = await bucketSaltOf(stack, id);
+      const { id, salt, answer } = await startServedRelease(stack, api, appId, plan);
       const canaries = devicesInBuckets(salt, 0, 1000, 50, 'canary');
       // Beyond stage 1 too: whether the outage comes before or after stage 0 ends, these are not served yet.
       const others = devicesInBuckets(salt, 5000, 10_000, 50, 'other');
-      const answer = async (deviceId: string) => (await api.device.post(`/v1/apps/${appId}/check`, checkBody(deviceId))).body as { action: string; releaseId?: string };
-      await waitFor('stage 0 to be served', () => answer(canaries[0]!), (a) => a.action === 'update' && a.releaseId === id);
-      await waitFor('stage 0 delivered to the receiver', () => pendingDeliveries(stack.db.pool), (n) => n === 0);
 
       server.process.kill('SIGKILL');
       await new Promise<void>((resolve) => (server.process.exitCode !== null || server.process.signalCode !== null ? resolve() : server.process.once('exit', () => resolve())));

@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { waitFor } from '../../scripts/support/until';
 import { deliveryProblems, ledgerProblems, pendingDeliveries, transitionsOf } from '../support/fault-ledger';
-import { startProcessStack, type ProcessStack } from '../support/process-stack';
+import { useProcessStack } from '../support/process-stack';
 import { startRelease } from '../support/fixtures';
 import { FAULT_SIZE, faultTimeout } from './fault-size';
 
@@ -17,18 +17,12 @@ const plan = {
 };
 
 describe(`a webhook receiver down for ${MISSED} delivery attempts`, () => {
-  let stack: ProcessStack;
-
-  beforeAll(async () => {
-    stack = await startProcessStack();
-  });
-  afterAll(async () => {
-    await stack?.stop();
-  });
+  const stackOf = useProcessStack();
 
   it(
     'retries the deliveries it missed once it is back, and sends none twice',
     async () => {
+      const stack = stackOf();
       const admin = stack.apis[0]!.admin;
       await stack.createApp(appId, ['1.0.0']);
       await stack.receiver.down();

@@ -1,9 +1,9 @@
 import { temporal } from '@temporalio/proto';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { waitFor } from '../../scripts/support/until';
 import { deliveryProblems, ledgerProblems, pendingDeliveries, transitionsOf } from '../support/fault-ledger';
-import { startProcessStack, type ProcessStack } from '../support/process-stack';
+import { useProcessStack } from '../support/process-stack';
 import { startRelease } from '../support/fixtures';
 import { FAULT_SIZE, faultTimeout } from './fault-size';
 
@@ -23,18 +23,12 @@ const plan = {
 };
 
 describe(`kill -9 the worker mid-bake and mid-publish (${ROUNDS} round(s))`, () => {
-  let stack: ProcessStack;
-
-  beforeAll(async () => {
-    stack = await startProcessStack();
-  });
-  afterAll(async () => {
-    await stack?.stop();
-  });
+  const stackOf = useProcessStack();
 
   it(
     'restarts and the release goes on: every stage once and in order, every webhook once',
     async () => {
+      const stack = stackOf();
       const appId = 'com.example.faults.worker';
       await stack.createApp(appId, ['1.0.0']);
       const admin = stack.apis[0]!.admin;

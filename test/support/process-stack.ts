@@ -1,5 +1,5 @@
 import { Client, Connection } from '@temporalio/client';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
 import { createAppWithBundles } from './fixtures';
 import { createApiProcess, createWorkerProcess, newDeployment, stopAll, tailOf, type ApiProcess, type Deployment, type ServiceProcess } from './service-processes';
 import { createTestDatabase, type TestDatabase } from './test-database';
@@ -79,4 +79,16 @@ export async function startProcessStack(options: ProcessStackOptions = {}): Prom
     tail: () => tailOf(processes),
     stop,
   };
+}
+
+/** A stack started before the file's tests and stopped after them; call the getter inside a test. */
+export function useProcessStack(options: ProcessStackOptions = {}): () => ProcessStack {
+  let stack: ProcessStack | undefined;
+  beforeAll(async () => {
+    stack = await startProcessStack(options);
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+  return () => stack!;
 }
