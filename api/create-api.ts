@@ -133,6 +133,8 @@ export function createApi(options: ApiOptions): Api {
     metrics,
     logger,
   });
+  const apiKeys = withCachedAuthentication(createApiKeyService({ stores, transact, metrics, logger }), tuning.apiKeyCache);
+  snapshot.onApiKeysChanged(() => apiKeys.forgetAll());
   const deps: AppDeps = {
     trustProxy: tuning.trustProxy,
     database: stores.health,
@@ -141,7 +143,7 @@ export function createApi(options: ApiOptions): Api {
     metrics,
     snapshot,
     rollouts,
-    apiKeys: withCachedAuthentication(createApiKeyService({ stores, transact, metrics, logger }), tuning.apiKeyCache),
+    apiKeys,
     audit: createAuditService(stores),
     apps,
     bundles: createBundleService(stores, apps, transact),

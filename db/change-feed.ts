@@ -21,6 +21,13 @@ export type SnapshotChange =
 export const releaseChangePayloadSql = (alias: string) =>
   `json_build_object('kind', 'release', 'appId', ${alias}.app_id, 'releaseId', ${alias}.release_id, 'revision', ${alias}.revision)::text`;
 
+/**
+ * Sent on the same channel when an API key is revoked: instances forget the keys they cached, so a
+ * revocation through one instance holds on every other at once. Not a SnapshotChange (no app), so
+ * parseChange ignores it.
+ */
+export const API_KEYS_CHANGED_PAYLOAD = JSON.stringify({ kind: 'api_keys' });
+
 const isText = (value: unknown): value is string => typeof value === 'string' && value.length > 0;
 
 /** A payload that is not ours (an older instance sends a bare app id) means: everything of that app. */
@@ -62,6 +69,8 @@ export interface ChangeListenerOptions {
   databaseUrl: string;
   logger: Logger;
   onChange(change: SnapshotChange): void;
+  /** An API key was revoked somewhere (API_KEYS_CHANGED_PAYLOAD). */
+  onApiKeysChanged(): void;
   /**
    * Runs once a lost connection is back. Notifications sent meanwhile are gone for good, so the
    * caller catches up here; a failure counts as a failed reconnect.
@@ -113,6 +122,7 @@ export function createChangeListener(options: ChangeListenerOptions): ChangeList
       keepAlive: true,
     });
     next.on('notification', (msg) => {
+      if (msg.channel === APP_CHANGED_CHANNEL && msg.payload === API_KEYS_CHANGED_PAYLOAD) return options.onApiKeysChanged();
       const change = msg.channel === APP_CHANGED_CHANNEL && msg.payload ? parseChange(msg.payload) : null;
       if (change) options.onChange(change);
     });

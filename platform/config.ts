@@ -179,6 +179,7 @@ const apiSchema = commonSchema.extend({
   RAMPART_SOURCE_NEW_DEVICES_PER_MINUTE: z.coerce.number().int().min(0).max(10_000_000).optional(),
   RAMPART_SOURCE_EVENTS_PER_MINUTE: z.coerce.number().int().min(0).max(100_000_000).optional(),
   RAMPART_SIGNING_KEY_OVERLAP_HOURS: z.coerce.number().min(0).max(24 * 365).optional(),
+  RAMPART_API_KEY_CACHE_SECONDS: z.coerce.number().int().min(0).max(3600).optional(),
   API_METRICS_PORT: port.default(9465),
   API_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   RAMPART_SELF_ASSIGN_MAX_PER_APP: z.coerce.number().int().min(0).max(10_000_000).default(API_DEFAULTS.selfAssignment.maxPerApp),
@@ -430,6 +431,7 @@ export function loadApiConfig(env: Env): ApiConfig {
       webhooksAllowPrivate: e.RAMPART_WEBHOOKS_ALLOW_PRIVATE,
       insightRollups: e.RAMPART_INSIGHT_ROLLUPS,
       ...(e.RAMPART_SIGNING_KEY_OVERLAP_HOURS === undefined ? {} : { signingKeyOverlapMs: e.RAMPART_SIGNING_KEY_OVERLAP_HOURS * HOUR_MS }),
+      ...(e.RAMPART_API_KEY_CACHE_SECONDS === undefined ? {} : { apiKeyCache: { ttlMs: e.RAMPART_API_KEY_CACHE_SECONDS * 1000 } }),
     }),
   };
   if (e.RAMPART_ADMIN_KEY) config.adminKey = e.RAMPART_ADMIN_KEY;

@@ -28,6 +28,11 @@ export interface RolloutSnapshot {
   byDeploymentKey(key: string): { app: AppServing; channel: string } | undefined;
   /** Calls back with each newer revision of any release as it lands; returns the unsubscribe. */
   onReleaseChanged(listener: (release: ServingRelease) => void): () => void;
+  /**
+   * Calls back when an API key was revoked anywhere, and after the listener reconnected (a revocation
+   * may have been missed); returns the unsubscribe.
+   */
+  onApiKeysChanged(listener: () => void): () => void;
 }
 
 export interface RolloutSnapshotDeps {
@@ -101,6 +106,10 @@ export function createRolloutSnapshot(deps: RolloutSnapshotDeps): RolloutSnapsho
   const running = new Map<string, Promise<void>>();
   let waiters: Waiter[] = [];
   const changeListeners = new Set<(release: ServingRelease) => void>();
+  const apiKeyListeners = new Set<() => void>();
+  const apiKeysChanged = () => {
+    for (const listener of apiKeyListeners) listener();
+  };
   let loaded = false;
   let stopped = false;
   let reconcileTimer: NodeJS.Timeout | null = null;
@@ -360,7 +369,11 @@ export function createRolloutSnapshot(deps: RolloutSnapshotDeps): RolloutSnapsho
     databaseUrl: deps.databaseUrl,
     logger: deps.logger,
     onChange,
-    onReconnected: () => reconcile(true),
+    onApiKeysChanged: apiKeysChanged,
+    onReconnected: () => {
+      apiKeysChanged();
+      return reconcile(true);
+    },
     onReconnecting: () => deps.metrics.snapshotListenerReconnects.inc(),
   });
 
@@ -397,6 +410,10 @@ export function createRolloutSnapshot(deps: RolloutSnapshotDeps): RolloutSnapsho
     onReleaseChanged(listener) {
       changeListeners.add(listener);
       return () => changeListeners.delete(listener);
+    },
+    onApiKeysChanged(listener) {
+      apiKeyListeners.add(listener);
+      return () => apiKeyListeners.delete(listener);
     },
     waitForRevision(releaseId, revision, timeoutMs = 30_000) {
       if (revisionOf(releaseId) >= revision) return Promise.resolve();

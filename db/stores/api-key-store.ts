@@ -1,3 +1,4 @@
+import { API_KEYS_CHANGED_PAYLOAD, APP_CHANGED_CHANNEL } from '../change-feed';
 import type { Principal, Role } from '../../domain/access';
 import type { Queryable } from '../create-pool';
 
@@ -107,9 +108,13 @@ export function createApiKeyStore(db: Queryable): ApiKeyStore {
       return rows.map(mapRow);
     },
     async revoke(id) {
+      // The notification goes out on commit, with the revocation: other instances drop their cached keys.
       const { rows } = await db.query<ApiKeyRow>(
-        `UPDATE api_keys AS k SET revoked_at = COALESCE(k.revoked_at, now()) WHERE k.id = $1 RETURNING ${COLUMNS}`,
-        [id],
+        `WITH revoked AS (
+           UPDATE api_keys AS k SET revoked_at = COALESCE(k.revoked_at, now()) WHERE k.id = $1 RETURNING ${COLUMNS}
+         )
+         SELECT r.*, pg_notify($2, $3) AS notified FROM revoked r`,
+        [id, APP_CHANGED_CHANNEL, API_KEYS_CHANGED_PAYLOAD],
       );
       return rows[0] ? mapRow(rows[0]) : null;
     },

@@ -4,7 +4,7 @@ import { bucketOf } from '../../domain/bucketing';
 import { SIGNATURE_HEADER } from '../../platform/answer-signing';
 import { waitFor } from '../../scripts/support/until';
 import { bucketSaltOf, startRelease } from '../support/fixtures';
-import type { JsonResponse } from '../support/http';
+import { createHttp, type JsonResponse } from '../support/http';
 import { startProcessStack, type ProcessStack } from '../support/process-stack';
 import type { ApiProcess } from '../support/service-processes';
 
@@ -67,10 +67,27 @@ describe('two API instances on one database and worker', () => {
 
   beforeAll(async () => {
     // Every probe asks both instances in three protocols on each poll: no device budget gets in the way.
-    stack = await startProcessStack({ apis: 2, apiEnv: { RAMPART_DEVICE_RATE_PER_SECOND: '10000', RAMPART_DEVICE_RATE_BURST: '100000' } });
+    // Keys are cached for an hour, so only the revocation's notification can make the other instance refuse one.
+    stack = await startProcessStack({
+      apis: 2,
+      apiEnv: { RAMPART_DEVICE_RATE_PER_SECOND: '10000', RAMPART_DEVICE_RATE_BURST: '100000', RAMPART_API_KEY_CACHE_SECONDS: '3600' },
+    });
   });
   afterAll(async () => {
     await stack?.stop();
+  });
+
+  it('refuse a key revoked through either one, although each cached it', async () => {
+    const [a, b] = stack.apis as [ApiProcess, ApiProcess];
+    const created = await a.admin.post<{ id: string; key: string }>('/v1/api-keys', { name: 'revoked-elsewhere', role: 'viewer' });
+    expect(created.status).toBe(201);
+    const asViewer = (api: ApiProcess) => createHttp(api.baseUrl, created.body.key).get('/v1/apps');
+    expect((await asViewer(a)).status).toBe(200);
+    expect((await asViewer(b)).status).toBe(200);
+
+    expect((await a.admin.delete(`/v1/api-keys/${created.body.id}`)).status).toBe(200);
+    expect((await asViewer(a)).status).toBe(401);
+    await waitFor('the other instance to refuse the revoked key', () => asViewer(b), (res) => res.status === 401, { timeoutMs: 30_000 });
   });
 
   it('converge on every transition, and a device gets the same answer from either, in every protocol', async () => {
