@@ -22,7 +22,16 @@ interface Adoption {
 const adoptionLine = (v: Adoption['versions'][number]) =>
   `${(v.bundleVersion ?? '(unknown)').padEnd(12)} ${String(v.devices).padStart(8)} devices  ${(v.share * 100).toFixed(1).padStart(5)} %`;
 
-/** `apps …`, `app adoption` and `bundles …`. */
+interface SigningKeys {
+  appId: string;
+  algorithm: string;
+  keys: Array<{ id: string; status: string; publicKey: string; createdAt: string; publishedUntil: string | null }>;
+}
+
+const signingKeyLines = (answer: SigningKeys) =>
+  answer.keys.map((k) => `${k.id}  ${k.status.padEnd(8)}  ${answer.algorithm}  created ${k.createdAt}${k.publishedUntil ? `  published until ${k.publishedUntil}` : ''}\n  ${k.publicKey}`);
+
+/** `apps …`, `app adoption`, `app signing-key …` and `bundles …`. */
 export const appCommands: Record<string, Command> = {
   'apps create': async (ctx) => {
     const app = await ctx.client.post<{ id: string }>('/v1/apps', { id: ctx.arg(0, 'appId'), name: ctx.required('name') });
@@ -44,6 +53,14 @@ export const appCommands: Record<string, Command> = {
       `${answer.activeDevices} devices active in the last ${answer.windowHours} h on ${answer.channel ?? 'every channel'}`,
       ...answer.versions.map(adoptionLine),
     ]);
+  },
+  'app signing-key': async (ctx) => {
+    const answer = await ctx.client.get<SigningKeys>(`/v1/apps/${ctx.pathArg(0, 'appId')}/signing-key`);
+    ctx.show(answer, () => signingKeyLines(answer));
+  },
+  'app rotate-signing-key': async (ctx) => {
+    const answer = await ctx.client.post<SigningKeys>(`/v1/apps/${ctx.pathArg(0, 'appId')}/signing-key/rotate`, {});
+    ctx.show(answer, () => ['rotated: answers are signed with the new active key from now on; the previous one stays published for devices that cache keys', ...signingKeyLines(answer)]);
   },
   'bundles add': async (ctx) => {
     const platforms = ctx.option('platforms');

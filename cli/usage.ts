@@ -1,6 +1,10 @@
 const GROUPS: Record<string, string[]> = {
   apps: ['apps create <appId> --name <name>', 'apps list'],
-  app: ['app adoption <appId> [--channel <name>] [--window <hours, 1-720; default 24>]   (bundle versions of the devices active in the window)'],
+  app: [
+    'app adoption <appId> [--channel <name>] [--window <hours, 1-720; default 24>]   (bundle versions of the devices active in the window)',
+    'app signing-key <appId>   (the public keys device answers are signed with)',
+    'app rotate-signing-key <appId>   (admin; the previous key stays published for RAMPART_SIGNING_KEY_OVERLAP_HOURS)',
+  ],
   device: ['device explain <appId> <deviceId>   (why the device gets its answer: channel step, segment rule, bucket, cohort, each protocol\'s answer)'],
   bundles: [
     'bundles add <appId> <version> --url <url> --sha256 <hex> --size <bytes> [--native-range <range>] [--platforms ios,android]',

@@ -93,6 +93,13 @@ describe('the rampart CLI', () => {
     await cli('bundles', 'add', app, '2.0.0', '--url', 'https://cdn.example.com/2.0.0.zip', '--sha256', sha256Of('2.0.0'), '--size', '2048');
     expect((await cli('bundles', 'list', app)).stdout).toMatch(/^2\.0\.0\s+native \*\s+ios,android\s+2048 B$/m);
 
+    const [before] = (JSON.parse((await cli('app', 'signing-key', app, '--json')).stdout) as { keys: Array<{ id: string; status: string }> }).keys;
+    expect(before).toMatchObject({ status: 'active' });
+    const rotated = await cli('app', 'rotate-signing-key', app);
+    expect(rotated.stdout).toMatch(/^rotated: /);
+    expect(rotated.stdout).toMatch(new RegExp(`^${before!.id}\\s+previous\\s+ed25519`, 'm'));
+    expect((await cli('app', 'signing-key', app)).stdout).toMatch(/^\S+\s+active\s+ed25519\s+created /m);
+
     const dir = await mkdtemp(path.join(os.tmpdir(), 'rampart-cli-'));
     await writeFile(path.join(dir, 'rule.json'), JSON.stringify({ attribute: 'platform', op: 'eq', value: 'ios' }));
     const created = await cli('segments', 'create', app, 'ios-night', '--rule', `@${path.join(dir, 'rule.json')}`, '--priority', '5', '--window', '{"days":[6],"start":"02:00","end":"04:00","timeZone":"UTC"}');
