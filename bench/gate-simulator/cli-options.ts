@@ -110,11 +110,11 @@ function number(name: string, text: string, min: number, max: number): number {
   return value;
 }
 
-function optionalNumber(name: string, text: string | undefined, fallback: number, min: number, max: number): number {
+export function optionalNumber(name: string, text: string | undefined, fallback: number, min: number, max: number): number {
   return text === undefined ? fallback : number(name, text, min, max);
 }
 
-function integer(name: string, text: string | undefined, fallback: number, min: number): number {
+export function integer(name: string, text: string | undefined, fallback: number, min: number): number {
   const value = optionalNumber(name, text, fallback, min, Number.MAX_SAFE_INTEGER);
   if (!Number.isInteger(value)) throw new Error(`--${name}: expected an integer, got "${text}"`);
   return value;
