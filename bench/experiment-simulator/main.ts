@@ -1,26 +1,13 @@
 import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { type ExperimentCliOptions, USAGE, parseExperimentCliOptions } from './cli-options';
+import { parsedOrUsage } from '../gate-simulator/cli-options';
+import { USAGE, parseExperimentCliOptions } from './cli-options';
 import { falseWinnerTable, sampleSizeTable } from './format-experiment-tables';
 import { runExperimentSimulation } from './run-experiment-simulation';
 
-function parsedOrUsage(argv: readonly string[]): ExperimentCliOptions | null {
-  try {
-    return parseExperimentCliOptions(argv);
-  } catch (err) {
-    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n\n${USAGE}\n`);
-    process.exitCode = 2;
-    return null;
-  }
-}
-
 function main(): void {
-  const cli = parsedOrUsage(process.argv.slice(2));
+  const cli = parsedOrUsage(process.argv.slice(2), parseExperimentCliOptions, USAGE);
   if (cli === null) return;
-  if (cli.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return;
-  }
   const o = cli.simulation;
   const started = performance.now();
   const result = runExperimentSimulation(o, (label) => {

@@ -135,3 +135,19 @@ function pausePolicy(name: string): SimulationOptions['onPause'] {
   if (name !== 'resume' && name !== 'stop') throw new Error(`--on-pause: expected resume or stop, got "${name}"`);
   return name;
 }
+
+/**
+ * The simulators' command line: the parsed options, or null after printing usage — to stdout with
+ * --help, to stderr with the parse error (exit code 2) otherwise.
+ */
+export function parsedOrUsage<T extends { help: boolean }>(argv: readonly string[], parse: (argv: readonly string[]) => T, usage: string): T | null {
+  try {
+    const options = parse(argv);
+    if (!options.help) return options;
+    process.stdout.write(`${usage}\n`);
+  } catch (err) {
+    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n\n${usage}\n`);
+    process.exitCode = 2;
+  }
+  return null;
+}

@@ -15,6 +15,40 @@ function summary(n: number, mean: number, variance: number): MeanSummary {
   return { n, sum, sumOfSquares: variance * (n - 1) + sum * mean };
 }
 
+/**
+ * Replicates (of `looks` looks, each adding `perLook` units drawn by `draw` to treatment and control)
+ * in which `misses` held at some look.
+ */
+function replicatesMissing(
+  replicates: number,
+  looks: number,
+  perLook: number,
+  draw: () => [number, number],
+  misses: (t: MeanSummary, c: MeanSummary) => boolean,
+): number {
+  let missed = 0;
+  for (let r = 0; r < replicates; r++) {
+    const t: MeanSummary = { n: 0, sum: 0, sumOfSquares: 0 };
+    const c: MeanSummary = { n: 0, sum: 0, sumOfSquares: 0 };
+    for (let look = 0; look < looks; look++) {
+      for (let i = 0; i < perLook; i++) {
+        const [y, z] = draw();
+        t.n += 1;
+        t.sum += y;
+        t.sumOfSquares += y * y;
+        c.n += 1;
+        c.sum += z;
+        c.sumOfSquares += z * z;
+      }
+      if (misses(t, c)) {
+        missed++;
+        break;
+      }
+    }
+  }
+  return missed;
+}
+
 describe(mixtureHalfWidth.name, () => {
   it('equals GrowthBook’s GAVI half-width (gates.md §3.6) transcribed independently', () => {
     for (const [se2, n, alpha, tuning] of [
@@ -137,28 +171,16 @@ describe(meanDifferenceSequence.name, () => {
       [0.1, 2],
     ] as const) {
       const rng = createRng([seed]);
-      let missed = 0;
-      for (let r = 0; r < replicates; r++) {
-        const t: MeanSummary = { n: 0, sum: 0, sumOfSquares: 0 };
-        const c: MeanSummary = { n: 0, sum: 0, sumOfSquares: 0 };
-        for (let look = 0; look < looks; look++) {
-          for (let i = 0; i < perLook; i++) {
-            const y = trueDifference + standardNormal(rng);
-            const z = standardNormal(rng);
-            t.n += 1;
-            t.sum += y;
-            t.sumOfSquares += y * y;
-            c.n += 1;
-            c.sum += z;
-            c.sumOfSquares += z * z;
-          }
+      const missed = replicatesMissing(
+        replicates,
+        looks,
+        perLook,
+        () => [trueDifference + standardNormal(rng), standardNormal(rng)],
+        (t, c) => {
           const interval = meanDifferenceSequence(t, c, 0.05, 2000);
-          if (interval.lower > trueDifference || interval.upper < trueDifference) {
-            missed++;
-            break;
-          }
-        }
-      }
+          return interval.lower > trueDifference || interval.upper < trueDifference;
+        },
+      );
       // 5 % of 400 is 20; the binomial 99.9 % upper point is 35.
       expect(missed).toBeLessThanOrEqual(35);
     }
@@ -166,27 +188,13 @@ describe(meanDifferenceSequence.name, () => {
 
   it('keeps a log-normal metric’s H0 false-positive rate under α at every look, as session durations would have it', () => {
     const rng = createRng([3]);
-    let rejected = 0;
-    for (let r = 0; r < 300; r++) {
-      const t: MeanSummary = { n: 0, sum: 0, sumOfSquares: 0 };
-      const c: MeanSummary = { n: 0, sum: 0, sumOfSquares: 0 };
-      for (let look = 0; look < 60; look++) {
-        for (let i = 0; i < 50; i++) {
-          const y = logNormal(rng, 60_000, 1);
-          const z = logNormal(rng, 60_000, 1);
-          t.n += 1;
-          t.sum += y;
-          t.sumOfSquares += y * y;
-          c.n += 1;
-          c.sum += z;
-          c.sumOfSquares += z * z;
-        }
-        if (meanDifferenceSequence(t, c, 0.05).pValue <= 0.05) {
-          rejected++;
-          break;
-        }
-      }
-    }
+    const rejected = replicatesMissing(
+      300,
+      60,
+      50,
+      () => [logNormal(rng, 60_000, 1), logNormal(rng, 60_000, 1)],
+      (t, c) => meanDifferenceSequence(t, c, 0.05).pValue <= 0.05,
+    );
     // 5 % of 300 is 15; the binomial 99.9 % upper point is 28.
     expect(rejected).toBeLessThanOrEqual(28);
   });
