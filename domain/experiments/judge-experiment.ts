@@ -53,6 +53,8 @@ export interface ExperimentJudgement {
  * - when several are, the one that is also better than each of the others by their pairwise
  *   sequence (none until one is);
  * - the control, when every other arm is worse or stopped.
+ * The winner is thus proven better than the control, not than an arm still inconclusive against it
+ * (which, once better too, would have had to be beaten pairwise).
  * α is split (Bonferroni) over every pair of arms — the k − 1 comparisons with the control and the
  * pairwise ones between arms that may be needed to pick among several better arms — so the chance
  * that any sequence the rule consults ever misses its true difference, and hence of ever declaring
