@@ -110,11 +110,11 @@ function number(name: string, text: string, min: number, max: number): number {
   return value;
 }
 
-function optionalNumber(name: string, text: string | undefined, fallback: number, min: number, max: number): number {
+export function optionalNumber(name: string, text: string | undefined, fallback: number, min: number, max: number): number {
   return text === undefined ? fallback : number(name, text, min, max);
 }
 
-function integer(name: string, text: string | undefined, fallback: number, min: number): number {
+export function integer(name: string, text: string | undefined, fallback: number, min: number): number {
   const value = optionalNumber(name, text, fallback, min, Number.MAX_SAFE_INTEGER);
   if (!Number.isInteger(value)) throw new Error(`--${name}: expected an integer, got "${text}"`);
   return value;
@@ -134,4 +134,20 @@ function planChoice(name: string): string {
 function pausePolicy(name: string): SimulationOptions['onPause'] {
   if (name !== 'resume' && name !== 'stop') throw new Error(`--on-pause: expected resume or stop, got "${name}"`);
   return name;
+}
+
+/**
+ * The simulators' command line: the parsed options, or null after printing usage — to stdout with
+ * --help, to stderr with the parse error (exit code 2) otherwise.
+ */
+export function parsedOrUsage<T extends { help: boolean }>(argv: readonly string[], parse: (argv: readonly string[]) => T, usage: string): T | null {
+  try {
+    const options = parse(argv);
+    if (!options.help) return options;
+    process.stdout.write(`${usage}\n`);
+  } catch (err) {
+    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n\n${usage}\n`);
+    process.exitCode = 2;
+  }
+  return null;
 }

@@ -15,7 +15,8 @@ function hours(value: number | null): string {
   return value === null ? dash : `${Math.round(value)} h`;
 }
 
-function markdownTable(header: readonly string[], rows: ReadonlyArray<readonly string[]>): string {
+/** A Markdown table with padded columns, so it reads in a terminal and pastes into BENCHMARKS.md. */
+export function markdownTable(header: readonly string[], rows: ReadonlyArray<readonly string[]>): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: readonly string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
   return [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n');

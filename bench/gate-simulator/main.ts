@@ -1,5 +1,5 @@
 import { writeFileSync } from 'node:fs';
-import { type CliOptions, USAGE, parseCliOptions } from './cli-options';
+import { type CliOptions, USAGE, parseCliOptions, parsedOrUsage } from './cli-options';
 import type { Attack } from './attacker-model';
 import { attackTable, resultsTable, rollbackTable } from './format-table';
 import { runAttackSimulation, runSimulation } from './run-simulation';
@@ -21,23 +21,9 @@ function attackReport(cli: CliOptions, started: number): string[] {
   return [attackTable(cells)];
 }
 
-function parsedOrUsage(argv: readonly string[]): CliOptions | null {
-  try {
-    return parseCliOptions(argv);
-  } catch (err) {
-    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n\n${USAGE}\n`);
-    process.exitCode = 2;
-    return null;
-  }
-}
-
 function main(): void {
-  const cli = parsedOrUsage(process.argv.slice(2));
+  const cli = parsedOrUsage(process.argv.slice(2), parseCliOptions, USAGE);
   if (cli === null) return;
-  if (cli.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return;
-  }
   const options = cli.simulation;
   const started = performance.now();
   const tables = cli.attacks ? attackReport(cli, started) : comparison(cli, started);
