@@ -253,7 +253,7 @@ async function seededRelease(pool: Pool): Promise<string | null> {
 }
 
 async function main(): Promise<void> {
-  const stack = await startLocalStack({ database: DATABASE, logger: createLogger('bench', 'warn'), keep: !RESEED });
+  const stack = await startLocalStack({ database: DATABASE, logger: createLogger('bench', 'warn'), keep: true, startOver: RESEED });
   try {
     const admin = async (method: string, path: string, body?: unknown) => {
       const res = await fetch(`${stack.baseUrl}${path}`, {
