@@ -1,7 +1,9 @@
 import { performance } from 'node:perf_hooks';
 import type { PoolClient } from 'pg';
 import type { Pool } from '../db/create-pool';
+import { OTHER_FEATURE_SLOT } from '../db/stores/rollup-store';
 import { createTelemetryStore } from '../db/stores/telemetry-store';
+import { DURATION_BIN_EDGES_MS } from '../domain/insight';
 import { DAY_MS } from '../domain/time';
 import { createLogger } from '../platform/logger';
 import { startLocalStack } from '../scripts/support/local-stack';
@@ -196,16 +198,14 @@ async function dropIndexes(pool: Pool, tables: string[]): Promise<Map<string, st
 
 /** Histograms and feature uses made up from each bucket's sessions (the raw events carry no durations or names). */
 async function seedHistogramsAndFeatures(pool: Pool): Promise<void> {
+  await pool.query(`INSERT INTO rollup_feature_names (app_id, feature, slot) SELECT $1, 'feature-' || n, $2::int + n FROM generate_series(1, 10) n`, [APP, OTHER_FEATURE_SLOT]);
+  const bins = DURATION_BIN_EDGES_MS.length;
   await pool.query(
-    `INSERT INTO rollup_histograms (release_id, segment, cohort, bucket_ms, bucket_start, histogram, bin, count)
-     SELECT b.release_id, b.segment, b.cohort, b.bucket_ms, b.bucket_start, h.histogram, bin, greatest(1, b.sessions / (bin + 1))
-     FROM rollup_buckets b CROSS JOIN (VALUES ('session_duration'), ('install_duration')) AS h(histogram) CROSS JOIN generate_series(0, 11) bin`,
-  );
-  await pool.query(`INSERT INTO rollup_feature_names (app_id, feature) SELECT $1, 'feature-' || n FROM generate_series(1, 10) n`, [APP]);
-  await pool.query(
-    `INSERT INTO rollup_features (release_id, segment, cohort, bucket_ms, bucket_start, feature, uses)
-     SELECT b.release_id, b.segment, b.cohort, b.bucket_ms, b.bucket_start, 'feature-' || n, greatest(1, b.sessions / n)
-     FROM rollup_buckets b CROSS JOIN generate_series(1, 10) n`,
+    `UPDATE rollup_buckets b SET
+       session_durations = ARRAY(SELECT greatest(1, b.sessions / bin) FROM generate_series(1, $1::int) bin ORDER BY bin),
+       install_durations = ARRAY(SELECT greatest(1, b.sessions / bin) FROM generate_series(1, $1::int) bin ORDER BY bin),
+       feature_uses = ARRAY(SELECT CASE WHEN n = $2::int THEN 0 ELSE greatest(1, b.sessions / n) END FROM generate_series(1, $2::int + 10) n ORDER BY n)`,
+    [bins, OTHER_FEATURE_SLOT],
   );
 }
 
