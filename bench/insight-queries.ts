@@ -8,6 +8,7 @@ import { DAY_MS } from '../domain/time';
 import { createLogger } from '../platform/logger';
 import { startLocalStack } from '../scripts/support/local-stack';
 import { until } from '../scripts/support/until';
+import { stateQuery } from '../workflows/messages';
 
 /*
  * `npm run bench:insights`: how fast the insight answers are with a big fleet's history in the
@@ -312,6 +313,10 @@ async function main(): Promise<void> {
     const counting = await sample(() =>
       pool.query('SELECT d.bundle_version, count(*)::int AS devices FROM devices d WHERE d.app_id = $1 AND d.last_seen >= $2 GROUP BY d.bundle_version', [APP, new Date(Date.now() - DAY_MS)]),
     );
+    // Every insight answer waits (at most GATE_VIEW_TIMEOUT_MS) for the workflow's gate report: what that query alone takes.
+    const { rows: workflows } = await pool.query<{ workflow_id: string }>('SELECT r.workflow_id FROM releases r WHERE r.id = $1', [releaseId]);
+    const gateView = await sample(() => stack.temporal.workflow.getHandle(workflows[0]!.workflow_id).query(stateQuery));
+    row('  the gate view alone (the Temporal query each insights answer waits for)', gateView, '');
     const adoption = results.get('app adoption, last 24 h')!;
     row('  before: counting active profiles (SQL alone, no HTTP)', counting, `p50 ${(counting.p50 / Math.max(1, adoption.p50)).toFixed(1)}× the counters' whole answer`);
   } finally {

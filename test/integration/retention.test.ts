@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { durationBin, foldRollups } from '../../domain/insight';
+import { createDeviceProfileStore } from '../../db/stores/device-profile-store';
 import { createRollupStore } from '../../db/stores/rollup-store';
 import { createTelemetryStore } from '../../db/stores/telemetry-store';
 import { createLogger } from '../../platform/logger';
@@ -79,6 +80,7 @@ describe(createRetentionJob.name, () => {
     const job = createRetentionJob({
       telemetry,
       rollups: createRollupStore(db.pool),
+      profiles: createDeviceProfileStore(db.pool),
       logger: createLogger('test', 'silent'),
       settings: { eventRetentionDays: 30, rollupRetentionDays: 400, partitionsAhead: 2, intervalMs: 3600_000 },
     });
@@ -102,5 +104,31 @@ describe(createRetentionJob.name, () => {
     expect(pass.rowsDeleted).toBe(11);
 
     expect(await job.runOnce(now)).toEqual({ partitionsCreated: [], partitionsDropped: [], rowsDeleted: 0 });
+  });
+
+  it('sweeps device activity counters a device left at zero, and keeps those that count', async () => {
+    const profiles = createDeviceProfileStore(db.pool);
+    const sighting = (deviceId: string, seenAt: Date) => ({ appId: APP, deviceId, platform: 'ios', nativeVersion: '3.0.0', bundleVersion: '1.0.0', channel: 'production', attributes: null, seenAt });
+    const now = Date.now();
+    await profiles.upsertSightings([sighting('a', new Date(now - 3600_000)), sighting('b', new Date(now - 3600_000))]);
+    // Seen again an hour later: `a` leaves its first slot, which still counts `b`; `b` then leaves it at zero.
+    await profiles.upsertSightings([sighting('a', new Date(now))]);
+    await profiles.upsertSightings([sighting('b', new Date(now))]);
+    const slots = async () =>
+      (await db.pool.query<{ devices: number }>('SELECT s.devices FROM device_activity_slots s WHERE s.app_id = $1 ORDER BY s.slot', [APP])).rows.map((r) => r.devices);
+    expect(await slots()).toEqual([0, 2]);
+
+    const job = createRetentionJob({
+      telemetry: createTelemetryStore(db.pool),
+      rollups: createRollupStore(db.pool),
+      profiles,
+      logger: createLogger('test', 'silent'),
+      settings: { eventRetentionDays: 30, rollupRetentionDays: 400, partitionsAhead: 2, intervalMs: 3600_000 },
+    });
+    expect((await job.runOnce(now)).rowsDeleted).toBe(1);
+    expect(await slots()).toEqual([2]);
+    expect(await profiles.countActive(APP, 'production', new Date(now - 2 * 3600_000))).toBe(2);
+    expect(await profiles.countActive(APP, 'production', new Date(now - 60_000))).toBe(2);
+    expect(await profiles.countActive(APP, 'beta', new Date(now - 2 * 3600_000))).toBe(0);
   });
 });
