@@ -172,15 +172,10 @@ export function createInsightReadModel(db: Queryable, options: InsightReadModelO
           series.set(seriesKey({ segment, cohort }), { segment, cohort, buckets: new Map(), range });
         }
       }
-      const bucketOf = (row: SeriesKeyRow, start: number) => {
-        const { buckets: map } = series.get(seriesKey(row))!;
-        let figures = map.get(start);
-        if (!figures) map.set(start, (figures = emptyFigures()));
-        return figures;
-      };
+      // One row per bucket (the table's key), so each row makes its bucket's figures whole.
       for (const row of buckets.rows) {
-        const figures = bucketOf(row, row.bucket_start.getTime());
-        Object.assign(figures, {
+        const figures: RollupFigures = {
+          ...emptyFigures(),
           activeDevices: row.active_devices,
           onReleaseDevices: row.on_release_devices,
           crashedDevices: row.crashed_devices,
@@ -188,7 +183,8 @@ export function createInsightReadModel(db: Queryable, options: InsightReadModelO
           installsOk: row.installs_ok,
           installsFailed: row.installs_failed,
           sessions: row.sessions,
-        });
+        };
+        series.get(seriesKey(row))!.buckets.set(row.bucket_start.getTime(), figures);
         eachCount(row.session_durations, (count, bin) => (figures.histograms.session_duration[bin] = count));
         eachCount(row.install_durations, (count, bin) => (figures.histograms.install_duration[bin] = count));
         eachCount(row.feature_uses, (uses, element) => {
