@@ -18,7 +18,7 @@ import { stateQuery } from '../workflows/messages';
  * minutes where going through the API would take hours; the answers are then timed through the
  * real API, one request at a time.
  *
- * Seeding takes a quarter of an hour or more, so the database (and the Temporal server's state, which
+ * Seeding takes 5–10 minutes on the 2-core reference machine, so the database (and the Temporal server's state, which
  * runs the release) is kept by name and reused by later runs; BENCH_RESEED=1 starts over.
  *
  * Env: BENCH_DEVICES (1,200,000), BENCH_EVENTS (10,200,000), BENCH_REQUESTS (40 per query), BENCH_RESEED.
@@ -68,7 +68,7 @@ const ranges = (total: number, parts: number) =>
 /**
  * Raw events, rollups (counters, memberships, histograms, features) and device profiles of one
  * release. What makes it fast: the bulk tables are UNLOGGED while they fill (no WAL per row) and
- * their primary keys are built once after the load; every device's events per bucket are folded once
+ * their indexes and primary keys are built once after the load; every device's events per bucket are folded once
  * into a staging table that the counters and the memberships then read without DISTINCT; and
  * independent statements run side by side on separate connections.
  */
