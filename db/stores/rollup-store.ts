@@ -28,14 +28,12 @@ interface BucketAdds {
   featureUses: number[] | undefined;
 }
 
-/** How a conflicting row takes the batch's value: added up, or (arrays of counts) added element by element. */
-type Merge = 'sum' | 'counts';
-
 interface AddedColumn {
   column: string;
   /** Element type of its unnest parameter; arrays of counts travel as text literals, one per row. */
-  param: 'int' | 'bigint' | 'text';
-  merge: Merge;
+  param: 'int' | 'text';
+  /** How a conflicting row takes the batch's value: added up, or (arrays of counts) added element by element. */
+  merge: 'sum' | 'counts';
   value: (bucket: BucketAdds) => unknown;
 }
 
@@ -64,8 +62,8 @@ const merged = (c: AddedColumn) =>
 
 /**
  * Common table expressions that add a batch's rollups to its bucket rows, with parameters `$first`
- * onwards (one per key column and ADDED_COLUMNS entry: rollupParams). They go into the statement that writes the batch's
- * raw events, so a batch costs one round trip. `buckets` answers each bucket's 1-based ordinal in the
+ * onwards (one per key column and ADDED_COLUMNS entry: rollupParams). They go into the statement
+ * that writes the batch's raw events, so a batch costs one round trip. `buckets` answers each bucket's 1-based ordinal in the
  * batch and its id. Counters, histograms and feature uses are all on the bucket rows, which come
  * sorted by key (foldRollups), so concurrent writers lock them in the same order and cannot deadlock.
  */
