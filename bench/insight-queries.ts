@@ -1,11 +1,14 @@
 import { performance } from 'node:perf_hooks';
 import type { PoolClient } from 'pg';
 import type { Pool } from '../db/create-pool';
+import { OTHER_FEATURE_SLOT } from '../db/stores/rollup-store';
 import { createTelemetryStore } from '../db/stores/telemetry-store';
+import { DURATION_BIN_EDGES_MS } from '../domain/insight';
 import { DAY_MS } from '../domain/time';
 import { createLogger } from '../platform/logger';
 import { startLocalStack } from '../scripts/support/local-stack';
 import { until } from '../scripts/support/until';
+import { stateQuery } from '../workflows/messages';
 
 /*
  * `npm run bench:insights`: how fast the insight answers are with a big fleet's history in the
@@ -15,7 +18,7 @@ import { until } from '../scripts/support/until';
  * minutes where going through the API would take hours; the answers are then timed through the
  * real API, one request at a time.
  *
- * Seeding takes a quarter of an hour or more, so the database (and the Temporal server's state, which
+ * Seeding takes 5–10 minutes on the 2-core reference machine, so the database (and the Temporal server's state, which
  * runs the release) is kept by name and reused by later runs; BENCH_RESEED=1 starts over.
  *
  * Env: BENCH_DEVICES (1,200,000), BENCH_EVENTS (10,200,000), BENCH_REQUESTS (40 per query), BENCH_RESEED.
@@ -33,7 +36,7 @@ const STEPS_MS = [300_000, 3_600_000];
 const log = (line: string) => process.stdout.write(`${line}\n`);
 
 /** The bucket an event falls in, in SQL: the same flooring as domain/insight.ts. */
-const bucketOf = (column: string) => `to_timestamp(floor(extract(epoch FROM ${column}) * 1000 / $2::int) * $2::int / 1000.0)`;
+const bucketOf = (column: string, stepMs: number) => `to_timestamp(floor(extract(epoch FROM ${column}) * 1000 / ${stepMs}) * ${stepMs} / 1000.0)`;
 const ROLLUP_COHORT = `CASE e.cohort WHEN 'none' THEN 'rest' ELSE e.cohort END`;
 
 async function timed<T>(label: string, work: () => Promise<T>): Promise<T> {
@@ -43,88 +46,168 @@ async function timed<T>(label: string, work: () => Promise<T>): Promise<T> {
   return result;
 }
 
-/** Raw events, rollups (counters, memberships, histograms, features) and device profiles of one release. */
-async function seed(stackPool: Pool, releaseId: string): Promise<void> {
-  await createTelemetryStore(stackPool).ensurePartitions(new Date(Date.now() - DAY_MS), 3);
-  // One session with room to sort and build in memory: the memberships' DISTINCT and primary key
-  // spill to disk in many small runs under the server's defaults.
-  const pool = await stackPool.connect();
+/** Runs `work` on its own connection, set up for bulk writes; the connection goes back to the pool after. */
+async function onConnection<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
   try {
-    await pool.query(`SET work_mem = '512MB'; SET maintenance_work_mem = '1GB'; SET synchronous_commit = off`);
-    await seedWith(pool, releaseId);
+    // Room to sort and hash in memory: the per-device aggregates spill to disk in many small runs under the server's defaults.
+    await client.query(`SET work_mem = '256MB'; SET maintenance_work_mem = '1GB'; SET synchronous_commit = off; SET max_parallel_workers_per_gather = 0`);
+    return await work(client);
   } finally {
-    pool.release();
+    client.release();
   }
 }
 
-async function seedWith(pool: PoolClient, releaseId: string): Promise<void> {
-  await timed(`${EVENTS.toLocaleString('en')} raw events from ${DEVICES.toLocaleString('en')} devices`, () =>
-    pool.query(
-      `INSERT INTO device_events (app_id, device_id, release_id, segment, cohort, type, bundle_version, occurred_at, received_at)
-       SELECT $1, 'device-' || s.d, $2,
-              CASE WHEN s.d % 5 = 0 THEN 'power' ELSE 'default' END,
-              CASE WHEN s.d % 20 = 0 THEN 'canary' WHEN s.d % 20 = 1 THEN 'control' ELSE 'none' END,
-              (ARRAY['session_start', 'session_end', 'feature_used', 'session_start', 'session_end', 'feature_used', 'install_ok', 'js_error', 'crash', 'session_start'])[1 + s.g % 10],
-              CASE WHEN s.d % 20 = 0 OR s.d % 10 > 3 THEN $3 ELSE '1.0.0' END,
-              s.at, s.at
-       FROM (SELECT g, (g::bigint * 7919) % $4 AS d, now() - random() * interval '23 hours' AS at FROM generate_series(1, $5::int) g) s`,
-      [APP, releaseId, CANDIDATE, DEVICES, EVENTS],
+/** Each piece of work on its own connection, at the same time: statements in parallel, one core each. */
+const inParallel = (pool: Pool, works: Array<(client: PoolClient) => Promise<unknown>>) => Promise.all(works.map((work) => onConnection(pool, work)));
+
+/** The parts of `total` numbered 1 to total, split into `parts` ranges [from, to]. */
+const ranges = (total: number, parts: number) =>
+  Array.from({ length: parts }, (_, i) => [Math.floor((total * i) / parts) + 1, Math.floor((total * (i + 1)) / parts)] as const);
+
+/**
+ * Raw events, rollups (counters, memberships, histograms, features) and device profiles of one
+ * release. What makes it fast: the bulk tables are UNLOGGED while they fill (no WAL per row) and
+ * their indexes and primary keys are built once after the load; every device's events per bucket are folded once
+ * into a staging table that the counters and the memberships then read without DISTINCT; and
+ * independent statements run side by side on separate connections.
+ */
+async function seed(pool: Pool, releaseId: string): Promise<void> {
+  await createTelemetryStore(pool).ensurePartitions(new Date(Date.now() - DAY_MS), 3);
+  const partitions = (
+    await pool.query<{ name: string }>(
+      `SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'device_events'::regclass ORDER BY 1`,
+    )
+  ).rows.map((r) => r.name);
+  const bulkTables = [...partitions, 'rollup_bucket_devices'];
+  const indexes = await timed('bulk tables unlogged, without indexes', async () => {
+    const dropped = await dropIndexes(pool, ['device_events', 'rollup_bucket_devices']);
+    for (const table of bulkTables) await pool.query(`ALTER TABLE ${table} SET UNLOGGED`);
+    return dropped;
+  });
+  await timed(`${EVENTS.toLocaleString('en')} raw events from ${DEVICES.toLocaleString('en')} devices (2 connections)`, () =>
+    inParallel(
+      pool,
+      ranges(EVENTS, 2).map(([from, to]) => (client) =>
+        client.query(
+          `INSERT INTO device_events (app_id, device_id, release_id, segment, cohort, type, bundle_version, occurred_at, received_at)
+           SELECT $1, 'device-' || s.d, $2,
+                  CASE WHEN s.d % 5 = 0 THEN 'power' ELSE 'default' END,
+                  CASE WHEN s.d % 20 = 0 THEN 'canary' WHEN s.d % 20 = 1 THEN 'control' ELSE 'none' END,
+                  (ARRAY['session_start', 'session_end', 'feature_used', 'session_start', 'session_end', 'feature_used', 'install_ok', 'js_error', 'crash', 'session_start'])[1 + s.g % 10],
+                  CASE WHEN s.d % 20 = 0 OR s.d % 10 > 3 THEN $3 ELSE '1.0.0' END,
+                  s.at, s.at
+           FROM (SELECT g, (g::bigint * 7919) % $4 AS d, now() - random() * interval '23 hours' AS at FROM generate_series($5::int, $6::int) g) s`,
+          [APP, releaseId, CANDIDATE, DEVICES, from, to],
+        ),
+      ),
     ),
   );
-  // Built after the bulk insert: cheaper than keeping the primary key up to date row by row.
-  await pool.query('ALTER TABLE rollup_bucket_devices DROP CONSTRAINT rollup_bucket_devices_pkey');
-  for (const stepMs of STEPS_MS) {
-    await timed(`counters, ${stepMs / 60_000}-minute buckets`, () =>
-      pool.query(
+  // One row per device and bucket with what its events add: the distinct counts become plain counts.
+  await timed('devices per bucket, both steps and the profiles (3 connections)', () =>
+    inParallel(pool, [
+      ...STEPS_MS.map((stepMs) => (client: PoolClient) =>
+        client.query(
+          `CREATE UNLOGGED TABLE seed_members_${stepMs} AS
+           SELECT e.segment, ${ROLLUP_COHORT} AS cohort, ${bucketOf('e.occurred_at', stepMs)} AS bucket_start, e.device_id,
+                  bool_or(e.bundle_version = ${client.escapeLiteral(CANDIDATE)}) AS on_release, bool_or(e.type = 'crash') AS crashed, bool_or(e.type = 'js_error') AS js_error,
+                  count(*) FILTER (WHERE e.type = 'install_ok')::int AS installs_ok, count(*) FILTER (WHERE e.type = 'session_start')::int AS sessions
+           FROM device_events e WHERE e.release_id = ${client.escapeLiteral(releaseId)}
+           GROUP BY 1, 2, 3, 4`,
+        ),
+      ),
+      (client: PoolClient) =>
+        client.query(
+          `INSERT INTO devices (app_id, device_id, platform, native_version, bundle_version, channel, attributes, first_seen, last_seen)
+           SELECT e.app_id, e.device_id, 'android', '3.1.0', max(e.bundle_version), 'production', '{}', min(e.occurred_at) - interval '30 days', max(e.occurred_at)
+           FROM device_events e WHERE e.app_id = $1
+           GROUP BY e.app_id, e.device_id
+           ON CONFLICT (app_id, device_id) DO NOTHING`,
+          [APP],
+        ),
+    ]),
+  );
+  await timed('counters', async () => {
+    for (const stepMs of STEPS_MS) {
+      await pool.query(
         `INSERT INTO rollup_buckets (release_id, segment, cohort, bucket_ms, bucket_start, active_devices, on_release_devices,
                                      crashed_devices, js_error_devices, installs_ok, installs_failed, sessions)
-         SELECT e.release_id, e.segment, ${ROLLUP_COHORT}, $2::int, ${bucketOf('e.occurred_at')},
-                count(DISTINCT e.device_id), count(DISTINCT e.device_id) FILTER (WHERE e.bundle_version = $3),
-                count(DISTINCT e.device_id) FILTER (WHERE e.type = 'crash'), count(DISTINCT e.device_id) FILTER (WHERE e.type = 'js_error'),
-                count(*) FILTER (WHERE e.type = 'install_ok'), 0, count(*) FILTER (WHERE e.type = 'session_start')
-         FROM device_events e WHERE e.release_id = $1
+         SELECT $1, s.segment, s.cohort, $2::int, s.bucket_start, count(*), count(*) FILTER (WHERE s.on_release),
+                count(*) FILTER (WHERE s.crashed), count(*) FILTER (WHERE s.js_error), sum(s.installs_ok), 0, sum(s.sessions)
+         FROM seed_members_${stepMs} s
          GROUP BY 1, 2, 3, 4, 5`,
-        [releaseId, stepMs, CANDIDATE],
-      ),
-    );
-    await timed(`device memberships, ${stepMs / 60_000}-minute buckets`, () =>
-      pool.query(
-        `INSERT INTO rollup_bucket_devices (bucket_id, device_set, device_id)
-         SELECT DISTINCT b.bucket_id, m.device_set, e.device_id
-         FROM device_events e
-         JOIN rollup_buckets b ON b.release_id = e.release_id AND b.segment = e.segment AND b.cohort = ${ROLLUP_COHORT}
-                              AND b.bucket_ms = $2::int AND b.bucket_start = ${bucketOf('e.occurred_at')}
-         CROSS JOIN LATERAL (VALUES (1, true), (2, e.bundle_version = $3), (3, e.type = 'crash'), (4, e.type = 'js_error')) AS m(device_set, member)
-         WHERE e.release_id = $1 AND m.member`,
-        [releaseId, stepMs, CANDIDATE],
-      ),
-    );
-  }
-  await timed('membership primary key', () => pool.query('ALTER TABLE rollup_bucket_devices ADD PRIMARY KEY (bucket_id, device_set, device_id)'));
-  await timed('histograms and features', async () => {
-    await pool.query(
-      `INSERT INTO rollup_histograms (release_id, segment, cohort, bucket_ms, bucket_start, histogram, bin, count)
-       SELECT b.release_id, b.segment, b.cohort, b.bucket_ms, b.bucket_start, h.histogram, bin, greatest(1, b.sessions / (bin + 1))
-       FROM rollup_buckets b CROSS JOIN (VALUES ('session_duration'), ('install_duration')) AS h(histogram) CROSS JOIN generate_series(0, 11) bin`,
-    );
-    await pool.query(`INSERT INTO rollup_feature_names (app_id, feature) SELECT $1, 'feature-' || n FROM generate_series(1, 10) n`, [APP]);
-    await pool.query(
-      `INSERT INTO rollup_features (release_id, segment, cohort, bucket_ms, bucket_start, feature, uses)
-       SELECT b.release_id, b.segment, b.cohort, b.bucket_ms, b.bucket_start, 'feature-' || n, greatest(1, b.sessions / n)
-       FROM rollup_buckets b CROSS JOIN generate_series(1, 10) n`,
-    );
+        [releaseId, stepMs],
+      );
+    }
   });
-  await timed(`device profiles`, () =>
-    pool.query(
-      `INSERT INTO devices (app_id, device_id, platform, native_version, bundle_version, channel, attributes, first_seen, last_seen)
-       SELECT e.app_id, e.device_id, 'android', '3.1.0', max(e.bundle_version), 'production', '{}', min(e.occurred_at) - interval '30 days', max(e.occurred_at)
-       FROM device_events e WHERE e.app_id = $1
-       GROUP BY e.app_id, e.device_id
-       ON CONFLICT (app_id, device_id) DO NOTHING`,
-      [APP],
+  await timed('device memberships, both steps (2 connections)', () =>
+    inParallel(
+      pool,
+      STEPS_MS.map((stepMs) => (client) =>
+        client.query(
+          `INSERT INTO rollup_bucket_devices (bucket_id, device_set, device_id)
+           SELECT b.bucket_id, m.device_set, s.device_id
+           FROM seed_members_${stepMs} s
+           JOIN rollup_buckets b ON b.release_id = $1 AND b.segment = s.segment AND b.cohort = s.cohort AND b.bucket_ms = $2::int AND b.bucket_start = s.bucket_start
+           CROSS JOIN LATERAL (VALUES (1, true), (2, s.on_release), (3, s.crashed), (4, s.js_error)) AS m(device_set, member)
+           WHERE m.member`,
+          [releaseId, stepMs],
+        ),
+      ),
     ),
   );
-  await timed('ANALYZE', () => pool.query('ANALYZE'));
+  await timed('histograms and features', () => seedHistogramsAndFeatures(pool));
+  await timed('bulk tables logged, indexes (2 connections)', () =>
+    inParallel(
+      pool,
+      (['rollup_bucket_devices', 'device_events'] as const).map((table) => async (client) => {
+        for (const name of table === 'device_events' ? partitions : [table]) await client.query(`ALTER TABLE ${name} SET LOGGED`);
+        for (const index of indexes.get(table)!) await client.query(index);
+      }),
+    ),
+  );
+  await timed('ANALYZE', async () => {
+    for (const stepMs of STEPS_MS) await pool.query(`DROP TABLE seed_members_${stepMs}`);
+    await pool.query('ANALYZE');
+  });
+}
+
+/**
+ * Drops the tables' indexes (their primary keys too), to be built once after a bulk load instead of
+ * row by row; answers, per table, the statements that create them again.
+ */
+async function dropIndexes(pool: Pool, tables: string[]): Promise<Map<string, string[]>> {
+  const { rows } = await pool.query<{ table_name: string; index_name: string; constraint_name: string | null; create: string }>(
+    `SELECT t.relname AS table_name, i.relname AS index_name, c.conname AS constraint_name,
+            CASE WHEN c.conname IS NULL THEN pg_get_indexdef(i.oid)
+                 ELSE format('ALTER TABLE %I ADD CONSTRAINT %I %s', t.relname, c.conname, pg_get_constraintdef(c.oid)) END AS create
+     FROM pg_index x
+     JOIN pg_class i ON i.oid = x.indexrelid
+     JOIN pg_class t ON t.oid = x.indrelid
+     LEFT JOIN pg_constraint c ON c.conindid = i.oid AND c.conrelid = t.oid
+     WHERE t.relname = ANY($1::text[]) AND t.relnamespace = current_schema()::regnamespace`,
+    [tables],
+  );
+  const creates = new Map<string, string[]>(tables.map((t) => [t, []]));
+  for (const row of rows) {
+    await pool.query(row.constraint_name === null ? `DROP INDEX ${row.index_name}` : `ALTER TABLE ${row.table_name} DROP CONSTRAINT ${row.constraint_name}`);
+    // A partitioned table's index definition reads ON ONLY (the parent alone); built again, it must reach every partition.
+    creates.get(row.table_name)!.push(row.create.replace(' ON ONLY ', ' ON '));
+  }
+  return creates;
+}
+
+/** Histograms and feature uses made up from each bucket's sessions (the raw events carry no durations or names). */
+async function seedHistogramsAndFeatures(pool: Pool): Promise<void> {
+  await pool.query(`INSERT INTO rollup_feature_names (app_id, feature, slot) SELECT $1, 'feature-' || n, $2::int + n FROM generate_series(1, 10) n`, [APP, OTHER_FEATURE_SLOT]);
+  const bins = DURATION_BIN_EDGES_MS.length;
+  await pool.query(
+    `UPDATE rollup_buckets b SET
+       session_durations = ARRAY(SELECT greatest(1, b.sessions / bin) FROM generate_series(1, $1::int) bin ORDER BY bin),
+       install_durations = ARRAY(SELECT greatest(1, b.sessions / bin) FROM generate_series(1, $1::int) bin ORDER BY bin),
+       feature_uses = ARRAY(SELECT CASE WHEN n = $2::int THEN 0 ELSE greatest(1, b.sessions / n) END FROM generate_series(1, $2::int + 10) n ORDER BY n)`,
+    [bins, OTHER_FEATURE_SLOT],
+  );
 }
 
 interface Percentiles {
@@ -171,7 +254,7 @@ async function seededRelease(pool: Pool): Promise<string | null> {
 }
 
 async function main(): Promise<void> {
-  const stack = await startLocalStack({ database: DATABASE, logger: createLogger('bench', 'warn'), keep: !RESEED });
+  const stack = await startLocalStack({ database: DATABASE, logger: createLogger('bench', 'warn'), keep: true, startOver: RESEED });
   try {
     const admin = async (method: string, path: string, body?: unknown) => {
       const res = await fetch(`${stack.baseUrl}${path}`, {
@@ -230,6 +313,10 @@ async function main(): Promise<void> {
     const counting = await sample(() =>
       pool.query('SELECT d.bundle_version, count(*)::int AS devices FROM devices d WHERE d.app_id = $1 AND d.last_seen >= $2 GROUP BY d.bundle_version', [APP, new Date(Date.now() - DAY_MS)]),
     );
+    // Every insight answer waits (at most GATE_VIEW_TIMEOUT_MS) for the workflow's gate report: what that query alone takes.
+    const { rows: workflows } = await pool.query<{ workflow_id: string }>('SELECT r.workflow_id FROM releases r WHERE r.id = $1', [releaseId]);
+    const gateView = await sample(() => stack.temporal.workflow.getHandle(workflows[0]!.workflow_id).query(stateQuery));
+    row('  the gate view alone (the Temporal query each insights answer waits for)', gateView, '');
     const adoption = results.get('app adoption, last 24 h')!;
     row('  before: counting active profiles (SQL alone, no HTTP)', counting, `p50 ${(counting.p50 / Math.max(1, adoption.p50)).toFixed(1)}× the counters' whole answer`);
   } finally {

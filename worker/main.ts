@@ -10,6 +10,7 @@ import { startOpsServer } from '../platform/ops-server';
 import { temporalConnectionOptions } from '../platform/temporal-connection';
 import { installTemporalRuntime } from '../platform/temporal-runtime';
 import { ensureSearchAttributes } from '../platform/temporal-search-attributes';
+import { createDeviceProfileStore } from '../db/stores/device-profile-store';
 import { createHealthStore } from '../db/stores/health-store';
 import { createRollupStore } from '../db/stores/rollup-store';
 import { createTelemetryStore } from '../db/stores/telemetry-store';
@@ -51,6 +52,7 @@ async function main(): Promise<void> {
   const retention = createRetentionJob({
     telemetry: createTelemetryStore(pool),
     rollups: createRollupStore(pool),
+    profiles: createDeviceProfileStore(pool),
     logger,
     settings: {
       eventRetentionDays: config.eventRetentionDays,

@@ -1,3 +1,4 @@
+import type { DeviceProfileStore } from '../db/stores/device-profile-store';
 import type { RollupStore } from '../db/stores/rollup-store';
 import type { TelemetryStore } from '../db/stores/telemetry-store';
 import type { Logger } from '../platform/logger';
@@ -19,7 +20,7 @@ export interface RetentionSettings {
 export interface RetentionPass {
   partitionsCreated: string[];
   partitionsDropped: string[];
-  /** Device-windows and rollup rows deleted. */
+  /** Device-windows, rollup rows and empty device activity counters deleted. */
   rowsDeleted: number;
 }
 
@@ -40,12 +41,19 @@ async function deleteInBatches(purge: () => Promise<number>, onDeleted?: (rows: 
 
 /**
  * Keeps telemetry storage bounded: creates raw events' daily partitions ahead, drops whole
- * partitions past the event retention, deletes device-windows of releases finished before it and
- * rollups past theirs. Every worker runs it; each step is idempotent, so several workers only
+ * partitions past the event retention, deletes device-windows of releases finished before it,
+ * rollups past theirs and device activity counters left at zero. Every worker runs it; each step is idempotent, so several workers only
  * share the work.
  */
 export function createRetentionJob(
-  deps: { telemetry: TelemetryStore; rollups: RollupStore; logger: Logger; settings: RetentionSettings; onDeleted?: (rows: number) => void },
+  deps: {
+    telemetry: TelemetryStore;
+    rollups: RollupStore;
+    profiles: Pick<DeviceProfileStore, 'purgeEmptyActivitySlots'>;
+    logger: Logger;
+    settings: RetentionSettings;
+    onDeleted?: (rows: number) => void;
+  },
 ): RetentionJob {
   const { settings } = deps;
 
@@ -59,6 +67,7 @@ export function createRetentionJob(
     const partitionsDropped = await deps.telemetry.dropPartitionsBefore(eventCutoff);
     let rowsDeleted = await deleteInBatches(() => deps.telemetry.purge(eventCutoff, BATCH), deps.onDeleted);
     rowsDeleted += await deleteInBatches(() => deps.rollups.purge(rollupCutoff, membershipCutoff, BATCH), deps.onDeleted);
+    rowsDeleted += await deleteInBatches(() => deps.profiles.purgeEmptyActivitySlots(BATCH), deps.onDeleted);
     if (partitionsCreated.length + partitionsDropped.length > 0) deps.logger.info({ partitionsCreated, partitionsDropped }, 'raw event partitions changed');
     return { partitionsCreated, partitionsDropped, rowsDeleted };
   };

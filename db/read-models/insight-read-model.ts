@@ -1,6 +1,5 @@
-import { MAX_EXACT_RANGE_MEMBERSHIPS, type RollupCohort, type RollupHistogram } from '../../domain/insight';
+import { MAX_EXACT_RANGE_MEMBERSHIPS, OTHER_FEATURE, type RollupCohort } from '../../domain/insight';
 import { emptyFigures, type AdoptionBucket, type RollupFigures } from '../../domain/insight-report';
-import { SECOND_MS } from '../../domain/time';
 import type { Queryable } from '../create-pool';
 import { DEVICE_SET_CODES } from '../stores/rollup-store';
 
@@ -55,20 +54,16 @@ interface BucketRow extends SeriesKeyRow {
   installs_ok: number;
   installs_failed: number;
   sessions: number;
+  /** Arrays of counts as text (`{1,0,3}`): node-postgres parses integer arrays several times slower than a split does. */
+  session_durations: string;
+  install_durations: string;
+  feature_uses: string;
 }
 
-/**
- * One series' histograms: per bucket `<start, epoch s> <histogram> <bin> <count>,<histogram> <bin> <count>…`,
- * buckets separated by `;`.
- */
-interface HistogramRow extends SeriesKeyRow {
-  buckets: string;
-}
-
-/** One series' feature uses: per bucket `<start, epoch s> <uses>,<uses>…` (`;` between buckets), and their names per bucket. */
-interface FeatureRow extends SeriesKeyRow {
-  uses: string;
-  features: string[][];
+/** Calls `each` with every count of an integer array read as text, and its 0-based element. */
+function eachCount(array: string, each: (count: number, element: number) => void): void {
+  if (array.length <= 2) return;
+  array.slice(1, -1).split(',').forEach((count, element) => each(Number(count), element));
 }
 
 interface RangeRow extends SeriesKeyRow {
@@ -83,34 +78,18 @@ const WHERE = (alias: string) =>
   `${alias}.release_id = $1 AND ${alias}.segment = ANY($2::text[]) AND ${alias}.cohort = ANY($3::text[])
    AND ${alias}.bucket_ms = $4 AND ${alias}.bucket_start >= $5 AND ${alias}.bucket_start < $6`;
 
+// Histograms and feature uses are arrays on the bucket row (migration 0018): a day of 5-minute
+// buckets is one row per bucket, where it was one per histogram bin and feature name (~38,000).
 const BUCKETS_SQL = `
   SELECT b.segment, b.cohort, b.bucket_start, b.active_devices, b.on_release_devices, b.crashed_devices, b.js_error_devices,
-         b.installs_ok, b.installs_failed, b.sessions
+         b.installs_ok, b.installs_failed, b.sessions,
+         b.session_durations::text, b.install_durations::text, b.feature_uses::text
   FROM rollup_buckets b
   WHERE ${WHERE('b')}`;
 
-// Histograms and features come one row per series, their buckets' bins and counts folded into text:
-// a day of 5-minute buckets holds tens of thousands of bin rows, and node-postgres turning rows (or
-// array elements) into JavaScript values cost several times what PostgreSQL spends reading them.
-// Bucket starts travel as epoch seconds, converted once per bucket, not per bin. Feature names can
-// hold any character, so they travel as JSON, in the same order as their uses.
-const HISTOGRAMS_SQL = `
-  SELECT x.segment, x.cohort, string_agg(date_part('epoch', x.bucket_start)::bigint || ' ' || x.bins, ';') AS buckets
-  FROM (SELECT h.segment, h.cohort, h.bucket_start, string_agg(h.histogram || ' ' || h.bin || ' ' || h.count, ',') AS bins
-        FROM rollup_histograms h
-        WHERE ${WHERE('h')}
-        GROUP BY h.segment, h.cohort, h.bucket_start) x
-  GROUP BY x.segment, x.cohort`;
-
-const FEATURES_SQL = `
-  SELECT x.segment, x.cohort,
-         string_agg(date_part('epoch', x.bucket_start)::bigint || ' ' || x.uses, ';' ORDER BY x.bucket_start) AS uses,
-         json_agg(x.features ORDER BY x.bucket_start) AS features
-  FROM (SELECT f.segment, f.cohort, f.bucket_start, string_agg(f.uses::text, ',' ORDER BY f.feature) AS uses, json_agg(f.feature ORDER BY f.feature) AS features
-        FROM rollup_features f
-        WHERE ${WHERE('f')}
-        GROUP BY f.segment, f.cohort, f.bucket_start) x
-  GROUP BY x.segment, x.cohort`;
+/** The feature name of each slot of the release's app (OTHER_FEATURE_SLOT is `other`). */
+const FEATURE_SLOTS_SQL = `
+  SELECT n.slot, n.feature FROM rollup_feature_names n JOIN releases r ON r.app_id = n.app_id WHERE r.id = $1`;
 
 const RANGE_SQL = `
   SELECT b.segment, b.cohort, min(b.bucket_start) AS first_counted,
@@ -177,11 +156,11 @@ export function createInsightReadModel(db: Queryable, options: InsightReadModelO
     },
     async read(query) {
       const params = [query.releaseId, query.segments, query.cohorts, query.stepMs, query.from, query.to];
-      const [buckets, histograms, features] = await Promise.all([
+      const [buckets, slots] = await Promise.all([
         db.query<BucketRow>(BUCKETS_SQL, params),
-        db.query<HistogramRow>(HISTOGRAMS_SQL, params),
-        db.query<FeatureRow>(FEATURES_SQL, params),
+        db.query<{ slot: number; feature: string }>(FEATURE_SLOTS_SQL, [query.releaseId]),
       ]);
+      const featureOf = new Map(slots.rows.map((r) => [r.slot, r.feature]));
       // Each membership added one to a distinct counter, so the counters say how many the range holds.
       const memberships = buckets.rows.reduce((sum, b) => sum + b.active_devices + b.on_release_devices + b.crashed_devices + b.js_error_devices, 0);
       const exact = memberships <= maxExact;
@@ -193,14 +172,10 @@ export function createInsightReadModel(db: Queryable, options: InsightReadModelO
           series.set(seriesKey({ segment, cohort }), { segment, cohort, buckets: new Map(), range });
         }
       }
-      const bucketOf = (row: SeriesKeyRow, start: number) => {
-        const { buckets: map } = series.get(seriesKey(row))!;
-        let figures = map.get(start);
-        if (!figures) map.set(start, (figures = emptyFigures()));
-        return figures;
-      };
+      // One row per bucket (the table's key), so each row makes its bucket's figures whole.
       for (const row of buckets.rows) {
-        Object.assign(bucketOf(row, row.bucket_start.getTime()), {
+        const figures: RollupFigures = {
+          ...emptyFigures(),
           activeDevices: row.active_devices,
           onReleaseDevices: row.on_release_devices,
           crashedDevices: row.crashed_devices,
@@ -208,24 +183,14 @@ export function createInsightReadModel(db: Queryable, options: InsightReadModelO
           installsOk: row.installs_ok,
           installsFailed: row.installs_failed,
           sessions: row.sessions,
-        });
-      }
-      for (const row of histograms.rows) {
-        for (const bucket of row.buckets.split(';')) {
-          const space = bucket.indexOf(' ');
-          const { histograms: bins } = bucketOf(row, Number(bucket.slice(0, space)) * SECOND_MS);
-          for (const entry of bucket.slice(space + 1).split(',')) {
-            const [histogram, bin, count] = entry.split(' ') as [RollupHistogram, string, string];
-            bins[histogram][Number(bin)] = Number(count);
-          }
-        }
-      }
-      for (const row of features.rows) {
-        row.uses.split(';').forEach((bucket, i) => {
-          const space = bucket.indexOf(' ');
-          const uses = bucketOf(row, Number(bucket.slice(0, space)) * SECOND_MS).features;
-          const names = row.features[i]!;
-          bucket.slice(space + 1).split(',').forEach((count, j) => uses.set(names[j]!, Number(count)));
+        };
+        series.get(seriesKey(row))!.buckets.set(row.bucket_start.getTime(), figures);
+        eachCount(row.session_durations, (count, bin) => (figures.histograms.session_duration[bin] = count));
+        eachCount(row.install_durations, (count, bin) => (figures.histograms.install_duration[bin] = count));
+        eachCount(row.feature_uses, (uses, element) => {
+          if (uses === 0) return;
+          const feature = featureOf.get(element + 1) ?? OTHER_FEATURE;
+          figures.features.set(feature, (figures.features.get(feature) ?? 0) + uses);
         });
       }
       const firstCounted = new Map<string, number>();

@@ -52,8 +52,16 @@ export interface DeviceProfileStore {
   recordServed(served: ServedDevice[]): Promise<void>;
   /** Engagement of the given devices of one app as of `now`; devices never seen are missing. */
   engagement(appId: string, deviceIds: string[], now: Date): Promise<Map<string, Engagement>>;
-  /** Devices of the app's channel seen since `since`: the fleet a release of that channel meets. */
+  /**
+   * Devices of the app's channel seen since `since` (widened to the start of its 5-minute activity
+   * slot): the fleet a release of that channel meets. Read from the activity counters, not the profiles.
+   */
   countActive(appId: string, channel: string, since: Date): Promise<number>;
+  /**
+   * Deletes up to `limit` activity counters that count no device (a device seen again leaves its old
+   * slot at zero); returns how many went.
+   */
+  purgeEmptyActivitySlots(limit: number): Promise<number>;
   /** One device's profile as of `now`; null for a device never seen. */
   profile(appId: string, deviceId: string, now: Date): Promise<DeviceProfile | null>;
 }
@@ -123,10 +131,21 @@ export function createDeviceProfileStore(db: Queryable): DeviceProfileStore {
     },
     async countActive(appId, channel, since) {
       const { rows } = await db.query<{ n: number }>(
-        'SELECT count(*)::int AS n FROM devices d WHERE d.app_id = $1 AND d.last_seen >= $2 AND d.channel = $3',
+        `SELECT COALESCE(sum(s.devices), 0)::int AS n FROM device_activity_slots s
+         WHERE s.app_id = $1 AND s.channel = $3 AND s.slot >= device_activity_slot($2::timestamptz)`,
         [appId, since, channel],
       );
       return rows[0]!.n;
+    },
+    async purgeEmptyActivitySlots(limit) {
+      // SKIP LOCKED: the sweep never waits on a row a profile writer holds, so it cannot deadlock with
+      // one (writers lock counters under their advisory lock, in key order; this takes neither).
+      const result = await db.query(
+        `DELETE FROM device_activity_slots WHERE ctid IN (
+           SELECT s.ctid FROM device_activity_slots s WHERE s.devices = 0 LIMIT $1 FOR UPDATE SKIP LOCKED)`,
+        [limit],
+      );
+      return result.rowCount ?? 0;
     },
     async engagement(appId, deviceIds, now) {
       const { rows } = await db.query<{ device_id: string; first_seen: Date; sessions: number }>(

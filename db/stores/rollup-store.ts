@@ -1,4 +1,14 @@
-import { MAX_FEATURE_NAMES_PER_APP, OTHER_FEATURE, type RollupBatch, type RollupDeviceSet, type RollupFeatureCount, type RollupKey, type RollupMembership } from '../../domain/insight';
+import {
+  MAX_FEATURE_NAMES_PER_APP,
+  OTHER_FEATURE,
+  type RollupBatch,
+  type RollupCounters,
+  type RollupDeviceSet,
+  type RollupFeatureCount,
+  type RollupHistogram,
+  type RollupKey,
+  type RollupMembership,
+} from '../../domain/insight';
 import { col } from '../columns';
 import type { Pool, Queryable } from '../create-pool';
 
@@ -8,75 +18,100 @@ export const DEVICE_SET_CODES: Record<RollupDeviceSet, number> = { active: 1, on
 // Any constant of its own: serialises the admission of new feature names of one app.
 const FEATURE_NAMES_LOCK = 0x52464e;
 
-/** The unnest arguments of a rollup key's five columns, from parameter `$first`. */
-const keyParams = (first: number) =>
-  `$${first}::text[], $${first + 1}::text[], $${first + 2}::text[], $${first + 3}::int[], $${first + 4}::timestamptz[]`;
+/** Slot of `other` in every bucket's `feature_uses`; an app's kept names have theirs from 2 (rollup_feature_names). */
+export const OTHER_FEATURE_SLOT = 1;
 
-const keyColumns = (rows: RollupKey[]) => [
-  col(rows, 'releaseId'),
-  col(rows, 'segment'),
-  col(rows, 'cohort'),
-  col(rows, 'stepMs'),
-  rows.map((r) => new Date(r.bucketStart)),
-];
+/** A bucket's row as a batch adds to it: its counters, and its histograms and feature uses by element (0-based). */
+interface BucketAdds {
+  counter: RollupCounters;
+  histograms: Record<RollupHistogram, number[] | undefined>;
+  featureUses: number[] | undefined;
+}
+
+interface AddedColumn {
+  column: string;
+  /** Element type of its unnest parameter; arrays of counts travel as text literals, one per row. */
+  param: 'int' | 'text';
+  /** How a conflicting row takes the batch's value: added up, or (arrays of counts) added element by element. */
+  merge: 'sum' | 'counts';
+  value: (bucket: BucketAdds) => unknown;
+}
+
+/** An array of counts as an `integer[]` literal; elements nobody counted are 0. */
+const countsLiteral = (counts: number[] | undefined) => (counts === undefined ? '{}' : `{${Array.from(counts, (n) => n ?? 0).join(',')}}`);
 
 /**
- * Common table expressions that add a batch's counters, histograms and features, with parameters
- * `$first` onwards (23 of them, rollupParams). They go into the statement that writes
- * the batch's raw events, so a batch costs one round trip. `buckets` answers each counter key's
- * 1-based ordinal in the batch and the id of its bucket; the others touch different tables, so no
- * row is changed twice in the statement. Each list comes sorted by key (foldRollups), so concurrent
- * writers lock rows in the same order.
+ * What a batch adds to each `rollup_buckets` row besides its key, in the order of their parameters.
+ * To count something more per bucket, add its column to the table and here.
+ */
+const ADDED_COLUMNS: AddedColumn[] = [
+  { column: 'installs_ok', param: 'int', merge: 'sum', value: (b) => b.counter.installsOk },
+  { column: 'installs_failed', param: 'int', merge: 'sum', value: (b) => b.counter.installsFailed },
+  { column: 'sessions', param: 'int', merge: 'sum', value: (b) => b.counter.sessions },
+  { column: 'session_durations', param: 'text', merge: 'counts', value: (b) => countsLiteral(b.histograms.session_duration) },
+  { column: 'install_durations', param: 'text', merge: 'counts', value: (b) => countsLiteral(b.histograms.install_duration) },
+  { column: 'feature_uses', param: 'text', merge: 'counts', value: (b) => countsLiteral(b.featureUses) },
+];
+
+const KEY_COLUMNS = ['release_id', 'segment', 'cohort', 'bucket_ms', 'bucket_start'] as const;
+const KEY_PARAM_TYPES = ['text', 'text', 'text', 'int', 'timestamptz'] as const;
+
+const selected = (c: AddedColumn) => (c.merge === 'counts' ? `k.${c.column}::int[]` : `k.${c.column}`);
+const merged = (c: AddedColumn) =>
+  c.merge === 'counts' ? `${c.column} = rollup_add_counts(b.${c.column}, EXCLUDED.${c.column})` : `${c.column} = b.${c.column} + EXCLUDED.${c.column}`;
+
+/**
+ * Common table expressions that add a batch's rollups to its bucket rows, with parameters `$first`
+ * onwards (one per key column and ADDED_COLUMNS entry: rollupParams). They go into the statement
+ * that writes the batch's raw events, so a batch costs one round trip. `buckets` answers each bucket's 1-based ordinal in the
+ * batch and its id. Counters, histograms and feature uses are all on the bucket rows, which come
+ * sorted by key (foldRollups), so concurrent writers lock them in the same order and cannot deadlock.
  */
 export function rollupCtes(first: number): string {
-  const counters = first;
-  const histograms = first + 8;
-  const features = first + 16;
+  const params = [...KEY_PARAM_TYPES, ...ADDED_COLUMNS.map((c) => c.param)].map((type, i) => `$${first + i}::${type}[]`);
+  const added = ADDED_COLUMNS.map((c) => c.column);
+  const keyMatch = KEY_COLUMNS.map((c) => `k.${c} = u.${c}`).join(' AND ');
   return `
   keys AS (
-    SELECT * FROM unnest(${keyParams(counters)}, $${counters + 5}::int[], $${counters + 6}::int[], $${counters + 7}::int[]) WITH ORDINALITY
-      AS c(release_id, segment, cohort, bucket_ms, bucket_start, installs_ok, installs_failed, sessions, ord)
+    SELECT * FROM unnest(${params.join(', ')}) WITH ORDINALITY AS c(${[...KEY_COLUMNS, ...added].join(', ')}, ord)
   ), upserted AS (
-    INSERT INTO rollup_buckets AS b (release_id, segment, cohort, bucket_ms, bucket_start, installs_ok, installs_failed, sessions)
-    SELECT k.release_id, k.segment, k.cohort, k.bucket_ms, k.bucket_start, k.installs_ok, k.installs_failed, k.sessions
+    INSERT INTO rollup_buckets AS b (${[...KEY_COLUMNS, ...added].join(', ')})
+    SELECT ${[...KEY_COLUMNS.map((c) => `k.${c}`), ...ADDED_COLUMNS.map(selected)].join(', ')}
     FROM keys k
     ORDER BY k.ord
-    ON CONFLICT (release_id, segment, cohort, bucket_ms, bucket_start) DO UPDATE SET
-      installs_ok = b.installs_ok + EXCLUDED.installs_ok,
-      installs_failed = b.installs_failed + EXCLUDED.installs_failed,
-      sessions = b.sessions + EXCLUDED.sessions
-    RETURNING b.bucket_id, b.release_id, b.segment, b.cohort, b.bucket_ms, b.bucket_start
+    ON CONFLICT (${KEY_COLUMNS.join(', ')}) DO UPDATE SET ${ADDED_COLUMNS.map(merged).join(', ')}
+    RETURNING b.bucket_id, ${KEY_COLUMNS.map((c) => `b.${c}`).join(', ')}
   ), buckets AS (
-    SELECT k.ord::int AS ord, u.bucket_id
-    FROM upserted u
-    JOIN keys k ON k.release_id = u.release_id AND k.segment = u.segment AND k.cohort = u.cohort
-               AND k.bucket_ms = u.bucket_ms AND k.bucket_start = u.bucket_start
-  ), histograms AS (
-    INSERT INTO rollup_histograms AS h (release_id, segment, cohort, bucket_ms, bucket_start, histogram, bin, count)
-    SELECT * FROM unnest(${keyParams(histograms)}, $${histograms + 5}::text[], $${histograms + 6}::smallint[], $${histograms + 7}::int[])
-    ON CONFLICT (release_id, segment, cohort, bucket_ms, bucket_start, histogram, bin) DO UPDATE SET count = h.count + EXCLUDED.count
-  ), features AS (
-    INSERT INTO rollup_features AS f (release_id, segment, cohort, bucket_ms, bucket_start, feature, uses)
-    SELECT * FROM unnest(${keyParams(features)}, $${features + 5}::text[], $${features + 6}::int[])
-    ON CONFLICT (release_id, segment, cohort, bucket_ms, bucket_start, feature) DO UPDATE SET uses = f.uses + EXCLUDED.uses
+    SELECT k.ord::int AS ord, u.bucket_id FROM upserted u JOIN keys k ON ${keyMatch}
   )`;
 }
 
-/** The values of ROLLUP_CTES' parameters; `features` already bounded to the names their apps keep. */
-export function rollupParams(batch: RollupBatch, features: RollupFeatureCount[]): unknown[] {
-  const { counters, histograms } = batch;
+/**
+ * The values of rollupCtes' parameters. `featureSlots` holds the slot of each of the batch's feature
+ * counts (FeatureNames), where their uses are added.
+ */
+export function rollupParams(batch: RollupBatch, featureSlots: readonly number[]): unknown[] {
+  const { counters } = batch;
+  const buckets: BucketAdds[] = counters.map((counter) => ({ counter, histograms: { session_duration: undefined, install_duration: undefined }, featureUses: undefined }));
+  const histogramBuckets = keyOrdinals(counters, batch.histograms);
+  batch.histograms.forEach((h, i) => {
+    const histograms = buckets[histogramBuckets[i]! - 1]!.histograms;
+    (histograms[h.histogram] ??= [])[h.bin] = h.count;
+  });
+  const featureBuckets = keyOrdinals(counters, batch.features);
+  batch.features.forEach((f, i) => {
+    const bucket = buckets[featureBuckets[i]! - 1]!;
+    const uses = (bucket.featureUses ??= []);
+    const element = featureSlots[i]! - 1;
+    uses[element] = (uses[element] ?? 0) + f.count;
+  });
   return [
-    ...keyColumns(counters),
-    col(counters, 'installsOk'),
-    col(counters, 'installsFailed'),
-    col(counters, 'sessions'),
-    ...keyColumns(histograms),
-    col(histograms, 'histogram'),
-    col(histograms, 'bin'),
-    col(histograms, 'count'),
-    ...keyColumns(features),
-    col(features, 'feature'),
-    col(features, 'count'),
+    col(counters, 'releaseId'),
+    col(counters, 'segment'),
+    col(counters, 'cohort'),
+    col(counters, 'stepMs'),
+    counters.map((c) => new Date(c.bucketStart)),
+    ...ADDED_COLUMNS.map((c) => buckets.map(c.value)),
   ];
 }
 
@@ -112,18 +147,18 @@ const keyId = (k: RollupKey) => `${k.releaseId}\u0000${k.segment}\u0000${k.cohor
 const sameKey = (a: RollupKey, b: RollupKey) =>
   a.bucketStart === b.bucketStart && a.stepMs === b.stepMs && a.releaseId === b.releaseId && a.segment === b.segment && a.cohort === b.cohort;
 
-/** The 1-based ordinal of each membership's bucket among the counters (every membership's bucket has one). */
-function keyOrdinals(counters: RollupKey[], memberships: RollupMembership[]): number[] {
+/** The 1-based ordinal of each row's bucket among the counters (every row of a batch has one). */
+function keyOrdinals(counters: readonly RollupKey[], rows: readonly RollupKey[]): number[] {
   const ordinals = new Map(counters.map((c, i) => [keyId(c), i + 1]));
-  const out = new Array<number>(memberships.length);
-  let last: RollupMembership | undefined;
+  const out = new Array<number>(rows.length);
+  let last: RollupKey | undefined;
   let lastOrdinal = 0;
-  for (let i = 0; i < memberships.length; i++) {
-    const m = memberships[i]!;
-    if (!last || !sameKey(last, m)) {
-      const ordinal = ordinals.get(keyId(m));
-      if (ordinal === undefined) throw new Error(`membership of a bucket without counters: ${keyId(m)}`);
-      last = m;
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i]!;
+    if (!last || !sameKey(last, row)) {
+      const ordinal = ordinals.get(keyId(row));
+      if (ordinal === undefined) throw new Error(`rollup row of a bucket without counters: ${keyId(row)}`);
+      last = row;
       lastOrdinal = ordinal;
     }
     out[i] = lastOrdinal;
@@ -201,86 +236,82 @@ export function createMembershipCache(maxDevices = 400_000): MembershipCache {
   };
 }
 
-async function knownFeatureNames(db: Queryable, appIds: string[]): Promise<Map<string, Set<string>>> {
-  const { rows } = await db.query<{ app_id: string; feature: string }>(
-    'SELECT n.app_id, n.feature FROM rollup_feature_names n WHERE n.app_id = ANY($1::text[])',
+/** Per app, its kept feature names and their slots. */
+type AppFeatureSlots = Map<string, Map<string, number>>;
+
+async function knownFeatureSlots(db: Queryable, appIds: string[]): Promise<AppFeatureSlots> {
+  const { rows } = await db.query<{ app_id: string; feature: string; slot: number }>(
+    'SELECT n.app_id, n.feature, n.slot FROM rollup_feature_names n WHERE n.app_id = ANY($1::text[])',
     [appIds],
   );
-  const known = new Map<string, Set<string>>(appIds.map((id) => [id, new Set<string>()]));
-  for (const row of rows) known.get(row.app_id)!.add(row.feature);
+  const known: AppFeatureSlots = new Map(appIds.map((id) => [id, new Map<string, number>()]));
+  for (const row of rows) known.get(row.app_id)!.set(row.feature, row.slot);
   return known;
 }
 
+/** `other` is no name of its own: its uses, and those of names beyond an app's kept ones, share OTHER_FEATURE_SLOT. */
+const undecided = (names: ReadonlyMap<string, number> | undefined, feature: string) =>
+  feature !== OTHER_FEATURE && (names === undefined || (!names.has(feature) && names.size < MAX_FEATURE_NAMES_PER_APP));
+
 /**
- * The names each app's rollups keep, after admitting this batch's new ones while there is room.
- * Apps that may admit are locked (in a fixed order) and re-read, so concurrent batches never
- * take an app beyond the limit.
+ * The names each app's rollups keep, with their slots, after admitting this batch's new ones while
+ * there is room. Apps that may admit are locked (in a fixed order) and re-read, so concurrent batches
+ * never take an app beyond the limit nor give two names one slot.
  */
-async function admitFeatureNames(db: Queryable, features: RollupFeatureCount[]): Promise<Map<string, Set<string>>> {
+async function admitFeatureNames(db: Queryable, features: RollupFeatureCount[]): Promise<AppFeatureSlots> {
   const appIds = [...new Set(features.map((f) => f.appId))].sort();
-  let known = await knownFeatureNames(db, appIds);
-  const admitting = appIds.filter((app) => known.get(app)!.size < MAX_FEATURE_NAMES_PER_APP && features.some((f) => f.appId === app && !known.get(app)!.has(f.feature)));
+  let known = await knownFeatureSlots(db, appIds);
+  const admitting = appIds.filter((app) => features.some((f) => f.appId === app && undecided(known.get(app), f.feature)));
   if (admitting.length === 0) return known;
   for (const app of admitting) await db.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [FEATURE_NAMES_LOCK, app]);
-  known = await knownFeatureNames(db, appIds);
-  const added: Array<{ appId: string; feature: string }> = [];
+  known = await knownFeatureSlots(db, appIds);
+  const added: Array<{ appId: string; feature: string; slot: number }> = [];
   for (const f of features) {
     const names = known.get(f.appId)!;
-    if (!admitting.includes(f.appId) || names.has(f.feature) || names.size >= MAX_FEATURE_NAMES_PER_APP) continue;
-    names.add(f.feature);
-    added.push(f);
+    if (!admitting.includes(f.appId) || !undecided(names, f.feature)) continue;
+    const slot = Math.max(OTHER_FEATURE_SLOT, ...names.values()) + 1;
+    names.set(f.feature, slot);
+    added.push({ appId: f.appId, feature: f.feature, slot });
   }
   if (added.length > 0) {
-    await db.query(
-      'INSERT INTO rollup_feature_names (app_id, feature) SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT DO NOTHING',
-      [col(added, 'appId'), col(added, 'feature')],
-    );
+    await db.query('INSERT INTO rollup_feature_names (app_id, feature, slot) SELECT * FROM unnest($1::text[], $2::text[], $3::smallint[])', [
+      col(added, 'appId'),
+      col(added, 'feature'),
+      col(added, 'slot'),
+    ]);
   }
   return known;
 }
 
-/** Names beyond an app's kept ones become `other`; counts that now share a key are added up. */
-function boundFeatures(features: RollupFeatureCount[], kept: (appId: string, feature: string) => boolean): RollupFeatureCount[] {
-  const merged = new Map<string, RollupFeatureCount>();
-  for (const f of features) {
-    const feature = kept(f.appId, f.feature) ? f.feature : OTHER_FEATURE;
-    const id = `${f.releaseId}\u0000${f.segment}\u0000${f.cohort}\u0000${f.stepMs}\u0000${f.bucketStart}\u0000${feature}`;
-    const seen = merged.get(id);
-    if (seen) seen.count += f.count;
-    else merged.set(id, { ...f, feature });
-  }
-  return [...merged.values()];
-}
+/** The slot each feature count adds to: its name's, or OTHER_FEATURE_SLOT for a name its app does not keep. */
+const slotsOf = (features: RollupFeatureCount[], slot: (appId: string, feature: string) => number | undefined) =>
+  features.map((f) => slot(f.appId, f.feature) ?? OTHER_FEATURE_SLOT);
 
 /**
- * The feature names each app keeps, as far as this process has seen them committed. Names are only
- * ever added, up to MAX_FEATURE_NAMES_PER_APP, and never removed: a name known here stays kept, and
- * an app known full keeps no other. So a batch whose names are all decided here needs no read of
- * `rollup_feature_names`; any other goes through the database, which decides.
+ * The feature names (and their slots) each app keeps, as far as this process has seen them
+ * committed. Names are only ever added, up to MAX_FEATURE_NAMES_PER_APP, never removed, and keep
+ * their slot: a name known here stays kept, and an app known full keeps no other. So a batch whose
+ * names are all decided here needs no read of `rollup_feature_names`; any other goes through the
+ * database, which decides.
  */
 export interface FeatureNames {
-  /** The features under the names their apps keep; null when this process cannot tell for some name. */
-  bound(features: RollupFeatureCount[]): RollupFeatureCount[] | null;
-  /** Admits new names in `db` (the batch's transaction) and bounds the features; `commit` once that transaction has committed. */
-  admit(db: Queryable, features: RollupFeatureCount[]): Promise<{ features: RollupFeatureCount[]; commit: () => void }>;
+  /** The slot of each feature count; null when this process cannot tell for some name. */
+  slots(features: RollupFeatureCount[]): number[] | null;
+  /** Admits new names in `db` (the batch's transaction) and answers the slots; `commit` once that transaction has committed. */
+  admit(db: Queryable, features: RollupFeatureCount[]): Promise<{ slots: number[]; commit: () => void }>;
 }
 
 export function createFeatureNames(maxApps = 10_000): FeatureNames {
-  const apps = new Map<string, ReadonlySet<string>>();
-  const decided = (appId: string, feature: string) => {
-    const names = apps.get(appId);
-    return names !== undefined && (names.has(feature) || names.size >= MAX_FEATURE_NAMES_PER_APP);
-  };
-  const kept = (appId: string, feature: string) => apps.get(appId)?.has(feature) === true;
+  const apps = new Map<string, ReadonlyMap<string, number>>();
   return {
-    bound(features) {
-      for (const f of features) if (!decided(f.appId, f.feature)) return null;
-      return boundFeatures(features, kept);
+    slots(features) {
+      for (const f of features) if (undecided(apps.get(f.appId), f.feature)) return null;
+      return slotsOf(features, (appId, feature) => apps.get(appId)?.get(feature));
     },
     async admit(db, features) {
       const names = await admitFeatureNames(db, features);
       return {
-        features: boundFeatures(features, (appId, feature) => names.get(appId)!.has(feature)),
+        slots: slotsOf(features, (appId, feature) => names.get(appId)!.get(feature)),
         commit: () => {
           for (const [appId, kept] of names) {
             apps.delete(appId);
@@ -314,20 +345,15 @@ export async function writeMemberships(db: Queryable, counters: RollupKey[], mem
 
 export interface RollupStore {
   /**
-   * Deletes up to `limit` rows of each rollup table with buckets starting before `cutoff`, and of
-   * the device memberships before `membershipCutoff`. Returns how many rows went.
+   * Deletes up to `limit` rollup buckets starting before `cutoff`, and as many device memberships of
+   * buckets starting before `membershipCutoff`. Returns how many rows went.
    */
   purge(cutoff: Date, membershipCutoff: Date, limit: number): Promise<number>;
 }
 
-const ROLLUP_TABLES = ['rollup_buckets', 'rollup_histograms', 'rollup_features'] as const;
-
 export function createRollupStore(pool: Pool): RollupStore {
-  const purgeTable = async (table: (typeof ROLLUP_TABLES)[number], cutoff: Date, limit: number) => {
-    const result = await pool.query(
-      `DELETE FROM ${table} WHERE ctid IN (SELECT r.ctid FROM ${table} r WHERE r.bucket_start < $1 LIMIT $2)`,
-      [cutoff, limit],
-    );
+  const purgeBuckets = async (cutoff: Date, limit: number) => {
+    const result = await pool.query('DELETE FROM rollup_buckets WHERE ctid IN (SELECT b.ctid FROM rollup_buckets b WHERE b.bucket_start < $1 LIMIT $2)', [cutoff, limit]);
     return result.rowCount ?? 0;
   };
   const purgeMemberships = async (cutoff: Date, limit: number) => {
@@ -343,7 +369,7 @@ export function createRollupStore(pool: Pool): RollupStore {
       // A bucket goes only once its members have: members of a bucket that is gone could not be found again.
       let total = await purgeMemberships(new Date(Math.max(cutoff.getTime(), membershipCutoff.getTime())), limit);
       if (total >= limit) return total;
-      for (const table of ROLLUP_TABLES) total += await purgeTable(table, cutoff, limit);
+      total += await purgeBuckets(cutoff, limit);
       return total;
     },
   };

@@ -154,18 +154,18 @@ export function createTelemetryStore(pool: Pool, options: TelemetryStoreOptions 
       return;
     }
     const rollups = known ? known.unknown(allRollups) : allRollups;
-    const features = featureNames.bound(rollups.features);
+    const slots = featureNames.slots(rollups.features);
     // Alone, the statement is its own transaction: one round trip for the whole batch, as without rollups.
-    if (features !== null && rollups.memberships.length === 0) {
-      await pool.query({ name: 'telemetry-batch-rollups', text: BATCH_WITH_ROLLUPS_SQL, values: [...base, ...rollupParams(rollups, features)] });
+    if (slots !== null && rollups.memberships.length === 0) {
+      await pool.query({ name: 'telemetry-batch-rollups', text: BATCH_WITH_ROLLUPS_SQL, values: [...base, ...rollupParams(rollups, slots)] });
       return;
     }
     const committed = await withTransaction(pool, async (client) => {
-      const admitted = features === null ? await featureNames.admit(client, rollups.features) : null;
+      const admitted = slots === null ? await featureNames.admit(client, rollups.features) : null;
       const { rows } = await client.query<{ ord: number; bucket_id: number }>({
         name: 'telemetry-batch-rollups',
         text: BATCH_WITH_ROLLUPS_SQL,
-        values: [...base, ...rollupParams(rollups, admitted?.features ?? features!)],
+        values: [...base, ...rollupParams(rollups, admitted?.slots ?? slots!)],
       });
       await writeMemberships(client, rollups.counters, rollups.memberships, rows);
       return admitted;

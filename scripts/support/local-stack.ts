@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { Api } from '../../api/create-api';
@@ -31,6 +32,8 @@ export interface LocalStackOptions {
    * instead of starting empty: for a benchmark whose seeding takes far longer than its measuring.
    */
   keep?: boolean;
+  /** With `keep`: drop what the last run kept and start empty, keeping this run's state for the next. */
+  startOver?: boolean;
 }
 
 /**
@@ -41,7 +44,9 @@ export interface LocalStackOptions {
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   const databaseUrl = new URL(process.env.DATABASE_URL || DEFAULT_DATABASE_URL);
   databaseUrl.pathname = `/${options.database}`;
-  await (options.keep ? ensureDatabase : recreateDatabase)(databaseUrl.toString());
+  const temporalState = path.join(ROOT, `.data/temporal-${options.database}.sqlite`);
+  if (options.keep && options.startOver) await rm(temporalState, { force: true });
+  await (options.keep && !options.startOver ? ensureDatabase : recreateDatabase)(databaseUrl.toString());
   const pool = createPool(databaseUrl.toString(), 20);
   pool.on('error', (err) => options.logger.error({ err }, 'idle PostgreSQL client failed'));
   await migrate(pool);
@@ -53,7 +58,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       cliPath: await findTemporalCli(),
       port: await freePort(),
       logFile: path.join(ROOT, `.data/temporal-${options.database}.log`),
-      ...(options.keep ? { dbFilename: path.join(ROOT, `.data/temporal-${options.database}.sqlite`) } : {}),
+      ...(options.keep ? { dbFilename: temporalState } : {}),
       ...(options.suggestContinueAsNewAfter ? { suggestContinueAsNewAfter: options.suggestContinueAsNewAfter } : {}),
     });
     address = server.address;

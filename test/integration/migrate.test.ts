@@ -138,6 +138,52 @@ describe(migrate.name, () => {
     });
   });
 
+  it('moves each bucket\'s histogram bins and feature uses onto its row, names given slots after other\'s', async () => {
+    await migratedBefore('arrays', '0018', async (pool) => {
+      const app = 'com.example.app';
+      await pool.query(`INSERT INTO apps (id, name) VALUES ($1, 'a')`, [app]);
+      await pool.query(`INSERT INTO bundles (app_id, version, url, sha256, size, platforms) VALUES ($1, '1.0.0', 'https://x/1.zip', $2, 1, '{ios}')`, [app, 'a'.repeat(64)]);
+      await pool.query(
+        `INSERT INTO releases (id, app_id, channel, version, bucket_salt, plan, status, workflow_id, created_by) VALUES ('r1', $1, 'production', '1.0.0', 's', '{}', 'running', 'r1', 'test')`,
+        [app],
+      );
+      const start = new Date(Date.UTC(2026, 10, 1, 10));
+      const key = `'r1', 'default', 'canary', 300000, $1::timestamptz`;
+      await pool.query(`INSERT INTO rollup_buckets (release_id, segment, cohort, bucket_ms, bucket_start, sessions) VALUES (${key}, 9), ('r1', 'default', 'rest', 300000, $1, 1)`, [start]);
+      await pool.query(
+        `INSERT INTO rollup_histograms (release_id, segment, cohort, bucket_ms, bucket_start, histogram, bin, count)
+         VALUES (${key}, 'session_duration', 1, 4), (${key}, 'session_duration', 3, 5), (${key}, 'install_duration', 0, 2)`,
+        [start],
+      );
+      // Admitted in this order; a device's own feature called `other` had been admitted as a name too.
+      for (const [feature, at] of [['search', 1], ['other', 2], ['checkout', 3]] as const) {
+        await pool.query(`INSERT INTO rollup_feature_names (app_id, feature, created_at) VALUES ($1, $2, $3)`, [app, feature, new Date(Date.UTC(2026, 10, 1, at))]);
+      }
+      await pool.query(
+        `INSERT INTO rollup_features (release_id, segment, cohort, bucket_ms, bucket_start, feature, uses) VALUES (${key}, 'checkout', 7), (${key}, 'other', 3)`,
+        [start],
+      );
+
+      await migrate(pool);
+      const { rows } = await pool.query(
+        'SELECT b.cohort, b.sessions, b.session_durations, b.install_durations, b.feature_uses FROM rollup_buckets b ORDER BY b.cohort',
+      );
+      expect(rows).toEqual([
+        { cohort: 'canary', sessions: 9, session_durations: [0, 4, 0, 5], install_durations: [2], feature_uses: [3, 0, 7] },
+        { cohort: 'rest', sessions: 1, session_durations: [], install_durations: [], feature_uses: [] },
+      ]);
+      const names = await pool.query('SELECT n.feature, n.slot FROM rollup_feature_names n ORDER BY n.slot');
+      expect(names.rows).toEqual([
+        { feature: 'search', slot: 2 },
+        { feature: 'checkout', slot: 3 },
+      ]);
+      const tables = await pool.query("SELECT c.relname FROM pg_class c WHERE c.relname IN ('rollup_histograms', 'rollup_features')");
+      expect(tables.rows).toEqual([]);
+      const added = await pool.query<{ sum: number[] }>("SELECT rollup_add_counts('{1,2}', '{10,20,30}') AS sum");
+      expect(added.rows[0]!.sum).toEqual([11, 22, 30]);
+    });
+  });
+
   // The one SQL spelling of the active statuses that cannot take them as a parameter.
   it('lets the database hold at most one release per channel in exactly the statuses the domain calls active', async () => {
     const pool = createPool(url.toString(), 1);

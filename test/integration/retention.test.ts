@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { foldRollups } from '../../domain/insight';
+import { durationBin, foldRollups } from '../../domain/insight';
+import { createDeviceProfileStore } from '../../db/stores/device-profile-store';
 import { createRollupStore } from '../../db/stores/rollup-store';
 import { createTelemetryStore } from '../../db/stores/telemetry-store';
 import { createLogger } from '../../platform/logger';
@@ -45,7 +46,7 @@ describe(createRetentionJob.name, () => {
     await createTelemetryStore(db.pool).write([event(new Date(later))], [], rollupsAt(later));
     expect(await partitions()).toContain(partitionOf(later));
     await db.pool.query(`DROP TABLE ${partitionOf(later)}`);
-    await db.pool.query('TRUNCATE rollup_buckets, rollup_bucket_devices, rollup_histograms');
+    await db.pool.query('TRUNCATE rollup_buckets, rollup_bucket_devices');
   });
 
   it('drops whole partitions past the event retention, deletes finished device-windows and old rollups, creates partitions ahead', async () => {
@@ -72,13 +73,14 @@ describe(createRetentionJob.name, () => {
     await telemetry.write([event(old), event(old), event(recent)], [], rollupsAt(old.getTime()));
     await telemetry.write([], [], rollupsAt(recent.getTime()));
     await telemetry.write([], [], rollupsAt(now - 401 * DAY));
-    // Per write: one row per step (5 min, 1 h) in buckets and histograms; active + on-release memberships per step.
+    // Per write: one bucket row per step (5 min, 1 h), its histograms on it; active + on-release memberships per step.
     expect(await count('rollup_buckets')).toBe(6);
     expect(await count('rollup_bucket_devices')).toBe(12);
 
     const job = createRetentionJob({
       telemetry,
       rollups: createRollupStore(db.pool),
+      profiles: createDeviceProfileStore(db.pool),
       logger: createLogger('test', 'silent'),
       settings: { eventRetentionDays: 30, rollupRetentionDays: 400, partitionsAhead: 2, intervalMs: 3600_000 },
     });
@@ -93,11 +95,40 @@ describe(createRetentionJob.name, () => {
     // Rollups outlive raw events (400 days); which devices a bucket counted is kept while devices may still report into it.
     const buckets = await db.pool.query<{ at: Date }>('SELECT DISTINCT b.bucket_start AS at FROM rollup_buckets b WHERE b.bucket_ms = 3600000 ORDER BY 1');
     expect(buckets.rows.map((r) => r.at.getTime())).toEqual([Math.floor(old.getTime() / 3600_000) * 3600_000, Math.floor(recent.getTime() / 3600_000) * 3600_000]);
-    expect(await count('rollup_histograms')).toBe(4);
+    // One session of 5 s: a count of 1 in its bin, zeros before it.
+    const sessionEnd = Array.from({ length: durationBin(5000) + 1 }, (_, bin) => (bin === durationBin(5000) ? 1 : 0));
+    const histograms = await db.pool.query<{ session_durations: number[] }>('SELECT b.session_durations FROM rollup_buckets b WHERE b.bucket_ms = 3600000');
+    expect(histograms.rows.map((r) => r.session_durations)).toEqual([sessionEnd, sessionEnd]);
     expect(await count('rollup_bucket_devices')).toBe(4);
-    // 1 finished device-window, 2 rollup buckets, 2 histogram rows, 8 memberships.
-    expect(pass.rowsDeleted).toBe(13);
+    // 1 finished device-window, 2 rollup buckets, 8 memberships.
+    expect(pass.rowsDeleted).toBe(11);
 
     expect(await job.runOnce(now)).toEqual({ partitionsCreated: [], partitionsDropped: [], rowsDeleted: 0 });
+  });
+
+  it('sweeps device activity counters a device left at zero, and keeps those that count', async () => {
+    const profiles = createDeviceProfileStore(db.pool);
+    const sighting = (deviceId: string, seenAt: Date) => ({ appId: APP, deviceId, platform: 'ios', nativeVersion: '3.0.0', bundleVersion: '1.0.0', channel: 'production', attributes: null, seenAt });
+    const now = Date.now();
+    await profiles.upsertSightings([sighting('a', new Date(now - 3600_000)), sighting('b', new Date(now - 3600_000))]);
+    // Seen again an hour later: `a` leaves its first slot, which still counts `b`; `b` then leaves it at zero.
+    await profiles.upsertSightings([sighting('a', new Date(now))]);
+    await profiles.upsertSightings([sighting('b', new Date(now))]);
+    const slots = async () =>
+      (await db.pool.query<{ devices: number }>('SELECT s.devices FROM device_activity_slots s WHERE s.app_id = $1 ORDER BY s.slot', [APP])).rows.map((r) => r.devices);
+    expect(await slots()).toEqual([0, 2]);
+
+    const job = createRetentionJob({
+      telemetry: createTelemetryStore(db.pool),
+      rollups: createRollupStore(db.pool),
+      profiles,
+      logger: createLogger('test', 'silent'),
+      settings: { eventRetentionDays: 30, rollupRetentionDays: 400, partitionsAhead: 2, intervalMs: 3600_000 },
+    });
+    expect((await job.runOnce(now)).rowsDeleted).toBe(1);
+    expect(await slots()).toEqual([2]);
+    expect(await profiles.countActive(APP, 'production', new Date(now - 2 * 3600_000))).toBe(2);
+    expect(await profiles.countActive(APP, 'production', new Date(now - 60_000))).toBe(2);
+    expect(await profiles.countActive(APP, 'beta', new Date(now - 2 * 3600_000))).toBe(0);
   });
 });

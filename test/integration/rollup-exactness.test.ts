@@ -3,6 +3,7 @@ import { createApiMetrics } from '../../api/api-metrics';
 import type { RolloutSnapshot } from '../../api/snapshot/rollout-snapshot';
 import { createTelemetryService, type IngestRequest } from '../../api/telemetry/telemetry-service';
 import { createInsightReadModel } from '../../db/read-models/insight-read-model';
+import { OTHER_FEATURE_SLOT } from '../../db/stores/rollup-store';
 import { createTelemetryStore } from '../../db/stores/telemetry-store';
 import { DURATION_BIN_EDGES_MS, MAX_FEATURE_NAMES_PER_APP, foldRollups, type RollupCohort } from '../../domain/insight';
 import { DAY_MS, HOUR_MS } from '../../domain/time';
@@ -156,16 +157,26 @@ describe('release rollups', () => {
        FROM durations d GROUP BY 1, 2, 3, 4, 5, 6, 7`,
       [...params, [...DURATION_BIN_EDGES_MS]],
     );
+    // Each bucket row holds its histograms and feature uses as arrays: unfolded here into one row per
+    // bin and name, leaving out the zeros a dense array holds for bins and slots nobody used.
     const actualHistograms = await db.pool.query(
-      'SELECT h.release_id, h.segment, h.cohort, h.bucket_ms, h.bucket_start, h.histogram, h.bin, h.count FROM rollup_histograms h',
+      `SELECT b.release_id, b.segment, b.cohort, b.bucket_ms, b.bucket_start, h.histogram, (x.i - 1)::int AS bin, x.count
+       FROM rollup_buckets b
+       CROSS JOIN LATERAL (VALUES ('session_duration', b.session_durations), ('install_duration', b.install_durations)) AS h(histogram, counts)
+       CROSS JOIN LATERAL unnest(h.counts) WITH ORDINALITY AS x(count, i)
+       WHERE x.count <> 0`,
     );
     expect(new Set(actualHistograms.rows.map((r: { bin: number }) => r.bin)).size).toBe(DURATION_BIN_EDGES_MS.length);
     expect(sortRows(actualHistograms.rows)).toEqual(sortRows(expectedHistograms.rows));
 
-    const names = await db.pool.query<{ app_id: string; n: number }>('SELECT n.app_id, count(*)::int AS n FROM rollup_feature_names n GROUP BY n.app_id ORDER BY 1');
+    const names = await db.pool.query<{ app_id: string; n: number; slots: number[] }>(
+      'SELECT n.app_id, count(*)::int AS n, array_agg(n.slot ORDER BY n.slot) AS slots FROM rollup_feature_names n GROUP BY n.app_id ORDER BY 1',
+    );
+    // Every kept name has a slot of its own after `other`'s.
+    const slots = Array.from({ length: MAX_FEATURE_NAMES_PER_APP }, (_, i) => OTHER_FEATURE_SLOT + 1 + i);
     expect(names.rows).toEqual([
-      { app_id: 'com.example.a', n: MAX_FEATURE_NAMES_PER_APP },
-      { app_id: 'com.example.b', n: MAX_FEATURE_NAMES_PER_APP },
+      { app_id: 'com.example.a', n: MAX_FEATURE_NAMES_PER_APP, slots },
+      { app_id: 'com.example.b', n: MAX_FEATURE_NAMES_PER_APP, slots },
     ]);
     const expectedFeatures = await db.pool.query(
       `${REFERENCE}
@@ -176,7 +187,15 @@ describe('release rollups', () => {
        FROM ev WHERE ev.type = 'feature_used' GROUP BY 1, 2, 3, 4, 5, 6`,
       params,
     );
-    const actualFeatures = await db.pool.query('SELECT f.release_id, f.segment, f.cohort, f.bucket_ms, f.bucket_start, f.feature, f.uses FROM rollup_features f');
+    const actualFeatures = await db.pool.query(
+      `SELECT b.release_id, b.segment, b.cohort, b.bucket_ms, b.bucket_start, coalesce(n.feature, 'other') AS feature, x.uses
+       FROM rollup_buckets b
+       JOIN unnest($1::text[], $2::text[]) AS r(release_id, app_id) ON r.release_id = b.release_id
+       CROSS JOIN LATERAL unnest(b.feature_uses) WITH ORDINALITY AS x(uses, slot)
+       LEFT JOIN rollup_feature_names n ON n.app_id = r.app_id AND n.slot = x.slot
+       WHERE x.uses <> 0`,
+      [CHANNELS.map((c) => c.release.releaseId), CHANNELS.map((c) => c.appId)],
+    );
     expect(actualFeatures.rows.some((r: { feature: string }) => r.feature === 'other')).toBe(true);
     expect(sortRows(actualFeatures.rows)).toEqual(sortRows(expectedFeatures.rows));
   });
