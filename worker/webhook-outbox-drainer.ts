@@ -1,7 +1,8 @@
 import type { Registry } from 'prom-client';
 import { deliverWebhook, type DeliveryOptions } from '../activities/deliver-webhook';
+import { NOTIFICATION_EVENT, type NotificationPayload } from '../domain/segment-notification';
 import type { WebhookPayload } from '../domain/webhook-payload';
-import type { OutboxDelivery, WebhookOutboxStore } from '../db/stores/webhook-outbox-store';
+import type { OutboxDelivery, OutboxOutcome, WebhookOutboxStore } from '../db/stores/webhook-outbox-store';
 import type { WebhookStore } from '../db/stores/webhook-store';
 import { webhookRetryDelayMs } from '../domain/webhook-retry';
 import type { Logger } from '../platform/logger';
@@ -41,6 +42,12 @@ export function createWebhookOutboxDrainer(deps: OutboxDrainerDeps): OutboxDrain
   const { outbox, settings, logger } = deps;
   const attempts = createCounter(deps.registry, 'rampart_webhook_outbox_attempts_total', 'Webhook outbox delivery attempts by outcome', ['outcome']);
   const finished = createCounter(deps.registry, 'rampart_webhook_outbox_finished_total', 'Webhook outbox rows finished, by outcome', ['outcome']);
+  const notifications = createCounter(
+    deps.registry,
+    'rampart_segment_notification_deliveries_total',
+    'Segment notification delivery attempts to push relays, by outcome (delivered, rejected, failed, expired, dropped)',
+    ['outcome'],
+  );
   createCollectedGauge(deps.registry, 'rampart_webhook_outbox_pending', 'Webhook deliveries not finished yet (due or waiting for a retry)', [], async () => [
     { labels: {}, value: await outbox.countPending() },
   ]);
@@ -51,28 +58,35 @@ export function createWebhookOutboxDrainer(deps: OutboxDrainerDeps): OutboxDrain
   let wake: (() => void) | null = null;
 
   const send = async (d: OutboxDelivery): Promise<void> => {
+    const outcome = await attempt(d);
+    if (d.event === NOTIFICATION_EVENT) notifications.inc({ outcome });
+  };
+
+  /** One attempt of a delivery: what became of it. */
+  const attempt = async (d: OutboxDelivery): Promise<OutboxOutcome | 'failed'> => {
     if (!d.webhook) {
       await outbox.finish(d.id, 'dropped', 'the webhook was deleted');
       finished.inc({ outcome: 'dropped' });
-      return;
+      return 'dropped';
     }
-    const outcome = await deliverWebhook(d.webhook, d.payload as WebhookPayload, d.idempotencyKey, deps.delivery);
+    const outcome = await deliverWebhook(d.webhook, d.payload as WebhookPayload | NotificationPayload, d.idempotencyKey, deps.delivery);
     attempts.inc({ outcome: outcome.kind });
     if (outcome.kind !== 'failed') {
       await deps.webhooks.recordDelivery(d.idempotencyKey, d.webhook.id, outcome.status);
       await outbox.finish(d.id, outcome.kind, null);
       finished.inc({ outcome: outcome.kind });
-      if (outcome.kind === 'rejected') logger.warn({ webhook: d.webhook.id, status: outcome.status, key: d.idempotencyKey }, 'webhook rejected the delivery; not retrying');
-      return;
+      if (outcome.kind === 'rejected') logger.warn({ webhook: d.webhook.id, status: outcome.status, key: d.idempotencyKey, event: d.event }, 'webhook rejected the delivery; not retrying');
+      return outcome.kind;
     }
     const delayMs = webhookRetryDelayMs(d.attempts);
     if (Date.now() + delayMs > d.giveUpAt) {
       await outbox.finish(d.id, 'expired', outcome.detail);
       finished.inc({ outcome: 'expired' });
-      logger.warn({ webhook: d.webhook.id, key: d.idempotencyKey, attempts: d.attempts, detail: outcome.detail }, 'webhook delivery gave up');
-      return;
+      logger.warn({ webhook: d.webhook.id, key: d.idempotencyKey, attempts: d.attempts, detail: outcome.detail, event: d.event }, 'webhook delivery gave up');
+      return 'expired';
     }
     await outbox.retryLater(d.id, delayMs, outcome.detail);
+    return 'failed';
   };
 
   const track = (d: OutboxDelivery) => {

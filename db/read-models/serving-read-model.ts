@@ -39,6 +39,39 @@ interface ServingRow {
   f_session_key: string | null;
   f_encrypted_checksum: string | null;
   f_signature: string | null;
+  /** Segment key → bundle row (snake_case columns), for a personalized release. */
+  segment_targets: Record<string, SegmentBundleRow> | null;
+}
+
+interface SegmentBundleRow {
+  version: string;
+  url: string;
+  sha256: string;
+  size: number;
+  platforms: Platform[];
+  native_range: string;
+  session_key: string | null;
+  encrypted_checksum: string | null;
+  signature: string | null;
+}
+
+function segmentTargets(rows: Record<string, SegmentBundleRow>): Record<string, BundleRef> {
+  return Object.fromEntries(
+    Object.entries(rows).map(([segment, b]) => [
+      segment,
+      {
+        version: b.version,
+        url: b.url,
+        sha256: b.sha256,
+        size: b.size,
+        platforms: b.platforms,
+        nativeRange: b.native_range,
+        sessionKey: b.session_key,
+        encryptedChecksum: b.encrypted_checksum,
+        signature: b.signature,
+      },
+    ]),
+  );
 }
 
 function bundleRef(prefix: 't' | 'f', row: ServingRow): BundleRef | null {
@@ -72,6 +105,7 @@ function mapRow(row: ServingRow): ServingRelease {
     publishedAt: row.published_at.getTime(),
     target: bundleRef('t', row)!,
     fallback: bundleRef('f', row),
+    ...(row.segment_targets ? { segmentTargets: segmentTargets(row.segment_targets) } : {}),
   };
 }
 
@@ -83,7 +117,13 @@ const SELECT = `
          t.encrypted_checksum AS t_encrypted_checksum, t.signature AS t_signature,
          f.version AS f_version, f.url AS f_url, f.sha256 AS f_sha256, f.size AS f_size, f.platforms AS f_platforms,
          f.native_range AS f_native_range, f.session_key AS f_session_key,
-         f.encrypted_checksum AS f_encrypted_checksum, f.signature AS f_signature
+         f.encrypted_checksum AS f_encrypted_checksum, f.signature AS f_signature,
+         (SELECT json_object_agg(sb.segment_key, json_build_object(
+                   'version', b.version, 'url', b.url, 'sha256', b.sha256, 'size', b.size, 'platforms', b.platforms,
+                   'native_range', b.native_range, 'session_key', b.session_key,
+                   'encrypted_checksum', b.encrypted_checksum, 'signature', b.signature))
+            FROM release_segment_bundles sb JOIN bundles b ON b.app_id = sb.app_id AND b.version = sb.version
+           WHERE sb.release_id = r.id) AS segment_targets
   FROM rollout_state rs
   JOIN releases r ON r.id = rs.release_id
   JOIN bundles t ON t.app_id = r.app_id AND t.version = r.version
@@ -238,8 +278,9 @@ export function createServingReadModel(db: Queryable, box: SecretBox, selfAssign
           [...params, TERMINAL_STATUSES, endedWithinMs],
         ),
         db.query<{ app_id: string; channel: string; versions: string[] }>(
-          `SELECT r.app_id, r.channel, array_agg(DISTINCT r.version) AS versions
+          `SELECT r.app_id, r.channel, array_agg(DISTINCT v.version) AS versions
            FROM rollout_state rs JOIN releases r ON r.id = rs.release_id
+           CROSS JOIN LATERAL (SELECT r.version UNION SELECT sb.version FROM release_segment_bundles sb WHERE sb.release_id = r.id) v (version)
            WHERE ${appFilter('rs')} AND rs.status = ANY($${params.length + 1}::text[])
            GROUP BY r.app_id, r.channel`,
           [...params, WITHDRAWN_STATUSES],
