@@ -66,7 +66,8 @@ const MAX_ROUNDS = 8;
 
 /**
  * The first moment from `nowMs` on at which a device in `timeZone` may be told: outside the quiet
- * hours there and inside the segment's maintenance window (if it has one).
+ * hours there and inside the segment's maintenance window (if it has one). When the two never meet
+ * (a window that lies inside the zone's quiet hours), quiet hours win: the first moment after them.
  */
 export function deliveryTimeFor(nowMs: number, quiet: QuietHours | null, timeZone: string, windows: readonly MaintenanceWindow[]): number {
   const awake = quiet === null ? [] : awakeWindow(quiet, timeZone);
@@ -77,7 +78,7 @@ export function deliveryTimeFor(nowMs: number, quiet: QuietHours | null, timeZon
     if (inWindow === at) return at;
     at = inWindow;
   }
-  return at;
+  return nextWindowOpening(awake, nowMs) ?? nowMs;
 }
 
 /**

@@ -41,6 +41,8 @@ export interface DeviceProfile {
   bundleVersion: string | null;
   channel: string | null;
   attributes: Record<string, unknown>;
+  /** IANA zone the device reported (native protocol); null: none, the app's default applies. */
+  timeZone: string | null;
   firstSeen: Date;
   lastSeen: Date;
   sessionsLast7d: number;
@@ -67,6 +69,7 @@ interface ProfileRow {
   bundle_version: string | null;
   channel: string | null;
   attributes: Record<string, unknown>;
+  time_zone: string | null;
   first_seen: Date;
   last_seen: Date;
   sessions: number;
@@ -142,7 +145,7 @@ export function createDeviceProfileStore(db: Queryable): DeviceProfileStore {
     },
     async profile(appId, deviceId, now) {
       const { rows } = await db.query<ProfileRow>(
-        `SELECT d.device_id, d.platform, d.native_version, d.bundle_version, d.channel, d.attributes, d.first_seen, d.last_seen,
+        `SELECT d.device_id, d.platform, d.native_version, d.bundle_version, d.channel, d.attributes, d.time_zone, d.first_seen, d.last_seen,
                 ${SESSIONS_LAST_7D} AS sessions
          FROM devices d WHERE d.app_id = $1 AND d.device_id = $2`,
         [appId, deviceId, now],
@@ -156,6 +159,7 @@ export function createDeviceProfileStore(db: Queryable): DeviceProfileStore {
             bundleVersion: row.bundle_version,
             channel: row.channel,
             attributes: row.attributes,
+            timeZone: row.time_zone,
             firstSeen: row.first_seen,
             lastSeen: row.last_seen,
             sessionsLast7d: row.sessions,
