@@ -109,7 +109,7 @@ const decisionsOf = new WeakMap<ChannelServing, Map<BundleRef, Array<Decision | 
 
 function decisionFor(serving: ChannelServing, target: BundleRef, answer: Answer, cohort: Cohort, storeUpdate: boolean): Decision {
   let tables = decisionsOf.get(serving);
-  if (tables === undefined) decisionsOf.set(serving, (tables = new Map()));
+  if (tables === undefined) decisionsOf.set(serving, (tables = new Map<BundleRef, Array<Decision | undefined>>()));
   let table = tables.get(target);
   if (table === undefined) tables.set(target, (table = new Array<Decision | undefined>(ANSWERS * COHORTS.length * 2).fill(undefined)));
   const index = (answer * COHORTS.length + COHORTS.indexOf(cohort)) * 2 + (storeUpdate ? 1 : 0);

@@ -166,17 +166,17 @@ const notificationSchema = z.strictObject({
 
 export const createReleaseSchema = z.strictObject({
   version: bundleVersionSchema,
+  channel: channelNameSchema.default(PRODUCTION_CHANNEL.name),
+  plan: planFieldSchema.default('default'),
+  timeScale: z.number().min(PLAN_LIMITS.minTimeScale).max(PLAN_LIMITS.maxTimeScale).default(1),
+  supersede: z.boolean().default(false),
+  force: z.boolean().default(false),
   /** Personalization: segment → the version its devices get instead of `version`. */
   segmentBundles: z
     .record(segmentKeySchema, bundleVersionSchema)
     .refine((m) => Object.keys(m).length <= PERSONALIZATION_LIMITS.maxMappings, `at most ${PERSONALIZATION_LIMITS.maxMappings} segments`)
     .default({}),
   notifications: z.array(notificationSchema).max(NOTIFICATION_LIMITS.maxPerRelease).default([]),
-  channel: channelNameSchema.default(PRODUCTION_CHANNEL.name),
-  plan: planFieldSchema.default('default'),
-  timeScale: z.number().min(PLAN_LIMITS.minTimeScale).max(PLAN_LIMITS.maxTimeScale).default(1),
-  supersede: z.boolean().default(false),
-  force: z.boolean().default(false),
 });
 
 export const listReleasesQuerySchema = z.strictObject({

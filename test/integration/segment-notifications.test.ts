@@ -148,7 +148,7 @@ describe('segment notifications', () => {
     await waitForServed(ctx.stack, id, (r) => r.exposure.default === 10_000, 90_000);
     const deliveries = await waitFor(
       'three deliveries at the relay',
-      async () => relay.received,
+      () => Promise.resolve(relay.received),
       (r) => r.length >= 3,
     );
 
