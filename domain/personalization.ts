@@ -1,5 +1,6 @@
 import semver from 'semver';
 import type { BundleRef } from './bundle';
+import { isWithdrawn, type ReleaseStatus } from './release';
 
 /**
  * Personalized releases: a release may map segments to bundles of their own (power users get one
@@ -14,8 +15,11 @@ export const PERSONALIZATION_LIMITS = { maxMappings: 20 } as const;
 
 /** What the snapshot holds of a release, as far as choosing a segment's bundle needs it. */
 export interface PersonalizedRelease {
+  status: ReleaseStatus;
   target: BundleRef;
   segmentTargets?: SegmentTargets;
+  /** Segments whose own bundle was withdrawn (their gate failed) while the release goes on. */
+  withdrawnSegments?: readonly string[];
 }
 
 /** The bundle a segment's devices are meant to run: the segment's own, else the release's main one. */
@@ -25,9 +29,25 @@ export function targetFor(release: PersonalizedRelease, segment: string): Bundle
 
 /** Every bundle the release ships (main first): all of them are withdrawn with it. */
 export function releaseVersions(release: PersonalizedRelease): string[] {
+  return versionsOf(release, () => true);
+}
+
+/** The bundles the release still serves: main first, then those of segments not withdrawn. */
+export function servedVersions(release: PersonalizedRelease): string[] {
+  return versionsOf(release, (segment) => !isSegmentWithdrawn(release, segment));
+}
+
+function versionsOf(release: PersonalizedRelease, keep: (segment: string) => boolean): string[] {
   const versions = [release.target.version];
-  for (const bundle of Object.values(release.segmentTargets ?? {})) if (!versions.includes(bundle.version)) versions.push(bundle.version);
+  for (const [segment, bundle] of Object.entries(release.segmentTargets ?? {})) if (keep(segment) && !versions.includes(bundle.version)) versions.push(bundle.version);
   return versions;
+}
+
+/** The versions devices must leave because of this release: all of a withdrawn one, else its withdrawn segments' own. */
+export function withdrawnVersionsOf(release: PersonalizedRelease): string[] {
+  if (isWithdrawn(release.status)) return releaseVersions(release);
+  const served = servedVersions(release);
+  return releaseVersions(release).filter((v) => !served.includes(v));
 }
 
 export interface MappingProblem {
@@ -94,4 +114,26 @@ function compatibilityProblems(path: string, bundle: MappingCheck['main'], main:
     });
   }
   return problems;
+}
+
+/** Whether the release withdrew this segment's own bundle (its gate failed) while the others go on. */
+export function isSegmentWithdrawn(release: { withdrawnSegments?: readonly string[] }, segment: string): boolean {
+  return release.withdrawnSegments?.includes(segment) ?? false;
+}
+
+/**
+ * The mapped segments a rollback verdict can be confined to: every finding that asks for the
+ * rollback names a segment with a bundle of its own, and some exposed segment would go on. Null
+ * when the whole release must roll back.
+ */
+export function mappingsToWithdraw(
+  findings: ReadonlyArray<{ verdict: string; dryRun: boolean; segment?: string }>,
+  mapped: Readonly<Record<string, string>> | undefined,
+  exposedSegments: readonly string[],
+): string[] | null {
+  if (mapped === undefined) return null;
+  const failing = findings.filter((f) => f.verdict === 'rollback' && !f.dryRun);
+  if (failing.length === 0 || failing.some((f) => f.segment === undefined || mapped[f.segment] === undefined)) return null;
+  const segments = [...new Set(failing.map((f) => f.segment!))].sort();
+  return exposedSegments.some((s) => !segments.includes(s)) ? segments : null;
 }

@@ -1,7 +1,7 @@
 import { BPS_SCALE, cohortOf, type Cohort } from './bucketing';
 import { BUILTIN_VERSION, type BundleRef, type Platform } from './bundle';
 import { isCompatible, needsNativeUpdate } from './native-compat';
-import { releaseVersions, targetFor, type SegmentTargets } from './personalization';
+import { isSegmentWithdrawn, servedVersions, targetFor, withdrawnVersionsOf, type SegmentTargets } from './personalization';
 import { isWithdrawn, type Exposure, type ReleaseStatus } from './release';
 
 /** A published release as the device-facing snapshot holds it: state plus both bundles. */
@@ -24,6 +24,8 @@ export interface ServingRelease {
   fallback: BundleRef | null;
   /** Segments of a personalized release that get a bundle of their own instead of `target`. */
   segmentTargets?: SegmentTargets;
+  /** Segments whose own bundle the release withdrew after their gate failed; the others go on. */
+  withdrawnSegments?: readonly string[];
 }
 
 /** What one channel answers from: its newest release and the versions devices must leave. */
@@ -70,9 +72,9 @@ export function buildChannelServing(releases: readonly ServingRelease[]): Map<st
   for (const [channel, list] of byChannel) {
     list.sort((a, b) => a.createdAt - b.createdAt || a.releaseId.localeCompare(b.releaseId));
     const current = list[list.length - 1]!;
-    const withdrawn = new Set(list.filter((r) => isWithdrawn(r.status)).flatMap(releaseVersions));
+    const withdrawn = new Set(list.flatMap(withdrawnVersionsOf));
     if (current.fallback) withdrawn.delete(current.fallback.version);
-    if (!isWithdrawn(current.status)) for (const version of releaseVersions(current)) withdrawn.delete(version);
+    if (!isWithdrawn(current.status)) for (const version of servedVersions(current)) withdrawn.delete(version);
     result.set(channel, { current, withdrawnVersions: withdrawn });
   }
   return result;
@@ -80,6 +82,7 @@ export function buildChannelServing(releases: readonly ServingRelease[]): Map<st
 
 /** The share of the segment's devices (basis points) that should run the release's target. */
 export function exposureOf(release: ServingRelease, segment: string): number {
+  if (isSegmentWithdrawn(release, segment)) return 0;
   if (release.status === 'completed') return BPS_SCALE;
   return isWithdrawn(release.status) ? 0 : (release.exposure[segment] ?? 0);
 }
@@ -143,10 +146,11 @@ function buildDecision(release: ServingRelease, target: BundleRef, answer: Answe
 export function decide(serving: ChannelServing | undefined, device: DeviceContext): Decision {
   if (!serving) return NO_RELEASE;
   const release = serving.current;
-  const withdrawn = isWithdrawn(release.status);
+  const segmentWithdrawn = isSegmentWithdrawn(release, device.segment);
+  const withdrawn = withdrawnFor(release.status, segmentWithdrawn);
   const cohort = cohortOf(release.bucketSalt, device.deviceId, exposureOf(release, device.segment));
   const fits = (bundle: BundleRef | null): bundle is BundleRef => bundle !== null && isCompatible(bundle, device.platform, device.nativeVersion);
-  const inAudience = cohort === 'canary' || release.status === 'completed';
+  const inAudience = !withdrawn && (cohort === 'canary' || release.status === 'completed');
   // A personalized release's segment has a bundle of its own; each is checked for the native app on its own.
   const target = targetFor(release, device.segment);
   const storeUpdate = inAudience && needsStoreUpdate(release, target, device);
@@ -163,7 +167,17 @@ export function decide(serving: ChannelServing | undefined, device: DeviceContex
   const wanted = wantsTarget ? target : fallback;
 
   if (device.bundleVersion === versionOf(wanted)) return answer(Answer.None);
-  return answer(movingAnswer(serving.withdrawnVersions.has(device.bundleVersion), wantsTarget, fallback !== null));
+  return answer(movingAnswer(runsWithdrawnBundle(serving, device, segmentWithdrawn && runsTarget), wantsTarget, fallback !== null));
+}
+
+/** A segment whose own bundle was withdrawn is sent back like a withdrawn release's devices. */
+function withdrawnFor(status: ReleaseStatus, segmentWithdrawn: boolean): boolean {
+  return segmentWithdrawn || isWithdrawn(status);
+}
+
+/** Whether the device runs a bundle it must leave: one the channel withdrew, or its segment's own once withdrawn. */
+function runsWithdrawnBundle(serving: ChannelServing, device: DeviceContext, runsWithdrawnMapping: boolean): boolean {
+  return runsWithdrawnMapping || serving.withdrawnVersions.has(device.bundleVersion);
 }
 
 /** For a device that does not run the bundle it should: leave a withdrawn one, or move on to the one it should run. */

@@ -64,6 +64,8 @@ export interface ReleaseDetails extends Omit<Release, 'bucketSalt'> {
   live: boolean;
   /** Segments of a personalized release with the version they get instead of `version`. */
   segmentBundles: Record<string, string>;
+  /** Mapped segments whose own bundle a failing gate withdrew (their devices went back); the others go on. */
+  withdrawnSegments: string[];
   notifications: SegmentNotificationSpec[];
 }
 
@@ -219,9 +221,11 @@ export function createReleaseService(deps: ReleaseServiceDeps): ReleaseService {
     throw winner ? activeConflict(winner) : new ConflictError(`another release on ${input.channel} started meanwhile`, 'release_active');
   };
 
-  const launchWorkflow = async (release: Release, segments: SegmentSummary[], principal: Principal): Promise<void> => {
+  const launchWorkflow = async (release: Release, segments: SegmentSummary[], segmentBundles: Record<string, string>, principal: Principal): Promise<void> => {
     try {
       await rollouts.start(release.workflowId, {
+        // A failing gate in a mapped segment withdraws that mapping only (see the rollout machine).
+        ...(Object.keys(segmentBundles).length > 0 ? { segmentBundles } : {}),
         releaseId: release.id,
         appId: release.appId,
         channel: release.channel,
@@ -284,7 +288,7 @@ export function createReleaseService(deps: ReleaseServiceDeps): ReleaseService {
       const warnings = stageSizingWarnings(context.plan, context.activeDevices, input.channel);
       if (context.active) await supersede(context.active, input.version, principal);
       const release = await insertRelease(input, context, principal);
-      await launchWorkflow(release, context.segments, principal);
+      await launchWorkflow(release, context.segments, input.segmentBundles, principal);
       const plan = typeof input.plan === 'string' ? input.plan : 'custom';
       await auditByKey(stores, principal, {
         action: 'release.start',
@@ -399,6 +403,7 @@ function fromWorkflow(release: Release, view: ReleaseView, published: PublishedS
     phase: view.phase,
     waitingSegments: view.waitingSegments,
     exposure: view.exposure,
+    withdrawnSegments: view.withdrawnSegments ?? [],
     soakedMs: view.soakedMs,
     revision: view.publishedRevision,
     reason: view.reason ?? published?.reason ?? null,
@@ -417,6 +422,7 @@ function fromProjection(release: Release, published: PublishedState | null): Liv
     phase: null,
     waitingSegments: [],
     exposure: published?.exposure ?? {},
+    withdrawnSegments: published?.withdrawnSegments ?? [],
     soakedMs: null,
     revision: published?.revision ?? 0,
     reason: published?.reason ?? null,

@@ -9,6 +9,10 @@ CREATE TABLE IF NOT EXISTS release_segment_bundles (
   FOREIGN KEY (app_id, version) REFERENCES bundles (app_id, version)
 );
 
+-- A failing gate in a segment with its own bundle withdraws that bundle only: the published state
+-- says which segments were withdrawn, so devices there are sent back while the others go on.
+ALTER TABLE rollout_state ADD COLUMN IF NOT EXISTS withdrawn_segments TEXT[] NOT NULL DEFAULT '{}';
+
 -- Quiet hours are judged in the device's time zone (reported by the native check), else the app's.
 ALTER TABLE devices ADD COLUMN IF NOT EXISTS time_zone TEXT;
 ALTER TABLE apps ADD COLUMN IF NOT EXISTS default_time_zone TEXT NOT NULL DEFAULT 'UTC';

@@ -21,6 +21,7 @@ interface ServingRow {
   stage_index: number;
   exposure: ServingRelease['exposure'];
   published_at: Date;
+  withdrawn_segments: string[];
   t_version: string;
   t_url: string;
   t_sha256: string;
@@ -106,12 +107,13 @@ function mapRow(row: ServingRow): ServingRelease {
     target: bundleRef('t', row)!,
     fallback: bundleRef('f', row),
     ...(row.segment_targets ? { segmentTargets: segmentTargets(row.segment_targets) } : {}),
+    ...(row.withdrawn_segments.length > 0 ? { withdrawnSegments: row.withdrawn_segments } : {}),
   };
 }
 
 const SELECT = `
   SELECT r.id AS release_id, r.app_id, r.channel, r.bucket_salt, r.window_ms, r.created_at,
-         rs.revision, rs.status, rs.stage_index, rs.exposure, rs.published_at,
+         rs.revision, rs.status, rs.stage_index, rs.exposure, rs.published_at, rs.withdrawn_segments,
          t.version AS t_version, t.url AS t_url, t.sha256 AS t_sha256, t.size AS t_size, t.platforms AS t_platforms,
          t.native_range AS t_native_range, t.session_key AS t_session_key,
          t.encrypted_checksum AS t_encrypted_checksum, t.signature AS t_signature,
@@ -278,10 +280,20 @@ export function createServingReadModel(db: Queryable, box: SecretBox, selfAssign
           [...params, TERMINAL_STATUSES, endedWithinMs],
         ),
         db.query<{ app_id: string; channel: string; versions: string[] }>(
+          // A withdrawn release ships all its bundles back; one that goes on, its withdrawn segments' own
+          // bundles (see withdrawnVersionsOf: a bundle another segment still gets is not withdrawn).
           `SELECT r.app_id, r.channel, array_agg(DISTINCT v.version) AS versions
            FROM rollout_state rs JOIN releases r ON r.id = rs.release_id
-           CROSS JOIN LATERAL (SELECT r.version UNION SELECT sb.version FROM release_segment_bundles sb WHERE sb.release_id = r.id) v (version)
-           WHERE ${appFilter('rs')} AND rs.status = ANY($${params.length + 1}::text[])
+           CROSS JOIN LATERAL (
+             SELECT r.version WHERE rs.status = ANY($${params.length + 1}::text[])
+             UNION
+             SELECT sb.version FROM release_segment_bundles sb
+              WHERE sb.release_id = r.id AND (rs.status = ANY($${params.length + 1}::text[]) OR (
+                sb.segment_key = ANY(rs.withdrawn_segments) AND sb.version <> r.version AND NOT EXISTS (
+                  SELECT 1 FROM release_segment_bundles kept
+                   WHERE kept.release_id = r.id AND kept.version = sb.version AND kept.segment_key <> ALL(rs.withdrawn_segments))))
+           ) v (version)
+           WHERE ${appFilter('rs')} AND (rs.status = ANY($${params.length + 1}::text[]) OR cardinality(rs.withdrawn_segments) > 0)
            GROUP BY r.app_id, r.channel`,
           [...params, WITHDRAWN_STATUSES],
         ),
