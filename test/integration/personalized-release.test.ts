@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { bundleBody, createAppWithBundles, startRelease } from '../support/fixtures';
+import { bucketSaltOf, bundleBody, createAppWithBundles, devicesInBuckets, establishDevices, startRelease } from '../support/fixtures';
 import { waitForServed } from '../support/rollout-waits';
 import { waitFor } from '../../scripts/support/until';
 import { useTestStack } from '../support/test-stack';
@@ -125,5 +125,67 @@ describe('personalized releases', () => {
     for (const [device, tier, version] of [['power-1', 'power', '2.1.0'], ['new-1', 'new', '2.2.0'], ['plain-1', null, '2.0.0']] as const) {
       expect(await native(device, tier, version)).toMatchObject({ action: 'rollback', bundle: null });
     }
+  });
+
+  it("withdraws only the mapping whose segment's gate fails: its devices go back, the other segments go on", async () => {
+    const gated = 'com.example.personalized.gated';
+    await createAppWithBundles(ctx.admin, gated, ['1.0.0', '2.0.0', '2.1.0']);
+    expect((await ctx.admin.post(`/v1/apps/${gated}/segments`, { key: 'power', rule: tierRule('power'), priority: 10 })).status).toBe(201);
+    const base = await startRelease(ctx.admin, gated, { version: '1.0.0', plan: { stages: [{ segments: ['power', 'default'], exposureBps: 10_000, minSoakMs: 100, checkIntervalMs: 100, gates: [] }] } });
+    await waitForServed(ctx.stack, base, (r) => r.status === 'completed');
+
+    const id = await startRelease(ctx.admin, gated, {
+      version: '2.0.0',
+      segmentBundles: { power: '2.1.0' },
+      plan: {
+        stages: [
+          { segments: ['power', 'default'], exposureBps: 2000, minSoakMs: 600_000, checkIntervalMs: 300, gates: [{ kind: 'ratio', metric: 'crash' }] },
+          { segments: ['power', 'default'], exposureBps: 10_000, minSoakMs: 1000, checkIntervalMs: 300 },
+        ],
+      },
+    });
+    await waitForServed(ctx.stack, id, (r) => r.exposure.power === 2000 && r.exposure.default === 2000);
+    const salt = await bucketSaltOf(ctx.stack, id);
+    const powerCanary = devicesInBuckets(salt, 0, 2000, 120, 'pc');
+    const powerControl = devicesInBuckets(salt, 2000, 4000, 120, 'pb');
+    const plainCanary = devicesInBuckets(salt, 0, 2000, 60, 'dc');
+    await establishDevices(ctx.stack, gated, [...powerCanary, ...powerControl, ...plainCanary]);
+
+    // Power users crash on their own bundle a third of the time; everyone else is fine.
+    const at = new Date().toISOString();
+    const report = (deviceId: string, tier: string | null, events: Array<{ type: string; bundleVersion: string }>) =>
+      ctx.device.post(`/v1/apps/${gated}/events`, {
+        deviceId,
+        platform: 'android',
+        nativeVersion: '3.0.0',
+        ...(tier ? { attributes: { tier } } : {}),
+        events: events.map((e) => ({ at, ...e })),
+      });
+    const answers = await Promise.all([
+      ...powerCanary.map((d, i) =>
+        report(d, 'power', [{ type: 'install_ok', bundleVersion: '2.1.0' }, { type: 'session_start', bundleVersion: '2.1.0' }, ...(i % 3 === 0 ? [{ type: 'crash', bundleVersion: '2.1.0' }] : [])]),
+      ),
+      ...powerControl.map((d) => report(d, 'power', [{ type: 'session_start', bundleVersion: '1.0.0' }])),
+      ...plainCanary.map((d) => report(d, null, [{ type: 'install_ok', bundleVersion: '2.0.0' }, { type: 'session_start', bundleVersion: '2.0.0' }])),
+    ]);
+    expect(answers.every((a) => a.status === 202)).toBe(true);
+
+    const served = await waitForServed(ctx.stack, id, (r) => (r.withdrawnSegments ?? []).includes('power'), 90_000);
+    expect(served).toMatchObject({ status: 'running', exposure: { power: 0, default: 2000 } });
+    const details = (await ctx.admin.get(`/v1/releases/${id}`)).body as { status: string; withdrawnSegments: string[]; history: Array<{ event: string; actor: string; reason: string }> };
+    expect(details).toMatchObject({ status: 'running', withdrawnSegments: ['power'] });
+    expect(details.history.at(-1)).toMatchObject({ event: 'mapping_withdrawn', actor: 'rampart:gate', reason: expect.stringMatching(/own bundle of power withdrawn: .*crash/) });
+
+    // Power users on the withdrawn bundle go back to the baseline; the main bundle's canary keeps 2.0.0.
+    const check = async (deviceId: string, tier: string | null, bundleVersion: string) =>
+      (await ctx.device.post(`/v1/apps/${gated}/check`, { deviceId, platform: 'android', nativeVersion: '3.0.0', bundleVersion, ...(tier ? { attributes: { tier } } : {}) })).body;
+    expect(await check(powerCanary[0]!, 'power', '2.1.0')).toMatchObject({ action: 'rollback', bundle: { version: '1.0.0' } });
+    expect(await check(plainCanary[0]!, null, '2.0.0')).toMatchObject({ action: 'none' });
+    expect(await check(plainCanary[1]!, null, '1.0.0')).toMatchObject({ action: 'update', bundle: { version: '2.0.0' } });
+
+    // The release goes on without the mapping: the next stage leaves power at zero.
+    expect((await ctx.admin.post(`/v1/releases/${id}/promote`, { reason: 'main bundle is healthy' })).status).toBe(200);
+    const next = await waitForServed(ctx.stack, id, (r) => r.exposure.default === 10_000);
+    expect(next.exposure.power).toBe(0);
   });
 });
