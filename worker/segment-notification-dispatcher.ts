@@ -18,6 +18,7 @@ import { WEBHOOK_RETRY, webhookRetryDelayMs } from '../domain/webhook-retry';
 import { newSecret, tokenHash } from '../platform/ids';
 import type { Logger } from '../platform/logger';
 import { createCollectedGauge, createCounter } from '../platform/metrics';
+import { createWakeableSleep } from '../platform/wakeable-sleep';
 
 export interface NotificationDispatcherSettings {
   /** How often to look for notifications to prepare when there is nothing to do. */
@@ -82,7 +83,7 @@ export function createSegmentNotificationDispatcher(deps: NotificationDispatcher
   ]);
   let running = false;
   let loop: Promise<void> | null = null;
-  let wake: (() => void) | null = null;
+  const pauses = createWakeableSleep();
 
   const deliveryOf = (job: ClaimedNotification, group: ScheduledGroup): { delivery: NewNotificationDelivery; payload: NotificationPayload } => {
     const id = `notification:${job.releaseId}:${job.segment}:${job.toBps}:${group.at}`;
@@ -168,17 +169,6 @@ export function createSegmentNotificationDispatcher(deps: NotificationDispatcher
     return jobs.length;
   };
 
-  const pause = (ms: number) =>
-    new Promise<void>((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        wake = null;
-        resolve();
-      }
-      wake = done;
-    });
-
   const run = async () => {
     while (running) {
       let claimed = 0;
@@ -187,7 +177,7 @@ export function createSegmentNotificationDispatcher(deps: NotificationDispatcher
       } catch (err) {
         logger.error({ err }, 'claiming segment notifications failed');
       }
-      if (running && claimed < CLAIM_BATCH) await pause(settings.pollMs);
+      if (running && claimed < CLAIM_BATCH) await pauses.sleep(settings.pollMs);
     }
   };
 
@@ -199,7 +189,7 @@ export function createSegmentNotificationDispatcher(deps: NotificationDispatcher
     },
     async stop() {
       running = false;
-      wake?.();
+      pauses.wake();
       await loop;
     },
   };

@@ -7,6 +7,7 @@ import type { WebhookStore } from '../db/stores/webhook-store';
 import { webhookRetryDelayMs } from '../domain/webhook-retry';
 import type { Logger } from '../platform/logger';
 import { createCollectedGauge, createCounter } from '../platform/metrics';
+import { createWakeableSleep } from '../platform/wakeable-sleep';
 
 export interface OutboxDrainerSettings {
   /** Deliveries in flight at once, across all receivers. */
@@ -55,7 +56,7 @@ export function createWebhookOutboxDrainer(deps: OutboxDrainerDeps): OutboxDrain
   const inFlight = new Set<Promise<void>>();
   let running = false;
   let loop: Promise<void> | null = null;
-  let wake: (() => void) | null = null;
+  const pauses = createWakeableSleep();
 
   const send = async (d: OutboxDelivery): Promise<void> => {
     const outcome = await attempt(d);
@@ -94,21 +95,10 @@ export function createWebhookOutboxDrainer(deps: OutboxDrainerDeps): OutboxDrain
       .catch((err: unknown) => logger.error({ err, key: d.idempotencyKey }, 'webhook outbox delivery failed; the row is retried after its lease'))
       .finally(() => {
         inFlight.delete(task);
-        wake?.();
+        pauses.wake();
       });
     inFlight.add(task);
   };
-
-  const pause = (ms: number) =>
-    new Promise<void>((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        wake = null;
-        resolve();
-      }
-      wake = done;
-    });
 
   const run = async () => {
     while (running) {
@@ -124,7 +114,7 @@ export function createWebhookOutboxDrainer(deps: OutboxDrainerDeps): OutboxDrain
         }
       }
       // A full claim may leave more due rows: go again as soon as a slot frees up.
-      if (running && (claimed === 0 || claimed === free)) await pause(claimed === 0 ? settings.pollMs : settings.pollMs * 10);
+      if (running && (claimed === 0 || claimed === free)) await pauses.sleep(claimed === 0 ? settings.pollMs : settings.pollMs * 10);
     }
   };
 
@@ -136,7 +126,7 @@ export function createWebhookOutboxDrainer(deps: OutboxDrainerDeps): OutboxDrain
     },
     async stop() {
       running = false;
-      wake?.();
+      pauses.wake();
       await loop;
       await Promise.allSettled([...inFlight]);
     },

@@ -40,39 +40,8 @@ interface ServingRow {
   f_session_key: string | null;
   f_encrypted_checksum: string | null;
   f_signature: string | null;
-  /** Segment key → bundle row (snake_case columns), for a personalized release. */
-  segment_targets: Record<string, SegmentBundleRow> | null;
-}
-
-interface SegmentBundleRow {
-  version: string;
-  url: string;
-  sha256: string;
-  size: number;
-  platforms: Platform[];
-  native_range: string;
-  session_key: string | null;
-  encrypted_checksum: string | null;
-  signature: string | null;
-}
-
-function segmentTargets(rows: Record<string, SegmentBundleRow>): Record<string, BundleRef> {
-  return Object.fromEntries(
-    Object.entries(rows).map(([segment, b]) => [
-      segment,
-      {
-        version: b.version,
-        url: b.url,
-        sha256: b.sha256,
-        size: b.size,
-        platforms: b.platforms,
-        nativeRange: b.native_range,
-        sessionKey: b.session_key,
-        encryptedChecksum: b.encrypted_checksum,
-        signature: b.signature,
-      },
-    ]),
-  );
+  /** Segment key → its own bundle, built by the query in BundleRef's shape (personalized releases). */
+  segment_targets: Record<string, BundleRef> | null;
 }
 
 function bundleRef(prefix: 't' | 'f', row: ServingRow): BundleRef | null {
@@ -106,7 +75,7 @@ function mapRow(row: ServingRow): ServingRelease {
     publishedAt: row.published_at.getTime(),
     target: bundleRef('t', row)!,
     fallback: bundleRef('f', row),
-    ...(row.segment_targets ? { segmentTargets: segmentTargets(row.segment_targets) } : {}),
+    ...(row.segment_targets ? { segmentTargets: row.segment_targets } : {}),
     ...(row.withdrawn_segments.length > 0 ? { withdrawnSegments: row.withdrawn_segments } : {}),
   };
 }
@@ -122,8 +91,8 @@ const SELECT = `
          f.encrypted_checksum AS f_encrypted_checksum, f.signature AS f_signature,
          (SELECT json_object_agg(sb.segment_key, json_build_object(
                    'version', b.version, 'url', b.url, 'sha256', b.sha256, 'size', b.size, 'platforms', b.platforms,
-                   'native_range', b.native_range, 'session_key', b.session_key,
-                   'encrypted_checksum', b.encrypted_checksum, 'signature', b.signature))
+                   'nativeRange', b.native_range, 'sessionKey', b.session_key,
+                   'encryptedChecksum', b.encrypted_checksum, 'signature', b.signature))
             FROM release_segment_bundles sb JOIN bundles b ON b.app_id = sb.app_id AND b.version = sb.version
            WHERE sb.release_id = r.id) AS segment_targets
   FROM rollout_state rs

@@ -178,7 +178,8 @@ describe('personalized releases', () => {
 
     // Power users on the withdrawn bundle go back to the baseline; the main bundle's canary keeps 2.0.0.
     const check = async (deviceId: string, tier: string | null, bundleVersion: string) =>
-      (await ctx.device.post(`/v1/apps/${gated}/check`, { deviceId, platform: 'android', nativeVersion: '3.0.0', bundleVersion, ...(tier ? { attributes: { tier } } : {}) })).body;
+      (await ctx.device.post(`/v1/apps/${gated}/check`, { deviceId, platform: 'android', nativeVersion: '3.0.0', bundleVersion, ...(tier ? { attributes: { tier } } : {}) }))
+        .body as { action: string };
     expect(await check(powerCanary[0]!, 'power', '2.1.0')).toMatchObject({ action: 'rollback', bundle: { version: '1.0.0' } });
     expect(await check(plainCanary[0]!, null, '2.0.0')).toMatchObject({ action: 'none' });
     expect(await check(plainCanary[1]!, null, '1.0.0')).toMatchObject({ action: 'update', bundle: { version: '2.0.0' } });

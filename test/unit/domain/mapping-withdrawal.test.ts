@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { bundleRef } from '../../support/fixtures';
+import { bundleRef, servingRelease } from '../../support/fixtures';
 import type { GateEvaluation, GateFinding } from '../../../domain/gates/gate-types';
 import { initialGateState } from '../../../domain/gates/initial-gate-state';
 import type { PlanStage } from '../../../domain/plan';
 import { mappingsToWithdraw } from '../../../domain/personalization';
 import { applyCommand, applyGateEvaluation, enterStage, initialRolloutState, start, view, type RolloutContext, type RolloutState } from '../../../domain/rollout-machine';
-import { buildChannelServing, decide, type ServingRelease } from '../../../domain/serving';
+import { buildChannelServing, decide } from '../../../domain/serving';
 
 const stage = (segments: string[], exposureBps: number): PlanStage => ({ name: `${segments.join('+')} ${exposureBps}`, segments, exposureBps, minSoakMs: 1000, maxSoakMs: 4000, checkIntervalMs: 100 });
 
@@ -71,23 +71,13 @@ describe('a failing gate in a mapped segment', () => {
   });
 
   it("sends the withdrawn segment's devices back while the others keep theirs", () => {
-    const release: ServingRelease = {
-      releaseId: 'r1',
-      appId: 'com.example.app',
-      channel: 'production',
-      bucketSalt: 'salt',
-      windowMs: 100,
-      createdAt: 1,
-      revision: 3,
+    const release = servingRelease({
       status: 'completed',
       stageIndex: 1,
       exposure: { power: 0, new: 10_000, default: 10_000 },
-      publishedAt: 0,
-      target: bundleRef('2.0.0'),
-      fallback: bundleRef('1.0.0'),
       segmentTargets: { power: bundleRef('2.1.0'), new: bundleRef('2.2.0'), vip: bundleRef('2.1.0') },
       withdrawnSegments: ['power'],
-    };
+    });
     const serving = buildChannelServing([release]).get('production');
     const device = (segment: string, bundleVersion: string) => ({ deviceId: 'd-1', platform: 'ios' as const, nativeVersion: '5.0.0', bundleVersion, segment });
     expect(decide(serving, device('power', '2.1.0'))).toMatchObject({ action: 'rollback', bundle: { version: '1.0.0' } });

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { bundleRef } from '../../support/fixtures';
+import { bundleRef, servingRelease } from '../../support/fixtures';
 import { bucketOf } from '../../../domain/bucketing';
 import { mappingProblems, releaseVersions, targetFor, type MappingCheck } from '../../../domain/personalization';
 import { buildChannelServing, decide, type DeviceContext, type ServingRelease } from '../../../domain/serving';
@@ -9,23 +9,8 @@ import { attributeEvent } from '../../../domain/telemetry';
 const power = bundleRef('2.1.0');
 const fresh = bundleRef('2.2.0', { nativeRange: '>=6.0.0' });
 
-const release = (over: Partial<ServingRelease> = {}): ServingRelease => ({
-  releaseId: 'r2',
-  appId: 'com.example.app',
-  channel: 'production',
-  bucketSalt: 'salt',
-  windowMs: 1000,
-  createdAt: 2,
-  revision: 1,
-  status: 'running',
-  stageIndex: 0,
-  exposure: { default: 5000, power: 5000, new: 5000 },
-  publishedAt: 0,
-  target: bundleRef('2.0.0'),
-  fallback: bundleRef('1.0.0'),
-  segmentTargets: { power, new: fresh },
-  ...over,
-});
+const release = (over: Partial<ServingRelease> = {}): ServingRelease =>
+  servingRelease({ exposure: { default: 5000, power: 5000, new: 5000 }, segmentTargets: { power, new: fresh }, ...over });
 
 function deviceAt(from: number, to: number, prefix = 'dev'): string {
   for (let i = 0; ; i++) {
