@@ -26,7 +26,7 @@ export const NOTIFICATION_LIMITS = {
   tokenTtlMs: 7 * DAY_MS,
   /** Devices seen within this long are the audience a notification is computed from. */
   audienceLookbackMs: 30 * DAY_MS,
-  /** A notification never addresses more devices than this (the rest are counted, not sent). */
+  /** Devices of the channel read to compute one notification's audience, at most (in device id order). */
   maxDevices: 1_000_000,
 } as const;
 
