@@ -3,6 +3,7 @@ import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { LookupFunction } from 'node:net';
 import type { Webhook } from '../db/stores/webhook-store';
+import type { NotificationPayload } from '../domain/segment-notification';
 import type { WebhookPayload } from '../domain/webhook-payload';
 import { guardedLookup, receiverUrlProblem, redactUrl } from '../platform/public-address';
 
@@ -83,7 +84,7 @@ function describeError(err: unknown): string {
   return typeof code === 'string' ? `${code}: ${err.message}` : err.message;
 }
 
-export async function deliverWebhook(hook: Webhook, payload: WebhookPayload, idempotencyKey: string, options: DeliveryOptions): Promise<DeliveryOutcome> {
+export async function deliverWebhook(hook: Webhook, payload: WebhookPayload | NotificationPayload, idempotencyKey: string, options: DeliveryOptions): Promise<DeliveryOutcome> {
   const body = JSON.stringify(payload);
   const timestamp = Math.floor(Date.now() / 1000);
   const redacted = redactUrl(hook.url);

@@ -125,6 +125,7 @@ export function createApi(options: ApiOptions): Api {
   });
   const releases = createReleaseService({
     stores,
+    transact,
     apps,
     policies,
     rollouts,
@@ -161,6 +162,7 @@ export function createApi(options: ApiOptions): Api {
     expoUpdates: createExpoUpdatesSource(stores),
     expoSigning: createExpoCodeSigning({ stores, transact, apps }),
     unavailableRetryAfterSeconds: tuning.unavailableRetryAfterSeconds,
+    segmentNotifications: stores.segmentNotifications,
     releaseEvents: createReleaseEvents({ snapshot, metrics, ...tuning.releaseEvents }),
     uiDir: options.uiDir ?? defaultUiDir(),
   };

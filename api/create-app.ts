@@ -27,6 +27,8 @@ import { refuseControlCharactersInPath } from './http/plain-path';
 import { requestMetrics } from './http/request-metrics';
 import { requireJsonBody } from './http/require-json-body';
 import { createOpsRoutes } from './ops-routes';
+import { createNotificationDevicesRoutes } from './relay/notification-devices-routes';
+import type { SegmentNotificationStore } from '../db/stores/segment-notification-store';
 import { createMeRoutes } from './admin/me-routes';
 import { listRoutes } from './openapi/list-routes';
 import { openApiDocument } from './openapi/openapi-document';
@@ -80,6 +82,8 @@ export interface AppDeps {
   /** What a 503 tells clients to wait before retrying. */
   unavailableRetryAfterSeconds: number;
   releaseEvents: ReleaseEvents;
+  /** Where push relays page through a large segment notification's devices. */
+  segmentNotifications: SegmentNotificationStore;
   /** The built dashboard (`npm run build`). */
   uiDir: string;
 }
@@ -103,6 +107,7 @@ export function createApp(deps: AppDeps): Express {
 
   app.use(createOpsRoutes(deps));
   app.use(createPublicSigningKeyRoutes(deps));
+  app.use(createNotificationDevicesRoutes({ stores: deps }));
   app.use(createUiRoutes(deps.uiDir));
   let openApi: ReturnType<typeof openApiDocument> | undefined;
   // Built from the routes the app really has, on first request, when they are all in place.

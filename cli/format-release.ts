@@ -64,6 +64,8 @@ export function formatReleaseSummary(release: ReleaseAnswer, now: number): strin
   }
   if (release.waitingSegments.length > 0) lines.push(`waiting for the maintenance window of ${release.waitingSegments.join(', ')}`);
   lines.push(`exposure ${formatExposure(release)}`);
+  const mapped = Object.entries(release.segmentBundles ?? {});
+  if (mapped.length > 0) lines.push(`personalized: ${mapped.map(([segment, version]) => `${segment} gets ${version}`).join(', ')}; every other segment ${release.version}`);
   return [...lines, ...formatGates(release)];
 }
 

@@ -23,4 +23,6 @@ export interface ReleaseAnswer {
   history: Transition[];
   /** False when the answer comes from the published state because Temporal was unreachable. */
   live: boolean;
+  /** Segments of a personalized release with the version each gets instead of `version` (absent from older APIs). */
+  segmentBundles?: Record<string, string>;
 }

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { COMMAND_PATHS } from '../domain/rollout-machine';
-import { UsageError, type Command } from './command-context';
+import { jsonOption, UsageError, type Command } from './command-context';
 import { formatInsights } from './format-insights';
 import { formatRelease } from './format-release';
 import type { InsightsAnswer } from './insights-answer';
@@ -35,6 +35,40 @@ function timeScaleOption(text: string | undefined): number | undefined {
   return value;
 }
 
+/** `--bundle-for power=2.1.0`, repeatable: segment → version. */
+function segmentBundlesOption(values: string[]): Record<string, string> {
+  const mapping: Record<string, string> = {};
+  for (const value of values) {
+    const at = value.indexOf('=');
+    if (at <= 0 || at === value.length - 1) throw new UsageError(`--bundle-for takes <segment>=<version>, e.g. power=2.1.0; got "${value}"`, 'releases');
+    mapping[value.slice(0, at)] = value.slice(at + 1);
+  }
+  return mapping;
+}
+
+interface NotificationsAnswer {
+  notifications: Array<{
+    segment: string;
+    stageIndex: number;
+    fromBps: number;
+    toBps: number;
+    preparedAt: string | null;
+    lastError: string | null;
+    deliveries: Array<{ scheduledFor: string; deviceCount: number; devicesBy: string; relays: Array<{ webhookId: string; attempts: number; outcome: string | null }> }>;
+  }>;
+}
+
+function formatNotifications(answer: NotificationsAnswer): string[] {
+  if (answer.notifications.length === 0) return ['no segment notifications yet'];
+  return answer.notifications.flatMap((n) => [
+    `${n.segment}  stage ${n.stageIndex}  ${n.fromBps} → ${n.toBps} bps  ${n.preparedAt ? `prepared ${n.preparedAt}` : `not prepared yet${n.lastError ? ` (${n.lastError})` : ''}`}`,
+    ...n.deliveries.map(
+      (d) =>
+        `  ${d.scheduledFor}  ${d.deviceCount} devices (${d.devicesBy})  ${d.relays.map((r) => `${r.webhookId}: ${r.outcome ?? 'pending'} after ${r.attempts}`).join(', ') || 'no push relay'}`,
+    ),
+  ]);
+}
+
 /**
  * pause, resume, rollback, promote, promote-full, abort, and force-withdraw (for a release whose
  * workflow is gone): one command per API path.
@@ -61,6 +95,8 @@ export const releaseCommands: Record<string, Command> = {
       ...(timeScale === undefined ? {} : { timeScale }),
       ...(ctx.flag('supersede') ? { supersede: true } : {}),
       ...(ctx.flag('force') ? { force: true } : {}),
+      ...(ctx.list('bundle-for').length > 0 ? { segmentBundles: segmentBundlesOption(ctx.list('bundle-for')) } : {}),
+      ...(ctx.list('notify').length > 0 ? { notifications: ctx.list('notify').map((n) => jsonOption(n, 'notify')) } : {}),
     });
     ctx.show(release, () => [
       `started release ${release.id} (workflow ${release.workflowId})`,
@@ -83,6 +119,10 @@ export const releaseCommands: Record<string, Command> = {
   'release show': async (ctx) => {
     const release = await ctx.client.get<ReleaseAnswer>(`/v1/releases/${ctx.pathArg(0, 'releaseId')}`);
     ctx.show(release, () => formatRelease(release, Date.now()));
+  },
+  'release notifications': async (ctx) => {
+    const answer = await ctx.client.get<NotificationsAnswer>(`/v1/releases/${ctx.pathArg(0, 'releaseId')}/notifications`);
+    ctx.show(answer, () => formatNotifications(answer));
   },
   'release insights': async (ctx) => {
     const id = ctx.pathArg(0, 'releaseId');

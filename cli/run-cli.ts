@@ -38,6 +38,8 @@ const OPTIONS = {
   'time-scale': { type: 'string' },
   supersede: { type: 'boolean' },
   force: { type: 'boolean' },
+  'bundle-for': { type: 'string', multiple: true },
+  notify: { type: 'string', multiple: true },
   reason: { type: 'string' },
   role: { type: 'string' },
   apps: { type: 'string' },

@@ -25,10 +25,13 @@ const GROUPS: Record<string, string[]> = {
   webhooks: ['webhooks list <appId>', 'webhooks create <appId> <url> [--events paused,rolled_back,...]   (prints the signing secret once)', 'webhooks delete <appId> <webhookId>'],
   releases: [
     'releases start <appId> <version> [--channel <name>] [--plan <preset|plan.json>] [--time-scale <x>] [--supersede] [--force]',
+    '    [--bundle-for <segment>=<version>]...   (personalization: that segment gets its own bundle)',
+    '    [--notify <json|@file.json>]...   ({"segment", "message": {title?, body?, data?}, "quietHours"?: {start, end}}: sent to the push relay when a stage opens for the segment)',
     'releases list <appId> [--channel <name>] [--status <status>] [--limit <n>]',
   ],
   release: [
     'release show <releaseId>',
+    'release notifications <releaseId>   (segment notifications: devices, deliveries and their outcome per push relay)',
     'release insights <releaseId> [--step 5m|1h]   (per segment, last 24 h: exposure, adoption, time to 95 %, update success, crash-free canary vs control, session p50)',
     'release watch <releaseId>        (redraws on a terminal; one timestamped line per change when piped)',
     'release pause|resume|rollback|promote|promote-full|abort <releaseId> --reason "<why>"',

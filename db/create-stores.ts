@@ -19,6 +19,8 @@ import { createHealthStore } from './stores/health-store';
 import { createReleaseStore } from './stores/release-store';
 import { createRolloutRevertStore } from './stores/rollout-revert-store';
 import { createRolloutStateStore } from './stores/rollout-state-store';
+import { createSegmentBundleStore } from './stores/segment-bundle-store';
+import { createSegmentNotificationStore } from './stores/segment-notification-store';
 import { createSegmentStore } from './stores/segment-store';
 import { createSigningKeyStore } from './stores/signing-key-store';
 import { createWebhookOutboxStore } from './stores/webhook-outbox-store';
@@ -32,6 +34,8 @@ export function createStores(db: Queryable, secrets: SecretBox) {
     bundles: createBundleStore(db),
     channels: createChannelStore(db),
     segments: createSegmentStore(db),
+    segmentBundles: createSegmentBundleStore(db),
+    segmentNotifications: createSegmentNotificationStore(db),
     overrides: createChannelOverrideStore(db),
     deviceProfiles: createDeviceProfileStore(db),
     deviceEvents: createDeviceEventStore(db),

@@ -3,6 +3,8 @@ export interface App {
   name: string;
   /** Bundle URLs may be plain http (a device then trusts the network for the download); default false. */
   allowHttpBundles: boolean;
+  /** IANA zone in which quiet hours are judged for devices that report no time zone of their own. */
+  defaultTimeZone: string;
   createdAt: string;
 }
 

@@ -2,6 +2,7 @@ import { bucketOf, controlSliceBps, isUsableDeviceId, type Cohort } from './buck
 import type { BundleRef, Platform } from './bundle';
 import { explainChannel, type Channel, type ChannelExplanation, type ChannelOverride } from './channel';
 import { isCompatible, needsNativeUpdate } from './native-compat';
+import { targetFor } from './personalization';
 import type { ReleaseStatus } from './release';
 import { explainSegment, type AttributeValue, type RankedSegment, type SegmentExplanation } from './segment-rules';
 import { decide, exposureOf, type ChannelServing, type Decision } from './serving';
@@ -46,7 +47,10 @@ export interface ReleaseExplanation {
   /** Buckets [fromBps, toBps) keep the baseline as the control cohort. */
   controlSlice: { fromBps: number; toBps: number };
   cohort: Cohort;
+  /** The bundle the device's segment gets: a personalized release's own for the segment, else its main one. */
   target: Compatibility;
+  /** Set when the release maps the device's segment to a bundle of its own (personalization). */
+  segmentBundle: { segment: string; version: string } | null;
   /** Null: the baseline is the bundle inside the native binary. */
   baseline: Compatibility | null;
   /** Versions the channel withdrew: a device on one of them is told to go back. */
@@ -80,7 +84,8 @@ function explainRelease(serving: ChannelServing, segment: string, device: Profil
     exposureBps,
     controlSlice: { fromBps: exposureBps, toBps: exposureBps + controlSliceBps(exposureBps) },
     cohort,
-    target: compatibility(release.target, device),
+    target: compatibility(targetFor(release, segment), device),
+    segmentBundle: release.segmentTargets?.[segment] ? { segment, version: release.segmentTargets[segment].version } : null,
     baseline: release.fallback && compatibility(release.fallback, device),
     withdrawnVersions: [...serving.withdrawnVersions].sort(),
   };

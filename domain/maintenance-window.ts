@@ -77,7 +77,8 @@ export function validateMaintenanceWindow(w: unknown, path = 'maintenanceWindow'
   return problems;
 }
 
-function timeZoneProblem(timeZone: unknown): string | null {
+/** Why a time zone name cannot be used, or null for a valid IANA name. */
+export function timeZoneProblem(timeZone: unknown): string | null {
   if (typeof timeZone !== 'string' || timeZone === '') return 'must be an IANA time zone such as Europe/Berlin';
   try {
     formatterFor(timeZone);

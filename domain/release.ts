@@ -76,6 +76,8 @@ export interface PublishedState {
   stageIndex: number;
   exposure: Exposure;
   reason: string | null;
+  /** Segments of a personalized release whose own bundle was withdrawn; absent: none. */
+  withdrawnSegments?: string[];
 }
 
 export function workflowIdFor(releaseId: string): string {

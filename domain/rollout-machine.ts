@@ -4,6 +4,7 @@ import { COMPARATIVE_METRICS, DEFAULT_GATES, type GateSpec } from './gates/gate-
 import type { GateEvaluation, GateEvaluationInput, GateState } from './gates/gate-types';
 import { initialGateState } from './gates/initial-gate-state';
 import { isWindowOpen, nextWindowOpening, type MaintenanceWindow } from './maintenance-window';
+import { mappingsToWithdraw } from './personalization';
 import type { Plan, PlanStage } from './plan';
 import { isTerminal, type Exposure, type ReleaseStatus } from './release';
 import type { GateReport, ReleaseView, RolloutEvent, Transition } from './rollout-view';
@@ -39,6 +40,11 @@ export interface RolloutContext {
   segments: SegmentSummary[];
   /** Size of the release's telemetry counting windows. */
   windowMs: number;
+  /**
+   * A personalized release's segments with their own bundle: a failing gate in one of them withdraws
+   * that bundle only. Absent in releases started before personalization (and in plain ones).
+   */
+  segmentBundles?: Record<string, string>;
 }
 
 /** The whole mutable state of a release: plain JSON, carried through continue-as-new. */
@@ -47,6 +53,8 @@ export interface RolloutState {
   stageIndex: number;
   phase: 'entering' | 'baking';
   exposure: Exposure;
+  /** Segments whose own bundle was withdrawn: held at zero exposure for the rest of the release. */
+  withdrawnSegments?: string[];
   /** Bumped by every change devices must see; publishing makes publishedRevision catch up. */
   revision: number;
   publishedRevision: number;
@@ -153,8 +161,10 @@ function record(state: RolloutState, now: number, event: RolloutEvent, to: Relea
 export function waitingSegments(state: RolloutState, ctx: RolloutContext): string[] {
   if (state.phase !== 'entering' || isTerminal(state.status)) return [];
   const stage = currentStage(state, ctx);
-  return stage.segments.filter((s) => (state.exposure[s] ?? 0) < stage.exposureBps);
+  return stage.segments.filter((s) => (state.exposure[s] ?? 0) < stage.exposureBps && !isWithdrawnSegment(state, s));
 }
+
+const isWithdrawnSegment = (state: RolloutState, segment: string) => state.withdrawnSegments?.includes(segment) ?? false;
 
 export interface EnterResult {
   state: RolloutState;
@@ -172,7 +182,7 @@ export function enterStage(state: RolloutState, ctx: RolloutContext, now: number
   const exposure = { ...state.exposure };
   let changed = false;
   const waiting: string[] = [];
-  for (const segment of stage.segments) {
+  for (const segment of stage.segments.filter((s) => !isWithdrawnSegment(state, s))) {
     if ((exposure[segment] ?? 0) >= stage.exposureBps) continue;
     if (isWindowOpen(windowsOf(ctx, segment), now)) {
       exposure[segment] = stage.exposureBps;
@@ -217,7 +227,7 @@ function withdraw(state: RolloutState): Exposure {
 
 function complete(state: RolloutState, now: number, actor: string, reason: string): RolloutState {
   const exposure = { ...state.exposure };
-  for (const segment of Object.keys(exposure)) exposure[segment] = BPS_SCALE;
+  for (const segment of Object.keys(exposure)) exposure[segment] = isWithdrawnSegment(state, segment) ? 0 : BPS_SCALE;
   return record({ ...state, exposure, revision: state.revision + 1, lastTickAt: null }, now, 'completed', 'completed', actor, reason);
 }
 
@@ -381,8 +391,12 @@ export function applyGateEvaluation(
   const reasons = evaluation.evidence.findings.filter((f) => f.verdict === evaluation.verdict && !f.dryRun).map((f) => f.message);
   const reason = reasons.join('; ') || `gate verdict ${evaluation.verdict}`;
   switch (evaluation.verdict) {
-    case 'rollback':
+    case 'rollback': {
+      const exposed = Object.keys(next.exposure).filter((s) => (next.exposure[s] ?? 0) > 0);
+      const confined = mappingsToWithdraw(evaluation.evidence.findings, ctx.segmentBundles, exposed);
+      if (confined) return withdrawMappings(next, now, confined, reason);
       return terminate(next, now, 'rolled_back', `${SYSTEM_ACTOR}:gate`, reason);
+    }
     case 'pause':
       return pause(next, now, `${SYSTEM_ACTOR}:gate`, reason);
     case 'advance':
@@ -390,6 +404,15 @@ export function applyGateEvaluation(
     case 'continue':
       return next;
   }
+}
+
+/** Takes segments' own bundles away: their exposure goes to zero for good, the other segments go on. */
+function withdrawMappings(state: RolloutState, now: number, segments: readonly string[], reason: string): RolloutState {
+  const exposure = { ...state.exposure };
+  for (const segment of segments) exposure[segment] = 0;
+  const withdrawnSegments = [...new Set([...(state.withdrawnSegments ?? []), ...segments])].sort();
+  const next = { ...state, exposure, withdrawnSegments, revision: state.revision + 1 };
+  return record(next, now, 'mapping_withdrawn', 'running', `${SYSTEM_ACTOR}:gate`, `own bundle of ${segments.join(', ')} withdrawn: ${reason}`);
 }
 
 /** Announces the start of the release (the first transition). */
@@ -410,6 +433,7 @@ export function view(state: RolloutState, ctx: RolloutContext): ReleaseView {
     phase: state.phase,
     waitingSegments: waitingSegments(state, ctx),
     exposure: state.exposure,
+    ...(state.withdrawnSegments ? { withdrawnSegments: state.withdrawnSegments } : {}),
     soakedMs: state.soakedMs,
     revision: state.revision,
     publishedRevision: state.publishedRevision,

@@ -14,6 +14,8 @@ export const ROLLOUT_EVENTS = [
   'rolled_back',
   'aborted',
   'completed',
+  /** A personalized release withdrew one segment's own bundle (its gate failed); the rest go on. */
+  'mapping_withdrawn',
 ] as const;
 export type RolloutEvent = (typeof ROLLOUT_EVENTS)[number];
 
@@ -57,6 +59,8 @@ export interface ReleaseView {
   /** Segments of the current stage still waiting for their maintenance window. */
   waitingSegments: string[];
   exposure: Exposure;
+  /** Segments whose own bundle was withdrawn (personalized releases); absent when none. */
+  withdrawnSegments?: string[];
   soakedMs: number;
   revision: number;
   publishedRevision: number;

@@ -31,6 +31,15 @@ export type RuleOperator = (typeof RULE_OPERATORS)[number];
 
 export type AttributeValue = string | number | boolean;
 
+/** Profiles hold what devices sent as JSON; only what segment rules can compare is kept. */
+export function ruleAttributes(attributes: Record<string, unknown>): Record<string, AttributeValue> {
+  const result: Record<string, AttributeValue> = {};
+  for (const [name, value] of Object.entries(attributes)) {
+    if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') result[name] = value;
+  }
+  return result;
+}
+
 /** One comparison of a device attribute; see DESIGN §4 and the Unleash constraint operators. */
 export interface RuleCondition {
   /** A built-in attribute or `attributes.<name>` for a custom one. */

@@ -1,6 +1,7 @@
 import { BPS_SCALE, cohortOf, type Cohort } from './bucketing';
 import { BUILTIN_VERSION, type BundleRef, type Platform } from './bundle';
 import { isCompatible, needsNativeUpdate } from './native-compat';
+import { isSegmentWithdrawn, servedVersions, targetFor, withdrawnVersionsOf, type SegmentTargets } from './personalization';
 import { isWithdrawn, type Exposure, type ReleaseStatus } from './release';
 
 /** A published release as the device-facing snapshot holds it: state plus both bundles. */
@@ -21,6 +22,10 @@ export interface ServingRelease {
   target: BundleRef;
   /** The baseline; null means the bundle inside the native binary. */
   fallback: BundleRef | null;
+  /** Segments of a personalized release that get a bundle of their own instead of `target`. */
+  segmentTargets?: SegmentTargets;
+  /** Segments whose own bundle the release withdrew after their gate failed; the others go on. */
+  withdrawnSegments?: readonly string[];
 }
 
 /** What one channel answers from: its newest release and the versions devices must leave. */
@@ -67,9 +72,9 @@ export function buildChannelServing(releases: readonly ServingRelease[]): Map<st
   for (const [channel, list] of byChannel) {
     list.sort((a, b) => a.createdAt - b.createdAt || a.releaseId.localeCompare(b.releaseId));
     const current = list[list.length - 1]!;
-    const withdrawn = new Set(list.filter((r) => isWithdrawn(r.status)).map((r) => r.target.version));
+    const withdrawn = new Set(list.flatMap(withdrawnVersionsOf));
     if (current.fallback) withdrawn.delete(current.fallback.version);
-    if (!isWithdrawn(current.status)) withdrawn.delete(current.target.version);
+    if (!isWithdrawn(current.status)) for (const version of servedVersions(current)) withdrawn.delete(version);
     result.set(channel, { current, withdrawnVersions: withdrawn });
   }
   return result;
@@ -77,13 +82,14 @@ export function buildChannelServing(releases: readonly ServingRelease[]): Map<st
 
 /** The share of the segment's devices (basis points) that should run the release's target. */
 export function exposureOf(release: ServingRelease, segment: string): number {
+  if (isSegmentWithdrawn(release, segment)) return 0;
   if (release.status === 'completed') return BPS_SCALE;
   return isWithdrawn(release.status) ? 0 : (release.exposure[segment] ?? 0);
 }
 
-/** For a device the release is meant for: whether it needs a store update first, its binary being too old for the target. */
-function needsStoreUpdate(release: ServingRelease, device: DeviceContext): boolean {
-  return !isWithdrawn(release.status) && needsNativeUpdate(release.target, device.platform, device.nativeVersion);
+/** For a device the release is meant for: whether it needs a store update first, its binary being too old for its target. */
+function needsStoreUpdate(release: ServingRelease, target: BundleRef, device: DeviceContext): boolean {
+  return !isWithdrawn(release.status) && needsNativeUpdate(target, device.platform, device.nativeVersion);
 }
 
 const versionOf = (bundle: BundleRef | null) => bundle?.version ?? BUILTIN_VERSION;
@@ -97,21 +103,24 @@ const ANSWERS = 6;
 const COHORTS: readonly Cohort[] = ['canary', 'control', 'none'];
 
 /**
- * A channel's release has only a few distinct decisions (answer × cohort × store update): each is
- * built once per release revision (a new revision is a new ChannelServing) and then shared by every
- * device that gets it, so a check allocates no decision, and answers can be serialised once per decision.
+ * A channel's release has only a few distinct decisions (target × answer × cohort × store update,
+ * the target being the main bundle or a segment's own): each is built once per release revision (a
+ * new revision is a new ChannelServing) and then shared by every device that gets it, so a check
+ * allocates no decision, and answers can be serialised once per decision.
  */
-const decisionsOf = new WeakMap<ChannelServing, Array<Decision | undefined>>();
+const decisionsOf = new WeakMap<ChannelServing, Map<BundleRef, Array<Decision | undefined>>>();
 
-function decisionFor(serving: ChannelServing, answer: Answer, cohort: Cohort, storeUpdate: boolean): Decision {
-  let table = decisionsOf.get(serving);
-  if (table === undefined) decisionsOf.set(serving, (table = new Array<Decision | undefined>(ANSWERS * COHORTS.length * 2).fill(undefined)));
+function decisionFor(serving: ChannelServing, target: BundleRef, answer: Answer, cohort: Cohort, storeUpdate: boolean): Decision {
+  let tables = decisionsOf.get(serving);
+  if (tables === undefined) decisionsOf.set(serving, (tables = new Map<BundleRef, Array<Decision | undefined>>()));
+  let table = tables.get(target);
+  if (table === undefined) tables.set(target, (table = new Array<Decision | undefined>(ANSWERS * COHORTS.length * 2).fill(undefined)));
   const index = (answer * COHORTS.length + COHORTS.indexOf(cohort)) * 2 + (storeUpdate ? 1 : 0);
-  return (table[index] ??= buildDecision(serving.current, answer, cohort, storeUpdate));
+  return (table[index] ??= buildDecision(serving.current, target, answer, cohort, storeUpdate));
 }
 
-function buildDecision(release: ServingRelease, answer: Answer, cohort: Cohort, storeUpdate: boolean): Decision {
-  const { releaseId, target, fallback } = release;
+function buildDecision(release: ServingRelease, target: BundleRef, answer: Answer, cohort: Cohort, storeUpdate: boolean): Decision {
+  const { releaseId, fallback } = release;
   const base = { releaseId, cohort, nativeUpdate: storeUpdate ? { version: target.version, nativeRange: target.nativeRange } : null };
   switch (answer) {
     case Answer.None:
@@ -137,25 +146,38 @@ function buildDecision(release: ServingRelease, answer: Answer, cohort: Cohort, 
 export function decide(serving: ChannelServing | undefined, device: DeviceContext): Decision {
   if (!serving) return NO_RELEASE;
   const release = serving.current;
-  const withdrawn = isWithdrawn(release.status);
+  const segmentWithdrawn = isSegmentWithdrawn(release, device.segment);
+  const withdrawn = withdrawnFor(release.status, segmentWithdrawn);
   const cohort = cohortOf(release.bucketSalt, device.deviceId, exposureOf(release, device.segment));
   const fits = (bundle: BundleRef | null): bundle is BundleRef => bundle !== null && isCompatible(bundle, device.platform, device.nativeVersion);
-  const inAudience = cohort === 'canary' || release.status === 'completed';
-  const storeUpdate = inAudience && needsStoreUpdate(release, device);
-  const answer = (a: Answer) => decisionFor(serving, a, cohort, storeUpdate);
+  const inAudience = !withdrawn && (cohort === 'canary' || release.status === 'completed');
+  // A personalized release's segment has a bundle of its own; each is checked for the native app on its own.
+  const target = targetFor(release, device.segment);
+  const storeUpdate = inAudience && needsStoreUpdate(release, target, device);
+  const answer = (a: Answer) => decisionFor(serving, target, a, cohort, storeUpdate);
 
-  // A device that already runs the bundle of a release in flight keeps it, even if its segment (and
-  // with it its exposure) changed: exposure only grows for devices, like a halted store rollout.
-  const runsTarget = device.bundleVersion === release.target.version;
+  // A device that already runs its segment's bundle of a release in flight keeps it, even if its
+  // segment's exposure changed: exposure only grows for devices, like a halted store rollout.
+  const runsTarget = device.bundleVersion === target.version;
   // Only devices that run the target or should get it need the compatibility check.
-  const targetFits = !withdrawn && (inAudience || runsTarget) && fits(release.target);
+  const targetFits = !withdrawn && (inAudience || runsTarget) && fits(target);
   if (targetFits && runsTarget) return answer(Answer.None);
   const fallback = fits(release.fallback) ? release.fallback : null;
   const wantsTarget = inAudience && targetFits;
-  const wanted = wantsTarget ? release.target : fallback;
+  const wanted = wantsTarget ? target : fallback;
 
   if (device.bundleVersion === versionOf(wanted)) return answer(Answer.None);
-  return answer(movingAnswer(serving.withdrawnVersions.has(device.bundleVersion), wantsTarget, fallback !== null));
+  return answer(movingAnswer(runsWithdrawnBundle(serving, device, segmentWithdrawn && runsTarget), wantsTarget, fallback !== null));
+}
+
+/** A segment whose own bundle was withdrawn is sent back like a withdrawn release's devices. */
+function withdrawnFor(status: ReleaseStatus, segmentWithdrawn: boolean): boolean {
+  return segmentWithdrawn || isWithdrawn(status);
+}
+
+/** Whether the device runs a bundle it must leave: one the channel withdrew, or its segment's own once withdrawn. */
+function runsWithdrawnBundle(serving: ChannelServing, device: DeviceContext, runsWithdrawnMapping: boolean): boolean {
+  return runsWithdrawnMapping || serving.withdrawnVersions.has(device.bundleVersion);
 }
 
 /** For a device that does not run the bundle it should: leave a withdrawn one, or move on to the one it should run. */

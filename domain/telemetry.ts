@@ -2,6 +2,7 @@ import { cohortOf } from './bucketing';
 import { BUILTIN_VERSION } from './bundle';
 import { DAY_MS } from './time';
 import type { GateMetric } from './gates/gate-spec';
+import { targetFor } from './personalization';
 import type { ChannelServing } from './serving';
 
 /** Device clocks drift and events are uploaded late, but not by more than this, nor from the future. */
@@ -39,7 +40,7 @@ const NONE: Attribution = { releaseId: null, slice: null, onCohortBundle: false,
 /**
  * Attributes an event to the channel's release in flight. `bundleVersion` is the bundle the event
  * happened on (for install events: the bundle being installed), so canary devices count only once
- * they run the target — exactly the devices whose failures the gate should see.
+ * they run their segment's target — exactly the devices whose failures the gate should see.
  */
 export function attributeEvent(serving: ChannelServing | undefined, deviceId: string, segment: string, bundleVersion: string): Attribution {
   const release = serving?.current;
@@ -47,7 +48,7 @@ export function attributeEvent(serving: ChannelServing | undefined, deviceId: st
   if (release.status !== 'running' && release.status !== 'paused') return { ...NONE, releaseId: release.releaseId };
   const slice = cohortOf(release.bucketSalt, deviceId, release.exposure[segment] ?? 0);
   if (slice === 'none') return { ...NONE, releaseId: release.releaseId, windowMs: release.windowMs };
-  const expected = slice === 'canary' ? release.target.version : (release.fallback?.version ?? BUILTIN_VERSION);
+  const expected = slice === 'canary' ? targetFor(release, segment).version : (release.fallback?.version ?? BUILTIN_VERSION);
   const onCohortBundle = bundleVersion === expected;
   return { releaseId: release.releaseId, slice, onCohortBundle, cohort: onCohortBundle ? slice : 'none', windowMs: release.windowMs };
 }

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 
 const CROCKFORD = '0123456789abcdefghjkmnpqrstvwxyz';
 
@@ -23,3 +23,8 @@ export function newSecret(prefix = ''): string {
 
 /** The credential a CodePush client names its app and channel with. */
 export const newDeploymentKey = () => newSecret('dk_');
+
+/** What is stored of a bearer token that is looked up but never shown again: its SHA-256, hex. */
+export function tokenHash(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}

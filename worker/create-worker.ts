@@ -14,6 +14,7 @@ import { createSecretBox } from '../platform/secret-box';
 import { workflowRunState } from '../platform/workflow-status';
 import { createReleaseReconciler, type ReleaseReconciler } from './release-reconciler';
 import { createWebhookOutboxDrainer, type OutboxDrainer, type OutboxDrainerSettings } from './webhook-outbox-drainer';
+import { createSegmentNotificationDispatcher } from './segment-notification-dispatcher';
 
 export const WORKFLOWS_PATH = path.resolve(__dirname, '../workflows');
 
@@ -88,13 +89,17 @@ export function createWorkerReconciler(pool: Pool, temporal: Client, options: Wo
   });
 }
 
-/** The worker's sender of the webhook outbox (see webhook-outbox-drainer); started by the caller. */
+/**
+ * The worker's senders, started by the caller: the webhook outbox drainer, and the dispatcher that
+ * turns segment notifications into outbox rows (see segment-notification-dispatcher).
+ */
 export function createWorkerDrainer(
   pool: Pool,
   options: Omit<WorkerActivitiesOptions, 'registry'> & { registry: Registry; settings: OutboxDrainerSettings },
 ): OutboxDrainer {
-  const stores = createStores(pool, createSecretBox(options.secretsKey));
-  return createWebhookOutboxDrainer({
+  const secrets = createSecretBox(options.secretsKey);
+  const stores = createStores(pool, secrets);
+  const drainer = createWebhookOutboxDrainer({
     outbox: stores.webhookOutbox,
     webhooks: stores.webhooks,
     delivery: { timeoutMs: options.webhookTimeoutMs, allowPrivate: options.webhooksAllowPrivate },
@@ -102,4 +107,21 @@ export function createWorkerDrainer(
     registry: options.registry,
     settings: options.settings,
   });
+  const dispatcher = createSegmentNotificationDispatcher({
+    stores,
+    transact: createTransactor(pool, secrets),
+    logger: options.logger,
+    registry: options.registry,
+    settings: { pollMs: options.settings.pollMs },
+  });
+  return {
+    start() {
+      dispatcher.start();
+      drainer.start();
+    },
+    async stop() {
+      await dispatcher.stop();
+      await drainer.stop();
+    },
+  };
 }

@@ -1,11 +1,13 @@
 import type { Registry } from 'prom-client';
 import { deliverWebhook, type DeliveryOptions } from '../activities/deliver-webhook';
+import { NOTIFICATION_EVENT, type NotificationPayload } from '../domain/segment-notification';
 import type { WebhookPayload } from '../domain/webhook-payload';
-import type { OutboxDelivery, WebhookOutboxStore } from '../db/stores/webhook-outbox-store';
+import type { OutboxDelivery, OutboxOutcome, WebhookOutboxStore } from '../db/stores/webhook-outbox-store';
 import type { WebhookStore } from '../db/stores/webhook-store';
 import { webhookRetryDelayMs } from '../domain/webhook-retry';
 import type { Logger } from '../platform/logger';
 import { createCollectedGauge, createCounter } from '../platform/metrics';
+import { createWakeableSleep } from '../platform/wakeable-sleep';
 
 export interface OutboxDrainerSettings {
   /** Deliveries in flight at once, across all receivers. */
@@ -41,6 +43,12 @@ export function createWebhookOutboxDrainer(deps: OutboxDrainerDeps): OutboxDrain
   const { outbox, settings, logger } = deps;
   const attempts = createCounter(deps.registry, 'rampart_webhook_outbox_attempts_total', 'Webhook outbox delivery attempts by outcome', ['outcome']);
   const finished = createCounter(deps.registry, 'rampart_webhook_outbox_finished_total', 'Webhook outbox rows finished, by outcome', ['outcome']);
+  const notifications = createCounter(
+    deps.registry,
+    'rampart_segment_notification_deliveries_total',
+    'Segment notification delivery attempts to push relays, by outcome (delivered, rejected, failed, expired, dropped)',
+    ['outcome'],
+  );
   createCollectedGauge(deps.registry, 'rampart_webhook_outbox_pending', 'Webhook deliveries not finished yet (due or waiting for a retry)', [], async () => [
     { labels: {}, value: await outbox.countPending() },
   ]);
@@ -48,31 +56,38 @@ export function createWebhookOutboxDrainer(deps: OutboxDrainerDeps): OutboxDrain
   const inFlight = new Set<Promise<void>>();
   let running = false;
   let loop: Promise<void> | null = null;
-  let wake: (() => void) | null = null;
+  const pauses = createWakeableSleep();
 
   const send = async (d: OutboxDelivery): Promise<void> => {
+    const outcome = await attempt(d);
+    if (d.event === NOTIFICATION_EVENT) notifications.inc({ outcome });
+  };
+
+  /** One attempt of a delivery: what became of it. */
+  const attempt = async (d: OutboxDelivery): Promise<OutboxOutcome | 'failed'> => {
     if (!d.webhook) {
       await outbox.finish(d.id, 'dropped', 'the webhook was deleted');
       finished.inc({ outcome: 'dropped' });
-      return;
+      return 'dropped';
     }
-    const outcome = await deliverWebhook(d.webhook, d.payload as WebhookPayload, d.idempotencyKey, deps.delivery);
+    const outcome = await deliverWebhook(d.webhook, d.payload as WebhookPayload | NotificationPayload, d.idempotencyKey, deps.delivery);
     attempts.inc({ outcome: outcome.kind });
     if (outcome.kind !== 'failed') {
       await deps.webhooks.recordDelivery(d.idempotencyKey, d.webhook.id, outcome.status);
       await outbox.finish(d.id, outcome.kind, null);
       finished.inc({ outcome: outcome.kind });
-      if (outcome.kind === 'rejected') logger.warn({ webhook: d.webhook.id, status: outcome.status, key: d.idempotencyKey }, 'webhook rejected the delivery; not retrying');
-      return;
+      if (outcome.kind === 'rejected') logger.warn({ webhook: d.webhook.id, status: outcome.status, key: d.idempotencyKey, event: d.event }, 'webhook rejected the delivery; not retrying');
+      return outcome.kind;
     }
     const delayMs = webhookRetryDelayMs(d.attempts);
     if (Date.now() + delayMs > d.giveUpAt) {
       await outbox.finish(d.id, 'expired', outcome.detail);
       finished.inc({ outcome: 'expired' });
-      logger.warn({ webhook: d.webhook.id, key: d.idempotencyKey, attempts: d.attempts, detail: outcome.detail }, 'webhook delivery gave up');
-      return;
+      logger.warn({ webhook: d.webhook.id, key: d.idempotencyKey, attempts: d.attempts, detail: outcome.detail, event: d.event }, 'webhook delivery gave up');
+      return 'expired';
     }
     await outbox.retryLater(d.id, delayMs, outcome.detail);
+    return 'failed';
   };
 
   const track = (d: OutboxDelivery) => {
@@ -80,21 +95,10 @@ export function createWebhookOutboxDrainer(deps: OutboxDrainerDeps): OutboxDrain
       .catch((err: unknown) => logger.error({ err, key: d.idempotencyKey }, 'webhook outbox delivery failed; the row is retried after its lease'))
       .finally(() => {
         inFlight.delete(task);
-        wake?.();
+        pauses.wake();
       });
     inFlight.add(task);
   };
-
-  const pause = (ms: number) =>
-    new Promise<void>((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        wake = null;
-        resolve();
-      }
-      wake = done;
-    });
 
   const run = async () => {
     while (running) {
@@ -110,7 +114,7 @@ export function createWebhookOutboxDrainer(deps: OutboxDrainerDeps): OutboxDrain
         }
       }
       // A full claim may leave more due rows: go again as soon as a slot frees up.
-      if (running && (claimed === 0 || claimed === free)) await pause(claimed === 0 ? settings.pollMs : settings.pollMs * 10);
+      if (running && (claimed === 0 || claimed === free)) await pauses.sleep(claimed === 0 ? settings.pollMs : settings.pollMs * 10);
     }
   };
 
@@ -122,7 +126,7 @@ export function createWebhookOutboxDrainer(deps: OutboxDrainerDeps): OutboxDrain
     },
     async stop() {
       running = false;
-      wake?.();
+      pauses.wake();
       await loop;
       await Promise.allSettled([...inFlight]);
     },

@@ -131,8 +131,10 @@ export async function rollout(input: RolloutInput): Promise<ReleaseView> {
     for (;;) {
       const settling = state.commandSeq;
       while (state.publishedRevision < state.revision) {
-        const { revision, status, stageIndex, exposure, reason } = state;
-        await acts.publishRolloutState({ releaseId: context.releaseId, appId: context.appId, revision, status, stageIndex, exposure, reason });
+        const { revision, status, stageIndex, exposure, reason, withdrawnSegments } = state;
+        // Only personalized releases ever withdraw a segment; the activity's input is otherwise unchanged.
+        const withdrawn = withdrawnSegments ? { withdrawnSegments } : {};
+        await acts.publishRolloutState({ releaseId: context.releaseId, appId: context.appId, revision, status, stageIndex, exposure, reason, ...withdrawn });
         state = { ...state, publishedRevision: Math.max(state.publishedRevision, revision) };
       }
       if (workflowInfo().typedSearchAttributes.get(ReleaseStatusKey) !== state.status) {

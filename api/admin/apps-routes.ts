@@ -8,7 +8,7 @@ import type { BundleService } from '../services/bundle-service';
 import { createAppSchema, createBundleSchema, DEFAULT_BUNDLE_PLATFORMS } from './schemas';
 
 export function appResponse(app: App) {
-  return { id: app.id, name: app.name, allowHttpBundles: app.allowHttpBundles, createdAt: app.createdAt };
+  return { id: app.id, name: app.name, allowHttpBundles: app.allowHttpBundles, defaultTimeZone: app.defaultTimeZone, createdAt: app.createdAt };
 }
 
 export function bundleResponse(bundle: Bundle) {

@@ -56,6 +56,7 @@ export function deviceStoryResponse(appId: string, story: DeviceStory) {
       bundleVersion: profile.bundleVersion,
       channel: profile.channel,
       attributes: profile.attributes,
+      timeZone: profile.timeZone,
       firstSeen: profile.firstSeen.toISOString(),
       lastSeen: profile.lastSeen.toISOString(),
       engagement: { sessionsLast7d: profile.sessionsLast7d, daysSinceFirstSeen: story.daysSinceFirstSeen },

@@ -30,7 +30,17 @@ export function createReleasesRoutes(deps: { releases: ReleaseService; insights:
     const principal = authorize(res, 'start_releases', req.params.appId);
     const body = parse(createReleaseSchema, req.body);
     const { release, warnings } = await deps.releases.start(
-      { appId: req.params.appId, version: body.version, channel: body.channel, plan: body.plan, timeScale: body.timeScale, supersede: body.supersede, force: body.force },
+      {
+        appId: req.params.appId,
+        version: body.version,
+        channel: body.channel,
+        plan: body.plan,
+        timeScale: body.timeScale,
+        supersede: body.supersede,
+        force: body.force,
+        segmentBundles: body.segmentBundles,
+        notifications: body.notifications.map((n) => ({ segment: n.segment, message: n.message, quietHours: n.quietHours ?? null })),
+      },
       principal,
     );
     res.status(201).json({ ...releaseSummary(release), warnings });
@@ -45,6 +55,11 @@ export function createReleasesRoutes(deps: { releases: ReleaseService; insights:
   router.get('/v1/releases/:id', async (req, res) => {
     const principal = authorize(res, 'read');
     res.json(await deps.releases.get(req.params.id, principal));
+  });
+
+  router.get('/v1/releases/:id/notifications', async (req, res) => {
+    const principal = authorize(res, 'read');
+    res.json({ notifications: await deps.releases.notifications(req.params.id, principal) });
   });
 
   router.get('/v1/releases/:id/insights', async (req, res) => {

@@ -11,11 +11,24 @@ import { PRODUCTION_CHANNEL } from '../../domain/channel';
 import { COMPARATIVE_METRICS, GATE_METRICS, TRIPWIRE_METRICS } from '../../domain/gates/gate-spec';
 import { isValidNativeRange } from '../../domain/native-compat';
 import { MAX_INSIGHT_POINTS, ROLLUP_COHORTS, ROLLUP_STEPS, ROLLUP_STEP_NAMES } from '../../domain/insight';
+import { PERSONALIZATION_LIMITS } from '../../domain/personalization';
 import { RELEASE_STATUSES } from '../../domain/release';
 import { COMMAND_LIMITS } from '../../domain/rollout-machine';
 import { ROLLOUT_EVENTS } from '../../domain/rollout-view';
+import { NOTIFICATION_EVENT, NOTIFICATION_LIMITS } from '../../domain/segment-notification';
 import { DAY_MS } from '../../domain/time';
+import { timeZoneProblem } from '../../domain/maintenance-window';
 import { json, multilineText, plainText, text } from '../http/text';
+
+/** An IANA time zone name, as devices and apps give it. */
+export function timeZoneSchema() {
+  return text()
+    .max(100)
+    .superRefine((zone, ctx) => {
+      const problem = timeZoneProblem(zone);
+      if (problem !== null) ctx.addIssue({ code: 'custom', message: problem });
+    });
+}
 
 export const appIdSchema = text().max(200).regex(APP_ID_PATTERN, 'use a reverse-DNS id such as com.example.app');
 export const channelNameSchema = text()
@@ -35,6 +48,8 @@ export const createAppSchema = z.strictObject({
   id: appIdSchema,
   name: text().trim().min(1).max(200),
   allowHttpBundles: z.boolean().default(false),
+  /** The zone quiet hours are judged in for devices that report none. */
+  defaultTimeZone: timeZoneSchema().default('UTC'),
 });
 
 export const DEFAULT_BUNDLE_PLATFORMS = ['ios', 'android'] as const;
@@ -128,6 +143,27 @@ const presets = PLAN_PRESETS.join(', ');
 const planPresetSchema = text().pipe(z.enum(PLAN_PRESETS, { error: `unknown preset; use one of ${presets} or a plan object {stages: [...]}` }));
 const planFieldSchema = z.union([planPresetSchema, planSchema], { error: `must be a preset name (${presets}) or a plan object {stages: [...]}` });
 
+const localTimeSchema = text().regex(/^([01]\d|2[0-3]):([0-5]\d)$/, 'must be a local time HH:MM from 00:00 to 23:59');
+const { maxTitleLength, maxBodyLength, maxDataKeys, maxDataValueLength } = NOTIFICATION_LIMITS;
+
+const notificationSchema = z.strictObject({
+  segment: segmentKeySchema,
+  message: z
+    .strictObject({
+      title: text().trim().min(1).max(maxTitleLength).optional(),
+      body: multilineText().trim().min(1).max(maxBodyLength).optional(),
+      data: z
+        .record(text().min(1).max(64), z.union([text().max(maxDataValueLength), z.number(), z.boolean()]))
+        .refine((d) => Object.keys(d).length <= maxDataKeys, `at most ${maxDataKeys} data keys`)
+        .optional(),
+    })
+    .refine((m) => m.title !== undefined || m.body !== undefined || m.data !== undefined, 'give a title, a body or data for the relay'),
+  quietHours: z
+    .strictObject({ start: localTimeSchema, end: localTimeSchema })
+    .refine((q) => q.start !== q.end, 'start and end must differ (quiet hours from start to end, local time)')
+    .optional(),
+});
+
 export const createReleaseSchema = z.strictObject({
   version: bundleVersionSchema,
   channel: channelNameSchema.default(PRODUCTION_CHANNEL.name),
@@ -135,6 +171,12 @@ export const createReleaseSchema = z.strictObject({
   timeScale: z.number().min(PLAN_LIMITS.minTimeScale).max(PLAN_LIMITS.maxTimeScale).default(1),
   supersede: z.boolean().default(false),
   force: z.boolean().default(false),
+  /** Personalization: segment → the version its devices get instead of `version`. */
+  segmentBundles: z
+    .record(segmentKeySchema, bundleVersionSchema)
+    .refine((m) => Object.keys(m).length <= PERSONALIZATION_LIMITS.maxMappings, `at most ${PERSONALIZATION_LIMITS.maxMappings} segments`)
+    .default({}),
+  notifications: z.array(notificationSchema).max(NOTIFICATION_LIMITS.maxPerRelease).default([]),
 });
 
 export const listReleasesQuerySchema = z.strictObject({
@@ -207,7 +249,11 @@ export const commandSchema = z.strictObject({
 
 export const createWebhookSchema = z.strictObject({
   url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).max(2048).refine(...plainText),
-  events: z.array(z.enum(ROLLOUT_EVENTS)).max(ROLLOUT_EVENTS.length).default([]),
+  // A push relay subscribes to segment notifications by naming the event; an empty list is every rollout event.
+  events: z
+    .array(z.enum([...ROLLOUT_EVENTS, NOTIFICATION_EVENT]))
+    .max(ROLLOUT_EVENTS.length + 1)
+    .default([]),
 });
 
 export const createChannelSchema = z.strictObject({

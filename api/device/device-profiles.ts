@@ -61,6 +61,7 @@ const mergeSightings = (older: DeviceSighting, newer: DeviceSighting): DeviceSig
   bundleVersion: newer.bundleVersion ?? older.bundleVersion,
   channel: newer.channel ?? older.channel,
   attributes: newer.attributes ?? older.attributes,
+  timeZone: newer.timeZone ?? older.timeZone ?? null,
 });
 const sessionKey = (appId: string, deviceId: string, day: string) => `${appId}\u0000${deviceId}\u0000${day}`;
 const sightingKey = (appId: string, deviceId: string) => `${appId}\u0000${deviceId}`;

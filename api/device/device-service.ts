@@ -28,6 +28,8 @@ export interface DeviceSays {
   /** The channel its credential names (CodePush deployment key). */
   keyedChannel?: string | undefined;
   attributes?: Record<string, AttributeValue> | undefined;
+  /** IANA zone (native protocol only), for quiet hours of segment notifications. */
+  timeZone?: string | undefined;
 }
 
 /**
@@ -39,6 +41,7 @@ export interface DeviceIdentity extends DeviceRuleContext, DeviceContext {
   appId: string;
   requestedChannel: string | undefined;
   keyedChannel: string | undefined;
+  timeZone: string | null;
 }
 
 // Shared by devices that send no attributes; told apart from an empty object a device sent, which is stored.
@@ -55,6 +58,7 @@ export function deviceIdentity(says: DeviceSays): DeviceIdentity {
     requestedChannel: says.requestedChannel,
     keyedChannel: says.keyedChannel,
     attributes: says.attributes ?? NO_ATTRIBUTES,
+    timeZone: says.timeZone ?? null,
     channel: '',
     sessionsLast7d: null,
     daysSinceFirstSeen: null,
@@ -145,6 +149,7 @@ export function createDeviceService(deps: DeviceServiceDeps): DeviceService {
       bundleVersion: device.bundleVersion || null,
       channel,
       attributes: device.attributes === NO_ATTRIBUTES ? null : device.attributes,
+      timeZone: device.timeZone,
       seenAt: new Date(now),
     });
 

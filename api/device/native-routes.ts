@@ -45,7 +45,7 @@ export function createNativeDeviceRoutes(deps: { devices: DeviceService }): Rout
     if (!app) return;
     const { decision } = deps.devices.check(
       app,
-      deviceIdentity({ appId, deviceId: body.deviceId, platform: body.platform, nativeVersion: body.nativeVersion, bundleVersion: body.bundleVersion, requestedChannel: body.channel, attributes: body.attributes }),
+      deviceIdentity({ appId, deviceId: body.deviceId, platform: body.platform, nativeVersion: body.nativeVersion, bundleVersion: body.bundleVersion, requestedChannel: body.channel, attributes: body.attributes, timeZone: body.timeZone }),
       'native',
     );
     // The native answer is the decision's alone.
@@ -67,6 +67,7 @@ export function createNativeDeviceRoutes(deps: { devices: DeviceService }): Rout
         bundleVersion: body.events.at(-1)!.bundleVersion,
         requestedChannel: body.channel,
         attributes: body.attributes,
+        timeZone: body.timeZone,
       }),
       body.events.map(({ type, at, bundleVersion, ...details }) => ({ type, at, bundleVersion, details: Object.keys(details).length > 0 ? details : null })),
     );

@@ -4,7 +4,7 @@ import { normalizeNativeVersion } from '../../domain/native-compat';
 import { CUSTOM_ATTRIBUTE_NAME } from '../../domain/segment-rules';
 import { EVENT_CLOCK, EVENT_TYPES, isPlausibleEventTime } from '../../domain/telemetry';
 import { DAY_MS, HOUR_MS } from '../../domain/time';
-import { channelNameSchema } from '../admin/schemas';
+import { channelNameSchema, timeZoneSchema } from '../admin/schemas';
 import { multilineText, plainText, text } from '../http/text';
 
 export const deviceIdSchema = text()
@@ -32,6 +32,8 @@ const deviceContext = {
   nativeVersion: nativeVersionSchema,
   channel: channelNameSchema.optional(),
   attributes: attributesSchema.optional(),
+  /** IANA zone of the device: segment notifications respect quiet hours there. */
+  timeZone: timeZoneSchema().optional(),
 };
 
 export const checkRequestSchema = z.strictObject({ ...deviceContext, bundleVersion: bundleVersionSchema });

@@ -23,6 +23,7 @@ import { deployReportSchema, downloadReportSchema, updateCheckQuerySchema } from
 import { checkRequestSchema, eventsRequestSchema } from '../device/native-schemas';
 import { createExpoBundleSchema, expoEventsRequestSchema } from '../device/expo/expo-schemas';
 import { COMMAND_PATHS } from '../../domain/rollout-machine';
+import { notificationDevicesQuerySchema } from '../relay/notification-devices-routes';
 
 export type RouteAudience = 'admin' | 'device' | 'ops' | 'dashboard';
 
@@ -119,13 +120,26 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
   ),
   'GET /v1/apps/{appId}/policy': admin('App policy', 'Which roles may disable gates, dry-run or skip stages.'),
   'PUT /v1/apps/{appId}/policy': admin('Change the app policy', 'Admin only.', { body: updateAppPolicySchema }),
-  'POST /v1/apps/{appId}/releases': admin('Start a release', 'Starts a rollout of a registered bundle on a channel with a plan (preset or stages).', { body: createReleaseSchema, status: 201 }),
+  'POST /v1/apps/{appId}/releases': admin(
+    'Start a release',
+    'Starts a rollout of a registered bundle on a channel with a plan (preset or stages); segmentBundles gives segments a bundle of their own (personalization), notifications a message per segment sent to the push relay when a stage opens for it.',
+    { body: createReleaseSchema, status: 201 },
+  ),
   'GET /v1/apps/{appId}/releases': admin('List releases', "The app's releases, newest first.", { query: listReleasesQuerySchema }),
   'GET /v1/releases/{id}': admin('A release', 'Live state from the workflow: stage, phase, exposure per segment, soak, last gate report and the transition history (published projection when Temporal cannot be asked: live=false).'),
   'POST /v1/releases/{id}/force-withdraw': admin(
     'Withdraw a release nothing watches',
     "For a release whose workflow closed or never started: publishes it aborted at zero exposure (devices told rollback to the baseline). Needs role oncall or admin and a reason; audited. 409 workflow_running while the workflow runs (use rollback), release_finished once it ended.",
     { body: commandSchema },
+  ),
+  'GET /v1/releases/{id}/notifications': admin(
+    'Segment notifications',
+    "Each growth of a notified segment's exposure: the devices it newly reached, split into deliveries by quiet hours (scheduledFor), and per push relay the delivery's attempts and outcome.",
+  ),
+  'GET /v1/notifications/{token}/devices': device(
+    'Devices of a segment notification',
+    'For the push relay: pages (after, limit) through the device ids of a delivery too large for its payload. The token from the signed payload is the credential; it names one delivery and expires. 404 for an unknown or expired token.',
+    { query: notificationDevicesQuerySchema },
   ),
   'GET /v1/releases/{id}/insights': admin('Release insights', 'Canary versus control figures per segment over time, adoption curves and the last gate report.', { query: insightsQuerySchema }),
   'GET /v1/releases/{id}/events': admin(

@@ -9,7 +9,7 @@ import { newDeploymentKey, newId } from '../../platform/ids';
 import { newSigningKeyPair } from '../../platform/answer-signing';
 
 export interface AppService {
-  create(input: { id: string; name: string; allowHttpBundles: boolean }, principal: Principal): Promise<App>;
+  create(input: { id: string; name: string; allowHttpBundles: boolean; defaultTimeZone: string }, principal: Principal): Promise<App>;
   /** The app, if it exists and the caller may see it (else NotFoundError: ids of other apps never leak). */
   get(appId: string, principal: Principal): Promise<App>;
   list(principal: Principal): Promise<App[]>;
@@ -24,7 +24,7 @@ export function createAppService(stores: Pick<Stores, 'apps'>, transact: Transac
         if (!app) throw new ConflictError(`app ${input.id} exists already`, 'app_exists');
         await tx.channels.insert({ appId: app.id, ...PRODUCTION_CHANNEL, deploymentKey: newDeploymentKey() });
         await tx.signingKeys.insert({ id: newId(), appId: app.id, ...newSigningKeyPair() });
-        await announceAppChange(tx, principal, 'app.create', app.id, { name: app.name, allowHttpBundles: app.allowHttpBundles });
+        await announceAppChange(tx, principal, 'app.create', app.id, { name: app.name, allowHttpBundles: app.allowHttpBundles, defaultTimeZone: app.defaultTimeZone });
         return app;
       });
     },

@@ -7,7 +7,7 @@ import { explainAssignment, type AssignmentExplanation, type ProfiledDevice } fr
 import { NotFoundError } from '../../domain/errors/not-found-error';
 import { UnavailableError } from '../../domain/errors/unavailable-error';
 import { ValidationError } from '../../domain/errors/validation-error';
-import type { AttributeValue } from '../../domain/segment-rules';
+import { ruleAttributes } from '../../domain/segment-rules';
 import { daysSince, HOUR_MS } from '../../domain/time';
 import type { CheckResult } from '../device/device-service';
 import type { RolloutSnapshot } from '../snapshot/rollout-snapshot';
@@ -61,15 +61,6 @@ export interface DeviceStoryServiceDeps {
 }
 
 const isPlatform = (value: string | null): value is Platform => (PLATFORMS as readonly (string | null)[]).includes(value);
-
-/** Profiles hold what devices sent as JSON; only what segment rules can compare is kept. */
-function ruleAttributes(attributes: Record<string, unknown>): Record<string, AttributeValue> {
-  const result: Record<string, AttributeValue> = {};
-  for (const [name, value] of Object.entries(attributes)) {
-    if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') result[name] = value;
-  }
-  return result;
-}
 
 function profiledDevice(profile: DeviceProfile, now: number): ProfiledDevice {
   return {

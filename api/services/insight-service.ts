@@ -48,6 +48,8 @@ export interface ReleaseInsights {
    * first one, or when Temporal did not answer within GATE_VIEW_TIMEOUT_MS.
    */
   gates: GateReport | null;
+  /** A personalized release's segments with the version each gets instead of `version`. */
+  segmentBundles: Record<string, string>;
 }
 
 export interface InsightService {
@@ -63,7 +65,7 @@ export const GATE_VIEW_TIMEOUT_MS = 250;
 const planSegments = (release: Release) => [...new Set(release.plan.stages.flatMap((s) => s.segments))];
 
 export interface InsightServiceDeps {
-  stores: Pick<Stores, 'releases' | 'rolloutStates'>;
+  stores: Pick<Stores, 'releases' | 'rolloutStates' | 'segmentBundles'>;
   rollouts: Pick<RolloutClient, 'queryState'>;
   insight: InsightReadModel;
 }
@@ -84,7 +86,7 @@ export function createInsightService(deps: InsightServiceDeps): InsightService {
       const to = Math.ceil(request.to / stepMs) * stepMs;
       const wanted = request.segment === undefined ? segments : [request.segment];
       const startedAtMs = Date.parse(release.createdAt);
-      const [figures, adoption, published, view] = await Promise.all([
+      const [figures, adoption, published, view, segmentBundles] = await Promise.all([
         deps.insight.read({
           releaseId,
           stepMs,
@@ -96,6 +98,7 @@ export function createInsightService(deps: InsightServiceDeps): InsightService {
         deps.insight.readAdoption({ releaseId, stepMs, from: new Date(Math.min(from, Math.floor(startedAtMs / stepMs) * stepMs)), to: new Date(to), segments: wanted }),
         deps.stores.rolloutStates.get(releaseId),
         deps.rollouts.queryState(release.workflowId, GATE_VIEW_TIMEOUT_MS),
+        deps.stores.segmentBundles.forRelease(releaseId),
       ]);
       const status = published?.status ?? release.status;
       const series = figures.map((s): InsightSeries => {
@@ -120,6 +123,7 @@ export function createInsightService(deps: InsightServiceDeps): InsightService {
           segmentAdoption({ segment, sinceStart: adoption.get(segment) ?? [], fromMs: from, toMs: to, startedAtMs, stepMs, status }),
         ),
         gates: view?.gates ?? null,
+        segmentBundles,
       };
     },
   };

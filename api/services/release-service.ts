@@ -3,14 +3,19 @@ import { ConflictError } from '../../domain/errors/conflict-error';
 import { NotFoundError } from '../../domain/errors/not-found-error';
 import { UnavailableError } from '../../domain/errors/unavailable-error';
 import { ValidationError } from '../../domain/errors/validation-error';
+import { mappingProblems } from '../../domain/personalization';
+import { allPlanSegments } from '../../domain/rollout-machine';
+import type { Bundle } from '../../domain/bundle';
 import { countingWindowMs, resolvePlan, type Plan, type PlanInput } from '../../domain/plan';
+import { notificationProblems, type SegmentNotificationSpec } from '../../domain/segment-notification';
 import { isTerminal, workflowIdFor, type PublishedState, type Release, type ReleaseStatus } from '../../domain/release';
 import { stageSizingWarnings } from '../../domain/stage-sizing';
 import { DAY_MS } from '../../domain/time';
 import type { CommandName } from '../../domain/rollout-machine';
 import type { ReleaseView, Transition } from '../../domain/rollout-view';
 import type { SegmentSummary } from '../../domain/segment';
-import type { Stores } from '../../db/create-stores';
+import type { Stores, Transactor } from '../../db/create-stores';
+import type { NotificationState } from '../../db/stores/segment-notification-store';
 import type { ReleaseWithdrawal } from '../../db/release-withdrawal';
 import type { Logger } from '../../platform/logger';
 import { newId, newSecret } from '../../platform/ids';
@@ -30,6 +35,10 @@ export interface StartReleaseInput {
   supersede: boolean;
   /** Release a version that was rolled back on this channel before. */
   force: boolean;
+  /** Personalization: segment → the version its devices get instead of `version`. */
+  segmentBundles: Record<string, string>;
+  /** What the push relay tells each segment's devices when a stage opens for them. */
+  notifications: SegmentNotificationSpec[];
 }
 
 export interface StartedRelease {
@@ -53,6 +62,11 @@ export interface ReleaseDetails extends Omit<Release, 'bucketSalt'> {
   history: ReleaseView['history'];
   /** False when Temporal could not be asked and the published projection is shown instead. */
   live: boolean;
+  /** Segments of a personalized release with the version they get instead of `version`. */
+  segmentBundles: Record<string, string>;
+  /** Mapped segments whose own bundle a failing gate withdrew (their devices went back); the others go on. */
+  withdrawnSegments: string[];
+  notifications: SegmentNotificationSpec[];
 }
 
 export interface ReleaseService {
@@ -65,10 +79,14 @@ export interface ReleaseService {
    * started): what the worker's reconciler does, on demand. A running workflow is refused: use rollback.
    */
   forceWithdraw(releaseId: string, reason: string, principal: Principal): Promise<ReleaseDetails>;
+  /** The release's segment notifications so far, each with its deliveries and their progress. */
+  notifications(releaseId: string, principal: Principal): Promise<NotificationState[]>;
 }
 
 export interface ReleaseServiceDeps {
-  stores: Pick<Stores, 'releases' | 'bundles' | 'channels' | 'rolloutStates' | 'audit' | 'deviceProfiles'>;
+  stores: Pick<Stores, 'releases' | 'bundles' | 'channels' | 'rolloutStates' | 'audit' | 'deviceProfiles' | 'segmentBundles' | 'segmentNotifications'>;
+  /** The release row and its mappings and notifications commit together. */
+  transact: Transactor;
   apps: AppService;
   policies: Pick<AppPolicyService, 'enforce'>;
   rollouts: RolloutClient;
@@ -89,6 +107,11 @@ interface StartContext {
 
 export function createReleaseService(deps: ReleaseServiceDeps): ReleaseService {
   const { stores, apps, rollouts } = deps;
+
+  const personalizationOf = async (releaseId: string): Promise<Personalization> => {
+    const [segmentBundles, notifications] = await Promise.all([stores.segmentBundles.forRelease(releaseId), stores.segmentNotifications.specsOf(releaseId)]);
+    return { segmentBundles, notifications };
+  };
 
   // The route has checked the caller's role; the release's app decides whether the caller may see it.
   const getAccessible = async (releaseId: string, principal: Principal): Promise<Release> => {
@@ -135,7 +158,28 @@ export function createReleaseService(deps: ReleaseServiceDeps): ReleaseService {
       );
     }
     if (active && !input.supersede) throw activeConflict(active);
+    await checkPersonalization(input, bundle, segments, resolved.plan, baseline);
     return { segments, plan: resolved.plan, baseline, active, activeDevices };
+  };
+
+  /** Mapped bundles and notified segments are checked before anything is written, naming what to fix. */
+  const checkPersonalization = async (input: StartReleaseInput, main: Bundle, segments: SegmentSummary[], plan: Plan, baseline: Release | null) => {
+    const versions = [...new Set(Object.values(input.segmentBundles))];
+    const found = await Promise.all(versions.map((v) => stores.bundles.get(input.appId, v)));
+    const appSegments = segments.map((s) => s.key);
+    const planSegments = allPlanSegments(plan);
+    const problems = [
+      ...mappingProblems({
+        mapping: input.segmentBundles,
+        appSegments,
+        planSegments,
+        main,
+        baselineVersion: baseline?.version ?? null,
+        bundles: new Map(found.flatMap((b) => (b ? [[b.version, b] as const] : []))),
+      }),
+      ...notificationProblems(input.notifications, appSegments, planSegments),
+    ];
+    if (problems.length > 0) throw new ValidationError(problems.map((p) => `${p.path}: ${p.message}`).join('; '), problems);
   };
 
   // Superseding aborts a live release: only once nothing else can refuse this start.
@@ -151,28 +195,37 @@ export function createReleaseService(deps: ReleaseServiceDeps): ReleaseService {
   /** The release row claims the channel; the database refuses a second active release. */
   const insertRelease = async (input: StartReleaseInput, context: StartContext, principal: Principal): Promise<Release> => {
     const id = newId();
-    const outcome = await stores.releases.insert({
-      id,
-      appId: input.appId,
-      channel: input.channel,
-      version: input.version,
-      baselineVersion: context.baseline?.version ?? null,
-      // A secret of its own: with the salt, anyone could compute which made-up ids are canaries.
-      bucketSalt: newSecret(),
-      plan: context.plan,
-      windowMs: countingWindowMs(context.plan),
-      status: 'pending',
-      workflowId: workflowIdFor(id),
-      createdBy: actorOf(principal),
+    const outcome = await deps.transact(async (tx) => {
+      const result = await tx.releases.insert({
+        id,
+        appId: input.appId,
+        channel: input.channel,
+        version: input.version,
+        baselineVersion: context.baseline?.version ?? null,
+        // A secret of its own: with the salt, anyone could compute which made-up ids are canaries.
+        bucketSalt: newSecret(),
+        plan: context.plan,
+        windowMs: countingWindowMs(context.plan),
+        status: 'pending',
+        workflowId: workflowIdFor(id),
+        createdBy: actorOf(principal),
+      });
+      if ('inserted' in result) {
+        await tx.segmentBundles.insert(id, input.appId, input.segmentBundles);
+        await tx.segmentNotifications.insertSpecs(id, input.notifications);
+      }
+      return result;
     });
     if ('inserted' in outcome) return outcome.inserted;
     const winner = await stores.releases.findActive(input.appId, input.channel);
     throw winner ? activeConflict(winner) : new ConflictError(`another release on ${input.channel} started meanwhile`, 'release_active');
   };
 
-  const launchWorkflow = async (release: Release, segments: SegmentSummary[], principal: Principal): Promise<void> => {
+  const launchWorkflow = async (release: Release, segments: SegmentSummary[], segmentBundles: Record<string, string>, principal: Principal): Promise<void> => {
     try {
       await rollouts.start(release.workflowId, {
+        // A failing gate in a mapped segment withdraws that mapping only (see the rollout machine).
+        ...(Object.keys(segmentBundles).length > 0 ? { segmentBundles } : {}),
         releaseId: release.id,
         appId: release.appId,
         channel: release.channel,
@@ -235,7 +288,7 @@ export function createReleaseService(deps: ReleaseServiceDeps): ReleaseService {
       const warnings = stageSizingWarnings(context.plan, context.activeDevices, input.channel);
       if (context.active) await supersede(context.active, input.version, principal);
       const release = await insertRelease(input, context, principal);
-      await launchWorkflow(release, context.segments, principal);
+      await launchWorkflow(release, context.segments, input.segmentBundles, principal);
       const plan = typeof input.plan === 'string' ? input.plan : 'custom';
       await auditByKey(stores, principal, {
         action: 'release.start',
@@ -250,13 +303,17 @@ export function createReleaseService(deps: ReleaseServiceDeps): ReleaseService {
 
     async get(releaseId, principal) {
       const release = await getAccessible(releaseId, principal);
-      const [view, published] = await Promise.all([rollouts.queryState(release.workflowId), stores.rolloutStates.get(releaseId)]);
+      const [view, published, personalization] = await Promise.all([
+        rollouts.queryState(release.workflowId),
+        stores.rolloutStates.get(releaseId),
+        personalizationOf(release.id),
+      ]);
       // Reverted after completion: the closed rollout does not know, its revert workflow does.
       if (view?.status === 'completed' && published?.status === 'rolled_back' && published.revision > view.revision) {
         const transition = await rollouts.revertOf(releaseId);
-        return details(release, transition ? withRevert(view, transition, published.revision) : null, published);
+        return details(release, transition ? withRevert(view, transition, published.revision) : null, published, personalization);
       }
-      return details(release, view, published);
+      return details(release, view, published, personalization);
     },
 
     async command(releaseId, name, reason, principal, idempotencyKey) {
@@ -275,7 +332,7 @@ export function createReleaseService(deps: ReleaseServiceDeps): ReleaseService {
         throw err;
       }
       deps.metrics.adminActions.inc({ action: `release.${name}`, outcome: 'accepted' });
-      return details({ ...release, status: view.status }, view, null);
+      return details({ ...release, status: view.status }, view, null, await personalizationOf(release.id));
     },
 
     async list(appId, principal, filter) {
@@ -313,19 +370,25 @@ export function createReleaseService(deps: ReleaseServiceDeps): ReleaseService {
         throw await refuse(finishedConflict({ ...release, status: finished }, 'force-withdraw'));
       }
       deps.metrics.adminActions.inc({ action: 'release.force-withdraw', outcome: 'accepted' });
-      return details({ ...release, status: state.status }, null, state);
+      return details({ ...release, status: state.status }, null, state, await personalizationOf(release.id));
+    },
+
+    async notifications(releaseId, principal) {
+      const release = await getAccessible(releaseId, principal);
+      return stores.segmentNotifications.listForRelease(release.id);
     },
   };
 }
 
-type LiveFields = Omit<ReleaseDetails, keyof Release | 'live'> & Pick<Release, 'status'>;
+type Personalization = Pick<ReleaseDetails, 'segmentBundles' | 'notifications'>;
+type LiveFields = Omit<ReleaseDetails, keyof Release | keyof Personalization | 'live'> & Pick<Release, 'status'>;
 
-function details(release: Release, view: ReleaseView | null, published: PublishedState | null): ReleaseDetails {
+function details(release: Release, view: ReleaseView | null, published: PublishedState | null, personalization: Personalization): ReleaseDetails {
   // A release withdrawn without its workflow (reconciler, force-withdraw): the closed workflow's last
   // state is no longer what devices see.
   const current = view !== null && published !== null && isTerminal(published.status) && !isTerminal(view.status) ? null : view;
   const { bucketSalt, ...shown } = release;
-  return { ...shown, ...(current ? fromWorkflow(release, current, published) : fromProjection(release, published)), live: current !== null };
+  return { ...shown, ...(current ? fromWorkflow(release, current, published) : fromProjection(release, published)), ...personalization, live: current !== null };
 }
 
 /** What the workflow says, except its status until devices and the one-active-release check see it. */
@@ -340,6 +403,7 @@ function fromWorkflow(release: Release, view: ReleaseView, published: PublishedS
     phase: view.phase,
     waitingSegments: view.waitingSegments,
     exposure: view.exposure,
+    withdrawnSegments: view.withdrawnSegments ?? [],
     soakedMs: view.soakedMs,
     revision: view.publishedRevision,
     reason: view.reason ?? published?.reason ?? null,
@@ -358,6 +422,7 @@ function fromProjection(release: Release, published: PublishedState | null): Liv
     phase: null,
     waitingSegments: [],
     exposure: published?.exposure ?? {},
+    withdrawnSegments: published?.withdrawnSegments ?? [],
     soakedMs: null,
     revision: published?.revision ?? 0,
     reason: published?.reason ?? null,

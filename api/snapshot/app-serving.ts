@@ -1,6 +1,7 @@
 import type { AppDefinitions } from '../../db/read-models/serving-read-model';
 import type { DeviceOverride } from '../../db/stores/channel-override-store';
 import type { Channel, ChannelOverride } from '../../domain/channel';
+import { servedVersions } from '../../domain/personalization';
 import { isWithdrawn } from '../../domain/release';
 import type { SegmentDefinition } from '../../domain/segment';
 import { compileSegments, usesEngagement, type SegmentResolver } from '../../domain/segment-rules';
@@ -80,7 +81,7 @@ export function createOverrideTable(overrides: readonly DeviceOverride[]): Overr
 function withdrawnView(all: ReadonlySet<string>, current: ServingRelease): ReadonlySet<string> {
   const kept = new Set<string>();
   if (current.fallback) kept.add(current.fallback.version);
-  if (!isWithdrawn(current.status)) kept.add(current.target.version);
+  if (!isWithdrawn(current.status)) for (const version of servedVersions(current)) kept.add(version);
   const has = (version: string) => all.has(version) && !kept.has(version);
   function* values(): SetIterator<string> {
     for (const version of all) if (!kept.has(version)) yield version;

@@ -1,6 +1,7 @@
 import { createChangeListener, type SnapshotChange } from '../../db/change-feed';
 import type { AppDefinitions, AppRevisions, AppServingSource, ServingReadModel } from '../../db/read-models/serving-read-model';
-import { isTerminal, isWithdrawn } from '../../domain/release';
+import { withdrawnVersionsOf } from '../../domain/personalization';
+import { isTerminal } from '../../domain/release';
 import type { ChannelServing, ServingRelease } from '../../domain/serving';
 import type { Logger } from '../../platform/logger';
 import type { ApiMetrics } from '../api-metrics';
@@ -144,7 +145,7 @@ export function createRolloutSnapshot(deps: RolloutSnapshotDeps): RolloutSnapsho
   const applyRelease = (state: AppState, release: ServingRelease) => {
     if (!hold(release)) return;
     const withdrawn = withdrawnOf(state, release.channel);
-    if (isWithdrawn(release.status)) withdrawn.add(release.target.version);
+    for (const version of withdrawnVersionsOf(release)) withdrawn.add(version);
     const current = state.serving.get(release.channel)?.current;
     const next = !current || current.releaseId === release.releaseId || isNewerRelease(release, current) ? release : current;
     state.serving.set(release.channel, channelServing(next, withdrawn));
@@ -177,7 +178,7 @@ export function createRolloutSnapshot(deps: RolloutSnapshotDeps): RolloutSnapsho
       hold(read);
       // A notification applied while this load was reading may be newer than what it read.
       const release = releases.get(read.releaseId)!;
-      if (isWithdrawn(release.status)) withdrawnOf(state, release.channel).add(release.target.version);
+      for (const version of withdrawnVersionsOf(release)) withdrawnOf(state, release.channel).add(version);
       const current = serving.get(release.channel)?.current;
       if (!current || isNewerRelease(release, current)) serving.set(release.channel, channelServing(release, withdrawnOf(state, release.channel)));
     }

@@ -2,6 +2,7 @@ import type { DeviceEventRow, DeviceWindowRow, TelemetryStore } from '../../db/s
 import type { GateMetric } from '../../domain/gates/gate-spec';
 import { NO_ROLLUPS, foldRollups, rollupCohortOf, type RollupEvent } from '../../domain/insight';
 import { windowStartOf } from '../../domain/plan';
+import { targetFor } from '../../domain/personalization';
 import { attributeEvent, GATE_METRIC_OF, type EventType } from '../../domain/telemetry';
 import { isDataException } from '../../db/pg-errors';
 import { UnavailableError } from '../../domain/errors/unavailable-error';
@@ -102,7 +103,8 @@ export function createTelemetryService(deps: TelemetryServiceDeps): TelemetrySer
     async ingest(request) {
       const receivedAt = Date.now();
       const serving = request.channel === null ? undefined : deps.snapshot.app(request.appId)?.serving.get(request.channel);
-      const targetVersion = serving?.current.target.version;
+      // Adoption counts the device's own segment's bundle (a personalized release has several).
+      const targetVersion = serving && targetFor(serving.current, request.segment).version;
       const prepared = request.events.map((e): Prepared => {
         const a = attributeEvent(serving, request.deviceId, request.segment, e.bundleVersion);
         const metric = (GATE_METRIC_OF as Partial<Record<string, GateMetric>>)[e.type];

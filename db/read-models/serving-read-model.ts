@@ -21,6 +21,7 @@ interface ServingRow {
   stage_index: number;
   exposure: ServingRelease['exposure'];
   published_at: Date;
+  withdrawn_segments: string[];
   t_version: string;
   t_url: string;
   t_sha256: string;
@@ -39,6 +40,8 @@ interface ServingRow {
   f_session_key: string | null;
   f_encrypted_checksum: string | null;
   f_signature: string | null;
+  /** Segment key → its own bundle, built by the query in BundleRef's shape (personalized releases). */
+  segment_targets: Record<string, BundleRef> | null;
 }
 
 function bundleRef(prefix: 't' | 'f', row: ServingRow): BundleRef | null {
@@ -72,18 +75,26 @@ function mapRow(row: ServingRow): ServingRelease {
     publishedAt: row.published_at.getTime(),
     target: bundleRef('t', row)!,
     fallback: bundleRef('f', row),
+    ...(row.segment_targets ? { segmentTargets: row.segment_targets } : {}),
+    ...(row.withdrawn_segments.length > 0 ? { withdrawnSegments: row.withdrawn_segments } : {}),
   };
 }
 
 const SELECT = `
   SELECT r.id AS release_id, r.app_id, r.channel, r.bucket_salt, r.window_ms, r.created_at,
-         rs.revision, rs.status, rs.stage_index, rs.exposure, rs.published_at,
+         rs.revision, rs.status, rs.stage_index, rs.exposure, rs.published_at, rs.withdrawn_segments,
          t.version AS t_version, t.url AS t_url, t.sha256 AS t_sha256, t.size AS t_size, t.platforms AS t_platforms,
          t.native_range AS t_native_range, t.session_key AS t_session_key,
          t.encrypted_checksum AS t_encrypted_checksum, t.signature AS t_signature,
          f.version AS f_version, f.url AS f_url, f.sha256 AS f_sha256, f.size AS f_size, f.platforms AS f_platforms,
          f.native_range AS f_native_range, f.session_key AS f_session_key,
-         f.encrypted_checksum AS f_encrypted_checksum, f.signature AS f_signature
+         f.encrypted_checksum AS f_encrypted_checksum, f.signature AS f_signature,
+         (SELECT json_object_agg(sb.segment_key, json_build_object(
+                   'version', b.version, 'url', b.url, 'sha256', b.sha256, 'size', b.size, 'platforms', b.platforms,
+                   'nativeRange', b.native_range, 'sessionKey', b.session_key,
+                   'encryptedChecksum', b.encrypted_checksum, 'signature', b.signature))
+            FROM release_segment_bundles sb JOIN bundles b ON b.app_id = sb.app_id AND b.version = sb.version
+           WHERE sb.release_id = r.id) AS segment_targets
   FROM rollout_state rs
   JOIN releases r ON r.id = rs.release_id
   JOIN bundles t ON t.app_id = r.app_id AND t.version = r.version
@@ -238,9 +249,20 @@ export function createServingReadModel(db: Queryable, box: SecretBox, selfAssign
           [...params, TERMINAL_STATUSES, endedWithinMs],
         ),
         db.query<{ app_id: string; channel: string; versions: string[] }>(
-          `SELECT r.app_id, r.channel, array_agg(DISTINCT r.version) AS versions
+          // A withdrawn release ships all its bundles back; one that goes on, its withdrawn segments' own
+          // bundles (see withdrawnVersionsOf: a bundle another segment still gets is not withdrawn).
+          `SELECT r.app_id, r.channel, array_agg(DISTINCT v.version) AS versions
            FROM rollout_state rs JOIN releases r ON r.id = rs.release_id
-           WHERE ${appFilter('rs')} AND rs.status = ANY($${params.length + 1}::text[])
+           CROSS JOIN LATERAL (
+             SELECT r.version WHERE rs.status = ANY($${params.length + 1}::text[])
+             UNION
+             SELECT sb.version FROM release_segment_bundles sb
+              WHERE sb.release_id = r.id AND (rs.status = ANY($${params.length + 1}::text[]) OR (
+                sb.segment_key = ANY(rs.withdrawn_segments) AND sb.version <> r.version AND NOT EXISTS (
+                  SELECT 1 FROM release_segment_bundles kept
+                   WHERE kept.release_id = r.id AND kept.version = sb.version AND kept.segment_key <> ALL(rs.withdrawn_segments))))
+           ) v (version)
+           WHERE ${appFilter('rs')} AND (rs.status = ANY($${params.length + 1}::text[]) OR cardinality(rs.withdrawn_segments) > 0)
            GROUP BY r.app_id, r.channel`,
           [...params, WITHDRAWN_STATUSES],
         ),

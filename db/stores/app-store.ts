@@ -1,23 +1,25 @@
 import type { App } from '../../domain/app';
 import type { Queryable } from '../create-pool';
 
-const COLUMNS = 'a.id, a.name, a.allow_http_bundles, a.created_at';
+const COLUMNS = 'a.id, a.name, a.allow_http_bundles, a.default_time_zone, a.created_at';
 
 interface AppRow {
   id: string;
   name: string;
   allow_http_bundles: boolean;
+  default_time_zone: string;
   created_at: Date;
 }
 
 function mapRow(row: AppRow): App {
-  return { id: row.id, name: row.name, allowHttpBundles: row.allow_http_bundles, createdAt: row.created_at.toISOString() };
+  return { id: row.id, name: row.name, allowHttpBundles: row.allow_http_bundles, defaultTimeZone: row.default_time_zone, createdAt: row.created_at.toISOString() };
 }
 
 export interface NewApp {
   id: string;
   name: string;
   allowHttpBundles: boolean;
+  defaultTimeZone: string;
 }
 
 export interface AppStore {
@@ -31,10 +33,10 @@ export function createAppStore(db: Queryable): AppStore {
   return {
     async insert(app) {
       const { rows } = await db.query<AppRow>(
-        `INSERT INTO apps AS a (id, name, allow_http_bundles) VALUES ($1, $2, $3)
+        `INSERT INTO apps AS a (id, name, allow_http_bundles, default_time_zone) VALUES ($1, $2, $3, $4)
          ON CONFLICT (id) DO NOTHING
          RETURNING ${COLUMNS}`,
-        [app.id, app.name, app.allowHttpBundles],
+        [app.id, app.name, app.allowHttpBundles, app.defaultTimeZone],
       );
       return rows[0] ? mapRow(rows[0]) : null;
     },

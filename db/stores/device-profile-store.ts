@@ -9,6 +9,8 @@ export interface DeviceSighting {
   bundleVersion: string | null;
   channel: string | null;
   attributes: Record<string, unknown> | null;
+  /** IANA zone the device reported; null or absent: keep what is stored. */
+  timeZone?: string | null;
   seenAt: Date;
 }
 
@@ -39,6 +41,8 @@ export interface DeviceProfile {
   bundleVersion: string | null;
   channel: string | null;
   attributes: Record<string, unknown>;
+  /** IANA zone the device reported (native protocol); null: none, the app's default applies. */
+  timeZone: string | null;
   firstSeen: Date;
   lastSeen: Date;
   sessionsLast7d: number;
@@ -73,6 +77,7 @@ interface ProfileRow {
   bundle_version: string | null;
   channel: string | null;
   attributes: Record<string, unknown>;
+  time_zone: string | null;
   first_seen: Date;
   last_seen: Date;
   sessions: number;
@@ -87,16 +92,17 @@ export function createDeviceProfileStore(db: Queryable): DeviceProfileStore {
     async upsertSightings(rows) {
       if (rows.length === 0) return;
       await db.query(
-        `INSERT INTO devices AS d (app_id, device_id, platform, native_version, bundle_version, channel, attributes, first_seen, last_seen)
-         SELECT u.app_id, u.device_id, u.platform, u.native_version, u.bundle_version, u.channel, COALESCE(u.attributes, '{}'::jsonb), u.seen_at, u.seen_at
-         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::jsonb[], $8::timestamptz[])
-           AS u (app_id, device_id, platform, native_version, bundle_version, channel, attributes, seen_at)
+        `INSERT INTO devices AS d (app_id, device_id, platform, native_version, bundle_version, channel, attributes, time_zone, first_seen, last_seen)
+         SELECT u.app_id, u.device_id, u.platform, u.native_version, u.bundle_version, u.channel, COALESCE(u.attributes, '{}'::jsonb), u.time_zone, u.seen_at, u.seen_at
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::jsonb[], $8::timestamptz[], $9::text[])
+           AS u (app_id, device_id, platform, native_version, bundle_version, channel, attributes, seen_at, time_zone)
          ON CONFLICT (app_id, device_id) DO UPDATE SET
            platform = COALESCE(EXCLUDED.platform, d.platform),
            native_version = COALESCE(EXCLUDED.native_version, d.native_version),
            bundle_version = COALESCE(EXCLUDED.bundle_version, d.bundle_version),
            channel = COALESCE(EXCLUDED.channel, d.channel),
            attributes = CASE WHEN EXCLUDED.attributes = '{}'::jsonb THEN d.attributes ELSE EXCLUDED.attributes END,
+           time_zone = COALESCE(EXCLUDED.time_zone, d.time_zone),
            first_seen = LEAST(d.first_seen, EXCLUDED.first_seen),
            last_seen = GREATEST(d.last_seen, EXCLUDED.last_seen)`,
         [
@@ -108,6 +114,7 @@ export function createDeviceProfileStore(db: Queryable): DeviceProfileStore {
           col(rows, 'channel'),
           rows.map((r) => (r.attributes ? JSON.stringify(r.attributes) : null)),
           col(rows, 'seenAt'),
+          rows.map((r) => r.timeZone ?? null),
         ],
       );
     },
@@ -157,7 +164,7 @@ export function createDeviceProfileStore(db: Queryable): DeviceProfileStore {
     },
     async profile(appId, deviceId, now) {
       const { rows } = await db.query<ProfileRow>(
-        `SELECT d.device_id, d.platform, d.native_version, d.bundle_version, d.channel, d.attributes, d.first_seen, d.last_seen,
+        `SELECT d.device_id, d.platform, d.native_version, d.bundle_version, d.channel, d.attributes, d.time_zone, d.first_seen, d.last_seen,
                 ${SESSIONS_LAST_7D} AS sessions
          FROM devices d WHERE d.app_id = $1 AND d.device_id = $2`,
         [appId, deviceId, now],
@@ -171,6 +178,7 @@ export function createDeviceProfileStore(db: Queryable): DeviceProfileStore {
             bundleVersion: row.bundle_version,
             channel: row.channel,
             attributes: row.attributes,
+            timeZone: row.time_zone,
             firstSeen: row.first_seen,
             lastSeen: row.last_seen,
             sessionsLast7d: row.sessions,

@@ -21,20 +21,22 @@ interface RolloutStateRow {
   stage_index: number;
   exposure: PublishedState['exposure'];
   reason: string | null;
+  withdrawn_segments: string[];
 }
 
-const COLUMNS = 'rs.release_id, rs.app_id, rs.revision, rs.status, rs.stage_index, rs.exposure, rs.reason';
+const COLUMNS = 'rs.release_id, rs.app_id, rs.revision, rs.status, rs.stage_index, rs.exposure, rs.reason, rs.withdrawn_segments';
 
 export function createRolloutStateStore(db: Queryable): RolloutStateStore {
   return {
     async publish(s) {
       const { rowCount } = await db.query(
         `WITH written AS (
-           INSERT INTO rollout_state AS rs (release_id, app_id, revision, status, stage_index, exposure, reason, published_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, now())
+           INSERT INTO rollout_state AS rs (release_id, app_id, revision, status, stage_index, exposure, reason, published_at, withdrawn_segments)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, now(), $12)
            ON CONFLICT (release_id) DO UPDATE
              SET revision = EXCLUDED.revision, status = EXCLUDED.status, stage_index = EXCLUDED.stage_index,
-                 exposure = EXCLUDED.exposure, reason = EXCLUDED.reason, published_at = EXCLUDED.published_at
+                 exposure = EXCLUDED.exposure, reason = EXCLUDED.reason, published_at = EXCLUDED.published_at,
+                 withdrawn_segments = EXCLUDED.withdrawn_segments
              WHERE rs.revision < EXCLUDED.revision
                AND (rs.status <> ALL($9::text[]) OR (rs.status = $10 AND EXCLUDED.status = ANY($11::text[])))
            RETURNING rs.release_id, rs.app_id, rs.revision, rs.status
@@ -54,6 +56,7 @@ export function createRolloutStateStore(db: Queryable): RolloutStateStore {
           TERMINAL_STATUSES,
           'completed' satisfies ReleaseStatus,
           WITHDRAWN_STATUSES,
+          s.withdrawnSegments ?? [],
         ],
       );
       return rowCount === 1;
@@ -70,6 +73,7 @@ export function createRolloutStateStore(db: Queryable): RolloutStateStore {
         stageIndex: row.stage_index,
         exposure: row.exposure,
         reason: row.reason,
+        ...(row.withdrawn_segments.length > 0 ? { withdrawnSegments: row.withdrawn_segments } : {}),
       };
     },
   };

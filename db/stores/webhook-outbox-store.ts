@@ -23,6 +23,8 @@ export interface NewOutboxDelivery {
   event: string;
   payload: unknown;
   giveUpAt: number;
+  /** Not sent before this (epoch ms): a segment notification waits for the end of quiet hours. */
+  notBefore?: number;
 }
 
 export type OutboxOutcome = 'delivered' | 'rejected' | 'expired' | 'dropped';
@@ -74,10 +76,10 @@ export function createWebhookOutboxStore(db: Queryable, box: SecretBox): Webhook
     async enqueue(deliveries) {
       if (deliveries.length === 0) return 0;
       const { rowCount } = await db.query(
-        `INSERT INTO webhook_outbox (idempotency_key, webhook_id, app_id, event, payload, give_up_at)
-         SELECT d.key, d.webhook_id, d.app_id, d.event, d.payload, d.give_up_at
-           FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::jsonb[], $6::timestamptz[])
-                AS d (key, webhook_id, app_id, event, payload, give_up_at)
+        `INSERT INTO webhook_outbox (idempotency_key, webhook_id, app_id, event, payload, give_up_at, next_attempt_at)
+         SELECT d.key, d.webhook_id, d.app_id, d.event, d.payload, d.give_up_at, COALESCE(d.not_before, now())
+           FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::jsonb[], $6::timestamptz[], $7::timestamptz[])
+                AS d (key, webhook_id, app_id, event, payload, give_up_at, not_before)
          ON CONFLICT (idempotency_key, webhook_id) DO NOTHING`,
         [
           deliveries.map((d) => d.idempotencyKey),
@@ -86,6 +88,7 @@ export function createWebhookOutboxStore(db: Queryable, box: SecretBox): Webhook
           deliveries.map((d) => d.event),
           deliveries.map((d) => JSON.stringify(d.payload)),
           deliveries.map((d) => new Date(d.giveUpAt)),
+          deliveries.map((d) => (d.notBefore === undefined ? null : new Date(d.notBefore))),
         ],
       );
       return rowCount ?? 0;

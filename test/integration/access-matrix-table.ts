@@ -44,6 +44,7 @@ export const ADMIN_ROUTES: Record<string, RouteRule> = {
   'GET /v1/apps/:appId/devices/:deviceId': { permission: 'read', target: 'app' },
   'GET /v1/apps/:appId/adoption': { permission: 'read', target: 'app' },
   'GET /v1/releases/:id/insights': { permission: 'read', target: 'release' },
+  'GET /v1/releases/:id/notifications': { permission: 'read', target: 'release' },
   'GET /v1/audit': { permission: 'read_audit', target: 'none' },
   // Every key may ask who it is; the dashboard shows only what the answer allows.
   'GET /v1/me': { permission: 'read', target: 'none' },
@@ -60,6 +61,8 @@ export const UNSCOPED_ADMIN_ONLY = ['POST /v1/apps', 'POST /v1/api-keys', 'GET /
 /** Device protocols and operations endpoints: no API key by design. */
 export const PUBLIC_ROUTES = [
   'POST /v1/apps/:appId/check',
+  // The push relay's: the token in the path is the credential (scoped to one delivery, expiring).
+  'GET /v1/notifications/:token/devices',
   // Devices and app builders verify answers with it.
   'GET /v1/apps/:appId/signing-key',
   'POST /v1/apps/:appId/events',

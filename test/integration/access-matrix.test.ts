@@ -108,6 +108,7 @@ describe('role × endpoint × app matrix', () => {
     'GET /v1/apps/:appId/devices/:deviceId': (http, { appId }) => http.get(`/v1/apps/${appId}/devices/${DEVICE}`),
     'GET /v1/apps/:appId/adoption': (http, { appId }) => http.get(`/v1/apps/${appId}/adoption`),
     'GET /v1/releases/:id/insights': (http, { releaseId }) => http.get(`/v1/releases/${releaseId}/insights`),
+    'GET /v1/releases/:id/notifications': (http, { releaseId }) => http.get(`/v1/releases/${releaseId}/notifications`),
     'GET /v1/audit': (http) => http.get('/v1/audit?limit=5'),
     'GET /v1/me': (http) => http.get('/v1/me'),
     'GET /v1/releases/:id/events': (http, { releaseId }) => http.stream(`/v1/releases/${releaseId}/events`),

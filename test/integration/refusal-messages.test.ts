@@ -33,7 +33,7 @@ const events = (body: Record<string, unknown>): Sent => ({
 const invalid = (path: string, fragment: string): Refusal => ({ status: 400, code: 'validation_failed', path, fragment });
 
 const ROWS: Array<[string, Sent, Refusal]> = [
-  ['no body at all', { as: 'admin', path: '/v1/apps' }, { status: 400, code: 'validation_failed', fragment: 'the request has no JSON body; send {id, name, allowHttpBundles?} with content-type: application/json' }],
+  ['no body at all', { as: 'admin', path: '/v1/apps' }, { status: 400, code: 'validation_failed', fragment: 'the request has no JSON body; send {id, name, allowHttpBundles?, defaultTimeZone?} with content-type: application/json' }],
   [
     'a JSON body sent as text/plain',
     { as: 'admin', path: `/v1/apps/${APP}/releases`, raw: { body: '{"version":"1.0.0"}', contentType: 'text/plain' } },

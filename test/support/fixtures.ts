@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { bucketOf } from '../../domain/bucketing';
 import type { BundleRef } from '../../domain/bundle';
+import type { ServingRelease } from '../../domain/serving';
 import type { Http } from './http';
 import type { Queryable } from '../../db/create-pool';
 
@@ -110,3 +111,21 @@ export async function establishDevices(stack: { db: { pool: Queryable } }, appId
     [appId, deviceIds],
   );
 }
+
+/** A running release of 2.0.0 over baseline 1.0.0 at 50 % of `default`, as the serving domain holds it. */
+export const servingRelease = (over: Partial<ServingRelease> = {}): ServingRelease => ({
+  releaseId: 'r2',
+  appId: 'com.example.app',
+  channel: 'production',
+  bucketSalt: 'salt',
+  windowMs: 1000,
+  createdAt: 2,
+  revision: 1,
+  status: 'running',
+  stageIndex: 0,
+  exposure: { default: 5000 },
+  publishedAt: 0,
+  target: bundleRef('2.0.0'),
+  fallback: bundleRef('1.0.0'),
+  ...over,
+});

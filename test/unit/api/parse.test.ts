@@ -69,7 +69,7 @@ describe(parse.name, () => {
 
   it('says how to send a body when there is none', () => {
     expect(() => parse(createReleaseSchema, undefined)).toThrow(
-      'the request has no JSON body; send {version, channel?, plan?, timeScale?, supersede?, force?} with content-type: application/json',
+      'the request has no JSON body; send {version, channel?, plan?, timeScale?, supersede?, force?, segmentBundles?, notifications?} with content-type: application/json',
     );
   });
 

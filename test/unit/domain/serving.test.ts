@@ -1,25 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { bundleRef } from '../../support/fixtures';
+import { bundleRef, servingRelease as release } from '../../support/fixtures';
 import { bucketOf } from '../../../domain/bucketing';
 import { buildChannelServing, decide, type DeviceContext, type ServingRelease } from '../../../domain/serving';
 
 
-const release = (over: Partial<ServingRelease> = {}): ServingRelease => ({
-  releaseId: 'r2',
-  appId: 'com.example.app',
-  channel: 'production',
-  bucketSalt: 'salt',
-  windowMs: 1000,
-  createdAt: 2,
-  revision: 1,
-  status: 'running',
-  stageIndex: 0,
-  exposure: { default: 5000 },
-  publishedAt: 0,
-  target: bundleRef('2.0.0'),
-  fallback: bundleRef('1.0.0'),
-  ...over,
-});
 
 function deviceAt(from: number, to: number): string {
   for (let i = 0; ; i++) {

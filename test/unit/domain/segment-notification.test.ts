@@ -1,0 +1,105 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { isWindowOpen, type MaintenanceWindow } from '../../../domain/maintenance-window';
+import { deliveryTimeFor, isNewlyExposed, isQuietAt, notificationProblems, scheduleDeliveries } from '../../../domain/segment-notification';
+import { HOUR_MS, MINUTE_MS } from '../../../domain/time';
+
+// Thursday 2026-12-03 12:00 UTC.
+const NOON_UTC = Date.UTC(2026, 11, 3, 12, 0);
+const quiet = { start: '22:00', end: '07:00' };
+
+describe(deliveryTimeFor.name, () => {
+  it('delivers at once outside quiet hours and with no window', () => {
+    expect(deliveryTimeFor(NOON_UTC, quiet, 'UTC', [])).toBe(NOON_UTC);
+    expect(deliveryTimeFor(NOON_UTC, null, 'Asia/Tokyo', [])).toBe(NOON_UTC);
+  });
+
+  it('waits for the end of quiet hours in the device zone', () => {
+    // 21:00 in Tokyo: not quiet yet. Auckland (UTC+13 in December) is at 01:00, quiet until 07:00 local.
+    expect(deliveryTimeFor(NOON_UTC, quiet, 'Asia/Tokyo', [])).toBe(NOON_UTC);
+    expect(isQuietAt(quiet, 'Pacific/Auckland', NOON_UTC)).toBe(true);
+    expect(deliveryTimeFor(NOON_UTC, quiet, 'Pacific/Auckland', [])).toBe(NOON_UTC + 6 * HOUR_MS);
+  });
+
+  it('handles quiet hours that do not cross midnight', () => {
+    expect(deliveryTimeFor(NOON_UTC, { start: '11:30', end: '12:45' }, 'UTC', [])).toBe(NOON_UTC + 45 * MINUTE_MS);
+  });
+
+  it("waits for the segment's maintenance window, then for quiet hours to end inside it", () => {
+    const window: MaintenanceWindow = { days: [5], start: '02:00', end: '10:00', timeZone: 'UTC' };
+    // Friday 02:00 UTC opens the window, but quiet lasts until 07:00 UTC.
+    expect(deliveryTimeFor(NOON_UTC, quiet, 'UTC', [window])).toBe(Date.UTC(2026, 11, 4, 7, 0));
+  });
+
+  it('lets quiet hours win when they cover the whole window', () => {
+    // Berlin 09:00-17:00 is 03:00-11:00 in New York, all of it quiet there: told at 11:00 New York.
+    const window: MaintenanceWindow = { days: [1, 3], start: '09:00', end: '17:00', timeZone: 'Europe/Berlin' };
+    expect(deliveryTimeFor(NOON_UTC, { start: '00:00', end: '11:00' }, 'America/New_York', [window])).toBe(NOON_UTC + 4 * HOUR_MS);
+  });
+
+  it('never answers a quiet moment, nor one outside the window unless none is awake (property)', () => {
+    const zones = ['UTC', 'Europe/Berlin', 'America/New_York', 'Asia/Kolkata', 'Pacific/Auckland'];
+    const time = fc.tuple(fc.integer({ min: 0, max: 23 }), fc.integer({ min: 0, max: 59 })).map(([h, m]) => `${String(h).padStart(2, '0')}:${String(m).padStart(2, '0')}`);
+    fc.assert(
+      fc.property(fc.constantFrom(...zones), time, time, fc.integer({ min: 0, max: 400 * 24 }), fc.boolean(), (zone, start, end, hours, withWindow) => {
+        fc.pre(start !== end);
+        const now = NOON_UTC + hours * HOUR_MS;
+        const hours_ = { start, end };
+        const windows: MaintenanceWindow[] = withWindow ? [{ days: [1, 3], start: '09:00', end: '17:00', timeZone: 'Europe/Berlin' }] : [];
+        const at = deliveryTimeFor(now, hours_, zone, windows);
+        expect(at).toBeGreaterThanOrEqual(now);
+        expect(isQuietAt(hours_, zone, at)).toBe(false);
+        if (!isWindowOpen(windows, at)) {
+          // Only when no moment of the coming two weeks is both awake and inside the window.
+          for (let t = now; t < now + 14 * 24 * HOUR_MS; t += 15 * MINUTE_MS) expect(isWindowOpen(windows, t) && !isQuietAt(hours_, zone, t)).toBe(false);
+        }
+      }),
+      { numRuns: 100 },
+    );
+  });
+});
+
+describe(scheduleDeliveries.name, () => {
+  it('groups devices by the moment they may be told, earliest first, with the app zone for devices without one', () => {
+    const groups = scheduleDeliveries(
+      [
+        { deviceId: 'a', timeZone: 'Pacific/Auckland' },
+        { deviceId: 'b', timeZone: 'Asia/Tokyo' },
+        { deviceId: 'c', timeZone: null },
+        { deviceId: 'd', timeZone: 'Pacific/Auckland' },
+      ],
+      NOON_UTC,
+      quiet,
+      'Pacific/Auckland',
+      [],
+    );
+    expect(groups).toEqual([
+      { at: NOON_UTC, deviceIds: ['b'] },
+      { at: NOON_UTC + 6 * HOUR_MS, deviceIds: ['a', 'c', 'd'] },
+    ]);
+  });
+});
+
+describe(isNewlyExposed.name, () => {
+  it('reaches each bucket exactly once as exposure grows (property)', () => {
+    fc.assert(
+      fc.property(fc.uniqueArray(fc.integer({ min: 1, max: 10_000 }), { minLength: 1, maxLength: 6 }), fc.integer({ min: 0, max: 9999 }), (steps, bucket) => {
+        const stages = [0, ...steps.sort((a, b) => a - b)];
+        const hits = stages.slice(1).filter((to, i) => isNewlyExposed(bucket, stages[i]!, to)).length;
+        expect(hits).toBe(bucket < stages.at(-1)! ? 1 : 0);
+      }),
+    );
+  });
+});
+
+describe(notificationProblems.name, () => {
+  it('wants one notification per segment, of a segment the plan exposes', () => {
+    const spec = (segment: string) => ({ segment, message: { title: 'hi' }, quietHours: null });
+    const problems = notificationProblems([spec('power'), spec('power'), spec('vip'), spec('new')], ['power', 'new', 'default'], ['power', 'default']);
+    expect(problems.map((p) => p.message)).toEqual([
+      'segment power has a notification already; one per segment',
+      'the app has no segment vip; its segments are power, new, default',
+      'the plan never exposes segment new, so its notification would never be sent; add it to a stage',
+    ]);
+  });
+});
