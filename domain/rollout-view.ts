@@ -14,6 +14,10 @@ export const ROLLOUT_EVENTS = [
   'rolled_back',
   'aborted',
   'completed',
+  // Experiments (domain/experiment-machine.ts).
+  'arm_stopped',
+  'arm_promoted',
+  'concluded',
 ] as const;
 export type RolloutEvent = (typeof ROLLOUT_EVENTS)[number];
 

@@ -1,7 +1,8 @@
 import { BPS_SCALE, cohortOf, type Cohort } from './bucketing';
 import { BUILTIN_VERSION, type BundleRef, type Platform } from './bundle';
+import { decideExperiment, experimentVersions, type ExperimentArmDecision, type ServingExperiment } from './experiment-serving';
 import { isCompatible, needsNativeUpdate } from './native-compat';
-import { isWithdrawn, type Exposure, type ReleaseStatus } from './release';
+import { isTerminal, isWithdrawn, type Exposure, type ReleaseStatus } from './release';
 
 /** A published release as the device-facing snapshot holds it: state plus both bundles. */
 export interface ServingRelease {
@@ -21,6 +22,8 @@ export interface ServingRelease {
   target: BundleRef;
   /** The baseline; null means the bundle inside the native binary. */
   fallback: BundleRef | null;
+  /** Present when the release is an experiment: its arms split the exposed devices. */
+  experiment?: ServingExperiment;
 }
 
 /** What one channel answers from: its newest release and the versions devices must leave. */
@@ -47,6 +50,8 @@ interface DecisionBase {
    * protocols that can tell a device to update from the store first.
    */
   nativeUpdate: { readonly version: string; readonly nativeRange: string } | null;
+  /** Set for a device inside a running experiment: its arm and the arm's install mode. */
+  experimentArm?: ExperimentArmDecision;
 }
 
 export type Decision =
@@ -67,9 +72,10 @@ export function buildChannelServing(releases: readonly ServingRelease[]): Map<st
   for (const [channel, list] of byChannel) {
     list.sort((a, b) => a.createdAt - b.createdAt || a.releaseId.localeCompare(b.releaseId));
     const current = list[list.length - 1]!;
-    const withdrawn = new Set(list.filter((r) => isWithdrawn(r.status)).map((r) => r.target.version));
+    const withdrawn = new Set(list.filter((r) => isWithdrawn(r.status)).flatMap((r) => [r.target.version, ...(r.experiment ? experimentVersions(r.experiment) : [])]));
     if (current.fallback) withdrawn.delete(current.fallback.version);
     if (!isWithdrawn(current.status)) withdrawn.delete(current.target.version);
+    if (current.experiment && !isTerminal(current.status)) for (const version of experimentVersions(current.experiment)) withdrawn.delete(version);
     result.set(channel, { current, withdrawnVersions: withdrawn });
   }
   return result;
@@ -137,6 +143,8 @@ function buildDecision(release: ServingRelease, answer: Answer, cohort: Cohort, 
 export function decide(serving: ChannelServing | undefined, device: DeviceContext): Decision {
   if (!serving) return NO_RELEASE;
   const release = serving.current;
+  // A finished experiment serves like any release: its promoted arm is its target, or it was withdrawn.
+  if (release.experiment && (release.status === 'running' || release.status === 'paused')) return decideExperiment(serving, release.experiment, device);
   const withdrawn = isWithdrawn(release.status);
   const cohort = cohortOf(release.bucketSalt, device.deviceId, exposureOf(release, device.segment));
   const fits = (bundle: BundleRef | null): bundle is BundleRef => bundle !== null && isCompatible(bundle, device.platform, device.nativeVersion);

@@ -22,7 +22,7 @@ const keyColumns = (rows: RollupKey[]) => [
 
 /**
  * Common table expressions that add a batch's counters, histograms and features, with parameters
- * `$first` onwards (23 of them, rollupParams). They go into the statement that writes
+ * `$first` onwards (26 of them, rollupParams). They go into the statement that writes
  * the batch's raw events, so a batch costs one round trip. `buckets` answers each counter key's
  * 1-based ordinal in the batch and the id of its bucket; the others touch different tables, so no
  * row is changed twice in the statement. Each list comes sorted by key (foldRollups), so concurrent
@@ -32,19 +32,24 @@ export function rollupCtes(first: number): string {
   const counters = first;
   const histograms = first + 8;
   const features = first + 16;
+  const sessionSums = first + 23;
   return `
   keys AS (
-    SELECT * FROM unnest(${keyParams(counters)}, $${counters + 5}::int[], $${counters + 6}::int[], $${counters + 7}::int[]) WITH ORDINALITY
-      AS c(release_id, segment, cohort, bucket_ms, bucket_start, installs_ok, installs_failed, sessions, ord)
+    SELECT * FROM unnest(${keyParams(counters)}, $${counters + 5}::int[], $${counters + 6}::int[], $${counters + 7}::int[],
+                         $${sessionSums}::int[], $${sessionSums + 1}::float8[], $${sessionSums + 2}::float8[]) WITH ORDINALITY
+      AS c(release_id, segment, cohort, bucket_ms, bucket_start, installs_ok, installs_failed, sessions, timed_sessions, session_ms_sum, session_ms_squares, ord)
   ), upserted AS (
-    INSERT INTO rollup_buckets AS b (release_id, segment, cohort, bucket_ms, bucket_start, installs_ok, installs_failed, sessions)
-    SELECT k.release_id, k.segment, k.cohort, k.bucket_ms, k.bucket_start, k.installs_ok, k.installs_failed, k.sessions
+    INSERT INTO rollup_buckets AS b (release_id, segment, cohort, bucket_ms, bucket_start, installs_ok, installs_failed, sessions, timed_sessions, session_ms_sum, session_ms_squares)
+    SELECT k.release_id, k.segment, k.cohort, k.bucket_ms, k.bucket_start, k.installs_ok, k.installs_failed, k.sessions, k.timed_sessions, k.session_ms_sum, k.session_ms_squares
     FROM keys k
     ORDER BY k.ord
     ON CONFLICT (release_id, segment, cohort, bucket_ms, bucket_start) DO UPDATE SET
       installs_ok = b.installs_ok + EXCLUDED.installs_ok,
       installs_failed = b.installs_failed + EXCLUDED.installs_failed,
-      sessions = b.sessions + EXCLUDED.sessions
+      sessions = b.sessions + EXCLUDED.sessions,
+      timed_sessions = b.timed_sessions + EXCLUDED.timed_sessions,
+      session_ms_sum = b.session_ms_sum + EXCLUDED.session_ms_sum,
+      session_ms_squares = b.session_ms_squares + EXCLUDED.session_ms_squares
     RETURNING b.bucket_id, b.release_id, b.segment, b.cohort, b.bucket_ms, b.bucket_start
   ), buckets AS (
     SELECT k.ord::int AS ord, u.bucket_id
@@ -77,6 +82,9 @@ export function rollupParams(batch: RollupBatch, features: RollupFeatureCount[])
     ...keyColumns(features),
     col(features, 'feature'),
     col(features, 'count'),
+    col(counters, 'timedSessions'),
+    col(counters, 'sessionMsSum'),
+    col(counters, 'sessionMsSquares'),
   ];
 }
 
