@@ -1,5 +1,5 @@
 import { controlSliceBps } from '../bucketing';
-import { chiSquareOneDfSurvival } from './chi-square-one-df-survival';
+import { pearsonChiSquare } from './pearson-chi-square';
 
 /**
  * The check runs on every window, so GrowthBook's one-off 0.001 would pause good releases a few
@@ -24,12 +24,7 @@ export function sampleRatioCheck(canarySliceDevices: number, controlSliceDevices
   const controlBps = controlSliceBps(exposureBps);
   if (exposureBps <= 0 || controlBps <= 0) return null;
   if (canarySliceDevices < SRM_MIN_DEVICES || controlSliceDevices < SRM_MIN_DEVICES) return null;
-  const total = canarySliceDevices + controlSliceDevices;
   const expectedCanaryShare = exposureBps / (exposureBps + controlBps);
-  const expectedCanary = total * expectedCanaryShare;
-  const expectedControl = total - expectedCanary;
-  const chiSquare =
-    (canarySliceDevices - expectedCanary) ** 2 / expectedCanary + (controlSliceDevices - expectedControl) ** 2 / expectedControl;
-  const pValue = chiSquareOneDfSurvival(chiSquare);
+  const { chiSquare, pValue } = pearsonChiSquare([canarySliceDevices, controlSliceDevices], [exposureBps, controlBps]);
   return { chiSquare, pValue, expectedCanaryShare, mismatch: pValue < SRM_P_VALUE };
 }
