@@ -54,10 +54,38 @@ const decisionsOf = new WeakMap<ChannelServing, Map<string, Decision>>();
 
 function shared(serving: ChannelServing, key: string, build: () => Decision): Decision {
   let table = decisionsOf.get(serving);
-  if (table === undefined) decisionsOf.set(serving, (table = new Map()));
+  if (table === undefined) decisionsOf.set(serving, (table = new Map<string, Decision>()));
   let decision = table.get(key);
   if (decision === undefined) table.set(key, (decision = build()));
   return decision;
+}
+
+/** The experiment of a release while it runs (or is paused); null for any other release or state. */
+export function runningExperiment(release: ServingRelease): ServingExperiment | null {
+  return release.experiment !== undefined && (release.status === 'running' || release.status === 'paused') ? release.experiment : null;
+}
+
+/** What a device of this arm (null: outside the exposure) should run, and whether its binary must be updated first. */
+function wantedBundle(release: ServingRelease, arm: ServingArm | null, device: DeviceContext) {
+  const fits = (bundle: BundleRef | null): bundle is BundleRef => bundle !== null && isCompatible(bundle, device.platform, device.nativeVersion);
+  const fallback = fits(release.fallback) ? release.fallback : null;
+  const armBundle = arm === null || arm.stopped ? null : (arm.bundle ?? release.fallback);
+  const storeUpdate = armBundle !== null && needsNativeUpdate(armBundle, device.platform, device.nativeVersion);
+  return { wanted: fits(armBundle) ? armBundle : fallback, nativeUpdate: storeUpdate ? { version: armBundle.version, nativeRange: armBundle.nativeRange } : null };
+}
+
+/** A device that must leave the bundle it runs: withdrawn, its stopped arm's, or (outside) one only stopped arms serve. */
+function mustLeave(serving: ChannelServing, experiment: ServingExperiment, arm: ServingArm | null, runs: string): boolean {
+  if (serving.withdrawnVersions.has(runs)) return true;
+  if (arm !== null) return arm.stopped && runs === armVersion(serving.current, arm);
+  return stoppedVersions(serving.current, experiment).has(runs);
+}
+
+/** What every decision for this arm shares, and the key its decisions are cached under. */
+function decisionBase(release: ServingRelease, arm: ServingArm | null, nativeUpdate: Decision['nativeUpdate']) {
+  const cohort: Cohort = arm === null ? 'none' : arm.control ? 'control' : 'canary';
+  const experimentArm = arm === null ? {} : { experimentArm: { key: arm.key, installMode: arm.installMode } };
+  return { key: `${arm?.key ?? ''}|${nativeUpdate === null ? 0 : 1}`, base: { releaseId: release.releaseId, cohort, nativeUpdate, ...experimentArm } };
 }
 
 /**
@@ -68,31 +96,16 @@ function shared(serving: ChannelServing, key: string, build: () => Decision): De
 export function decideExperiment(serving: ChannelServing, experiment: ServingExperiment, device: DeviceContext): Decision {
   const release = serving.current;
   const arm = armOf(release, experiment, device.deviceId, device.segment);
-  const fits = (bundle: BundleRef | null): bundle is BundleRef => bundle !== null && isCompatible(bundle, device.platform, device.nativeVersion);
-  const fallback = fits(release.fallback) ? release.fallback : null;
-  const armBundle = arm === null || arm.stopped ? null : (arm.bundle ?? release.fallback);
-  const wanted = fits(armBundle) ? armBundle : fallback;
-  const storeUpdate = armBundle !== null && needsNativeUpdate(armBundle, device.platform, device.nativeVersion);
-  const cohort: Cohort = arm === null ? 'none' : arm.control ? 'control' : 'canary';
+  const { wanted, nativeUpdate } = wantedBundle(release, arm, device);
+  const { key, base } = decisionBase(release, arm, nativeUpdate);
   const runs = device.bundleVersion;
-  const key = `${arm?.key ?? ''}|${storeUpdate ? 1 : 0}`;
-  const base = {
-    releaseId: release.releaseId,
-    cohort,
-    nativeUpdate: storeUpdate && armBundle !== null ? { version: armBundle.version, nativeRange: armBundle.nativeRange } : null,
-    ...(arm === null ? {} : { experimentArm: { key: arm.key, installMode: arm.installMode } }),
-  };
+  const none = () => shared(serving, `${key}|none`, () => ({ action: 'none', ...base }));
 
-  if (runs === (wanted?.version ?? BUILTIN_VERSION)) return shared(serving, `${key}|none`, () => ({ action: 'none', ...base }));
+  if (runs === (wanted?.version ?? BUILTIN_VERSION)) return none();
   // Outside the exposure, a device on an active arm's bundle keeps it (exposure only grows for devices).
-  const onActiveArm = experiment.arms.some((a) => !a.stopped && a.bundle !== null && a.bundle.version === runs);
-  if (arm === null && onActiveArm) return shared(serving, `${key}|none`, () => ({ action: 'none', ...base }));
-  const leaving =
-    serving.withdrawnVersions.has(runs) ||
-    (arm !== null && arm.stopped && runs === armVersion(release, arm)) ||
-    (arm === null && stoppedVersions(release, experiment).has(runs));
-  if (leaving) return shared(serving, `${key}|rollback|${wanted?.version ?? ''}`, () => ({ action: 'rollback', bundle: wanted, ...base }));
-  if (wanted === null) return shared(serving, `${key}|none`, () => ({ action: 'none', ...base }));
+  if (arm === null && experiment.arms.some((a) => !a.stopped && a.bundle?.version === runs)) return none();
+  if (mustLeave(serving, experiment, arm, runs)) return shared(serving, `${key}|rollback|${wanted?.version ?? ''}`, () => ({ action: 'rollback', bundle: wanted, ...base }));
+  if (wanted === null) return none();
   return shared(serving, `${key}|update|${wanted.version}`, () => ({ action: 'update', bundle: wanted, ...base }));
 }
 

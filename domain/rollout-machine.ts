@@ -244,7 +244,7 @@ export function refusalOf(state: RolloutState, ctx: RolloutContext, name: Comman
   return commandShapeProblem(command) ?? stateRefusal(state, ctx, name);
 }
 
-function commandShapeProblem(command: unknown): string | null {
+export function commandShapeProblem(command: unknown): string | null {
   if (typeof command !== 'object' || command === null) return 'send {"actor": "...", "reason": "..."}';
   const { actor, reason } = command as Partial<Command>;
   if (!isBoundedText(actor, COMMAND_LIMITS.maxActorLength)) return `actor must be a non-empty string of at most ${COMMAND_LIMITS.maxActorLength} characters`;

@@ -1,6 +1,6 @@
 import { BPS_SCALE, cohortOf, type Cohort } from './bucketing';
 import { BUILTIN_VERSION, type BundleRef, type Platform } from './bundle';
-import { decideExperiment, experimentVersions, type ExperimentArmDecision, type ServingExperiment } from './experiment-serving';
+import { decideExperiment, experimentVersions, runningExperiment, type ExperimentArmDecision, type ServingExperiment } from './experiment-serving';
 import { isCompatible, needsNativeUpdate } from './native-compat';
 import { isTerminal, isWithdrawn, type Exposure, type ReleaseStatus } from './release';
 
@@ -144,7 +144,8 @@ export function decide(serving: ChannelServing | undefined, device: DeviceContex
   if (!serving) return NO_RELEASE;
   const release = serving.current;
   // A finished experiment serves like any release: its promoted arm is its target, or it was withdrawn.
-  if (release.experiment && (release.status === 'running' || release.status === 'paused')) return decideExperiment(serving, release.experiment, device);
+  const experiment = runningExperiment(release);
+  if (experiment !== null) return decideExperiment(serving, experiment, device);
   const withdrawn = isWithdrawn(release.status);
   const cohort = cohortOf(release.bucketSalt, device.deviceId, exposureOf(release, device.segment));
   const fits = (bundle: BundleRef | null): bundle is BundleRef => bundle !== null && isCompatible(bundle, device.platform, device.nativeVersion);

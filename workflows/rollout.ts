@@ -61,7 +61,7 @@ const OUTBOX_PATCH = 'webhook-outbox';
 const GATE_READ_PATCH = 'gate-read-yields';
 
 /** The work's result, or null when `interrupted` became true first (the work is then cancelled). */
-async function unlessInterrupted<T>(interrupted: () => boolean, work: () => Promise<T>): Promise<T | null> {
+export async function unlessInterrupted<T>(interrupted: () => boolean, work: () => Promise<T>): Promise<T | null> {
   const scope = new CancellationScope();
   try {
     return await scope.run(() => Promise.race([work(), condition(interrupted).then(() => null)]));

@@ -126,7 +126,7 @@ export const planSchema = z.strictObject({
 // input's type chose, so a plan object with a typo hears about the typo, not "Invalid input".
 const presets = PLAN_PRESETS.join(', ');
 const planPresetSchema = text().pipe(z.enum(PLAN_PRESETS, { error: `unknown preset; use one of ${presets} or a plan object {stages: [...]}` }));
-const planFieldSchema = z.union([planPresetSchema, planSchema], { error: `must be a preset name (${presets}) or a plan object {stages: [...]}` });
+export const planFieldSchema = z.union([planPresetSchema, planSchema], { error: `must be a preset name (${presets}) or a plan object {stages: [...]}` });
 
 export const createReleaseSchema = z.strictObject({
   version: bundleVersionSchema,

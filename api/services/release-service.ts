@@ -10,8 +10,10 @@ import { DAY_MS } from '../../domain/time';
 import type { CommandName } from '../../domain/rollout-machine';
 import type { ReleaseView, Transition } from '../../domain/rollout-view';
 import type { SegmentSummary } from '../../domain/segment';
-import type { Stores } from '../../db/create-stores';
+import type { Stores, Transactor } from '../../db/create-stores';
+import type { ExperimentDefinition } from '../../domain/experiment';
 import type { ReleaseWithdrawal } from '../../db/release-withdrawal';
+import type { NewRelease } from '../../db/stores/release-store';
 import type { Logger } from '../../platform/logger';
 import { newId, newSecret } from '../../platform/ids';
 import type { ApiMetrics } from '../api-metrics';
@@ -30,6 +32,8 @@ export interface StartReleaseInput {
   supersede: boolean;
   /** Release a version that was rolled back on this channel before. */
   force: boolean;
+  /** Present: the release is an experiment; `version` is its first treatment arm's bundle. */
+  experiment?: ExperimentDefinition;
 }
 
 export interface StartedRelease {
@@ -69,6 +73,8 @@ export interface ReleaseService {
 
 export interface ReleaseServiceDeps {
   stores: Pick<Stores, 'releases' | 'bundles' | 'channels' | 'rolloutStates' | 'audit' | 'deviceProfiles'>;
+  /** An experiment's release row and arms are written together. */
+  transact: Transactor;
   apps: AppService;
   policies: Pick<AppPolicyService, 'enforce'>;
   rollouts: RolloutClient;
@@ -112,6 +118,7 @@ export function createReleaseService(deps: ReleaseServiceDeps): ReleaseService {
     if (!bundle) {
       throw new ValidationError(`app ${input.appId} has no bundle ${input.version}; upload it first`, [{ path: 'version', message: 'no such bundle' }]);
     }
+    if (input.experiment) await requireArmBundles(input.appId, input.experiment);
     if (!channel) {
       throw new ValidationError(`app ${input.appId} has no channel ${input.channel}; create it first (POST /v1/apps/${input.appId}/channels)`, [
         { path: 'channel', message: 'no such channel' },
@@ -148,10 +155,19 @@ export function createReleaseService(deps: ReleaseServiceDeps): ReleaseService {
     }
   };
 
-  /** The release row claims the channel; the database refuses a second active release. */
+  const requireArmBundles = async (appId: string, experiment: ExperimentDefinition) => {
+    const versions = experiment.arms.flatMap((a, i) => (a.version === null ? [] : [{ version: a.version, i }]));
+    const found = await Promise.all(versions.map((v) => stores.bundles.get(appId, v.version)));
+    const missing = versions.filter((_, k) => found[k] === null);
+    if (missing.length > 0) {
+      throw new ValidationError(`app ${appId} has no bundle ${missing.map((m) => m.version).join(', ')}; upload it first`, missing.map((m) => ({ path: `arms.${m.i}.version`, message: 'no such bundle' })));
+    }
+  };
+
+  /** The release row claims the channel (the database refuses a second active release); an experiment's arms come with it. */
   const insertRelease = async (input: StartReleaseInput, context: StartContext, principal: Principal): Promise<Release> => {
     const id = newId();
-    const outcome = await stores.releases.insert({
+    const row: NewRelease = {
       id,
       appId: input.appId,
       channel: input.channel,
@@ -164,24 +180,34 @@ export function createReleaseService(deps: ReleaseServiceDeps): ReleaseService {
       status: 'pending',
       workflowId: workflowIdFor(id),
       createdBy: actorOf(principal),
-    });
+    };
+    const experiment = input.experiment;
+    const outcome = experiment
+      ? await deps.transact(async (tx) => {
+          const inserted = await tx.releases.insert(row);
+          // The arm salt is a secret of its own too, independent of the bucket salt.
+          if ('inserted' in inserted) await tx.experiments.insert({ releaseId: id, appId: input.appId, armSalt: newSecret(), definition: experiment });
+          return inserted;
+        })
+      : await stores.releases.insert(row);
     if ('inserted' in outcome) return outcome.inserted;
     const winner = await stores.releases.findActive(input.appId, input.channel);
     throw winner ? activeConflict(winner) : new ConflictError(`another release on ${input.channel} started meanwhile`, 'release_active');
   };
 
-  const launchWorkflow = async (release: Release, segments: SegmentSummary[], principal: Principal): Promise<void> => {
+  const launchWorkflow = async (release: Release, segments: SegmentSummary[], principal: Principal, experiment: ExperimentDefinition | undefined): Promise<void> => {
+    const input = {
+      releaseId: release.id,
+      appId: release.appId,
+      channel: release.channel,
+      version: release.version,
+      plan: release.plan,
+      segments,
+      windowMs: release.windowMs,
+      startedBy: actorOf(principal),
+    };
     try {
-      await rollouts.start(release.workflowId, {
-        releaseId: release.id,
-        appId: release.appId,
-        channel: release.channel,
-        version: release.version,
-        plan: release.plan,
-        segments,
-        windowMs: release.windowMs,
-        startedBy: actorOf(principal),
-      });
+      await (experiment ? rollouts.startExperiment(release.workflowId, { ...input, experiment }) : rollouts.start(release.workflowId, input));
     } catch (err) {
       deps.logger.error({ err, releaseId: release.id }, 'could not start the rollout workflow');
       // Withdrawn, not merely marked: a start that timed out may still have created the workflow, and
@@ -235,14 +261,14 @@ export function createReleaseService(deps: ReleaseServiceDeps): ReleaseService {
       const warnings = stageSizingWarnings(context.plan, context.activeDevices, input.channel);
       if (context.active) await supersede(context.active, input.version, principal);
       const release = await insertRelease(input, context, principal);
-      await launchWorkflow(release, context.segments, principal);
+      await launchWorkflow(release, context.segments, principal, input.experiment);
       const plan = typeof input.plan === 'string' ? input.plan : 'custom';
       await auditByKey(stores, principal, {
-        action: 'release.start',
+        action: input.experiment ? 'experiment.start' : 'release.start',
         target: `release:${release.id}`,
         appId: input.appId,
         reason: null,
-        details: { appId: input.appId, channel: input.channel, version: input.version, plan, force: input.force, warnings },
+        details: { appId: input.appId, channel: input.channel, version: input.version, plan, force: input.force, warnings, ...(input.experiment ? { experiment: input.experiment } : {}) },
       });
       deps.metrics.releasesStarted.inc({ plan });
       return { release, warnings };

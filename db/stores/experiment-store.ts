@@ -1,8 +1,11 @@
 import type { BundleRef } from '../../domain/bundle';
 import type { ArmSpec, ExperimentDefinition, InstallMode } from '../../domain/experiment';
+import { armOfCohort } from '../../domain/experiment';
 import type { ServingExperiment } from '../../domain/experiment-serving';
+import type { ArmMetrics } from '../../domain/experiment-machine';
 import type { Queryable } from '../create-pool';
 import { BUNDLE_COLUMNS, mapBundleRow, type BundleRow } from './bundle-store';
+import { DEVICE_SET_CODES } from './rollup-store';
 
 /** What an experiment workflow publishes beside its rollout state (same revision, same transaction). */
 export interface PublishedExperimentState {
@@ -59,7 +62,36 @@ export interface ExperimentStore {
    * transaction that publishes the rollout state of the same revision.
    */
   publish(state: PublishedExperimentState): Promise<void>;
+  /** Each arm's cumulative counts from the release's rollups of one bucket size, keyed by arm. */
+  armMetrics(releaseId: string, stepMs: number): Promise<Record<string, ArmMetrics>>;
 }
+
+interface ArmCounterRow {
+  cohort: string;
+  timed_sessions: number;
+  session_ms_sum: number;
+  session_ms_squares: number;
+  installs_ok: number;
+  installs_failed: number;
+}
+
+interface ArmDeviceRow {
+  cohort: string;
+  devices: number;
+  active_buckets: number;
+  on_arm_buckets: number;
+}
+
+const NO_METRICS: ArmMetrics = {
+  devices: 0,
+  timedSessions: 0,
+  sessionMsSum: 0,
+  sessionMsSquares: 0,
+  installsOk: 0,
+  installsFailed: 0,
+  activeDeviceBuckets: 0,
+  onArmDeviceBuckets: 0,
+};
 
 export function createExperimentStore(db: Queryable): ExperimentStore {
   return {
@@ -128,6 +160,47 @@ export function createExperimentStore(db: Queryable): ExperimentStore {
          WHERE r.id = w.release_id AND a.version IS NOT NULL`,
         [state.releaseId, state.revision, state.stoppedArms, state.promotedArm],
       );
+    },
+
+    async armMetrics(releaseId, stepMs) {
+      const [counters, devices] = await Promise.all([
+        db.query<ArmCounterRow>(
+          `SELECT b.cohort, sum(b.timed_sessions)::int AS timed_sessions, sum(b.session_ms_sum)::float8 AS session_ms_sum,
+                  sum(b.session_ms_squares)::float8 AS session_ms_squares, sum(b.installs_ok)::int AS installs_ok, sum(b.installs_failed)::int AS installs_failed
+           FROM rollup_buckets b
+           WHERE b.release_id = $1 AND b.bucket_ms = $2 AND b.cohort LIKE 'arm:%'
+           GROUP BY b.cohort`,
+          [releaseId, stepMs],
+        ),
+        db.query<ArmDeviceRow>(
+          `SELECT b.cohort,
+                  count(DISTINCT d.device_id) FILTER (WHERE d.device_set = $3)::int AS devices,
+                  count(*) FILTER (WHERE d.device_set = $3)::int AS active_buckets,
+                  count(*) FILTER (WHERE d.device_set = $4)::int AS on_arm_buckets
+           FROM rollup_buckets b JOIN rollup_bucket_devices d ON d.bucket_id = b.bucket_id
+           WHERE b.release_id = $1 AND b.bucket_ms = $2 AND b.cohort LIKE 'arm:%'
+           GROUP BY b.cohort`,
+          [releaseId, stepMs, DEVICE_SET_CODES.active, DEVICE_SET_CODES.on_release],
+        ),
+      ]);
+      const result: Record<string, ArmMetrics> = {};
+      const of = (cohort: string) => {
+        const arm = armOfCohort(cohort)!;
+        return (result[arm] ??= { ...NO_METRICS });
+      };
+      for (const row of counters.rows) {
+        Object.assign(of(row.cohort), {
+          timedSessions: row.timed_sessions,
+          sessionMsSum: row.session_ms_sum,
+          sessionMsSquares: row.session_ms_squares,
+          installsOk: row.installs_ok,
+          installsFailed: row.installs_failed,
+        });
+      }
+      for (const row of devices.rows) {
+        Object.assign(of(row.cohort), { devices: row.devices, activeDeviceBuckets: row.active_buckets, onArmDeviceBuckets: row.on_arm_buckets });
+      }
+      return result;
     },
   };
 }
