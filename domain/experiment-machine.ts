@@ -1,3 +1,4 @@
+import { BPS_SCALE } from './bucketing';
 import { armCohort, armShares, guardrailGates, EXPERIMENT_DEFAULTS, type ExperimentDefinition } from './experiment';
 import { judgeExperiment, type ExperimentJudgement, type PrimaryMetricSummaries } from './experiments/judge-experiment';
 import { sampleRatioCheck } from './experiments/sample-ratio-check';
@@ -121,6 +122,8 @@ export interface ExperimentEvaluation {
 }
 
 const SYSTEM_ACTOR = 'rampart:experiment';
+/** How the gates see an arm and the control arm: each half of the pair compared (see armGateRequest). */
+const PAIRWISE_BPS = BPS_SCALE / 2;
 /** A sample-ratio check needs this many devices in every arm before it may page anyone. */
 export const SRM_MIN_DEVICES_PER_ARM = 20;
 
@@ -162,8 +165,15 @@ export function armGateRequest(state: ExperimentState, ctx: ExperimentContext, a
     ...base,
     state: state.arms[arm]!.gate,
     gates,
-    // The final stage runs until a winner, the time limit or a command: never a soak-limit pause.
-    stage: { ...base.stage, rDetect, ...(isLastStage(state, ctx) ? { maxSoakMs: Number.MAX_SAFE_INTEGER } : {}) },
+    stage: {
+      ...base.stage,
+      // An arm is compared with the control arm as two halves of a pair, whatever the experiment's
+      // exposure: the gates then judge every exposed segment (a rollout at full exposure has no control).
+      exposureBps: Object.fromEntries(Object.keys(base.stage.exposureBps).map((segment) => [segment, PAIRWISE_BPS])),
+      rDetect,
+      // The final stage runs until a winner, the time limit or a command: never a soak-limit pause.
+      ...(isLastStage(state, ctx) ? { maxSoakMs: Number.MAX_SAFE_INTEGER } : {}),
+    },
     // Bonferroni over every arm's comparisons, so the experiment's false-stop budget is the release's.
     comparisons: Math.max(1, Math.min(ratioMetrics, COMPARATIVE_METRICS.length) * Math.max(1, segments) * treatmentArms(ctx).length),
     rDetectValues: [rDetect],
