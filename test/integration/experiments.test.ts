@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { Http } from '../support/http';
 import { createAppWithBundles, establishDevices, deviceIds, postTelemetry, startRelease, type TelemetryEvent } from '../support/fixtures';
 import { waitForServed } from '../support/rollout-waits';
 import { useTestStack } from '../support/test-stack';
@@ -20,6 +21,34 @@ const C_CRASHES = 3;
 function normal(rng: Rng, mean: number, sd: number): number {
   const u = Math.max(rng.next(), 1e-12);
   return Math.max(1, Math.round(mean + sd * Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rng.next())));
+}
+
+type Arm = 'a' | 'b' | 'c';
+
+/** What one device reports in one round: a session on the bundle it runs (with its length in phase 2), maybe a crash. */
+function scriptedSession(rng: Rng, arm: Arm, version: string, withDuration: boolean): TelemetryEvent[] {
+  const onArmBundle = arm === 'a' || version !== BASELINE;
+  const crashRate = arm === 'c' && onArmBundle ? CRASH_RATE * C_CRASHES : CRASH_RATE;
+  const events: TelemetryEvent[] = [{ type: 'session_start', bundleVersion: version }];
+  if (rng.next() < crashRate) events.push({ type: 'crash', bundleVersion: version });
+  if (withDuration) events.push({ type: 'session_end', bundleVersion: version, durationMs: normal(rng, arm === 'b' ? SESSION_MS * B_LENGTHENS : SESSION_MS, SESSION_SD_MS) });
+  return events;
+}
+
+/** Every device asks which bundle to run and follows the answer: its arm shows in what it gets. */
+async function checkIn(device: Http, appId: string, fleet: string[]): Promise<{ armOf: Map<string, Arm>; running: Map<string, string> }> {
+  const armOf = new Map<string, Arm>();
+  const running = new Map<string, string>();
+  for (const deviceId of fleet) {
+    const answer = await device.post(`/v1/apps/${appId}/check`, { deviceId, platform: 'android', nativeVersion: '2.0.0', bundleVersion: BASELINE });
+    expect(answer.status).toBe(200);
+    const updated = answer.body.action === 'update';
+    if (updated) expect(answer.body.installMode).toBe('next_launch');
+    const version = updated ? (answer.body.bundle.version as string) : BASELINE;
+    armOf.set(deviceId, version === ARM_B ? 'b' : version === ARM_C ? 'c' : 'a');
+    running.set(deviceId, version);
+  }
+  return { armOf, running };
 }
 
 describe('an experiment between bundles on the real stack', () => {
@@ -51,17 +80,7 @@ describe('an experiment between bundles on the real stack', () => {
     const id = started.body.id as string;
     await waitForServed(ctx.stack, id, (r) => r.status === 'running' && r.exposure.default === 10_000);
 
-    // Every device asks which bundle to run and follows the answer: its arm shows in what it gets.
-    const armOf = new Map<string, 'a' | 'b' | 'c'>();
-    const running = new Map<string, string>();
-    for (const deviceId of fleet) {
-      const answer = await ctx.device.post(`/v1/apps/${appId}/check`, { deviceId, platform: 'android', nativeVersion: '2.0.0', bundleVersion: BASELINE });
-      expect(answer.status).toBe(200);
-      const version = answer.body.action === 'update' ? (answer.body.bundle.version as string) : BASELINE;
-      if (answer.body.action === 'update') expect(answer.body.installMode).toBe('next_launch');
-      armOf.set(deviceId, version === ARM_B ? 'b' : version === ARM_C ? 'c' : 'a');
-      running.set(deviceId, version);
-    }
+    const { armOf, running } = await checkIn(ctx.device, appId, fleet);
     const sizes = { a: 0, b: 0, c: 0 };
     for (const arm of armOf.values()) sizes[arm]++;
     for (const size of Object.values(sizes)) expect(size).toBeGreaterThan(100);
@@ -73,19 +92,7 @@ describe('an experiment between bundles on the real stack', () => {
       await postTelemetry(
         ctx.device,
         appId,
-        fleet.map((deviceId) => {
-          const arm = armOf.get(deviceId)!;
-          const version = running.get(deviceId)!;
-          const onArmBundle = arm === 'a' || version !== BASELINE;
-          const crashRate = arm === 'c' && onArmBundle ? CRASH_RATE * C_CRASHES : CRASH_RATE;
-          const events: TelemetryEvent[] = [{ type: 'session_start', bundleVersion: version }];
-          if (rng.next() < crashRate) events.push({ type: 'crash', bundleVersion: version });
-          if (withDurations) {
-            const mean = arm === 'b' ? SESSION_MS * B_LENGTHENS : SESSION_MS;
-            events.push({ type: 'session_end', bundleVersion: version, durationMs: normal(rng, mean, SESSION_SD_MS) });
-          }
-          return { deviceId, events };
-        }),
+        fleet.map((deviceId) => ({ deviceId, events: scriptedSession(rng, armOf.get(deviceId)!, running.get(deviceId)!, withDurations) })),
       );
     };
     const afterCheck = async (acknowledged: number, done: (r: ExperimentResults) => boolean) =>
