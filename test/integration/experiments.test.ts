@@ -172,4 +172,67 @@ describe('an experiment between bundles on the real stack', () => {
     expect(next.status).toBe(201);
     expect(next.body.baselineVersion).toBe(ARM_B);
   }, 240_000);
+
+  it('runs an update-timing experiment: the same bundle at next launch or immediately, each protocol told what it can express', async () => {
+    const appId = 'com.example.timing';
+    await createAppWithBundles(ctx.admin, appId, [BASELINE, ARM_B]);
+    const base = await startRelease(ctx.admin, appId, { version: BASELINE, plan: { stages: [{ exposureBps: 10_000, minSoakMs: 100, checkIntervalMs: 100, gates: [] }] } });
+    await waitForServed(ctx.stack, base, (r) => r.status === 'completed');
+    const fleet = deviceIds(120, 'timing');
+    await establishDevices(ctx.stack, appId, fleet);
+
+    const same = await ctx.admin.post(`/v1/apps/${appId}/experiments`, { arms: [{ key: 'later', version: ARM_B }, { key: 'again', version: ARM_B }], primaryMetric: 'adoption' });
+    expect(same.status).toBe(400);
+    expect(same.body.error.message).toMatch(/same bundle with the same install mode/);
+
+    const started = await ctx.admin.post(`/v1/apps/${appId}/experiments`, {
+      arms: [
+        { key: 'later', version: ARM_B, installMode: 'next_launch' },
+        { key: 'now', version: ARM_B, installMode: 'immediate' },
+      ],
+      primaryMetric: 'adoption',
+      guardrails: ['update_success'],
+      plan: { stages: [{ exposureBps: 10_000, minSoakMs: 600_000, checkIntervalMs: 300 }] },
+      timeLimitMs: 600_000,
+    });
+    expect(started.status, JSON.stringify(started.body)).toBe(201);
+    const id = started.body.id as string;
+    await waitForServed(ctx.stack, id, (r) => r.status === 'running' && r.exposure.default === 10_000);
+
+    const modeOf = new Map<string, string>();
+    for (const deviceId of fleet) {
+      const answer = await ctx.device.post(`/v1/apps/${appId}/check`, { deviceId, platform: 'android', nativeVersion: '2.0.0', bundleVersion: BASELINE });
+      expect(answer.body).toMatchObject({ action: 'update', bundle: { version: ARM_B } });
+      modeOf.set(deviceId, answer.body.installMode as string);
+    }
+    const immediate = fleet.filter((d) => modeOf.get(d) === 'immediate');
+    const nextLaunch = fleet.filter((d) => modeOf.get(d) === 'next_launch');
+    expect(immediate.length).toBeGreaterThan(30);
+    expect(nextLaunch.length).toBeGreaterThan(30);
+
+    // CodePush can only say "mandatory": the SDK then installs with its mandatoryInstallMode (immediately).
+    const channels = await ctx.admin.get(`/v1/apps/${appId}/channels`);
+    const key = (channels.body.channels as Array<{ name: string; deploymentKey: string }>).find((c) => c.name === 'production')!.deploymentKey;
+    const codePush = async (deviceId: string) =>
+      (await ctx.device.get(`/v0.1/public/codepush/update_check?deployment_key=${key}&app_version=2.0.0&client_unique_id=${deviceId}`)).body.update_info as Record<string, unknown>;
+    expect(await codePush(immediate[0]!)).toMatchObject({ is_available: true, label: ARM_B, is_mandatory: true });
+    expect(await codePush(nextLaunch[0]!)).toMatchObject({ is_available: true, label: ARM_B, is_mandatory: false });
+
+    // Devices told "immediately" run the bundle in their next session; the others are still on the baseline.
+    await postTelemetry(ctx.device, appId, [
+      ...immediate.map((deviceId) => ({ deviceId, events: [{ type: 'install_ok', bundleVersion: ARM_B }, { type: 'session_start', bundleVersion: ARM_B }] })),
+      ...nextLaunch.map((deviceId) => ({ deviceId, events: [{ type: 'session_start', bundleVersion: BASELINE }] })),
+    ]);
+    const acknowledged = Date.now();
+    const results = await waitFor(
+      'an experiment look counting the sessions',
+      async () => (await ctx.admin.get(`/v1/releases/${id}/experiment`)).body as ExperimentResults,
+      (r) => (r.lookedAt ?? 0) > acknowledged && r.arms.every((a) => a.sample > 0),
+      { everyMs: 100, timeoutMs: 60_000 },
+    );
+    const byKey = new Map(results.arms.map((a) => [a.key, a]));
+    expect(byKey.get('now')).toMatchObject({ installMode: 'immediate', value: 1, stopped: false });
+    expect(byKey.get('later')).toMatchObject({ installMode: 'next_launch', value: 0, control: true });
+    expect(byKey.get('now')!.difference!.estimate).toBe(1);
+  }, 120_000);
 });
