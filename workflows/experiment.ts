@@ -1,4 +1,4 @@
-import { ApplicationFailure, allHandlersFinished, condition, continueAsNew, log, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { allHandlersFinished, condition, continueAsNew, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities/create-activities';
 import {
   EXPERIMENT_COMMANDS,
@@ -18,6 +18,7 @@ import {
 import { ROLLUP_STEPS } from '../domain/insight';
 import { isTerminal } from '../domain/release';
 import { accrueSoak, currentStage, enterStage, startSoak, view } from '../domain/rollout-machine';
+import { setCommandHandlers } from './command-handlers';
 import { experimentSignals, experimentStateQuery, experimentUpdates } from './experiment-messages';
 import { unlessInterrupted } from './rollout';
 import { ReleaseStatusKey } from './search-attributes';
@@ -50,37 +51,16 @@ export async function experiment(input: ExperimentInput): Promise<ExperimentView
   const show = () => experimentView(state, context, view(state.rollout, context));
 
   setHandler(experimentStateQuery, show);
-  for (const name of EXPERIMENT_COMMANDS) {
-    const refuse = (command: unknown) => experimentRefusal(state, context, name, command);
-    setHandler(
-      experimentUpdates[name],
-      async (command) => {
-        state = applyExperimentCommand(state, context, name, command, Date.now());
-        const seq = state.rollout.commandSeq;
-        await condition(() => state.rollout.settledSeq >= seq);
-        return show();
-      },
-      {
-        validator: (command) => {
-          const refusal = refuse(command);
-          if (refusal) throw ApplicationFailure.nonRetryable(refusal, 'CommandRefused');
-        },
-        description: `${name} the experiment; answers with its new state once devices see it`,
-      },
-    );
-    setHandler(
-      experimentSignals[name],
-      (command) => {
-        const refusal = refuse(command);
-        if (refusal) {
-          log.warn(`signal ${name} refused: ${refusal}`, { command });
-          return;
-        }
-        state = applyExperimentCommand(state, context, name, command, Date.now(), 'signal');
-      },
-      { description: `${name} the experiment (fire and forget; same rules as the update)` },
-    );
-  }
+  setCommandHandlers(EXPERIMENT_COMMANDS, experimentUpdates, experimentSignals, {
+    refuse: (name, command) => experimentRefusal(state, context, name, command),
+    apply: (name, command, origin) => {
+      state = applyExperimentCommand(state, context, name, command, Date.now(), origin);
+      return state.rollout.commandSeq;
+    },
+    settled: (seq) => state.rollout.settledSeq >= seq,
+    view: show,
+    subject: 'the experiment',
+  });
 
   const commandPending = () => state.rollout.commandSeq > state.rollout.settledSeq;
 

@@ -1,5 +1,4 @@
 import {
-  ApplicationFailure,
   CancellationScope,
   allHandlersFinished,
   condition,
@@ -30,6 +29,7 @@ import {
   type RolloutState,
 } from '../domain/rollout-machine';
 import type { ReleaseView } from '../domain/rollout-view';
+import { setCommandHandlers } from './command-handlers';
 import { commandSignals, commandUpdates, stateQuery } from './messages';
 import { ReleaseStatusKey } from './search-attributes';
 
@@ -89,37 +89,16 @@ export async function rollout(input: RolloutInput): Promise<ReleaseView> {
   const notifications: Array<Promise<void>> = [];
 
   setHandler(stateQuery, () => view(state, context));
-  for (const name of COMMANDS) {
-    const refuse = (command: unknown) => refusalOf(state, context, name, command);
-    setHandler(
-      commandUpdates[name],
-      async (command) => {
-        state = applyCommand(state, context, name, command, Date.now());
-        const seq = state.commandSeq;
-        await condition(() => state.settledSeq >= seq);
-        return view(state, context);
-      },
-      {
-        validator: (command) => {
-          const refusal = refuse(command);
-          if (refusal) throw ApplicationFailure.nonRetryable(refusal, 'CommandRefused');
-        },
-        description: `${name} the release; answers with its new state once devices see it`,
-      },
-    );
-    setHandler(
-      commandSignals[name],
-      (command) => {
-        const refusal = refuse(command);
-        if (refusal) {
-          log.warn(`signal ${name} refused: ${refusal}`, { command });
-          return;
-        }
-        state = applyCommand(state, context, name, command, Date.now(), 'signal');
-      },
-      { description: `${name} the release (fire and forget; same rules as the update)` },
-    );
-  }
+  setCommandHandlers(COMMANDS, commandUpdates, commandSignals, {
+    refuse: (name, command) => refusalOf(state, context, name, command),
+    apply: (name, command, origin) => {
+      state = applyCommand(state, context, name, command, Date.now(), origin);
+      return state.commandSeq;
+    },
+    settled: (seq) => state.settledSeq >= seq,
+    view: () => view(state, context),
+    subject: 'the release',
+  });
 
   const commandPending = () => state.commandSeq > state.settledSeq;
 
