@@ -56,7 +56,10 @@ export function createExperimentService(deps: ExperimentServiceDeps): Experiment
     async results(releaseId, principal) {
       const { release, stored } = await getExperiment(releaseId, principal);
       const [view, published] = await Promise.all([rollouts.queryExperiment(release.workflowId), stores.rolloutStates.get(releaseId)]);
-      return view?.experiment ? liveResults(view, stored.definition.alpha) : storedResults(release, published, stored);
+      if (!view?.experiment) return storedResults(release, published, stored);
+      // Until its publish lands the workflow is ahead of what devices see: show the status they see.
+      const live = liveResults(view, stored.definition.alpha);
+      return view.publishedRevision >= view.revision ? live : { ...live, status: published?.status ?? release.status, exposure: published?.exposure ?? live.exposure };
     },
 
     async armCommand(releaseId, name, arm, reason, principal, idempotencyKey) {

@@ -132,6 +132,9 @@ describe('an experiment between bundles on the real stack', () => {
       now = await afterCheck(Date.now(), concluded);
     }
     expect(now.conclusion, JSON.stringify(now)).not.toBeNull();
+    // Concluded: paused, every arm still served, once devices see it.
+    await waitForServed(ctx.stack, id, (r) => r.status === 'paused' && r.exposure.default === 10_000);
+    now = await results();
     expect(now.status).toBe('paused');
     expect(now.winner).toBe('b');
     const b = now.arms.find((a) => a.key === 'b')!;
