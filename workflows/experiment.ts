@@ -20,18 +20,10 @@ import { isTerminal } from '../domain/release';
 import { accrueSoak, currentStage, enterStage, startSoak, view } from '../domain/rollout-machine';
 import { setCommandHandlers } from './command-handlers';
 import { experimentSignals, experimentStateQuery, experimentUpdates } from './experiment-messages';
-import { unlessInterrupted } from './rollout';
+import { RELEASE_ACTIVITY_OPTIONS, unlessInterrupted } from './rollout';
 import { ReleaseStatusKey } from './search-attributes';
 
-const acts = proxyActivities<Activities>({
-  startToCloseTimeout: '30 seconds',
-  retry: {
-    initialInterval: '500 ms',
-    backoffCoefficient: 2,
-    maximumInterval: '30 seconds',
-    nonRetryableErrorTypes: ['InvalidRolloutState', 'InvalidGateRequest'],
-  },
-});
+const acts = proxyActivities<Activities>(RELEASE_ACTIVITY_OPTIONS);
 
 export interface ExperimentInput extends ExperimentContext {
   startedBy: string;

@@ -1,4 +1,5 @@
 import {
+  type ActivityOptions,
   CancellationScope,
   allHandlersFinished,
   condition,
@@ -33,7 +34,8 @@ import { setCommandHandlers } from './command-handlers';
 import { commandSignals, commandUpdates, stateQuery } from './messages';
 import { ReleaseStatusKey } from './search-attributes';
 
-const acts = proxyActivities<Activities>({
+/** Publishing, gate reads and recording: short, retried until they succeed unless the input is invalid. */
+export const RELEASE_ACTIVITY_OPTIONS: ActivityOptions = {
   startToCloseTimeout: '30 seconds',
   retry: {
     initialInterval: '500 ms',
@@ -41,7 +43,9 @@ const acts = proxyActivities<Activities>({
     maximumInterval: '30 seconds',
     nonRetryableErrorTypes: ['InvalidRolloutState', 'InvalidGateRequest'],
   },
-});
+};
+
+const acts = proxyActivities<Activities>(RELEASE_ACTIVITY_OPTIONS);
 
 // Runs from before the outbox notify from the workflow: webhooks run beside it and give up after an hour.
 const notifier = proxyActivities<Activities>({

@@ -1,10 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { bundleRef } from '../../support/fixtures';
+import { bundleRef, deviceContext, servingRelease } from '../../support/fixtures';
 import { BPS_SCALE, bucketOf } from '../../../domain/bucketing';
 import { armIndexOf, armShares } from '../../../domain/experiment';
 import { armOf, type ServingArm, type ServingExperiment } from '../../../domain/experiment-serving';
-import { buildChannelServing, decide, type DeviceContext, type ServingRelease } from '../../../domain/serving';
+import { buildChannelServing, decide, type ServingRelease } from '../../../domain/serving';
 import { attributeEvent } from '../../../domain/telemetry';
 
 const arm = (key: string, version: string | null, over: Partial<ServingArm> = {}): ServingArm => ({
@@ -19,32 +19,14 @@ const arm = (key: string, version: string | null, over: Partial<ServingArm> = {}
 
 const experiment = (arms: ServingArm[]): ServingExperiment => ({ armSalt: 'arm-salt', arms });
 
-const release = (over: Partial<ServingRelease> = {}): ServingRelease => ({
-  releaseId: 'x1',
-  appId: 'com.example.app',
-  channel: 'production',
-  bucketSalt: 'salt',
-  windowMs: 1000,
-  createdAt: 2,
-  revision: 1,
-  status: 'running',
-  stageIndex: 0,
-  exposure: { default: 5000 },
-  publishedAt: 0,
-  target: bundleRef('2.0.0'),
-  fallback: bundleRef('1.0.0'),
-  experiment: experiment([arm('a', null), arm('b', '2.0.0'), arm('c', '3.0.0', { installMode: 'immediate' })]),
-  ...over,
-});
+const release = (over: Partial<ServingRelease> = {}): ServingRelease =>
+  servingRelease({
+    releaseId: 'x1',
+    experiment: experiment([arm('a', null), arm('b', '2.0.0'), arm('c', '3.0.0', { installMode: 'immediate' })]),
+    ...over,
+  });
 
-const ctx = (deviceId: string, over: Partial<DeviceContext> = {}): DeviceContext => ({
-  deviceId,
-  platform: 'ios',
-  nativeVersion: '5.0.0',
-  bundleVersion: '1.0.0',
-  segment: 'default',
-  ...over,
-});
+const ctx = deviceContext;
 
 const serve = (r: ServingRelease) => buildChannelServing([r]).get('production');
 

@@ -1,25 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { bundleRef } from '../../support/fixtures';
+import { bundleRef, deviceContext, servingRelease } from '../../support/fixtures';
 import { bucketOf } from '../../../domain/bucketing';
-import { buildChannelServing, decide, type DeviceContext, type ServingRelease } from '../../../domain/serving';
+import { buildChannelServing, decide, type ServingRelease } from '../../../domain/serving';
 
 
-const release = (over: Partial<ServingRelease> = {}): ServingRelease => ({
-  releaseId: 'r2',
-  appId: 'com.example.app',
-  channel: 'production',
-  bucketSalt: 'salt',
-  windowMs: 1000,
-  createdAt: 2,
-  revision: 1,
-  status: 'running',
-  stageIndex: 0,
-  exposure: { default: 5000 },
-  publishedAt: 0,
-  target: bundleRef('2.0.0'),
-  fallback: bundleRef('1.0.0'),
-  ...over,
-});
+const release = servingRelease;
 
 function deviceAt(from: number, to: number): string {
   for (let i = 0; ; i++) {
@@ -28,14 +13,7 @@ function deviceAt(from: number, to: number): string {
   }
 }
 
-const ctx = (deviceId: string, over: Partial<DeviceContext> = {}): DeviceContext => ({
-  deviceId,
-  platform: 'ios',
-  nativeVersion: '5.0.0',
-  bundleVersion: '1.0.0',
-  segment: 'default',
-  ...over,
-});
+const ctx = deviceContext;
 
 const serve = (...releases: ServingRelease[]) => buildChannelServing(releases).get('production');
 
