@@ -125,9 +125,9 @@ const SYSTEM_ACTOR = 'rampart:experiment';
 /** How the gates see an arm and the control arm: each half of the pair compared (see armGateRequest). */
 const PAIRWISE_BPS = BPS_SCALE / 2;
 /** A sample-ratio check needs this many devices in every arm before it may page anyone. */
-export const SRM_MIN_DEVICES_PER_ARM = 20;
+const SRM_MIN_DEVICES_PER_ARM = 20;
 
-export function treatmentArms(ctx: ExperimentContext): string[] {
+function treatmentArms(ctx: ExperimentContext): string[] {
   return ctx.experiment.arms.filter((a) => a.key !== ctx.experiment.control).map((a) => a.key);
 }
 
@@ -261,7 +261,7 @@ const addWindows = (a: ArmWindowTotals, b: ArmWindowTotals | undefined): ArmWind
 });
 
 /** The primary metric's summaries per arm, from the cumulative counts. */
-export function primarySummaries(ctx: ExperimentContext, windows: Record<string, ArmWindowTotals>, metrics: Record<string, ArmMetrics>): PrimaryMetricSummaries {
+function primarySummaries(ctx: ExperimentContext, windows: Record<string, ArmWindowTotals>, metrics: Record<string, ArmMetrics>): PrimaryMetricSummaries {
   const { metric, direction } = ctx.experiment.primary;
   const keys = ctx.experiment.arms.map((a) => a.key);
   const of = <T>(f: (m: ArmMetrics | undefined, w: ArmWindowTotals | undefined) => T) => Object.fromEntries(keys.map((k) => [k, f(metrics[k], windows[k])]));

@@ -46,7 +46,6 @@ export const EXPERIMENT_LIMITS = {
   maxWeight: BPS_SCALE,
   minTimeLimitMs: 1_000,
   maxTimeLimitMs: 90 * DAY_MS,
-  maxFeatureLength: 100,
 } as const;
 
 /** Arm keys become rollup cohorts (`arm:<key>`) and URL path segments: short and plain. */

@@ -5,7 +5,7 @@ import type { ExperimentService } from '../services/experiment-service';
 import { createExperimentSchema, promoteArmSchema, stopArmSchema } from './experiment-schemas';
 
 /** The URL segment of each arm command, as the CLI spells it too. */
-export const ARM_COMMAND_PATHS = [
+const ARM_COMMAND_PATHS = [
   ['stop-arm', 'stopArm', stopArmSchema],
   ['promote-arm', 'promoteArm', promoteArmSchema],
 ] as const;
