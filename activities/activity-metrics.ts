@@ -5,6 +5,7 @@ export function createActivityMetrics(registry: Registry) {
   return {
     published: createCounter(registry, 'rampart_rollout_state_published_total', 'Rollout states published by workflows', ['status', 'written']),
     gateVerdicts: createCounter(registry, 'rampart_gate_verdicts_total', 'Gate evaluations by verdict', ['verdict']),
+    experimentGuardrailVerdicts: createCounter(registry, 'rampart_experiment_guardrail_verdicts_total', 'Guardrail evaluations of experiment arms by verdict', ['verdict']),
     gateReadErrors: createCounter(registry, 'rampart_gate_read_errors_total', 'Gate evaluations whose counts could not be read'),
     gateSetAside: createCounter(
       registry,

@@ -6,17 +6,20 @@ import type { RolloutStateStore } from '../db/stores/rollout-state-store';
 import type { WebhookStore } from '../db/stores/webhook-store';
 import { evaluateGates } from '../domain/gates/evaluate-gates';
 import type { GateEvaluation, GateEvaluationInput, GateWindow } from '../domain/gates/gate-types';
-import { windowStartOf } from '../domain/plan';
 import type { PublishedState } from '../domain/release';
 import type { RevertResult, Transition } from '../domain/rollout-view';
 import type { Logger } from '../platform/logger';
 import type { ActivityMetrics } from './activity-metrics';
 import { deliveryKeyOf, outboxDeliveriesOf, webhookPayload } from '../domain/webhook-payload';
 import { deliverWebhook, type DeliveryOptions } from './deliver-webhook';
+import { createExperimentActivities } from './experiment-activities';
+import { settledWindowEnd } from './settled-window';
+import type { ExperimentStore } from '../db/stores/experiment-store';
 
 export interface ActivityDeps {
   rolloutStates: RolloutStateStore;
   gateWindows: GateWindowStore;
+  experiments: ExperimentStore;
   audit: AuditStore;
   webhooks: WebhookStore;
   /** Audit rows and webhook outbox rows of a transition commit together. */
@@ -114,9 +117,6 @@ async function recordInTransaction(stores: Stores, input: RecordTransitionsInput
   return { fresh, enqueued: await stores.webhookOutbox.enqueue(deliveries) };
 }
 
-/** How long a telemetry write may take at most for its rows to still count; see evaluateGates. */
-const MIN_SETTLE_MS = 500;
-
 export function createActivities(deps: ActivityDeps) {
   // Each transition is logged once: an operator following the worker's output sees every release move.
   const reportRecorded = (input: RecordTransitionsInput, recorded: Recorded) => {
@@ -141,6 +141,7 @@ export function createActivities(deps: ActivityDeps) {
   };
 
   return {
+    ...createExperimentActivities(deps),
     /** Makes a workflow decision visible to devices; idempotent thanks to the revision guard. */
     async publishRolloutState(state: PublishedState): Promise<PublishResult> {
       if (!Number.isInteger(state.revision) || state.revision < 1) {
@@ -158,10 +159,7 @@ export function createActivities(deps: ActivityDeps) {
      */
     async evaluateGates(input: EvaluateGatesInput): Promise<EvaluateGatesResult> {
       if (!(input.windowMs > 0)) throw ApplicationFailure.nonRetryable(`invalid windowMs ${input.windowMs}`, 'InvalidGateRequest');
-      // The latest windows may still receive a batch that is being written (see the telemetry
-      // service): read only windows that ended a settling time ago, at least one window.
-      const settled = input.to - Math.max(input.windowMs, MIN_SETTLE_MS);
-      const windowEnd = Math.max(input.from, windowStartOf(settled, input.windowMs));
+      const windowEnd = settledWindowEnd(input);
       let window: GateWindow | null;
       try {
         window = await deps.gateWindows.read(input.releaseId, input.from, windowEnd);

@@ -8,6 +8,12 @@ export function createApiMetrics(registry: Registry) {
       0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
     ]),
     updateChecks: createBatchedCounter(registry, 'rampart_update_checks_total', 'Device update checks answered', ['protocol', 'action', 'cohort']),
+    experimentDecisions: createBatchedCounter(
+      registry,
+      'rampart_experiment_decisions_total',
+      'Update checks answered for devices inside a running experiment, by arm role (control, treatment), install mode and action',
+      ['role', 'install_mode', 'action'],
+    ),
     snapshotApps: createGauge(registry, 'rampart_snapshot_apps', 'Apps held in the in-memory rollout snapshot'),
     snapshotReloads: createCounter(registry, 'rampart_snapshot_reloads_total', 'Snapshot loads from PostgreSQL', ['scope']),
     snapshotListenerReconnects: createCounter(registry, 'rampart_snapshot_listener_reconnects_total', 'Times the NOTIFY listener reconnected'),

@@ -23,6 +23,7 @@ import { createDeviceStoryService } from './services/device-story-service';
 import { createBundleService } from './services/bundle-service';
 import { createInsightService } from './services/insight-service';
 import { createReleaseService } from './services/release-service';
+import { createExperimentService } from './services/experiment-service';
 import { createRolloutClient } from './services/rollout-client';
 import { createWebhookService } from './services/webhook-service';
 import { createSigningKeyService } from './services/signing-key-service';
@@ -150,6 +151,7 @@ export function createApi(options: ApiOptions): Api {
     bundles: createBundleService(stores, apps, transact),
     policies,
     releases,
+    experiments: createExperimentService({ stores, releases, rollouts, metrics }),
     insights: createInsightService({ stores, rollouts, insight: stores.insight }),
     webhooks: createWebhookService({ stores, apps, transact, allowPrivate: tuning.webhooksAllowPrivate }),
     signingKeys,

@@ -18,7 +18,7 @@ interface ReleaseSummary {
   warnings?: string[];
 }
 
-function planOption(plan: string | undefined): unknown {
+export function planOption(plan: string | undefined): unknown {
   if (plan === undefined) return 'default';
   if (!plan.endsWith('.json')) return plan;
   try {
@@ -28,7 +28,7 @@ function planOption(plan: string | undefined): unknown {
   }
 }
 
-function timeScaleOption(text: string | undefined): number | undefined {
+export function timeScaleOption(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
   const value = Number(text);
   if (!Number.isFinite(value)) throw new UsageError(`--time-scale must be a number, e.g. 0.001; got "${text}"`, 'releases');

@@ -6,12 +6,13 @@ import { deviceCommands } from './device-commands';
 import { createCommandContext, UsageError, type Command, type Output } from './command-context';
 import type { RampartClient } from './rampart-client';
 import { releaseCommands } from './release-commands';
+import { experimentCommands } from './experiment-commands';
 import { segmentCommands } from './segment-commands';
 import { keyCommands } from './key-commands';
 import { isCommandGroup, usage } from './usage';
 import { webhookCommands } from './webhook-commands';
 
-const COMMANDS: Record<string, Command> = { ...appCommands, ...deviceCommands, ...channelCommands, ...segmentCommands, ...webhookCommands, ...releaseCommands, ...keyCommands, ...auditCommands };
+const COMMANDS: Record<string, Command> = { ...appCommands, ...deviceCommands, ...channelCommands, ...segmentCommands, ...webhookCommands, ...releaseCommands, ...experimentCommands, ...keyCommands, ...auditCommands };
 
 const OPTIONS = {
   json: { type: 'boolean' },
@@ -49,6 +50,11 @@ const OPTIONS = {
   action: { type: 'string' },
   since: { type: 'string' },
   step: { type: 'string' },
+  arm: { type: 'string', multiple: true },
+  metric: { type: 'string' },
+  control: { type: 'string' },
+  guardrails: { type: 'string' },
+  'time-limit': { type: 'string' },
 } as const;
 
 function parse(args: string[]) {

@@ -13,6 +13,7 @@ import { createChannelOverrideStore } from './stores/channel-override-store';
 import { createChannelStore } from './stores/channel-store';
 import { createDeviceEventStore } from './stores/device-event-store';
 import { createDeviceProfileStore } from './stores/device-profile-store';
+import { createExperimentStore } from './stores/experiment-store';
 import { createExpoSigningStore } from './stores/expo-signing-store';
 import { createGateWindowStore } from './stores/gate-window-store';
 import { createHealthStore } from './stores/health-store';
@@ -40,6 +41,7 @@ export function createStores(db: Queryable, secrets: SecretBox) {
     deviceProfiles: createDeviceProfileStore(db),
     deviceEvents: createDeviceEventStore(db),
     releases: createReleaseStore(db),
+    experiments: createExperimentStore(db),
     rolloutStates: createRolloutStateStore(db),
     rolloutReverts: createRolloutRevertStore(db),
     apiKeys: createApiKeyStore(db),

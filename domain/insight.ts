@@ -11,6 +11,8 @@ export const ROLLUP_STEP_NAMES = Object.keys(ROLLUP_STEPS) as RollupStep[];
  */
 export const ROLLUP_COHORTS = ['canary', 'control', 'rest'] as const;
 export type RollupCohort = (typeof ROLLUP_COHORTS)[number];
+/** What rollups are keyed by: a release's cohorts, or an experiment's arms (`arm:<key>`, domain/experiment.ts). */
+export type RollupKeyCohort = RollupCohort | `arm:${string}`;
 
 /** A series longer than this is refused; a coarser step or a shorter range answers instead. */
 export const MAX_INSIGHT_POINTS = 2000;
@@ -80,7 +82,7 @@ export interface RollupEvent {
   appId: string;
   releaseId: string;
   segment: string;
-  cohort: RollupCohort;
+  cohort: RollupKeyCohort;
   deviceId: string;
   type: string;
   /** The event happened on the release's target bundle. */
@@ -92,7 +94,7 @@ export interface RollupEvent {
 export interface RollupKey {
   releaseId: string;
   segment: string;
-  cohort: RollupCohort;
+  cohort: RollupKeyCohort;
   stepMs: number;
   bucketStart: number;
 }
@@ -101,6 +103,10 @@ export interface RollupCounters extends RollupKey {
   installsOk: number;
   installsFailed: number;
   sessions: number;
+  /** Sessions that reported their duration, and the sum and sum of squares of those durations (ms): an arm's mean and variance. */
+  timedSessions: number;
+  sessionMsSum: number;
+  sessionMsSquares: number;
 }
 
 export interface RollupMembership extends RollupKey {
@@ -201,6 +207,9 @@ function newBucket(id: string, event: RollupEvent, stepMs: number, bucketStart: 
     installsOk: 0,
     installsFailed: 0,
     sessions: 0,
+    timedSessions: 0,
+    sessionMsSum: 0,
+    sessionMsSquares: 0,
   };
   return { id, counter, devices: new Map(), histograms: new Map(), features: new Map() };
 }
@@ -210,6 +219,8 @@ interface EventFold {
   bits: number;
   /** Slot in BucketFold.histograms, or -1. */
   histogramSlot: number;
+  /** The session's reported duration, for a session end that has one. */
+  sessionMs: number | null;
   feature: string | null;
 }
 
@@ -219,6 +230,7 @@ function eventFold(event: RollupEvent): EventFold {
   return {
     bits: deviceSetBits(event),
     histogramSlot: histogram === null || duration === null ? -1 : HISTOGRAMS_BY_NAME.indexOf(histogram) * BINS + durationBin(duration),
+    sessionMs: histogram === 'session_duration' ? duration : null,
     feature: event.type === 'feature_used' ? reportedFeature(event.details) : null,
   };
 }
@@ -228,6 +240,11 @@ function addToBucket(bucket: BucketFold, event: RollupEvent, fold: EventFold): v
   if (event.type === 'install_ok') counter.installsOk++;
   else if (event.type === 'install_failed') counter.installsFailed++;
   else if (event.type === 'session_start') counter.sessions++;
+  if (fold.sessionMs !== null) {
+    counter.timedSessions++;
+    counter.sessionMsSum += fold.sessionMs;
+    counter.sessionMsSquares += fold.sessionMs * fold.sessionMs;
+  }
   const seen = bucket.devices.get(event.deviceId);
   if (seen === undefined) bucket.devices.set(event.deviceId, fold.bits);
   else if ((seen | fold.bits) !== seen) bucket.devices.set(event.deviceId, seen | fold.bits);

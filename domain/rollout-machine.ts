@@ -136,7 +136,7 @@ function windowsOf(ctx: RolloutContext, segment: string): MaintenanceWindow[] {
   return ctx.segments.find((s) => s.key === segment)?.maintenanceWindows ?? [];
 }
 
-function record(state: RolloutState, now: number, event: RolloutEvent, to: ReleaseStatus, actor: string, reason: string): RolloutState {
+export function record(state: RolloutState, now: number, event: RolloutEvent, to: ReleaseStatus, actor: string, reason: string): RolloutState {
   const transition: Transition = {
     seq: state.nextSeq,
     at: now,
@@ -225,7 +225,7 @@ function withdraw(state: RolloutState): Exposure {
   return Object.fromEntries(Object.keys(state.exposure).map((segment) => [segment, 0]));
 }
 
-function complete(state: RolloutState, now: number, actor: string, reason: string): RolloutState {
+export function complete(state: RolloutState, now: number, actor: string, reason: string): RolloutState {
   const exposure = { ...state.exposure };
   for (const segment of Object.keys(exposure)) exposure[segment] = isWithdrawnSegment(state, segment) ? 0 : BPS_SCALE;
   return record({ ...state, exposure, revision: state.revision + 1, lastTickAt: null }, now, 'completed', 'completed', actor, reason);
@@ -239,12 +239,12 @@ function advance(state: RolloutState, ctx: RolloutContext, now: number, actor: s
 }
 
 /** Stops the soak clock where it stands; a human (or a resume) decides what happens next. */
-function pause(state: RolloutState, now: number, actor: string, reason: string): RolloutState {
+export function pause(state: RolloutState, now: number, actor: string, reason: string): RolloutState {
   const soaked = accrueSoak(state, now);
   return record({ ...soaked, lastTickAt: null, revision: soaked.revision + 1 }, now, 'paused', 'paused', actor, reason);
 }
 
-function terminate(state: RolloutState, now: number, event: 'rolled_back' | 'aborted', actor: string, reason: string): RolloutState {
+export function terminate(state: RolloutState, now: number, event: 'rolled_back' | 'aborted', actor: string, reason: string): RolloutState {
   const next = accrueSoak(state, now);
   return record({ ...next, exposure: withdraw(next), revision: next.revision + 1, lastTickAt: null }, now, event, event, actor, reason);
 }
@@ -254,7 +254,7 @@ export function refusalOf(state: RolloutState, ctx: RolloutContext, name: Comman
   return commandShapeProblem(command) ?? stateRefusal(state, ctx, name);
 }
 
-function commandShapeProblem(command: unknown): string | null {
+export function commandShapeProblem(command: unknown): string | null {
   if (typeof command !== 'object' || command === null) return 'send {"actor": "...", "reason": "..."}';
   const { actor, reason } = command as Partial<Command>;
   if (!isBoundedText(actor, COMMAND_LIMITS.maxActorLength)) return `actor must be a non-empty string of at most ${COMMAND_LIMITS.maxActorLength} characters`;
@@ -325,7 +325,7 @@ function applyAccepted(state: RolloutState, ctx: RolloutContext, name: CommandNa
   }
 }
 
-function gatesOf(stage: PlanStage): GateSpec[] {
+export function gatesOf(stage: PlanStage): GateSpec[] {
   return stage.gates ?? [...DEFAULT_GATES];
 }
 

@@ -16,6 +16,10 @@ export const ROLLOUT_EVENTS = [
   'completed',
   /** A personalized release withdrew one segment's own bundle (its gate failed); the rest go on. */
   'mapping_withdrawn',
+  // Experiments (domain/experiment-machine.ts).
+  'arm_stopped',
+  'arm_promoted',
+  'concluded',
 ] as const;
 export type RolloutEvent = (typeof ROLLOUT_EVENTS)[number];
 

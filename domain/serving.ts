@@ -1,8 +1,9 @@
 import { BPS_SCALE, cohortOf, type Cohort } from './bucketing';
 import { BUILTIN_VERSION, type BundleRef, type Platform } from './bundle';
+import { decideExperiment, experimentVersions, runningExperiment, type ExperimentArmDecision, type ServingExperiment } from './experiment-serving';
 import { isCompatible, needsNativeUpdate } from './native-compat';
 import { isSegmentWithdrawn, servedVersions, targetFor, withdrawnVersionsOf, type SegmentTargets } from './personalization';
-import { isWithdrawn, type Exposure, type ReleaseStatus } from './release';
+import { isTerminal, isWithdrawn, type Exposure, type ReleaseStatus } from './release';
 
 /** A published release as the device-facing snapshot holds it: state plus both bundles. */
 export interface ServingRelease {
@@ -26,6 +27,8 @@ export interface ServingRelease {
   segmentTargets?: SegmentTargets;
   /** Segments whose own bundle the release withdrew after their gate failed; the others go on. */
   withdrawnSegments?: readonly string[];
+  /** Present when the release is an experiment: its arms split the exposed devices. */
+  experiment?: ServingExperiment;
 }
 
 /** What one channel answers from: its newest release and the versions devices must leave. */
@@ -52,6 +55,8 @@ interface DecisionBase {
    * protocols that can tell a device to update from the store first.
    */
   nativeUpdate: { readonly version: string; readonly nativeRange: string } | null;
+  /** Set for a device inside a running experiment: its arm and the arm's install mode. */
+  experimentArm?: ExperimentArmDecision;
 }
 
 export type Decision =
@@ -72,9 +77,10 @@ export function buildChannelServing(releases: readonly ServingRelease[]): Map<st
   for (const [channel, list] of byChannel) {
     list.sort((a, b) => a.createdAt - b.createdAt || a.releaseId.localeCompare(b.releaseId));
     const current = list[list.length - 1]!;
-    const withdrawn = new Set(list.flatMap(withdrawnVersionsOf));
+    const withdrawn = new Set(list.flatMap((r) => [...withdrawnVersionsOf(r), ...(r.experiment && isWithdrawn(r.status) ? experimentVersions(r.experiment) : [])]));
     if (current.fallback) withdrawn.delete(current.fallback.version);
     if (!isWithdrawn(current.status)) for (const version of servedVersions(current)) withdrawn.delete(version);
+    if (current.experiment && !isTerminal(current.status)) for (const version of experimentVersions(current.experiment)) withdrawn.delete(version);
     result.set(channel, { current, withdrawnVersions: withdrawn });
   }
   return result;
@@ -145,6 +151,13 @@ function buildDecision(release: ServingRelease, target: BundleRef, answer: Answe
  */
 export function decide(serving: ChannelServing | undefined, device: DeviceContext): Decision {
   if (!serving) return NO_RELEASE;
+  // A finished experiment serves like any release: its promoted arm is its target, or it was withdrawn.
+  const experiment = runningExperiment(serving.current);
+  return experiment === null ? decideRelease(serving, device) : decideExperiment(serving, experiment, device);
+}
+
+/** decide for a release's own bundles: its target (or its segment's), its baseline. */
+function decideRelease(serving: ChannelServing, device: DeviceContext): Decision {
   const release = serving.current;
   const segmentWithdrawn = isSegmentWithdrawn(release, device.segment);
   const withdrawn = withdrawnFor(release.status, segmentWithdrawn);

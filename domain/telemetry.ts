@@ -2,6 +2,7 @@ import { cohortOf } from './bucketing';
 import { BUILTIN_VERSION } from './bundle';
 import { DAY_MS } from './time';
 import type { GateMetric } from './gates/gate-spec';
+import { attributeExperimentEvent } from './experiment-serving';
 import { targetFor } from './personalization';
 import type { ChannelServing } from './serving';
 
@@ -27,15 +28,17 @@ export const GATE_METRIC_OF: Partial<Record<EventType, GateMetric>> = {
 /** Where one event of a device counts: its release, segment, bucket slice and cohort. */
 export interface Attribution {
   releaseId: string | null;
-  /** Bucket slice of the release's exposure the device falls in, while the release is in flight. */
-  slice: 'canary' | 'control' | null;
+  /** Bucket slice of the release's exposure the device falls in, while the release is in flight (an experiment's: the arm). */
+  slice: 'canary' | 'control' | `arm:${string}` | null;
   /** The device ran the bundle its slice should run (canary: the target; control: the baseline). */
   onCohortBundle: boolean;
   cohort: 'canary' | 'control' | 'none';
   windowMs: number | null;
+  /** The device's arm while an experiment is in flight; its rollup cohort is then the arm's. */
+  arm: string | null;
 }
 
-const NONE: Attribution = { releaseId: null, slice: null, onCohortBundle: false, cohort: 'none', windowMs: null };
+const NONE: Attribution = { releaseId: null, slice: null, onCohortBundle: false, cohort: 'none', windowMs: null, arm: null };
 
 /**
  * Attributes an event to the channel's release in flight. `bundleVersion` is the bundle the event
@@ -46,9 +49,10 @@ export function attributeEvent(serving: ChannelServing | undefined, deviceId: st
   const release = serving?.current;
   if (!release) return NONE;
   if (release.status !== 'running' && release.status !== 'paused') return { ...NONE, releaseId: release.releaseId };
+  if (release.experiment) return attributeExperimentEvent(release, release.experiment, deviceId, segment, bundleVersion);
   const slice = cohortOf(release.bucketSalt, deviceId, release.exposure[segment] ?? 0);
   if (slice === 'none') return { ...NONE, releaseId: release.releaseId, windowMs: release.windowMs };
   const expected = slice === 'canary' ? targetFor(release, segment).version : (release.fallback?.version ?? BUILTIN_VERSION);
   const onCohortBundle = bundleVersion === expected;
-  return { releaseId: release.releaseId, slice, onCohortBundle, cohort: onCohortBundle ? slice : 'none', windowMs: release.windowMs };
+  return { releaseId: release.releaseId, slice, onCohortBundle, cohort: onCohortBundle ? slice : 'none', windowMs: release.windowMs, arm: null };
 }

@@ -54,6 +54,7 @@ export function createWorkerActivities(pool: Pool, options: WorkerActivitiesOpti
   return createActivities({
     rolloutStates: stores.rolloutStates,
     gateWindows: stores.gateWindows,
+    experiments: stores.experiments,
     audit: stores.audit,
     webhooks: stores.webhooks,
     transaction: createTransactor(pool, box),

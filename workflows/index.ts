@@ -1,2 +1,3 @@
 export { rollout } from './rollout';
 export { revertRelease } from './revert-release';
+export { experiment } from './experiment';

@@ -1,5 +1,5 @@
 import {
-  ApplicationFailure,
+  type ActivityOptions,
   CancellationScope,
   allHandlersFinished,
   condition,
@@ -30,10 +30,12 @@ import {
   type RolloutState,
 } from '../domain/rollout-machine';
 import type { ReleaseView } from '../domain/rollout-view';
+import { setCommandHandlers } from './command-handlers';
 import { commandSignals, commandUpdates, stateQuery } from './messages';
 import { ReleaseStatusKey } from './search-attributes';
 
-const acts = proxyActivities<Activities>({
+/** Publishing, gate reads and recording: short, retried until they succeed unless the input is invalid. */
+export const RELEASE_ACTIVITY_OPTIONS: ActivityOptions = {
   startToCloseTimeout: '30 seconds',
   retry: {
     initialInterval: '500 ms',
@@ -41,7 +43,9 @@ const acts = proxyActivities<Activities>({
     maximumInterval: '30 seconds',
     nonRetryableErrorTypes: ['InvalidRolloutState', 'InvalidGateRequest'],
   },
-});
+};
+
+const acts = proxyActivities<Activities>(RELEASE_ACTIVITY_OPTIONS);
 
 // Runs from before the outbox notify from the workflow: webhooks run beside it and give up after an hour.
 const notifier = proxyActivities<Activities>({
@@ -61,7 +65,7 @@ const OUTBOX_PATCH = 'webhook-outbox';
 const GATE_READ_PATCH = 'gate-read-yields';
 
 /** The work's result, or null when `interrupted` became true first (the work is then cancelled). */
-async function unlessInterrupted<T>(interrupted: () => boolean, work: () => Promise<T>): Promise<T | null> {
+export async function unlessInterrupted<T>(interrupted: () => boolean, work: () => Promise<T>): Promise<T | null> {
   const scope = new CancellationScope();
   try {
     return await scope.run(() => Promise.race([work(), condition(interrupted).then(() => null)]));
@@ -89,37 +93,16 @@ export async function rollout(input: RolloutInput): Promise<ReleaseView> {
   const notifications: Array<Promise<void>> = [];
 
   setHandler(stateQuery, () => view(state, context));
-  for (const name of COMMANDS) {
-    const refuse = (command: unknown) => refusalOf(state, context, name, command);
-    setHandler(
-      commandUpdates[name],
-      async (command) => {
-        state = applyCommand(state, context, name, command, Date.now());
-        const seq = state.commandSeq;
-        await condition(() => state.settledSeq >= seq);
-        return view(state, context);
-      },
-      {
-        validator: (command) => {
-          const refusal = refuse(command);
-          if (refusal) throw ApplicationFailure.nonRetryable(refusal, 'CommandRefused');
-        },
-        description: `${name} the release; answers with its new state once devices see it`,
-      },
-    );
-    setHandler(
-      commandSignals[name],
-      (command) => {
-        const refusal = refuse(command);
-        if (refusal) {
-          log.warn(`signal ${name} refused: ${refusal}`, { command });
-          return;
-        }
-        state = applyCommand(state, context, name, command, Date.now(), 'signal');
-      },
-      { description: `${name} the release (fire and forget; same rules as the update)` },
-    );
-  }
+  setCommandHandlers(COMMANDS, commandUpdates, commandSignals, {
+    refuse: (name, command) => refusalOf(state, context, name, command),
+    apply: (name, command, origin) => {
+      state = applyCommand(state, context, name, command, Date.now(), origin);
+      return state.commandSeq;
+    },
+    settled: (seq) => state.settledSeq >= seq,
+    view: () => view(state, context),
+    subject: 'the release',
+  });
 
   const commandPending = () => state.commandSeq > state.settledSeq;
 

@@ -39,7 +39,7 @@ export function createReleasesRoutes(deps: { releases: ReleaseService; insights:
         supersede: body.supersede,
         force: body.force,
         segmentBundles: body.segmentBundles,
-        notifications: body.notifications.map((n) => ({ segment: n.segment, message: n.message, quietHours: n.quietHours ?? null })),
+        notifications: body.notifications,
       },
       principal,
     );

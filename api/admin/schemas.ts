@@ -141,7 +141,7 @@ export const planSchema = z.strictObject({
 // input's type chose, so a plan object with a typo hears about the typo, not "Invalid input".
 const presets = PLAN_PRESETS.join(', ');
 const planPresetSchema = text().pipe(z.enum(PLAN_PRESETS, { error: `unknown preset; use one of ${presets} or a plan object {stages: [...]}` }));
-const planFieldSchema = z.union([planPresetSchema, planSchema], { error: `must be a preset name (${presets}) or a plan object {stages: [...]}` });
+export const planFieldSchema = z.union([planPresetSchema, planSchema], { error: `must be a preset name (${presets}) or a plan object {stages: [...]}` });
 
 const localTimeSchema = text().regex(/^([01]\d|2[0-3]):([0-5]\d)$/, 'must be a local time HH:MM from 00:00 to 23:59');
 const { maxTitleLength, maxBodyLength, maxDataKeys, maxDataValueLength } = NOTIFICATION_LIMITS;
@@ -164,6 +164,13 @@ const notificationSchema = z.strictObject({
     .optional(),
 });
 
+/** A release's or experiment's segment notifications, as the release service takes them. */
+export const notificationsFieldSchema = z
+  .array(notificationSchema)
+  .max(NOTIFICATION_LIMITS.maxPerRelease)
+  .default([])
+  .transform((list) => list.map((n) => ({ segment: n.segment, message: n.message, quietHours: n.quietHours ?? null })));
+
 export const createReleaseSchema = z.strictObject({
   version: bundleVersionSchema,
   channel: channelNameSchema.default(PRODUCTION_CHANNEL.name),
@@ -176,7 +183,7 @@ export const createReleaseSchema = z.strictObject({
     .record(segmentKeySchema, bundleVersionSchema)
     .refine((m) => Object.keys(m).length <= PERSONALIZATION_LIMITS.maxMappings, `at most ${PERSONALIZATION_LIMITS.maxMappings} segments`)
     .default({}),
-  notifications: z.array(notificationSchema).max(NOTIFICATION_LIMITS.maxPerRelease).default([]),
+  notifications: notificationsFieldSchema,
 });
 
 export const listReleasesQuerySchema = z.strictObject({

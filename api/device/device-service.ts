@@ -167,6 +167,8 @@ export function createDeviceService(deps: DeviceServiceDeps): DeviceService {
         profiles.served(app.appId, decision.releaseId, device.deviceId, now);
       }
       deps.metrics.updateChecks.inc(protocol, decision.action, decision.cohort);
+      const arm = decision.experimentArm;
+      if (arm !== undefined) deps.metrics.experimentDecisions.inc(decision.cohort === 'control' ? 'control' : 'treatment', arm.installMode, decision.action);
       return { app, channel: resolved.channel, segment: resolved.segment, decision };
     },
     async report(app, device, events) {

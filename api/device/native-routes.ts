@@ -22,8 +22,11 @@ export function checkAnswer(decision: Decision) {
   switch (decision.action) {
     case 'none':
       return { action: 'none', ...storeUpdate };
-    case 'update':
-      return { action: 'update', bundle: bundleBody(decision.bundle), releaseId: decision.releaseId, ...storeUpdate };
+    case 'update': {
+      // An experiment arm says when to apply its bundle (native devices honour `installMode`).
+      const timing = decision.experimentArm === undefined ? {} : { installMode: decision.experimentArm.installMode };
+      return { action: 'update', bundle: bundleBody(decision.bundle), releaseId: decision.releaseId, ...timing, ...storeUpdate };
+    }
     case 'rollback':
       return { action: 'rollback', bundle: decision.bundle ? bundleBody(decision.bundle) : null, releaseId: decision.releaseId };
   }

@@ -24,6 +24,7 @@ import { checkRequestSchema, eventsRequestSchema } from '../device/native-schema
 import { createExpoBundleSchema, expoEventsRequestSchema } from '../device/expo/expo-schemas';
 import { COMMAND_PATHS } from '../../domain/rollout-machine';
 import { notificationDevicesQuerySchema } from '../relay/notification-devices-routes';
+import { createExperimentSchema, promoteArmSchema, stopArmSchema } from '../admin/experiment-schemas';
 
 export type RouteAudience = 'admin' | 'device' | 'ops' | 'dashboard';
 
@@ -148,6 +149,25 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
     { produces: 'text/event-stream' },
   ),
   ...commandDocs,
+  'POST /v1/apps/{appId}/experiments': admin(
+    'Start an experiment',
+    'A release of kind experiment: two or more arms (bundles, or the baseline for the control; each with a weight and an install mode) split the devices its plan exposes, by a hash of their own. Guardrails (crash_free_sessions, update_success) stop a harmful arm alone; the primary metric (session_duration, crash_free_sessions, update_success, adoption) is judged with always-valid intervals. One active release per channel still holds.',
+    { body: createExperimentSchema, status: 201 },
+  ),
+  'GET /v1/releases/{id}/experiment': admin(
+    'Experiment results',
+    "Per arm: sample, value, difference and relative change to the control with the always-valid interval, verdict, guardrail state; the sample-ratio check, the winner and the conclusion. live=false (no statistics) when Temporal cannot be asked.",
+  ),
+  'POST /v1/releases/{id}/stop-arm': admin(
+    'Stop an arm',
+    "Sends the arm's devices back to the baseline while the other arms go on. Needs role oncall or admin and a reason; audited. 409 for the control arm (abort instead) or an arm already stopped.",
+    { body: stopArmSchema },
+  ),
+  'POST /v1/releases/{id}/promote-arm': admin(
+    'Promote an arm',
+    "Ends the experiment and ships the arm (omitted: the declared winner) to everyone: the experiment completes as the channel's release of that arm's bundle, the baseline of the next release. Needs role oncall or admin and a reason; audited.",
+    { body: promoteArmSchema },
+  ),
   'POST /v1/apps/{appId}/webhooks': admin('Add a webhook', 'HTTPS receiver for rollout events, signed with a secret shown once.', { body: createWebhookSchema, status: 201 }),
   'GET /v1/apps/{appId}/webhooks': admin('List webhooks', "The app's webhooks (URLs are credentials: admin and release only)."),
   'DELETE /v1/apps/{appId}/webhooks/{id}': admin('Remove a webhook', 'Stops deliveries to it.'),

@@ -16,7 +16,9 @@ import type { ReleaseView, Transition } from '../../domain/rollout-view';
 import type { SegmentSummary } from '../../domain/segment';
 import type { Stores, Transactor } from '../../db/create-stores';
 import type { NotificationState } from '../../db/stores/segment-notification-store';
+import type { ExperimentDefinition } from '../../domain/experiment';
 import type { ReleaseWithdrawal } from '../../db/release-withdrawal';
+import type { NewRelease } from '../../db/stores/release-store';
 import type { Logger } from '../../platform/logger';
 import { newId, newSecret } from '../../platform/ids';
 import type { ApiMetrics } from '../api-metrics';
@@ -39,6 +41,8 @@ export interface StartReleaseInput {
   segmentBundles: Record<string, string>;
   /** What the push relay tells each segment's devices when a stage opens for them. */
   notifications: SegmentNotificationSpec[];
+  /** Present: the release is an experiment; `version` is its first treatment arm's bundle. */
+  experiment?: ExperimentDefinition;
 }
 
 export interface StartedRelease {
@@ -85,7 +89,7 @@ export interface ReleaseService {
 
 export interface ReleaseServiceDeps {
   stores: Pick<Stores, 'releases' | 'bundles' | 'channels' | 'rolloutStates' | 'audit' | 'deviceProfiles' | 'segmentBundles' | 'segmentNotifications'>;
-  /** The release row and its mappings and notifications commit together. */
+  /** The release row commits with its mappings, notifications and experiment arms. */
   transact: Transactor;
   apps: AppService;
   policies: Pick<AppPolicyService, 'enforce'>;
@@ -135,6 +139,7 @@ export function createReleaseService(deps: ReleaseServiceDeps): ReleaseService {
     if (!bundle) {
       throw new ValidationError(`app ${input.appId} has no bundle ${input.version}; upload it first`, [{ path: 'version', message: 'no such bundle' }]);
     }
+    if (input.experiment) await requireArmBundles(input.appId, input.experiment);
     if (!channel) {
       throw new ValidationError(`app ${input.appId} has no channel ${input.channel}; create it first (POST /v1/apps/${input.appId}/channels)`, [
         { path: 'channel', message: 'no such channel' },
@@ -192,27 +197,40 @@ export function createReleaseService(deps: ReleaseServiceDeps): ReleaseService {
     }
   };
 
-  /** The release row claims the channel; the database refuses a second active release. */
+  const requireArmBundles = async (appId: string, experiment: ExperimentDefinition) => {
+    const versions = experiment.arms.flatMap((a, i) => (a.version === null ? [] : [{ version: a.version, i }]));
+    const found = await Promise.all(versions.map((v) => stores.bundles.get(appId, v.version)));
+    const missing = versions.filter((_, k) => found[k] === null);
+    if (missing.length > 0) {
+      throw new ValidationError(`app ${appId} has no bundle ${missing.map((m) => m.version).join(', ')}; upload it first`, missing.map((m) => ({ path: `arms.${m.i}.version`, message: 'no such bundle' })));
+    }
+  };
+
+  /** The release row claims the channel (the database refuses a second active release); an experiment's arms come with it. */
   const insertRelease = async (input: StartReleaseInput, context: StartContext, principal: Principal): Promise<Release> => {
     const id = newId();
+    const row: NewRelease = {
+      id,
+      appId: input.appId,
+      channel: input.channel,
+      version: input.version,
+      baselineVersion: context.baseline?.version ?? null,
+      // A secret of its own: with the salt, anyone could compute which made-up ids are canaries.
+      bucketSalt: newSecret(),
+      plan: context.plan,
+      windowMs: countingWindowMs(context.plan),
+      status: 'pending',
+      workflowId: workflowIdFor(id),
+      createdBy: actorOf(principal),
+    };
+    const experiment = input.experiment;
     const outcome = await deps.transact(async (tx) => {
-      const result = await tx.releases.insert({
-        id,
-        appId: input.appId,
-        channel: input.channel,
-        version: input.version,
-        baselineVersion: context.baseline?.version ?? null,
-        // A secret of its own: with the salt, anyone could compute which made-up ids are canaries.
-        bucketSalt: newSecret(),
-        plan: context.plan,
-        windowMs: countingWindowMs(context.plan),
-        status: 'pending',
-        workflowId: workflowIdFor(id),
-        createdBy: actorOf(principal),
-      });
+      const result = await tx.releases.insert(row);
       if ('inserted' in result) {
         await tx.segmentBundles.insert(id, input.appId, input.segmentBundles);
         await tx.segmentNotifications.insertSpecs(id, input.notifications);
+        // The arm salt is a secret of its own too, independent of the bucket salt.
+        if (experiment) await tx.experiments.insert({ releaseId: id, appId: input.appId, armSalt: newSecret(), definition: experiment });
       }
       return result;
     });
@@ -221,20 +239,22 @@ export function createReleaseService(deps: ReleaseServiceDeps): ReleaseService {
     throw winner ? activeConflict(winner) : new ConflictError(`another release on ${input.channel} started meanwhile`, 'release_active');
   };
 
-  const launchWorkflow = async (release: Release, segments: SegmentSummary[], segmentBundles: Record<string, string>, principal: Principal): Promise<void> => {
+  const launchWorkflow = async (release: Release, segments: SegmentSummary[], input: Pick<StartReleaseInput, 'segmentBundles' | 'experiment'>, principal: Principal): Promise<void> => {
+    const workflowInput = {
+      // A failing gate in a mapped segment withdraws that mapping only (see the rollout machine).
+      ...(Object.keys(input.segmentBundles).length > 0 ? { segmentBundles: input.segmentBundles } : {}),
+      releaseId: release.id,
+      appId: release.appId,
+      channel: release.channel,
+      version: release.version,
+      plan: release.plan,
+      segments,
+      windowMs: release.windowMs,
+      startedBy: actorOf(principal),
+    };
     try {
-      await rollouts.start(release.workflowId, {
-        // A failing gate in a mapped segment withdraws that mapping only (see the rollout machine).
-        ...(Object.keys(segmentBundles).length > 0 ? { segmentBundles } : {}),
-        releaseId: release.id,
-        appId: release.appId,
-        channel: release.channel,
-        version: release.version,
-        plan: release.plan,
-        segments,
-        windowMs: release.windowMs,
-        startedBy: actorOf(principal),
-      });
+      const { experiment } = input;
+      await (experiment ? rollouts.startExperiment(release.workflowId, { ...workflowInput, experiment }) : rollouts.start(release.workflowId, workflowInput));
     } catch (err) {
       deps.logger.error({ err, releaseId: release.id }, 'could not start the rollout workflow');
       // Withdrawn, not merely marked: a start that timed out may still have created the workflow, and
@@ -288,14 +308,14 @@ export function createReleaseService(deps: ReleaseServiceDeps): ReleaseService {
       const warnings = stageSizingWarnings(context.plan, context.activeDevices, input.channel);
       if (context.active) await supersede(context.active, input.version, principal);
       const release = await insertRelease(input, context, principal);
-      await launchWorkflow(release, context.segments, input.segmentBundles, principal);
+      await launchWorkflow(release, context.segments, input, principal);
       const plan = typeof input.plan === 'string' ? input.plan : 'custom';
       await auditByKey(stores, principal, {
-        action: 'release.start',
+        action: input.experiment ? 'experiment.start' : 'release.start',
         target: `release:${release.id}`,
         appId: input.appId,
         reason: null,
-        details: { appId: input.appId, channel: input.channel, version: input.version, plan, force: input.force, warnings },
+        details: { appId: input.appId, channel: input.channel, version: input.version, plan, force: input.force, warnings, ...(input.experiment ? { experiment: input.experiment } : {}) },
       });
       deps.metrics.releasesStarted.inc({ plan });
       return { release, warnings };

@@ -6,12 +6,16 @@ import {
   WorkflowUpdateFailedError,
   WorkflowUpdateRPCTimeoutOrCancelledError,
   type Client,
+  type WorkflowHandle,
 } from '@temporalio/client';
+import type { ArmCommand, ArmCommandName, ExperimentView } from '../../domain/experiment-machine';
 import type { Command, CommandName } from '../../domain/rollout-machine';
 import type { ReleaseView, RevertResult, Transition } from '../../domain/rollout-view';
 import { ConflictError } from '../../domain/errors/conflict-error';
 import { UnavailableError } from '../../domain/errors/unavailable-error';
 import { isGrpcDeadline, isTemporalUnreachable, workflowRunState, type WorkflowRunState } from '../../platform/workflow-status';
+import type { ExperimentInput } from '../../workflows/experiment';
+import { experimentStateQuery, experimentUpdates } from '../../workflows/experiment-messages';
 import { commandUpdates, stateQuery } from '../../workflows/messages';
 import { revertQuery, revertWorkflowIdFor, type RevertReleaseInput, type revertRelease } from '../../workflows/revert-release';
 import type { RolloutInput } from '../../workflows/rollout';
@@ -19,6 +23,12 @@ import { AppIdKey, ReleaseChannelKey, ReleaseStatusKey, ReleaseVersionKey } from
 
 export interface RolloutClient {
   start(workflowId: string, input: RolloutInput): Promise<void>;
+  /** Starts an experiment's workflow (a release of kind experiment); its release commands are `command`'s. */
+  startExperiment(workflowId: string, input: ExperimentInput): Promise<void>;
+  /** `stopArm` or `promoteArm` of an experiment, as `command` sends the others. */
+  armCommand(workflowId: string, name: ArmCommandName, command: ArmCommand, updateId: string): Promise<ExperimentView>;
+  /** The experiment's live state with its arms and results; null when Temporal cannot answer right now. */
+  queryExperiment(workflowId: string): Promise<ExperimentView | null>;
   /**
    * Sends a command as a Temporal Update and answers with the state devices now see. The same
    * `updateId` on the same run returns the first result, so a retried request acts once.
@@ -73,7 +83,7 @@ export function createRolloutClient({ client, taskQueue, queryTimeoutMs = 5000, 
   };
 
   /** A command that ran out of time: Temporal itself is down, or it is up and no worker runs the workflow. */
-  const timedOut = async (name: CommandName): Promise<UnavailableError> => {
+  const timedOut = async (name: CommandName | ArmCommandName): Promise<UnavailableError> => {
     if (!(await isHealthy())) return temporalUnavailable();
     return new UnavailableError(
       `${name} was not applied within ${commandTimeoutMs} ms: no worker is running the release's workflow. ` +
@@ -82,41 +92,52 @@ export function createRolloutClient({ client, taskQueue, queryTimeoutMs = 5000, 
     );
   };
 
-  return {
-    async start(workflowId, input) {
-      try {
-        await client.withDeadline(Date.now() + commandTimeoutMs, () => client.workflow.start('rollout', {
-          workflowId,
-          taskQueue,
-          args: [input],
-          workflowIdConflictPolicy: 'FAIL',
-          workflowIdReusePolicy: 'REJECT_DUPLICATE',
-          typedSearchAttributes: [...releaseSearchAttributes(input), { key: ReleaseStatusKey, value: 'running' }],
-        }));
-      } catch (err) {
-        if (err instanceof WorkflowExecutionAlreadyStartedError) {
-          throw new ConflictError(`workflow ${workflowId} exists already`, 'workflow_exists');
-        }
-        if (isTemporalUnreachable(err)) throw temporalUnavailable();
-        throw err;
+  const startWorkflow = async (workflowType: 'rollout' | 'experiment', workflowId: string, input: RolloutInput | ExperimentInput): Promise<void> => {
+    try {
+      await client.withDeadline(Date.now() + commandTimeoutMs, () => client.workflow.start(workflowType, {
+        workflowId,
+        taskQueue,
+        args: [input],
+        workflowIdConflictPolicy: 'FAIL',
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        typedSearchAttributes: [...releaseSearchAttributes(input), { key: ReleaseStatusKey, value: 'running' }],
+      }));
+    } catch (err) {
+      if (err instanceof WorkflowExecutionAlreadyStartedError) {
+        throw new ConflictError(`workflow ${workflowId} exists already`, 'workflow_exists');
       }
-    },
-    async command(workflowId, name, command, updateId) {
+      if (isTemporalUnreachable(err)) throw temporalUnavailable();
+      throw err;
+    }
+  };
+
+  const update = async <T>(workflowId: string, name: CommandName | ArmCommandName, send: (handle: WorkflowHandle) => Promise<T>): Promise<T> => {
+    try {
+      return await client.withDeadline(Date.now() + commandTimeoutMs, () => send(client.workflow.getHandle(workflowId)));
+    } catch (err) {
+      if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError || isGrpcDeadline(err)) throw await timedOut(name);
+      if (isTemporalUnreachable(err)) throw temporalUnavailable();
+      if (err instanceof WorkflowUpdateFailedError) {
+        const cause = err.cause instanceof ApplicationFailure ? err.cause.message : String(err.cause ?? err.message);
+        throw new ConflictError(`${name} refused: ${cause}`, 'command_refused');
+      }
+      if (err instanceof WorkflowNotFoundError) {
+        throw new ConflictError(`${name} refused: the release's workflow has finished; nothing can change it any more`, 'release_finished');
+      }
+      throw err;
+    }
+  };
+
+  return {
+    start: (workflowId, input) => startWorkflow('rollout', workflowId, input),
+    startExperiment: (workflowId, input) => startWorkflow('experiment', workflowId, input),
+    command: (workflowId, name, command, updateId) => update(workflowId, name, (handle) => handle.executeUpdate(commandUpdates[name], { args: [command], updateId })),
+    armCommand: (workflowId, name, command, updateId) => update(workflowId, name, (handle) => handle.executeUpdate(experimentUpdates[name], { args: [command], updateId })),
+    async queryExperiment(workflowId) {
       try {
-        return await client.withDeadline(Date.now() + commandTimeoutMs, () =>
-          client.workflow.getHandle(workflowId).executeUpdate(commandUpdates[name], { args: [command], updateId }),
-        );
-      } catch (err) {
-        if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError || isGrpcDeadline(err)) throw await timedOut(name);
-        if (isTemporalUnreachable(err)) throw temporalUnavailable();
-        if (err instanceof WorkflowUpdateFailedError) {
-          const cause = err.cause instanceof ApplicationFailure ? err.cause.message : String(err.cause ?? err.message);
-          throw new ConflictError(`${name} refused: ${cause}`, 'command_refused');
-        }
-        if (err instanceof WorkflowNotFoundError) {
-          throw new ConflictError(`${name} refused: the release's workflow has finished; nothing can change it any more`, 'release_finished');
-        }
-        throw err;
+        return await client.withDeadline(Date.now() + queryTimeoutMs, () => client.workflow.getHandle(workflowId).query(experimentStateQuery));
+      } catch {
+        return null;
       }
     },
     async revert(input) {

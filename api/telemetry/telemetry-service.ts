@@ -1,6 +1,7 @@
 import type { DeviceEventRow, DeviceWindowRow, TelemetryStore } from '../../db/stores/telemetry-store';
 import type { GateMetric } from '../../domain/gates/gate-spec';
 import { NO_ROLLUPS, foldRollups, rollupCohortOf, type RollupEvent } from '../../domain/insight';
+import { armCohort } from '../../domain/experiment';
 import { windowStartOf } from '../../domain/plan';
 import { targetFor } from '../../domain/personalization';
 import { attributeEvent, GATE_METRIC_OF, type EventType } from '../../domain/telemetry';
@@ -140,10 +141,11 @@ export function createTelemetryService(deps: TelemetryServiceDeps): TelemetrySer
                 appId: request.appId,
                 releaseId: a.releaseId,
                 segment: request.segment,
-                cohort: rollupCohortOf(a.cohort),
+                cohort: a.arm === null ? rollupCohortOf(a.cohort) : armCohort(a.arm),
                 deviceId: request.deviceId,
                 type: e.type,
-                onRelease: e.bundleVersion === targetVersion,
+                // An arm's devices are "on the release" on their arm's bundle: its adoption.
+                onRelease: a.arm === null ? e.bundleVersion === targetVersion : a.onCohortBundle,
                 occurredAtMs: e.at.getTime(),
                 details: e.details,
               }

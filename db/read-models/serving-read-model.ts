@@ -7,6 +7,7 @@ import type { SecretBox } from '../../platform/secret-box';
 import type { Queryable } from '../create-pool';
 import { mapOverrideRow, OVERRIDE_COLUMNS, type DeviceOverride, type OverrideRow } from '../stores/channel-override-store';
 import { CHANNEL_COLUMNS, mapChannelRow, type ChannelRow } from '../stores/channel-store';
+import { createExperimentStore } from '../stores/experiment-store';
 import { mapSegmentRow, SEGMENT_COLUMNS, type SegmentRow } from '../stores/segment-store';
 
 interface ServingRow {
@@ -195,6 +196,12 @@ const mapRevisions = (r: RevisionRow): AppRevisions => ({ appId: r.id, definitio
 /** `selfAssignmentTtlMs`: how long a device's own channel choice is served after it was made; null: for ever. */
 export function createServingReadModel(db: Queryable, box: SecretBox, selfAssignmentTtlMs: number | null = null): ServingReadModel {
   const ttl = selfAssignmentTtlMs;
+  const experiments = createExperimentStore(db);
+  /** An experiment's arms ride along with its release, read in one more query for all of them. */
+  const withExperiments = async (releases: ServingRelease[]): Promise<ServingRelease[]> => {
+    const arms = await experiments.serving(releases.map((r) => r.releaseId));
+    return arms.size === 0 ? releases : releases.map((r) => (arms.has(r.releaseId) ? { ...r, experiment: arms.get(r.releaseId)! } : r));
+  };
   // A device's own choice lapses unless renewed: legacy plugins that went away stop costing memory.
   const inForce = (ttlParam: number) =>
     `(o.source = 'admin' OR $${ttlParam}::float8 IS NULL OR o.created_at > now() - make_interval(secs => $${ttlParam}::float8 / 1000))`;
@@ -272,7 +279,7 @@ export function createServingReadModel(db: Queryable, box: SecretBox, selfAssign
         ),
       ]);
       const revisionsByApp = new Map(revisions.rows.map((r) => [r.id, mapRevisions(r)]));
-      const releasesByApp = byApp(releases.rows.map(mapRow), (r) => r.appId);
+      const releasesByApp = byApp(await withExperiments(releases.rows.map(mapRow)), (r) => r.appId);
       const withdrawnByApp = byApp(withdrawn.rows, (r) => r.app_id);
       const overridesByApp = byApp(overrides.rows, (r) => r.app_id);
       return definitions.map((d) => ({
@@ -295,7 +302,7 @@ export function createServingReadModel(db: Queryable, box: SecretBox, selfAssign
     async releases(releaseIds) {
       if (releaseIds.length === 0) return [];
       const { rows } = await db.query<ServingRow>(`${SELECT} WHERE rs.release_id = ANY($1::text[])`, [releaseIds]);
-      return rows.map(mapRow);
+      return withExperiments(rows.map(mapRow));
     },
     async overrides(appId) {
       // One statement, one view of the data: the revision matches the rows exactly.

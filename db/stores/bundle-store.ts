@@ -2,9 +2,9 @@ import type { Bundle, Platform } from '../../domain/bundle';
 import type { ExpoAsset, ExpoLaunchAsset, ExpoUpdate } from '../../domain/expo-manifest';
 import type { Queryable } from '../create-pool';
 
-const COLUMNS = 'b.app_id, b.version, b.url, b.sha256, b.size, b.platforms, b.native_range, b.session_key, b.encrypted_checksum, b.signature, b.notes, b.created_at';
+export const BUNDLE_COLUMNS = 'b.app_id, b.version, b.url, b.sha256, b.size, b.platforms, b.native_range, b.session_key, b.encrypted_checksum, b.signature, b.notes, b.created_at';
 
-interface BundleRow {
+export interface BundleRow {
   app_id: string;
   version: string;
   url: string;
@@ -19,7 +19,7 @@ interface BundleRow {
   created_at: Date;
 }
 
-function mapRow(row: BundleRow): Bundle {
+export function mapBundleRow(row: BundleRow): Bundle {
   return {
     appId: row.app_id,
     version: row.version,
@@ -110,23 +110,23 @@ export function createBundleStore(db: Queryable): BundleStore {
         `INSERT INTO bundles AS b (app_id, version, url, sha256, size, platforms, native_range, session_key, encrypted_checksum, signature, notes)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
          ON CONFLICT (app_id, version) DO NOTHING
-         RETURNING ${COLUMNS}`,
+         RETURNING ${BUNDLE_COLUMNS}`,
         [b.appId, b.version, b.url, b.sha256, b.size, b.platforms, b.nativeRange, b.sessionKey, b.encryptedChecksum, b.signature, b.notes],
       );
-      return rows[0] ? mapRow(rows[0]) : null;
+      return rows[0] ? mapBundleRow(rows[0]) : null;
     },
     async get(appId, version) {
-      const { rows } = await db.query<BundleRow>(`SELECT ${COLUMNS} FROM bundles b WHERE b.app_id = $1 AND b.version = $2`, [
+      const { rows } = await db.query<BundleRow>(`SELECT ${BUNDLE_COLUMNS} FROM bundles b WHERE b.app_id = $1 AND b.version = $2`, [
         appId,
         version,
       ]);
-      return rows[0] ? mapRow(rows[0]) : null;
+      return rows[0] ? mapBundleRow(rows[0]) : null;
     },
     async list(appId) {
-      const { rows } = await db.query<BundleRow>(`SELECT ${COLUMNS} FROM bundles b WHERE b.app_id = $1 ORDER BY b.created_at DESC`, [
+      const { rows } = await db.query<BundleRow>(`SELECT ${BUNDLE_COLUMNS} FROM bundles b WHERE b.app_id = $1 ORDER BY b.created_at DESC`, [
         appId,
       ]);
-      return rows.map(mapRow);
+      return rows.map(mapBundleRow);
     },
     async insertExpoUpdates(updates) {
       for (const u of updates) {

@@ -24,13 +24,15 @@ type WindowRow = {
   Record<TrustColumns, number>;
 
 const ESTABLISHED = `t.trust IN ('veteran', 'newcomer')`;
-const FAILING = `t.slice = 'canary' AND t.on_cohort_bundle AND t.metrics <> 0`;
+/** The slices compared, `$4` (canary) and `$5` (control): a release's two, or an experiment's treatment arm and control arm. */
+const SLICE_PARAM = { canary: '$4', control: '$5' } as const;
+const FAILING = `t.slice = ${SLICE_PARAM.canary} AND t.on_cohort_bundle AND t.metrics <> 0`;
 
 const VETERAN = `t.trust = 'veteran'`;
 
 const metricColumns = (['canary', 'control'] as const).flatMap((slice) =>
   GATE_METRICS.flatMap((metric) => {
-    const where = `t.slice = '${slice}' AND t.on_cohort_bundle AND (t.metrics & ${METRIC_BITS[metric]}) <> 0`;
+    const where = `t.slice = ${SLICE_PARAM[slice]} AND t.on_cohort_bundle AND (t.metrics & ${METRIC_BITS[metric]}) <> 0`;
     return [
       `count(DISTINCT t.device_id) FILTER (WHERE ${ESTABLISHED} AND ${where})::int AS ${slice}_${metric}`,
       `count(DISTINCT t.device_id) FILTER (WHERE ${VETERAN} AND ${where})::int AS veteran_${slice}_${metric}`,
@@ -62,13 +64,13 @@ const WINDOW_QUERY = `
     WHERE w.release_id = $1 AND w.window_start >= $2 AND w.window_start < $3
   )
   SELECT t.segment,
-         count(DISTINCT t.device_id) FILTER (WHERE t.slice = 'canary')::int AS canary_slice,
-         count(DISTINCT t.device_id) FILTER (WHERE t.slice = 'control')::int AS control_slice,
-         count(DISTINCT t.device_id) FILTER (WHERE ${ESTABLISHED} AND t.slice = 'canary' AND t.on_cohort_bundle)::int AS canary_devices,
-         count(DISTINCT t.device_id) FILTER (WHERE ${ESTABLISHED} AND t.slice = 'control' AND t.on_cohort_bundle)::int AS control_devices,
+         count(DISTINCT t.device_id) FILTER (WHERE t.slice = ${SLICE_PARAM.canary})::int AS canary_slice,
+         count(DISTINCT t.device_id) FILTER (WHERE t.slice = ${SLICE_PARAM.control})::int AS control_slice,
+         count(DISTINCT t.device_id) FILTER (WHERE ${ESTABLISHED} AND t.slice = ${SLICE_PARAM.canary} AND t.on_cohort_bundle)::int AS canary_devices,
+         count(DISTINCT t.device_id) FILTER (WHERE ${ESTABLISHED} AND t.slice = ${SLICE_PARAM.control} AND t.on_cohort_bundle)::int AS control_devices,
          ${metricColumns.join(',\n         ')},
-         count(DISTINCT t.device_id) FILTER (WHERE ${VETERAN} AND t.slice = 'canary' AND t.on_cohort_bundle)::int AS veteran_canary_devices,
-         count(DISTINCT t.device_id) FILTER (WHERE ${VETERAN} AND t.slice = 'control' AND t.on_cohort_bundle)::int AS veteran_control_devices,
+         count(DISTINCT t.device_id) FILTER (WHERE ${VETERAN} AND t.slice = ${SLICE_PARAM.canary} AND t.on_cohort_bundle)::int AS veteran_canary_devices,
+         count(DISTINCT t.device_id) FILTER (WHERE ${VETERAN} AND t.slice = ${SLICE_PARAM.control} AND t.on_cohort_bundle)::int AS veteran_control_devices,
          count(DISTINCT t.device_id) FILTER (WHERE t.trust = 'veteran')::int AS veteran,
          count(DISTINCT t.device_id) FILTER (WHERE t.trust = 'newcomer')::int AS newcomer,
          count(DISTINCT t.device_id) FILTER (WHERE t.trust = 'fresh')::int AS fresh,
@@ -98,15 +100,25 @@ function trustOf(row: WindowRow): WindowTrust {
   };
 }
 
+export interface ComparedSlices {
+  canary: string;
+  control: string;
+}
+
+const RELEASE_SLICES: ComparedSlices = { canary: 'canary', control: 'control' };
+
 export interface GateWindowStore {
-  /** Distinct-device counts per segment and cohort over the counting windows in `[from, to)`. */
-  read(releaseId: string, from: number, to: number): Promise<GateWindow>;
+  /**
+   * Distinct-device counts per segment and cohort over the counting windows in `[from, to)`; an
+   * experiment names the slices (arms) to compare as canary and control.
+   */
+  read(releaseId: string, from: number, to: number, slices?: ComparedSlices): Promise<GateWindow>;
 }
 
 export function createGateWindowStore(db: Queryable): GateWindowStore {
   return {
-    async read(releaseId, from, to) {
-      const { rows } = await db.query<WindowRow>(WINDOW_QUERY, [releaseId, new Date(from), new Date(to)]);
+    async read(releaseId, from, to, slices = RELEASE_SLICES) {
+      const { rows } = await db.query<WindowRow>(WINDOW_QUERY, [releaseId, new Date(from), new Date(to), slices.canary, slices.control]);
       const segments: GateWindow['segments'] = {};
       for (const row of rows) {
         segments[row.segment] = {

@@ -31,7 +31,7 @@ interface BucketAdds {
 interface AddedColumn {
   column: string;
   /** Element type of its unnest parameter; arrays of counts travel as text literals, one per row. */
-  param: 'int' | 'text';
+  param: 'int' | 'float8' | 'text';
   /** How a conflicting row takes the batch's value: added up, or (arrays of counts) added element by element. */
   merge: 'sum' | 'counts';
   value: (bucket: BucketAdds) => unknown;
@@ -48,6 +48,10 @@ const ADDED_COLUMNS: AddedColumn[] = [
   { column: 'installs_ok', param: 'int', merge: 'sum', value: (b) => b.counter.installsOk },
   { column: 'installs_failed', param: 'int', merge: 'sum', value: (b) => b.counter.installsFailed },
   { column: 'sessions', param: 'int', merge: 'sum', value: (b) => b.counter.sessions },
+  // An arm's mean session and its variance, for experiments' mean-difference statistic.
+  { column: 'timed_sessions', param: 'int', merge: 'sum', value: (b) => b.counter.timedSessions },
+  { column: 'session_ms_sum', param: 'float8', merge: 'sum', value: (b) => b.counter.sessionMsSum },
+  { column: 'session_ms_squares', param: 'float8', merge: 'sum', value: (b) => b.counter.sessionMsSquares },
   { column: 'session_durations', param: 'text', merge: 'counts', value: (b) => countsLiteral(b.histograms.session_duration) },
   { column: 'install_durations', param: 'text', merge: 'counts', value: (b) => countsLiteral(b.histograms.install_duration) },
   { column: 'feature_uses', param: 'text', merge: 'counts', value: (b) => countsLiteral(b.featureUses) },

@@ -1,3 +1,4 @@
+import type { Attribution } from '../../domain/telemetry';
 import type { GateMetric } from '../../domain/gates/gate-spec';
 import type { RollupBatch } from '../../domain/insight';
 import { TERMINAL_STATUSES } from '../../domain/release';
@@ -30,7 +31,7 @@ export interface DeviceWindowRow {
   deviceId: string;
   onCohortBundle: boolean;
   segment: string;
-  slice: 'canary' | 'control';
+  slice: NonNullable<Attribution['slice']>;
   /** The gate metrics the device reported in the window. */
   metrics: readonly GateMetric[];
   events: number;

@@ -45,6 +45,10 @@ export const ADMIN_ROUTES: Record<string, RouteRule> = {
   'GET /v1/apps/:appId/adoption': { permission: 'read', target: 'app' },
   'GET /v1/releases/:id/insights': { permission: 'read', target: 'release' },
   'GET /v1/releases/:id/notifications': { permission: 'read', target: 'release' },
+  'POST /v1/apps/:appId/experiments': { permission: 'start_releases', target: 'app' },
+  'GET /v1/releases/:id/experiment': { permission: 'read', target: 'release' },
+  'POST /v1/releases/:id/stop-arm': { permission: 'command_releases', target: 'release' },
+  'POST /v1/releases/:id/promote-arm': { permission: 'command_releases', target: 'release' },
   'GET /v1/audit': { permission: 'read_audit', target: 'none' },
   // Every key may ask who it is; the dashboard shows only what the answer allows.
   'GET /v1/me': { permission: 'read', target: 'none' },

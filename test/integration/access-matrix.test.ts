@@ -56,6 +56,17 @@ describe('role × endpoint × app matrix', () => {
   let counter = 0;
   const unique = (prefix: string) => `${prefix}-${++counter}`;
 
+  /** Each prepared app's experiment, held on its own channel: the experiment routes aim at it. */
+  const experimentOf = new Map<string, string>();
+  const experimentAim = ({ appId, releaseId }: Aim) => experimentOf.get(appId) ?? releaseId;
+  const experimentBody = (channel: string) => ({
+    channel,
+    arms: [{ key: 'a' }, { key: 'b', version: VERSION }],
+    primaryMetric: 'session_duration',
+    plan: { stages: [{ exposureBps: 500, minSoakMs: 600_000 }, { exposureBps: 10_000, minSoakMs: 600_000 }] },
+    supersede: true,
+  });
+
   const ok = async <T extends JsonResponse>(what: string, res: Promise<T>): Promise<T> => {
     const answer = await res;
     if (answer.status >= 400) throw new Error(`${what}: ${answer.status} ${JSON.stringify(answer.body)}`);
@@ -112,6 +123,10 @@ describe('role × endpoint × app matrix', () => {
     'GET /v1/audit': (http) => http.get('/v1/audit?limit=5'),
     'GET /v1/me': (http) => http.get('/v1/me'),
     'GET /v1/releases/:id/events': (http, { releaseId }) => http.stream(`/v1/releases/${releaseId}/events`),
+    'POST /v1/apps/:appId/experiments': (http, { appId }) => http.post(`/v1/apps/${appId}/experiments`, experimentBody('lab2')),
+    'GET /v1/releases/:id/experiment': (http, aim) => http.get(`/v1/releases/${experimentAim(aim)}/experiment`),
+    'POST /v1/releases/:id/stop-arm': (http, aim) => http.post(`/v1/releases/${experimentAim(aim)}/stop-arm`, { arm: 'b', reason: 'access matrix' }),
+    'POST /v1/releases/:id/promote-arm': (http, aim) => http.post(`/v1/releases/${experimentAim(aim)}/promote-arm`, { arm: 'b', reason: 'access matrix' }),
   };
   const sender = (route: string): Send => {
     const known = SENDERS[route];
@@ -129,6 +144,8 @@ describe('role × endpoint × app matrix', () => {
     const held = { stages: [{ exposureBps: 500, minSoakMs: 600_000 }, { exposureBps: 10_000, minSoakMs: 600_000 }] };
     const release = await ok('release', ctx.admin.post(`/v1/apps/${appId}/releases`, { version: VERSION, channel: 'quiet', plan: held }));
     await ok('check', ctx.device.post(`/v1/apps/${appId}/check`, { deviceId: DEVICE, platform: 'ios', nativeVersion: '1.0.0', bundleVersion: 'builtin' }));
+    for (const channel of ['lab', 'lab2']) await ok('channel', ctx.admin.post(`/v1/apps/${appId}/channels`, { name: channel }));
+    experimentOf.set(appId, (await ok('experiment', ctx.admin.post(`/v1/apps/${appId}/experiments`, experimentBody('lab')))).body.id as string);
     return release.body.id as string;
   };
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { bucketOf } from '../../domain/bucketing';
 import type { BundleRef } from '../../domain/bundle';
-import type { ServingRelease } from '../../domain/serving';
+import type { DeviceContext, ServingRelease } from '../../domain/serving';
 import type { Http } from './http';
 import type { Queryable } from '../../db/create-pool';
 
@@ -92,6 +92,34 @@ export const bundleRef = (version: string, extra: Partial<BundleRef> = {}): Bund
   ...extra,
 });
 
+/** A running release as the device-facing snapshot holds it, for pure tests of assignment. */
+export const servingRelease = (over: Partial<ServingRelease> = {}): ServingRelease => ({
+  releaseId: 'r2',
+  appId: 'com.example.app',
+  channel: 'production',
+  bucketSalt: 'salt',
+  windowMs: 1000,
+  createdAt: 2,
+  revision: 1,
+  status: 'running',
+  stageIndex: 0,
+  exposure: { default: 5000 },
+  publishedAt: 0,
+  target: bundleRef('2.0.0'),
+  fallback: bundleRef('1.0.0'),
+  ...over,
+});
+
+/** A device checking in on the baseline, for pure tests of assignment. */
+export const deviceContext = (deviceId: string, over: Partial<DeviceContext> = {}): DeviceContext => ({
+  deviceId,
+  platform: 'ios',
+  nativeVersion: '5.0.0',
+  bundleVersion: '1.0.0',
+  segment: 'default',
+  ...over,
+});
+
 /** A release's bucket salt, a secret the API never shows: tests read it where the service keeps it. */
 export async function bucketSaltOf(stack: { db: { pool: Queryable } }, releaseId: string): Promise<string> {
   const { rows } = await stack.db.pool.query<{ bucket_salt: string }>('SELECT r.bucket_salt FROM releases r WHERE r.id = $1', [releaseId]);
@@ -111,21 +139,3 @@ export async function establishDevices(stack: { db: { pool: Queryable } }, appId
     [appId, deviceIds],
   );
 }
-
-/** A running release of 2.0.0 over baseline 1.0.0 at 50 % of `default`, as the serving domain holds it. */
-export const servingRelease = (over: Partial<ServingRelease> = {}): ServingRelease => ({
-  releaseId: 'r2',
-  appId: 'com.example.app',
-  channel: 'production',
-  bucketSalt: 'salt',
-  windowMs: 1000,
-  createdAt: 2,
-  revision: 1,
-  status: 'running',
-  stageIndex: 0,
-  exposure: { default: 5000 },
-  publishedAt: 0,
-  target: bundleRef('2.0.0'),
-  fallback: bundleRef('1.0.0'),
-  ...over,
-});

@@ -54,7 +54,9 @@ export function updateInfoFor(decision: Decision, deviceAppVersion: string): Upd
     case 'update':
       // A store update is only announced when there is nothing to install: the SDK reads
       // `update_app_version` first and would drop the package.
-      return offer(decision.bundle, deviceAppVersion, false);
+      // CodePush cannot name an install mode; `is_mandatory` makes the SDK use its mandatoryInstallMode
+      // (IMMEDIATE by default), which is how an experiment arm's "immediate" is expressed.
+      return offer(decision.bundle, deviceAppVersion, decision.experimentArm?.installMode === 'immediate');
     case 'rollback':
       // Mandatory, so the app installs it at once instead of at its next convenient restart.
       return decision.bundle ? offer(decision.bundle, deviceAppVersion, true) : { ...upToDate(deviceAppVersion), shouldRunBinaryVersion: true };

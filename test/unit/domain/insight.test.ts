@@ -63,8 +63,8 @@ describe('foldRollups', () => {
       event({ type: 'feature_used', deviceId: 'd2', onRelease: false, details: { feature: 'search' } }),
     ]);
     expect(batch.counters).toEqual([
-      { releaseId: 'r', segment: 'default', cohort: 'canary', stepMs: 300_000, bucketStart: bucketStartOf(T0, 300_000), installsOk: 1, installsFailed: 1, sessions: 2 },
-      { releaseId: 'r', segment: 'default', cohort: 'canary', stepMs: 3_600_000, bucketStart: bucketStartOf(T0, 3_600_000), installsOk: 1, installsFailed: 1, sessions: 2 },
+      { releaseId: 'r', segment: 'default', cohort: 'canary', stepMs: 300_000, bucketStart: bucketStartOf(T0, 300_000), installsOk: 1, installsFailed: 1, sessions: 2, timedSessions: 1, sessionMsSum: 40_000, sessionMsSquares: 40_000 ** 2 },
+      { releaseId: 'r', segment: 'default', cohort: 'canary', stepMs: 3_600_000, bucketStart: bucketStartOf(T0, 3_600_000), installsOk: 1, installsFailed: 1, sessions: 2, timedSessions: 1, sessionMsSum: 40_000, sessionMsSquares: 40_000 ** 2 },
     ]);
     const fiveMinutes = batch.memberships.filter((m) => m.stepMs === 300_000).map((m) => `${m.set}:${m.deviceId}`);
     expect(fiveMinutes.sort()).toEqual(['active:d1', 'active:d2', 'crashed:d2', 'js_error:d1', 'on_release:d1'].sort());

@@ -1,9 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { bundleRef, servingRelease as release } from '../../support/fixtures';
+import { bundleRef, deviceContext, servingRelease as release } from '../../support/fixtures';
 import { bucketOf } from '../../../domain/bucketing';
-import { buildChannelServing, decide, type DeviceContext, type ServingRelease } from '../../../domain/serving';
-
-
+import { buildChannelServing, decide, type ServingRelease } from '../../../domain/serving';
 
 function deviceAt(from: number, to: number): string {
   for (let i = 0; ; i++) {
@@ -12,14 +10,7 @@ function deviceAt(from: number, to: number): string {
   }
 }
 
-const ctx = (deviceId: string, over: Partial<DeviceContext> = {}): DeviceContext => ({
-  deviceId,
-  platform: 'ios',
-  nativeVersion: '5.0.0',
-  bundleVersion: '1.0.0',
-  segment: 'default',
-  ...over,
-});
+const ctx = deviceContext;
 
 const serve = (...releases: ServingRelease[]) => buildChannelServing(releases).get('production');
 

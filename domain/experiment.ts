@@ -1,0 +1,149 @@
+import { BPS_SCALE, bucketOf, isUsableDeviceId } from './bucketing';
+import type { GateSpec } from './gates/gate-spec';
+import { DAY_MS } from './time';
+
+/*
+ * An experiment is a kind of release: inside the release's exposure (its plan ramps it like a
+ * rollout, bucketed by the release's salt) devices are split between two or more arms by a second,
+ * independent hash with the experiment's own salt. Exposure decides who is in, the arm hash which
+ * arm: growing the exposure only adds devices, and never moves one between arms.
+ */
+
+/** When a device should apply its arm's bundle; protocols that cannot say it apply it their own way (README). */
+export const INSTALL_MODES = ['next_launch', 'immediate'] as const;
+export type InstallMode = (typeof INSTALL_MODES)[number];
+
+/**
+ * Metrics an arm can be judged on. `session_duration`: mean length of the arm's reported sessions;
+ * `crash_free_sessions`: share of the arm's device-windows on its bundle without a crash;
+ * `update_success`: share of the arm's installs that succeeded; `adoption`: share of the arm's active
+ * device-buckets that ran the arm's bundle (how fast an update is taken up).
+ */
+export const PRIMARY_METRICS = ['session_duration', 'crash_free_sessions', 'update_success', 'adoption'] as const;
+export type PrimaryMetric = (typeof PRIMARY_METRICS)[number];
+
+/** Guardrails are judged by the rollout gates (mixture SPRT against the control arm, tripwires), so only gate metrics. */
+export const GUARDRAILS = ['crash_free_sessions', 'update_success'] as const;
+export type Guardrail = (typeof GUARDRAILS)[number];
+
+/**
+ * The gate specs that watch a guardrail for each treatment arm. Crashes are compared with the control
+ * arm only (no absolute ceiling: the control shares the app's crash rate); update failures have only
+ * the absolute tripwires, the control arm installing nothing.
+ */
+export const GUARDRAIL_GATES: Record<Guardrail, readonly GateSpec[]> = {
+  crash_free_sessions: [{ kind: 'ratio', metric: 'crash' }],
+  update_success: [
+    { kind: 'tripwire', metric: 'install_failed' },
+    { kind: 'tripwire', metric: 'boot_failed' },
+  ],
+};
+
+export const EXPERIMENT_LIMITS = {
+  minArms: 2,
+  maxArms: 6,
+  maxArmKeyLength: 32,
+  maxWeight: BPS_SCALE,
+  minTimeLimitMs: 1_000,
+  maxTimeLimitMs: 90 * DAY_MS,
+} as const;
+
+/** Arm keys become rollup cohorts (`arm:<key>`) and URL path segments: short and plain. */
+export const ARM_KEY_PATTERN = /^[a-z0-9][a-z0-9_-]*$/;
+
+export const EXPERIMENT_DEFAULTS = {
+  /** Chance of ever declaring a wrong winner, however often the results are looked at. */
+  alpha: 0.05,
+  /** No arm is judged before it and the control both have this many units. */
+  minSamplePerArm: 100,
+  timeLimitMs: 14 * DAY_MS,
+  /** The must-catch rate ratio of the guardrails' acceptance test (how harmful an arm must be to be sure to stop it). */
+  guardrailRDetect: 2,
+} as const;
+
+export interface ArmSpec {
+  key: string;
+  /** The arm's bundle; null: the release's baseline (the bundle devices run outside the experiment). */
+  version: string | null;
+  /** Relative share of the experiment's devices (any positive integers). */
+  weight: number;
+  installMode: InstallMode;
+}
+
+export interface ExperimentDefinition {
+  arms: ArmSpec[];
+  /** The arm every other arm is compared with. */
+  control: string;
+  primary: { metric: PrimaryMetric; direction: 'higher' | 'lower' };
+  guardrails: Guardrail[];
+  /** After this long running, the experiment concludes with the winner it has, or ends without one. */
+  timeLimitMs: number;
+  alpha: number;
+  minSamplePerArm: number;
+}
+
+/** The cohort name of an arm in the rollups and the gate windows' slices. */
+export function armCohort(armKey: string): `arm:${string}` {
+  return `arm:${armKey}`;
+}
+
+/** The arm key of a cohort or slice named by armCohort; null for any other cohort. */
+export function armOfCohort(cohort: string): string | null {
+  return cohort.startsWith('arm:') ? cohort.slice(4) : null;
+}
+
+/**
+ * The arm of a device inside the experiment: the arm whose share of 0…9999 (cumulative weights, in
+ * the arms' order) holds the device's bucket under the arm salt. Independent of the exposure bucket
+ * (another salt), so a device keeps its arm as exposure grows. Null for an id that cannot identify a device.
+ */
+export function armIndexOf(armSalt: string, deviceId: string | null | undefined, weights: readonly number[]): number | null {
+  if (!isUsableDeviceId(deviceId) || weights.length === 0) return null;
+  const total = weights.reduce((a, b) => a + b, 0);
+  const position = (bucketOf(armSalt, deviceId) * total) / BPS_SCALE;
+  let cumulative = 0;
+  for (let i = 0; i < weights.length; i++) {
+    cumulative += weights[i]!;
+    if (position < cumulative) return i;
+  }
+  return weights.length - 1;
+}
+
+/** The arms' expected shares of the experiment's devices, in the arms' order. */
+export function armShares(arms: readonly Pick<ArmSpec, 'weight'>[]): number[] {
+  const total = arms.reduce((a, b) => a + b.weight, 0);
+  return arms.map((a) => a.weight / total);
+}
+
+export interface ExperimentProblem {
+  path: string;
+  message: string;
+}
+
+/**
+ * What makes a definition unusable, beyond its shape (checked at the edge): duplicate keys, a
+ * control that is not an arm, two arms that would serve exactly the same thing.
+ */
+export function experimentProblems(definition: ExperimentDefinition): ExperimentProblem[] {
+  const problems: ExperimentProblem[] = [];
+  const keys = definition.arms.map((a) => a.key);
+  keys.forEach((key, i) => {
+    if (keys.indexOf(key) !== i) problems.push({ path: `arms.${i}.key`, message: `arm ${key} is named twice; give every arm its own key` });
+  });
+  if (!keys.includes(definition.control)) {
+    problems.push({ path: 'control', message: `control ${definition.control} is not one of the arms (${keys.join(', ')})` });
+  }
+  const served = definition.arms.map((a) => `${a.version ?? '(baseline)'}|${a.installMode}`);
+  served.forEach((s, i) => {
+    const first = served.indexOf(s);
+    if (first !== i) {
+      problems.push({ path: `arms.${i}`, message: `arms ${keys[first]} and ${keys[i]} serve the same bundle with the same install mode; they cannot differ` });
+    }
+  });
+  return problems;
+}
+
+/** The gate specs of the experiment's guardrails, each gate once. */
+export function guardrailGates(guardrails: readonly Guardrail[]): GateSpec[] {
+  return [...new Set(guardrails)].flatMap((g) => [...GUARDRAIL_GATES[g]]);
+}

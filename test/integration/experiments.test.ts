@@ -1,0 +1,241 @@
+import { describe, expect, it } from 'vitest';
+import type { Http } from '../support/http';
+import { createAppWithBundles, establishDevices, deviceIds, postTelemetry, startRelease, type TelemetryEvent } from '../support/fixtures';
+import { waitForServed } from '../support/rollout-waits';
+import { useTestStack } from '../support/test-stack';
+import { createRng, type Rng } from '../../scripts/support/prng';
+import { waitFor } from '../../scripts/support/until';
+import type { ExperimentResults } from '../../domain/experiment-results';
+
+const BASELINE = '1.0.0';
+const ARM_B = '1.1.0';
+const ARM_C = '1.2.0';
+/** The truth the fleet is scripted with: B lengthens sessions by 10 %, C crashes three times as often. */
+const SESSION_MS = 60_000;
+const SESSION_SD_MS = 12_000;
+const B_LENGTHENS = 1.1;
+const CRASH_RATE = 0.03;
+const C_CRASHES = 3;
+
+/** A normal draw (Box–Muller) from the seeded stream, kept positive. */
+function normal(rng: Rng, mean: number, sd: number): number {
+  const u = Math.max(rng.next(), 1e-12);
+  return Math.max(1, Math.round(mean + sd * Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rng.next())));
+}
+
+type Arm = 'a' | 'b' | 'c';
+
+/** What one device reports in one round: a session on the bundle it runs (with its length in phase 2), maybe a crash. */
+function scriptedSession(rng: Rng, arm: Arm, version: string, withDuration: boolean): TelemetryEvent[] {
+  const onArmBundle = arm === 'a' || version !== BASELINE;
+  const crashRate = arm === 'c' && onArmBundle ? CRASH_RATE * C_CRASHES : CRASH_RATE;
+  const events: TelemetryEvent[] = [{ type: 'session_start', bundleVersion: version }];
+  if (rng.next() < crashRate) events.push({ type: 'crash', bundleVersion: version });
+  if (withDuration) events.push({ type: 'session_end', bundleVersion: version, durationMs: normal(rng, arm === 'b' ? SESSION_MS * B_LENGTHENS : SESSION_MS, SESSION_SD_MS) });
+  return events;
+}
+
+/** Every device asks which bundle to run and follows the answer: its arm shows in what it gets. */
+async function checkIn(device: Http, appId: string, fleet: string[]): Promise<{ armOf: Map<string, Arm>; running: Map<string, string> }> {
+  const armOf = new Map<string, Arm>();
+  const running = new Map<string, string>();
+  for (const deviceId of fleet) {
+    const answer = await device.post(`/v1/apps/${appId}/check`, { deviceId, platform: 'android', nativeVersion: '2.0.0', bundleVersion: BASELINE });
+    expect(answer.status).toBe(200);
+    const updated = answer.body.action === 'update';
+    if (updated) expect(answer.body.installMode).toBe('next_launch');
+    const version = updated ? (answer.body.bundle.version as string) : BASELINE;
+    armOf.set(deviceId, version === ARM_B ? 'b' : version === ARM_C ? 'c' : 'a');
+    running.set(deviceId, version);
+  }
+  return { armOf, running };
+}
+
+describe('an experiment between bundles on the real stack', () => {
+  const ctx = useTestStack();
+
+  it('stops the arm that crashes, declares the arm that lengthens sessions the winner, and promote-arm ships it', async () => {
+    const appId = 'com.example.experiment';
+    await createAppWithBundles(ctx.admin, appId, [BASELINE, ARM_B, ARM_C]);
+    const base = await startRelease(ctx.admin, appId, { version: BASELINE, plan: { stages: [{ exposureBps: 10_000, minSoakMs: 100, checkIntervalMs: 100, gates: [] }] } });
+    await waitForServed(ctx.stack, base, (r) => r.status === 'completed');
+
+    const fleet = deviceIds(450, 'exp');
+    await establishDevices(ctx.stack, appId, fleet);
+
+    const refused = await ctx.admin.post(`/v1/apps/${appId}/experiments`, { arms: [{ key: 'a' }, { key: 'b', version: '9.9.9' }], primaryMetric: 'session_duration' });
+    expect(refused.status).toBe(400);
+    expect(refused.body.error.message).toMatch(/no bundle 9\.9\.9/);
+
+    const started = await ctx.admin.post(`/v1/apps/${appId}/experiments`, {
+      arms: [{ key: 'a' }, { key: 'b', version: ARM_B }, { key: 'c', version: ARM_C }],
+      primaryMetric: 'session_duration',
+      guardrails: ['crash_free_sessions'],
+      // Long soak: the experiment stays at full exposure until a winner, the time limit or a command.
+      plan: { stages: [{ exposureBps: 10_000, minSoakMs: 600_000, checkIntervalMs: 300 }] },
+      timeLimitMs: 600_000,
+      minSamplePerArm: 100,
+    });
+    expect(started.status, JSON.stringify(started.body)).toBe(201);
+    const id = started.body.id as string;
+    await waitForServed(ctx.stack, id, (r) => r.status === 'running' && r.exposure.default === 10_000);
+
+    const { armOf, running } = await checkIn(ctx.device, appId, fleet);
+    const sizes = { a: 0, b: 0, c: 0 };
+    for (const arm of armOf.values()) sizes[arm]++;
+    for (const size of Object.values(sizes)) expect(size).toBeGreaterThan(100);
+
+    const rng = createRng([17, 2026]);
+    const results = async () => (await ctx.admin.get(`/v1/releases/${id}/experiment`)).body as ExperimentResults;
+    /** One round of the fleet: each device runs a session on the bundle it runs; `withDurations` adds its length. */
+    const round = async (withDurations: boolean) => {
+      await postTelemetry(
+        ctx.device,
+        appId,
+        fleet.map((deviceId) => ({ deviceId, events: scriptedSession(rng, armOf.get(deviceId)!, running.get(deviceId)!, withDurations) })),
+      );
+    };
+    const afterCheck = async (acknowledged: number, done: (r: ExperimentResults) => boolean) =>
+      waitFor(`an experiment check after ${acknowledged}`, results, (r) => done(r) || (r.lookedAt ?? 0) > acknowledged + 1000 || r.status !== 'running', { everyMs: 100, timeoutMs: 60_000 });
+
+    // Phase 1: sessions and crashes, no durations yet, until the guardrail stops C.
+    const stopC = (r: ExperimentResults) => r.arms.find((a) => a.key === 'c')?.stopped === true;
+    let now = await results();
+    let rounds = 0;
+    while (!stopC(now) && rounds < 40) {
+      await round(false);
+      rounds++;
+      now = await afterCheck(Date.now(), stopC);
+    }
+    expect(stopC(now), JSON.stringify(now.arms)).toBe(true);
+    expect(now.status).toBe('running');
+    const c = now.arms.find((a) => a.key === 'c')!;
+    expect(c.stoppedReason).toMatch(/crash/);
+    expect(now.arms.find((a) => a.key === 'b')!.stopped).toBe(false);
+    const stoppedAfterRounds = rounds;
+
+    // C's devices are sent back to the baseline once devices are served the stop; B's keep their bundle.
+    await waitForServed(ctx.stack, id, (r) => r.experiment?.arms.find((a) => a.key === 'c')?.stopped === true);
+    const cDevice = fleet.find((d) => armOf.get(d) === 'c')!;
+    const back = await ctx.device.post(`/v1/apps/${appId}/check`, { deviceId: cDevice, platform: 'android', nativeVersion: '2.0.0', bundleVersion: ARM_C });
+    expect(back.body).toMatchObject({ action: 'rollback', bundle: { version: BASELINE }, releaseId: id });
+    for (const d of fleet) if (armOf.get(d) === 'c') running.set(d, BASELINE);
+    const bDevice = fleet.find((d) => armOf.get(d) === 'b')!;
+    const kept = await ctx.device.post(`/v1/apps/${appId}/check`, { deviceId: bDevice, platform: 'android', nativeVersion: '2.0.0', bundleVersion: ARM_B });
+    expect(kept.body).toMatchObject({ action: 'none' });
+
+    // Phase 2: sessions report their length, until the experiment concludes.
+    const concluded = (r: ExperimentResults) => r.conclusion !== null;
+    while (!concluded(now) && rounds < 80) {
+      await round(true);
+      rounds++;
+      now = await afterCheck(Date.now(), concluded);
+    }
+    expect(now.conclusion, JSON.stringify(now)).not.toBeNull();
+    // Concluded: paused, every arm still served, once devices see it.
+    await waitForServed(ctx.stack, id, (r) => r.status === 'paused' && r.exposure.default === 10_000);
+    now = await results();
+    expect(now.status).toBe('paused');
+    expect(now.winner).toBe('b');
+    const b = now.arms.find((a) => a.key === 'b')!;
+    expect(b.verdict).toBe('better');
+    // The interval covers the truth: +6 s, +10 %.
+    expect(b.difference!.lower!).toBeLessThanOrEqual(SESSION_MS * (B_LENGTHENS - 1));
+    expect(b.difference!.upper!).toBeGreaterThanOrEqual(SESSION_MS * (B_LENGTHENS - 1));
+    expect(b.relative!.lower!).toBeLessThanOrEqual(B_LENGTHENS - 1);
+    expect(b.relative!.upper!).toBeGreaterThanOrEqual(B_LENGTHENS - 1);
+    expect(now.sampleRatio?.mismatch).toBe(false);
+    console.log(
+      `experiment: C stopped after ${stoppedAfterRounds} rounds (${c.stoppedReason}); B won after ${rounds} rounds: ` +
+        `n=${b.sample}, ${((b.relative!.estimate ?? 0) * 100).toFixed(1)} % [${(b.relative!.lower! * 100).toFixed(1)}, ${(b.relative!.upper! * 100).toFixed(1)}] ` +
+        `(${Math.round(b.difference!.estimate)} ms [${Math.round(b.difference!.lower!)}, ${Math.round(b.difference!.upper!)}]); SRM p ${now.sampleRatio?.pValue.toFixed(3)}`,
+    );
+
+    // A stopped arm cannot be promoted; the declared winner can, and reaches everyone.
+    const wrong = await ctx.admin.post(`/v1/releases/${id}/promote-arm`, { arm: 'c', reason: 'try the stopped one' });
+    expect(wrong.status).toBe(409);
+    expect(wrong.body.error.message).toMatch(/stopped/);
+    const promoted = await ctx.admin.post(`/v1/releases/${id}/promote-arm`, { reason: 'B lengthens sessions' });
+    expect(promoted.status, JSON.stringify(promoted.body)).toBe(200);
+    expect(promoted.body).toMatchObject({ status: 'completed', promotedArm: 'b', winner: 'b' });
+    await waitForServed(ctx.stack, id, (r) => r.status === 'completed' && r.target.version === ARM_B);
+    const controlDevice = fleet.find((d) => armOf.get(d) === 'a')!;
+    for (const deviceId of [controlDevice, cDevice]) {
+      const answer = await ctx.device.post(`/v1/apps/${appId}/check`, { deviceId, platform: 'android', nativeVersion: '2.0.0', bundleVersion: BASELINE });
+      expect(answer.body).toMatchObject({ action: 'update', bundle: { version: ARM_B } });
+    }
+    const release = await ctx.admin.get(`/v1/releases/${id}`);
+    expect(release.body).toMatchObject({ status: 'completed', version: ARM_B });
+    expect(release.body.history.map((t: { event: string }) => t.event)).toEqual(expect.arrayContaining(['arm_stopped', 'concluded', 'arm_promoted', 'completed']));
+    const audit = await ctx.admin.get(`/v1/audit?target=release:${id}`);
+    expect(audit.body.entries.map((e: { action: string }) => e.action)).toEqual(expect.arrayContaining(['experiment.start', 'release.arm_stopped', 'release.arm_promoted']));
+
+    // The next release builds on the promoted bundle.
+    const next = await ctx.admin.post(`/v1/apps/${appId}/releases`, { version: ARM_C, plan: 'default', force: true });
+    expect(next.status).toBe(201);
+    expect(next.body.baselineVersion).toBe(ARM_B);
+  }, 240_000);
+
+  it('runs an update-timing experiment: the same bundle at next launch or immediately, each protocol told what it can express', async () => {
+    const appId = 'com.example.timing';
+    await createAppWithBundles(ctx.admin, appId, [BASELINE, ARM_B]);
+    const base = await startRelease(ctx.admin, appId, { version: BASELINE, plan: { stages: [{ exposureBps: 10_000, minSoakMs: 100, checkIntervalMs: 100, gates: [] }] } });
+    await waitForServed(ctx.stack, base, (r) => r.status === 'completed');
+    const fleet = deviceIds(120, 'timing');
+    await establishDevices(ctx.stack, appId, fleet);
+
+    const same = await ctx.admin.post(`/v1/apps/${appId}/experiments`, { arms: [{ key: 'later', version: ARM_B }, { key: 'again', version: ARM_B }], primaryMetric: 'adoption' });
+    expect(same.status).toBe(400);
+    expect(same.body.error.message).toMatch(/same bundle with the same install mode/);
+
+    const started = await ctx.admin.post(`/v1/apps/${appId}/experiments`, {
+      arms: [
+        { key: 'later', version: ARM_B, installMode: 'next_launch' },
+        { key: 'now', version: ARM_B, installMode: 'immediate' },
+      ],
+      primaryMetric: 'adoption',
+      guardrails: ['update_success'],
+      plan: { stages: [{ exposureBps: 10_000, minSoakMs: 600_000, checkIntervalMs: 300 }] },
+      timeLimitMs: 600_000,
+    });
+    expect(started.status, JSON.stringify(started.body)).toBe(201);
+    const id = started.body.id as string;
+    await waitForServed(ctx.stack, id, (r) => r.status === 'running' && r.exposure.default === 10_000);
+
+    const modeOf = new Map<string, string>();
+    for (const deviceId of fleet) {
+      const answer = await ctx.device.post(`/v1/apps/${appId}/check`, { deviceId, platform: 'android', nativeVersion: '2.0.0', bundleVersion: BASELINE });
+      expect(answer.body).toMatchObject({ action: 'update', bundle: { version: ARM_B } });
+      modeOf.set(deviceId, answer.body.installMode as string);
+    }
+    const immediate = fleet.filter((d) => modeOf.get(d) === 'immediate');
+    const nextLaunch = fleet.filter((d) => modeOf.get(d) === 'next_launch');
+    expect(immediate.length).toBeGreaterThan(30);
+    expect(nextLaunch.length).toBeGreaterThan(30);
+
+    // CodePush can only say "mandatory": the SDK then installs with its mandatoryInstallMode (immediately).
+    const channels = await ctx.admin.get(`/v1/apps/${appId}/channels`);
+    const key = (channels.body.channels as Array<{ name: string; deploymentKey: string }>).find((c) => c.name === 'production')!.deploymentKey;
+    const codePush = async (deviceId: string) =>
+      (await ctx.device.get(`/v0.1/public/codepush/update_check?deployment_key=${key}&app_version=2.0.0&client_unique_id=${deviceId}`)).body.update_info as Record<string, unknown>;
+    expect(await codePush(immediate[0]!)).toMatchObject({ is_available: true, label: ARM_B, is_mandatory: true });
+    expect(await codePush(nextLaunch[0]!)).toMatchObject({ is_available: true, label: ARM_B, is_mandatory: false });
+
+    // Devices told "immediately" run the bundle in their next session; the others are still on the baseline.
+    await postTelemetry(ctx.device, appId, [
+      ...immediate.map((deviceId) => ({ deviceId, events: [{ type: 'install_ok', bundleVersion: ARM_B }, { type: 'session_start', bundleVersion: ARM_B }] })),
+      ...nextLaunch.map((deviceId) => ({ deviceId, events: [{ type: 'session_start', bundleVersion: BASELINE }] })),
+    ]);
+    const acknowledged = Date.now();
+    const results = await waitFor(
+      'an experiment look counting the sessions',
+      async () => (await ctx.admin.get(`/v1/releases/${id}/experiment`)).body as ExperimentResults,
+      (r) => (r.lookedAt ?? 0) > acknowledged && r.arms.every((a) => a.sample > 0),
+      { everyMs: 100, timeoutMs: 60_000 },
+    );
+    const byKey = new Map(results.arms.map((a) => [a.key, a]));
+    expect(byKey.get('now')).toMatchObject({ installMode: 'immediate', value: 1, stopped: false });
+    expect(byKey.get('later')).toMatchObject({ installMode: 'next_launch', value: 0, control: true });
+    expect(byKey.get('now')!.difference!.estimate).toBe(1);
+  }, 120_000);
+});
