@@ -16,7 +16,7 @@ import { findTemporalCli, freePort, startTemporalDevServer, type DevServer } fro
 import { callgrindAvailable, measureInstructions } from './instructions';
 import { checkoutDatabaseName } from '../scripts/support/checkout-database';
 import { until } from '../scripts/support/until';
-import { backendCpuMs } from './backend-cpu';
+import { backendCpuMs, processCpuMs } from './backend-cpu';
 
 /*
  * `npm run bench`: Rampart's device endpoints against the framework's own ceilings, side by side in
@@ -43,8 +43,13 @@ const FLEET_DEVICES = Number(process.env.BENCH_FLEET_DEVICES ?? 1_000_000);
 const FLEET_FIRST_DEVICE = 0x40000000;
 const APP = 'com.example.bench';
 const LATENCY_RATE = 2000;
-/** `npm run bench -- --only ingestion`: the same stack, only the durable-ingestion section (about 2 minutes). */
+/**
+ * `npm run bench -- --only ingestion`: the same stack, only the durable-ingestion section (about 2 minutes);
+ * `--only checks`: only the check path (throughput, fleet fill, latency at 2,000 checks/s).
+ */
 const ONLY = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
+/** BENCH_PROFILE_API=1: instance A writes a V8 CPU profile to .data/bench/profiles when the bench stops it. */
+const PROFILE_API = process.env.BENCH_PROFILE_API === '1';
 
 interface LoadResult {
   requestsPerSecond: number;
@@ -172,7 +177,8 @@ async function main(): Promise<void> {
   };
   await startChild('worker', ['dist/worker/main.js'], { ...env, WORKER_METRICS_PORT: String(workerPort), WORKFLOW_BUNDLE_PATH: path.join(ROOT, 'dist/workflow-bundle.js'), LOG_LEVEL: 'info' }, (l) => l.includes('worker started'));
   // A's ops port is known: its heap is read from its metrics before and after the fleet fill.
-  await startChild('api-a', ['dist/api/main.js'], { ...env, PORT: String(portA), API_METRICS_PORT: String(opsPortA), LOG_LEVEL: 'info' }, (l) => l.includes('api listening'));
+  const profileArgs = PROFILE_API ? ['--cpu-prof', `--cpu-prof-dir=${path.join(OUT, 'profiles')}`] : [];
+  const apiA = await startChild('api-a', [...profileArgs, 'dist/api/main.js'], { ...env, PORT: String(portA), API_METRICS_PORT: String(opsPortA), LOG_LEVEL: 'info' }, (l) => l.includes('api listening'));
   await startChild('api-b', ['dist/api/main.js'], { ...env, PORT: String(portB), API_METRICS_PORT: '0', LOG_LEVEL: 'info' }, (l) => l.includes('api listening'));
   const A = `http://127.0.0.1:${portA}`;
   const admin = createRampartClient(A, ADMIN_KEY);
@@ -249,7 +255,7 @@ async function main(): Promise<void> {
   const firstContact = await load({ url: `${A}/v1/apps/${APP}/check`, body: deviceTemplate, devices: NEW_DEVICES });
   log(`Rampart native check, every device new: ${Math.round(firstContact.requestsPerSecond)} req/s, p99 ${firstContact.p99Ms} ms`);
 
-  const fleet = await fillFleet(A, deviceTemplate, `http://127.0.0.1:${opsPortA}/metrics`);
+  const fleet = await fillFleet(A, deviceTemplate, `http://127.0.0.1:${opsPortA}/metrics`, { apiPid: apiA.pid!, databaseUrl: databaseUrl.toString() });
 
   const atRate: Record<string, RateResult> = {};
   for (const target of targets.filter((t) => !t.name.startsWith('bare'))) {
@@ -257,12 +263,17 @@ async function main(): Promise<void> {
     log(`${target.name} at ${LATENCY_RATE} req/s: p50 ${atRate[target.name]!.p50Ms} ms, p99 ${atRate[target.name]!.p99Ms} ms`);
   }
 
-  const ingestion = await measureIngestion({ rollupsOn: A, rollupsOff: C }, databaseUrl.toString());
-  const reach = await measureRollbackReach(admin, A, B, canaries);
-  const stalledReach = await measureStalledRollbackReach(admin, A, B, databaseUrl.toString(), canaries);
+  const { ingestion, reach, stalledReach } =
+    ONLY === 'checks'
+      ? { ingestion: null, reach: null, stalledReach: null }
+      : {
+          ingestion: await measureIngestion({ rollupsOn: A, rollupsOff: C }, databaseUrl.toString()),
+          reach: await measureRollbackReach(admin, A, B, canaries),
+          stalledReach: await measureStalledRollbackReach(admin, A, B, databaseUrl.toString(), canaries),
+        };
   await canaries.close();
 
-  const instructions = await countInstructions({ env, answer, deviceTemplate, capgoBody, capgoAvailable, codePushPath });
+  const instructions = ONLY === 'checks' ? {} : await countInstructions({ env, answer, deviceTemplate, capgoBody, capgoAvailable, codePushPath });
 
   const best = (name: string) => percentile((throughput[name] ?? []).map((r) => r.requestsPerSecond), 50);
   const express = best('Express 5 route, fixed JSON');
@@ -291,7 +302,8 @@ async function main(): Promise<void> {
 
   printSummary(results, { express, bare: best('bare Node http, fixed JSON'), instructions, atRate, ingestion, reach, stalledReach });
   log(
-    `\nfleet: instance A saw ${fleet.devicesSeen} distinct devices before latency was measured (${fleet.requestsPerSecond} new devices/s); ` +
+    `\nfleet: instance A saw ${fleet.devicesSeen} distinct devices before latency was measured (${fleet.requestsPerSecond} new devices/s; ` +
+      `CPU per new device: instance A ${fleet.apiCpuMicrosecondsPerDevice} µs, PostgreSQL backends ${fleet.postgresCpuMicrosecondsPerDevice ?? '?'} µs); ` +
       `heap used ${mb(fleet.heapBefore.heapUsed)} → ${mb(fleet.heapAfter.heapUsed)} MB, external ${mb(fleet.heapBefore.external)} → ${mb(fleet.heapAfter.external)} MB: ` +
       `${mb(fleet.bytesPer100kDevices)} MB per 100,000 devices (heap + external)`,
   );
@@ -383,8 +395,12 @@ async function readHeap(metricsUrl: string): Promise<HeapReading> {
  * Brings the instance to FLEET_DEVICES distinct devices, each checking once (closed loop, every device
  * new), and reads its memory before and after.
  */
-async function fillFleet(base: string, body: string, metricsUrl: string) {
+async function fillFleet(base: string, body: string, metricsUrl: string, measured: { apiPid: number; databaseUrl: string }) {
   const heapBefore = await readHeap(metricsUrl);
+  const db = new pg.Client({ connectionString: measured.databaseUrl });
+  await db.connect();
+  const apiCpuBefore = processCpuMs(measured.apiPid) ?? Number.NaN;
+  const postgresCpuBefore = await backendCpuMs(db);
   let devicesSeen = 0;
   const started = performance.now();
   while (devicesSeen < FLEET_DEVICES) {
@@ -395,14 +411,32 @@ async function fillFleet(base: string, body: string, metricsUrl: string) {
     log(`fleet fill: ${devicesSeen} devices (${Math.round(r.requestsPerSecond)} req/s, non-2xx ${r.non2xx})`);
   }
   const requestsPerSecond = Math.round(devicesSeen / ((performance.now() - started) / 1000));
+  // Where the fill's time goes however loaded the machine: CPU of the instance and of PostgreSQL per device.
+  const apiCpuMicrosecondsPerDevice = Math.round((((processCpuMs(measured.apiPid) ?? Number.NaN) - apiCpuBefore) * 1000) / devicesSeen);
+  const postgresCpuAfter = await backendCpuMs(db);
+  await db.end();
+  let postgresCpuMicrosecondsPerDevice: number | null = null;
+  if (postgresCpuBefore && postgresCpuAfter) {
+    const ms = [...postgresCpuAfter].reduce((sum, [pid, used]) => sum + used - (postgresCpuBefore.get(pid) ?? 0), 0);
+    postgresCpuMicrosecondsPerDevice = Math.round((ms * 1000) / devicesSeen);
+  }
   const heapAfter = await readHeap(metricsUrl);
   const grown = heapAfter.heapUsed + heapAfter.external - heapBefore.heapUsed - heapBefore.external;
-  return { devicesSeen, requestsPerSecond, heapBefore, heapAfter, bytesPer100kDevices: Math.round((grown / devicesSeen) * 100_000) };
+  return { devicesSeen, requestsPerSecond, apiCpuMicrosecondsPerDevice, postgresCpuMicrosecondsPerDevice, heapBefore, heapAfter, bytesPer100kDevices: Math.round((grown / devicesSeen) * 100_000) };
 }
 
 function printSummary(
   results: { throughput: Record<string, { requestsPerSecond: number; ratioToExpress: number; p99Ms: number }>; firstContact: { requestsPerSecond: number; ratioToExpress: number }; instructionsPerRequest: Record<string, { instructions: number; ratioToExpress: number | null }> },
-  measured: { express: number; bare: number; instructions: Record<string, number>; atRate: Record<string, RateResult>; ingestion: Awaited<ReturnType<typeof measureIngestion>>; reach: Awaited<ReturnType<typeof measureRollbackReach>>; stalledReach: Awaited<ReturnType<typeof measureStalledRollbackReach>> },
+  measured: {
+    express: number;
+    bare: number;
+    instructions: Record<string, number>;
+    atRate: Record<string, RateResult>;
+    /** null: not measured (`--only checks`). */
+    ingestion: Awaited<ReturnType<typeof measureIngestion>> | null;
+    reach: Awaited<ReturnType<typeof measureRollbackReach>> | null;
+    stalledReach: Awaited<ReturnType<typeof measureStalledRollbackReach>> | null;
+  },
 ): void {
   const { express, instructions, atRate, ingestion, reach, stalledReach } = measured;
   log('\n== throughput (median of 3 rounds) ==');
@@ -416,16 +450,22 @@ function printSummary(
     for (const [name, r] of Object.entries(results.instructionsPerRequest)) log(`${name.padEnd(30)} ${String(r.instructions).padStart(9)}   ${r.ratioToExpress?.toFixed(2)} × Express`);
   }
   log(`\n== latency at ${LATENCY_RATE} requests/s, open loop (counted from when each request was due) ==`);
+  const expressP99 = atRate['Express 5 route, fixed JSON']?.p99Ms;
   for (const [name, r] of Object.entries(atRate)) {
-    log(`${name.padEnd(30)} p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms, p99.9 ${r.p999Ms} ms, max ${r.maxMs} ms (${r.achievedRate} req/s achieved, non-2xx ${r.non2xx}, errors ${r.errors})`);
+    const ratio = expressP99 ? ` = ${(r.p99Ms / expressP99).toFixed(2)} × Express's` : '';
+    log(`${name.padEnd(30)} p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms${ratio}, p99.9 ${r.p999Ms} ms, max ${r.maxMs} ms (${r.achievedRate} req/s achieved, non-2xx ${r.non2xx}, errors ${r.errors})`);
   }
-  printIngestion(ingestion);
-  log('\n== rollback reach (command sent → both API instances answer "rollback") ==');
-  log(`update acknowledged: median ${reach.ackMs.median} ms, p90 ${reach.ackMs.p90} ms; all instances switched: median ${reach.switchMs.median} ms, p90 ${reach.switchMs.p90} ms, max ${reach.switchMs.max} ms (n=${reach.samples})`);
-  log(`\n== rollback reach with a gate read stalled ${STALL_SECONDS} s (table lock) and a webhook receiver that never answers ==`);
-  log(
-    `update acknowledged: p50 ${stalledReach.ackMs.median} ms, p99 ${stalledReach.ackMs.p99} ms; all instances switched: p50 ${stalledReach.switchMs.median} ms, p99 ${stalledReach.switchMs.p99} ms, max ${stalledReach.switchMs.max} ms (n=${stalledReach.samples}; every rollback answered while the read was held: ${stalledReach.allBeforeStallEnded})`,
-  );
+  if (ingestion) printIngestion(ingestion);
+  if (reach) {
+    log('\n== rollback reach (command sent → both API instances answer "rollback") ==');
+    log(`update acknowledged: median ${reach.ackMs.median} ms, p90 ${reach.ackMs.p90} ms; all instances switched: median ${reach.switchMs.median} ms, p90 ${reach.switchMs.p90} ms, max ${reach.switchMs.max} ms (n=${reach.samples})`);
+  }
+  if (stalledReach) {
+    log(`\n== rollback reach with a gate read stalled ${STALL_SECONDS} s (table lock) and a webhook receiver that never answers ==`);
+    log(
+      `update acknowledged: p50 ${stalledReach.ackMs.median} ms, p99 ${stalledReach.ackMs.p99} ms; all instances switched: p50 ${stalledReach.switchMs.median} ms, p99 ${stalledReach.switchMs.p99} ms, max ${stalledReach.switchMs.max} ms (n=${stalledReach.samples}; every rollback answered while the read was held: ${stalledReach.allBeforeStallEnded})`,
+    );
+  }
 }
 
 function printIngestion(ingestion: Awaited<ReturnType<typeof measureIngestion>>): void {
