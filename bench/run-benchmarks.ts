@@ -2,7 +2,7 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
@@ -178,7 +178,10 @@ async function main(): Promise<void> {
   await startChild('worker', ['dist/worker/main.js'], { ...env, WORKER_METRICS_PORT: String(workerPort), WORKFLOW_BUNDLE_PATH: path.join(ROOT, 'dist/workflow-bundle.js'), LOG_LEVEL: 'info' }, (l) => l.includes('worker started'));
   // A's ops port is known: its heap is read from its metrics before and after the fleet fill.
   const profileArgs = PROFILE_API ? ['--cpu-prof', `--cpu-prof-dir=${path.join(OUT, 'profiles')}`] : [];
-  const apiA = await startChild('api-a', [...profileArgs, 'dist/api/main.js'], { ...env, PORT: String(portA), API_METRICS_PORT: String(opsPortA), LOG_LEVEL: 'info' }, (l) => l.includes('api listening'));
+  await rm(path.join(OUT, 'heap'), { recursive: true, force: true });
+  await mkdir(path.join(OUT, 'heap'));
+  const heapArgs = ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${path.join(OUT, 'heap')}`];
+  const apiA = await startChild('api-a', [...profileArgs, ...heapArgs, 'dist/api/main.js'], { ...env, PORT: String(portA), API_METRICS_PORT: String(opsPortA), LOG_LEVEL: 'info' }, (l) => l.includes('api listening'));
   await startChild('api-b', ['dist/api/main.js'], { ...env, PORT: String(portB), API_METRICS_PORT: '0', LOG_LEVEL: 'info' }, (l) => l.includes('api listening'));
   const A = `http://127.0.0.1:${portA}`;
   const admin = createRampartClient(A, ADMIN_KEY);
@@ -377,12 +380,15 @@ interface HeapReading {
 const mb = (bytes: number) => (bytes / 1024 / 1024).toFixed(1);
 
 /**
- * The lowest heap and external memory of readings over 30 idle seconds, 2 s apart: V8's memory reducer
- * runs mark-compacts on an instance gone idle, so the lowest is close to live data without forcing a GC.
+ * Heap and external memory of the instance after a full GC: it writes a heap snapshot (which collects
+ * first) on SIGUSR2 into .data/bench/heap, blocking while it does, so the next reading of its metrics is
+ * live data only — without it, garbage the fill promoted counted as memory per device until V8 chose
+ * to compact. Then the lowest of 5 readings 2 s apart. The snapshots are kept to see what is live.
  */
-async function readHeap(metricsUrl: string): Promise<HeapReading> {
+async function readHeap(metricsUrl: string, pid: number): Promise<HeapReading> {
+  process.kill(pid, 'SIGUSR2');
   const readings: HeapReading[] = [];
-  for (let i = 0; i < 15; i++) {
+  for (let i = 0; i < 5; i++) {
     const text = await (await fetch(metricsUrl)).text();
     const value = (name: string) => Number(new RegExp(`^\\w*${name} (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
     readings.push({ heapUsed: value('nodejs_heap_size_used_bytes'), external: value('nodejs_external_memory_bytes') });
@@ -396,7 +402,7 @@ async function readHeap(metricsUrl: string): Promise<HeapReading> {
  * new), and reads its memory before and after.
  */
 async function fillFleet(base: string, body: string, metricsUrl: string, measured: { apiPid: number; databaseUrl: string }) {
-  const heapBefore = await readHeap(metricsUrl);
+  const heapBefore = await readHeap(metricsUrl, measured.apiPid);
   const db = new pg.Client({ connectionString: measured.databaseUrl });
   await db.connect();
   const apiCpuBefore = processCpuMs(measured.apiPid) ?? Number.NaN;
@@ -420,7 +426,7 @@ async function fillFleet(base: string, body: string, metricsUrl: string, measure
     const ms = [...postgresCpuAfter].reduce((sum, [pid, used]) => sum + used - (postgresCpuBefore.get(pid) ?? 0), 0);
     postgresCpuMicrosecondsPerDevice = Math.round((ms * 1000) / devicesSeen);
   }
-  const heapAfter = await readHeap(metricsUrl);
+  const heapAfter = await readHeap(metricsUrl, measured.apiPid);
   const grown = heapAfter.heapUsed + heapAfter.external - heapBefore.heapUsed - heapBefore.external;
   return { devicesSeen, requestsPerSecond, apiCpuMicrosecondsPerDevice, postgresCpuMicrosecondsPerDevice, heapBefore, heapAfter, bytesPer100kDevices: Math.round((grown / devicesSeen) * 100_000) };
 }
