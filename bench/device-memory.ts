@@ -1,3 +1,4 @@
+import { constants, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import type { DeviceProfileStore } from '../db/stores/device-profile-store';
 import { createApiMetrics } from '../api/api-metrics';
 import { createDeviceProfiles } from '../api/device/device-profiles';
@@ -11,7 +12,7 @@ import { createRegistry } from '../platform/metrics';
  * the rate limiter's bucket and the device profiles' state — after N devices each made one update
  * check's calls (rate limit, engagement, sighting, half of them served in a release in flight), the
  * profile store answering at once (no PostgreSQL). Heap used + external after a full GC, per 100,000
- * devices, and the CPU each device took (GC included). BENCH_MEMORY_DEVICES sets N (1,000,000).
+ * devices, the CPU each device took (GC included) and the GC pauses on the way. BENCH_MEMORY_DEVICES sets N (1,000,000).
  */
 
 const DEVICES = Number(process.env.BENCH_MEMORY_DEVICES ?? 1_000_000);
@@ -47,6 +48,16 @@ async function main(): Promise<void> {
   profiles.start();
   gc();
   const before = used();
+  // Pauses of the collections the devices caused: scavenges grow with what survives them, mark-compacts with the old generation.
+  const pauses = { scavengeMs: 0, markCompactMs: 0, maxPauseMs: 0 };
+  const observer = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries() as Array<PerformanceEntry & { detail?: { kind?: number } }>) {
+      if (entry.detail?.kind === constants.NODE_PERFORMANCE_GC_MINOR) pauses.scavengeMs += entry.duration;
+      else if (entry.detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) pauses.markCompactMs += entry.duration;
+      pauses.maxPauseMs = Math.max(pauses.maxPauseMs, entry.duration);
+    }
+  });
+  observer.observe({ entryTypes: ['gc'] });
   const cpuBefore = process.cpuUsage();
   const now = Date.now();
   for (let i = 0; i < DEVICES; i++) {
@@ -61,6 +72,7 @@ async function main(): Promise<void> {
   await flush();
   await flush();
   const cpu = process.cpuUsage(cpuBefore);
+  observer.disconnect();
   gc();
   const after = used();
   // Both still in use here, or the collector would have taken them before the reading.
@@ -68,7 +80,7 @@ async function main(): Promise<void> {
   await profiles.stop();
   const perDevice = (after - before) / DEVICES;
   process.stdout.write(
-    `${JSON.stringify({ devices: DEVICES, bytesPerDevice: Math.round(perDevice), mbPer100kDevices: +((perDevice * 100_000) / 1024 / 1024).toFixed(1), heapUsedMb: +(process.memoryUsage().heapUsed / 1024 / 1024).toFixed(1), externalMb: +(process.memoryUsage().external / 1024 / 1024).toFixed(1), cpuMicrosecondsPerDevice: +((cpu.user + cpu.system) / DEVICES).toFixed(2) })}\n`,
+    `${JSON.stringify({ devices: DEVICES, bytesPerDevice: Math.round(perDevice), mbPer100kDevices: +((perDevice * 100_000) / 1024 / 1024).toFixed(1), heapUsedMb: +(process.memoryUsage().heapUsed / 1024 / 1024).toFixed(1), externalMb: +(process.memoryUsage().external / 1024 / 1024).toFixed(1), cpuMicrosecondsPerDevice: +((cpu.user + cpu.system) / DEVICES).toFixed(2), scavengeMs: Math.round(pauses.scavengeMs), markCompactMs: Math.round(pauses.markCompactMs), maxGcPauseMs: +pauses.maxPauseMs.toFixed(1) })}\n`,
   );
 }
 
