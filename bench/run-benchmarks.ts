@@ -39,6 +39,8 @@ const RETURNING_DEVICES = 20_000;
 const NEW_DEVICES = 10_000_000;
 /** Distinct devices the measured instance has seen before latency is measured (issue 16: per-device state for millions). */
 const FLEET_DEVICES = Number(process.env.BENCH_FLEET_DEVICES ?? 1_000_000);
+/** Checks per load generator of the fleet fill (one progress line each). */
+const FILL_STEP = 250_000;
 /** Device numbers of the fleet fill start here, apart from the returning devices and the first-contact run. */
 const FLEET_FIRST_DEVICE = 0x40000000;
 const APP = 'com.example.bench';
@@ -98,14 +100,14 @@ interface Target {
   body?: string;
 }
 
-async function load(config: { url: string; body?: string | undefined; durationSeconds?: number; devices?: number; firstDevice?: number; connections?: number }): Promise<LoadResult> {
+async function load(config: { url: string; body?: string | undefined; durationSeconds?: number; devices?: number; firstDevice?: number; connections?: number; amount?: number }): Promise<LoadResult> {
   const [command, argv] = pinned(1, [
     '--import',
     'tsx',
     path.join(__dirname, 'load-generator.ts'),
     JSON.stringify({ durationSeconds: DURATION, connections: CONNECTIONS, devices: RETURNING_DEVICES, ...config }),
   ]);
-  const { stdout } = await run(command, argv, { cwd: ROOT, maxBuffer: 1 << 20, timeout: (DURATION + 60) * 1000 });
+  const { stdout } = await run(command, argv, { cwd: ROOT, maxBuffer: 1 << 20, timeout: ((config.durationSeconds ?? DURATION) + 60) * 1000 });
   return JSON.parse(stdout.trim().split('\n').pop()!) as LoadResult;
 }
 
@@ -419,7 +421,10 @@ async function fillFleet(base: string, body: string, metricsUrl: string, measure
   let devicesSeen = 0;
   const started = performance.now();
   while (devicesSeen < FLEET_DEVICES) {
-    const r = await load({ url: `${base}/v1/apps/${APP}/check`, body, durationSeconds: 30, devices: NEW_DEVICES, firstDevice: FLEET_FIRST_DEVICE + devicesSeen });
+    // Long loads of a set number of checks: a load generator started every 30 s left the instance idle
+    // while it started (tsx compiling it on a loaded machine took seconds).
+    const amount = Math.min(FILL_STEP, FLEET_DEVICES - devicesSeen);
+    const r = await load({ url: `${base}/v1/apps/${APP}/check`, body, durationSeconds: 1800, amount, devices: NEW_DEVICES, firstDevice: FLEET_FIRST_DEVICE + devicesSeen });
     const answered = r.statusCodes['200'] ?? 0;
     if (answered === 0) throw new Error(`fleet fill: no check answered 200 (${JSON.stringify(r.statusCodes)})`);
     devicesSeen += answered;
