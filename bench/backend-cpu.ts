@@ -12,11 +12,18 @@ export async function backendCpuMs(db: Queryable, applicationName?: string): Pro
   );
   const used = new Map<number, number>();
   for (const { pid } of rows) {
-    const stat = `/proc/${pid}/stat`;
-    if (!existsSync(stat)) return null;
-    // utime and stime, in clock ticks (100 per second), after the process name.
-    const fields = readFileSync(stat, 'utf8').split(') ')[1]!.split(' ');
-    used.set(pid, (Number(fields[11]) + Number(fields[12])) * 10);
+    const ms = processCpuMs(pid);
+    if (ms === null) return null;
+    used.set(pid, ms);
   }
   return used;
+}
+
+/** CPU time (ms) a local process has used so far, from /proc; null where there is none. */
+export function processCpuMs(pid: number): number | null {
+  const stat = `/proc/${pid}/stat`;
+  if (!existsSync(stat)) return null;
+  // utime and stime, in clock ticks (100 per second), after the process name.
+  const fields = readFileSync(stat, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
 }

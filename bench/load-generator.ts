@@ -14,6 +14,8 @@ interface LoadConfig {
   devices: number;
   /** Added to every device number: loads that must not meet each other's devices take apart ranges. */
   firstDevice?: number;
+  /** Stop after this many requests (within `durationSeconds`). */
+  amount?: number;
 }
 
 const config = JSON.parse(process.argv[2] ?? '{}') as LoadConfig;
@@ -33,6 +35,7 @@ const instance = autocannon(
     headers: config.body === undefined ? {} : { 'content-type': 'application/json' },
     connections: config.connections,
     duration: config.durationSeconds,
+    ...(config.amount === undefined ? {} : { amount: config.amount }),
     requests: [
       {
         setupRequest: (req) => {

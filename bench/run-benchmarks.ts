@@ -2,7 +2,7 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
@@ -16,7 +16,7 @@ import { findTemporalCli, freePort, startTemporalDevServer, type DevServer } fro
 import { callgrindAvailable, measureInstructions } from './instructions';
 import { checkoutDatabaseName } from '../scripts/support/checkout-database';
 import { until } from '../scripts/support/until';
-import { backendCpuMs } from './backend-cpu';
+import { backendCpuMs, processCpuMs } from './backend-cpu';
 
 /*
  * `npm run bench`: Rampart's device endpoints against the framework's own ceilings, side by side in
@@ -39,12 +39,19 @@ const RETURNING_DEVICES = 20_000;
 const NEW_DEVICES = 10_000_000;
 /** Distinct devices the measured instance has seen before latency is measured (issue 16: per-device state for millions). */
 const FLEET_DEVICES = Number(process.env.BENCH_FLEET_DEVICES ?? 1_000_000);
+/** Checks per load generator of the fleet fill (one progress line each). */
+const FILL_STEP = 250_000;
 /** Device numbers of the fleet fill start here, apart from the returning devices and the first-contact run. */
 const FLEET_FIRST_DEVICE = 0x40000000;
 const APP = 'com.example.bench';
 const LATENCY_RATE = 2000;
-/** `npm run bench -- --only ingestion`: the same stack, only the durable-ingestion section (about 2 minutes). */
+/**
+ * `npm run bench -- --only ingestion`: the same stack, only the durable-ingestion section (about 2 minutes);
+ * `--only checks`: only the check path (throughput, fleet fill, latency at 2,000 checks/s).
+ */
 const ONLY = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
+/** BENCH_PROFILE_API=1: instance A writes a V8 CPU profile to .data/bench/profiles when the bench stops it. */
+const PROFILE_API = process.env.BENCH_PROFILE_API === '1';
 
 interface LoadResult {
   requestsPerSecond: number;
@@ -93,14 +100,14 @@ interface Target {
   body?: string;
 }
 
-async function load(config: { url: string; body?: string | undefined; durationSeconds?: number; devices?: number; firstDevice?: number; connections?: number }): Promise<LoadResult> {
+async function load(config: { url: string; body?: string | undefined; durationSeconds?: number; devices?: number; firstDevice?: number; connections?: number; amount?: number }): Promise<LoadResult> {
   const [command, argv] = pinned(1, [
     '--import',
     'tsx',
     path.join(__dirname, 'load-generator.ts'),
     JSON.stringify({ durationSeconds: DURATION, connections: CONNECTIONS, devices: RETURNING_DEVICES, ...config }),
   ]);
-  const { stdout } = await run(command, argv, { cwd: ROOT, maxBuffer: 1 << 20, timeout: (DURATION + 60) * 1000 });
+  const { stdout } = await run(command, argv, { cwd: ROOT, maxBuffer: 1 << 20, timeout: ((config.durationSeconds ?? DURATION) + 60) * 1000 });
   return JSON.parse(stdout.trim().split('\n').pop()!) as LoadResult;
 }
 
@@ -172,7 +179,11 @@ async function main(): Promise<void> {
   };
   await startChild('worker', ['dist/worker/main.js'], { ...env, WORKER_METRICS_PORT: String(workerPort), WORKFLOW_BUNDLE_PATH: path.join(ROOT, 'dist/workflow-bundle.js'), LOG_LEVEL: 'info' }, (l) => l.includes('worker started'));
   // A's ops port is known: its heap is read from its metrics before and after the fleet fill.
-  await startChild('api-a', ['dist/api/main.js'], { ...env, PORT: String(portA), API_METRICS_PORT: String(opsPortA), LOG_LEVEL: 'info' }, (l) => l.includes('api listening'));
+  const profileArgs = PROFILE_API ? ['--cpu-prof', `--cpu-prof-dir=${path.join(OUT, 'profiles')}`] : [];
+  await rm(path.join(OUT, 'heap'), { recursive: true, force: true });
+  await mkdir(path.join(OUT, 'heap'));
+  const heapArgs = ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${path.join(OUT, 'heap')}`];
+  const apiA = await startChild('api-a', [...profileArgs, ...heapArgs, 'dist/api/main.js'], { ...env, PORT: String(portA), API_METRICS_PORT: String(opsPortA), LOG_LEVEL: 'info' }, (l) => l.includes('api listening'));
   await startChild('api-b', ['dist/api/main.js'], { ...env, PORT: String(portB), API_METRICS_PORT: '0', LOG_LEVEL: 'info' }, (l) => l.includes('api listening'));
   const A = `http://127.0.0.1:${portA}`;
   const admin = createRampartClient(A, ADMIN_KEY);
@@ -249,20 +260,21 @@ async function main(): Promise<void> {
   const firstContact = await load({ url: `${A}/v1/apps/${APP}/check`, body: deviceTemplate, devices: NEW_DEVICES });
   log(`Rampart native check, every device new: ${Math.round(firstContact.requestsPerSecond)} req/s, p99 ${firstContact.p99Ms} ms`);
 
-  const fleet = await fillFleet(A, deviceTemplate, `http://127.0.0.1:${opsPortA}/metrics`);
+  const fleet = await fillFleet(A, deviceTemplate, `http://127.0.0.1:${opsPortA}/metrics`, { apiPid: apiA.pid!, databaseUrl: databaseUrl.toString() });
 
-  const atRate: Record<string, RateResult> = {};
-  for (const target of targets.filter((t) => !t.name.startsWith('bare'))) {
-    atRate[target.name] = await loadAtRate({ url: target.url, body: target.body, rate: LATENCY_RATE });
-    log(`${target.name} at ${LATENCY_RATE} req/s: p50 ${atRate[target.name]!.p50Ms} ms, p99 ${atRate[target.name]!.p99Ms} ms`);
-  }
+  const atRate = await measureLatency(targets.filter((t) => !t.name.startsWith('bare')));
 
-  const ingestion = await measureIngestion({ rollupsOn: A, rollupsOff: C }, databaseUrl.toString());
-  const reach = await measureRollbackReach(admin, A, B, canaries);
-  const stalledReach = await measureStalledRollbackReach(admin, A, B, databaseUrl.toString(), canaries);
+  const { ingestion, reach, stalledReach } =
+    ONLY === 'checks'
+      ? { ingestion: null, reach: null, stalledReach: null }
+      : {
+          ingestion: await measureIngestion({ rollupsOn: A, rollupsOff: C }, databaseUrl.toString()),
+          reach: await measureRollbackReach(admin, A, B, canaries),
+          stalledReach: await measureStalledRollbackReach(admin, A, B, databaseUrl.toString(), canaries),
+        };
   await canaries.close();
 
-  const instructions = await countInstructions({ env, answer, deviceTemplate, capgoBody, capgoAvailable, codePushPath });
+  const instructions = ONLY === 'checks' ? {} : await countInstructions({ env, answer, deviceTemplate, capgoBody, capgoAvailable, codePushPath });
 
   const best = (name: string) => percentile((throughput[name] ?? []).map((r) => r.requestsPerSecond), 50);
   const express = best('Express 5 route, fixed JSON');
@@ -291,12 +303,26 @@ async function main(): Promise<void> {
 
   printSummary(results, { express, bare: best('bare Node http, fixed JSON'), instructions, atRate, ingestion, reach, stalledReach });
   log(
-    `\nfleet: instance A saw ${fleet.devicesSeen} distinct devices before latency was measured (${fleet.requestsPerSecond} new devices/s); ` +
+    `\nfleet: instance A saw ${fleet.devicesSeen} distinct devices before latency was measured (${fleet.requestsPerSecond} new devices/s; ` +
+      `CPU per new device: instance A ${fleet.apiCpuMicrosecondsPerDevice} µs, PostgreSQL backends ${fleet.postgresCpuMicrosecondsPerDevice ?? '?'} µs); ` +
       `heap used ${mb(fleet.heapBefore.heapUsed)} → ${mb(fleet.heapAfter.heapUsed)} MB, external ${mb(fleet.heapBefore.external)} → ${mb(fleet.heapAfter.external)} MB: ` +
       `${mb(fleet.bytesPer100kDevices)} MB per 100,000 devices (heap + external)`,
   );
   log(`load average at the end: ${(await import('node:os')).loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   log(`\nwritten to ${path.join(OUT, 'results.json')}`);
+}
+
+/** Latency at LATENCY_RATE in two rounds, the second in reverse order: whichever target comes first right after the fill meets its after-effects. */
+async function measureLatency(targets: Target[]): Promise<Record<string, RateResult[]>> {
+  const atRate: Record<string, RateResult[]> = {};
+  for (const round of [0, 1]) {
+    for (const target of round === 0 ? targets : [...targets].reverse()) {
+      const result = await loadAtRate({ url: target.url, body: target.body, rate: LATENCY_RATE });
+      (atRate[target.name] ??= []).push(result);
+      log(`round ${round + 1}: ${target.name} at ${LATENCY_RATE} req/s: p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms`);
+    }
+  }
+  return atRate;
 }
 
 /** Instructions per request of every target under callgrind: deterministic where timings are not. */
@@ -365,12 +391,15 @@ interface HeapReading {
 const mb = (bytes: number) => (bytes / 1024 / 1024).toFixed(1);
 
 /**
- * The lowest heap and external memory of readings over 30 idle seconds, 2 s apart: V8's memory reducer
- * runs mark-compacts on an instance gone idle, so the lowest is close to live data without forcing a GC.
+ * Heap and external memory of the instance after a full GC: it writes a heap snapshot (which collects
+ * first) on SIGUSR2 into .data/bench/heap, blocking while it does, so the next reading of its metrics is
+ * live data only — without it, garbage the fill promoted counted as memory per device until V8 chose
+ * to compact. Then the lowest of 5 readings 2 s apart. The snapshots are kept to see what is live.
  */
-async function readHeap(metricsUrl: string): Promise<HeapReading> {
+async function readHeap(metricsUrl: string, pid: number): Promise<HeapReading> {
+  process.kill(pid, 'SIGUSR2');
   const readings: HeapReading[] = [];
-  for (let i = 0; i < 15; i++) {
+  for (let i = 0; i < 5; i++) {
     const text = await (await fetch(metricsUrl)).text();
     const value = (name: string) => Number(new RegExp(`^\\w*${name} (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
     readings.push({ heapUsed: value('nodejs_heap_size_used_bytes'), external: value('nodejs_external_memory_bytes') });
@@ -383,26 +412,51 @@ async function readHeap(metricsUrl: string): Promise<HeapReading> {
  * Brings the instance to FLEET_DEVICES distinct devices, each checking once (closed loop, every device
  * new), and reads its memory before and after.
  */
-async function fillFleet(base: string, body: string, metricsUrl: string) {
-  const heapBefore = await readHeap(metricsUrl);
+async function fillFleet(base: string, body: string, metricsUrl: string, measured: { apiPid: number; databaseUrl: string }) {
+  const heapBefore = await readHeap(metricsUrl, measured.apiPid);
+  const db = new pg.Client({ connectionString: measured.databaseUrl });
+  await db.connect();
+  const apiCpuBefore = processCpuMs(measured.apiPid) ?? Number.NaN;
+  const postgresCpuBefore = await backendCpuMs(db);
   let devicesSeen = 0;
   const started = performance.now();
   while (devicesSeen < FLEET_DEVICES) {
-    const r = await load({ url: `${base}/v1/apps/${APP}/check`, body, durationSeconds: 30, devices: NEW_DEVICES, firstDevice: FLEET_FIRST_DEVICE + devicesSeen });
+    // Long loads of a set number of checks: a load generator started every 30 s left the instance idle
+    // while it started (tsx compiling it on a loaded machine took seconds).
+    const amount = Math.min(FILL_STEP, FLEET_DEVICES - devicesSeen);
+    const r = await load({ url: `${base}/v1/apps/${APP}/check`, body, durationSeconds: 1800, amount, devices: NEW_DEVICES, firstDevice: FLEET_FIRST_DEVICE + devicesSeen });
     const answered = r.statusCodes['200'] ?? 0;
     if (answered === 0) throw new Error(`fleet fill: no check answered 200 (${JSON.stringify(r.statusCodes)})`);
     devicesSeen += answered;
     log(`fleet fill: ${devicesSeen} devices (${Math.round(r.requestsPerSecond)} req/s, non-2xx ${r.non2xx})`);
   }
   const requestsPerSecond = Math.round(devicesSeen / ((performance.now() - started) / 1000));
-  const heapAfter = await readHeap(metricsUrl);
+  // Where the fill's time goes however loaded the machine: CPU of the instance and of PostgreSQL per device.
+  const apiCpuMicrosecondsPerDevice = Math.round((((processCpuMs(measured.apiPid) ?? Number.NaN) - apiCpuBefore) * 1000) / devicesSeen);
+  const postgresCpuAfter = await backendCpuMs(db);
+  await db.end();
+  let postgresCpuMicrosecondsPerDevice: number | null = null;
+  if (postgresCpuBefore && postgresCpuAfter) {
+    const ms = [...postgresCpuAfter].reduce((sum, [pid, used]) => sum + used - (postgresCpuBefore.get(pid) ?? 0), 0);
+    postgresCpuMicrosecondsPerDevice = Math.round((ms * 1000) / devicesSeen);
+  }
+  const heapAfter = await readHeap(metricsUrl, measured.apiPid);
   const grown = heapAfter.heapUsed + heapAfter.external - heapBefore.heapUsed - heapBefore.external;
-  return { devicesSeen, requestsPerSecond, heapBefore, heapAfter, bytesPer100kDevices: Math.round((grown / devicesSeen) * 100_000) };
+  return { devicesSeen, requestsPerSecond, apiCpuMicrosecondsPerDevice, postgresCpuMicrosecondsPerDevice, heapBefore, heapAfter, bytesPer100kDevices: Math.round((grown / devicesSeen) * 100_000) };
 }
 
 function printSummary(
   results: { throughput: Record<string, { requestsPerSecond: number; ratioToExpress: number; p99Ms: number }>; firstContact: { requestsPerSecond: number; ratioToExpress: number }; instructionsPerRequest: Record<string, { instructions: number; ratioToExpress: number | null }> },
-  measured: { express: number; bare: number; instructions: Record<string, number>; atRate: Record<string, RateResult>; ingestion: Awaited<ReturnType<typeof measureIngestion>>; reach: Awaited<ReturnType<typeof measureRollbackReach>>; stalledReach: Awaited<ReturnType<typeof measureStalledRollbackReach>> },
+  measured: {
+    express: number;
+    bare: number;
+    instructions: Record<string, number>;
+    atRate: Record<string, RateResult[]>;
+    /** null: not measured (`--only checks`). */
+    ingestion: Awaited<ReturnType<typeof measureIngestion>> | null;
+    reach: Awaited<ReturnType<typeof measureRollbackReach>> | null;
+    stalledReach: Awaited<ReturnType<typeof measureStalledRollbackReach>> | null;
+  },
 ): void {
   const { express, instructions, atRate, ingestion, reach, stalledReach } = measured;
   log('\n== throughput (median of 3 rounds) ==');
@@ -416,16 +470,25 @@ function printSummary(
     for (const [name, r] of Object.entries(results.instructionsPerRequest)) log(`${name.padEnd(30)} ${String(r.instructions).padStart(9)}   ${r.ratioToExpress?.toFixed(2)} × Express`);
   }
   log(`\n== latency at ${LATENCY_RATE} requests/s, open loop (counted from when each request was due) ==`);
-  for (const [name, r] of Object.entries(atRate)) {
-    log(`${name.padEnd(30)} p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms, p99.9 ${r.p999Ms} ms, max ${r.maxMs} ms (${r.achievedRate} req/s achieved, non-2xx ${r.non2xx}, errors ${r.errors})`);
+  for (const round of [0, 1]) {
+    const expressP99 = atRate['Express 5 route, fixed JSON']?.[round]?.p99Ms;
+    for (const [name, rounds] of Object.entries(atRate)) {
+      const r = rounds[round]!;
+      const ratio = expressP99 ? ` = ${(r.p99Ms / expressP99).toFixed(2)} × Express's` : '';
+      log(`round ${round + 1}: ${name.padEnd(30)} p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms${ratio}, p99.9 ${r.p999Ms} ms, max ${r.maxMs} ms (${r.achievedRate} req/s achieved, non-2xx ${r.non2xx}, errors ${r.errors})`);
+    }
   }
-  printIngestion(ingestion);
-  log('\n== rollback reach (command sent → both API instances answer "rollback") ==');
-  log(`update acknowledged: median ${reach.ackMs.median} ms, p90 ${reach.ackMs.p90} ms; all instances switched: median ${reach.switchMs.median} ms, p90 ${reach.switchMs.p90} ms, max ${reach.switchMs.max} ms (n=${reach.samples})`);
-  log(`\n== rollback reach with a gate read stalled ${STALL_SECONDS} s (table lock) and a webhook receiver that never answers ==`);
-  log(
-    `update acknowledged: p50 ${stalledReach.ackMs.median} ms, p99 ${stalledReach.ackMs.p99} ms; all instances switched: p50 ${stalledReach.switchMs.median} ms, p99 ${stalledReach.switchMs.p99} ms, max ${stalledReach.switchMs.max} ms (n=${stalledReach.samples}; every rollback answered while the read was held: ${stalledReach.allBeforeStallEnded})`,
-  );
+  if (ingestion) printIngestion(ingestion);
+  if (reach) {
+    log('\n== rollback reach (command sent → both API instances answer "rollback") ==');
+    log(`update acknowledged: median ${reach.ackMs.median} ms, p90 ${reach.ackMs.p90} ms; all instances switched: median ${reach.switchMs.median} ms, p90 ${reach.switchMs.p90} ms, max ${reach.switchMs.max} ms (n=${reach.samples})`);
+  }
+  if (stalledReach) {
+    log(`\n== rollback reach with a gate read stalled ${STALL_SECONDS} s (table lock) and a webhook receiver that never answers ==`);
+    log(
+      `update acknowledged: p50 ${stalledReach.ackMs.median} ms, p99 ${stalledReach.ackMs.p99} ms; all instances switched: p50 ${stalledReach.switchMs.median} ms, p99 ${stalledReach.switchMs.p99} ms, max ${stalledReach.switchMs.max} ms (n=${stalledReach.samples}; every rollback answered while the read was held: ${stalledReach.allBeforeStallEnded})`,
+    );
+  }
 }
 
 function printIngestion(ingestion: Awaited<ReturnType<typeof measureIngestion>>): void {

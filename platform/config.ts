@@ -41,7 +41,10 @@ export interface DeviceProfilesConfig {
   cacheTtlMs: number;
   /** A device seen again with nothing changed is written at most this often. */
   sightingIntervalMs: number;
+  /** Devices whose last written sighting, engagement and serving are remembered (~70 bytes each, off the JS heap). */
   maxCachedDevices: number;
+  /** Distinct versions (and, apart, platforms, channels and releases) remembered to compare sightings by. */
+  maxRememberedStrings: number;
   /** Sightings and session counts waiting for the next write; more are dropped (and counted). */
   maxBuffered: number;
 }
@@ -76,7 +79,8 @@ export const API_DEFAULTS = {
     flushIntervalMs: 1000,
     cacheTtlMs: 30 * MINUTE_MS,
     sightingIntervalMs: 10 * MINUTE_MS,
-    maxCachedDevices: 200_000,
+    maxCachedDevices: 2_000_000,
+    maxRememberedStrings: 10_000,
     maxBuffered: 50_000,
   } satisfies DeviceProfilesConfig,
   selfAssignment: { maxPerApp: 100_000, ttlMs: 90 * DAY_MS } satisfies SelfAssignmentConfig,

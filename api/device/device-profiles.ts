@@ -5,7 +5,8 @@ import type { DeviceProfilesConfig } from '../../platform/config';
 import { writeIsolatingRefused } from '../../platform/isolate-refused';
 import type { Logger } from '../../platform/logger';
 import type { ApiMetrics } from '../api-metrics';
-import { createDeviceMap } from './device-map';
+import { createDeviceTable } from './device-table';
+import { createStringCodes } from './string-codes';
 
 
 export interface DeviceEngagement {
@@ -35,25 +36,26 @@ export interface DeviceProfilesOptions extends DeviceProfilesConfig {
   metrics: ApiMetrics;
 }
 
-/** What this instance remembers of one device: one record, so a device costs one map entry. */
-interface Remembered {
-  /** The last sighting written (what it said and when); null: none written yet. */
-  written: Pick<DeviceSighting, 'platform' | 'nativeVersion' | 'bundleVersion' | 'channel'> | null;
-  writtenAt: number;
-  /** When engagement was last loaded; NaN: never. */
-  loadedAt: number;
-  /** false: the device had no profile when loaded (a new device). */
-  hasProfile: boolean;
-  sessionsLast7d: number;
-  firstSeenMs: number;
-  /** The release this instance last recorded as serving the device: only its first serving matters. */
-  servedRelease: string | null;
-}
+// What this instance remembers of each device, one row of a device table (nothing per device on the
+// JS heap): the last sighting written (its values as string codes, and when), the engagement loaded,
+// and the release it last recorded as serving the device (only its first serving matters).
+/** When the last sighting was written; NaN: none written yet. */
+const WRITTEN_AT = 0;
+/** When engagement was last loaded; NaN: never. */
+const LOADED_AT = 1;
+const FIRST_SEEN = 2;
+const NUMBERS = 3;
+const PLATFORM = 0;
+const NATIVE_VERSION = 1;
+const BUNDLE_VERSION = 2;
+const CHANNEL = 3;
+/** The release last recorded as serving the device; 0: none. */
+const SERVED_RELEASE = 4;
+/** Sessions in the last 7 days; NO_PROFILE: the device had none when loaded (a new device). */
+const SESSIONS = 5;
+const INTEGERS = 6;
+const NO_PROFILE = -1;
 
-const remembered = (): Remembered => ({ written: null, writtenAt: 0, loadedAt: Number.NaN, hasProfile: false, sessionsLast7d: 0, firstSeenMs: 0, servedRelease: null });
-/** Attributes are not compared: rules read them from each request, and the stored copy catches up with the next write. */
-const unchanged = (written: NonNullable<Remembered['written']>, now: DeviceSighting) =>
-  written.platform === now.platform && written.nativeVersion === now.nativeVersion && written.bundleVersion === now.bundleVersion && written.channel === now.channel;
 const mergeSightings = (older: DeviceSighting, newer: DeviceSighting): DeviceSighting => ({
   ...newer,
   platform: newer.platform ?? older.platform,
@@ -71,16 +73,23 @@ const sightingKey = (appId: string, deviceId: string) => `${appId}\u0000${device
  * in batches, engagement is read from a bounded in-memory cache filled by batched background loads.
  */
 export function createDeviceProfiles(options: DeviceProfilesOptions): DeviceProfiles {
-  const { store, logger, metrics, flushIntervalMs, cacheTtlMs, sightingIntervalMs, maxBuffered } = options;
+  const { store, logger, metrics, flushIntervalMs, cacheTtlMs, sightingIntervalMs, maxBuffered, maxRememberedStrings } = options;
 
   let sightings = new Map<string, DeviceSighting>();
   let sessions = new Map<string, SessionCount>();
   let served = new Map<string, ServedDevice>();
-  const devices = createDeviceMap<Remembered>(options.maxCachedDevices);
-  const recordOf = (appId: string, deviceId: string) => {
-    let record = devices.get(appId, deviceId);
-    if (!record) devices.set(appId, deviceId, (record = remembered()));
-    return record;
+  const devices = createDeviceTable(options.maxCachedDevices, { numbers: NUMBERS, integers: INTEGERS });
+  // Versions come from devices and may be anything; platforms, channels and releases are the service's own.
+  const versionCodes = createStringCodes(maxRememberedStrings);
+  const ownCodes = createStringCodes(maxRememberedStrings);
+  const rowOf = (appId: string, deviceId: string) => {
+    let row = devices.find(appId, deviceId);
+    if (row < 0) {
+      row = devices.add(appId, deviceId);
+      devices.set(row, WRITTEN_AT, Number.NaN);
+      devices.set(row, LOADED_AT, Number.NaN);
+    }
+    return row;
   };
   const toLoad = new Map<string, Set<string>>();
   let timer: NodeJS.Timeout | null = null;
@@ -97,12 +106,11 @@ export function createDeviceProfiles(options: DeviceProfilesOptions): DeviceProf
           const found = await store.engagement(appId, chunk, new Date());
           const loadedAt = Date.now();
           for (const id of chunk) {
-            const record = recordOf(appId, id);
+            const row = rowOf(appId, id);
             const engagement = found.get(id);
-            record.loadedAt = loadedAt;
-            record.hasProfile = engagement !== undefined;
-            record.sessionsLast7d = engagement?.sessionsLast7d ?? 0;
-            record.firstSeenMs = engagement?.firstSeen.getTime() ?? 0;
+            devices.set(row, LOADED_AT, loadedAt);
+            devices.setInt(row, SESSIONS, engagement?.sessionsLast7d ?? NO_PROFILE);
+            devices.set(row, FIRST_SEEN, engagement?.firstSeen.getTime() ?? 0);
           }
           metrics.profileLoads.inc({ outcome: 'ok' }, chunk.length);
         } catch (err) {
@@ -166,9 +174,10 @@ export function createDeviceProfiles(options: DeviceProfilesOptions): DeviceProf
 
   return {
     engagement(appId, deviceId, now) {
-      const record = devices.get(appId, deviceId);
-      const loaded = record !== undefined && !Number.isNaN(record.loadedAt);
-      if (!loaded || now - record.loadedAt > cacheTtlMs) {
+      const row = devices.find(appId, deviceId);
+      const loadedAt = row < 0 ? Number.NaN : devices.get(row, LOADED_AT);
+      const loaded = !Number.isNaN(loadedAt);
+      if (!loaded || now - loadedAt > cacheTtlMs) {
         let ids = toLoad.get(appId);
         if (!ids) toLoad.set(appId, (ids = new Set()));
         ids.add(deviceId);
@@ -177,16 +186,30 @@ export function createDeviceProfiles(options: DeviceProfilesOptions): DeviceProf
       } else {
         metrics.profileCache.inc('hit');
       }
-      if (!record.hasProfile) return { sessionsLast7d: 0, daysSinceFirstSeen: 0 };
-      return { sessionsLast7d: record.sessionsLast7d, daysSinceFirstSeen: daysSince(record.firstSeenMs, now) };
+      const sessions = devices.getInt(row, SESSIONS);
+      if (sessions === NO_PROFILE) return { sessionsLast7d: 0, daysSinceFirstSeen: 0 };
+      return { sessionsLast7d: sessions, daysSinceFirstSeen: daysSince(devices.get(row, FIRST_SEEN), now) };
     },
     sighted(sighting) {
-      const record = recordOf(sighting.appId, sighting.deviceId);
+      const row = rowOf(sighting.appId, sighting.deviceId);
       const at = sighting.seenAt.getTime();
-      if (record.written && unchanged(record.written, sighting) && at - record.writtenAt < sightingIntervalMs) return;
-      // Only what is compared is kept: the sighting itself carries attributes and is gone once written.
-      record.written = { platform: sighting.platform, nativeVersion: sighting.nativeVersion, bundleVersion: sighting.bundleVersion, channel: sighting.channel };
-      record.writtenAt = at;
+      // Attributes are not compared: rules read them from each request, and the stored copy catches up with the next write.
+      const platform = ownCodes.code(sighting.platform);
+      const nativeVersion = versionCodes.code(sighting.nativeVersion);
+      const bundleVersion = versionCodes.code(sighting.bundleVersion);
+      const channel = ownCodes.code(sighting.channel);
+      const unchanged =
+        devices.getInt(row, PLATFORM) === platform &&
+        devices.getInt(row, NATIVE_VERSION) === nativeVersion &&
+        devices.getInt(row, BUNDLE_VERSION) === bundleVersion &&
+        devices.getInt(row, CHANNEL) === channel;
+      // A row never written has WRITTEN_AT NaN, so it is written whatever it compares equal to.
+      if (unchanged && at - devices.get(row, WRITTEN_AT) < sightingIntervalMs) return;
+      devices.setInt(row, PLATFORM, platform);
+      devices.setInt(row, NATIVE_VERSION, nativeVersion);
+      devices.setInt(row, BUNDLE_VERSION, bundleVersion);
+      devices.setInt(row, CHANNEL, channel);
+      devices.set(row, WRITTEN_AT, at);
       const k = sightingKey(sighting.appId, sighting.deviceId);
       if (sightings.size >= maxBuffered && !sightings.has(k)) {
         metrics.profileWrites.inc({ outcome: 'dropped' });
@@ -203,14 +226,15 @@ export function createDeviceProfiles(options: DeviceProfilesOptions): DeviceProf
       else if (sessions.size < maxBuffered) sessions.set(k, { appId, deviceId, day, sessions: count });
     },
     served(appId, releaseId, deviceId, at) {
-      const record = recordOf(appId, deviceId);
-      if (record.servedRelease === releaseId) return;
+      const row = rowOf(appId, deviceId);
+      const release = ownCodes.code(releaseId);
+      if (devices.getInt(row, SERVED_RELEASE) === release) return;
       const k = sightingKey(releaseId, deviceId);
       if (served.size >= maxBuffered && !served.has(k)) {
         metrics.servedWrites.inc({ outcome: 'dropped' });
         return;
       }
-      record.servedRelease = releaseId;
+      devices.setInt(row, SERVED_RELEASE, release);
       if (!served.has(k)) served.set(k, { releaseId, deviceId, servedAt: new Date(at) });
     },
     start() {

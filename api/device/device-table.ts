@@ -1,12 +1,12 @@
 import { murmur3x86_32 } from '../../domain/murmur3';
 
 /**
- * Numbers kept per device by one API instance, for millions of devices: rows of a few float64
- * columns in typed arrays, found through an open-addressing table of 64-bit hashes of (app, device).
- * No object, string or map entry per device stays on the JS heap, so a million devices add nothing
- * for a scavenge to promote or a mark-compact to trace (a Map keyed by id strings kept ~3 objects
- * per device there). Two devices whose 64-bit hashes collide would share a row: at a million devices
- * that is about one chance in 30 million.
+ * Numbers kept per device by one API instance, for millions of devices: rows of a few float64 and
+ * int32 columns in typed arrays, found through an open-addressing table of 64-bit hashes of (app,
+ * device). No object, string or map entry per device stays on the JS heap, so a million devices add
+ * nothing for a scavenge to promote or a mark-compact to trace (a Map keyed by id strings kept ~3
+ * objects per device there). Two devices whose 64-bit hashes collide would share a row: at a million
+ * devices that is about one chance in 30 million.
  */
 export interface DeviceTable {
   /** The device's row, -1 when it has none. */
@@ -16,10 +16,20 @@ export interface DeviceTable {
    * the device that got one longest ago is taken from it.
    */
   add(appId: string, deviceId: string): number;
-  /** Column `column` of row `row`. */
+  /** Float64 column `column` of row `row`. */
   get(row: number, column: number): number;
   set(row: number, column: number, value: number): void;
+  /** Int32 column `column` of row `row`. */
+  getInt(row: number, column: number): number;
+  setInt(row: number, column: number, value: number): void;
   readonly size: number;
+}
+
+export interface DeviceTableLayout {
+  /** Float64 columns per row: times, fractions. */
+  numbers: number;
+  /** Int32 columns per row: counts, codes. */
+  integers?: number;
 }
 
 const EMPTY = -1;
@@ -30,9 +40,12 @@ const INITIAL_ROWS = 1024;
 // App ids and device ids are bounded by their schemas, far below this; longer keys take a copy.
 const scratch = Buffer.allocUnsafe(4096);
 
-export function createDeviceTable(maxDevices: number, columns: number): DeviceTable {
+export function createDeviceTable(maxDevices: number, layout: DeviceTableLayout): DeviceTable {
+  const columns = layout.numbers;
+  const intColumns = layout.integers ?? 0;
   let rows = Math.min(INITIAL_ROWS, maxDevices);
   let values = new Float64Array(rows * columns);
+  let ints = new Int32Array(rows * intColumns);
   // Each row's hash, to find its index entry again when the row is reused.
   let rowLow = new Uint32Array(rows);
   let rowHigh = new Uint32Array(rows);
@@ -44,6 +57,10 @@ export function createDeviceTable(maxDevices: number, columns: number): DeviceTa
   let oldest = 0;
   let low = 0;
   let high = 0;
+  // The device last found or added: one request asks for its device several times in a row.
+  let lastApp: string | undefined;
+  let lastDevice: string | undefined;
+  let lastRow = EMPTY;
 
   const hash = (appId: string, deviceId: string) => {
     // UTF-8 takes at most 3 bytes per UTF-16 code unit.
@@ -101,6 +118,9 @@ export function createDeviceTable(maxDevices: number, columns: number): DeviceTa
     const grownValues = new Float64Array(rows * columns);
     grownValues.set(values);
     values = grownValues;
+    const grownInts = new Int32Array(rows * intColumns);
+    grownInts.set(ints);
+    ints = grownInts;
     const grownLow = new Uint32Array(rows);
     grownLow.set(rowLow);
     rowLow = grownLow;
@@ -129,8 +149,12 @@ export function createDeviceTable(maxDevices: number, columns: number): DeviceTa
 
   return {
     find(appId, deviceId) {
+      if (deviceId === lastDevice && appId === lastApp) return lastRow;
       hash(appId, deviceId);
-      return index[probe()]!;
+      lastApp = appId;
+      lastDevice = deviceId;
+      lastRow = index[probe()]!;
+      return lastRow;
     },
     add(appId, deviceId) {
       hash(appId, deviceId);
@@ -138,12 +162,21 @@ export function createDeviceTable(maxDevices: number, columns: number): DeviceTa
       rowLow[row] = low;
       rowHigh[row] = high;
       values.fill(0, row * columns, (row + 1) * columns);
+      ints.fill(0, row * intColumns, (row + 1) * intColumns);
       index[probe()] = row;
+      // Taking a row may have taken the remembered device's: the added device is remembered instead.
+      lastApp = appId;
+      lastDevice = deviceId;
+      lastRow = row;
       return row;
     },
     get: (row, column) => values[row * columns + column]!,
     set(row, column, value) {
       values[row * columns + column] = value;
+    },
+    getInt: (row, column) => ints[row * intColumns + column]!,
+    setInt(row, column, value) {
+      ints[row * intColumns + column] = value;
     },
     get size() {
       return size;

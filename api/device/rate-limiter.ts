@@ -19,7 +19,7 @@ const ALLOWED: RateVerdict = { allowed: true };
  * per device on the JS heap); the oldest are forgotten once there are too many.
  */
 export function createRateLimiter(options: DeviceRateLimitConfig): RateLimiter {
-  const buckets = createDeviceTable(options.maxDevices, 2);
+  const buckets = createDeviceTable(options.maxDevices, { numbers: 2 });
   return {
     knows: (appId, deviceId) => buckets.find(appId, deviceId) >= 0,
     take(appId, deviceId, now = Date.now()) {
