@@ -66,6 +66,8 @@ export interface ReleaseDetails extends Omit<Release, 'bucketSalt'> {
   history: ReleaseView['history'];
   /** False when Temporal could not be asked and the published projection is shown instead. */
   live: boolean;
+  /** `experiment`: arms split its devices (GET /v1/releases/:id/experiment has the results). */
+  kind: 'release' | 'experiment';
   /** Segments of a personalized release with the version they get instead of `version`. */
   segmentBundles: Record<string, string>;
   /** Mapped segments whose own bundle a failing gate withdrew (their devices went back); the others go on. */
@@ -88,7 +90,7 @@ export interface ReleaseService {
 }
 
 export interface ReleaseServiceDeps {
-  stores: Pick<Stores, 'releases' | 'bundles' | 'channels' | 'rolloutStates' | 'audit' | 'deviceProfiles' | 'segmentBundles' | 'segmentNotifications'>;
+  stores: Pick<Stores, 'releases' | 'bundles' | 'channels' | 'rolloutStates' | 'audit' | 'deviceProfiles' | 'segmentBundles' | 'segmentNotifications' | 'experiments'>;
   /** The release row commits with its mappings, notifications and experiment arms. */
   transact: Transactor;
   apps: AppService;
@@ -112,9 +114,13 @@ interface StartContext {
 export function createReleaseService(deps: ReleaseServiceDeps): ReleaseService {
   const { stores, apps, rollouts } = deps;
 
-  const personalizationOf = async (releaseId: string): Promise<Personalization> => {
-    const [segmentBundles, notifications] = await Promise.all([stores.segmentBundles.forRelease(releaseId), stores.segmentNotifications.specsOf(releaseId)]);
-    return { segmentBundles, notifications };
+  const definitionOf = async (releaseId: string): Promise<ReleaseDefinition> => {
+    const [segmentBundles, notifications, experiment] = await Promise.all([
+      stores.segmentBundles.forRelease(releaseId),
+      stores.segmentNotifications.specsOf(releaseId),
+      stores.experiments.get(releaseId),
+    ]);
+    return { kind: experiment ? 'experiment' : 'release', segmentBundles, notifications };
   };
 
   // The route has checked the caller's role; the release's app decides whether the caller may see it.
@@ -323,17 +329,17 @@ export function createReleaseService(deps: ReleaseServiceDeps): ReleaseService {
 
     async get(releaseId, principal) {
       const release = await getAccessible(releaseId, principal);
-      const [view, published, personalization] = await Promise.all([
+      const [view, published, definition] = await Promise.all([
         rollouts.queryState(release.workflowId),
         stores.rolloutStates.get(releaseId),
-        personalizationOf(release.id),
+        definitionOf(release.id),
       ]);
       // Reverted after completion: the closed rollout does not know, its revert workflow does.
       if (view?.status === 'completed' && published?.status === 'rolled_back' && published.revision > view.revision) {
         const transition = await rollouts.revertOf(releaseId);
-        return details(release, transition ? withRevert(view, transition, published.revision) : null, published, personalization);
+        return details(release, transition ? withRevert(view, transition, published.revision) : null, published, definition);
       }
-      return details(release, view, published, personalization);
+      return details(release, view, published, definition);
     },
 
     async command(releaseId, name, reason, principal, idempotencyKey) {
@@ -352,7 +358,7 @@ export function createReleaseService(deps: ReleaseServiceDeps): ReleaseService {
         throw err;
       }
       deps.metrics.adminActions.inc({ action: `release.${name}`, outcome: 'accepted' });
-      return details({ ...release, status: view.status }, view, null, await personalizationOf(release.id));
+      return details({ ...release, status: view.status }, view, null, await definitionOf(release.id));
     },
 
     async list(appId, principal, filter) {
@@ -390,7 +396,7 @@ export function createReleaseService(deps: ReleaseServiceDeps): ReleaseService {
         throw await refuse(finishedConflict({ ...release, status: finished }, 'force-withdraw'));
       }
       deps.metrics.adminActions.inc({ action: 'release.force-withdraw', outcome: 'accepted' });
-      return details({ ...release, status: state.status }, null, state, await personalizationOf(release.id));
+      return details({ ...release, status: state.status }, null, state, await definitionOf(release.id));
     },
 
     async notifications(releaseId, principal) {
@@ -400,15 +406,16 @@ export function createReleaseService(deps: ReleaseServiceDeps): ReleaseService {
   };
 }
 
-type Personalization = Pick<ReleaseDetails, 'segmentBundles' | 'notifications'>;
-type LiveFields = Omit<ReleaseDetails, keyof Release | keyof Personalization | 'live'> & Pick<Release, 'status'>;
+/** What the release was started with besides its row. */
+type ReleaseDefinition = Pick<ReleaseDetails, 'kind' | 'segmentBundles' | 'notifications'>;
+type LiveFields = Omit<ReleaseDetails, keyof Release | keyof ReleaseDefinition | 'live'> & Pick<Release, 'status'>;
 
-function details(release: Release, view: ReleaseView | null, published: PublishedState | null, personalization: Personalization): ReleaseDetails {
+function details(release: Release, view: ReleaseView | null, published: PublishedState | null, definition: ReleaseDefinition): ReleaseDetails {
   // A release withdrawn without its workflow (reconciler, force-withdraw): the closed workflow's last
   // state is no longer what devices see.
   const current = view !== null && published !== null && isTerminal(published.status) && !isTerminal(view.status) ? null : view;
   const { bucketSalt, ...shown } = release;
-  return { ...shown, ...(current ? fromWorkflow(release, current, published) : fromProjection(release, published)), ...personalization, live: current !== null };
+  return { ...shown, ...(current ? fromWorkflow(release, current, published) : fromProjection(release, published)), ...definition, live: current !== null };
 }
 
 /** What the workflow says, except its status until devices and the one-active-release check see it. */

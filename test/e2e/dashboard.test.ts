@@ -90,6 +90,33 @@ describe('the dashboard in a real browser', () => {
     await writeFile(path.join(SCREENSHOTS, 'bundle.json'), JSON.stringify({ scripts, gzippedBytes: gzipped }, null, 2));
   });
 
+  it("shows an experiment's arms, each against its control", async () => {
+    const { baseUrl } = ctx.stack;
+    const appId = 'com.example.dashboard.experiment';
+    await createAppWithBundles(ctx.admin, appId, ['2.0.0']);
+    const started = await ctx.admin.post(`/v1/apps/${appId}/experiments`, {
+      arms: [{ key: 'stay' }, { key: 'new', version: '2.0.0', installMode: 'immediate' }],
+      primaryMetric: 'session_duration',
+      plan: { stages: [{ exposureBps: 10_000, minSoakMs: 600_000, checkIntervalMs: 500 }] },
+    });
+    expect(started.status, JSON.stringify(started.body)).toBe(201);
+    expect((await ctx.admin.get(`/v1/releases/${started.body.id as string}`)).body).toMatchObject({ kind: 'experiment' });
+
+    const page = await newPage();
+    await page.goto(`${baseUrl}/`);
+    await signIn(page, ctx.stack.adminKey);
+    await page.goto(`${baseUrl}/ui/releases/${started.body.id as string}`);
+    const arms = page.getByTestId('experiment-arms');
+    await arms.waitFor();
+    expect(await arms.locator('tbody tr').allTextContents()).toEqual([
+      expect.stringMatching(/^stay\s*baseline\s*next launch\s*0/),
+      expect.stringMatching(/^new\s*2\.0\.0\s*immediate\s*0/),
+    ]);
+    expect(await page.getByTestId('experiment-outcome').textContent()).toBe('No winner yet.');
+    await shot(page, '11-experiment');
+    expect(await criticalViolations(page)).toEqual([]);
+  });
+
   it('signs in, follows a release live, rolls it back with a reason, and shows viewers no commands', async () => {
     const { baseUrl } = ctx.stack;
     const appId = 'com.example.dashboard';

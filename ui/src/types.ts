@@ -90,6 +90,36 @@ export interface Release extends ReleaseSummary {
   gates: GateReport | null;
   history: Transition[];
   live: boolean;
+  kind: 'release' | 'experiment';
+}
+
+/** One arm of an experiment as `GET /v1/releases/:id/experiment` reports it. */
+export interface ExperimentArm {
+  key: string;
+  version: string | null;
+  weight: number;
+  installMode: string;
+  control: boolean;
+  stopped: boolean;
+  stoppedReason: string | null;
+  guardrail: { verdict: string | null; findings: string[] };
+  sample: number;
+  value: number | null;
+  relative: { estimate: number | null; lower: number | null; upper: number | null } | null;
+  verdict: string | null;
+}
+
+export interface ExperimentResults {
+  status: ReleaseStatus;
+  live: boolean;
+  control: string;
+  primary: { metric: string; direction: 'higher' | 'lower' };
+  alpha: number;
+  winner: string | null;
+  conclusion: { winner: string; reason: string } | null;
+  promotedArm: string | null;
+  sampleRatio: { observed: number[]; pValue: number; mismatch: boolean } | null;
+  arms: ExperimentArm[];
 }
 
 export interface InsightPoint {

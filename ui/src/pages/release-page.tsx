@@ -4,7 +4,7 @@ import { Chart, type ChartMark, type ChartSeries } from '../chart';
 import { can, duration, ErrorNotice, ExposureBars, Loading, percent, Section, share, StatusBadge, statusLabel, useLoad, useRetryWhileDown, useSession, when } from '../components';
 import { followRelease, type LiveMode } from '../live';
 import { href } from '../router';
-import { FINISHED, type Insights, type Release, type Segment } from '../types';
+import { FINISHED, type ExperimentArm, type ExperimentResults, type Insights, type Release, type Segment } from '../types';
 
 const COMMANDS = [
   { path: 'pause', label: 'Pause', when: ['running'] },
@@ -246,6 +246,89 @@ function InsightSections({ insights, release }: { insights: Insights; release: R
   );
 }
 
+const signed = (v: number | null) => (v === null ? '—' : `${v >= 0 ? '+' : ''}${(v * 100).toFixed(1)} %`);
+
+function armValue(arm: ExperimentArm, metric: string): string {
+  if (arm.value === null) return '—';
+  return metric === 'session_duration' ? duration(arm.value) : share(arm.value);
+}
+
+function armComparison(arm: ExperimentArm): string {
+  if (arm.control) return 'control';
+  const r = arm.relative;
+  if (!r || r.estimate === null) return '—';
+  return `${signed(r.estimate)} [${signed(r.lower)}, ${signed(r.upper)}]`;
+}
+
+function ExperimentSection({ results }: { results: ExperimentResults }) {
+  const metric = results.primary.metric.replace(/_/g, ' ');
+  const srm = results.sampleRatio;
+  return (
+    <Section title="Experiment">
+      <p>
+        Primary metric <strong>{metric}</strong> ({results.primary.direction} is better), control arm {results.control}, α {results.alpha}
+        {results.live ? '' : ' · Temporal could not be asked: no statistics'}
+      </p>
+      <table data-testid="experiment-arms">
+        <caption>Arms against the control, with always-valid intervals (safe to look at any time)</caption>
+        <thead>
+          <tr>
+            <th scope="col">Arm</th>
+            <th scope="col">Bundle</th>
+            <th scope="col">Install</th>
+            <th scope="col">Devices</th>
+            <th scope="col">{metric}</th>
+            <th scope="col">Change vs control</th>
+            <th scope="col">Verdict</th>
+            <th scope="col">Guardrail</th>
+          </tr>
+        </thead>
+        <tbody>
+          {results.arms.map((arm) => (
+            <tr key={arm.key}>
+              <td>{arm.key}</td>
+              <td>{arm.version ?? 'baseline'}</td>
+              <td>{arm.installMode.replace(/_/g, ' ')}</td>
+              <td>{arm.sample}</td>
+              <td>{armValue(arm, results.primary.metric)}</td>
+              <td>{armComparison(arm)}</td>
+              <td>{arm.control ? '—' : (arm.verdict ?? '—')}</td>
+              <td>{arm.stopped ? `stopped: ${arm.stoppedReason ?? 'by command'}` : (arm.guardrail.verdict ?? '—')}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {srm && (
+        <p>
+          Sample ratio: {srm.observed.join(' / ')} devices, p {srm.pValue.toFixed(3)}
+          {srm.mismatch ? ' — mismatch: the split is not what was asked, so the experiment paused' : ''}
+        </p>
+      )}
+      <p data-testid="experiment-outcome">
+        {results.promotedArm
+          ? `Arm ${results.promotedArm} was promoted: it is the channel's release now.`
+          : results.conclusion
+            ? `Concluded: ${results.conclusion.reason}`
+            : results.winner
+              ? `Winner so far: ${results.winner}`
+              : 'No winner yet.'}
+      </p>
+    </Section>
+  );
+}
+
+/** Reloaded with each new revision of the release, as its page is. */
+function ExperimentPanel({ release }: { release: Release }) {
+  const { api } = useSession();
+  const results = useLoad(() => api.get<ExperimentResults>(`/v1/releases/${encodeURIComponent(release.id)}/experiment`), [release.id, release.revision, release.status]);
+  return (
+    <>
+      <ErrorNotice error={results.error} />
+      {results.data ? <ExperimentSection results={results.data} /> : !results.error && <Loading what="the experiment's results" />}
+    </>
+  );
+}
+
 function History({ release }: { release: Release }) {
   return (
     <table data-testid="history">
@@ -342,6 +425,7 @@ export function ReleasePage({ id }: { id: string }) {
       <Section title="Exposure per segment">
         <ExposureBars exposure={release.exposure} label="Exposure per segment" />
       </Section>
+      {release.kind === 'experiment' && <ExperimentPanel release={release} />}
       <ErrorNotice error={insights.error} />
       {insights.data ? <InsightSections insights={insights.data} release={release} /> : !insights.error && <Loading what="insights" />}
       <Section title="Transition history">
