@@ -2,6 +2,7 @@ import { Router } from 'express';
 import { authorize } from '../http/auth';
 import { parse } from '../http/parse';
 import type { ExperimentService } from '../services/experiment-service';
+import { startInputOf } from './releases-routes';
 import { createExperimentSchema, promoteArmSchema, stopArmSchema } from './experiment-schemas';
 
 /** The URL segment of each arm command, as the CLI spells it too. */
@@ -17,19 +18,8 @@ export function createExperimentsRoutes(deps: { experiments: ExperimentService }
     const principal = authorize(res, 'start_releases', req.params.appId);
     const body = parse(createExperimentSchema, req.body);
     const { release, warnings } = await deps.experiments.start(
-      {
-        appId: req.params.appId,
-        version: body.version,
-        channel: body.channel,
-        plan: body.plan,
-        timeScale: body.timeScale,
-        supersede: body.supersede,
-        force: body.force,
-        // An experiment's arms are its bundles; a segment mapping would contradict them.
-        segmentBundles: {},
-        notifications: body.notifications,
-        experiment: body.definition,
-      },
+      // An experiment's arms are its bundles; a segment mapping would contradict them.
+      { ...startInputOf(req.params.appId, body), segmentBundles: {}, experiment: body.definition },
       principal,
     );
     res.status(201).json({ id: release.id, appId: release.appId, channel: release.channel, kind: 'experiment', status: release.status, workflowId: release.workflowId, warnings });

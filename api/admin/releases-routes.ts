@@ -3,7 +3,7 @@ import type { Release } from '../../domain/release';
 import { authorize } from '../http/auth';
 import { parse } from '../http/parse';
 import type { InsightService } from '../services/insight-service';
-import type { ReleaseService } from '../services/release-service';
+import type { ReleaseService, StartReleaseInput } from '../services/release-service';
 import type { ReleaseEvents } from '../release-events';
 import { COMMAND_PATHS } from '../../domain/rollout-machine';
 import { commandSchema, createReleaseSchema, insightsQuerySchema, listReleasesQuerySchema } from './schemas';
@@ -23,26 +23,19 @@ function releaseSummary(release: Release) {
   };
 }
 
+/** What a release's and an experiment's start share, from the app and the parsed body. */
+export function startInputOf(appId: string, body: Pick<StartReleaseInput, 'version' | 'channel' | 'plan' | 'timeScale' | 'supersede' | 'force' | 'notifications'>) {
+  const { version, channel, plan, timeScale, supersede, force, notifications } = body;
+  return { appId, version, channel, plan, timeScale, supersede, force, notifications };
+}
+
 export function createReleasesRoutes(deps: { releases: ReleaseService; insights: InsightService; releaseEvents: ReleaseEvents }): Router {
   const router = Router();
 
   router.post('/v1/apps/:appId/releases', async (req, res) => {
     const principal = authorize(res, 'start_releases', req.params.appId);
     const body = parse(createReleaseSchema, req.body);
-    const { release, warnings } = await deps.releases.start(
-      {
-        appId: req.params.appId,
-        version: body.version,
-        channel: body.channel,
-        plan: body.plan,
-        timeScale: body.timeScale,
-        supersede: body.supersede,
-        force: body.force,
-        segmentBundles: body.segmentBundles,
-        notifications: body.notifications,
-      },
-      principal,
-    );
+    const { release, warnings } = await deps.releases.start({ ...startInputOf(req.params.appId, body), segmentBundles: body.segmentBundles }, principal);
     res.status(201).json({ ...releaseSummary(release), warnings });
   });
 
