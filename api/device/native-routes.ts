@@ -5,6 +5,7 @@ import type { Decision } from '../../domain/serving';
 import { parse } from '../http/parse';
 import { rateLimited } from '../http/rate-limited';
 import { createAdmission } from './admission';
+import { EVENTS_BODY_LIMIT_BYTES, incomingEvents } from './incoming-events';
 import { leanJson } from './lean-json';
 import { createSignedAnswers } from './signed-answer';
 import { deviceIdentity, type DeviceService } from './device-service';
@@ -55,7 +56,7 @@ export function createNativeDeviceRoutes(deps: { devices: DeviceService }): Rout
     answers.send(res, app, decision, '', () => checkAnswer(decision));
   });
 
-  router.post('/v1/apps/:appId/events', leanJson(256 * 1024), async (req, res) => {
+  router.post('/v1/apps/:appId/events', leanJson(EVENTS_BODY_LIMIT_BYTES), async (req, res) => {
     const appId = parse(appIdSchema, req.params.appId, 'app id');
     const body = parse(eventsRequestSchema, req.body);
     const app = admitted(res, appId, body.deviceId, body.events.length);
@@ -72,7 +73,7 @@ export function createNativeDeviceRoutes(deps: { devices: DeviceService }): Rout
         attributes: body.attributes,
         timeZone: body.timeZone,
       }),
-      body.events.map(({ type, at, bundleVersion, ...details }) => ({ type, at, bundleVersion, details: Object.keys(details).length > 0 ? details : null })),
+      incomingEvents(body.events),
     );
     res.status(202).json({ accepted: body.events.length });
   });

@@ -1,4 +1,4 @@
-import express, { Router, type Request, type Response } from 'express';
+import { Router, type Request, type Response } from 'express';
 import { parseDictionary, serializeDictionary, Token } from 'structured-headers';
 import { createBoundedCache, type BoundedCache } from '../../../domain/bounded-cache';
 import { BUILTIN_VERSION } from '../../../domain/bundle';
@@ -14,6 +14,8 @@ import { parse } from '../../http/parse';
 import { rateLimited } from '../../http/rate-limited';
 import { createAdmission } from '../admission';
 import { deviceIdentity, type CheckResult, type DeviceService } from '../device-service';
+import { EVENTS_BODY_LIMIT_BYTES, incomingEvents } from '../incoming-events';
+import { leanJson } from '../lean-json';
 import { EXPO_SIGNING_ALGORITHM, type ExpoCodeSigning, type ExpoSigner } from './expo-code-signing';
 import { expoMultipart, type ExpoPart } from './expo-multipart';
 import { expoEventsRequestSchema, manifestRequestSchema, nativeEventsSchema } from './expo-schemas';
@@ -260,7 +262,7 @@ export function createExpoRoutes(deps: ExpoRoutesDeps): Router {
   router.get(EXPO_MANIFEST_PATH, manifest);
   router.post(EXPO_MANIFEST_PATH, manifest);
 
-  router.post(EXPO_EVENTS_PATH, express.json({ limit: '256kb' }), async (req, res) => {
+  router.post(EXPO_EVENTS_PATH, leanJson(EVENTS_BODY_LIMIT_BYTES), async (req, res) => {
     const appId = parse(appIdSchema, req.params.appId, 'app id');
     const body = parse(expoEventsRequestSchema, req.body);
     const app = admission(res, appId, body.deviceId, body.events.length);
@@ -280,7 +282,7 @@ export function createExpoRoutes(deps: ExpoRoutesDeps): Router {
         requestedChannel: body.channel,
         attributes: body.attributes,
       }),
-      events.map(({ type, at, bundleVersion, ...details }) => ({ type, at, bundleVersion, details: Object.keys(details).length > 0 ? details : null })),
+      incomingEvents(events),
     );
     res.status(202).json({ accepted: events.length });
   });
