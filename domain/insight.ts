@@ -278,9 +278,10 @@ function emitBucket(bucket: BucketFold, batch: RollupBatch): void {
 }
 
 /**
- * Folds events into what they add to every bucket they land in (one per step). Lists come sorted
- * — buckets by key, then memberships by set and device, histograms by name and bin, features by
- * name — so concurrent writers lock rollup rows in the same order and cannot deadlock.
+ * Folds events into what they add to every bucket they land in (one per step). Buckets come sorted
+ * by key and memberships by set and device, so concurrent writers lock rollup rows in the same order
+ * and cannot deadlock; histograms (name, bin) and features (name) come sorted as well, so the same
+ * events always make the same batch.
  */
 export function foldRollups(events: readonly RollupEvent[]): RollupBatch {
   const buckets = new Map<string, BucketFold>();
