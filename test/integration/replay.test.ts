@@ -14,6 +14,8 @@ describe('recorded workflow histories', () => {
       'completed.json',
       'continued-as-new-first-run.json',
       'continued-as-new-last-run.json',
+      'experiment-first-run.json',
+      'experiment-last-run.json',
       'paused-resumed-promoted.json',
       'rolled-back-by-gate.json',
     ]);
