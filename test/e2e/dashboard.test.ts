@@ -93,9 +93,10 @@ describe('the dashboard in a real browser', () => {
   it("shows an experiment's arms, each against its control", async () => {
     const { baseUrl } = ctx.stack;
     const appId = 'com.example.dashboard.experiment';
-    await createAppWithBundles(ctx.admin, appId, ['2.0.0']);
+    // A version of its own: the apps page lists every app's releases by version, and the other test looks one up by name.
+    await createAppWithBundles(ctx.admin, appId, ['2.5.0']);
     const started = await ctx.admin.post(`/v1/apps/${appId}/experiments`, {
-      arms: [{ key: 'stay' }, { key: 'new', version: '2.0.0', installMode: 'immediate' }],
+      arms: [{ key: 'stay' }, { key: 'new', version: '2.5.0', installMode: 'immediate' }],
       primaryMetric: 'session_duration',
       plan: { stages: [{ exposureBps: 10_000, minSoakMs: 600_000, checkIntervalMs: 500 }] },
     });
@@ -110,7 +111,7 @@ describe('the dashboard in a real browser', () => {
     await arms.waitFor();
     expect(await arms.locator('tbody tr').allTextContents()).toEqual([
       expect.stringMatching(/^stay\s*baseline\s*next launch\s*0/),
-      expect.stringMatching(/^new\s*2\.0\.0\s*immediate\s*0/),
+      expect.stringMatching(/^new\s*2\.5\.0\s*immediate\s*0/),
     ]);
     expect(await page.getByTestId('experiment-outcome').textContent()).toBe('No winner yet.');
     await shot(page, '11-experiment');
