@@ -238,4 +238,63 @@ describe('an experiment between bundles on the real stack', () => {
     expect(byKey.get('later')).toMatchObject({ installMode: 'next_launch', value: 0, control: true });
     expect(byKey.get('now')!.difference!.estimate).toBe(1);
   }, 120_000);
+
+  it('judges uses of a named feature per session, counting only that feature', async () => {
+    const appId = 'com.example.features';
+    await createAppWithBundles(ctx.admin, appId, [BASELINE, ARM_B]);
+    const base = await startRelease(ctx.admin, appId, { version: BASELINE, plan: { stages: [{ exposureBps: 10_000, minSoakMs: 100, checkIntervalMs: 100, gates: [] }] } });
+    await waitForServed(ctx.stack, base, (r) => r.status === 'completed');
+    const fleet = deviceIds(120, 'features');
+    await establishDevices(ctx.stack, appId, fleet);
+
+    const body = {
+      arms: [{ key: 'a' }, { key: 'b', version: ARM_B }],
+      primaryMetric: 'feature_use',
+      plan: { stages: [{ exposureBps: 10_000, minSoakMs: 600_000, checkIntervalMs: 300 }] },
+      timeLimitMs: 600_000,
+    };
+    const unnamed = await ctx.admin.post(`/v1/apps/${appId}/experiments`, body);
+    expect(unnamed.status).toBe(400);
+    expect(unnamed.body.error.message).toMatch(/feature_use counts one feature: name it/);
+    const other = await ctx.admin.post(`/v1/apps/${appId}/experiments`, { ...body, feature: 'other' });
+    expect(other.status).toBe(400);
+    const misplaced = await ctx.admin.post(`/v1/apps/${appId}/experiments`, { ...body, primaryMetric: 'adoption', feature: 'search' });
+    expect(misplaced.status).toBe(400);
+
+    const started = await ctx.admin.post(`/v1/apps/${appId}/experiments`, { ...body, feature: 'search' });
+    expect(started.status, JSON.stringify(started.body)).toBe(201);
+    const id = started.body.id as string;
+    await waitForServed(ctx.stack, id, (r) => r.status === 'running' && r.exposure.default === 10_000);
+    const { armOf, running } = await checkIn(ctx.device, appId, fleet);
+
+    // Arm b searches twice a session, arm a once; uses of another feature must not count.
+    await postTelemetry(
+      ctx.device,
+      appId,
+      fleet.map((deviceId) => {
+        const version = running.get(deviceId)!;
+        const searches = armOf.get(deviceId) === 'b' ? 2 : 1;
+        return {
+          deviceId,
+          events: [
+            { type: 'session_start', bundleVersion: version },
+            ...Array.from({ length: searches }, () => ({ type: 'feature_used', bundleVersion: version, feature: 'search' })),
+            { type: 'feature_used', bundleVersion: version, feature: 'share' },
+          ],
+        };
+      }),
+    );
+    const sessions = (arm: string) => [...armOf.values()].filter((a) => a === arm).length;
+    const results = await waitFor(
+      'an experiment look counting every session',
+      async () => (await ctx.admin.get(`/v1/releases/${id}/experiment`)).body as ExperimentResults,
+      (r) => r.arms.every((a) => a.sample === sessions(a.key)),
+      { everyMs: 100, timeoutMs: 60_000 },
+    );
+    expect(results.primary).toEqual({ metric: 'feature_use', direction: 'higher', feature: 'search' });
+    const byKey = new Map(results.arms.map((a) => [a.key, a]));
+    expect(byKey.get('a')).toMatchObject({ value: 1, control: true });
+    expect(byKey.get('b')).toMatchObject({ value: 2 });
+    expect(byKey.get('b')!.relative!.estimate).toBeCloseTo(1, 9);
+  }, 120_000);
 });
