@@ -6,6 +6,7 @@ import { useTestStack } from '../support/test-stack';
 import { createRng, type Rng } from '../../scripts/support/prng';
 import { waitFor } from '../../scripts/support/until';
 import type { ExperimentResults } from '../../domain/experiment-results';
+import { MAX_FEATURE_NAMES_PER_APP } from '../../domain/insight';
 
 const BASELINE = '1.0.0';
 const ARM_B = '1.1.0';
@@ -296,5 +297,18 @@ describe('an experiment between bundles on the real stack', () => {
     expect(byKey.get('a')).toMatchObject({ value: 1, control: true });
     expect(byKey.get('b')).toMatchObject({ value: 2 });
     expect(byKey.get('b')!.relative!.estimate).toBeCloseTo(1, 9);
+
+    // Once the app keeps as many names as it may, a name it does not keep would only ever count as `other`.
+    const more = Array.from({ length: MAX_FEATURE_NAMES_PER_APP }, (_, i) => ({ type: 'feature_used', bundleVersion: BASELINE, feature: `f${i}` }));
+    await postTelemetry(ctx.device, appId, [{ deviceId: fleet[0]!, events: more }]);
+    await waitFor(
+      'the app keeping its full count of feature names',
+      async () => (await ctx.stack.db.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM rollup_feature_names WHERE app_id = $1', [appId])).rows[0]!.n,
+      (n) => n === MAX_FEATURE_NAMES_PER_APP,
+      { everyMs: 100, timeoutMs: 60_000 },
+    );
+    const unkept = await ctx.admin.post(`/v1/apps/${appId}/experiments`, { ...body, feature: 'checkout', supersede: true });
+    expect(unkept.status).toBe(409);
+    expect(unkept.body.error).toMatchObject({ code: 'feature_not_kept', message: expect.stringMatching(/checkout is not one of them/) });
   }, 120_000);
 });
