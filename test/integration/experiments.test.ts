@@ -55,14 +55,18 @@ async function checkIn(device: Http, appId: string, fleet: string[]): Promise<{ 
 describe('an experiment between bundles on the real stack', () => {
   const ctx = useTestStack();
 
-  it('stops the arm that crashes, declares the arm that lengthens sessions the winner, and promote-arm ships it', async () => {
-    const appId = 'com.example.experiment';
-    await createAppWithBundles(ctx.admin, appId, [BASELINE, ARM_B, ARM_C]);
+  /** An app whose channel completed a release of the baseline, with an established fleet. */
+  const appOnBaseline = async (appId: string, bundles: string[], fleet: string[]) => {
+    await createAppWithBundles(ctx.admin, appId, bundles);
     const base = await startRelease(ctx.admin, appId, { version: BASELINE, plan: { stages: [{ exposureBps: 10_000, minSoakMs: 100, checkIntervalMs: 100, gates: [] }] } });
     await waitForServed(ctx.stack, base, (r) => r.status === 'completed');
-
-    const fleet = deviceIds(450, 'exp');
     await establishDevices(ctx.stack, appId, fleet);
+    return fleet;
+  };
+
+  it('stops the arm that crashes, declares the arm that lengthens sessions the winner, and promote-arm ships it', async () => {
+    const appId = 'com.example.experiment';
+    const fleet = await appOnBaseline(appId, [BASELINE, ARM_B, ARM_C], deviceIds(450, 'exp'));
 
     const refused = await ctx.admin.post(`/v1/apps/${appId}/experiments`, { arms: [{ key: 'a' }, { key: 'b', version: '9.9.9' }], primaryMetric: 'session_duration' });
     expect(refused.status).toBe(400);
@@ -179,11 +183,7 @@ describe('an experiment between bundles on the real stack', () => {
 
   it('runs an update-timing experiment: the same bundle at next launch or immediately, each protocol told what it can express', async () => {
     const appId = 'com.example.timing';
-    await createAppWithBundles(ctx.admin, appId, [BASELINE, ARM_B]);
-    const base = await startRelease(ctx.admin, appId, { version: BASELINE, plan: { stages: [{ exposureBps: 10_000, minSoakMs: 100, checkIntervalMs: 100, gates: [] }] } });
-    await waitForServed(ctx.stack, base, (r) => r.status === 'completed');
-    const fleet = deviceIds(120, 'timing');
-    await establishDevices(ctx.stack, appId, fleet);
+    const fleet = await appOnBaseline(appId, [BASELINE, ARM_B], deviceIds(120, 'timing'));
 
     const same = await ctx.admin.post(`/v1/apps/${appId}/experiments`, { arms: [{ key: 'later', version: ARM_B }, { key: 'again', version: ARM_B }], primaryMetric: 'adoption' });
     expect(same.status).toBe(400);
@@ -242,11 +242,7 @@ describe('an experiment between bundles on the real stack', () => {
 
   it('judges uses of a named feature per session, counting only that feature', async () => {
     const appId = 'com.example.features';
-    await createAppWithBundles(ctx.admin, appId, [BASELINE, ARM_B]);
-    const base = await startRelease(ctx.admin, appId, { version: BASELINE, plan: { stages: [{ exposureBps: 10_000, minSoakMs: 100, checkIntervalMs: 100, gates: [] }] } });
-    await waitForServed(ctx.stack, base, (r) => r.status === 'completed');
-    const fleet = deviceIds(120, 'features');
-    await establishDevices(ctx.stack, appId, fleet);
+    const fleet = await appOnBaseline(appId, [BASELINE, ARM_B], deviceIds(120, 'features'));
 
     const body = {
       arms: [{ key: 'a' }, { key: 'b', version: ARM_B }],
