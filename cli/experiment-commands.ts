@@ -36,7 +36,8 @@ const percent = (x: number | null | undefined) => (x === null || x === undefined
 
 function armValue(arm: ArmResult, metric: string): string {
   if (arm.value === null) return '—';
-  return metric === 'session_duration' ? formatDuration(arm.value) : `${(arm.value * 100).toFixed(1)} %`;
+  if (metric === 'session_duration') return formatDuration(arm.value);
+  return metric === 'feature_use' ? `${arm.value.toFixed(3)} uses/session` : `${(arm.value * 100).toFixed(1)} %`;
 }
 
 function armComparison(arm: ArmResult): string {
@@ -51,7 +52,7 @@ export function formatExperimentResults(results: ExperimentResults): string[] {
   const metric = results.primary.metric;
   const lines = [
     `experiment ${results.releaseId}: ${results.status}${results.live ? '' : ' (Temporal unreachable: no statistics)'}`,
-    `primary ${metric} (${results.primary.direction} is better), control ${results.control}, α ${results.alpha}; guardrails ${results.guardrails.join(', ') || 'none'}`,
+    `primary ${metric}${results.primary.feature === undefined ? '' : ` of ${results.primary.feature}`} (${results.primary.direction} is better), control ${results.control}, α ${results.alpha}; guardrails ${results.guardrails.join(', ') || 'none'}`,
   ];
   const rows = results.arms.map((arm) => [
     arm.key,
@@ -90,6 +91,7 @@ export const experimentCommands: Record<string, Command> = {
     const body = {
       arms,
       primaryMetric: ctx.required('metric'),
+      ...(ctx.option('feature') ? { feature: ctx.option('feature') } : {}),
       ...(ctx.option('control') ? { control: ctx.option('control') } : {}),
       ...(ctx.option('channel') ? { channel: ctx.option('channel') } : {}),
       ...(guardrails === undefined ? {} : { guardrails: guardrails.split(',').filter((g) => g !== '') }),

@@ -55,6 +55,7 @@ const OPTIONS = {
   control: { type: 'string' },
   guardrails: { type: 'string' },
   'time-limit': { type: 'string' },
+  feature: { type: 'string' },
 } as const;
 
 function parse(args: string[]) {

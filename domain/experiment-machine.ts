@@ -70,6 +70,9 @@ export interface ArmMetrics {
   /** Device-buckets of the arm, and those on the arm's bundle (adoption). */
   activeDeviceBuckets: number;
   onArmDeviceBuckets: number;
+  /** Sessions the arm started, and its uses of the primary metric's feature (0 without one). */
+  sessions: number;
+  featureUses: number;
 }
 
 /** Per arm, device-windows on the arm's bundle from established devices, and those with a crash. */
@@ -274,6 +277,8 @@ function primarySummaries(ctx: ExperimentContext, windows: Record<string, ArmWin
       return { kind: 'proportion', direction, arms: of((m) => ({ n: (m?.installsOk ?? 0) + (m?.installsFailed ?? 0), x: m?.installsOk ?? 0 })) };
     case 'adoption':
       return { kind: 'proportion', direction, arms: of((m) => ({ n: m?.activeDeviceBuckets ?? 0, x: m?.onArmDeviceBuckets ?? 0 })) };
+    case 'feature_use':
+      return { kind: 'rate', direction, arms: of((m) => ({ n: m?.sessions ?? 0, events: m?.featureUses ?? 0 })) };
   }
 }
 

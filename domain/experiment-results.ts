@@ -14,11 +14,11 @@ export interface ArmResult {
   stopped: boolean;
   stoppedReason: string | null;
   guardrail: { verdict: GateVerdict | null; findings: string[] };
-  /** Units of the primary metric (sessions, device-windows, installs or device-buckets). */
+  /** Units of the primary metric (sessions, device-windows, installs or device-buckets; sessions for feature_use). */
   sample: number;
-  /** The arm's own mean (ms) or proportion; null before it has units. */
+  /** The arm's own mean (ms), proportion or rate (feature uses per session); null before it has units. */
   value: number | null;
-  /** Treatment − control, absolute and relative, with the always-valid interval (null bounds: not yet informative). */
+  /** Treatment − control, absolute and relative, with the always-valid interval (null bounds: not yet informative); for feature_use both are the rate ratio − 1. */
   difference: { estimate: number; lower: number | null; upper: number | null; pValue: number } | null;
   relative: { estimate: number | null; lower: number | null; upper: number | null } | null;
   verdict: ArmVerdict | null;
@@ -53,7 +53,7 @@ export function liveResults(view: ExperimentView, alpha: number): ExperimentResu
     const judged = look?.judgement.arms.find((a) => a.arm === arm.key);
     const summary = look?.primary.arms[arm.key];
     const sample = summary?.n ?? 0;
-    const value = summary === undefined || sample === 0 ? null : 'sum' in summary ? summary.sum / sample : summary.x / sample;
+    const value = summary === undefined || sample === 0 ? null : 'sum' in summary ? summary.sum / sample : 'events' in summary ? summary.events / sample : summary.x / sample;
     const i = judged?.interval;
     return {
       key: arm.key,

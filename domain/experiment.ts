@@ -17,9 +17,10 @@ export type InstallMode = (typeof INSTALL_MODES)[number];
  * Metrics an arm can be judged on. `session_duration`: mean length of the arm's reported sessions;
  * `crash_free_sessions`: share of the arm's device-windows on its bundle without a crash;
  * `update_success`: share of the arm's installs that succeeded; `adoption`: share of the arm's active
- * device-buckets that ran the arm's bundle (how fast an update is taken up).
+ * device-buckets that ran the arm's bundle (how fast an update is taken up); `feature_use`: uses of
+ * the named feature per session of the arm, compared as a Poisson rate ratio.
  */
-export const PRIMARY_METRICS = ['session_duration', 'crash_free_sessions', 'update_success', 'adoption'] as const;
+export const PRIMARY_METRICS = ['session_duration', 'crash_free_sessions', 'update_success', 'adoption', 'feature_use'] as const;
 export type PrimaryMetric = (typeof PRIMARY_METRICS)[number];
 
 /** Guardrails are judged by the rollout gates (mixture SPRT against the control arm, tripwires), so only gate metrics. */
@@ -74,7 +75,8 @@ export interface ExperimentDefinition {
   arms: ArmSpec[];
   /** The arm every other arm is compared with. */
   control: string;
-  primary: { metric: PrimaryMetric; direction: 'higher' | 'lower' };
+  /** `feature`: the feature name `feature_use` counts, as devices report it; only on that metric. */
+  primary: { metric: PrimaryMetric; direction: 'higher' | 'lower'; feature?: string };
   guardrails: Guardrail[];
   /** After this long running, the experiment concludes with the winner it has, or ends without one. */
   timeLimitMs: number;

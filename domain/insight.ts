@@ -46,6 +46,20 @@ export const DURATION_BIN_EDGES_MS = [
 /** Feature names remembered per app; uses of any further name count under `OTHER_FEATURE`. */
 export const MAX_FEATURE_NAMES_PER_APP = 50;
 export const OTHER_FEATURE = 'other';
+/** Longest feature name a device may report. */
+export const MAX_FEATURE_NAME_LENGTH = 100;
+
+/**
+ * Whether uses of `feature` are counted under its own name, given the names its app keeps:
+ * `kept`, `admissible` (not yet reported; kept if reported while the app has room — names are
+ * admitted first come, never removed), or `other` (the app is full without it, or it is `other`
+ * itself: its uses count under `other`, mixed with every other unkept name).
+ */
+export function featureTracking(kept: readonly string[], feature: string): 'kept' | 'admissible' | 'other' {
+  if (feature === OTHER_FEATURE) return 'other';
+  if (kept.includes(feature)) return 'kept';
+  return kept.length < MAX_FEATURE_NAMES_PER_APP ? 'admissible' : 'other';
+}
 
 /** Index of the histogram bin a duration falls in. */
 export function durationBin(durationMs: number): number {

@@ -10,6 +10,7 @@ import {
   experimentProblems,
   type ExperimentDefinition,
 } from '../../domain/experiment';
+import { MAX_FEATURE_NAME_LENGTH, OTHER_FEATURE } from '../../domain/insight';
 import { PLAN_LIMITS } from '../../domain/plan';
 import { text } from '../http/text';
 import { bundleVersionSchema, channelNameSchema, commandSchema, notificationsFieldSchema, planFieldSchema } from './schemas';
@@ -34,6 +35,8 @@ export const createExperimentSchema = z
     /** Omitted: the first arm. */
     control: armKeySchema.optional(),
     primaryMetric: z.enum(PRIMARY_METRICS, `one of ${PRIMARY_METRICS.join(', ')}`),
+    /** The feature name `feature_use` counts (as devices report it in `feature_used`); required by it, refused by the others. */
+    feature: text().min(1).max(MAX_FEATURE_NAME_LENGTH).optional(),
     /** Which way is better; every primary metric is "higher is better" unless said otherwise. */
     direction: z.enum(['higher', 'lower']).default('higher'),
     guardrails: z.array(z.enum(GUARDRAILS, `one of ${GUARDRAILS.join(', ')}`)).max(GUARDRAILS.length).default([...GUARDRAILS]),
@@ -51,12 +54,19 @@ export const createExperimentSchema = z
     const definition: ExperimentDefinition = {
       arms: body.arms,
       control: body.control ?? body.arms[0]!.key,
-      primary: { metric: body.primaryMetric, direction: body.direction },
+      primary: { metric: body.primaryMetric, direction: body.direction, ...(body.feature === undefined ? {} : { feature: body.feature }) },
       guardrails: [...new Set(body.guardrails)],
       timeLimitMs: Math.max(EXPERIMENT_LIMITS.minTimeLimitMs, Math.round(body.timeLimitMs * body.timeScale)),
       alpha: body.alpha,
       minSamplePerArm: body.minSamplePerArm,
     };
+    if (body.primaryMetric === 'feature_use' && body.feature === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['feature'], message: 'feature_use counts one feature: name it, as devices report it in feature_used events' });
+    } else if (body.primaryMetric !== 'feature_use' && body.feature !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['feature'], message: `feature goes with primaryMetric feature_use only, not ${body.primaryMetric}` });
+    } else if (body.feature === OTHER_FEATURE) {
+      ctx.addIssue({ code: 'custom', path: ['feature'], message: `${OTHER_FEATURE} counts every feature an app does not keep by name; name one feature` });
+    }
     for (const problem of experimentProblems(definition)) ctx.addIssue({ code: 'custom', path: problem.path.split('.'), message: problem.message });
     // The release's bundle: the first treatment arm with one of its own (an update-timing control has one too).
     const version = [...definition.arms.filter((a) => a.key !== definition.control), ...definition.arms].find((a) => a.version !== null)?.version;

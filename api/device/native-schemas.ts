@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { PLATFORMS } from '../../domain/bundle';
+import { MAX_FEATURE_NAME_LENGTH } from '../../domain/insight';
 import { normalizeNativeVersion } from '../../domain/native-compat';
 import { CUSTOM_ATTRIBUTE_NAME } from '../../domain/segment-rules';
 import { EVENT_CLOCK, EVENT_TYPES, isPlausibleEventTime } from '../../domain/telemetry';
@@ -64,7 +65,7 @@ const eventSchema = z.discriminatedUnion('type', [
     durationMs: z.number().int().min(0).max(DAY_MS).optional(),
   }),
   z.strictObject({ type: eventType.extract(['session_end']), at: eventTime, bundleVersion: bundleVersionSchema, durationMs: z.number().int().min(0).max(DAY_MS) }),
-  z.strictObject({ type: eventType.extract(['feature_used']), at: eventTime, bundleVersion: bundleVersionSchema, feature: text().min(1).max(100) }),
+  z.strictObject({ type: eventType.extract(['feature_used']), at: eventTime, bundleVersion: bundleVersionSchema, feature: text().min(1).max(MAX_FEATURE_NAME_LENGTH) }),
 ]);
 
 export const eventsRequestSchema = z.strictObject({

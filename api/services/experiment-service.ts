@@ -4,6 +4,7 @@ import { NotFoundError } from '../../domain/errors/not-found-error';
 import type { ArmCommandName } from '../../domain/experiment-machine';
 import { liveResults, storedResults, type ExperimentResults } from '../../domain/experiment-results';
 import type { ExperimentDefinition } from '../../domain/experiment';
+import { featureTracking, MAX_FEATURE_NAMES_PER_APP, OTHER_FEATURE } from '../../domain/insight';
 import { isTerminal, type Release } from '../../domain/release';
 import type { Stores } from '../../db/create-stores';
 import { newId } from '../../platform/ids';
@@ -51,7 +52,16 @@ export function createExperimentService(deps: ExperimentServiceDeps): Experiment
   };
 
   return {
-    start: (input, principal) => deps.releases.start(input, principal),
+    async start(input, principal) {
+      const { feature } = input.experiment.primary;
+      if (feature !== undefined && featureTracking(await stores.experiments.keptFeatureNames(input.appId), feature) === 'other') {
+        throw new ConflictError(
+          `app ${input.appId} already keeps ${MAX_FEATURE_NAMES_PER_APP} feature names and ${feature} is not one of them: its uses count under ${OTHER_FEATURE}; judge one of the kept names (GET the app's insight topFeatures)`,
+          'feature_not_kept',
+        );
+      }
+      return deps.releases.start(input, principal);
+    },
 
     async results(releaseId, principal) {
       const { release, stored } = await getExperiment(releaseId, principal);

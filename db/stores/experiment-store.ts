@@ -62,8 +62,10 @@ export interface ExperimentStore {
    * transaction that publishes the rollout state of the same revision.
    */
   publish(state: PublishedExperimentState): Promise<void>;
-  /** Each arm's cumulative counts from the release's rollups of one bucket size, keyed by arm. */
+  /** Each arm's cumulative counts from the release's rollups of one bucket size, keyed by arm (feature uses: of its primary feature). */
   armMetrics(releaseId: string, stepMs: number): Promise<Record<string, ArmMetrics>>;
+  /** The feature names the app's rollups keep by name (rollup_feature_names). */
+  keptFeatureNames(appId: string): Promise<string[]>;
 }
 
 interface ArmCounterRow {
@@ -73,6 +75,8 @@ interface ArmCounterRow {
   session_ms_squares: number;
   installs_ok: number;
   installs_failed: number;
+  sessions: number;
+  feature_uses: number;
 }
 
 interface ArmDeviceRow {
@@ -91,6 +95,8 @@ const NO_METRICS: ArmMetrics = {
   installsFailed: 0,
   activeDeviceBuckets: 0,
   onArmDeviceBuckets: 0,
+  sessions: 0,
+  featureUses: 0,
 };
 
 export function createExperimentStore(db: Queryable): ExperimentStore {
@@ -164,10 +170,15 @@ export function createExperimentStore(db: Queryable): ExperimentStore {
 
     async armMetrics(releaseId, stepMs) {
       const [counters, devices] = await Promise.all([
+        // Without a primary feature, or one the app does not keep (yet), there is no slot: feature_uses[NULL] is NULL, counted as 0.
         db.query<ArmCounterRow>(
           `SELECT b.cohort, sum(b.timed_sessions)::int AS timed_sessions, sum(b.session_ms_sum)::float8 AS session_ms_sum,
-                  sum(b.session_ms_squares)::float8 AS session_ms_squares, sum(b.installs_ok)::int AS installs_ok, sum(b.installs_failed)::int AS installs_failed
+                  sum(b.session_ms_squares)::float8 AS session_ms_squares, sum(b.installs_ok)::int AS installs_ok, sum(b.installs_failed)::int AS installs_failed,
+                  sum(b.sessions)::int AS sessions, coalesce(sum(b.feature_uses[f.slot]), 0)::int AS feature_uses
            FROM rollup_buckets b
+           JOIN releases r ON r.id = b.release_id
+           JOIN experiments e ON e.release_id = b.release_id
+           LEFT JOIN rollup_feature_names f ON f.app_id = r.app_id AND f.feature = e.definition->'primary'->>'feature'
            WHERE b.release_id = $1 AND b.bucket_ms = $2 AND b.cohort LIKE 'arm:%'
            GROUP BY b.cohort`,
           [releaseId, stepMs],
@@ -195,12 +206,19 @@ export function createExperimentStore(db: Queryable): ExperimentStore {
           sessionMsSquares: row.session_ms_squares,
           installsOk: row.installs_ok,
           installsFailed: row.installs_failed,
+          sessions: row.sessions,
+          featureUses: row.feature_uses,
         });
       }
       for (const row of devices.rows) {
         Object.assign(of(row.cohort), { devices: row.devices, activeDeviceBuckets: row.active_buckets, onArmDeviceBuckets: row.on_arm_buckets });
       }
       return result;
+    },
+
+    async keptFeatureNames(appId) {
+      const { rows } = await db.query<{ feature: string }>('SELECT n.feature FROM rollup_feature_names n WHERE n.app_id = $1 ORDER BY n.slot', [appId]);
+      return rows.map((r) => r.feature);
     },
   };
 }

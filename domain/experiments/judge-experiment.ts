@@ -1,5 +1,6 @@
 import { type MeanSummary, meanDifferenceSequence } from './mean-difference-sequence';
 import { type ProportionSummary, proportionDifferenceSequence } from './proportion-difference-sequence';
+import { type RateSummary, rateRatioSequence } from './rate-ratio-sequence';
 import type { SequentialInterval } from './sequential-interval';
 
 export type MetricDirection = 'higher' | 'lower';
@@ -8,7 +9,8 @@ export type ArmVerdict = 'better' | 'worse' | 'inconclusive';
 /** The primary metric's per-arm summaries, keyed by arm name, and which way is better. */
 export type PrimaryMetricSummaries =
   | { kind: 'mean'; direction: MetricDirection; arms: Readonly<Record<string, MeanSummary>> }
-  | { kind: 'proportion'; direction: MetricDirection; arms: Readonly<Record<string, ProportionSummary>> };
+  | { kind: 'proportion'; direction: MetricDirection; arms: Readonly<Record<string, ProportionSummary>> }
+  | { kind: 'rate'; direction: MetricDirection; arms: Readonly<Record<string, RateSummary>> };
 
 export interface ExperimentJudgementInput {
   primary: PrimaryMetricSummaries;
@@ -97,6 +99,10 @@ function comparison(primary: PrimaryMetricSummaries, treatment: string, baseline
   if (primary.kind === 'mean') {
     const empty: MeanSummary = { n: 0, sum: 0, sumOfSquares: 0 };
     return meanDifferenceSequence(primary.arms[treatment] ?? empty, primary.arms[baseline] ?? empty, alpha, tuning);
+  }
+  if (primary.kind === 'rate') {
+    const empty: RateSummary = { n: 0, events: 0 };
+    return rateRatioSequence(primary.arms[treatment] ?? empty, primary.arms[baseline] ?? empty, alpha, tuning);
   }
   const empty: ProportionSummary = { n: 0, x: 0 };
   return proportionDifferenceSequence(primary.arms[treatment] ?? empty, primary.arms[baseline] ?? empty, alpha, tuning);

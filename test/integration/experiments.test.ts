@@ -6,6 +6,7 @@ import { useTestStack } from '../support/test-stack';
 import { createRng, type Rng } from '../../scripts/support/prng';
 import { waitFor } from '../../scripts/support/until';
 import type { ExperimentResults } from '../../domain/experiment-results';
+import { MAX_FEATURE_NAMES_PER_APP } from '../../domain/insight';
 
 const BASELINE = '1.0.0';
 const ARM_B = '1.1.0';
@@ -54,14 +55,18 @@ async function checkIn(device: Http, appId: string, fleet: string[]): Promise<{ 
 describe('an experiment between bundles on the real stack', () => {
   const ctx = useTestStack();
 
-  it('stops the arm that crashes, declares the arm that lengthens sessions the winner, and promote-arm ships it', async () => {
-    const appId = 'com.example.experiment';
-    await createAppWithBundles(ctx.admin, appId, [BASELINE, ARM_B, ARM_C]);
+  /** An app whose channel completed a release of the baseline, with an established fleet. */
+  const appOnBaseline = async (appId: string, bundles: string[], fleet: string[]) => {
+    await createAppWithBundles(ctx.admin, appId, bundles);
     const base = await startRelease(ctx.admin, appId, { version: BASELINE, plan: { stages: [{ exposureBps: 10_000, minSoakMs: 100, checkIntervalMs: 100, gates: [] }] } });
     await waitForServed(ctx.stack, base, (r) => r.status === 'completed');
-
-    const fleet = deviceIds(450, 'exp');
     await establishDevices(ctx.stack, appId, fleet);
+    return fleet;
+  };
+
+  it('stops the arm that crashes, declares the arm that lengthens sessions the winner, and promote-arm ships it', async () => {
+    const appId = 'com.example.experiment';
+    const fleet = await appOnBaseline(appId, [BASELINE, ARM_B, ARM_C], deviceIds(450, 'exp'));
 
     const refused = await ctx.admin.post(`/v1/apps/${appId}/experiments`, { arms: [{ key: 'a' }, { key: 'b', version: '9.9.9' }], primaryMetric: 'session_duration' });
     expect(refused.status).toBe(400);
@@ -178,11 +183,7 @@ describe('an experiment between bundles on the real stack', () => {
 
   it('runs an update-timing experiment: the same bundle at next launch or immediately, each protocol told what it can express', async () => {
     const appId = 'com.example.timing';
-    await createAppWithBundles(ctx.admin, appId, [BASELINE, ARM_B]);
-    const base = await startRelease(ctx.admin, appId, { version: BASELINE, plan: { stages: [{ exposureBps: 10_000, minSoakMs: 100, checkIntervalMs: 100, gates: [] }] } });
-    await waitForServed(ctx.stack, base, (r) => r.status === 'completed');
-    const fleet = deviceIds(120, 'timing');
-    await establishDevices(ctx.stack, appId, fleet);
+    const fleet = await appOnBaseline(appId, [BASELINE, ARM_B], deviceIds(120, 'timing'));
 
     const same = await ctx.admin.post(`/v1/apps/${appId}/experiments`, { arms: [{ key: 'later', version: ARM_B }, { key: 'again', version: ARM_B }], primaryMetric: 'adoption' });
     expect(same.status).toBe(400);
@@ -237,5 +238,73 @@ describe('an experiment between bundles on the real stack', () => {
     expect(byKey.get('now')).toMatchObject({ installMode: 'immediate', value: 1, stopped: false });
     expect(byKey.get('later')).toMatchObject({ installMode: 'next_launch', value: 0, control: true });
     expect(byKey.get('now')!.difference!.estimate).toBe(1);
+  }, 120_000);
+
+  it('judges uses of a named feature per session, counting only that feature', async () => {
+    const appId = 'com.example.features';
+    const fleet = await appOnBaseline(appId, [BASELINE, ARM_B], deviceIds(120, 'features'));
+
+    const body = {
+      arms: [{ key: 'a' }, { key: 'b', version: ARM_B }],
+      primaryMetric: 'feature_use',
+      plan: { stages: [{ exposureBps: 10_000, minSoakMs: 600_000, checkIntervalMs: 300 }] },
+      timeLimitMs: 600_000,
+    };
+    const unnamed = await ctx.admin.post(`/v1/apps/${appId}/experiments`, body);
+    expect(unnamed.status).toBe(400);
+    expect(unnamed.body.error.message).toMatch(/feature_use counts one feature: name it/);
+    const other = await ctx.admin.post(`/v1/apps/${appId}/experiments`, { ...body, feature: 'other' });
+    expect(other.status).toBe(400);
+    const misplaced = await ctx.admin.post(`/v1/apps/${appId}/experiments`, { ...body, primaryMetric: 'adoption', feature: 'search' });
+    expect(misplaced.status).toBe(400);
+
+    const started = await ctx.admin.post(`/v1/apps/${appId}/experiments`, { ...body, feature: 'search' });
+    expect(started.status, JSON.stringify(started.body)).toBe(201);
+    const id = started.body.id as string;
+    await waitForServed(ctx.stack, id, (r) => r.status === 'running' && r.exposure.default === 10_000);
+    const { armOf, running } = await checkIn(ctx.device, appId, fleet);
+
+    // Arm b searches twice a session, arm a once; uses of another feature must not count.
+    await postTelemetry(
+      ctx.device,
+      appId,
+      fleet.map((deviceId) => {
+        const version = running.get(deviceId)!;
+        const searches = armOf.get(deviceId) === 'b' ? 2 : 1;
+        return {
+          deviceId,
+          events: [
+            { type: 'session_start', bundleVersion: version },
+            ...Array.from({ length: searches }, () => ({ type: 'feature_used', bundleVersion: version, feature: 'search' })),
+            { type: 'feature_used', bundleVersion: version, feature: 'share' },
+          ],
+        };
+      }),
+    );
+    const sessions = (arm: string) => [...armOf.values()].filter((a) => a === arm).length;
+    const results = await waitFor(
+      'an experiment look counting every session',
+      async () => (await ctx.admin.get(`/v1/releases/${id}/experiment`)).body as ExperimentResults,
+      (r) => r.arms.every((a) => a.sample === sessions(a.key)),
+      { everyMs: 100, timeoutMs: 60_000 },
+    );
+    expect(results.primary).toEqual({ metric: 'feature_use', direction: 'higher', feature: 'search' });
+    const byKey = new Map(results.arms.map((a) => [a.key, a]));
+    expect(byKey.get('a')).toMatchObject({ value: 1, control: true });
+    expect(byKey.get('b')).toMatchObject({ value: 2 });
+    expect(byKey.get('b')!.relative!.estimate).toBeCloseTo(1, 9);
+
+    // Once the app keeps as many names as it may, a name it does not keep would only ever count as `other`.
+    const more = Array.from({ length: MAX_FEATURE_NAMES_PER_APP }, (_, i) => ({ type: 'feature_used', bundleVersion: BASELINE, feature: `f${i}` }));
+    await postTelemetry(ctx.device, appId, [{ deviceId: fleet[0]!, events: more }]);
+    await waitFor(
+      'the app keeping its full count of feature names',
+      async () => (await ctx.stack.db.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM rollup_feature_names WHERE app_id = $1', [appId])).rows[0]!.n,
+      (n) => n === MAX_FEATURE_NAMES_PER_APP,
+      { everyMs: 100, timeoutMs: 60_000 },
+    );
+    const unkept = await ctx.admin.post(`/v1/apps/${appId}/experiments`, { ...body, feature: 'checkout', supersede: true });
+    expect(unkept.status).toBe(409);
+    expect(unkept.body.error).toMatchObject({ code: 'feature_not_kept', message: expect.stringMatching(/checkout is not one of them/) });
   }, 120_000);
 });

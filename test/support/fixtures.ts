@@ -48,6 +48,7 @@ export interface TelemetryEvent {
   type: string;
   bundleVersion: string;
   durationMs?: number;
+  feature?: string;
 }
 
 /** Posts events for many devices concurrently, the way a fleet reports. */

@@ -113,7 +113,7 @@ export interface ExperimentResults {
   status: ReleaseStatus;
   live: boolean;
   control: string;
-  primary: { metric: string; direction: 'higher' | 'lower' };
+  primary: { metric: string; direction: 'higher' | 'lower'; feature?: string };
   alpha: number;
   winner: string | null;
   conclusion: { winner: string; reason: string } | null;

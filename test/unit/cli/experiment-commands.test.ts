@@ -66,4 +66,11 @@ describe(formatExperimentResults.name, () => {
     expect(text).toMatch(/sample ratio: 150 \/ 151 \/ 149 devices, p 0\.990/);
     expect(text).toMatch(/concluded: arm b beats a/);
   });
+
+  it('names the feature of feature_use and shows uses per session', () => {
+    const featureResults: ExperimentResults = { ...results, primary: { metric: 'feature_use', direction: 'higher', feature: 'search' }, arms: results.arms.map((a) => ({ ...a, value: a.value === null ? null : 0.25 })) };
+    const text = formatExperimentResults(featureResults).join('\n');
+    expect(text).toMatch(/primary feature_use of search \(higher is better\)/);
+    expect(text).toMatch(/0\.250 uses\/session/);
+  });
 });

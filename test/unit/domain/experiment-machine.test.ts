@@ -62,7 +62,7 @@ const metrics = (n: number, meanB = 60_000, devices = 100): Record<string, ArmMe
     ['a', 'b', 'c'].map((arm) => {
       const mean = arm === 'b' ? meanB : 60_000;
       // A spread of ±6 s around the mean: sum of squares of n values mean ± 6000.
-      return [arm, { devices, timedSessions: n, sessionMsSum: n * mean, sessionMsSquares: n * (mean * mean + 36e6), installsOk: 0, installsFailed: 0, activeDeviceBuckets: 0, onArmDeviceBuckets: 0 }];
+      return [arm, { devices, timedSessions: n, sessionMsSum: n * mean, sessionMsSquares: n * (mean * mean + 36e6), installsOk: 0, installsFailed: 0, activeDeviceBuckets: 0, onArmDeviceBuckets: 0, sessions: n, featureUses: 0 }];
     }),
   );
 
@@ -133,6 +133,23 @@ describe('experiment judgement', () => {
       T0 + 400,
     );
     expect(again.rollout.status).toBe('running');
+  });
+
+  it('judges feature_use as uses of the feature per session: more uses win, as a rate ratio', () => {
+    const c = ctx({ primary: { metric: 'feature_use', direction: 'higher', feature: 'search' } });
+    const uses = (perSession: Record<string, number>, sessions: number) => {
+      const m = metrics(0);
+      return Object.fromEntries(Object.entries(m).map(([arm, v]) => [arm, { ...v, sessions, featureUses: Math.round(perSession[arm]! * sessions) }]));
+    };
+    const concluded = applyExperimentEvaluation(baking(c), c, evaluation({ b: gate('continue'), c: gate('continue') }, uses({ a: 0.4, b: 0.6, c: 0.4 }, 2000)), T0 + 200);
+    expect(concluded.look?.primary).toMatchObject({ kind: 'rate', arms: { a: { n: 2000, events: 800 }, b: { n: 2000, events: 1200 } } });
+    expect(concluded.look?.judgement.arms.find((a) => a.arm === 'b')).toMatchObject({ verdict: 'better', interval: { estimate: expect.closeTo(0.5, 9) } });
+    expect(concluded.conclusion).toMatchObject({ winner: 'b' });
+
+    // Sessions alone (no use of the feature recorded yet) decide nothing.
+    const unused = applyExperimentEvaluation(baking(c), c, evaluation({ b: gate('continue'), c: gate('continue') }, uses({ a: 0, b: 0, c: 0 }, 2000)), T0 + 200);
+    expect(unused.look?.judgement.winner).toBeNull();
+    expect(unused.rollout.status).toBe('running');
   });
 
   it('stays inconclusive below the minimum sample, and ends at the time limit without a winner', () => {

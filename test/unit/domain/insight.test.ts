@@ -1,5 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { DURATION_BIN_EDGES_MS, bucketStartOf, durationBin, foldRollups, histogramQuantile, reportedDurationMs, rollupCohortOf, type RollupEvent } from '../../../domain/insight';
+import {
+  DURATION_BIN_EDGES_MS,
+  MAX_FEATURE_NAMES_PER_APP,
+  bucketStartOf,
+  durationBin,
+  featureTracking,
+  foldRollups,
+  histogramQuantile,
+  reportedDurationMs,
+  rollupCohortOf,
+  type RollupEvent,
+} from '../../../domain/insight';
 
 const T0 = Date.UTC(2026, 11, 2, 10, 3, 0);
 const event = (over: Partial<RollupEvent>): RollupEvent => ({
@@ -86,5 +97,15 @@ describe('foldRollups', () => {
   it('maps the attribution cohort none to rest', () => {
     expect(rollupCohortOf('none')).toBe('rest');
     expect(rollupCohortOf('control')).toBe('control');
+  });
+});
+
+describe(featureTracking.name, () => {
+  const full = Array.from({ length: MAX_FEATURE_NAMES_PER_APP }, (_, i) => `f${i}`);
+  it('tells a kept name, a name still admissible while the app has room, and one that would count as other', () => {
+    expect(featureTracking(full, 'f3')).toBe('kept');
+    expect(featureTracking(full.slice(1), 'search')).toBe('admissible');
+    expect(featureTracking(full, 'search')).toBe('other');
+    expect(featureTracking([], 'other')).toBe('other');
   });
 });

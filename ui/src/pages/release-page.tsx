@@ -250,7 +250,8 @@ const signed = (v: number | null) => (v === null ? '—' : `${v >= 0 ? '+' : ''}
 
 function armValue(arm: ExperimentArm, metric: string): string {
   if (arm.value === null) return '—';
-  return metric === 'session_duration' ? duration(arm.value) : share(arm.value);
+  if (metric === 'session_duration') return duration(arm.value);
+  return metric === 'feature_use' ? `${arm.value.toFixed(3)} uses/session` : share(arm.value);
 }
 
 function armComparison(arm: ExperimentArm): string {
@@ -261,7 +262,7 @@ function armComparison(arm: ExperimentArm): string {
 }
 
 function ExperimentSection({ results }: { results: ExperimentResults }) {
-  const metric = results.primary.metric.replace(/_/g, ' ');
+  const metric = results.primary.metric.replace(/_/g, ' ') + (results.primary.feature === undefined ? '' : ` of ${results.primary.feature}`);
   const srm = results.sampleRatio;
   return (
     <Section title="Experiment">
