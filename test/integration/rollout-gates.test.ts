@@ -38,17 +38,24 @@ describe('gates in the rollout workflow', () => {
     await establishDevices(ctx.stack, appId, [...canary, ...control]);
 
     // Canary devices installed the new bundle and a third of them crash on it; control devices are fine.
-    await postTelemetry(ctx.device, appId, [
-      ...canary.map((deviceId, i) => ({
-        deviceId,
-        events: [
-          { type: 'install_ok', bundleVersion: '1.1.0' },
-          { type: 'session_start', bundleVersion: '1.1.0' },
-          ...(i % 3 === 0 ? [{ type: 'crash', bundleVersion: '1.1.0' }] : []),
-        ],
-      })),
-      ...control.map((deviceId) => ({ deviceId, events: [{ type: 'session_start', bundleVersion: '1.0.0' }] })),
-    ]);
+    // Interleaved, as a fleet reports: a burst takes several counting windows to be written, and a gate
+    // check may read any prefix of it; a prefix of canary devices alone is a sample-ratio mismatch,
+    // which pauses the release instead of rolling it back.
+    await postTelemetry(
+      ctx.device,
+      appId,
+      canary.flatMap((deviceId, i) => [
+        {
+          deviceId,
+          events: [
+            { type: 'install_ok', bundleVersion: '1.1.0' },
+            { type: 'session_start', bundleVersion: '1.1.0' },
+            ...(i % 3 === 0 ? [{ type: 'crash', bundleVersion: '1.1.0' }] : []),
+          ],
+        },
+        { deviceId: control[i]!, events: [{ type: 'session_start', bundleVersion: '1.0.0' }] },
+      ]),
+    );
 
     const rolledBack = await waitForServed(ctx.stack, id, (r) => r.status === 'rolled_back');
     expect(rolledBack.exposure).toEqual({ default: 0 });
