@@ -150,6 +150,8 @@ describe('telemetry trust model', () => {
   it('limits the new device ids and the events one client address brings per window, with 429 and Retry-After', async () => {
     const appId = 'com.example.sources';
     await createAppWithBundles(ctx.admin, appId, ['1.0.0']);
+    // The snapshot learns of a new app by NOTIFY; without a release to wait for, the test loads it.
+    await ctx.stack.api.deps.snapshot.refreshApp(appId);
     const from = (address: string) => ({ 'x-forwarded-for': address });
     const check = (deviceId: string, address: string) =>
       ctx.device.post(`/v1/apps/${appId}/check`, { deviceId, platform: 'android', nativeVersion: '2.0.0', bundleVersion: 'builtin' }, from(address));
