@@ -65,6 +65,20 @@ export type Decision =
   /** The device runs a withdrawn bundle; `bundle` null sends it back to the one in its binary. */
   | ({ action: 'rollback'; bundle: BundleRef | null; releaseId: string } & DecisionBase);
 
+/** The versions devices must leave because of this release: withdrawn with it (an experiment's arms too), or its withdrawn segments' own. */
+export function versionsWithdrawnBy(release: ServingRelease): string[] {
+  const experimentArms = release.experiment && isWithdrawn(release.status) ? experimentVersions(release.experiment) : [];
+  return [...new Set([...withdrawnVersionsOf(release), ...experimentArms])];
+}
+
+/** The versions the channel's current release still stands behind: never withdrawn while it is current. */
+export function versionsKeptBy(current: ServingRelease): string[] {
+  const kept = current.fallback ? [current.fallback.version] : [];
+  if (!isWithdrawn(current.status)) kept.push(...servedVersions(current));
+  if (current.experiment && !isTerminal(current.status)) kept.push(...experimentVersions(current.experiment));
+  return kept;
+}
+
 /** Groups an app's published releases per channel; the newest release of a channel is current. */
 export function buildChannelServing(releases: readonly ServingRelease[]): Map<string, ChannelServing> {
   const byChannel = new Map<string, ServingRelease[]>();
@@ -77,10 +91,8 @@ export function buildChannelServing(releases: readonly ServingRelease[]): Map<st
   for (const [channel, list] of byChannel) {
     list.sort((a, b) => a.createdAt - b.createdAt || a.releaseId.localeCompare(b.releaseId));
     const current = list[list.length - 1]!;
-    const withdrawn = new Set(list.flatMap((r) => [...withdrawnVersionsOf(r), ...(r.experiment && isWithdrawn(r.status) ? experimentVersions(r.experiment) : [])]));
-    if (current.fallback) withdrawn.delete(current.fallback.version);
-    if (!isWithdrawn(current.status)) for (const version of servedVersions(current)) withdrawn.delete(version);
-    if (current.experiment && !isTerminal(current.status)) for (const version of experimentVersions(current.experiment)) withdrawn.delete(version);
+    const withdrawn = new Set(list.flatMap(versionsWithdrawnBy));
+    for (const version of versionsKeptBy(current)) withdrawn.delete(version);
     result.set(channel, { current, withdrawnVersions: withdrawn });
   }
   return result;

@@ -1,11 +1,9 @@
 import type { AppDefinitions } from '../../db/read-models/serving-read-model';
 import type { DeviceOverride } from '../../db/stores/channel-override-store';
 import type { Channel, ChannelOverride } from '../../domain/channel';
-import { servedVersions } from '../../domain/personalization';
-import { isWithdrawn } from '../../domain/release';
 import type { SegmentDefinition } from '../../domain/segment';
 import { compileSegments, usesEngagement, type SegmentResolver } from '../../domain/segment-rules';
-import type { ChannelServing, ServingRelease } from '../../domain/serving';
+import { versionsKeptBy, type ChannelServing, type ServingRelease } from '../../domain/serving';
 import { createAnswerSigner, type AnswerSigner } from '../../platform/answer-signing';
 
 /** Everything an update check for one app is answered from. */
@@ -79,9 +77,7 @@ export function createOverrideTable(overrides: readonly DeviceOverride[]): Overr
  * shipped (which only grows): the current release's own bundles are kept out without copying the set.
  */
 function withdrawnView(all: ReadonlySet<string>, current: ServingRelease): ReadonlySet<string> {
-  const kept = new Set<string>();
-  if (current.fallback) kept.add(current.fallback.version);
-  if (!isWithdrawn(current.status)) for (const version of servedVersions(current)) kept.add(version);
+  const kept = new Set(versionsKeptBy(current));
   const has = (version: string) => all.has(version) && !kept.has(version);
   function* values(): SetIterator<string> {
     for (const version of all) if (!kept.has(version)) yield version;

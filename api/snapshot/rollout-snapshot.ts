@@ -1,8 +1,7 @@
 import { createChangeListener, type SnapshotChange } from '../../db/change-feed';
 import type { AppDefinitions, AppRevisions, AppServingSource, ServingReadModel } from '../../db/read-models/serving-read-model';
-import { withdrawnVersionsOf } from '../../domain/personalization';
 import { isTerminal } from '../../domain/release';
-import type { ChannelServing, ServingRelease } from '../../domain/serving';
+import { versionsWithdrawnBy, type ChannelServing, type ServingRelease } from '../../domain/serving';
 import type { Logger } from '../../platform/logger';
 import type { ApiMetrics } from '../api-metrics';
 
@@ -145,7 +144,7 @@ export function createRolloutSnapshot(deps: RolloutSnapshotDeps): RolloutSnapsho
   const applyRelease = (state: AppState, release: ServingRelease) => {
     if (!hold(release)) return;
     const withdrawn = withdrawnOf(state, release.channel);
-    for (const version of withdrawnVersionsOf(release)) withdrawn.add(version);
+    for (const version of versionsWithdrawnBy(release)) withdrawn.add(version);
     const current = state.serving.get(release.channel)?.current;
     const next = !current || current.releaseId === release.releaseId || isNewerRelease(release, current) ? release : current;
     state.serving.set(release.channel, channelServing(next, withdrawn));
@@ -178,7 +177,7 @@ export function createRolloutSnapshot(deps: RolloutSnapshotDeps): RolloutSnapsho
       hold(read);
       // A notification applied while this load was reading may be newer than what it read.
       const release = releases.get(read.releaseId)!;
-      for (const version of withdrawnVersionsOf(release)) withdrawnOf(state, release.channel).add(version);
+      for (const version of versionsWithdrawnBy(release)) withdrawnOf(state, release.channel).add(version);
       const current = serving.get(release.channel)?.current;
       if (!current || isNewerRelease(release, current)) serving.set(release.channel, channelServing(release, withdrawnOf(state, release.channel)));
     }

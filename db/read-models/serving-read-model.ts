@@ -256,12 +256,15 @@ export function createServingReadModel(db: Queryable, box: SecretBox, selfAssign
           [...params, TERMINAL_STATUSES, endedWithinMs],
         ),
         db.query<{ app_id: string; channel: string; versions: string[] }>(
-          // A withdrawn release ships all its bundles back; one that goes on, its withdrawn segments' own
-          // bundles (see withdrawnVersionsOf: a bundle another segment still gets is not withdrawn).
+          // A withdrawn release ships all its bundles back (an experiment's arms too); one that goes on, its
+          // withdrawn segments' own bundles (see versionsWithdrawnBy: a bundle another segment still gets is not withdrawn).
           `SELECT r.app_id, r.channel, array_agg(DISTINCT v.version) AS versions
            FROM rollout_state rs JOIN releases r ON r.id = rs.release_id
            CROSS JOIN LATERAL (
              SELECT r.version WHERE rs.status = ANY($${params.length + 1}::text[])
+             UNION
+             SELECT a.version FROM experiment_arms a
+              WHERE a.release_id = r.id AND a.version IS NOT NULL AND rs.status = ANY($${params.length + 1}::text[])
              UNION
              SELECT sb.version FROM release_segment_bundles sb
               WHERE sb.release_id = r.id AND (rs.status = ANY($${params.length + 1}::text[]) OR (
