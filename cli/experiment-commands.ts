@@ -1,3 +1,4 @@
+import { metricGuardrailLabel, type MetricGuardrail } from '../domain/experiment';
 import type { ArmResult, ExperimentResults } from '../domain/experiment-results';
 import { UsageError, type Command, type CommandContext } from './command-context';
 import { formatDuration } from './format-duration';
@@ -32,12 +33,44 @@ function spanMs(text: string | undefined): number | undefined {
   return Number(span[1]) * SPAN_MS[span[2]!]!;
 }
 
+/**
+ * `--guardrails crash_free_sessions,session_duration,feature_use:checkout`; `--max-drop 5` lets the
+ * session_duration and feature_use guardrails allow a 5 % drop before they stop an arm.
+ */
+export function parseGuardrails(text: string, maxDropText: string | undefined): Array<string | { metric: string; feature?: string; maxDropPercent: number }> {
+  const maxDropPercent = maxDropText === undefined ? 0 : Number(maxDropText);
+  if (!(maxDropPercent >= 0 && maxDropPercent <= 100)) throw new UsageError(`--max-drop takes a percentage from 0 to 100, e.g. 5; got "${maxDropText}"`, 'experiment');
+  return text
+    .split(',')
+    .filter((g) => g !== '')
+    .map((item) => {
+      const [metric = '', feature] = item.split(':');
+      if (metric !== 'session_duration' && metric !== 'feature_use') return item;
+      return { metric, ...(feature === undefined ? {} : { feature }), maxDropPercent };
+    });
+}
+
 const percent = (x: number | null | undefined) => (x === null || x === undefined ? '?' : `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)} %`);
 
 function armValue(arm: ArmResult, metric: string): string {
   if (arm.value === null) return '—';
   if (metric === 'session_duration') return formatDuration(arm.value);
   return metric === 'feature_use' ? `${arm.value.toFixed(3)} uses/session` : `${(arm.value * 100).toFixed(1)} %`;
+}
+
+function guardrailsLine(results: ExperimentResults): string {
+  const metric = results.metricGuardrails.map((g: MetricGuardrail) => `${metricGuardrailLabel(g)}${g.maxDrop > 0 ? ` (may drop ${(g.maxDrop * 100).toFixed(1)} %)` : ''}`);
+  return [...results.guardrails, ...metric].join(', ') || 'none';
+}
+
+/** The arm's gate guardrail verdict, then each metric guardrail's change against the control. */
+function armGuardrails(arm: ArmResult): string {
+  if (arm.stopped) return `stopped: ${arm.stoppedReason ?? 'by command'}`;
+  const metrics = arm.metricGuardrails.map((g) => {
+    const name = metricGuardrailLabel({ metric: g.metric, ...(g.feature === null ? {} : { feature: g.feature }) });
+    return `${name} ${percent(g.relative.estimate)} [${percent(g.relative.lower)}, ${percent(g.relative.upper)}]${g.harmful ? ' HARMFUL' : ''}`;
+  });
+  return [arm.guardrail.verdict ?? '—', ...metrics].join('; ');
 }
 
 function armComparison(arm: ArmResult): string {
@@ -52,7 +85,7 @@ export function formatExperimentResults(results: ExperimentResults): string[] {
   const metric = results.primary.metric;
   const lines = [
     `experiment ${results.releaseId}: ${results.status}${results.live ? '' : ' (Temporal unreachable: no statistics)'}`,
-    `primary ${metric}${results.primary.feature === undefined ? '' : ` of ${results.primary.feature}`} (${results.primary.direction} is better), control ${results.control}, α ${results.alpha}; guardrails ${results.guardrails.join(', ') || 'none'}`,
+    `primary ${metric}${results.primary.feature === undefined ? '' : ` of ${results.primary.feature}`} (${results.primary.direction} is better), control ${results.control}, α ${results.alpha}; guardrails ${guardrailsLine(results)}`,
   ];
   const rows = results.arms.map((arm) => [
     arm.key,
@@ -61,7 +94,7 @@ export function formatExperimentResults(results: ExperimentResults): string[] {
     String(arm.sample),
     armValue(arm, metric),
     armComparison(arm),
-    arm.stopped ? `stopped: ${arm.stoppedReason ?? 'by command'}` : (arm.guardrail.verdict ?? '—'),
+    armGuardrails(arm),
   ]);
   const header = ['arm', 'bundle', 'install', 'sample', 'value', 'vs control [always-valid interval]', 'guardrail'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
@@ -94,7 +127,7 @@ export const experimentCommands: Record<string, Command> = {
       ...(ctx.option('feature') ? { feature: ctx.option('feature') } : {}),
       ...(ctx.option('control') ? { control: ctx.option('control') } : {}),
       ...(ctx.option('channel') ? { channel: ctx.option('channel') } : {}),
-      ...(guardrails === undefined ? {} : { guardrails: guardrails.split(',').filter((g) => g !== '') }),
+      ...(guardrails === undefined ? {} : { guardrails: parseGuardrails(guardrails, ctx.option('max-drop')) }),
       ...(timeLimitMs === undefined ? {} : { timeLimitMs }),
       ...(timeScale === undefined ? {} : { timeScale }),
       plan: planOption(ctx.option('plan')),

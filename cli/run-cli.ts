@@ -54,6 +54,7 @@ const OPTIONS = {
   metric: { type: 'string' },
   control: { type: 'string' },
   guardrails: { type: 'string' },
+  'max-drop': { type: 'string' },
   'time-limit': { type: 'string' },
   feature: { type: 'string' },
 } as const;

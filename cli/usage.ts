@@ -38,7 +38,7 @@ const GROUPS: Record<string, string[]> = {
     'release force-withdraw <releaseId> --reason "<why>"   (only when its workflow is no longer running; devices go back to the baseline)',
   ],
   experiment: [
-    'experiment start <appId> --arm <key>[=<version>][:next_launch|immediate][:<weight>]... --metric session_duration|crash_free_sessions|update_success|adoption|feature_use [--feature <name>] [--control <key>] [--guardrails crash_free_sessions,update_success] [--time-limit 14d] [--channel <name>] [--plan <preset|plan.json>] [--time-scale <x>] [--supersede] [--force]   (an arm without a version runs the baseline)',
+    'experiment start <appId> --arm <key>[=<version>][:next_launch|immediate][:<weight>]... --metric session_duration|crash_free_sessions|update_success|adoption|feature_use [--feature <name>] [--control <key>] [--guardrails crash_free_sessions,update_success,session_duration,feature_use:<name>] [--max-drop <percent>] [--time-limit 14d] [--channel <name>] [--plan <preset|plan.json>] [--time-scale <x>] [--supersede] [--force]   (an arm without a version runs the baseline)',
     'experiment results <releaseId>   (per arm: sample, value, change vs control with its always-valid interval, guardrail; sample-ratio check; winner)',
     'experiment stop-arm <releaseId> --arm <key> --reason "<why>"   (its devices go back to the baseline; the other arms go on)',
     'experiment promote-arm <releaseId> [--arm <key>] --reason "<why>"   (ships the arm, default the declared winner, to everyone)',

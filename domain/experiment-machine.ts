@@ -1,6 +1,7 @@
 import { BPS_SCALE } from './bucketing';
-import { armCohort, armShares, guardrailGates, EXPERIMENT_DEFAULTS, type ExperimentDefinition } from './experiment';
-import { judgeExperiment, type ExperimentJudgement, type PrimaryMetricSummaries } from './experiments/judge-experiment';
+import { armCohort, armShares, guardrailGates, metricGuardrailLabel, EXPERIMENT_DEFAULTS, type ExperimentDefinition, type MetricGuardrail } from './experiment';
+import { judgeExperiment, type ExperimentJudgement, type MetricDirection, type PrimaryMetricSummaries } from './experiments/judge-experiment';
+import { metricGuardrailVerdicts, type MetricGuardrailVerdict } from './experiments/metric-guardrails';
 import { sampleRatioCheck } from './experiments/sample-ratio-check';
 import { COMPARATIVE_METRICS } from './gates/gate-spec';
 import type { GateEvaluation, GateEvaluationInput, GateFinding, GateState, GateVerdict } from './gates/gate-types';
@@ -73,6 +74,8 @@ export interface ArmMetrics {
   /** Sessions the arm started, and its uses of the primary metric's feature (0 without one). */
   sessions: number;
   featureUses: number;
+  /** Uses of each feature the metric guardrails name; absent in checks recorded before they existed. */
+  guardedFeatureUses?: Record<string, number>;
 }
 
 /** Per arm, device-windows on the arm's bundle from established devices, and those with a crash. */
@@ -95,6 +98,8 @@ export interface ExperimentLook {
   primary: PrimaryMetricSummaries;
   /** Null until every arm has enough devices to judge the split. */
   sampleRatio: SampleRatioLook | null;
+  /** Every running treatment arm on every metric guardrail; absent in looks taken before they existed. */
+  guardrails?: MetricGuardrailVerdict[];
 }
 
 export interface Conclusion {
@@ -266,6 +271,22 @@ const addWindows = (a: ArmWindowTotals, b: ArmWindowTotals | undefined): ArmWind
 /** The primary metric's summaries per arm, from the cumulative counts. */
 function primarySummaries(ctx: ExperimentContext, windows: Record<string, ArmWindowTotals>, metrics: Record<string, ArmMetrics>): PrimaryMetricSummaries {
   const { metric, direction } = ctx.experiment.primary;
+  return summariesOf(ctx, metric, direction, windows, metrics, (m) => m?.featureUses ?? 0);
+}
+
+/** A metric guardrail's summaries per arm: its metric, higher is better. */
+function guardrailSummaries(ctx: ExperimentContext, guardrail: MetricGuardrail, metrics: Record<string, ArmMetrics>): PrimaryMetricSummaries {
+  return summariesOf(ctx, guardrail.metric, 'higher', {}, metrics, (m) => m?.guardedFeatureUses?.[guardrail.feature ?? ''] ?? 0);
+}
+
+function summariesOf(
+  ctx: ExperimentContext,
+  metric: ExperimentDefinition['primary']['metric'],
+  direction: MetricDirection,
+  windows: Record<string, ArmWindowTotals>,
+  metrics: Record<string, ArmMetrics>,
+  featureUses: (m: ArmMetrics | undefined) => number,
+): PrimaryMetricSummaries {
   const keys = ctx.experiment.arms.map((a) => a.key);
   const of = <T>(f: (m: ArmMetrics | undefined, w: ArmWindowTotals | undefined) => T) => Object.fromEntries(keys.map((k) => [k, f(metrics[k], windows[k])]));
   switch (metric) {
@@ -278,7 +299,7 @@ function primarySummaries(ctx: ExperimentContext, windows: Record<string, ArmWin
     case 'adoption':
       return { kind: 'proportion', direction, arms: of((m) => ({ n: m?.activeDeviceBuckets ?? 0, x: m?.onArmDeviceBuckets ?? 0 })) };
     case 'feature_use':
-      return { kind: 'rate', direction, arms: of((m) => ({ n: m?.sessions ?? 0, events: m?.featureUses ?? 0 })) };
+      return { kind: 'rate', direction, arms: of((m) => ({ n: m?.sessions ?? 0, events: featureUses(m) })) };
   }
 }
 
@@ -295,7 +316,16 @@ function lookAt(state: ExperimentState, ctx: ExperimentContext, windows: Record<
   const primary = primarySummaries(ctx, windows, metrics);
   const { alpha, minSamplePerArm, control } = ctx.experiment;
   const judgement = judgeExperiment({ primary, control, alpha, minSamplePerArm, stoppedArms: stoppedArms(state) });
-  return { at: now, judgement, primary, sampleRatio: sampleRatioLook(ctx, metrics) };
+  const guardrails = metricGuardrailVerdicts({
+    guardrails: ctx.experiment.metricGuardrails ?? [],
+    arms: activeArms(state),
+    control,
+    alpha,
+    treatmentArmCount: treatmentArms(ctx).length,
+    minSamplePerArm,
+    summariesOf: (guardrail) => guardrailSummaries(ctx, guardrail, metrics),
+  });
+  return { at: now, judgement, primary, sampleRatio: sampleRatioLook(ctx, metrics), guardrails };
 }
 
 const percent = (x: number | null) => (x === null ? '?' : `${(x * 100).toFixed(1)} %`);
@@ -357,12 +387,29 @@ function foldEvaluation(state: ExperimentState, ctx: ExperimentContext, evaluate
   return { ...state, rollout, arms, windows, look: lookAt(state, ctx, windows, evaluated.metrics, now) };
 }
 
-/** A treatment arm whose guardrail says roll back is stopped alone; the experiment ends when none is left. */
+function dropReason(verdict: MetricGuardrailVerdict): string {
+  const i = verdict.interval;
+  const name = metricGuardrailLabel({ metric: verdict.metric, ...(verdict.feature === null ? {} : { feature: verdict.feature }) });
+  return `${name} ${percent(i.relativeEstimate)} vs the control (always-valid interval ${percent(i.relativeLower)} … ${percent(i.relativeUpper)}), more than the ${percent(verdict.maxDrop)} drop it may cause`;
+}
+
+/** Why each arm is harmful this check: its gate guardrails said roll back, or a metric guardrail proved a drop. */
+function harmfulArms(state: ExperimentState, evaluated: ExperimentEvaluation): Map<string, string> {
+  const harmful = new Map<string, string>();
+  for (const arm of activeArms(state)) {
+    const reasons = evaluated.arms[arm]?.verdict === 'rollback' ? [state.arms[arm]!.findings.join('; ') || 'guardrail failed'] : [];
+    // A look kept from an earlier check (rollups unreadable now) was acted on then.
+    if (evaluated.metrics !== null) reasons.push(...(state.look?.guardrails ?? []).filter((v) => v.arm === arm && v.harmful).map(dropReason));
+    if (reasons.length > 0) harmful.set(arm, reasons.join('; '));
+  }
+  return harmful;
+}
+
+/** A harmful treatment arm is stopped alone; the experiment ends when none is left. */
 function stopHarmfulArms(state: ExperimentState, evaluated: ExperimentEvaluation, now: number): ExperimentState {
   let next = state;
-  for (const arm of activeArms(state)) {
-    if (evaluated.arms[arm]?.verdict !== 'rollback') continue;
-    next = stopArm(next, arm, now, `${SYSTEM_ACTOR}:guardrail`, next.arms[arm]!.findings.join('; ') || 'guardrail failed');
+  for (const [arm, reason] of harmfulArms(state, evaluated)) {
+    next = stopArm(next, arm, now, `${SYSTEM_ACTOR}:guardrail`, reason);
     if (isTerminal(next.rollout.status)) break;
   }
   return next;
@@ -406,6 +453,7 @@ export interface ExperimentView extends ReleaseView {
     control: string;
     primary: ExperimentDefinition['primary'];
     guardrails: ExperimentDefinition['guardrails'];
+    metricGuardrails: MetricGuardrail[];
     startedAt: number;
     timeLimitAt: number;
     promotedArm: string | null;
@@ -436,6 +484,7 @@ export function experimentView(state: ExperimentState, ctx: ExperimentContext, r
       control: experiment.control,
       primary: experiment.primary,
       guardrails: experiment.guardrails,
+      metricGuardrails: experiment.metricGuardrails ?? [],
       startedAt: state.startedAt,
       timeLimitAt: state.startedAt + experiment.timeLimitMs,
       promotedArm: state.promotedArm,

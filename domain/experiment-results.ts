@@ -1,6 +1,7 @@
-import type { ExperimentDefinition, InstallMode } from './experiment';
+import type { ExperimentDefinition, InstallMode, MetricGuardrail } from './experiment';
 import type { Conclusion, ExperimentView, SampleRatioLook } from './experiment-machine';
-import type { ArmVerdict } from './experiments/judge-experiment';
+import type { ArmVerdict, PrimaryMetricSummaries } from './experiments/judge-experiment';
+import type { MetricGuardrailVerdict } from './experiments/metric-guardrails';
 import type { GateVerdict } from './gates/gate-types';
 import type { Exposure, ReleaseStatus } from './release';
 
@@ -14,6 +15,8 @@ export interface ArmResult {
   stopped: boolean;
   stoppedReason: string | null;
   guardrail: { verdict: GateVerdict | null; findings: string[] };
+  /** The arm on each metric guardrail at the last look (none for the control, or once stopped). */
+  metricGuardrails: MetricGuardrailResult[];
   /** Units of the primary metric (sessions, device-windows, installs or device-buckets; sessions for feature_use). */
   sample: number;
   /** The arm's own mean (ms), proportion or rate (feature uses per session); null before it has units. */
@@ -22,6 +25,17 @@ export interface ArmResult {
   difference: { estimate: number; lower: number | null; upper: number | null; pValue: number } | null;
   relative: { estimate: number | null; lower: number | null; upper: number | null } | null;
   verdict: ArmVerdict | null;
+}
+
+export interface MetricGuardrailResult {
+  metric: MetricGuardrail['metric'];
+  feature: string | null;
+  maxDrop: number;
+  harmful: boolean;
+  /** Sessions (timed ones for session_duration) of the arm. */
+  sample: number;
+  /** Relative change against the control with the always-valid interval at the guardrail's α. */
+  relative: { estimate: number | null; lower: number | null; upper: number | null };
 }
 
 export interface ExperimentResults {
@@ -33,6 +47,7 @@ export interface ExperimentResults {
   control: string;
   primary: ExperimentDefinition['primary'];
   guardrails: ExperimentDefinition['guardrails'];
+  metricGuardrails: MetricGuardrail[];
   alpha: number;
   timeLimitAt: number | null;
   winner: string | null;
@@ -45,6 +60,25 @@ export interface ExperimentResults {
 
 const finite = (x: number) => (Number.isFinite(x) ? x : null);
 
+/** The arm's own mean, proportion or rate; null before it has units. */
+function armValue(summary: PrimaryMetricSummaries['arms'][string]): number | null {
+  if (summary.n === 0) return null;
+  if ('sum' in summary) return summary.sum / summary.n;
+  return 'events' in summary ? summary.events / summary.n : summary.x / summary.n;
+}
+
+function metricGuardrailResult(verdict: MetricGuardrailVerdict): MetricGuardrailResult {
+  const i = verdict.interval;
+  return {
+    metric: verdict.metric,
+    feature: verdict.feature,
+    maxDrop: verdict.maxDrop,
+    harmful: verdict.harmful,
+    sample: verdict.sample,
+    relative: { estimate: i.relativeEstimate, lower: i.relativeLower, upper: i.relativeUpper },
+  };
+}
+
 /** The results from the live workflow. */
 export function liveResults(view: ExperimentView, alpha: number): ExperimentResults {
   const { experiment: e } = view;
@@ -53,7 +87,6 @@ export function liveResults(view: ExperimentView, alpha: number): ExperimentResu
     const judged = look?.judgement.arms.find((a) => a.arm === arm.key);
     const summary = look?.primary.arms[arm.key];
     const sample = summary?.n ?? 0;
-    const value = summary === undefined || sample === 0 ? null : 'sum' in summary ? summary.sum / sample : 'events' in summary ? summary.events / sample : summary.x / sample;
     const i = judged?.interval;
     return {
       key: arm.key,
@@ -64,8 +97,9 @@ export function liveResults(view: ExperimentView, alpha: number): ExperimentResu
       stopped: arm.stopped,
       stoppedReason: arm.stoppedReason,
       guardrail: { verdict: arm.guardrail, findings: arm.guardrailFindings },
+      metricGuardrails: arm.stopped ? [] : (look?.guardrails ?? []).filter((v) => v.arm === arm.key).map(metricGuardrailResult),
       sample,
-      value,
+      value: summary === undefined ? null : armValue(summary),
       difference: i ? { estimate: i.estimate, lower: finite(i.lower), upper: finite(i.upper), pValue: i.pValue } : null,
       relative: i ? { estimate: i.relativeEstimate, lower: i.relativeLower, upper: i.relativeUpper } : null,
       verdict: judged?.verdict ?? null,
@@ -79,6 +113,7 @@ export function liveResults(view: ExperimentView, alpha: number): ExperimentResu
     control: e.control,
     primary: e.primary,
     guardrails: e.guardrails,
+    metricGuardrails: e.metricGuardrails,
     alpha,
     timeLimitAt: e.timeLimitAt,
     winner: e.promotedArm ?? e.conclusion?.winner ?? look?.judgement.winner ?? null,
@@ -105,6 +140,7 @@ export function storedResults(
     control: definition.control,
     primary: definition.primary,
     guardrails: definition.guardrails,
+    metricGuardrails: definition.metricGuardrails ?? [],
     alpha: definition.alpha,
     timeLimitAt: null,
     winner: stored.promotedArm,
@@ -118,6 +154,7 @@ export function storedResults(
       stopped: stored.stoppedArms.includes(arm.key),
       stoppedReason: null,
       guardrail: { verdict: null, findings: [] },
+      metricGuardrails: [],
       sample: 0,
       value: null,
       difference: null,

@@ -23,9 +23,25 @@ export type InstallMode = (typeof INSTALL_MODES)[number];
 export const PRIMARY_METRICS = ['session_duration', 'crash_free_sessions', 'update_success', 'adoption', 'feature_use'] as const;
 export type PrimaryMetric = (typeof PRIMARY_METRICS)[number];
 
-/** Guardrails are judged by the rollout gates (mixture SPRT against the control arm, tripwires), so only gate metrics. */
+/** Guardrails judged by the rollout gates (mixture SPRT against the control arm, tripwires) on each check's windows. */
 export const GUARDRAILS = ['crash_free_sessions', 'update_success'] as const;
 export type Guardrail = (typeof GUARDRAILS)[number];
+
+/**
+ * Guardrails judged on the arms' cumulative rollups with the primary metric's confidence sequences:
+ * an arm is harmful once it is proven to lower the metric by more than the guardrail's allowed drop.
+ * `session_duration`: mean session length; `feature_use`: uses of the named feature per session.
+ */
+export const METRIC_GUARDRAILS = ['session_duration', 'feature_use'] as const;
+export type MetricGuardrailName = (typeof METRIC_GUARDRAILS)[number];
+
+export interface MetricGuardrail {
+  metric: MetricGuardrailName;
+  /** The feature `feature_use` counts, as devices report it; only on that metric. */
+  feature?: string;
+  /** The relative drop against the control an arm may cause and go on (0.05: 5 % shorter sessions); 0 stops any proven drop. */
+  maxDrop: number;
+}
 
 /**
  * The gate specs that watch a guardrail for each treatment arm. Crashes are compared with the control
@@ -45,6 +61,7 @@ export const EXPERIMENT_LIMITS = {
   maxArms: 6,
   maxArmKeyLength: 32,
   maxWeight: BPS_SCALE,
+  maxMetricGuardrails: 5,
   minTimeLimitMs: 1_000,
   maxTimeLimitMs: 90 * DAY_MS,
 } as const;
@@ -78,6 +95,8 @@ export interface ExperimentDefinition {
   /** `feature`: the feature name `feature_use` counts, as devices report it; only on that metric. */
   primary: { metric: PrimaryMetric; direction: 'higher' | 'lower'; feature?: string };
   guardrails: Guardrail[];
+  /** Absent in experiments started before metric guardrails existed: none. */
+  metricGuardrails?: MetricGuardrail[];
   /** After this long running, the experiment concludes with the winner it has, or ends without one. */
   timeLimitMs: number;
   alpha: number;
@@ -143,6 +162,17 @@ export function experimentProblems(definition: ExperimentDefinition): Experiment
     }
   });
   return problems;
+}
+
+/** Every feature the experiment counts uses of (primary metric and guardrails), each once. */
+export function experimentFeatures(definition: Pick<ExperimentDefinition, 'primary' | 'metricGuardrails'>): string[] {
+  const named = [definition.primary.feature, ...(definition.metricGuardrails ?? []).map((g) => g.feature)];
+  return [...new Set(named.filter((f): f is string => f !== undefined))];
+}
+
+/** A metric guardrail's name in messages and tables: `session_duration`, `feature_use of checkout`. */
+export function metricGuardrailLabel(guardrail: Pick<MetricGuardrail, 'metric' | 'feature'>): string {
+  return guardrail.feature === undefined ? guardrail.metric : `${guardrail.metric} of ${guardrail.feature}`;
 }
 
 /** The gate specs of the experiment's guardrails, each gate once. */

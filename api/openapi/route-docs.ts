@@ -151,12 +151,12 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
   ...commandDocs,
   'POST /v1/apps/{appId}/experiments': admin(
     'Start an experiment',
-    'A release of kind experiment: two or more arms (bundles, or the baseline for the control; each with a weight and an install mode) split the devices its plan exposes, by a hash of their own. Guardrails (crash_free_sessions, update_success) stop a harmful arm alone; the primary metric (session_duration, crash_free_sessions, update_success, adoption) is judged with always-valid intervals. One active release per channel still holds.',
+    'A release of kind experiment: two or more arms (bundles, or the baseline for the control; each with a weight and an install mode) split the devices its plan exposes, by a hash of their own. Guardrails (crash_free_sessions, update_success by the rollout gates; session_duration, feature_use of a named feature with an allowed drop) stop a harmful arm alone; the primary metric (session_duration, crash_free_sessions, update_success, adoption, feature_use) is judged with always-valid intervals. One active release per channel still holds.',
     { body: createExperimentSchema, status: 201 },
   ),
   'GET /v1/releases/{id}/experiment': admin(
     'Experiment results',
-    "Per arm: sample, value, difference and relative change to the control with the always-valid interval, verdict, guardrail state; the sample-ratio check, the winner and the conclusion. live=false (no statistics) when Temporal cannot be asked.",
+    "Per arm: sample, value, difference and relative change to the control with the always-valid interval, verdict, guardrail state, metric guardrails (session length, feature use) with their intervals; the sample-ratio check, the winner and the conclusion. live=false (no statistics) when Temporal cannot be asked.",
   ),
   'POST /v1/releases/{id}/stop-arm': admin(
     'Stop an arm',

@@ -3,7 +3,7 @@ import { ConflictError } from '../../domain/errors/conflict-error';
 import { NotFoundError } from '../../domain/errors/not-found-error';
 import type { ArmCommandName } from '../../domain/experiment-machine';
 import { liveResults, storedResults, type ExperimentResults } from '../../domain/experiment-results';
-import type { ExperimentDefinition } from '../../domain/experiment';
+import { experimentFeatures, type ExperimentDefinition } from '../../domain/experiment';
 import { featureTracking, MAX_FEATURE_NAMES_PER_APP, OTHER_FEATURE } from '../../domain/insight';
 import { isTerminal, type Release } from '../../domain/release';
 import type { Stores } from '../../db/create-stores';
@@ -53,11 +53,14 @@ export function createExperimentService(deps: ExperimentServiceDeps): Experiment
 
   return {
     async start(input, principal) {
-      const { feature } = input.experiment.primary;
-      if (feature !== undefined && featureTracking(await stores.experiments.keptFeatureNames(input.appId), feature) === 'other') {
+      const features = experimentFeatures(input.experiment);
+      const kept = features.length === 0 ? [] : await stores.experiments.keptFeatureNames(input.appId);
+      const untracked = features.filter((feature) => featureTracking(kept, feature) === 'other');
+      if (untracked.length > 0) {
         throw new ConflictError(
-          `app ${input.appId} already keeps ${MAX_FEATURE_NAMES_PER_APP} feature names and ${feature} is not one of them: its uses count under ${OTHER_FEATURE}; judge one of the kept names (GET the app's insight topFeatures)`,
+          `app ${input.appId} already keeps ${MAX_FEATURE_NAMES_PER_APP} feature names and ${untracked.join(', ')} ${untracked.length === 1 ? 'is' : 'are'} not among them: their uses count under ${OTHER_FEATURE}; judge or guard kept names (GET the app's insight topFeatures)`,
           'feature_not_kept',
+          { features: untracked },
         );
       }
       return deps.releases.start(input, principal);

@@ -62,7 +62,10 @@ export interface ExperimentStore {
    * transaction that publishes the rollout state of the same revision.
    */
   publish(state: PublishedExperimentState): Promise<void>;
-  /** Each arm's cumulative counts from the release's rollups of one bucket size, keyed by arm (feature uses: of its primary feature). */
+  /**
+   * Each arm's cumulative counts from the release's rollups of one bucket size, keyed by arm (feature
+   * uses: of its primary feature, and of each feature its metric guardrails name).
+   */
   armMetrics(releaseId: string, stepMs: number): Promise<Record<string, ArmMetrics>>;
   /** The feature names the app's rollups keep by name (rollup_feature_names). */
   keptFeatureNames(appId: string): Promise<string[]>;
@@ -77,6 +80,12 @@ interface ArmCounterRow {
   installs_failed: number;
   sessions: number;
   feature_uses: number;
+}
+
+interface ArmFeatureRow {
+  cohort: string;
+  feature: string;
+  uses: number;
 }
 
 interface ArmDeviceRow {
@@ -169,7 +178,7 @@ export function createExperimentStore(db: Queryable): ExperimentStore {
     },
 
     async armMetrics(releaseId, stepMs) {
-      const [counters, devices] = await Promise.all([
+      const [counters, devices, guarded] = await Promise.all([
         // Without a primary feature, or one the app does not keep (yet), there is no slot: feature_uses[NULL] is NULL, counted as 0.
         db.query<ArmCounterRow>(
           `SELECT b.cohort, sum(b.timed_sessions)::int AS timed_sessions, sum(b.session_ms_sum)::float8 AS session_ms_sum,
@@ -193,6 +202,18 @@ export function createExperimentStore(db: Queryable): ExperimentStore {
            GROUP BY b.cohort`,
           [releaseId, stepMs, DEVICE_SET_CODES.active, DEVICE_SET_CODES.on_release],
         ),
+        // A guarded feature the app does not keep (yet) has no slot and no row: 0 uses.
+        db.query<ArmFeatureRow>(
+          `SELECT b.cohort, f.feature, coalesce(sum(b.feature_uses[f.slot]), 0)::int AS uses
+           FROM experiments e
+           JOIN releases r ON r.id = e.release_id
+           JOIN rollup_feature_names f ON f.app_id = r.app_id
+             AND f.feature IN (SELECT g->>'feature' FROM jsonb_array_elements(coalesce(e.definition->'metricGuardrails', '[]'::jsonb)) AS g)
+           JOIN rollup_buckets b ON b.release_id = e.release_id
+           WHERE e.release_id = $1 AND b.bucket_ms = $2 AND b.cohort LIKE 'arm:%'
+           GROUP BY b.cohort, f.feature`,
+          [releaseId, stepMs],
+        ),
       ]);
       const result: Record<string, ArmMetrics> = {};
       const of = (cohort: string) => {
@@ -209,6 +230,10 @@ export function createExperimentStore(db: Queryable): ExperimentStore {
           sessions: row.sessions,
           featureUses: row.feature_uses,
         });
+      }
+      for (const row of guarded.rows) {
+        const metrics = of(row.cohort);
+        metrics.guardedFeatureUses = { ...metrics.guardedFeatureUses, [row.feature]: row.uses };
       }
       for (const row of devices.rows) {
         Object.assign(of(row.cohort), { devices: row.devices, activeDeviceBuckets: row.active_buckets, onArmDeviceBuckets: row.on_arm_buckets });

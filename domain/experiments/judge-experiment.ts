@@ -6,7 +6,7 @@ import type { SequentialInterval } from './sequential-interval';
 export type MetricDirection = 'higher' | 'lower';
 export type ArmVerdict = 'better' | 'worse' | 'inconclusive';
 
-/** The primary metric's per-arm summaries, keyed by arm name, and which way is better. */
+/** A metric's per-arm summaries, keyed by arm name, and which way is better. */
 export type PrimaryMetricSummaries =
   | { kind: 'mean'; direction: MetricDirection; arms: Readonly<Record<string, MeanSummary>> }
   | { kind: 'proportion'; direction: MetricDirection; arms: Readonly<Record<string, ProportionSummary>> }
@@ -66,7 +66,7 @@ export function judgeExperiment(input: ExperimentJudgementInput): ExperimentJudg
   const { primary, control, minSamplePerArm } = input;
   const names = Object.keys(primary.arms);
   const alphaEach = input.alpha / Math.max(1, (names.length * (names.length - 1)) / 2);
-  const compare = (treatment: string, baseline: string): SequentialInterval => comparison(primary, treatment, baseline, alphaEach, input.tuning);
+  const compare = (treatment: string, baseline: string): SequentialInterval => armComparison(primary, treatment, baseline, alphaEach, input.tuning);
   const sampleOf = (arm: string): number => primary.arms[arm]?.n ?? 0;
   const controlSample = sampleOf(control);
 
@@ -95,7 +95,8 @@ function verdictOf(interval: SequentialInterval, direction: MetricDirection): Ar
   return better ? 'better' : worse ? 'worse' : 'inconclusive';
 }
 
-function comparison(primary: PrimaryMetricSummaries, treatment: string, baseline: string, alpha: number, tuning: number | undefined): SequentialInterval {
+/** The always-valid (1 − α) sequence of treatment − baseline on the summaries' metric (a rate ratio − 1 for rates). */
+export function armComparison(primary: PrimaryMetricSummaries, treatment: string, baseline: string, alpha: number, tuning: number | undefined): SequentialInterval {
   if (primary.kind === 'mean') {
     const empty: MeanSummary = { n: 0, sum: 0, sumOfSquares: 0 };
     return meanDifferenceSequence(primary.arms[treatment] ?? empty, primary.arms[baseline] ?? empty, alpha, tuning);

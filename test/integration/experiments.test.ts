@@ -240,6 +240,75 @@ describe('an experiment between bundles on the real stack', () => {
     expect(byKey.get('now')!.difference!.estimate).toBe(1);
   }, 120_000);
 
+  it('stops an arm that shortens sessions and an arm that cuts use of a guarded feature, each by its own guardrail', async () => {
+    const appId = 'com.example.metricguards';
+    const fleet = await appOnBaseline(appId, [BASELINE, ARM_B, ARM_C], deviceIds(300, 'guards'));
+    const body = {
+      arms: [{ key: 'a' }, { key: 'b', version: ARM_B }, { key: 'c', version: ARM_C }],
+      primaryMetric: 'session_duration',
+      plan: { stages: [{ exposureBps: 10_000, minSoakMs: 600_000, checkIntervalMs: 300 }] },
+      timeLimitMs: 600_000,
+      minSamplePerArm: 50,
+    };
+    const unnamed = await ctx.admin.post(`/v1/apps/${appId}/experiments`, { ...body, guardrails: ['feature_use'] });
+    expect(unnamed.status).toBe(400);
+    expect(unnamed.body.error.details.problems).toEqual([{ path: 'guardrails[0]', message: expect.stringMatching(/^feature_use guards one feature/) }]);
+    const twice = await ctx.admin.post(`/v1/apps/${appId}/experiments`, { ...body, guardrails: ['session_duration', { metric: 'session_duration', maxDropPercent: 5 }] });
+    expect(twice.status).toBe(400);
+    expect(JSON.stringify(twice.body.error)).toMatch(/session_duration is named twice/);
+
+    const started = await ctx.admin.post(`/v1/apps/${appId}/experiments`, {
+      ...body,
+      guardrails: ['crash_free_sessions', { metric: 'session_duration', maxDropPercent: 5 }, { metric: 'feature_use', feature: 'checkout' }],
+    });
+    expect(started.status, JSON.stringify(started.body)).toBe(201);
+    const id = started.body.id as string;
+    await waitForServed(ctx.stack, id, (r) => r.status === 'running' && r.exposure.default === 10_000);
+    const { armOf, running } = await checkIn(ctx.device, appId, fleet);
+
+    // B's sessions are 30 % shorter (beyond its 5 % allowance); C's users check out half as often.
+    const rng = createRng([23, 2026]);
+    const results = async () => (await ctx.admin.get(`/v1/releases/${id}/experiment`)).body as ExperimentResults;
+    const bothStopped = (r: ExperimentResults) => r.arms.filter((a) => a.stopped).length === 2;
+    let now = await results();
+    for (let rounds = 0; !bothStopped(now) && rounds < 20; rounds++) {
+      await postTelemetry(
+        ctx.device,
+        appId,
+        fleet.map((deviceId) => {
+          const arm = armOf.get(deviceId)!;
+          const version = running.get(deviceId)!;
+          const checkouts = arm === 'c' ? Number(rng.next() < 0.5) : 1;
+          return {
+            deviceId,
+            events: [
+              { type: 'session_start', bundleVersion: version },
+              ...Array.from({ length: checkouts }, () => ({ type: 'feature_used', bundleVersion: version, feature: 'checkout' })),
+              { type: 'session_end', bundleVersion: version, durationMs: normal(rng, arm === 'b' ? SESSION_MS * 0.7 : SESSION_MS, SESSION_SD_MS) },
+            ],
+          };
+        }),
+      );
+      const acknowledged = Date.now();
+      now = await waitFor('an experiment check', results, (r) => bothStopped(r) || (r.lookedAt ?? 0) > acknowledged + 1000 || r.status !== 'running', {
+        everyMs: 100,
+        timeoutMs: 60_000,
+      });
+    }
+    const byKey = new Map(now.arms.map((a) => [a.key, a]));
+    expect(byKey.get('b'), JSON.stringify(now.arms)).toMatchObject({ stopped: true, stoppedReason: expect.stringMatching(/^session_duration -\d+\.\d % vs the control .* more than the 5\.0 % drop/) });
+    expect(byKey.get('c'), JSON.stringify(now.arms)).toMatchObject({ stopped: true, stoppedReason: expect.stringMatching(/feature_use of checkout -\d+\.\d % vs the control/) });
+    expect(now.metricGuardrails).toEqual([
+      { metric: 'session_duration', maxDrop: 0.05 },
+      { metric: 'feature_use', feature: 'checkout', maxDrop: 0 },
+    ]);
+    // Every treatment arm stopped: the experiment ends, and devices on any arm's bundle are told to roll back.
+    await waitForServed(ctx.stack, id, (r) => r.status === 'rolled_back');
+    const cDevice = fleet.find((d) => armOf.get(d) === 'c')!;
+    const back = await ctx.device.post(`/v1/apps/${appId}/check`, { deviceId: cDevice, platform: 'android', nativeVersion: '2.0.0', bundleVersion: ARM_C });
+    expect(back.body).toMatchObject({ action: 'rollback', bundle: { version: BASELINE } });
+  }, 180_000);
+
   it('judges uses of a named feature per session, counting only that feature', async () => {
     const appId = 'com.example.features';
     const fleet = await appOnBaseline(appId, [BASELINE, ARM_B], deviceIds(120, 'features'));
@@ -305,6 +374,6 @@ describe('an experiment between bundles on the real stack', () => {
     );
     const unkept = await ctx.admin.post(`/v1/apps/${appId}/experiments`, { ...body, feature: 'checkout', supersede: true });
     expect(unkept.status).toBe(409);
-    expect(unkept.body.error).toMatchObject({ code: 'feature_not_kept', message: expect.stringMatching(/checkout is not one of them/) });
+    expect(unkept.body.error).toMatchObject({ code: 'feature_not_kept', message: expect.stringMatching(/checkout is not among them/), details: { features: ['checkout'] } });
   }, 120_000);
 });

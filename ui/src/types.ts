@@ -103,6 +103,12 @@ export interface ExperimentArm {
   stopped: boolean;
   stoppedReason: string | null;
   guardrail: { verdict: string | null; findings: string[] };
+  metricGuardrails: Array<{
+    metric: string;
+    feature: string | null;
+    harmful: boolean;
+    relative: { estimate: number | null; lower: number | null; upper: number | null };
+  }>;
   sample: number;
   value: number | null;
   relative: { estimate: number | null; lower: number | null; upper: number | null } | null;

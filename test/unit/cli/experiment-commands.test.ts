@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatExperimentResults, parseArm } from '../../../cli/experiment-commands';
+import { formatExperimentResults, parseArm, parseGuardrails } from '../../../cli/experiment-commands';
 import type { ArmResult, ExperimentResults } from '../../../domain/experiment-results';
 
 const arm = (over: Partial<ArmResult>): ArmResult => ({
@@ -11,6 +11,7 @@ const arm = (over: Partial<ArmResult>): ArmResult => ({
   stopped: false,
   stoppedReason: null,
   guardrail: { verdict: 'continue', findings: [] },
+  metricGuardrails: [],
   sample: 300,
   value: 60_000,
   difference: null,
@@ -27,6 +28,7 @@ const results: ExperimentResults = {
   control: 'a',
   primary: { metric: 'session_duration', direction: 'higher' },
   guardrails: ['crash_free_sessions'],
+  metricGuardrails: [],
   alpha: 0.05,
   timeLimitAt: null,
   winner: 'b',
@@ -57,6 +59,18 @@ describe(parseArm.name, () => {
   });
 });
 
+describe(parseGuardrails.name, () => {
+  it('keeps gate guardrails by name and gives metric guardrails their feature and allowed drop', () => {
+    expect(parseGuardrails('crash_free_sessions,session_duration,feature_use:checkout', '5')).toEqual([
+      'crash_free_sessions',
+      { metric: 'session_duration', maxDropPercent: 5 },
+      { metric: 'feature_use', feature: 'checkout', maxDropPercent: 5 },
+    ]);
+    expect(parseGuardrails('session_duration', undefined)).toEqual([{ metric: 'session_duration', maxDropPercent: 0 }]);
+    expect(() => parseGuardrails('session_duration', 'lots')).toThrow(/--max-drop takes a percentage/);
+  });
+});
+
 describe(formatExperimentResults.name, () => {
   it('shows each arm against the control with its interval, the stopped arm, the split and the conclusion', () => {
     const text = formatExperimentResults(results).join('\n');
@@ -72,5 +86,29 @@ describe(formatExperimentResults.name, () => {
     const text = formatExperimentResults(featureResults).join('\n');
     expect(text).toMatch(/primary feature_use of search \(higher is better\)/);
     expect(text).toMatch(/0\.250 uses\/session/);
+  });
+
+  it('lists the metric guardrails with their allowance and each running arm against them', () => {
+    const guarded: ExperimentResults = {
+      ...results,
+      metricGuardrails: [
+        { metric: 'session_duration', maxDrop: 0.05 },
+        { metric: 'feature_use', feature: 'checkout', maxDrop: 0 },
+      ],
+      arms: results.arms.map((a) =>
+        a.key === 'b'
+          ? {
+              ...a,
+              metricGuardrails: [
+                { metric: 'session_duration', feature: null, maxDrop: 0.05, harmful: false, sample: 300, relative: { estimate: 0.086, lower: 0.008, upper: 0.164 } },
+                { metric: 'feature_use', feature: 'checkout', maxDrop: 0, harmful: true, sample: 300, relative: { estimate: -0.3, lower: -0.45, upper: -0.12 } },
+              ],
+            }
+          : a,
+      ),
+    };
+    const text = formatExperimentResults(guarded).join('\n');
+    expect(text).toMatch(/guardrails crash_free_sessions, session_duration \(may drop 5\.0 %\), feature_use of checkout$/m);
+    expect(text).toMatch(/continue; session_duration \+8\.6 % \[\+0\.8 %, \+16\.4 %\]; feature_use of checkout -30\.0 % \[-45\.0 %, -12\.0 %\] HARMFUL/);
   });
 });

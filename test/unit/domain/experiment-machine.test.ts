@@ -116,6 +116,59 @@ describe('experiment guardrails', () => {
   });
 });
 
+describe('metric guardrails', () => {
+  /** Arms' session lengths (ms, ±6 s spread) and checkout uses per session over n sessions each. */
+  const usage = (n: number, meanMs: Record<string, number>, checkoutPerSession: Record<string, number> = {}): Record<string, ArmMetrics> =>
+    Object.fromEntries(
+      Object.entries(metrics(n)).map(([arm, m]) => {
+        const mean = meanMs[arm] ?? 60_000;
+        const uses = Math.round((checkoutPerSession[arm] ?? 0.4) * n);
+        return [arm, { ...m, sessionMsSum: n * mean, sessionMsSquares: n * (mean * mean + 36e6), guardedFeatureUses: { checkout: uses } }];
+      }),
+    );
+  const check = (c: ExperimentContext, m: Record<string, ArmMetrics>) =>
+    applyExperimentEvaluation(baking(c), c, evaluation({ b: gate('continue'), c: gate('continue') }, m), T0 + 200);
+
+  it('stops an arm proven to shorten sessions, alone, saying by how much', () => {
+    const c = ctx({ primary: { metric: 'adoption', direction: 'higher' }, metricGuardrails: [{ metric: 'session_duration', maxDrop: 0 }] });
+    const next = check(c, usage(400, { c: 48_000 }));
+    expect(stoppedArms(next)).toEqual(['c']);
+    expect(next.rollout.status).toBe('running');
+    expect(next.arms.c!.stoppedReason).toMatch(/^session_duration -20\.0 % vs the control \(always-valid interval -2\d\.\d % … -1\d\.\d %\), more than the \+?0\.0 % drop/);
+    expect(next.look?.guardrails?.find((v) => v.arm === 'b')).toMatchObject({ harmful: false, metric: 'session_duration' });
+  });
+
+  it('lets an arm keep a drop within its allowance, and stops it without one', () => {
+    const allowed = ctx({ primary: { metric: 'adoption', direction: 'higher' }, metricGuardrails: [{ metric: 'session_duration', maxDrop: 0.05 }] });
+    const slight = usage(2000, { c: 58_800 });
+    expect(stoppedArms(check(allowed, slight))).toEqual([]);
+    const strict = ctx({ primary: { metric: 'adoption', direction: 'higher' }, metricGuardrails: [{ metric: 'session_duration', maxDrop: 0 }] });
+    expect(stoppedArms(check(strict, slight))).toEqual(['c']);
+  });
+
+  it('stops an arm whose users use the guarded feature less, as a rate ratio of uses per session', () => {
+    const c = ctx({ metricGuardrails: [{ metric: 'feature_use', feature: 'checkout', maxDrop: 0 }] });
+    const next = check(c, usage(2000, {}, { c: 0.2 }));
+    expect(stoppedArms(next)).toEqual(['c']);
+    expect(next.arms.c!.stoppedReason).toMatch(/^feature_use of checkout -50\.0 % vs the control/);
+    expect(next.look?.guardrails?.find((v) => v.arm === 'b')).toMatchObject({ harmful: false, feature: 'checkout', sample: 2000 });
+  });
+
+  it('judges nothing below the minimum sample, and splits α over treatment arms × metric guardrails', () => {
+    const c = ctx({
+      primary: { metric: 'adoption', direction: 'higher' },
+      metricGuardrails: [
+        { metric: 'session_duration', maxDrop: 0 },
+        { metric: 'feature_use', feature: 'checkout', maxDrop: 0 },
+      ],
+    });
+    const early = check(c, usage(40, { c: 30_000 }, { c: 0 }));
+    expect(stoppedArms(early)).toEqual([]);
+    expect(early.look?.guardrails).toHaveLength(4);
+    expect(early.look?.guardrails?.every((v) => v.alphaEach === 0.05 / 4)).toBe(true);
+  });
+});
+
 describe('experiment judgement', () => {
   it('concludes with a clear winner: pauses with the arms still served, and does not conclude again after a resume', () => {
     const c = ctx();

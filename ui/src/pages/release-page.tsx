@@ -261,6 +261,16 @@ function armComparison(arm: ExperimentArm): string {
   return `${signed(r.estimate)} [${signed(r.lower)}, ${signed(r.upper)}]`;
 }
 
+/** The gate guardrail's verdict, then each session-length or feature-use guardrail's change against the control. */
+function armGuardrails(arm: ExperimentArm): string {
+  if (arm.stopped) return `stopped: ${arm.stoppedReason ?? 'by command'}`;
+  const metrics = arm.metricGuardrails.map((g) => {
+    const name = g.metric.replace(/_/g, ' ') + (g.feature === null ? '' : ` of ${g.feature}`);
+    return `${name} ${signed(g.relative.estimate)} [${signed(g.relative.lower)}, ${signed(g.relative.upper)}]${g.harmful ? ' — harmful' : ''}`;
+  });
+  return [arm.guardrail.verdict ?? '—', ...metrics].join(' · ');
+}
+
 function ExperimentSection({ results }: { results: ExperimentResults }) {
   const metric = results.primary.metric.replace(/_/g, ' ') + (results.primary.feature === undefined ? '' : ` of ${results.primary.feature}`);
   const srm = results.sampleRatio;
@@ -294,7 +304,7 @@ function ExperimentSection({ results }: { results: ExperimentResults }) {
               <td>{armValue(arm, results.primary.metric)}</td>
               <td>{armComparison(arm)}</td>
               <td>{arm.control ? '—' : (arm.verdict ?? '—')}</td>
-              <td>{arm.stopped ? `stopped: ${arm.stoppedReason ?? 'by command'}` : (arm.guardrail.verdict ?? '—')}</td>
+              <td>{armGuardrails(arm)}</td>
             </tr>
           ))}
         </tbody>
