@@ -1,5 +1,5 @@
 import type { Registry } from 'prom-client';
-import { createCounter } from '../platform/metrics';
+import { createCounter, createHistogram } from '../platform/metrics';
 
 export function createActivityMetrics(registry: Registry) {
   return {
@@ -7,6 +7,13 @@ export function createActivityMetrics(registry: Registry) {
     gateVerdicts: createCounter(registry, 'rampart_gate_verdicts_total', 'Gate evaluations by verdict', ['verdict']),
     experimentGuardrailVerdicts: createCounter(registry, 'rampart_experiment_guardrail_verdicts_total', 'Guardrail evaluations of experiment arms by verdict', ['verdict']),
     gateReadErrors: createCounter(registry, 'rampart_gate_read_errors_total', 'Gate evaluations whose counts could not be read'),
+    gateBarrierWait: createHistogram(
+      registry,
+      'rampart_gate_barrier_wait_seconds',
+      "Time a gate read waited at its release's barrier for the telemetry batches in flight to commit",
+      [],
+      [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5],
+    ),
     gateSetAside: createCounter(
       registry,
       'rampart_gate_telemetry_set_aside_total',

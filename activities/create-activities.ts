@@ -13,7 +13,7 @@ import type { ActivityMetrics } from './activity-metrics';
 import { deliveryKeyOf, outboxDeliveriesOf, webhookPayload } from '../domain/webhook-payload';
 import { deliverWebhook, type DeliveryOptions } from './deliver-webhook';
 import { createExperimentActivities } from './experiment-activities';
-import { settledWindowEnd } from './settled-window';
+import { passBarrier } from './settled-window';
 import type { ExperimentStore } from '../db/stores/experiment-store';
 
 export interface ActivityDeps {
@@ -159,9 +159,10 @@ export function createActivities(deps: ActivityDeps) {
      */
     async evaluateGates(input: EvaluateGatesInput): Promise<EvaluateGatesResult> {
       if (!(input.windowMs > 0)) throw ApplicationFailure.nonRetryable(`invalid windowMs ${input.windowMs}`, 'InvalidGateRequest');
-      const windowEnd = settledWindowEnd(input);
+      let windowEnd = input.from;
       let window: GateWindow | null;
       try {
+        windowEnd = await passBarrier(deps, input);
         window = await deps.gateWindows.read(input.releaseId, input.from, windowEnd);
       } catch (err) {
         deps.logger.error({ err, releaseId: input.releaseId }, 'reading gate counts failed');

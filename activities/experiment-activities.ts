@@ -9,7 +9,7 @@ import type { PublishedState } from '../domain/release';
 import type { Logger } from '../platform/logger';
 import type { ActivityMetrics } from './activity-metrics';
 import type { PublishResult } from './create-activities';
-import { settledWindowEnd } from './settled-window';
+import { passBarrier } from './settled-window';
 
 export interface ExperimentActivityDeps {
   gateWindows: GateWindowStore;
@@ -72,9 +72,10 @@ export function createExperimentActivities(deps: ExperimentActivityDeps) {
      */
     async evaluateExperiment(input: EvaluateExperimentInput): Promise<EvaluateExperimentResult> {
       if (!(input.windowMs > 0)) throw ApplicationFailure.nonRetryable(`invalid windowMs ${input.windowMs}`, 'InvalidGateRequest');
-      const windowEnd = settledWindowEnd(input);
+      let windowEnd = input.from;
       let read: Array<GateWindow | null>;
       try {
+        windowEnd = await passBarrier(deps, input);
         read = await Promise.all(input.arms.map((a) => deps.gateWindows.read(input.releaseId, input.from, windowEnd, a.slices)));
       } catch (err) {
         deps.logger.error({ err, releaseId: input.releaseId }, 'reading experiment guardrail counts failed');

@@ -2,7 +2,6 @@ import type { DeviceEventRow, DeviceWindowRow, TelemetryStore } from '../../db/s
 import type { GateMetric } from '../../domain/gates/gate-spec';
 import { NO_ROLLUPS, foldRollups, rollupCohortOf, type RollupEvent } from '../../domain/insight';
 import { armCohort } from '../../domain/experiment';
-import { windowStartOf } from '../../domain/plan';
 import { targetFor } from '../../domain/personalization';
 import { attributeEvent, GATE_METRIC_OF, type EventType } from '../../domain/telemetry';
 import { isDataException } from '../../db/pg-errors';
@@ -31,12 +30,9 @@ export interface IngestRequest {
   events: IncomingEvent[];
 }
 
-/** A device-window row before its batch is written: its counting window is chosen then. */
-type PendingWindow = Omit<DeviceWindowRow, 'windowStart'> & { windowMs: number };
-
 interface Prepared {
   event: DeviceEventRow;
-  window: PendingWindow | null;
+  window: DeviceWindowRow | null;
   rollup: RollupEvent | null;
 }
 
@@ -46,13 +42,14 @@ export interface TelemetryService {
   drain(): Promise<void>;
 }
 
-const windowKey = (w: DeviceWindowRow) => `${w.releaseId}\u0000${w.windowStart.getTime()}\u0000${w.deviceId}\u0000${w.onCohortBundle}`;
+// A batch files all its device-windows of a release under one window (the store chooses it).
+const windowKey = (w: DeviceWindowRow) => `${w.releaseId}\u0000${w.deviceId}\u0000${w.onCohortBundle}`;
 
 /**
  * ON CONFLICT cannot touch one row twice in a statement, so a batch folds its own duplicates first;
  * sorted by key, so that batches of two API instances lock the rows they share in the same order.
  */
-function mergeWindows(windows: DeviceWindowRow[]): DeviceWindowRow[] {
+export function mergeWindows(windows: DeviceWindowRow[]): DeviceWindowRow[] {
   const merged = new Map<string, DeviceWindowRow>();
   for (const w of windows) {
     const key = windowKey(w);
@@ -81,19 +78,12 @@ export interface TelemetryServiceDeps {
 export function createTelemetryService(deps: TelemetryServiceDeps): TelemetryService {
   const committer = createGroupCommitter<Prepared>(async (items) => {
     const started = process.hrtime.bigint();
-    // Rows are filed under the counting window in which their batch is written, not the one in which
-    // the request arrived: a batch that waited behind another would otherwise land in windows the gate
-    // has already read, and its devices would never count. What is left is the write's own duration
-    // (rampart_telemetry_flush_seconds), which the gate's read allows for.
-    const writtenAt = Date.now();
-    const windows = items.flatMap(({ window }): DeviceWindowRow[] => {
-      if (!window) return [];
-      const { windowMs, ...row } = window;
-      return [{ ...row, windowStart: new Date(windowStartOf(writtenAt, windowMs)) }];
-    });
+    // Rows are filed under the counting window in which their batch commits (the store chooses it
+    // behind the gate's barrier), not the one in which the request arrived: a batch that waited behind
+    // another would otherwise land in windows a gate has already read, and never count.
     await deps.store.write(
       items.map((i) => i.event),
-      mergeWindows(windows),
+      mergeWindows(items.flatMap((i) => (i.window ? [i.window] : []))),
       deps.rollups ? foldRollups(items.flatMap((i) => (i.rollup ? [i.rollup] : []))) : NO_ROLLUPS,
     );
     deps.metrics.telemetryBatchSize.observe(items.length);
@@ -109,7 +99,7 @@ export function createTelemetryService(deps: TelemetryServiceDeps): TelemetrySer
       const prepared = request.events.map((e): Prepared => {
         const a = attributeEvent(serving, request.deviceId, request.segment, e.bundleVersion);
         const metric = (GATE_METRIC_OF as Partial<Record<string, GateMetric>>)[e.type];
-        const window: PendingWindow | null =
+        const window: DeviceWindowRow | null =
           a.slice && a.releaseId && a.windowMs && e.countsForGates !== false
             ? {
                 releaseId: a.releaseId,

@@ -2,6 +2,23 @@ import { GATE_METRICS, type GateMetric } from '../../domain/gates/gate-spec';
 import type { CohortCounts, GateWindow, WindowTrust } from '../../domain/gates/gate-types';
 import type { Queryable } from '../create-pool';
 
+/**
+ * The advisory lock that makes a gate's read a barrier for telemetry batches, one per release (README,
+ * "Late telemetry and the gate's barrier"): a batch holds its releases' locks shared while it writes
+ * their device-windows (telemetry-store.ts), a gate read takes its release's exclusively first.
+ * `keyOf` turns an SQL expression of a release id into the lock's key; a collision only makes a gate
+ * wait for another release's batches too.
+ */
+export const WINDOW_BARRIER = { lockClass: 0x52574247, keyOf: (releaseIdSql: string) => `hashtext(${releaseIdSql})` } as const;
+
+/**
+ * Waits for the release's batches in flight, in autocommit: the statement is the lock's transaction,
+ * so it lets go at once. The clock is read after the lock is granted, on the clock batches file by.
+ */
+const BARRIER_SQL = `
+  WITH locked AS MATERIALIZED (SELECT pg_advisory_xact_lock(${WINDOW_BARRIER.lockClass}, ${WINDOW_BARRIER.keyOf('$1')}))
+  SELECT clock_timestamp() AS at FROM locked`;
+
 /** Bit of each gate metric in `release_device_windows.metrics`. */
 const METRIC_BITS: Record<GateMetric, number> = { crash: 1, js_error: 2, boot_failed: 4, install_failed: 8 };
 
@@ -109,6 +126,13 @@ const RELEASE_SLICES: ComparedSlices = { canary: 'canary', control: 'control' };
 
 export interface GateWindowStore {
   /**
+   * The barrier a gate passes before it reads: waits until every telemetry batch that holds the
+   * release's lock has committed, and answers the database's time then. Every batch not yet committed
+   * files its device-windows under the window holding a later time, so the windows that end by then
+   * are complete. `db` must not be in a transaction (the lock would be held to its end).
+   */
+  barrier(releaseId: string): Promise<number>;
+  /**
    * Distinct-device counts per segment and cohort over the counting windows in `[from, to)`; an
    * experiment names the slices (arms) to compare as canary and control.
    */
@@ -117,6 +141,10 @@ export interface GateWindowStore {
 
 export function createGateWindowStore(db: Queryable): GateWindowStore {
   return {
+    async barrier(releaseId) {
+      const { rows } = await db.query<{ at: Date }>(BARRIER_SQL, [releaseId]);
+      return rows[0]!.at.getTime();
+    },
     async read(releaseId, from, to, slices = RELEASE_SLICES) {
       const { rows } = await db.query<WindowRow>(WINDOW_QUERY, [releaseId, new Date(from), new Date(to), slices.canary, slices.control]);
       const segments: GateWindow['segments'] = {};

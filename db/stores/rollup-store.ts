@@ -70,14 +70,17 @@ const merged = (c: AddedColumn) =>
  * that writes the batch's raw events, so a batch costs one round trip. `buckets` answers each bucket's 1-based ordinal in the
  * batch and its id. Counters, histograms and feature uses are all on the bucket rows, which come
  * sorted by key (foldRollups), so concurrent writers lock them in the same order and cannot deadlock.
+ * No bucket row is touched before the CTE named `after` has run (the statement's locks that must come
+ * before any row lock).
  */
-export function rollupCtes(first: number): string {
+export function rollupCtes(first: number, after: string): string {
   const params = [...KEY_PARAM_TYPES, ...ADDED_COLUMNS.map((c) => c.param)].map((type, i) => `$${first + i}::${type}[]`);
   const added = ADDED_COLUMNS.map((c) => c.column);
   const keyMatch = KEY_COLUMNS.map((c) => `k.${c} = u.${c}`).join(' AND ');
   return `
   keys AS (
     SELECT * FROM unnest(${params.join(', ')}) WITH ORDINALITY AS c(${[...KEY_COLUMNS, ...added].join(', ')}, ord)
+    WHERE EXISTS (SELECT FROM ${after})
   ), upserted AS (
     INSERT INTO rollup_buckets AS b (${[...KEY_COLUMNS, ...added].join(', ')})
     SELECT ${[...KEY_COLUMNS.map((c) => `k.${c}`), ...ADDED_COLUMNS.map(selected)].join(', ')}

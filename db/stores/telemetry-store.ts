@@ -8,7 +8,7 @@ import { col } from '../columns';
 import type { Pool, Queryable } from '../create-pool';
 import { withTransaction } from '../create-pool';
 import { isPgError } from '../pg-errors';
-import { metricBits } from './gate-window-store';
+import { metricBits, WINDOW_BARRIER } from './gate-window-store';
 import { createFeatureNames, createMembershipCache, rollupCtes, rollupParams, writeMemberships } from './rollup-store';
 
 export interface DeviceEventRow {
@@ -24,10 +24,14 @@ export interface DeviceEventRow {
   details: Record<string, unknown> | null;
 }
 
-/** One device-window of a release, already merged: at most one per key in a batch. */
+/**
+ * One device-window of a release, already merged: at most one per release, device and bundle in a
+ * batch. Its counting window is not the caller's to choose: the write files it, behind the gate's barrier.
+ */
 export interface DeviceWindowRow {
   releaseId: string;
-  windowStart: Date;
+  /** The release's counting window. */
+  windowMs: number;
   deviceId: string;
   onCohortBundle: boolean;
   segment: string;
@@ -81,19 +85,49 @@ async function listPartitions(db: Queryable): Promise<string[]> {
 // unnest keeps a batch of any size to one statement with a fixed number of parameters; the
 // device-windows and (with rollups) the rollups go into the same statement, so a batch is one round
 // trip and, alone, one transaction. Statements are prepared once per connection.
-const EVENTS_AND_WINDOWS = `
-  events AS (
+//
+// `barrier` takes the gate barrier's lock of each of the batch's releases, shared, for the rest of the
+// transaction, and only then reads the clock that files the device-windows: under the window holding
+// that time, never an earlier one. A gate read takes the lock exclusively first (GateWindowStore.barrier),
+// so a batch either committed before the read or files its rows at or after the read's barrier time,
+// in a window the read leaves for the next (README, "Late telemetry and the gate's barrier").
+// No deadlock: the locks go in key order and before any row lock of the batch (the rollup keys wait
+// for `barrier` too), and a gate holds nothing else. So a batch queued at a gate's lock holds no row
+// lock, only barrier locks of smaller keys, which the batches that gate waits for took before theirs.
+const GUARDED_BARRIER = `
+    SELECT clock_timestamp() AS at
+    FROM (SELECT count(*) FROM (
+      SELECT pg_advisory_xact_lock_shared(${WINDOW_BARRIER.lockClass}, l.key)
+      FROM (SELECT DISTINCT ${WINDOW_BARRIER.keyOf('u.release_id')} AS key FROM unnest($11::text[]) AS u (release_id) ORDER BY 1) l
+    ) s) locked`;
+
+const eventsAndWindows = (guarded: boolean) => `
+  barrier AS MATERIALIZED (${guarded ? GUARDED_BARRIER : 'SELECT clock_timestamp() AS at'}
+  ), events AS (
     INSERT INTO device_events (app_id, device_id, release_id, segment, cohort, type, bundle_version, occurred_at, received_at, details)
     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::timestamptz[], $9::timestamptz[], $10::jsonb[])
   ), windows AS (
     INSERT INTO release_device_windows AS w (release_id, window_start, device_id, on_cohort_bundle, segment, slice, metrics, events)
-    SELECT * FROM unnest($11::text[], $12::timestamptz[], $13::text[], $14::boolean[], $15::text[], $16::text[], $17::int[], $18::int[])
+    SELECT u.release_id, date_bin(u.window_ms * interval '1 millisecond', b.at, timestamptz 'epoch'), u.device_id, u.on_cohort_bundle, u.segment, u.slice, u.metrics, u.events
+    FROM barrier b
+    CROSS JOIN unnest($11::text[], $12::int[], $13::text[], $14::boolean[], $15::text[], $16::text[], $17::int[], $18::int[])
+      AS u (release_id, window_ms, device_id, on_cohort_bundle, segment, slice, metrics, events)
     ON CONFLICT (release_id, window_start, device_id, on_cohort_bundle)
     DO UPDATE SET metrics = w.metrics | EXCLUDED.metrics, events = w.events + EXCLUDED.events
   )`;
 const BATCH_PARAMS = 18;
-const BATCH_SQL = `WITH ${EVENTS_AND_WINDOWS} SELECT NULL`;
-const BATCH_WITH_ROLLUPS_SQL = `WITH ${EVENTS_AND_WINDOWS}, ${rollupCtes(BATCH_PARAMS + 1)} SELECT b.ord, b.bucket_id FROM buckets b`;
+
+/** A store's two batch statements, named apart when unguarded (a connection prepares each name once). */
+function batchStatements(guarded: boolean) {
+  const suffix = guarded ? '' : '-unguarded';
+  return {
+    plain: { name: `telemetry-batch${suffix}`, text: `WITH ${eventsAndWindows(guarded)} SELECT NULL` },
+    withRollups: {
+      name: `telemetry-batch-rollups${suffix}`,
+      text: `WITH ${eventsAndWindows(guarded)}, ${rollupCtes(BATCH_PARAMS + 1, 'barrier')} SELECT b.ord, b.bucket_id FROM buckets b`,
+    },
+  };
+}
 
 const eventParams = (events: DeviceEventRow[]) => [
   col(events, 'appId'),
@@ -110,7 +144,7 @@ const eventParams = (events: DeviceEventRow[]) => [
 
 const windowParams = (windows: DeviceWindowRow[]) => [
   col(windows, 'releaseId'),
-  col(windows, 'windowStart'),
+  col(windows, 'windowMs'),
   col(windows, 'deviceId'),
   col(windows, 'onCohortBundle'),
   col(windows, 'segment'),
@@ -124,10 +158,16 @@ export interface TelemetryStoreOptions {
   rollups?: boolean;
   /** Device × bucket memberships remembered as committed, so later batches skip their rows (0: none). */
   knownMemberships?: number;
+  /**
+   * Batches take the gate barrier's locks (default). Off only to measure what they cost
+   * (bench/ingestion-rollups.ts): a gate may then miss the rows of a batch that commits late.
+   */
+  barrier?: boolean;
 }
 
 export function createTelemetryStore(pool: Pool, options: TelemetryStoreOptions = {}): TelemetryStore {
   const rollupsOn = options.rollups ?? true;
+  const statements = batchStatements(options.barrier ?? true);
   const known = options.knownMemberships === 0 ? null : createMembershipCache(options.knownMemberships);
   const featureNames = createFeatureNames();
   const ensurePartitions = (from: Date, days: number) =>
@@ -151,21 +191,20 @@ export function createTelemetryStore(pool: Pool, options: TelemetryStoreOptions 
     const base = [...eventParams(events), ...windowParams(windows)];
     // A batch without rollups (switched off, or no event attributed to a release) plans no rollup statements.
     if (!rollupsOn || allRollups.counters.length === 0) {
-      await pool.query({ name: 'telemetry-batch', text: BATCH_SQL, values: base });
+      await pool.query({ ...statements.plain, values: base });
       return;
     }
     const rollups = known ? known.unknown(allRollups) : allRollups;
     const slots = featureNames.slots(rollups.features);
     // Alone, the statement is its own transaction: one round trip for the whole batch, as without rollups.
     if (slots !== null && rollups.memberships.length === 0) {
-      await pool.query({ name: 'telemetry-batch-rollups', text: BATCH_WITH_ROLLUPS_SQL, values: [...base, ...rollupParams(rollups, slots)] });
+      await pool.query({ ...statements.withRollups, values: [...base, ...rollupParams(rollups, slots)] });
       return;
     }
     const committed = await withTransaction(pool, async (client) => {
       const admitted = slots === null ? await featureNames.admit(client, rollups.features) : null;
       const { rows } = await client.query<{ ord: number; bucket_id: number }>({
-        name: 'telemetry-batch-rollups',
-        text: BATCH_WITH_ROLLUPS_SQL,
+        ...statements.withRollups,
         values: [...base, ...rollupParams(rollups, admitted?.slots ?? slots!)],
       });
       await writeMemberships(client, rollups.counters, rollups.memberships, rows);
