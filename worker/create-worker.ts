@@ -81,6 +81,7 @@ export function createWorkerReconciler(pool: Pool, temporal: Client, options: Wo
     ['cause'],
   );
   return createReleaseReconciler({
+    registry: options.registry,
     releases: createStores(pool, secrets).releases,
     workflowState: (workflowId) => workflowRunState(temporal, workflowId, options.config.describeTimeoutMs),
     withdrawal: createReleaseWithdrawal(createTransactor(pool, secrets)),
@@ -116,9 +117,8 @@ export function createWorkerDrainer(
     settings: { pollMs: options.settings.pollMs },
   });
   return {
-    start() {
-      dispatcher.start();
-      drainer.start();
+    async start() {
+      await Promise.all([dispatcher.start(), drainer.start()]);
     },
     async stop() {
       await dispatcher.stop();

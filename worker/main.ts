@@ -54,6 +54,7 @@ async function main(): Promise<void> {
     rollups: createRollupStore(pool),
     profiles: createDeviceProfileStore(pool),
     logger,
+    registry,
     settings: {
       eventRetentionDays: config.eventRetentionDays,
       rollupRetentionDays: config.rollupRetentionDays,
@@ -78,7 +79,7 @@ async function main(): Promise<void> {
     webhooksAllowPrivate: config.webhooksAllowPrivate,
     settings: config.webhookOutbox,
   });
-  drainer.start();
+  await drainer.start();
   const health = createHealthStore(pool);
   const ops = await startOpsServer({
     registry,

@@ -1,10 +1,11 @@
+import type { Registry } from 'prom-client';
 import type { DeviceProfileStore } from '../db/stores/device-profile-store';
 import type { RollupStore } from '../db/stores/rollup-store';
 import type { TelemetryStore } from '../db/stores/telemetry-store';
 import type { Logger } from '../platform/logger';
 import { EVENT_CLOCK } from '../domain/telemetry';
 import { DAY_MS } from '../domain/time';
-import { createPeriodicTask, type PeriodicTask } from '../platform/periodic-task';
+import { createBackgroundLoop, type BackgroundLoop } from '../platform/background-loop';
 
 const BATCH = 10_000;
 
@@ -25,7 +26,7 @@ export interface RetentionPass {
 }
 
 /** `start` resolves once the first pass has run: today's and tomorrow's partitions exist then. */
-export interface RetentionJob extends PeriodicTask {
+export interface RetentionJob extends BackgroundLoop {
   runOnce(now?: number): Promise<RetentionPass>;
 }
 
@@ -51,6 +52,8 @@ export function createRetentionJob(
     rollups: RollupStore;
     profiles: Pick<DeviceProfileStore, 'purgeEmptyActivitySlots'>;
     logger: Logger;
+    /** Counts failed passes. */
+    registry: Registry;
     settings: RetentionSettings;
     onDeleted?: (rows: number) => void;
   },
@@ -72,5 +75,12 @@ export function createRetentionJob(
     return { partitionsCreated, partitionsDropped, rowsDeleted };
   };
 
-  return { runOnce, ...createPeriodicTask({ run: runOnce, intervalMs: settings.intervalMs, logger: deps.logger, failure: 'telemetry retention failed' }) };
+  const loop = createBackgroundLoop({
+    name: 'retention',
+    intervalMs: settings.intervalMs,
+    logger: deps.logger,
+    registry: deps.registry,
+    iterate: async () => void (await runOnce()),
+  });
+  return { runOnce, ...loop };
 }

@@ -16,9 +16,9 @@ import { compileSegments, ruleAttributes } from '../domain/segment-rules';
 import { daysSince } from '../domain/time';
 import { WEBHOOK_RETRY, webhookRetryDelayMs } from '../domain/webhook-retry';
 import { newSecret, tokenHash } from '../platform/ids';
+import { createBackgroundLoop, type BackgroundLoop } from '../platform/background-loop';
 import type { Logger } from '../platform/logger';
 import { createCollectedGauge, createCounter } from '../platform/metrics';
-import { createWakeableSleep } from '../platform/wakeable-sleep';
 
 export interface NotificationDispatcherSettings {
   /** How often to look for notifications to prepare when there is nothing to do. */
@@ -33,10 +33,7 @@ export interface NotificationDispatcherDeps {
   settings: NotificationDispatcherSettings;
 }
 
-export interface NotificationDispatcher {
-  start(): void;
-  stop(): Promise<void>;
-}
+export type NotificationDispatcher = BackgroundLoop;
 
 // Preparing reads the channel's devices; a claimed row becomes due again after this should the process die.
 const LEASE_MS = 5 * 60_000;
@@ -81,9 +78,6 @@ export function createSegmentNotificationDispatcher(deps: NotificationDispatcher
   createCollectedGauge(deps.registry, 'rampart_segment_notifications_unprepared', 'Segment notifications whose devices are not computed yet', [], async () => [
     { labels: {}, value: await stores.segmentNotifications.countUnprepared() },
   ]);
-  let running = false;
-  let loop: Promise<void> | null = null;
-  const pauses = createWakeableSleep();
 
   const deliveryOf = (job: ClaimedNotification, group: ScheduledGroup): { delivery: NewNotificationDelivery; payload: NotificationPayload } => {
     const id = `notification:${job.releaseId}:${job.segment}:${job.toBps}:${group.at}`;
@@ -169,28 +163,11 @@ export function createSegmentNotificationDispatcher(deps: NotificationDispatcher
     return jobs.length;
   };
 
-  const run = async () => {
-    while (running) {
-      let claimed = 0;
-      try {
-        claimed = await runOnce();
-      } catch (err) {
-        logger.error({ err }, 'claiming segment notifications failed');
-      }
-      if (running && claimed < CLAIM_BATCH) await pauses.sleep(settings.pollMs);
-    }
-  };
-
-  return {
-    start() {
-      if (running) return;
-      running = true;
-      loop = run();
-    },
-    async stop() {
-      running = false;
-      pauses.wake();
-      await loop;
-    },
-  };
+  return createBackgroundLoop({
+    name: 'segment_notifications',
+    intervalMs: settings.pollMs,
+    logger,
+    registry: deps.registry,
+    iterate: async () => ((await runOnce()) < CLAIM_BATCH ? settings.pollMs : 0),
+  });
 }

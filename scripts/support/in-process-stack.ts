@@ -104,7 +104,7 @@ export async function startInProcessStack(options: InProcessStackOptions): Promi
       ...(options.workflowBundlePath ? { workflowBundle: { codePath: options.workflowBundlePath } } : {}),
     });
     worker = { worker: w, running: w.run(), connection: nativeConnection };
-    drainer.start();
+    await drainer.start();
   };
   const stopWorker = async () => {
     if (!worker) return;

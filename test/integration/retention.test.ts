@@ -1,3 +1,4 @@
+import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { durationBin, foldRollups } from '../../domain/insight';
 import { createDeviceProfileStore } from '../../db/stores/device-profile-store';
@@ -82,6 +83,7 @@ describe(createRetentionJob.name, () => {
       rollups: createRollupStore(db.pool),
       profiles: createDeviceProfileStore(db.pool),
       logger: createLogger('test', 'silent'),
+      registry: new Registry(),
       settings: { eventRetentionDays: 30, rollupRetentionDays: 400, partitionsAhead: 2, intervalMs: 3600_000 },
     });
     const pass = await job.runOnce(now);
@@ -123,6 +125,7 @@ describe(createRetentionJob.name, () => {
       rollups: createRollupStore(db.pool),
       profiles,
       logger: createLogger('test', 'silent'),
+      registry: new Registry(),
       settings: { eventRetentionDays: 30, rollupRetentionDays: 400, partitionsAhead: 2, intervalMs: 3600_000 },
     });
     expect((await job.runOnce(now)).rowsDeleted).toBe(1);
