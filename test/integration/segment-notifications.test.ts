@@ -3,10 +3,10 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bucketOf } from '../../domain/bucketing';
-import { HOUR_MS, MINUTE_MS } from '../../domain/time';
 import { waitFor } from '../../scripts/support/until';
 import { bucketSaltOf, bundleBody, startRelease } from '../support/fixtures';
 import { waitForServed } from '../support/rollout-waits';
+import { AWAKE_ZONE, QUIET_ZONE, quietNow } from '../support/quiet-hours';
 import { useTestStack } from '../support/test-stack';
 
 interface Received {
@@ -53,14 +53,9 @@ function startRelay(): Promise<{ url: string; received: Received[]; close(): Pro
 }
 
 const tierRule = (tier: string) => ({ attribute: 'attributes.tier', op: 'eq', value: tier });
-const hhmm = (ms: number) => new Date(ms).toISOString().slice(11, 16);
-// Quiet from two hours ago to three hours ahead on a UTC wall clock: quiet now in UTC, and not in
-// Etc/GMT-12 (UTC+12, no daylight saving), whose clock reads twelve hours later. No faked clock.
-const now = Date.now();
-const quietHours = { start: hhmm(now - 2 * HOUR_MS), end: hhmm(now + 3 * HOUR_MS) };
-const quietEndsAt = Math.floor((now + 3 * HOUR_MS) / MINUTE_MS) * MINUTE_MS;
-const QUIET = 'UTC';
-const AWAKE = 'Etc/GMT-12';
+const { quietHours, endsAt: quietEndsAt } = quietNow();
+const QUIET = QUIET_ZONE;
+const AWAKE = AWAKE_ZONE;
 
 const plan = {
   stages: [
