@@ -15,6 +15,7 @@ interface Received {
   payload: {
     id: string;
     event: string;
+    release: { id: string };
     segment: string;
     stageIndex: number;
     exposureBps: number;
@@ -206,5 +207,61 @@ describe('segment notifications', () => {
     });
     expect(notifications[1]!.deliveries[0]!.devicesBy).toBe('token');
     expect(relay.received).toHaveLength(3);
+  });
+
+  it("notifies an experiment's segment when its stage opens: exactly the devices the experiment exposes, whichever arm", async () => {
+    const appId = 'com.example.notify-experiment';
+    expect((await ctx.admin.post('/v1/apps', { id: appId, name: 'Notify experiment', defaultTimeZone: AWAKE })).status).toBe(201);
+    for (const version of ['1.0.0', '1.1.0']) expect((await ctx.admin.post(`/v1/apps/${appId}/bundles`, bundleBody(version))).status).toBe(201);
+    expect((await ctx.admin.post(`/v1/apps/${appId}/segments`, { key: 'power', rule: tierRule('power'), priority: 10 })).status).toBe(201);
+    expect((await ctx.admin.post(`/v1/apps/${appId}/webhooks`, { url: relay.url, events: ['segment_notification'] })).status).toBe(201);
+    const baseline = await startRelease(ctx.admin, appId, { version: '1.0.0', plan: { stages: [{ exposureBps: 10_000, minSoakMs: 100, checkIntervalMs: 100, gates: [] }] } });
+    await waitForServed(ctx.stack, baseline, (r) => r.status === 'completed');
+
+    const fleet: Device[] = [
+      ...Array.from({ length: 60 }, (_, i): Device => ({ id: `xp-${i}`, tier: 'power', timeZone: null })),
+      ...Array.from({ length: 20 }, (_, i): Device => ({ id: `xd-${i}`, tier: null, timeZone: null })),
+    ];
+    const check = (d: Device) =>
+      ctx.device.post(`/v1/apps/${appId}/check`, { deviceId: d.id, platform: 'ios', nativeVersion: '3.0.0', bundleVersion: '1.0.0', ...(d.tier ? { attributes: { tier: d.tier } } : {}) });
+    expect((await Promise.all(fleet.map(check))).every((a) => a.status === 200)).toBe(true);
+    await waitFor(
+      'the fleet to be profiled',
+      async () => (await ctx.stack.db.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM devices WHERE app_id = $1 AND channel = $2', [appId, 'production'])).rows[0]!.n,
+      (n) => n === fleet.length,
+    );
+
+    const started = await ctx.admin.post(`/v1/apps/${appId}/experiments`, {
+      arms: [{ key: 'a' }, { key: 'b', version: '1.1.0' }],
+      primaryMetric: 'session_duration',
+      plan: {
+        stages: [
+          { segments: ['power'], exposureBps: 5000, minSoakMs: 600_000, checkIntervalMs: 300 },
+          { segments: ['power', 'default'], exposureBps: 10_000, minSoakMs: 600_000, checkIntervalMs: 300 },
+        ],
+      },
+      notifications: [{ segment: 'power', message: { title: 'Something new to try' } }],
+    });
+    expect(started.status, JSON.stringify(started.body)).toBe(201);
+    const id = started.body.id as string;
+    await waitForServed(ctx.stack, id, (r) => r.exposure.power === 5000);
+    const salt = await bucketSaltOf(ctx.stack, id);
+    const [told] = await waitFor(
+      "the experiment's notification at the relay",
+      () => Promise.resolve(relay.received.filter((r) => r.payload.release.id === id)),
+      (r) => r.length >= 1,
+    );
+    expect(told!.payload).toMatchObject({ segment: 'power', stageIndex: 0, exposureBps: 5000, message: { title: 'Something new to try' } });
+    const exposed = fleet.filter((d) => d.tier === 'power' && bucketOf(salt, d.id) < 5000).map((d) => d.id).sort();
+    expect([...told!.payload.devices.ids!].sort()).toEqual(exposed);
+
+    // What the devices are then served agrees: the treatment arm's devices are all among those told, and both arms are.
+    const answers = await Promise.all(fleet.map(async (d) => ({ id: d.id, answer: (await check(d)).body as { action: string; bundle?: { version: string } } })));
+    const treated = answers.filter((a) => a.answer.action === 'update').map((a) => a.id);
+    expect(treated.every((deviceId) => bucketOf(salt, deviceId) < 5000 && exposed.includes(deviceId))).toBe(true);
+    expect(treated.length).toBeGreaterThan(0);
+    expect(treated.length).toBeLessThan(exposed.length);
+    const listed = await ctx.admin.get(`/v1/releases/${id}/notifications`);
+    expect(listed.body.notifications).toEqual([expect.objectContaining({ segment: 'power', stageIndex: 0, fromBps: 0, toBps: 5000, failedAt: null, preparedAt: expect.any(String) })]);
   });
 });
