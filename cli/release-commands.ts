@@ -53,15 +53,22 @@ interface NotificationsAnswer {
     fromBps: number;
     toBps: number;
     preparedAt: string | null;
+    failedAt: string | null;
     lastError: string | null;
     deliveries: Array<{ scheduledFor: string; deviceCount: number; devicesBy: string; relays: Array<{ webhookId: string; attempts: number; outcome: string | null }> }>;
   }>;
 }
 
+function preparation(n: NotificationsAnswer['notifications'][number]): string {
+  if (n.preparedAt) return `prepared ${n.preparedAt}`;
+  const error = n.lastError ? ` (${n.lastError})` : '';
+  return n.failedAt ? `FAILED ${n.failedAt}${error}` : `not prepared yet${error}`;
+}
+
 function formatNotifications(answer: NotificationsAnswer): string[] {
   if (answer.notifications.length === 0) return ['no segment notifications yet'];
   return answer.notifications.flatMap((n) => [
-    `${n.segment}  stage ${n.stageIndex}  ${n.fromBps} → ${n.toBps} bps  ${n.preparedAt ? `prepared ${n.preparedAt}` : `not prepared yet${n.lastError ? ` (${n.lastError})` : ''}`}`,
+    `${n.segment}  stage ${n.stageIndex}  ${n.fromBps} → ${n.toBps} bps  ${preparation(n)}`,
     ...n.deliveries.map(
       (d) =>
         `  ${d.scheduledFor}  ${d.deviceCount} devices (${d.devicesBy})  ${d.relays.map((r) => `${r.webhookId}: ${r.outcome ?? 'pending'} after ${r.attempts}`).join(', ') || 'no push relay'}`,

@@ -24,10 +24,8 @@ export const NOTIFICATION_LIMITS = {
   pageSize: 1000,
   /** How long a relay may page through a delivery's devices after it was scheduled. */
   tokenTtlMs: 7 * DAY_MS,
-  /** Devices seen within this long are the audience a notification is computed from. */
+  /** Devices seen within this long before the growth are the audience a notification is computed from. */
   audienceLookbackMs: 30 * DAY_MS,
-  /** Devices of the channel read to compute one notification's audience, at most (in device id order). */
-  maxDevices: 1_000_000,
 } as const;
 
 export interface QuietHours {

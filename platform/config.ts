@@ -127,6 +127,13 @@ export const WORKER_DEFAULTS = {
   temporalDescribeTimeoutMs: 5000,
   /** The webhook outbox drainer: deliveries in flight at once, and how often it looks for due ones. */
   webhookOutbox: { concurrency: 16, pollMs: 500 },
+  /**
+   * The segment notification dispatcher: how often it looks for growths to prepare, the devices it
+   * reads per page of an audience (its memory per growth: ~1 kB each), the attempts before a growth
+   * is given up (retried 2 s, 4 s, … apart: about four minutes in all), and the lease of a claim
+   * (renewed by every page).
+   */
+  segmentNotifications: { pollMs: 500, pageSize: 10_000, maxAttempts: 8, leaseMs: 5 * MINUTE_MS },
 } as const;
 
 /**
@@ -303,7 +310,16 @@ export interface WorkerConfig extends CommonConfig {
   eventPartitionsAhead: number;
   retentionIntervalMs: number;
   webhookOutbox: { concurrency: number; pollMs: number };
+  segmentNotifications: SegmentNotificationsConfig;
   reconciler: ReconcilerConfig;
+}
+
+/** See `WORKER_DEFAULTS.segmentNotifications`. */
+export interface SegmentNotificationsConfig {
+  pollMs: number;
+  pageSize: number;
+  maxAttempts: number;
+  leaseMs: number;
 }
 
 /** The worker's reconciler of releases whose workflow closed without finishing them. */
@@ -475,6 +491,7 @@ export function loadWorkerConfig(env: Env): WorkerConfig {
     retentionIntervalMs: WORKER_DEFAULTS.retentionIntervalMs,
     reconciler: reconcilerConfig({ intervalMs: e.RAMPART_RECONCILE_INTERVAL_MS, startGraceMs: e.RAMPART_RELEASE_START_GRACE_MS }),
     webhookOutbox: { ...WORKER_DEFAULTS.webhookOutbox },
+    segmentNotifications: { ...WORKER_DEFAULTS.segmentNotifications },
   };
   if (e.WORKFLOW_BUNDLE_PATH) config.workflowBundlePath = e.WORKFLOW_BUNDLE_PATH;
   return config;

@@ -14,7 +14,7 @@ import { createSecretBox } from '../platform/secret-box';
 import { workflowRunState } from '../platform/workflow-status';
 import { createReleaseReconciler, type ReleaseReconciler } from './release-reconciler';
 import { createWebhookOutboxDrainer, type OutboxDrainer, type OutboxDrainerSettings } from './webhook-outbox-drainer';
-import { createSegmentNotificationDispatcher } from './segment-notification-dispatcher';
+import { createSegmentNotificationDispatcher, type NotificationDispatcherSettings } from './segment-notification-dispatcher';
 
 export const WORKFLOWS_PATH = path.resolve(__dirname, '../workflows');
 
@@ -81,6 +81,7 @@ export function createWorkerReconciler(pool: Pool, temporal: Client, options: Wo
     ['cause'],
   );
   return createReleaseReconciler({
+    registry: options.registry,
     releases: createStores(pool, secrets).releases,
     workflowState: (workflowId) => workflowRunState(temporal, workflowId, options.config.describeTimeoutMs),
     withdrawal: createReleaseWithdrawal(createTransactor(pool, secrets)),
@@ -96,7 +97,7 @@ export function createWorkerReconciler(pool: Pool, temporal: Client, options: Wo
  */
 export function createWorkerDrainer(
   pool: Pool,
-  options: Omit<WorkerActivitiesOptions, 'registry'> & { registry: Registry; settings: OutboxDrainerSettings },
+  options: WorkerActivitiesOptions & { settings: { outbox: OutboxDrainerSettings; notifications: NotificationDispatcherSettings } },
 ): OutboxDrainer {
   const secrets = createSecretBox(options.secretsKey);
   const stores = createStores(pool, secrets);
@@ -106,19 +107,18 @@ export function createWorkerDrainer(
     delivery: { timeoutMs: options.webhookTimeoutMs, allowPrivate: options.webhooksAllowPrivate },
     logger: options.logger,
     registry: options.registry,
-    settings: options.settings,
+    settings: options.settings.outbox,
   });
   const dispatcher = createSegmentNotificationDispatcher({
     stores,
     transact: createTransactor(pool, secrets),
     logger: options.logger,
     registry: options.registry,
-    settings: { pollMs: options.settings.pollMs },
+    settings: options.settings.notifications,
   });
   return {
-    start() {
-      dispatcher.start();
-      drainer.start();
+    async start() {
+      await Promise.all([dispatcher.start(), drainer.start()]);
     },
     async stop() {
       await dispatcher.stop();

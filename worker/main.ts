@@ -13,6 +13,7 @@ import { ensureSearchAttributes } from '../platform/temporal-search-attributes';
 import { createDeviceProfileStore } from '../db/stores/device-profile-store';
 import { createHealthStore } from '../db/stores/health-store';
 import { createRollupStore } from '../db/stores/rollup-store';
+import { createSegmentNotificationStore } from '../db/stores/segment-notification-store';
 import { createTelemetryStore } from '../db/stores/telemetry-store';
 import { createWorker, createWorkerActivities, createWorkerDrainer, createWorkerReconciler } from './create-worker';
 import { createRetentionJob } from './retention-job';
@@ -48,12 +49,18 @@ async function main(): Promise<void> {
     activities,
     ...(config.workflowBundlePath ? { workflowBundle: { codePath: config.workflowBundlePath } } : {}),
   });
-  const retentionMetric = createCounter(registry, 'rampart_telemetry_rows_purged_total', 'Device-windows and rollup rows deleted by the retention job');
+  const retentionMetric = createCounter(
+    registry,
+    'rampart_telemetry_rows_purged_total',
+    'Rows deleted by the retention job: device-windows, rollups, empty activity counters, devices behind expired notification tokens',
+  );
   const retention = createRetentionJob({
     telemetry: createTelemetryStore(pool),
     rollups: createRollupStore(pool),
     profiles: createDeviceProfileStore(pool),
+    notifications: createSegmentNotificationStore(pool),
     logger,
+    registry,
     settings: {
       eventRetentionDays: config.eventRetentionDays,
       rollupRetentionDays: config.rollupRetentionDays,
@@ -76,9 +83,9 @@ async function main(): Promise<void> {
     secretsKey,
     webhookTimeoutMs: config.webhookTimeoutMs,
     webhooksAllowPrivate: config.webhooksAllowPrivate,
-    settings: config.webhookOutbox,
+    settings: { outbox: config.webhookOutbox, notifications: config.segmentNotifications },
   });
-  drainer.start();
+  await drainer.start();
   const health = createHealthStore(pool);
   const ops = await startOpsServer({
     registry,

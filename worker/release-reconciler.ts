@@ -1,9 +1,10 @@
+import type { Registry } from 'prom-client';
 import type { ReleaseWithdrawal } from '../db/release-withdrawal';
 import type { ReleaseStore } from '../db/stores/release-store';
 import type { Release } from '../domain/release';
 import type { Logger } from '../platform/logger';
 import type { WorkflowRunState } from '../platform/workflow-status';
-import { createPeriodicTask, type PeriodicTask } from '../platform/periodic-task';
+import { createBackgroundLoop, type BackgroundLoop } from '../platform/background-loop';
 
 /** The actor of the withdrawals the reconciler makes, in the audit log and the transition. */
 export const RECONCILER_ACTOR = 'reconciler';
@@ -19,7 +20,7 @@ export interface ReconcilerSettings {
   batch: number;
 }
 
-export interface ReleaseReconciler extends PeriodicTask {
+export interface ReleaseReconciler extends BackgroundLoop {
   /** The releases this pass withdrew. */
   runOnce(now?: number): Promise<string[]>;
 }
@@ -29,6 +30,8 @@ export interface ReleaseReconcilerDeps {
   workflowState: (workflowId: string) => Promise<WorkflowRunState>;
   withdrawal: ReleaseWithdrawal;
   logger: Logger;
+  /** Counts failed passes. */
+  registry: Registry;
   settings: ReconcilerSettings;
   onWithdrawn?: (cause: string) => void;
 }
@@ -77,5 +80,12 @@ export function createReleaseReconciler(deps: ReleaseReconcilerDeps): ReleaseRec
     return withdrawn;
   };
 
-  return { runOnce, ...createPeriodicTask({ run: runOnce, intervalMs: settings.intervalMs, logger: logger, failure: 'release reconciliation failed; retrying next interval' }) };
+  const loop = createBackgroundLoop({
+    name: 'release_reconciler',
+    intervalMs: settings.intervalMs,
+    logger,
+    registry: deps.registry,
+    iterate: async () => void (await runOnce()),
+  });
+  return { runOnce, ...loop };
 }

@@ -1,5 +1,7 @@
 import type { Registry } from 'prom-client';
 import type { Stores, Transactor } from '../db/create-stores';
+import type { NewOutboxDelivery } from '../db/stores/webhook-outbox-store';
+import type { Webhook } from '../db/stores/webhook-store';
 import type { AudienceDevice, ClaimedNotification, NewNotificationDelivery } from '../db/stores/segment-notification-store';
 import { bucketOf, isUsableDeviceId } from '../domain/bucketing';
 import { BUILTIN_VERSION, PLATFORMS, type Platform } from '../domain/bundle';
@@ -12,18 +14,17 @@ import {
   type NotificationPayload,
   type ScheduledGroup,
 } from '../domain/segment-notification';
+import type { MaintenanceWindow } from '../domain/maintenance-window';
 import { compileSegments, ruleAttributes } from '../domain/segment-rules';
 import { daysSince } from '../domain/time';
 import { WEBHOOK_RETRY, webhookRetryDelayMs } from '../domain/webhook-retry';
 import { newSecret, tokenHash } from '../platform/ids';
+import { createBackgroundLoop, type BackgroundLoop } from '../platform/background-loop';
+import type { SegmentNotificationsConfig } from '../platform/config';
 import type { Logger } from '../platform/logger';
 import { createCollectedGauge, createCounter } from '../platform/metrics';
-import { createWakeableSleep } from '../platform/wakeable-sleep';
 
-export interface NotificationDispatcherSettings {
-  /** How often to look for notifications to prepare when there is nothing to do. */
-  pollMs: number;
-}
+export type NotificationDispatcherSettings = SegmentNotificationsConfig;
 
 export interface NotificationDispatcherDeps {
   stores: Pick<Stores, 'segmentNotifications' | 'segments' | 'webhooks'>;
@@ -33,13 +34,11 @@ export interface NotificationDispatcherDeps {
   settings: NotificationDispatcherSettings;
 }
 
-export interface NotificationDispatcher {
-  start(): void;
-  stop(): Promise<void>;
+export interface NotificationDispatcher extends BackgroundLoop {
+  /** Claims the growths that are due and prepares them; how many it claimed. */
+  runOnce(): Promise<number>;
 }
 
-// Preparing reads the channel's devices; a claimed row becomes due again after this should the process die.
-const LEASE_MS = 5 * 60_000;
 const CLAIM_BATCH = 4;
 
 const isPlatform = (value: string | null): value is Platform => (PLATFORMS as readonly (string | null)[]).includes(value);
@@ -63,30 +62,63 @@ function newlyExposed(job: ClaimedNotification, resolve: ReturnType<typeof compi
   return segment === job.segment;
 }
 
+/** What every page of a growth is judged with, read once per claim. */
+interface GrowthContext {
+  resolve: ReturnType<typeof compileSegments>;
+  windows: readonly MaintenanceWindow[];
+  /** Receivers that ask for notifications by name: a webhook for every rollout event is no push relay. */
+  relays: Webhook[];
+  /** The audience: devices seen this long before the growth. */
+  since: Date;
+}
+
+interface Built {
+  delivery: NewNotificationDelivery;
+  payload: NotificationPayload;
+}
+
+function outboxRowsOf(job: ClaimedNotification, built: readonly Built[], relays: readonly Webhook[]): NewOutboxDelivery[] {
+  return built.flatMap(({ delivery, payload }) =>
+    relays.map((relay) => ({
+      idempotencyKey: delivery.id,
+      webhookId: relay.id,
+      appId: job.appId,
+      event: NOTIFICATION_EVENT,
+      payload,
+      giveUpAt: delivery.scheduledFor + WEBHOOK_RETRY.giveUpAfterMs,
+      notBefore: delivery.scheduledFor,
+    })),
+  );
+}
+
 /**
- * Prepares the notifications that published exposures left (migration 0020's trigger): finds the
- * devices each growth newly exposed, splits them by the moment quiet hours and the segment's window
- * let them be told, and writes one delivery per moment with its outbox rows to every push relay (a
- * webhook subscribed to `segment_notification`), in one transaction. The outbox drainer sends them,
- * signed and retried like every webhook. Every worker runs one; rows are claimed with SKIP LOCKED.
+ * Prepares the notifications that published exposures left (migration 0020's trigger): pages through
+ * the channel's devices in device id order, finds those each growth newly exposed, splits them by the
+ * moment quiet hours and the segment's window let them be told, and writes one delivery per moment
+ * and page with its outbox rows to every push relay (a webhook subscribed to `segment_notification`),
+ * one transaction per page. The outbox drainer sends them, signed and retried like every webhook.
+ * Every worker runs one; rows are claimed with SKIP LOCKED, and a page commits only if no other
+ * worker recorded it (a claim whose lease ran out), so no device is told twice. A growth that keeps
+ * failing is given up after `maxAttempts`.
  */
 export function createSegmentNotificationDispatcher(deps: NotificationDispatcherDeps): NotificationDispatcher {
   const { stores, logger, settings } = deps;
-  const prepared = createCounter(deps.registry, 'rampart_segment_notifications_prepared_total', 'Segment notifications prepared, by outcome (scheduled, empty, failed)', [
-    'outcome',
-  ]);
+  const prepared = createCounter(
+    deps.registry,
+    'rampart_segment_notifications_prepared_total',
+    'Segment notification preparations, by outcome (scheduled, empty, failed: retried later, gave_up: failed for good, overtaken: another worker took over)',
+    ['outcome'],
+  );
   const devicesScheduled = createCounter(deps.registry, 'rampart_segment_notification_devices_total', 'Devices addressed by segment notification deliveries, by how they travel', [
     'by',
   ]);
   createCollectedGauge(deps.registry, 'rampart_segment_notifications_unprepared', 'Segment notifications whose devices are not computed yet', [], async () => [
     { labels: {}, value: await stores.segmentNotifications.countUnprepared() },
   ]);
-  let running = false;
-  let loop: Promise<void> | null = null;
-  const pauses = createWakeableSleep();
 
-  const deliveryOf = (job: ClaimedNotification, group: ScheduledGroup): { delivery: NewNotificationDelivery; payload: NotificationPayload } => {
-    const id = `notification:${job.releaseId}:${job.segment}:${job.toBps}:${group.at}`;
+  const deliveryOf = (job: ClaimedNotification, group: ScheduledGroup, page: number): Built => {
+    // Deterministic per growth, moment and page: the outbox's idempotency key, and the relay's.
+    const id = `notification:${job.releaseId}:${job.segment}:${job.toBps}:${group.at}:${page}`;
     const inline = group.deviceIds.length <= NOTIFICATION_LIMITS.inlineDevices;
     const token = inline ? null : newSecret('snt_');
     const expiresAt = group.at + NOTIFICATION_LIMITS.tokenTtlMs;
@@ -111,86 +143,98 @@ export function createSegmentNotificationDispatcher(deps: NotificationDispatcher
     };
   };
 
-  const prepare = async (job: ClaimedNotification) => {
+  const contextOf = async (job: ClaimedNotification): Promise<GrowthContext> => {
+    const [segments, hooks] = await Promise.all([stores.segments.list(job.appId), stores.webhooks.listForApp(job.appId)]);
+    return {
+      resolve: compileSegments(segments),
+      windows: segments.find((s) => s.key === job.segment)?.maintenanceWindows ?? [],
+      relays: hooks.filter((h) => h.events.includes(NOTIFICATION_EVENT)),
+      since: new Date(job.createdAt - NOTIFICATION_LIMITS.audienceLookbackMs),
+    };
+  };
+
+  /** Reads page `index` of the audience (devices after `after`) and records its deliveries; null when another worker recorded it first. */
+  const preparePage = async (job: ClaimedNotification, context: GrowthContext, index: number, after: string | null) => {
     const now = Date.now();
-    const [segments, devices, hooks] = await Promise.all([
-      stores.segments.list(job.appId),
-      stores.segmentNotifications.audience(job.appId, job.channel, new Date(now - NOTIFICATION_LIMITS.audienceLookbackMs), new Date(now), NOTIFICATION_LIMITS.maxDevices),
-      stores.webhooks.listForApp(job.appId),
-    ]);
-    const resolve = compileSegments(segments);
-    const members = devices.filter((d) => newlyExposed(job, resolve, d, now));
-    const windows = segments.find((s) => s.key === job.segment)?.maintenanceWindows ?? [];
-    const built = scheduleDeliveries(members, now, job.quietHours, job.defaultTimeZone, windows).map((group) => deliveryOf(job, group));
-    // Only receivers that ask for notifications by name: a webhook for every rollout event is no push relay.
-    const relays = hooks.filter((h) => h.events.includes(NOTIFICATION_EVENT));
-    await deps.transact(async (tx) => {
-      await tx.segmentNotifications.prepared(
+    const devices = await stores.segmentNotifications.audience(job.appId, job.channel, context.since, new Date(now), after, settings.pageSize);
+    const members = devices.filter((d) => newlyExposed(job, context.resolve, d, now));
+    const built = scheduleDeliveries(members, now, job.quietHours, job.defaultTimeZone, context.windows).map((group) => deliveryOf(job, group, index));
+    const page = { index, lastDeviceId: devices.at(-1)?.deviceId ?? null, last: devices.length < settings.pageSize, leaseMs: settings.leaseMs };
+    const recorded = await deps.transact(async (tx) => {
+      const mine = await tx.segmentNotifications.recordPage(
         job.id,
         job.releaseId,
+        page,
         built.map((b) => b.delivery),
       );
-      await tx.webhookOutbox.enqueue(
-        built.flatMap(({ delivery, payload }) =>
-          relays.map((relay) => ({
-            idempotencyKey: delivery.id,
-            webhookId: relay.id,
-            appId: job.appId,
-            event: NOTIFICATION_EVENT,
-            payload,
-            giveUpAt: delivery.scheduledFor + WEBHOOK_RETRY.giveUpAfterMs,
-            notBefore: delivery.scheduledFor,
-          })),
-        ),
-      );
+      if (mine) await tx.webhookOutbox.enqueue(outboxRowsOf(job, built, context.relays));
+      return mine;
     });
-    prepared.inc({ outcome: built.length > 0 ? 'scheduled' : 'empty' });
+    if (!recorded) return null;
     for (const { delivery } of built) devicesScheduled.inc({ by: delivery.tokenHash === null ? 'payload' : 'token' }, delivery.deviceIds.length);
-    if (relays.length === 0 && built.length > 0) {
+    return { last: page.last, after: page.lastDeviceId ?? after, devices: members.length, deliveries: built.length };
+  };
+
+  const prepare = async (job: ClaimedNotification): Promise<'scheduled' | 'empty' | 'overtaken'> => {
+    const context = await contextOf(job);
+    const totals = { pages: 0, devices: 0, deliveries: 0 };
+    let after = job.cursor;
+    for (let index = job.pagesDone; ; index += 1) {
+      const page = await preparePage(job, context, index, after);
+      if (page === null) {
+        logger.warn({ notification: job.id, releaseId: job.releaseId, segment: job.segment, page: index }, 'another worker took over this segment notification (its lease ran out); leaving it to that one');
+        return 'overtaken';
+      }
+      totals.pages += 1;
+      totals.devices += page.devices;
+      totals.deliveries += page.deliveries;
+      after = page.after;
+      if (page.last) break;
+    }
+    if (context.relays.length === 0 && totals.deliveries > 0) {
       logger.warn({ releaseId: job.releaseId, segment: job.segment, appId: job.appId }, 'segment notification has no push relay to go to (add a webhook with the segment_notification event)');
     }
-    logger.info(
-      { releaseId: job.releaseId, segment: job.segment, stageIndex: job.stageIndex, devices: members.length, deliveries: built.map((b) => ({ at: new Date(b.delivery.scheduledFor).toISOString(), devices: b.delivery.deviceIds.length })) },
-      `segment notification for ${job.segment} scheduled`,
-    );
+    logger.info({ releaseId: job.releaseId, segment: job.segment, stageIndex: job.stageIndex, ...totals }, `segment notification for ${job.segment} scheduled`);
+    return totals.deliveries > 0 ? 'scheduled' : 'empty';
+  };
+
+  const giveUp = async (job: ClaimedNotification, error: string) => {
+    if (!(await stores.segmentNotifications.giveUp(job.id, error))) return;
+    prepared.inc({ outcome: 'gave_up' });
+    logger.error({ notification: job.id, releaseId: job.releaseId, segment: job.segment, attempts: job.attempts, error }, `segment notification for ${job.segment} given up: ${error}`);
+  };
+
+  const failed = async (job: ClaimedNotification, err: unknown) => {
+    const error = err instanceof Error ? err.message : String(err);
+    if (job.attempts >= settings.maxAttempts) return giveUp(job, `preparing failed ${job.attempts} times; the last time: ${error}`);
+    prepared.inc({ outcome: 'failed' });
+    logger.error({ err, notification: job.id, releaseId: job.releaseId, segment: job.segment, attempts: job.attempts }, 'preparing a segment notification failed; retrying');
+    await stores.segmentNotifications.retryLater(job.id, webhookRetryDelayMs(job.attempts), error);
   };
 
   const runOnce = async (): Promise<number> => {
-    const jobs = await stores.segmentNotifications.claim(CLAIM_BATCH, LEASE_MS);
+    const jobs = await stores.segmentNotifications.claim(CLAIM_BATCH, settings.leaseMs);
     for (const job of jobs) {
+      // Attempts that failed give up at the last one; more means attempts that never finished (the worker died, each time).
+      if (job.attempts > settings.maxAttempts) {
+        await giveUp(job, `${job.attempts - 1} attempts to prepare it never finished (the worker stopped or lost its lease each time)`);
+        continue;
+      }
       try {
-        await prepare(job);
+        prepared.inc({ outcome: await prepare(job) });
       } catch (err) {
-        prepared.inc({ outcome: 'failed' });
-        logger.error({ err, notification: job.id, releaseId: job.releaseId, segment: job.segment, attempts: job.attempts }, 'preparing a segment notification failed; retrying');
-        await stores.segmentNotifications.retryLater(job.id, webhookRetryDelayMs(job.attempts), err instanceof Error ? err.message : String(err));
+        await failed(job, err);
       }
     }
     return jobs.length;
   };
 
-  const run = async () => {
-    while (running) {
-      let claimed = 0;
-      try {
-        claimed = await runOnce();
-      } catch (err) {
-        logger.error({ err }, 'claiming segment notifications failed');
-      }
-      if (running && claimed < CLAIM_BATCH) await pauses.sleep(settings.pollMs);
-    }
-  };
-
-  return {
-    start() {
-      if (running) return;
-      running = true;
-      loop = run();
-    },
-    async stop() {
-      running = false;
-      pauses.wake();
-      await loop;
-    },
-  };
+  const loop = createBackgroundLoop({
+    name: 'segment_notifications',
+    intervalMs: settings.pollMs,
+    logger,
+    registry: deps.registry,
+    iterate: async () => ((await runOnce()) < CLAIM_BATCH ? settings.pollMs : 0),
+  });
+  return { runOnce, ...loop };
 }

@@ -7,7 +7,7 @@ import type { WebhookStore } from '../db/stores/webhook-store';
 import { webhookRetryDelayMs } from '../domain/webhook-retry';
 import type { Logger } from '../platform/logger';
 import { createCollectedGauge, createCounter } from '../platform/metrics';
-import { createWakeableSleep } from '../platform/wakeable-sleep';
+import { createBackgroundLoop } from '../platform/background-loop';
 
 export interface OutboxDrainerSettings {
   /** Deliveries in flight at once, across all receivers. */
@@ -26,7 +26,8 @@ export interface OutboxDrainerDeps {
 }
 
 export interface OutboxDrainer {
-  start(): void;
+  /** Resolves once the first claim has run. */
+  start(): Promise<void>;
   /** Stops claiming and waits for the deliveries in flight. */
   stop(): Promise<void>;
 }
@@ -54,9 +55,6 @@ export function createWebhookOutboxDrainer(deps: OutboxDrainerDeps): OutboxDrain
   ]);
   const leaseMs = deps.delivery.timeoutMs + LEASE_MARGIN_MS;
   const inFlight = new Set<Promise<void>>();
-  let running = false;
-  let loop: Promise<void> | null = null;
-  const pauses = createWakeableSleep();
 
   const send = async (d: OutboxDelivery): Promise<void> => {
     const outcome = await attempt(d);
@@ -95,39 +93,30 @@ export function createWebhookOutboxDrainer(deps: OutboxDrainerDeps): OutboxDrain
       .catch((err: unknown) => logger.error({ err, key: d.idempotencyKey }, 'webhook outbox delivery failed; the row is retried after its lease'))
       .finally(() => {
         inFlight.delete(task);
-        pauses.wake();
+        loop.wake();
       });
     inFlight.add(task);
   };
 
-  const run = async () => {
-    while (running) {
+  const loop = createBackgroundLoop({
+    name: 'webhook outbox drainer',
+    intervalMs: settings.pollMs,
+    logger,
+    registry: deps.registry,
+    async iterate() {
       const free = settings.concurrency - inFlight.size;
-      let claimed = 0;
-      if (free > 0) {
-        try {
-          const batch = await outbox.claim(free, leaseMs);
-          claimed = batch.length;
-          for (const d of batch) track(d);
-        } catch (err) {
-          logger.error({ err }, 'claiming webhook deliveries failed');
-        }
-      }
-      // A full claim may leave more due rows: go again as soon as a slot frees up.
-      if (running && (claimed === 0 || claimed === free)) await pauses.sleep(claimed === 0 ? settings.pollMs : settings.pollMs * 10);
-    }
-  };
+      if (free <= 0) return settings.pollMs;
+      const batch = await outbox.claim(free, leaseMs);
+      for (const d of batch) track(d);
+      // A full claim may leave more due rows: the next claim comes as soon as a slot frees up (it wakes the loop).
+      return batch.length === free ? settings.pollMs * 10 : settings.pollMs;
+    },
+  });
 
   return {
-    start() {
-      if (running) return;
-      running = true;
-      loop = run();
-    },
+    start: () => loop.start(),
     async stop() {
-      running = false;
-      pauses.wake();
-      await loop;
+      await loop.stop();
       await Promise.allSettled([...inFlight]);
     },
   };

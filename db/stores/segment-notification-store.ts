@@ -17,6 +17,9 @@ export interface ClaimedNotification {
   toBps: number;
   attempts: number;
   createdAt: number;
+  /** Pages of the audience recorded so far, and the last device id they reached (resumed from, in device id order). */
+  pagesDone: number;
+  cursor: string | null;
   message: NotificationMessage;
   quietHours: QuietHours | null;
   defaultTimeZone: string;
@@ -64,6 +67,8 @@ export interface NotificationState {
   createdAt: string;
   /** Null until the worker found the devices and scheduled the deliveries. */
   preparedAt: string | null;
+  /** Set when preparing kept failing and was given up (`lastError` says why); deliveries of pages recorded before stay. */
+  failedAt: string | null;
   attempts: number;
   lastError: string | null;
   deliveries: DeliveryState[];
@@ -79,18 +84,38 @@ export interface TokenPage {
 export interface SegmentNotificationStore {
   insertSpecs(releaseId: string, specs: readonly SegmentNotificationSpec[]): Promise<void>;
   specsOf(releaseId: string): Promise<SegmentNotificationSpec[]>;
-  /** Claims due notifications not prepared yet for `leaseMs`; concurrent workers never claim the same row. */
+  /** Claims due notifications not prepared (nor given up) yet for `leaseMs`; concurrent workers never claim the same row. */
   claim(limit: number, leaseMs: number): Promise<ClaimedNotification[]>;
-  /** The channel's devices seen since `since` (at most `limit`), with their engagement as of `now`. */
-  audience(appId: string, channel: string, since: Date, now: Date, limit: number): Promise<AudienceDevice[]>;
-  /** Records the deliveries of a claimed notification and marks it prepared; idempotent per delivery id. */
-  prepared(notificationId: number, releaseId: string, deliveries: readonly NewNotificationDelivery[]): Promise<void>;
+  /** A page of the channel's devices seen since `since`, after device id `after` in device id order, with their engagement as of `now`. */
+  audience(appId: string, channel: string, since: Date, now: Date, after: string | null, limit: number): Promise<AudienceDevice[]>;
+  /**
+   * Records page `page.index` of a claimed notification with its deliveries, renews the lease, and
+   * marks the notification prepared when the page is the last. False, writing nothing, when that page
+   * is recorded already (another worker took the notification over): run it in a transaction.
+   */
+  recordPage(notificationId: number, releaseId: string, page: RecordedPage, deliveries: readonly NewNotificationDelivery[]): Promise<boolean>;
   retryLater(notificationId: number, delayMs: number, error: string): Promise<void>;
+  /** Gives a notification up for good; false when it was prepared or given up meanwhile. */
+  giveUp(notificationId: number, error: string): Promise<boolean>;
   listForRelease(releaseId: string): Promise<NotificationState[]>;
   /** A page of a token's devices after `after` (device id order); null for an unknown or expired token. */
   devicesPage(tokenHash: string, after: string | null, limit: number): Promise<TokenPage | null>;
-  /** Notifications not prepared yet (metrics). */
+  /** Notifications not prepared yet, given up ones aside (metrics). */
   countUnprepared(): Promise<number>;
+  /** Deletes up to `limit` device rows of deliveries whose token expired by `now` (retention); returns how many. */
+  purgeExpiredDevices(now: Date, limit: number): Promise<number>;
+  /** Forgets the tokens that expired by `now` and page through nothing any more (retention); returns how many. */
+  forgetExpiredTokens(now: Date): Promise<number>;
+}
+
+export interface RecordedPage {
+  /** Pages recorded before this one: it commits only while the row still says so. */
+  index: number;
+  /** The last device id the page read; the next page starts after it. Null: it read none. */
+  lastDeviceId: string | null;
+  last: boolean;
+  /** The claim's lease, renewed from now. */
+  leaseMs: number;
 }
 
 interface ClaimedRow {
@@ -106,6 +131,8 @@ interface ClaimedRow {
   to_bps: number;
   attempts: number;
   created_at: Date;
+  pages_done: number;
+  cursor_device_id: string | null;
   message: NotificationMessage;
   quiet_start: string | null;
   quiet_end: string | null;
@@ -145,16 +172,17 @@ export function createSegmentNotificationStore(db: Queryable): SegmentNotificati
       const { rows } = await db.query<ClaimedRow>(
         `WITH due AS (
            SELECT sn.id FROM segment_notifications sn
-            WHERE sn.prepared_at IS NULL AND sn.next_attempt_at <= now()
+            WHERE sn.prepared_at IS NULL AND sn.failed_at IS NULL AND sn.next_attempt_at <= now()
             ORDER BY sn.next_attempt_at, sn.id
             LIMIT $1 FOR UPDATE SKIP LOCKED
          ), claimed AS (
            UPDATE segment_notifications sn SET attempts = sn.attempts + 1, next_attempt_at = now() + make_interval(secs => $2::double precision / 1000)
              FROM due WHERE sn.id = due.id
-           RETURNING sn.id, sn.release_id, sn.app_id, sn.segment_key, sn.stage_index, sn.from_bps, sn.to_bps, sn.attempts, sn.created_at
+           RETURNING sn.id, sn.release_id, sn.app_id, sn.segment_key, sn.stage_index, sn.from_bps, sn.to_bps, sn.attempts, sn.created_at,
+                     sn.pages_done, sn.cursor_device_id
          )
          SELECT c.id, c.release_id, c.app_id, r.channel, r.version, r.bucket_salt, c.segment_key, c.stage_index, c.from_bps, c.to_bps,
-                c.attempts, c.created_at, n.message, n.quiet_start, n.quiet_end, a.default_time_zone,
+                c.attempts, c.created_at, c.pages_done, c.cursor_device_id, n.message, n.quiet_start, n.quiet_end, a.default_time_zone,
                 b.version AS b_version, b.platforms AS b_platforms, b.native_range AS b_native_range
            FROM claimed c
            JOIN releases r ON r.id = c.release_id
@@ -178,13 +206,15 @@ export function createSegmentNotificationStore(db: Queryable): SegmentNotificati
         toBps: r.to_bps,
         attempts: r.attempts,
         createdAt: r.created_at.getTime(),
+        pagesDone: r.pages_done,
+        cursor: r.cursor_device_id,
         message: r.message,
         quietHours: quietHoursOf(r.quiet_start, r.quiet_end),
         defaultTimeZone: r.default_time_zone,
         bundle: { version: r.b_version, platforms: r.b_platforms, nativeRange: r.b_native_range },
       }));
     },
-    async audience(appId, channel, since, now, limit) {
+    async audience(appId, channel, since, now, after, limit) {
       const { rows } = await db.query<{
         device_id: string;
         platform: string | null;
@@ -199,9 +229,9 @@ export function createSegmentNotificationStore(db: Queryable): SegmentNotificati
                 COALESCE((SELECT sum(s.sessions) FROM device_sessions_daily s
                            WHERE s.app_id = d.app_id AND s.device_id = d.device_id AND s.day > ($4::timestamptz - interval '7 days')::date), 0)::int AS sessions
            FROM devices d
-          WHERE d.app_id = $1 AND d.channel = $2 AND d.last_seen >= $3
-          ORDER BY d.device_id LIMIT $5`,
-        [appId, channel, since, now, limit],
+          WHERE d.app_id = $1 AND ($5::text IS NULL OR d.device_id > $5) AND d.channel = $2 AND d.last_seen >= $3
+          ORDER BY d.device_id LIMIT $6`,
+        [appId, channel, since, now, after, limit],
       );
       return rows.map((r) => ({
         deviceId: r.device_id,
@@ -214,7 +244,16 @@ export function createSegmentNotificationStore(db: Queryable): SegmentNotificati
         sessionsLast7d: r.sessions,
       }));
     },
-    async prepared(notificationId, releaseId, deliveries) {
+    async recordPage(notificationId, releaseId, page, deliveries) {
+      const { rowCount } = await db.query(
+        `UPDATE segment_notifications
+            SET pages_done = pages_done + 1, cursor_device_id = COALESCE($3, cursor_device_id),
+                prepared_at = CASE WHEN $4::boolean THEN now() END, last_error = CASE WHEN $4::boolean THEN NULL ELSE last_error END,
+                next_attempt_at = now() + make_interval(secs => $5::double precision / 1000)
+          WHERE id = $1 AND pages_done = $2 AND prepared_at IS NULL AND failed_at IS NULL`,
+        [notificationId, page.index, page.lastDeviceId, page.last, page.leaseMs],
+      );
+      if (rowCount === 0) return false;
       if (deliveries.length > 0) {
         await db.query(
           `INSERT INTO segment_notification_deliveries (id, notification_id, release_id, scheduled_for, device_count, token_hash, token_expires_at)
@@ -241,14 +280,21 @@ export function createSegmentNotificationStore(db: Queryable): SegmentNotificati
           );
         }
       }
-      await db.query('UPDATE segment_notifications SET prepared_at = now(), last_error = NULL WHERE id = $1', [notificationId]);
+      return true;
     },
     async retryLater(notificationId, delayMs, error) {
       await db.query(
         `UPDATE segment_notifications SET next_attempt_at = now() + make_interval(secs => $2::double precision / 1000), last_error = $3
-          WHERE id = $1 AND prepared_at IS NULL`,
+          WHERE id = $1 AND prepared_at IS NULL AND failed_at IS NULL`,
         [notificationId, delayMs, error],
       );
+    },
+    async giveUp(notificationId, error) {
+      const { rowCount } = await db.query(
+        'UPDATE segment_notifications SET failed_at = now(), last_error = $2 WHERE id = $1 AND prepared_at IS NULL AND failed_at IS NULL',
+        [notificationId, error],
+      );
+      return rowCount === 1;
     },
     async listForRelease(releaseId) {
       const [notifications, deliveries] = await Promise.all([
@@ -260,10 +306,11 @@ export function createSegmentNotificationStore(db: Queryable): SegmentNotificati
           to_bps: number;
           created_at: Date;
           prepared_at: Date | null;
+          failed_at: Date | null;
           attempts: number;
           last_error: string | null;
         }>(
-          `SELECT sn.id, sn.segment_key, sn.stage_index, sn.from_bps, sn.to_bps, sn.created_at, sn.prepared_at, sn.attempts, sn.last_error
+          `SELECT sn.id, sn.segment_key, sn.stage_index, sn.from_bps, sn.to_bps, sn.created_at, sn.prepared_at, sn.failed_at, sn.attempts, sn.last_error
              FROM segment_notifications sn WHERE sn.release_id = $1 ORDER BY sn.id`,
           [releaseId],
         ),
@@ -275,7 +322,7 @@ export function createSegmentNotificationStore(db: Queryable): SegmentNotificati
           paged: boolean;
           relays: Array<{ webhook_id: string; attempts: number; outcome: string | null; last_error: string | null; finished_at: string | null }>;
         }>(
-          `SELECT d.id, d.notification_id, d.scheduled_for, d.device_count, (d.token_hash IS NOT NULL) AS paged,
+          `SELECT d.id, d.notification_id, d.scheduled_for, d.device_count, (d.token_expires_at IS NOT NULL) AS paged,
                   COALESCE((SELECT json_agg(json_build_object('webhook_id', o.webhook_id, 'attempts', o.attempts, 'outcome', o.outcome,
                                                               'last_error', o.last_error, 'finished_at', o.finished_at) ORDER BY o.webhook_id)
                               FROM webhook_outbox o WHERE o.idempotency_key = d.id), '[]'::json) AS relays
@@ -291,6 +338,7 @@ export function createSegmentNotificationStore(db: Queryable): SegmentNotificati
         toBps: n.to_bps,
         createdAt: n.created_at.toISOString(),
         preparedAt: iso(n.prepared_at),
+        failedAt: iso(n.failed_at),
         attempts: n.attempts,
         lastError: n.last_error,
         deliveries: deliveries.rows
@@ -321,8 +369,30 @@ export function createSegmentNotificationStore(db: Queryable): SegmentNotificati
       return { releaseId: first.release_id, deliveryId: first.id, deviceCount: first.device_count, deviceIds: rows.flatMap((r) => (r.device_id === null ? [] : [r.device_id])) };
     },
     async countUnprepared() {
-      const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM segment_notifications sn WHERE sn.prepared_at IS NULL');
+      const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM segment_notifications sn WHERE sn.prepared_at IS NULL AND sn.failed_at IS NULL');
       return rows[0]?.n ?? 0;
+    },
+    async purgeExpiredDevices(now, limit) {
+      const { rowCount } = await db.query(
+        `WITH expired AS (
+           SELECT x.delivery_id, x.device_id FROM segment_notification_deliveries d
+             JOIN segment_notification_devices x ON x.delivery_id = d.id
+            WHERE d.token_hash IS NOT NULL AND d.token_expires_at <= $1
+            LIMIT $2
+         )
+         DELETE FROM segment_notification_devices x USING expired e WHERE x.delivery_id = e.delivery_id AND x.device_id = e.device_id`,
+        [now, limit],
+      );
+      return rowCount ?? 0;
+    },
+    async forgetExpiredTokens(now) {
+      const { rowCount } = await db.query(
+        `UPDATE segment_notification_deliveries d SET token_hash = NULL
+          WHERE d.token_hash IS NOT NULL AND d.token_expires_at <= $1
+            AND NOT EXISTS (SELECT 1 FROM segment_notification_devices x WHERE x.delivery_id = d.id)`,
+        [now],
+      );
+      return rowCount ?? 0;
     },
   };
 }

@@ -90,8 +90,11 @@ export async function startInProcessStack(options: InProcessStackOptions): Promi
   const workerOptions = { logger, registry: workerRegistry, secretsKey, webhookTimeoutMs: WEBHOOK_TIMEOUT_MS, webhooksAllowPrivate: tuning.webhooksAllowPrivate };
   const real = createWorkerActivities(options.pool, workerOptions);
   const activities = options.wrapActivities ? options.wrapActivities(real) : real;
-  // Test receivers answer at once: look for due deliveries often.
-  const drainer = createWorkerDrainer(options.pool, { ...workerOptions, settings: { ...WORKER_DEFAULTS.webhookOutbox, pollMs: 100 } });
+  // Test receivers answer at once: look for due deliveries and notifications often.
+  const drainer = createWorkerDrainer(options.pool, {
+    ...workerOptions,
+    settings: { outbox: { ...WORKER_DEFAULTS.webhookOutbox, pollMs: 100 }, notifications: { ...WORKER_DEFAULTS.segmentNotifications, pollMs: 100 } },
+  });
   let worker: { worker: Worker; running: Promise<void>; connection: NativeConnection } | null = null;
   const startWorker = async () => {
     if (worker) return;
@@ -104,7 +107,7 @@ export async function startInProcessStack(options: InProcessStackOptions): Promi
       ...(options.workflowBundlePath ? { workflowBundle: { codePath: options.workflowBundlePath } } : {}),
     });
     worker = { worker: w, running: w.run(), connection: nativeConnection };
-    drainer.start();
+    await drainer.start();
   };
   const stopWorker = async () => {
     if (!worker) return;

@@ -1,8 +1,12 @@
+import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { durationBin, foldRollups } from '../../domain/insight';
+import { NOTIFICATION_LIMITS } from '../../domain/segment-notification';
 import { createDeviceProfileStore } from '../../db/stores/device-profile-store';
 import { createRollupStore } from '../../db/stores/rollup-store';
+import { createSegmentNotificationStore } from '../../db/stores/segment-notification-store';
 import { createTelemetryStore } from '../../db/stores/telemetry-store';
+import { newSecret, tokenHash } from '../../platform/ids';
 import { createLogger } from '../../platform/logger';
 import { createRetentionJob } from '../../worker/retention-job';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
@@ -21,6 +25,17 @@ describe(createRetentionJob.name, () => {
   afterAll(async () => {
     await db?.drop();
   });
+
+  const retentionJob = () =>
+    createRetentionJob({
+      telemetry: createTelemetryStore(db.pool),
+      rollups: createRollupStore(db.pool),
+      profiles: createDeviceProfileStore(db.pool),
+      notifications: createSegmentNotificationStore(db.pool),
+      logger: createLogger('test', 'silent'),
+      registry: new Registry(),
+      settings: { eventRetentionDays: 30, rollupRetentionDays: 400, partitionsAhead: 2, intervalMs: 3600_000 },
+    });
 
   const partitions = async () =>
     (await db.pool.query<{ name: string }>(`SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'device_events'::regclass ORDER BY 1`)).rows.map((r) => r.name);
@@ -77,13 +92,7 @@ describe(createRetentionJob.name, () => {
     expect(await count('rollup_buckets')).toBe(6);
     expect(await count('rollup_bucket_devices')).toBe(12);
 
-    const job = createRetentionJob({
-      telemetry,
-      rollups: createRollupStore(db.pool),
-      profiles: createDeviceProfileStore(db.pool),
-      logger: createLogger('test', 'silent'),
-      settings: { eventRetentionDays: 30, rollupRetentionDays: 400, partitionsAhead: 2, intervalMs: 3600_000 },
-    });
+    const job = retentionJob();
     const pass = await job.runOnce(now);
     expect(pass.partitionsCreated).toEqual([partitionOf(now), partitionOf(now + DAY)]);
     expect(pass.partitionsDropped).toEqual([partitionOf(old.getTime())]);
@@ -103,7 +112,7 @@ describe(createRetentionJob.name, () => {
     // 1 finished device-window, 2 rollup buckets, 8 memberships.
     expect(pass.rowsDeleted).toBe(11);
 
-    expect(await job.runOnce(now)).toEqual({ partitionsCreated: [], partitionsDropped: [], rowsDeleted: 0 });
+    expect(await job.runOnce(now)).toEqual({ partitionsCreated: [], partitionsDropped: [], rowsDeleted: 0, tokensForgotten: 0 });
   });
 
   it('sweeps device activity counters a device left at zero, and keeps those that count', async () => {
@@ -118,17 +127,65 @@ describe(createRetentionJob.name, () => {
       (await db.pool.query<{ devices: number }>('SELECT s.devices FROM device_activity_slots s WHERE s.app_id = $1 ORDER BY s.slot', [APP])).rows.map((r) => r.devices);
     expect(await slots()).toEqual([0, 2]);
 
-    const job = createRetentionJob({
-      telemetry: createTelemetryStore(db.pool),
-      rollups: createRollupStore(db.pool),
-      profiles,
-      logger: createLogger('test', 'silent'),
-      settings: { eventRetentionDays: 30, rollupRetentionDays: 400, partitionsAhead: 2, intervalMs: 3600_000 },
-    });
+    const job = retentionJob();
     expect((await job.runOnce(now)).rowsDeleted).toBe(1);
     expect(await slots()).toEqual([2]);
     expect(await profiles.countActive(APP, 'production', new Date(now - 2 * 3600_000))).toBe(2);
     expect(await profiles.countActive(APP, 'production', new Date(now - 60_000))).toBe(2);
     expect(await profiles.countActive(APP, 'beta', new Date(now - 2 * 3600_000))).toBe(0);
+  });
+
+  it('forgets notification tokens that expired and the device lists behind them, and keeps the others', async () => {
+    const notifications = createSegmentNotificationStore(db.pool);
+    const now = Date.now();
+    await db.pool.query(
+      `INSERT INTO releases (id, app_id, channel, version, bucket_salt, plan, status, workflow_id, created_by)
+       VALUES ('notified', $1, 'production', '1.0.0', 's', '{}', 'running', 'notified', 'test')`,
+      [APP],
+    );
+    const { rows } = await db.pool.query<{ id: string }>(
+      `INSERT INTO segment_notifications (release_id, app_id, segment_key, stage_index, from_bps, to_bps, revision)
+       VALUES ('notified', $1, 'default', 0, 0, 10000, 1) RETURNING id`,
+      [APP],
+    );
+    const notificationId = Number(rows[0]!.id);
+    const tokens = { expired: newSecret('snt_'), live: newSecret('snt_') };
+    // Scheduled eight days ago (its token lived seven), now, and one small enough for its payload.
+    const delivery = (id: string, scheduledFor: number, deviceIds: string[], token: string | null) => ({
+      id,
+      scheduledFor,
+      deviceIds,
+      tokenHash: token === null ? null : tokenHash(token),
+      tokenExpiresAt: token === null ? null : scheduledFor + NOTIFICATION_LIMITS.tokenTtlMs,
+    });
+    await notifications.recordPage(notificationId, 'notified', { index: 0, lastDeviceId: 'e', last: true, leaseMs: 0 }, [
+      delivery('old', now - 8 * DAY, ['a', 'b', 'c'], tokens.expired),
+      delivery('new', now, ['d', 'e'], tokens.live),
+      delivery('inline', now, ['f'], null),
+    ]);
+    expect(await count('segment_notification_devices')).toBe(5);
+
+    expect(await retentionJob().runOnce(now)).toMatchObject({ rowsDeleted: 3, tokensForgotten: 1 });
+    const left = await db.pool.query<{ delivery_id: string; device_id: string }>('SELECT x.delivery_id, x.device_id FROM segment_notification_devices x ORDER BY 1, 2');
+    expect(left.rows).toEqual([
+      { delivery_id: 'new', device_id: 'd' },
+      { delivery_id: 'new', device_id: 'e' },
+    ]);
+    const hashes = await db.pool.query<{ id: string; token_hash: string | null }>('SELECT d.id, d.token_hash FROM segment_notification_deliveries d ORDER BY d.id');
+    expect(hashes.rows).toEqual([
+      { id: 'inline', token_hash: null },
+      { id: 'new', token_hash: tokenHash(tokens.live) },
+      { id: 'old', token_hash: null },
+    ]);
+    expect((await notifications.devicesPage(tokenHash(tokens.live), null, 10))?.deviceIds).toEqual(['d', 'e']);
+    // The record of what was sent stays: how many devices, and that they travelled behind a token.
+    const [listed] = await notifications.listForRelease('notified');
+    expect(listed!.deliveries.map((d) => [d.id, d.deviceCount, d.devicesBy])).toEqual([
+      ['old', 3, 'token'],
+      ['inline', 1, 'payload'],
+      ['new', 2, 'token'],
+    ]);
+
+    expect(await retentionJob().runOnce(now)).toMatchObject({ rowsDeleted: 0, tokensForgotten: 0 });
   });
 });

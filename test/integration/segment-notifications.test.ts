@@ -3,10 +3,10 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bucketOf } from '../../domain/bucketing';
-import { HOUR_MS, MINUTE_MS } from '../../domain/time';
 import { waitFor } from '../../scripts/support/until';
 import { bucketSaltOf, bundleBody, startRelease } from '../support/fixtures';
 import { waitForServed } from '../support/rollout-waits';
+import { AWAKE_ZONE, QUIET_ZONE, quietNow } from '../support/quiet-hours';
 import { useTestStack } from '../support/test-stack';
 
 interface Received {
@@ -15,6 +15,7 @@ interface Received {
   payload: {
     id: string;
     event: string;
+    release: { id: string };
     segment: string;
     stageIndex: number;
     exposureBps: number;
@@ -53,14 +54,9 @@ function startRelay(): Promise<{ url: string; received: Received[]; close(): Pro
 }
 
 const tierRule = (tier: string) => ({ attribute: 'attributes.tier', op: 'eq', value: tier });
-const hhmm = (ms: number) => new Date(ms).toISOString().slice(11, 16);
-// Quiet from two hours ago to three hours ahead on a UTC wall clock: quiet now in UTC, and not in
-// Etc/GMT-12 (UTC+12, no daylight saving), whose clock reads twelve hours later. No faked clock.
-const now = Date.now();
-const quietHours = { start: hhmm(now - 2 * HOUR_MS), end: hhmm(now + 3 * HOUR_MS) };
-const quietEndsAt = Math.floor((now + 3 * HOUR_MS) / MINUTE_MS) * MINUTE_MS;
-const QUIET = 'UTC';
-const AWAKE = 'Etc/GMT-12';
+const { quietHours, endsAt: quietEndsAt } = quietNow();
+const QUIET = QUIET_ZONE;
+const AWAKE = AWAKE_ZONE;
 
 const plan = {
   stages: [
@@ -211,5 +207,61 @@ describe('segment notifications', () => {
     });
     expect(notifications[1]!.deliveries[0]!.devicesBy).toBe('token');
     expect(relay.received).toHaveLength(3);
+  });
+
+  it("notifies an experiment's segment when its stage opens: exactly the devices the experiment exposes, whichever arm", async () => {
+    const appId = 'com.example.notify-experiment';
+    expect((await ctx.admin.post('/v1/apps', { id: appId, name: 'Notify experiment', defaultTimeZone: AWAKE })).status).toBe(201);
+    for (const version of ['1.0.0', '1.1.0']) expect((await ctx.admin.post(`/v1/apps/${appId}/bundles`, bundleBody(version))).status).toBe(201);
+    expect((await ctx.admin.post(`/v1/apps/${appId}/segments`, { key: 'power', rule: tierRule('power'), priority: 10 })).status).toBe(201);
+    expect((await ctx.admin.post(`/v1/apps/${appId}/webhooks`, { url: relay.url, events: ['segment_notification'] })).status).toBe(201);
+    const baseline = await startRelease(ctx.admin, appId, { version: '1.0.0', plan: { stages: [{ exposureBps: 10_000, minSoakMs: 100, checkIntervalMs: 100, gates: [] }] } });
+    await waitForServed(ctx.stack, baseline, (r) => r.status === 'completed');
+
+    const fleet: Device[] = [
+      ...Array.from({ length: 60 }, (_, i): Device => ({ id: `xp-${i}`, tier: 'power', timeZone: null })),
+      ...Array.from({ length: 20 }, (_, i): Device => ({ id: `xd-${i}`, tier: null, timeZone: null })),
+    ];
+    const check = (d: Device) =>
+      ctx.device.post(`/v1/apps/${appId}/check`, { deviceId: d.id, platform: 'ios', nativeVersion: '3.0.0', bundleVersion: '1.0.0', ...(d.tier ? { attributes: { tier: d.tier } } : {}) });
+    expect((await Promise.all(fleet.map(check))).every((a) => a.status === 200)).toBe(true);
+    await waitFor(
+      'the fleet to be profiled',
+      async () => (await ctx.stack.db.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM devices WHERE app_id = $1 AND channel = $2', [appId, 'production'])).rows[0]!.n,
+      (n) => n === fleet.length,
+    );
+
+    const started = await ctx.admin.post(`/v1/apps/${appId}/experiments`, {
+      arms: [{ key: 'a' }, { key: 'b', version: '1.1.0' }],
+      primaryMetric: 'session_duration',
+      plan: {
+        stages: [
+          { segments: ['power'], exposureBps: 5000, minSoakMs: 600_000, checkIntervalMs: 300 },
+          { segments: ['power', 'default'], exposureBps: 10_000, minSoakMs: 600_000, checkIntervalMs: 300 },
+        ],
+      },
+      notifications: [{ segment: 'power', message: { title: 'Something new to try' } }],
+    });
+    expect(started.status, JSON.stringify(started.body)).toBe(201);
+    const id = started.body.id as string;
+    await waitForServed(ctx.stack, id, (r) => r.exposure.power === 5000);
+    const salt = await bucketSaltOf(ctx.stack, id);
+    const [told] = await waitFor(
+      "the experiment's notification at the relay",
+      () => Promise.resolve(relay.received.filter((r) => r.payload.release.id === id)),
+      (r) => r.length >= 1,
+    );
+    expect(told!.payload).toMatchObject({ segment: 'power', stageIndex: 0, exposureBps: 5000, message: { title: 'Something new to try' } });
+    const exposed = fleet.filter((d) => d.tier === 'power' && bucketOf(salt, d.id) < 5000).map((d) => d.id).sort();
+    expect([...told!.payload.devices.ids!].sort()).toEqual(exposed);
+
+    // What the devices are then served agrees: the treatment arm's devices are all among those told, and both arms are.
+    const answers = await Promise.all(fleet.map(async (d) => ({ id: d.id, answer: (await check(d)).body as { action: string; bundle?: { version: string } } })));
+    const treated = answers.filter((a) => a.answer.action === 'update').map((a) => a.id);
+    expect(treated.every((deviceId) => bucketOf(salt, deviceId) < 5000 && exposed.includes(deviceId))).toBe(true);
+    expect(treated.length).toBeGreaterThan(0);
+    expect(treated.length).toBeLessThan(exposed.length);
+    const listed = await ctx.admin.get(`/v1/releases/${id}/notifications`);
+    expect(listed.body.notifications).toEqual([expect.objectContaining({ segment: 'power', stageIndex: 0, fromBps: 0, toBps: 5000, failedAt: null, preparedAt: expect.any(String) })]);
   });
 });

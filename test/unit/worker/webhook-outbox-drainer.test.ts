@@ -84,7 +84,7 @@ describe(createWebhookOutboxDrainer.name, () => {
       registry: new Registry(),
       settings: { concurrency: 2, pollMs: 20 },
     });
-    drainer.start();
+    await drainer.start();
     try {
       // Two slots, one of them held by the silent receiver for its whole timeout: the rest still flows.
       await waitFor('every answering receiver to be settled', () => Promise.resolve(outbox.finished.size), (n) => n === 5);
