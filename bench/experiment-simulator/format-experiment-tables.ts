@@ -16,11 +16,12 @@ const metricLabel = (metric: string): string => (metric === 'mean' ? 'session du
 /** (a): the share of no-difference experiments in which each method declared a difference. */
 export function falseWinnerTable(cells: readonly FalseWinnerCell[]): string {
   return markdownTable(
-    ['metric', 'arms', ...METHODS.map((m) => METHOD_LABELS[m])],
+    ['metric', 'arms', ...METHODS.map((m) => METHOD_LABELS[m]), 'session_duration guardrail (ours, no allowed drop), every hour: arms stopped'],
     cells.map((c) => [
       metricLabel(c.metric),
       String(c.arms),
       ...METHODS.map((m) => `${percent(c.decisions[m] / c.replicates)} (${c.decisions[m]}/${c.replicates})`),
+      c.guardrailStops === null ? '–' : `${percent(c.guardrailStops / c.replicates)} (${c.guardrailStops}/${c.replicates})`,
     ]),
   );
 }

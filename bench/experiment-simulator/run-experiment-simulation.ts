@@ -1,4 +1,5 @@
 import { type PrimaryMetricSummaries, judgeExperiment } from '../../domain/experiments/judge-experiment';
+import { metricGuardrailVerdicts } from '../../domain/experiments/metric-guardrails';
 import { DEFAULT_SEQUENCE_TUNING } from '../../domain/experiments/normal-mixture-boundary';
 import { type Rng, createRng } from '../../scripts/support/prng';
 import { type ArmTotals, type ExperimentModel, type MetricKind, addHour, baseMean, emptyTotals, unitVariance } from './experiment-model';
@@ -49,6 +50,8 @@ export interface FalseWinnerCell {
   replicates: number;
   /** Replicates in which the method declared any arm better or worse than the control. */
   decisions: Record<Method, number>;
+  /** Replicates in which a session_duration guardrail (no allowed drop, looked at hourly) would have stopped an arm; null for proportions. */
+  guardrailStops: number | null;
 }
 
 export interface SampleSizeCell {
@@ -94,6 +97,22 @@ function armName(index: number): string {
   return String.fromCharCode(65 + index);
 }
 
+/** Whether a session_duration guardrail with no allowed drop finds any treatment arm harmful. */
+function guardrailStops(options: ExperimentSimulationOptions, totals: readonly ArmTotals[]): boolean {
+  const arms = Object.fromEntries(totals.map((t, i) => [armName(i), t]));
+  const treatments = totals.slice(1).map((_, i) => armName(i + 1));
+  return metricGuardrailVerdicts({
+    guardrails: [{ metric: 'session_duration', maxDrop: 0 }],
+    arms: treatments,
+    control: armName(0),
+    alpha: options.alpha,
+    treatmentArmCount: treatments.length,
+    minSamplePerArm: options.minSamplePerArm,
+    summariesOf: () => ({ kind: 'mean', direction: 'higher', arms }),
+    tuning: options.tuning,
+  }).some((v) => v.harmful);
+}
+
 /** Which treatment arms the naive t-test finds different from the control, Bonferroni over the arms. */
 function tTestDecides(metric: MetricKind, totals: readonly ArmTotals[], z: number, minSample: number): 'better' | 'worse' | null {
   const control = totals[0]!;
@@ -112,12 +131,19 @@ export function falseWinnerCell(options: ExperimentSimulationOptions, metric: Me
   const planned = plannedSamplePerArm(options, metric, tAlpha, options.lift);
   const decisions = Object.fromEntries(METHODS.map((m) => [m, 0])) as Record<Method, number>;
   const lifts = Array.from({ length: arms }, () => 1);
+  const guarded = metric === 'mean';
+  let stops = 0;
   for (let r = 0; r < options.replicates; r++) {
     const rng = createRng([options.seed, cellKey, r]);
     const totals = emptyTotals(arms);
     const decided = new Set<Method>();
-    for (let hour = 0; hour < options.horizonDays * HOURS_PER_DAY && decided.size < METHODS.length; hour++) {
+    let stopped = !guarded;
+    for (let hour = 0; hour < options.horizonDays * HOURS_PER_DAY && (decided.size < METHODS.length || !stopped); hour++) {
       addHour(rng, options.model, metric, hour, lifts, totals);
+      if (!stopped && guardrailStops(options, totals)) {
+        stopped = true;
+        stops++;
+      }
       const endOfDay = (hour + 1) % HOURS_PER_DAY === 0;
       const ours = judge(options, metric, totals).decided;
       const naive = tTestDecides(metric, totals, z, options.minSamplePerArm) !== null;
@@ -133,7 +159,7 @@ export function falseWinnerCell(options: ExperimentSimulationOptions, metric: Me
     }
     for (const m of decided) if (m !== 't-test-once') decisions[m]++;
   }
-  return { metric, arms, plannedSamplePerArm: planned, replicates: options.replicates, decisions };
+  return { metric, arms, plannedSamplePerArm: planned, replicates: options.replicates, decisions, guardrailStops: guarded ? stops : null };
 }
 
 /** Units per arm when a method declared the treatment better, `wrong` when it declared the control, null when neither. */

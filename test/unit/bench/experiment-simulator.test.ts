@@ -83,5 +83,12 @@ describe(runExperimentSimulation.name, () => {
     expect(cell.decisions['t-test-hourly']).toBeGreaterThan(20);
     expect(cell.decisions['sequence-hourly']).toBeLessThanOrEqual(10);
     expect(cell.decisions['t-test-daily']).toBeLessThanOrEqual(cell.decisions['t-test-hourly']);
+    expect(cell.guardrailStops).toBeNull();
+  });
+
+  it('counts how often a session_duration guardrail would stop an arm that changes nothing, looked at every hour', () => {
+    const cell = falseWinnerCell({ ...DEFAULT_EXPERIMENT_OPTIONS, replicates: 100, horizonDays: 7 }, 'mean', 2, 1);
+    expect(cell.guardrailStops).not.toBeNull();
+    expect(cell.guardrailStops!).toBeLessThanOrEqual(10);
   });
 });
