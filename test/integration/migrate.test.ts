@@ -184,6 +184,38 @@ describe(migrate.name, () => {
     });
   });
 
+  it('gives notification deliveries recorded before arms the version their payload named, where an outbox row holds it', async () => {
+    await migratedBefore('arms', '0024', async (pool) => {
+      const app = 'com.example.app';
+      await pool.query(`INSERT INTO apps (id, name) VALUES ($1, 'a')`, [app]);
+      await pool.query(`INSERT INTO bundles (app_id, version, url, sha256, size, platforms) VALUES ($1, '1.0.0', 'https://x/1.zip', $2, 1, '{ios}')`, [app, 'a'.repeat(64)]);
+      await pool.query(
+        `INSERT INTO releases (id, app_id, channel, version, bucket_salt, plan, status, workflow_id, created_by) VALUES ('r1', $1, 'production', '1.0.0', 's', '{}', 'running', 'r1', 'test')`,
+        [app],
+      );
+      await pool.query(`INSERT INTO webhooks (id, app_id, url, secret, events) VALUES ('relay', $1, 'https://relay.example/push', 'x', '{segment_notification}')`, [app]);
+      const { rows } = await pool.query<{ id: string }>(
+        `INSERT INTO segment_notifications (release_id, app_id, segment_key, stage_index, from_bps, to_bps, revision) VALUES ('r1', $1, 'default', 0, 0, 10000, 1) RETURNING id`,
+        [app],
+      );
+      await pool.query(
+        `INSERT INTO segment_notification_deliveries (id, notification_id, release_id, scheduled_for, device_count) VALUES ('sent', $1, 'r1', now(), 1), ('purged', $1, 'r1', now(), 1)`,
+        [rows[0]!.id],
+      );
+      await pool.query(
+        `INSERT INTO webhook_outbox (idempotency_key, webhook_id, app_id, event, payload, give_up_at) VALUES ('sent', 'relay', $1, 'segment_notification', '{"bundleVersion": "1.0.0"}', now())`,
+        [app],
+      );
+
+      await migrate(pool);
+      const deliveries = await pool.query('SELECT d.id, d.bundle_version, d.arm_key FROM segment_notification_deliveries d ORDER BY d.id');
+      expect(deliveries.rows).toEqual([
+        { id: 'purged', bundle_version: null, arm_key: null },
+        { id: 'sent', bundle_version: '1.0.0', arm_key: null },
+      ]);
+    });
+  });
+
   // The one SQL spelling of the active statuses that cannot take them as a parameter.
   it('lets the database hold at most one release per channel in exactly the statuses the domain calls active', async () => {
     const pool = createPool(url.toString(), 1);
