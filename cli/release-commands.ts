@@ -55,8 +55,21 @@ interface NotificationsAnswer {
     preparedAt: string | null;
     failedAt: string | null;
     lastError: string | null;
-    deliveries: Array<{ scheduledFor: string; deviceCount: number; devicesBy: string; relays: Array<{ webhookId: string; attempts: number; outcome: string | null }> }>;
+    deliveries: Array<{
+      scheduledFor: string;
+      bundleVersion: string | null;
+      arm: string | null;
+      deviceCount: number;
+      devicesBy: string;
+      relays: Array<{ webhookId: string; attempts: number; outcome: string | null }>;
+    }>;
   }>;
+}
+
+/** What a delivery told its devices about: the version, and in an experiment their arm. */
+function announced(d: NotificationsAnswer['notifications'][number]['deliveries'][number]): string {
+  const arm = d.arm === null ? '' : `arm ${d.arm}  `;
+  return d.bundleVersion === null ? arm : `${arm}${d.bundleVersion}  `;
 }
 
 function preparation(n: NotificationsAnswer['notifications'][number]): string {
@@ -71,7 +84,7 @@ function formatNotifications(answer: NotificationsAnswer): string[] {
     `${n.segment}  stage ${n.stageIndex}  ${n.fromBps} → ${n.toBps} bps  ${preparation(n)}`,
     ...n.deliveries.map(
       (d) =>
-        `  ${d.scheduledFor}  ${d.deviceCount} devices (${d.devicesBy})  ${d.relays.map((r) => `${r.webhookId}: ${r.outcome ?? 'pending'} after ${r.attempts}`).join(', ') || 'no push relay'}`,
+        `  ${d.scheduledFor}  ${announced(d)}${d.deviceCount} devices (${d.devicesBy})  ${d.relays.map((r) => `${r.webhookId}: ${r.outcome ?? 'pending'} after ${r.attempts}`).join(', ') || 'no push relay'}`,
     ),
   ]);
 }

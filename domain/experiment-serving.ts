@@ -29,13 +29,18 @@ export interface ExperimentArmDecision {
   installMode: InstallMode;
 }
 
+/** The arm of a device the experiment exposes, by the arm hash alone; null for an id that cannot identify a device. */
+export function armAmong(experiment: ServingExperiment, deviceId: string): ServingArm | null {
+  const index = armIndexOf(experiment.armSalt, deviceId, experiment.arms.map((a) => a.weight));
+  return index === null ? null : experiment.arms[index]!;
+}
+
 /** The device's arm while the experiment runs; null when it is outside the exposure (or has no usable id). */
 export function armOf(release: ServingRelease, experiment: ServingExperiment, deviceId: string, segment: string): ServingArm | null {
   if (!isUsableDeviceId(deviceId)) return null;
   const exposure = release.exposure[segment] ?? 0;
   if (exposure <= 0 || bucketOf(release.bucketSalt, deviceId) >= exposure) return null;
-  const index = armIndexOf(experiment.armSalt, deviceId, experiment.arms.map((a) => a.weight));
-  return index === null ? null : experiment.arms[index]!;
+  return armAmong(experiment, deviceId);
 }
 
 /** The version a device of this arm runs when it follows its arm. */
@@ -61,7 +66,7 @@ function shared(serving: ChannelServing, key: string, build: () => Decision): De
 }
 
 /** The experiment of a release while it runs (or is paused); null for any other release or state. */
-export function runningExperiment(release: ServingRelease): ServingExperiment | null {
+export function runningExperiment(release: Pick<ServingRelease, 'experiment' | 'status'>): ServingExperiment | null {
   return release.experiment !== undefined && (release.status === 'running' || release.status === 'paused') ? release.experiment : null;
 }
 

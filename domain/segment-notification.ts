@@ -1,5 +1,8 @@
 import { BPS_SCALE } from './bucketing';
+import type { BundleRef } from './bundle';
+import { armAmong, runningExperiment, type ServingExperiment } from './experiment-serving';
 import { isWindowOpen, nextWindowOpening, type MaintenanceWindow } from './maintenance-window';
+import { isWithdrawn, type ReleaseStatus } from './release';
 import { DAY_MS } from './time';
 
 /**
@@ -98,8 +101,10 @@ export interface NotificationPayload {
   occurredAt: string;
   release: { id: string; appId: string; channel: string; version: string };
   segment: string;
-  /** The bundle the segment's devices get (a personalized release's own bundle for the segment). */
+  /** The bundle these devices get: the segment's (a personalized release's own for it), or in an experiment their arm's. */
   bundleVersion: string;
+  /** In an experiment: the arm of every device of this delivery. Absent for other releases. */
+  arm?: string;
   stageIndex: number;
   exposureBps: number;
   message: NotificationMessage;
@@ -160,4 +165,58 @@ export function scheduleDeliveries(
     groups.set(at, ids);
   }
   return [...groups.entries()].sort(([a], [b]) => a - b).map(([at, deviceIds]) => ({ at, deviceIds }));
+}
+
+/** What of a bundle decides which devices can run it. */
+export type AnnouncedBundle = Pick<BundleRef, 'version' | 'platforms' | 'nativeRange'>;
+
+/** What a newly exposed device is told it gets: a bundle, and its experiment arm (null outside experiments). */
+export interface NotifiedTarget {
+  arm: string | null;
+  bundle: AnnouncedBundle;
+}
+
+/** Why a newly exposed device of an experiment is not told: its arm keeps the baseline, or was stopped (its devices are sent back). */
+export type UntoldReason = 'baseline_arm' | 'stopped_arm';
+
+/**
+ * The arms that decide what an experiment's newly exposed devices are served when its notification is
+ * prepared: a running (or paused) experiment's as published; a withdrawn one's all stopped, its devices
+ * being back on the baseline; null for a plain release and for a completed experiment, which serves
+ * its promoted arm's bundle (by then the release's) to every device.
+ */
+export function notifiedArms(experiment: ServingExperiment | undefined, status: ReleaseStatus): ServingExperiment | null {
+  const running = runningExperiment({ experiment, status });
+  if (running !== null || experiment === undefined || !isWithdrawn(status)) return running;
+  return { ...experiment, arms: experiment.arms.map((a) => ({ ...a, stopped: true })) };
+}
+
+/**
+ * What a newly exposed device is told, by the assignment serving makes: outside an experiment the
+ * segment's bundle; inside one its arm's (the arm hash of `armAmong`), unless the arm keeps the baseline
+ * (no bundle of its own, or the baseline's) or was stopped: nothing changes for those devices. Null
+ * for an id that cannot identify a device.
+ */
+export function notifiedTargetOf(
+  deviceId: string,
+  bundle: AnnouncedBundle,
+  experiment: ServingExperiment | null,
+  baselineVersion: string | null,
+): NotifiedTarget | UntoldReason | null {
+  if (experiment === null) return { arm: null, bundle };
+  const arm = armAmong(experiment, deviceId);
+  if (arm === null) return null;
+  if (arm.stopped) return 'stopped_arm';
+  if (arm.bundle === null || arm.bundle.version === baselineVersion) return 'baseline_arm';
+  return { arm: arm.key, bundle: arm.bundle };
+}
+
+/**
+ * A delivery's id, which is also its outbox rows' idempotency key and the relay's: one per growth,
+ * moment, page of the audience and, in an experiment, arm; deterministic, so a page prepared again
+ * names the same deliveries.
+ */
+export function notificationDeliveryId(growth: { releaseId: string; segment: string; toBps: number }, at: number, page: number, arm: string | null): string {
+  const id = `notification:${growth.releaseId}:${growth.segment}:${growth.toBps}:${at}:${page}`;
+  return arm === null ? id : `${id}:${arm}`;
 }

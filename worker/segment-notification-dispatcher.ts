@@ -6,13 +6,20 @@ import type { AudienceDevice, ClaimedNotification, NewNotificationDelivery } fro
 import { bucketOf, isUsableDeviceId } from '../domain/bucketing';
 import { BUILTIN_VERSION, PLATFORMS, type Platform } from '../domain/bundle';
 import { isCompatible } from '../domain/native-compat';
+import type { ServingExperiment } from '../domain/experiment-serving';
 import {
   isNewlyExposed,
+  notificationDeliveryId,
+  notifiedArms,
+  notifiedTargetOf,
   NOTIFICATION_EVENT,
   NOTIFICATION_LIMITS,
   scheduleDeliveries,
+  type AudienceMember,
   type NotificationPayload,
+  type NotifiedTarget,
   type ScheduledGroup,
+  type UntoldReason,
 } from '../domain/segment-notification';
 import type { MaintenanceWindow } from '../domain/maintenance-window';
 import { compileSegments, ruleAttributes } from '../domain/segment-rules';
@@ -27,7 +34,7 @@ import { createCollectedGauge, createCounter } from '../platform/metrics';
 export type NotificationDispatcherSettings = SegmentNotificationsConfig;
 
 export interface NotificationDispatcherDeps {
-  stores: Pick<Stores, 'segmentNotifications' | 'segments' | 'webhooks'>;
+  stores: Pick<Stores, 'segmentNotifications' | 'segments' | 'webhooks' | 'experiments'>;
   transact: Transactor;
   logger: Logger;
   registry: Registry;
@@ -43,13 +50,16 @@ const CLAIM_BATCH = 4;
 
 const isPlatform = (value: string | null): value is Platform => (PLATFORMS as readonly (string | null)[]).includes(value);
 
-/** Whether a stored device is one the notification's stage newly exposed: its segment, its bucket, a bundle it can run. */
-function newlyExposed(job: ClaimedNotification, resolve: ReturnType<typeof compileSegments>, device: AudienceDevice, now: number): boolean {
-  if (!isUsableDeviceId(device.deviceId) || !isNewlyExposed(bucketOf(job.bucketSalt, device.deviceId), job.fromBps, job.toBps)) return false;
+/**
+ * What a stored device is told, when the notification's stage newly exposed it (its segment, its
+ * bucket): its bundle (its arm's, in an experiment) if it can run it; why not, when its arm changes
+ * nothing for it; null for any other device.
+ */
+function targetOf(job: ClaimedNotification, context: GrowthContext, device: AudienceDevice, now: number): NotifiedTarget | UntoldReason | null {
+  if (!isUsableDeviceId(device.deviceId) || !isNewlyExposed(bucketOf(job.bucketSalt, device.deviceId), job.fromBps, job.toBps)) return null;
   const platform = isPlatform(device.platform) ? device.platform : null;
   const nativeVersion = device.nativeVersion ?? '';
-  if (!isCompatible(job.bundle, platform, nativeVersion)) return false;
-  const segment = resolve({
+  const segment = context.resolve({
     deviceId: device.deviceId,
     platform,
     nativeVersion,
@@ -59,12 +69,34 @@ function newlyExposed(job: ClaimedNotification, resolve: ReturnType<typeof compi
     sessionsLast7d: device.sessionsLast7d,
     daysSinceFirstSeen: daysSince(device.firstSeen.getTime(), now),
   });
-  return segment === job.segment;
+  if (segment !== job.segment) return null;
+  const target = notifiedTargetOf(device.deviceId, job.bundle, context.experiment, job.baselineVersion);
+  return typeof target === 'string' || (target !== null && isCompatible(target.bundle, platform, nativeVersion)) ? target : null;
+}
+
+/** Newly exposed devices to tell, by what they are told (one group per arm in an experiment), and how many are not told and why. */
+function audienceOf(job: ClaimedNotification, context: GrowthContext, devices: readonly AudienceDevice[], now: number) {
+  const told = new Map<string | null, { target: NotifiedTarget; members: AudienceMember[] }>();
+  const untold = new Map<UntoldReason, number>();
+  for (const device of devices) {
+    const target = targetOf(job, context, device, now);
+    if (target === null) continue;
+    if (typeof target === 'string') {
+      untold.set(target, (untold.get(target) ?? 0) + 1);
+      continue;
+    }
+    const group = told.get(target.arm) ?? { target, members: [] };
+    group.members.push({ deviceId: device.deviceId, timeZone: device.timeZone });
+    told.set(target.arm, group);
+  }
+  return { told: [...told.values()], untold };
 }
 
 /** What every page of a growth is judged with, read once per claim. */
 interface GrowthContext {
   resolve: ReturnType<typeof compileSegments>;
+  /** The arms that decide what each device gets (as published when the claim began); null outside experiments. */
+  experiment: ServingExperiment | null;
   windows: readonly MaintenanceWindow[];
   /** Receivers that ask for notifications by name: a webhook for every rollout event is no push relay. */
   relays: Webhook[];
@@ -93,10 +125,10 @@ function outboxRowsOf(job: ClaimedNotification, built: readonly Built[], relays:
 
 /**
  * Prepares the notifications that published exposures left (migration 0020's trigger): pages through
- * the channel's devices in device id order, finds those each growth newly exposed, splits them by the
- * moment quiet hours and the segment's window let them be told, and writes one delivery per moment
- * and page with its outbox rows to every push relay (a webhook subscribed to `segment_notification`),
- * one transaction per page. The outbox drainer sends them, signed and retried like every webhook.
+ * the channel's devices in device id order, finds those each growth newly exposed (in an experiment,
+ * those whose arm brings them a bundle), splits them by arm and by the moment quiet hours and the
+ * segment's window let them be told, and writes one delivery per arm, moment and page with its outbox
+ * rows to every push relay (a webhook subscribed to `segment_notification`), one transaction per page. The outbox drainer sends them, signed and retried like every webhook.
  * Every worker runs one; rows are claimed with SKIP LOCKED, and a page commits only if no other
  * worker recorded it (a claim whose lease ran out), so no device is told twice. A growth that keeps
  * failing is given up after `maxAttempts`.
@@ -112,13 +144,18 @@ export function createSegmentNotificationDispatcher(deps: NotificationDispatcher
   const devicesScheduled = createCounter(deps.registry, 'rampart_segment_notification_devices_total', 'Devices addressed by segment notification deliveries, by how they travel', [
     'by',
   ]);
+  const devicesUntold = createCounter(
+    deps.registry,
+    'rampart_segment_notification_devices_untold_total',
+    'Newly exposed devices of an experiment not notified, by why (baseline_arm: their arm keeps the baseline; stopped_arm: their arm was stopped, they are sent back)',
+    ['reason'],
+  );
   createCollectedGauge(deps.registry, 'rampart_segment_notifications_unprepared', 'Segment notifications whose devices are not computed yet', [], async () => [
     { labels: {}, value: await stores.segmentNotifications.countUnprepared() },
   ]);
 
-  const deliveryOf = (job: ClaimedNotification, group: ScheduledGroup, page: number): Built => {
-    // Deterministic per growth, moment and page: the outbox's idempotency key, and the relay's.
-    const id = `notification:${job.releaseId}:${job.segment}:${job.toBps}:${group.at}:${page}`;
+  const deliveryOf = (job: ClaimedNotification, target: NotifiedTarget, group: ScheduledGroup, page: number): Built => {
+    const id = notificationDeliveryId(job, group.at, page, target.arm);
     const inline = group.deviceIds.length <= NOTIFICATION_LIMITS.inlineDevices;
     const token = inline ? null : newSecret('snt_');
     const expiresAt = group.at + NOTIFICATION_LIMITS.tokenTtlMs;
@@ -128,7 +165,8 @@ export function createSegmentNotificationDispatcher(deps: NotificationDispatcher
       occurredAt: new Date(group.at).toISOString(),
       release: { id: job.releaseId, appId: job.appId, channel: job.channel, version: job.version },
       segment: job.segment,
-      bundleVersion: job.bundle.version,
+      bundleVersion: target.bundle.version,
+      ...(target.arm === null ? {} : { arm: target.arm }),
       stageIndex: job.stageIndex,
       exposureBps: job.toBps,
       message: job.message,
@@ -138,15 +176,28 @@ export function createSegmentNotificationDispatcher(deps: NotificationDispatcher
           : { count: group.deviceIds.length, token, url: `/v1/notifications/${token}/devices`, expiresAt: new Date(expiresAt).toISOString() },
     };
     return {
-      delivery: { id, scheduledFor: group.at, deviceIds: group.deviceIds, tokenHash: token === null ? null : tokenHash(token), tokenExpiresAt: token === null ? null : expiresAt },
+      delivery: {
+        id,
+        scheduledFor: group.at,
+        bundleVersion: target.bundle.version,
+        arm: target.arm,
+        deviceIds: group.deviceIds,
+        tokenHash: token === null ? null : tokenHash(token),
+        tokenExpiresAt: token === null ? null : expiresAt,
+      },
       payload,
     };
   };
 
   const contextOf = async (job: ClaimedNotification): Promise<GrowthContext> => {
-    const [segments, hooks] = await Promise.all([stores.segments.list(job.appId), stores.webhooks.listForApp(job.appId)]);
+    const [segments, hooks, experiments] = await Promise.all([
+      stores.segments.list(job.appId),
+      stores.webhooks.listForApp(job.appId),
+      stores.experiments.serving([job.releaseId]),
+    ]);
     return {
       resolve: compileSegments(segments),
+      experiment: notifiedArms(experiments.get(job.releaseId), job.status),
       windows: segments.find((s) => s.key === job.segment)?.maintenanceWindows ?? [],
       relays: hooks.filter((h) => h.events.includes(NOTIFICATION_EVENT)),
       since: new Date(job.createdAt - NOTIFICATION_LIMITS.audienceLookbackMs),
@@ -157,8 +208,10 @@ export function createSegmentNotificationDispatcher(deps: NotificationDispatcher
   const preparePage = async (job: ClaimedNotification, context: GrowthContext, index: number, after: string | null) => {
     const now = Date.now();
     const devices = await stores.segmentNotifications.audience(job.appId, job.channel, context.since, new Date(now), after, settings.pageSize);
-    const members = devices.filter((d) => newlyExposed(job, context.resolve, d, now));
-    const built = scheduleDeliveries(members, now, job.quietHours, job.defaultTimeZone, context.windows).map((group) => deliveryOf(job, group, index));
+    const { told, untold } = audienceOf(job, context, devices, now);
+    const built = told.flatMap(({ target, members }) =>
+      scheduleDeliveries(members, now, job.quietHours, job.defaultTimeZone, context.windows).map((group) => deliveryOf(job, target, group, index)),
+    );
     const page = { index, lastDeviceId: devices.at(-1)?.deviceId ?? null, last: devices.length < settings.pageSize, leaseMs: settings.leaseMs };
     const recorded = await deps.transact(async (tx) => {
       const mine = await tx.segmentNotifications.recordPage(
@@ -172,7 +225,9 @@ export function createSegmentNotificationDispatcher(deps: NotificationDispatcher
     });
     if (!recorded) return null;
     for (const { delivery } of built) devicesScheduled.inc({ by: delivery.tokenHash === null ? 'payload' : 'token' }, delivery.deviceIds.length);
-    return { last: page.last, after: page.lastDeviceId ?? after, devices: members.length, deliveries: built.length };
+    for (const [reason, count] of untold) devicesUntold.inc({ reason }, count);
+    const devicesTold = built.reduce((n, b) => n + b.delivery.deviceIds.length, 0);
+    return { last: page.last, after: page.lastDeviceId ?? after, devices: devicesTold, deliveries: built.length };
   };
 
   const prepare = async (job: ClaimedNotification): Promise<'scheduled' | 'empty' | 'overtaken'> => {

@@ -135,7 +135,7 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
   ),
   'GET /v1/releases/{id}/notifications': admin(
     'Segment notifications',
-    "Each growth of a notified segment's exposure: the devices it newly reached, split into deliveries by quiet hours (scheduledFor) and by page of the audience, and per push relay the delivery's attempts and outcome. A growth whose preparation kept failing has failedAt and lastError.",
+    "Each growth of a notified segment's exposure: the devices it newly reached, split into deliveries by quiet hours (scheduledFor), by page of the audience and, in an experiment, by arm (arm, bundleVersion: devices of arms on the baseline or stopped are not told), and per push relay the delivery's attempts and outcome. A growth whose preparation kept failing has failedAt and lastError.",
   ),
   'GET /v1/notifications/{token}/devices': device(
     'Devices of a segment notification',

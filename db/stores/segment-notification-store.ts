@@ -1,4 +1,5 @@
 import type { Platform } from '../../domain/bundle';
+import type { ReleaseStatus } from '../../domain/release';
 import type { NotificationMessage, QuietHours, SegmentNotificationSpec } from '../../domain/segment-notification';
 import type { Queryable } from '../create-pool';
 
@@ -10,6 +11,10 @@ export interface ClaimedNotification {
   channel: string;
   /** The release's main version (payloads name the release by it). */
   version: string;
+  /** The release's status now: whether an experiment's arms still decide what its devices get. */
+  status: ReleaseStatus;
+  /** What the channel's devices run outside the release; null: the bundle in their binary. */
+  baselineVersion: string | null;
   bucketSalt: string;
   segment: string;
   stageIndex: number;
@@ -23,7 +28,10 @@ export interface ClaimedNotification {
   message: NotificationMessage;
   quietHours: QuietHours | null;
   defaultTimeZone: string;
-  /** The bundle the segment's devices get, with what decides which devices can run it. */
+  /**
+   * The bundle the segment's devices get, with what decides which devices can run it; an experiment's
+   * devices get their arm's instead (this is its first treatment arm's, or its promoted arm's).
+   */
   bundle: { version: string; platforms: Platform[]; nativeRange: string };
 }
 
@@ -42,6 +50,9 @@ export interface AudienceDevice {
 export interface NewNotificationDelivery {
   id: string;
   scheduledFor: number;
+  /** The version its payload names, and in an experiment the arm of its devices. */
+  bundleVersion: string;
+  arm: string | null;
   deviceIds: string[];
   /** Set when the relay pages through the devices with a token. */
   tokenHash: string | null;
@@ -51,6 +62,10 @@ export interface NewNotificationDelivery {
 export interface DeliveryState {
   id: string;
   scheduledFor: string;
+  /** The version its payload named; null for deliveries recorded before migration 0024 kept it. */
+  bundleVersion: string | null;
+  /** In an experiment: the arm of its devices; null for other releases. */
+  arm: string | null;
   deviceCount: number;
   /** How the devices travel: in the payload, or behind a token. */
   devicesBy: 'payload' | 'token';
@@ -124,6 +139,8 @@ interface ClaimedRow {
   app_id: string;
   channel: string;
   version: string;
+  status: ReleaseStatus;
+  baseline_version: string | null;
   bucket_salt: string;
   segment_key: string;
   stage_index: number;
@@ -181,7 +198,7 @@ export function createSegmentNotificationStore(db: Queryable): SegmentNotificati
            RETURNING sn.id, sn.release_id, sn.app_id, sn.segment_key, sn.stage_index, sn.from_bps, sn.to_bps, sn.attempts, sn.created_at,
                      sn.pages_done, sn.cursor_device_id
          )
-         SELECT c.id, c.release_id, c.app_id, r.channel, r.version, r.bucket_salt, c.segment_key, c.stage_index, c.from_bps, c.to_bps,
+         SELECT c.id, c.release_id, c.app_id, r.channel, r.version, r.status, r.baseline_version, r.bucket_salt, c.segment_key, c.stage_index, c.from_bps, c.to_bps,
                 c.attempts, c.created_at, c.pages_done, c.cursor_device_id, n.message, n.quiet_start, n.quiet_end, a.default_time_zone,
                 b.version AS b_version, b.platforms AS b_platforms, b.native_range AS b_native_range
            FROM claimed c
@@ -199,6 +216,8 @@ export function createSegmentNotificationStore(db: Queryable): SegmentNotificati
         appId: r.app_id,
         channel: r.channel,
         version: r.version,
+        status: r.status,
+        baselineVersion: r.baseline_version,
         bucketSalt: r.bucket_salt,
         segment: r.segment_key,
         stageIndex: r.stage_index,
@@ -256,10 +275,10 @@ export function createSegmentNotificationStore(db: Queryable): SegmentNotificati
       if (rowCount === 0) return false;
       if (deliveries.length > 0) {
         await db.query(
-          `INSERT INTO segment_notification_deliveries (id, notification_id, release_id, scheduled_for, device_count, token_hash, token_expires_at)
-           SELECT d.id, $1, $2, d.scheduled_for, d.device_count, d.token_hash, d.token_expires_at
-             FROM unnest($3::text[], $4::timestamptz[], $5::int[], $6::text[], $7::timestamptz[])
-                  AS d (id, scheduled_for, device_count, token_hash, token_expires_at)
+          `INSERT INTO segment_notification_deliveries (id, notification_id, release_id, scheduled_for, device_count, token_hash, token_expires_at, bundle_version, arm_key)
+           SELECT d.id, $1, $2, d.scheduled_for, d.device_count, d.token_hash, d.token_expires_at, d.bundle_version, d.arm_key
+             FROM unnest($3::text[], $4::timestamptz[], $5::int[], $6::text[], $7::timestamptz[], $8::text[], $9::text[])
+                  AS d (id, scheduled_for, device_count, token_hash, token_expires_at, bundle_version, arm_key)
            ON CONFLICT (id) DO NOTHING`,
           [
             notificationId,
@@ -269,6 +288,8 @@ export function createSegmentNotificationStore(db: Queryable): SegmentNotificati
             deliveries.map((d) => d.deviceIds.length),
             deliveries.map((d) => d.tokenHash),
             deliveries.map((d) => (d.tokenExpiresAt === null ? null : new Date(d.tokenExpiresAt))),
+            deliveries.map((d) => d.bundleVersion),
+            deliveries.map((d) => d.arm),
           ],
         );
         const paged = deliveries.filter((d) => d.tokenHash !== null);
@@ -318,15 +339,17 @@ export function createSegmentNotificationStore(db: Queryable): SegmentNotificati
           id: string;
           notification_id: string;
           scheduled_for: Date;
+          bundle_version: string | null;
+          arm_key: string | null;
           device_count: number;
           paged: boolean;
           relays: Array<{ webhook_id: string; attempts: number; outcome: string | null; last_error: string | null; finished_at: string | null }>;
         }>(
-          `SELECT d.id, d.notification_id, d.scheduled_for, d.device_count, (d.token_expires_at IS NOT NULL) AS paged,
+          `SELECT d.id, d.notification_id, d.scheduled_for, d.bundle_version, d.arm_key, d.device_count, (d.token_expires_at IS NOT NULL) AS paged,
                   COALESCE((SELECT json_agg(json_build_object('webhook_id', o.webhook_id, 'attempts', o.attempts, 'outcome', o.outcome,
                                                               'last_error', o.last_error, 'finished_at', o.finished_at) ORDER BY o.webhook_id)
                               FROM webhook_outbox o WHERE o.idempotency_key = d.id), '[]'::json) AS relays
-             FROM segment_notification_deliveries d WHERE d.release_id = $1 ORDER BY d.scheduled_for, d.id`,
+             FROM segment_notification_deliveries d WHERE d.release_id = $1 ORDER BY d.scheduled_for, d.arm_key, d.id`,
           [releaseId],
         ),
       ]);
@@ -346,6 +369,8 @@ export function createSegmentNotificationStore(db: Queryable): SegmentNotificati
           .map((d) => ({
             id: d.id,
             scheduledFor: d.scheduled_for.toISOString(),
+            bundleVersion: d.bundle_version,
+            arm: d.arm_key,
             deviceCount: d.device_count,
             devicesBy: d.paged ? 'token' : 'payload',
             relays: d.relays.map((r) => ({ webhookId: r.webhook_id, attempts: r.attempts, outcome: r.outcome, lastError: r.last_error, finishedAt: r.finished_at })),

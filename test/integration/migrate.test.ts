@@ -81,6 +81,18 @@ describe(migrate.name, () => {
     }
   };
 
+  /** An app with bundle 1.0.0 and its running release `r1`; the app's id. */
+  const seedRelease = async (pool: Pool) => {
+    const app = 'com.example.app';
+    await pool.query(`INSERT INTO apps (id, name) VALUES ($1, 'a')`, [app]);
+    await pool.query(`INSERT INTO bundles (app_id, version, url, sha256, size, platforms) VALUES ($1, '1.0.0', 'https://x/1.zip', $2, 1, '{ios}')`, [app, 'a'.repeat(64)]);
+    await pool.query(
+      `INSERT INTO releases (id, app_id, channel, version, bucket_salt, plan, status, workflow_id, created_by) VALUES ('r1', $1, 'production', '1.0.0', 's', '{}', 'running', 'r1', 'test')`,
+      [app],
+    );
+    return app;
+  };
+
   it('moves raw events written before partitioning into daily partitions, ids kept and still counting', async () => {
     await migratedBefore('events', '0005', async (pool) => {
         const days = [Date.UTC(2026, 10, 1, 23, 59), Date.UTC(2026, 10, 2, 0, 1), Date.UTC(2026, 10, 5, 12)].map((t) => new Date(t));
@@ -140,13 +152,7 @@ describe(migrate.name, () => {
 
   it('moves each bucket\'s histogram bins and feature uses onto its row, names given slots after other\'s', async () => {
     await migratedBefore('arrays', '0018', async (pool) => {
-      const app = 'com.example.app';
-      await pool.query(`INSERT INTO apps (id, name) VALUES ($1, 'a')`, [app]);
-      await pool.query(`INSERT INTO bundles (app_id, version, url, sha256, size, platforms) VALUES ($1, '1.0.0', 'https://x/1.zip', $2, 1, '{ios}')`, [app, 'a'.repeat(64)]);
-      await pool.query(
-        `INSERT INTO releases (id, app_id, channel, version, bucket_salt, plan, status, workflow_id, created_by) VALUES ('r1', $1, 'production', '1.0.0', 's', '{}', 'running', 'r1', 'test')`,
-        [app],
-      );
+      const app = await seedRelease(pool);
       const start = new Date(Date.UTC(2026, 10, 1, 10));
       const key = `'r1', 'default', 'canary', 300000, $1::timestamptz`;
       await pool.query(`INSERT INTO rollup_buckets (release_id, segment, cohort, bucket_ms, bucket_start, sessions) VALUES (${key}, 9), ('r1', 'default', 'rest', 300000, $1, 1)`, [start]);
@@ -181,6 +187,32 @@ describe(migrate.name, () => {
       expect(tables.rows).toEqual([]);
       const added = await pool.query<{ sum: number[] }>("SELECT rollup_add_counts('{1,2}', '{10,20,30}') AS sum");
       expect(added.rows[0]!.sum).toEqual([11, 22, 30]);
+    });
+  });
+
+  it('gives notification deliveries recorded before arms the version their payload named, where an outbox row holds it', async () => {
+    await migratedBefore('arms', '0024', async (pool) => {
+      const app = await seedRelease(pool);
+      await pool.query(`INSERT INTO webhooks (id, app_id, url, secret, events) VALUES ('relay', $1, 'https://relay.example/push', 'x', '{segment_notification}')`, [app]);
+      const { rows } = await pool.query<{ id: string }>(
+        `INSERT INTO segment_notifications (release_id, app_id, segment_key, stage_index, from_bps, to_bps, revision) VALUES ('r1', $1, 'default', 0, 0, 10000, 1) RETURNING id`,
+        [app],
+      );
+      await pool.query(
+        `INSERT INTO segment_notification_deliveries (id, notification_id, release_id, scheduled_for, device_count) VALUES ('sent', $1, 'r1', now(), 1), ('purged', $1, 'r1', now(), 1)`,
+        [rows[0]!.id],
+      );
+      await pool.query(
+        `INSERT INTO webhook_outbox (idempotency_key, webhook_id, app_id, event, payload, give_up_at) VALUES ('sent', 'relay', $1, 'segment_notification', '{"bundleVersion": "1.0.0"}', now())`,
+        [app],
+      );
+
+      await migrate(pool);
+      const deliveries = await pool.query('SELECT d.id, d.bundle_version, d.arm_key FROM segment_notification_deliveries d ORDER BY d.id');
+      expect(deliveries.rows).toEqual([
+        { id: 'purged', bundle_version: null, arm_key: null },
+        { id: 'sent', bundle_version: '1.0.0', arm_key: null },
+      ]);
     });
   });
 

@@ -154,6 +154,8 @@ describe(createRetentionJob.name, () => {
     const delivery = (id: string, scheduledFor: number, deviceIds: string[], token: string | null) => ({
       id,
       scheduledFor,
+      bundleVersion: '1.0.0',
+      arm: null,
       deviceIds,
       tokenHash: token === null ? null : tokenHash(token),
       tokenExpiresAt: token === null ? null : scheduledFor + NOTIFICATION_LIMITS.tokenTtlMs,

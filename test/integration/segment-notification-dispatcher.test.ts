@@ -4,6 +4,7 @@ import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createStores, createTransactor, type Stores, type Transactor } from '../../db/create-stores';
 import { bucketOf } from '../../domain/bucketing';
+import { armIndexOf, type ArmSpec } from '../../domain/experiment';
 import type { NotificationPayload } from '../../domain/segment-notification';
 import { WORKER_DEFAULTS, type SegmentNotificationsConfig } from '../../platform/config';
 import type { Logger } from '../../platform/logger';
@@ -228,6 +229,89 @@ describe(createSegmentNotificationDispatcher.name, () => {
     const told = idsOf(await sent('power', 10_000));
     expect(told).toEqual(newlyExposed('power', 0, 10_000));
     expect(new Set(told).size).toBe(told.length);
+  });
+
+  it("an experiment's growth: each treatment arm's devices by arm with its bundle if they can run it; baseline and stopped arms untold and counted; none once withdrawn", async () => {
+    const EXP = 'rel-exp';
+    const ARM_SALT = 'arm-salt-dispatch';
+    await db.pool.query(
+      `INSERT INTO bundles (app_id, version, url, sha256, size, platforms) VALUES ($1, '1.0.0', 'https://x/1.zip', $2, 1, '{ios,android}'), ($1, '2.1.0', 'https://x/21.zip', $2, 1, '{android}')`,
+      [APP, 'a'.repeat(64)],
+    );
+    await db.pool.query(
+      `INSERT INTO releases (id, app_id, channel, version, baseline_version, bucket_salt, plan, status, workflow_id, created_by)
+       VALUES ($1, $2, 'lab', '2.0.0', '1.0.0', $3, '{}', 'running', $1, 'test')`,
+      [EXP, APP, SALT],
+    );
+    await stores.segmentNotifications.insertSpecs(EXP, [{ segment: 'default', message: { title: 'Try it' }, quietHours: null }]);
+    // a keeps the baseline (no bundle), d names the baseline's version; c's bundle runs on android only (2.0.0 on iOS only); e is stopped.
+    const arms: ArmSpec[] = [
+      { key: 'a', version: null, weight: 1, installMode: 'next_launch' },
+      { key: 'b', version: '2.0.0', weight: 1, installMode: 'next_launch' },
+      { key: 'c', version: '2.1.0', weight: 1, installMode: 'next_launch' },
+      { key: 'd', version: '1.0.0', weight: 1, installMode: 'next_launch' },
+      { key: 'e', version: '2.1.0', weight: 1, installMode: 'immediate' },
+    ];
+    await stores.experiments.insert({
+      releaseId: EXP,
+      appId: APP,
+      armSalt: ARM_SALT,
+      definition: {
+        arms,
+        control: 'a',
+        primary: { metric: 'session_duration', direction: 'higher' },
+        guardrails: [],
+        timeLimitMs: 86_400_000,
+        alpha: 0.05,
+        minSamplePerArm: 100,
+      },
+    });
+    await stores.experiments.publish({ releaseId: EXP, revision: 1, stoppedArms: ['e'], promotedArm: null });
+    const lab = Array.from({ length: 200 }, (_, i) => ({ id: `lab-${pad(i)}`, platform: i % 2 ? 'ios' : 'android' }));
+    await db.pool.query(
+      `INSERT INTO devices (app_id, device_id, platform, native_version, bundle_version, channel, attributes, first_seen, last_seen, time_zone)
+       SELECT $1, d.id, d.platform, '3.0.0', '1.0.0', 'lab', '{}', now() - interval '60 days', now(), NULL FROM unnest($2::text[], $3::text[]) AS d (id, platform)`,
+      [APP, lab.map((d) => d.id), lab.map((d) => d.platform)],
+    );
+    const armOf = (deviceId: string) => arms[armIndexOf(ARM_SALT, deviceId, [1, 1, 1, 1, 1])!]!.key;
+    const inSlice = (fromBps: number, toBps: number) => lab.filter((d) => bucketOf(SALT, d.id) >= fromBps && bucketOf(SALT, d.id) < toBps);
+    const outbox = async (toBps: number) =>
+      (
+        await db.pool.query<{ idempotency_key: string; payload: NotificationPayload }>(
+          `SELECT o.idempotency_key, o.payload FROM webhook_outbox o WHERE o.payload->'release'->>'id' = $1 AND (o.payload->>'exposureBps')::int = $2 ORDER BY o.idempotency_key`,
+          [EXP, toBps],
+        )
+      ).rows;
+    const untold = async (registry: Registry) =>
+      Object.fromEntries((await registry.getSingleMetric('rampart_segment_notification_devices_untold_total')!.get()).values.map((v) => [String(v.labels.reason), v.value]));
+
+    await growth(EXP, 'default', 0, 0, 5000);
+    const running = dispatcher({});
+    expect(await running.runOnce()).toBe(1);
+    const rows = await outbox(5000);
+    expect(rows.map((r) => [r.idempotency_key.split(':').at(-1), r.payload.arm, r.payload.bundleVersion])).toEqual([
+      ['b', 'b', '2.0.0'],
+      ['c', 'c', '2.1.0'],
+    ]);
+    const slice = inSlice(0, 5000);
+    const expected = { b: slice.filter((d) => armOf(d.id) === 'b' && d.platform === 'ios'), c: slice.filter((d) => armOf(d.id) === 'c' && d.platform === 'android') };
+    for (const row of rows) expect('ids' in row.payload.devices && [...row.payload.devices.ids].sort()).toEqual(expected[row.payload.arm as 'b' | 'c'].map((d) => d.id));
+    const count = (keys: string[]) => slice.filter((d) => keys.includes(armOf(d.id))).length;
+    expect(await untold(running.registry)).toEqual({ baseline_arm: count(['a', 'd']), stopped_arm: count(['e']) });
+    const [listed] = await stores.segmentNotifications.listForRelease(EXP);
+    expect(listed!.deliveries.map((d) => [d.arm, d.bundleVersion, d.deviceCount])).toEqual([
+      ['b', '2.0.0', expected.b.length],
+      ['c', '2.1.0', expected.c.length],
+    ]);
+
+    // Withdrawn before its next growth is prepared: every arm's devices are back on the baseline.
+    await db.pool.query(`UPDATE releases SET status = 'aborted' WHERE id = $1`, [EXP]);
+    await growth(EXP, 'default', 1, 5000, 10_000);
+    const withdrawn = dispatcher({});
+    expect(await withdrawn.runOnce()).toBe(1);
+    expect(await outbox(10_000)).toEqual([]);
+    expect(await counterValues(withdrawn.registry)).toEqual({ empty: 1 });
+    expect(await untold(withdrawn.registry)).toEqual({ stopped_arm: inSlice(5000, 10_000).length });
   });
 
   it('gives a growth that keeps failing up after its attempts, backing off between them: listed, counted and logged', async () => {

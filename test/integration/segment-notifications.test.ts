@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bucketOf } from '../../domain/bucketing';
+import { armIndexOf } from '../../domain/experiment';
 import { waitFor } from '../../scripts/support/until';
 import { bucketSaltOf, bundleBody, startRelease } from '../support/fixtures';
 import { waitForServed } from '../support/rollout-waits';
@@ -20,6 +21,7 @@ interface Received {
     stageIndex: number;
     exposureBps: number;
     bundleVersion: string;
+    arm?: string;
     message: Record<string, unknown>;
     devices: { count: number; ids?: string[]; token?: string; url?: string };
   };
@@ -209,17 +211,17 @@ describe('segment notifications', () => {
     expect(relay.received).toHaveLength(3);
   });
 
-  it("notifies an experiment's segment when its stage opens: exactly the devices the experiment exposes, whichever arm", async () => {
+  it("notifies an experiment's segment arm by arm: each treatment arm's devices with their arm's bundle, none of the control on the baseline, none of a stopped arm", async () => {
     const appId = 'com.example.notify-experiment';
     expect((await ctx.admin.post('/v1/apps', { id: appId, name: 'Notify experiment', defaultTimeZone: AWAKE })).status).toBe(201);
-    for (const version of ['1.0.0', '1.1.0']) expect((await ctx.admin.post(`/v1/apps/${appId}/bundles`, bundleBody(version))).status).toBe(201);
+    for (const version of ['1.0.0', '1.1.0', '1.2.0']) expect((await ctx.admin.post(`/v1/apps/${appId}/bundles`, bundleBody(version))).status).toBe(201);
     expect((await ctx.admin.post(`/v1/apps/${appId}/segments`, { key: 'power', rule: tierRule('power'), priority: 10 })).status).toBe(201);
     expect((await ctx.admin.post(`/v1/apps/${appId}/webhooks`, { url: relay.url, events: ['segment_notification'] })).status).toBe(201);
     const baseline = await startRelease(ctx.admin, appId, { version: '1.0.0', plan: { stages: [{ exposureBps: 10_000, minSoakMs: 100, checkIntervalMs: 100, gates: [] }] } });
     await waitForServed(ctx.stack, baseline, (r) => r.status === 'completed');
 
     const fleet: Device[] = [
-      ...Array.from({ length: 60 }, (_, i): Device => ({ id: `xp-${i}`, tier: 'power', timeZone: null })),
+      ...Array.from({ length: 120 }, (_, i): Device => ({ id: `xp-${i}`, tier: 'power', timeZone: null })),
       ...Array.from({ length: 20 }, (_, i): Device => ({ id: `xd-${i}`, tier: null, timeZone: null })),
     ];
     const check = (d: Device) =>
@@ -231,8 +233,9 @@ describe('segment notifications', () => {
       (n) => n === fleet.length,
     );
 
+    const arms = [{ key: 'control' }, { key: 'b', version: '1.1.0' }, { key: 'c', version: '1.2.0' }];
     const started = await ctx.admin.post(`/v1/apps/${appId}/experiments`, {
-      arms: [{ key: 'a' }, { key: 'b', version: '1.1.0' }],
+      arms,
       primaryMetric: 'session_duration',
       plan: {
         stages: [
@@ -246,22 +249,54 @@ describe('segment notifications', () => {
     const id = started.body.id as string;
     await waitForServed(ctx.stack, id, (r) => r.exposure.power === 5000);
     const salt = await bucketSaltOf(ctx.stack, id);
-    const [told] = await waitFor(
-      "the experiment's notification at the relay",
-      () => Promise.resolve(relay.received.filter((r) => r.payload.release.id === id)),
-      (r) => r.length >= 1,
-    );
-    expect(told!.payload).toMatchObject({ segment: 'power', stageIndex: 0, exposureBps: 5000, message: { title: 'Something new to try' } });
-    const exposed = fleet.filter((d) => d.tier === 'power' && bucketOf(salt, d.id) < 5000).map((d) => d.id).sort();
-    expect([...told!.payload.devices.ids!].sort()).toEqual(exposed);
+    const armSalt = (await ctx.stack.db.pool.query<{ arm_salt: string }>('SELECT arm_salt FROM experiments WHERE release_id = $1', [id])).rows[0]!.arm_salt;
+    const armOfDevice = (deviceId: string) => arms[armIndexOf(armSalt, deviceId, [1, 1, 1])!]!.key;
+    /** The power devices of an arm in a slice of buckets, as serving assigns them. */
+    const powerOf = (key: string, fromBps: number, toBps: number) =>
+      fleet.filter((d) => d.tier === 'power' && bucketOf(salt, d.id) >= fromBps && bucketOf(salt, d.id) < toBps && armOfDevice(d.id) === key).map((d) => d.id).sort();
+    const toldOf = (toBps: number) => relay.received.filter((r) => r.payload.release.id === id && r.payload.exposureBps === toBps).map((r) => r.payload);
+    const listed = async () =>
+      (await ctx.admin.get(`/v1/releases/${id}/notifications`)).body.notifications as Array<{
+        toBps: number;
+        preparedAt: string | null;
+        deliveries: Array<{ id: string; arm: string | null; bundleVersion: string | null; deviceCount: number; relays: Array<{ outcome: string | null }> }>;
+      }>;
 
-    // What the devices are then served agrees: the treatment arm's devices are all among those told, and both arms are.
+    // Stage 1 opened power at 50 %: one delivery per treatment arm, with its bundle; the control's devices (on the baseline) hear nothing.
+    const firstGrowth = await waitFor('the first growth prepared and sent', listed, (n) => n.length === 1 && n[0]!.deliveries.length > 0 && n[0]!.deliveries.every((d) => d.relays[0]?.outcome === 'delivered'));
+    expect(firstGrowth[0]!.deliveries.map((d) => [d.arm, d.bundleVersion])).toEqual([
+      ['b', '1.1.0'],
+      ['c', '1.2.0'],
+    ]);
+    const first = toldOf(5000).sort((x, y) => x.arm!.localeCompare(y.arm!));
+    expect(first.map((p) => [p.arm, p.bundleVersion, p.id.endsWith(`:${p.arm}`)])).toEqual([
+      ['b', '1.1.0', true],
+      ['c', '1.2.0', true],
+    ]);
+    for (const payload of first) {
+      expect(payload).toMatchObject({ segment: 'power', stageIndex: 0, exposureBps: 5000, message: { title: 'Something new to try' } });
+      expect([...payload.devices.ids!].sort()).toEqual(powerOf(payload.arm!, 0, 5000));
+      expect(payload.devices.ids!.length).toBeGreaterThan(0);
+    }
+    const control = powerOf('control', 0, 5000);
+    expect(control.length).toBeGreaterThan(0);
+    expect(first.flatMap((p) => p.devices.ids!).filter((deviceId) => control.includes(deviceId))).toEqual([]);
+
+    // What the devices are then served agrees: each told device is offered the version it was told, every other one nothing.
+    const told = new Map(first.flatMap((p) => p.devices.ids!.map((deviceId) => [deviceId, p.bundleVersion] as const)));
     const answers = await Promise.all(fleet.map(async (d) => ({ id: d.id, answer: (await check(d)).body as { action: string; bundle?: { version: string } } })));
-    const treated = answers.filter((a) => a.answer.action === 'update').map((a) => a.id);
-    expect(treated.every((deviceId) => bucketOf(salt, deviceId) < 5000 && exposed.includes(deviceId))).toBe(true);
-    expect(treated.length).toBeGreaterThan(0);
-    expect(treated.length).toBeLessThan(exposed.length);
-    const listed = await ctx.admin.get(`/v1/releases/${id}/notifications`);
-    expect(listed.body.notifications).toEqual([expect.objectContaining({ segment: 'power', stageIndex: 0, fromBps: 0, toBps: 5000, failedAt: null, preparedAt: expect.any(String) })]);
+    for (const { id: deviceId, answer } of answers) expect(answer.action === 'update' ? answer.bundle?.version : undefined, deviceId).toBe(told.get(deviceId));
+
+    // Arm c is stopped, then the next stage takes power to 100 %: only arm b's newly exposed devices hear of it.
+    expect((await ctx.admin.post(`/v1/releases/${id}/stop-arm`, { arm: 'c', reason: 'c misbehaves' })).status).toBe(200);
+    expect((await ctx.admin.post(`/v1/releases/${id}/promote`, { reason: 'next stage' })).status).toBe(200);
+    await waitForServed(ctx.stack, id, (r) => r.exposure.power === 10_000);
+    const secondGrowth = await waitFor('the second growth prepared and sent', listed, (n) => n.length === 2 && n[1]!.preparedAt !== null && n[1]!.deliveries.every((d) => d.relays[0]?.outcome === 'delivered'));
+    expect(secondGrowth[1]!.deliveries.map((d) => [d.arm, d.bundleVersion, d.deviceCount])).toEqual([['b', '1.1.0', powerOf('b', 5000, 10_000).length]]);
+    const [second] = toldOf(10_000);
+    expect(second).toMatchObject({ arm: 'b', bundleVersion: '1.1.0', stageIndex: 1, exposureBps: 10_000 });
+    expect([...second!.devices.ids!].sort()).toEqual(powerOf('b', 5000, 10_000));
+    expect(powerOf('c', 5000, 10_000).length).toBeGreaterThan(0);
+    expect(toldOf(10_000)).toHaveLength(1);
   });
 });

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { bundleRef, deviceContext, servingRelease } from '../../support/fixtures';
 import { BPS_SCALE, bucketOf } from '../../../domain/bucketing';
 import { armIndexOf, armShares } from '../../../domain/experiment';
-import { armOf, type ServingArm, type ServingExperiment } from '../../../domain/experiment-serving';
+import { armAmong, armOf, type ServingArm, type ServingExperiment } from '../../../domain/experiment-serving';
 import { buildChannelServing, decide, type ServingRelease } from '../../../domain/serving';
 import { attributeEvent } from '../../../domain/telemetry';
 
@@ -87,6 +87,18 @@ describe(armOf.name, () => {
   it('takes in exactly the devices under the exposure, by the release salt', () => {
     const r = release();
     for (const id of ids(2000)) expect(armOf(r, r.experiment!, id, 'default') !== null).toBe(bucketOf('salt', id) < 5000);
+  });
+});
+
+describe(armAmong.name, () => {
+  it("is the arm serving gives a device inside the exposure, by the arm salt's weights", () => {
+    const r = release({ exposure: { default: BPS_SCALE } });
+    const weighted = experiment([arm('a', null, { weight: 3 }), arm('b', '2.0.0'), arm('c', '3.0.0', { weight: 2 })]);
+    for (const id of ids(2000)) {
+      expect(armAmong(weighted, id)).toBe(armOf(r, weighted, id, 'default'));
+      expect(armAmong(weighted, id)).toBe(weighted.arms[armIndexOf('arm-salt', id, [3, 1, 2])!]);
+    }
+    expect(armAmong(weighted, '  ')).toBeNull();
   });
 });
 

@@ -1,7 +1,21 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { bundleRef, deviceContext, servingRelease } from '../../support/fixtures';
+import { BPS_SCALE, isUsableDeviceId } from '../../../domain/bucketing';
+import { armAmong, type ServingArm, type ServingExperiment } from '../../../domain/experiment-serving';
 import { isWindowOpen, type MaintenanceWindow } from '../../../domain/maintenance-window';
-import { deliveryTimeFor, isNewlyExposed, isQuietAt, notificationProblems, scheduleDeliveries } from '../../../domain/segment-notification';
+import { RELEASE_STATUSES } from '../../../domain/release';
+import {
+  deliveryTimeFor,
+  isNewlyExposed,
+  isQuietAt,
+  notificationDeliveryId,
+  notificationProblems,
+  notifiedArms,
+  notifiedTargetOf,
+  scheduleDeliveries,
+} from '../../../domain/segment-notification';
+import { buildChannelServing, decide } from '../../../domain/serving';
 import { HOUR_MS, MINUTE_MS } from '../../../domain/time';
 
 // Thursday 2026-12-03 12:00 UTC.
@@ -101,5 +115,72 @@ describe(notificationProblems.name, () => {
       'the app has no segment vip; its segments are power, new, default',
       'the plan never exposes segment new, so its notification would never be sent; add it to a stage',
     ]);
+  });
+});
+
+const arm = (key: string, version: string | null, over: Partial<ServingArm> = {}): ServingArm => ({
+  key,
+  bundle: version === null ? null : bundleRef(version),
+  weight: 1,
+  installMode: 'next_launch',
+  control: key === 'a',
+  stopped: false,
+  ...over,
+});
+/** The control on the baseline, two treatment arms, and one that names the baseline's own version (1.0.0). */
+const armsOf = (stopped: readonly boolean[] = []) =>
+  [arm('a', null), arm('b', '2.0.0'), arm('c', '3.0.0', { weight: 2 }), arm('d', '1.0.0', { installMode: 'immediate' })].map((a, i) => ({ ...a, stopped: stopped[i] ?? false }));
+const experiment = (stopped: readonly boolean[] = []): ServingExperiment => ({ armSalt: 'arm-salt', arms: armsOf(stopped) });
+const main = bundleRef('2.0.0');
+
+describe(notifiedTargetOf.name, () => {
+  it('tells every device of a plain release about the segment bundle, with no arm', () => {
+    expect(notifiedTargetOf('dev-1', main, null, '1.0.0')).toEqual({ arm: null, bundle: main });
+  });
+
+  it("tells an experiment's devices their own arm's bundle, and nothing to arms that keep the baseline or were stopped", () => {
+    const running = experiment([false, false, true, false]);
+    // a keeps the baseline by having no bundle, d by naming the baseline's version; c was stopped.
+    const expected = { a: 'baseline_arm', b: { arm: 'b', bundle: bundleRef('2.0.0') }, c: 'stopped_arm', d: 'baseline_arm' } as const;
+    const arms = new Set<string>();
+    for (let i = 0; i < 400; i++) {
+      const key = armAmong(running, `dev-${i}`)!.key as keyof typeof expected;
+      arms.add(key);
+      expect(notifiedTargetOf(`dev-${i}`, main, running, '1.0.0')).toEqual(expected[key]);
+    }
+    expect(arms.size).toBe(4);
+    expect(notifiedTargetOf('   ', main, running, '1.0.0')).toBeNull();
+  });
+
+  it("agrees with what serving then answers a device on the baseline, in every status and whichever arms are stopped (property)", () => {
+    fc.assert(
+      fc.property(fc.string({ minLength: 1, maxLength: 30 }), fc.constantFrom(...RELEASE_STATUSES), fc.array(fc.boolean(), { minLength: 4, maxLength: 4 }), (id, status, stopped) => {
+        fc.pre(isUsableDeviceId(id) && status !== 'pending');
+        const release = servingRelease({ status, exposure: { default: BPS_SCALE }, target: main, experiment: experiment(stopped) });
+        const decision = decide(buildChannelServing([release]).get('production'), deviceContext(id));
+        const target = notifiedTargetOf(id, release.target, notifiedArms(release.experiment, status), release.fallback!.version);
+        if (decision.action === 'update') expect(target).toEqual({ arm: decision.experimentArm?.key ?? null, bundle: decision.bundle });
+        else expect(['baseline_arm', 'stopped_arm']).toContain(target);
+      }),
+    );
+  });
+});
+
+describe(notifiedArms.name, () => {
+  it('lets the arms decide while the experiment runs, stops them all once it is withdrawn, and leaves a completed one to its promoted bundle', () => {
+    const running = experiment([false, true]);
+    expect(notifiedArms(running, 'running')).toBe(running);
+    expect(notifiedArms(running, 'paused')).toBe(running);
+    expect(notifiedArms(running, 'completed')).toBeNull();
+    for (const status of ['aborted', 'rolled_back'] as const) expect(notifiedArms(running, status)!.arms.map((a) => a.stopped)).toEqual([true, true, true, true]);
+    for (const status of RELEASE_STATUSES) expect(notifiedArms(undefined, status)).toBeNull();
+  });
+});
+
+describe(notificationDeliveryId.name, () => {
+  it('names the growth, moment and page, and the arm in an experiment', () => {
+    const growth = { releaseId: 'r1', segment: 'power', toBps: 5000 };
+    expect(notificationDeliveryId(growth, 1_700_000_000_000, 2, null)).toBe('notification:r1:power:5000:1700000000000:2');
+    expect(notificationDeliveryId(growth, 1_700_000_000_000, 2, 'b')).toBe('notification:r1:power:5000:1700000000000:2:b');
   });
 });
