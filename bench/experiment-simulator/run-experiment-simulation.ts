@@ -124,42 +124,56 @@ function tTestDecides(metric: MetricKind, totals: readonly ArmTotals[], z: numbe
   return null;
 }
 
+interface NoDifferenceReplicate {
+  /** The methods that ever declared a difference (`t-test-once`: looked once, whatever it said). */
+  decided: Set<Method>;
+  /** What the t-test said when it looked once. */
+  onceDecided: boolean;
+  /** A session_duration guardrail would have stopped an arm. */
+  guardrailStopped: boolean;
+}
+
+/** One replicate of (a): hour by hour until every method has spoken, or the horizon. */
+function noDifferenceReplicate(options: ExperimentSimulationOptions, metric: MetricKind, arms: number, seed: number[], z: number, planned: number): NoDifferenceReplicate {
+  const rng = createRng(seed);
+  const totals = emptyTotals(arms);
+  const lifts = Array.from({ length: arms }, () => 1);
+  const result: NoDifferenceReplicate = { decided: new Set<Method>(), onceDecided: false, guardrailStopped: false };
+  // Only session duration has a guardrail of its kind; the loop does not wait for the others.
+  let guardrailDone = metric !== 'mean';
+  for (let hour = 0; hour < options.horizonDays * HOURS_PER_DAY && (result.decided.size < METHODS.length || !guardrailDone); hour++) {
+    addHour(rng, options.model, metric, hour, lifts, totals);
+    if (!guardrailDone && guardrailStops(options, totals)) result.guardrailStopped = guardrailDone = true;
+    const endOfDay = (hour + 1) % HOURS_PER_DAY === 0;
+    const ours = judge(options, metric, totals).decided;
+    const naive = tTestDecides(metric, totals, z, options.minSamplePerArm) !== null;
+    if (ours) result.decided.add('sequence-hourly');
+    if (ours && endOfDay) result.decided.add('sequence-daily');
+    if (naive) result.decided.add('t-test-hourly');
+    if (naive && endOfDay) result.decided.add('t-test-daily');
+    if (!result.decided.has('t-test-once') && totals.every((t) => t.n >= planned)) {
+      // Looked at once: a "no" also ends this method's run.
+      result.decided.add('t-test-once');
+      result.onceDecided = naive;
+    }
+  }
+  return result;
+}
+
 /** (a) No true difference, every method looking at the same data of each replicate. */
 export function falseWinnerCell(options: ExperimentSimulationOptions, metric: MetricKind, arms: number, cellKey: number): FalseWinnerCell {
   const tAlpha = options.alpha / (arms - 1);
   const z = normalQuantile(1 - tAlpha / 2);
   const planned = plannedSamplePerArm(options, metric, tAlpha, options.lift);
   const decisions = Object.fromEntries(METHODS.map((m) => [m, 0])) as Record<Method, number>;
-  const lifts = Array.from({ length: arms }, () => 1);
-  const guarded = metric === 'mean';
   let stops = 0;
   for (let r = 0; r < options.replicates; r++) {
-    const rng = createRng([options.seed, cellKey, r]);
-    const totals = emptyTotals(arms);
-    const decided = new Set<Method>();
-    let stopped = !guarded;
-    for (let hour = 0; hour < options.horizonDays * HOURS_PER_DAY && (decided.size < METHODS.length || !stopped); hour++) {
-      addHour(rng, options.model, metric, hour, lifts, totals);
-      if (!stopped && guardrailStops(options, totals)) {
-        stopped = true;
-        stops++;
-      }
-      const endOfDay = (hour + 1) % HOURS_PER_DAY === 0;
-      const ours = judge(options, metric, totals).decided;
-      const naive = tTestDecides(metric, totals, z, options.minSamplePerArm) !== null;
-      if (ours) decided.add('sequence-hourly');
-      if (ours && endOfDay) decided.add('sequence-daily');
-      if (naive) decided.add('t-test-hourly');
-      if (naive && endOfDay) decided.add('t-test-daily');
-      if (!decided.has('t-test-once') && totals.every((t) => t.n >= planned)) {
-        // Looked at once: a "no" also ends this method's run.
-        decided.add('t-test-once');
-        if (naive) decisions['t-test-once']++;
-      }
-    }
-    for (const m of decided) if (m !== 't-test-once') decisions[m]++;
+    const replicate = noDifferenceReplicate(options, metric, arms, [options.seed, cellKey, r], z, planned);
+    for (const m of replicate.decided) if (m !== 't-test-once') decisions[m]++;
+    if (replicate.onceDecided) decisions['t-test-once']++;
+    if (replicate.guardrailStopped) stops++;
   }
-  return { metric, arms, plannedSamplePerArm: planned, replicates: options.replicates, decisions, guardrailStops: guarded ? stops : null };
+  return { metric, arms, plannedSamplePerArm: planned, replicates: options.replicates, decisions, guardrailStops: metric === 'mean' ? stops : null };
 }
 
 /** Units per arm when a method declared the treatment better, `wrong` when it declared the control, null when neither. */

@@ -62,7 +62,7 @@ export interface NewNotificationDelivery {
 export interface DeliveryState {
   id: string;
   scheduledFor: string;
-  /** The version its payload named; null for deliveries recorded before migration 0024 kept it. */
+  /** The version its payload named; null for deliveries recorded before migration 0022 kept it. */
   bundleVersion: string | null;
   /** In an experiment: the arm of its devices; null for other releases. */
   arm: string | null;

@@ -191,7 +191,7 @@ describe(migrate.name, () => {
   });
 
   it('gives notification deliveries recorded before arms the version their payload named, where an outbox row holds it', async () => {
-    await migratedBefore('arms', '0024', async (pool) => {
+    await migratedBefore('arms', '0022', async (pool) => {
       const app = await seedRelease(pool);
       await pool.query(`INSERT INTO webhooks (id, app_id, url, secret, events) VALUES ('relay', $1, 'https://relay.example/push', 'x', '{segment_notification}')`, [app]);
       const { rows } = await pool.query<{ id: string }>(
