@@ -18,6 +18,7 @@ import {
 } from '../../domain/insight-report';
 import type { Release } from '../../domain/release';
 import type { GateReport } from '../../domain/rollout-view';
+import { recentGateViews } from './recent-gate-views';
 import type { RolloutClient } from './rollout-client';
 
 export interface InsightRequest {
@@ -59,8 +60,9 @@ export interface ReleaseInsights {
    */
   adoption: SegmentAdoption[];
   /**
-   * The gate's own canary-versus-control view: the workflow's last gate report; null before the
-   * first one, or when Temporal did not answer within GATE_VIEW_TIMEOUT_MS.
+   * The gate's own canary-versus-control view: the workflow's last gate report, as the workflow
+   * answered at most GATE_VIEW_MAX_AGE_MS ago; null before the first one, or when Temporal did not
+   * answer within GATE_VIEW_TIMEOUT_MS.
    */
   gates: GateReport | null;
   /** A personalized release's segments with the version each gets instead of `version`. */
@@ -77,6 +79,8 @@ export interface InsightService {
  * and the report is asked for alongside: with Temporal slow or down, insights still answer at once.
  */
 export const GATE_VIEW_TIMEOUT_MS = 250;
+/** Answers within this long of each other show the gate report of one query (recentGateViews). */
+export const GATE_VIEW_MAX_AGE_MS = 2000;
 
 const planSegments = (release: Release) => [...new Set(release.plan.stages.flatMap((s) => s.segments))];
 
@@ -107,6 +111,7 @@ export function createInsightService(deps: InsightServiceDeps): InsightService {
   // as the last answer encoded them: the read model answers the same bucket object while its row is
   // unchanged, and its encoding is kept with it (gone with it once the read model lets it go).
   const encoded = new WeakMap<InsightBucket, string>();
+  const gateViews = recentGateViews(deps.rollouts, GATE_VIEW_TIMEOUT_MS, GATE_VIEW_MAX_AGE_MS);
   const encodedPoint = (bucket: InsightBucket): string => {
     let json = encoded.get(bucket);
     if (json === undefined) {
@@ -141,7 +146,7 @@ export function createInsightService(deps: InsightServiceDeps): InsightService {
         }),
         deps.insight.readAdoption({ releaseId, stepMs, from: new Date(Math.min(from, Math.floor(startedAtMs / stepMs) * stepMs)), to: new Date(to), segments: wanted }),
         deps.stores.rolloutStates.get(releaseId),
-        deps.rollouts.queryState(release.workflowId, GATE_VIEW_TIMEOUT_MS),
+        gateViews.get(release.workflowId),
         deps.stores.segmentBundles.forRelease(releaseId),
       ]);
       const status = published?.status ?? release.status;
