@@ -1,5 +1,5 @@
 import { wilsonInterval, type Interval } from './gates/intervals';
-import { DURATION_BIN_EDGES_MS, histogramQuantile, type DurationRange, type RollupHistogram } from './insight';
+import { DURATION_BIN_EDGES_MS, histogramQuantile, OTHER_FEATURE, type DurationRange, type RollupHistogram } from './insight';
 
 /** What rollups hold for one bucket (or a range) of one segment and cohort. */
 export interface RollupFigures {
@@ -12,9 +12,21 @@ export interface RollupFigures {
   sessions: number;
   /** Counts by bin of `DURATION_BIN_EDGES_MS`. */
   histograms: Record<RollupHistogram, number[]>;
-  features: Map<string, number>;
+  /**
+   * Uses by feature, at the position of its name in the answer's `FeatureNames` (shared by every
+   * bucket of an answer, so adding buckets adds arrays; a missing element is 0).
+   */
+  featureUses: number[];
 }
 
+/**
+ * Names of the positions of `RollupFigures.featureUses`. A name may appear at more than one
+ * position (`other` may: the uses of every name the app does not keep); its uses are their sum. A
+ * position beyond the names (one given after they were read) counts as `other`.
+ */
+export type FeatureNames = readonly string[];
+
+/** What a bucket of a series shows. */
 export interface InsightFigures {
   activeDevices: number;
   devicesOnRelease: number;
@@ -30,7 +42,8 @@ export interface InsightFigures {
   crashFreeRate: number | null;
   crashDeviceRate: number | null;
   jsErrorDeviceRate: number | null;
-  topFeatures: Array<{ feature: string; uses: number }>;
+  /** Uses of each feature the request named (`feature=`); absent when it named none. */
+  featureUses?: Record<string, number>;
 }
 
 export const TOP_FEATURES = 10;
@@ -46,30 +59,58 @@ export function emptyFigures(): RollupFigures {
     installsFailed: 0,
     sessions: 0,
     histograms: { session_duration: bins(), install_duration: bins() },
-    features: new Map(),
+    featureUses: [],
   };
 }
+
+const addCounts = (into: number[], from: readonly number[]) => {
+  for (let i = 0; i < from.length; i++) into[i] = (into[i] ?? 0) + from[i]!;
+};
 
 /** Adds what is additive (counts, histograms, feature uses) of `from` into `into`; distinct counts are not. */
 export function addAdditive(into: RollupFigures, from: RollupFigures): void {
   into.installsOk += from.installsOk;
   into.installsFailed += from.installsFailed;
   into.sessions += from.sessions;
-  for (const name of Object.keys(into.histograms) as RollupHistogram[]) {
-    from.histograms[name].forEach((count, bin) => (into.histograms[name][bin]! += count));
-  }
-  for (const [feature, uses] of from.features) into.features.set(feature, (into.features.get(feature) ?? 0) + uses);
+  addCounts(into.histograms.session_duration, from.histograms.session_duration);
+  addCounts(into.histograms.install_duration, from.histograms.install_duration);
+  addCounts(into.featureUses, from.featureUses);
 }
 
 const share = (part: number, whole: number) => (whole > 0 ? part / whole : null);
 
 const quantiles = (counts: readonly number[]) => ({ p50: histogramQuantile(counts, 0.5), p90: histogramQuantile(counts, 0.9) });
 
-export function insightFigures(f: RollupFigures): InsightFigures {
+/** Uses by feature name, positions of the same name added. */
+export function usesByFeature(f: RollupFigures, names: FeatureNames): Map<string, number> {
+  const uses = new Map<string, number>();
+  f.featureUses.forEach((count, at) => {
+    const name = names[at] ?? OTHER_FEATURE;
+    if (count > 0) uses.set(name, (uses.get(name) ?? 0) + count);
+  });
+  return uses;
+}
+
+/**
+ * Uses of each of `wanted` (every one listed, 0 when unused). `positions` are where each name
+ * sits in the answer's `FeatureNames` (featurePositions): computed once per answer, not per bucket.
+ */
+export function featureUsesOf(f: RollupFigures, wanted: ReadonlyMap<string, readonly number[]>): Record<string, number> {
+  const uses: Record<string, number> = {};
+  for (const [name, positions] of wanted) uses[name] = positions.reduce((sum, at) => sum + (f.featureUses[at] ?? 0), 0);
+  return uses;
+}
+
+/** Where each of `wanted` sits in `names`: none for a name the app does not keep (yet). */
+export function featurePositions(names: FeatureNames, wanted: readonly string[]): Map<string, number[]> {
+  return new Map(wanted.map((name) => [name, names.flatMap((n, at) => (n === name ? [at] : []))]));
+}
+
+export function insightFigures(f: RollupFigures, features?: ReadonlyMap<string, readonly number[]>): InsightFigures {
   const installs = f.installsOk + f.installsFailed;
   const interval = wilsonInterval(f.installsOk, installs);
   const crashShare = share(f.crashedDevices, f.activeDevices);
-  return {
+  const figures: InsightFigures = {
     activeDevices: f.activeDevices,
     devicesOnRelease: f.onReleaseDevices,
     adoption: share(f.onReleaseDevices, f.activeDevices),
@@ -81,22 +122,38 @@ export function insightFigures(f: RollupFigures): InsightFigures {
     crashFreeRate: crashShare === null ? null : 1 - crashShare,
     crashDeviceRate: crashShare,
     jsErrorDeviceRate: share(f.jsErrorDevices, f.activeDevices),
-    topFeatures: [...f.features]
-      .sort(([a, x], [b, y]) => y - x || (a < b ? -1 : 1))
-      .slice(0, TOP_FEATURES)
-      .map(([feature, uses]) => ({ feature, uses })),
   };
+  if (features !== undefined && features.size > 0) figures.featureUses = featureUsesOf(f, features);
+  return figures;
+}
+
+/** The `TOP_FEATURES` most used feature names, most used first (ties by name). */
+export function topFeatures(f: RollupFigures, names: FeatureNames): Array<{ feature: string; uses: number }> {
+  return [...usesByFeature(f, names)]
+    .sort(([a, x], [b, y]) => y - x || (a < b ? -1 : 1))
+    .slice(0, TOP_FEATURES)
+    .map(([feature, uses]) => ({ feature, uses }));
 }
 
 /** Figures that need distinct devices over a whole range, not per bucket. */
 const DISTINCT_FIGURES = ['activeDevices', 'devicesOnRelease', 'adoption', 'crashFreeRate', 'crashDeviceRate', 'jsErrorDeviceRate'] as const;
 type DistinctFigure = (typeof DISTINCT_FIGURES)[number];
 
-/** Figures over a range; the distinct-device ones are null once the range reaches where memberships were purged. */
-export type InsightTotals = Omit<InsightFigures, DistinctFigure> & { [K in DistinctFigure]: InsightFigures[K] | null };
+/**
+ * Figures over a range, with its most used features; the distinct-device ones are null once the
+ * range reaches where memberships were purged.
+ */
+export type InsightTotals = Omit<InsightFigures, DistinctFigure> & { [K in DistinctFigure]: InsightFigures[K] | null } & {
+  topFeatures: Array<{ feature: string; uses: number }>;
+};
 
-export function insightTotals(f: RollupFigures, distinctKnown: boolean): InsightTotals {
-  const figures: InsightTotals = insightFigures(f);
+export function insightTotals(
+  f: RollupFigures,
+  distinctKnown: boolean,
+  names: FeatureNames = [],
+  features?: ReadonlyMap<string, readonly number[]>,
+): InsightTotals {
+  const figures: InsightTotals = { ...insightFigures(f, features), topFeatures: topFeatures(f, names) };
   if (!distinctKnown) for (const name of DISTINCT_FIGURES) figures[name] = null;
   return figures;
 }

@@ -16,6 +16,8 @@ export type RollupKeyCohort = RollupCohort | `arm:${string}`;
 
 /** A series longer than this is refused; a coarser step or a shorter range answers instead. */
 export const MAX_INSIGHT_POINTS = 2000;
+/** Feature names an insight request may ask per-bucket uses of (`feature=`). */
+export const MAX_INSIGHT_FEATURES = 10;
 
 /** Distinct-device sets kept per bucket; each becomes one exact count. */
 export const ROLLUP_DEVICE_SETS = ['active', 'on_release', 'crashed', 'js_error'] as const;

@@ -58,7 +58,7 @@ export function createReleasesRoutes(deps: { releases: ReleaseService; insights:
   router.get('/v1/releases/:id/insights', async (req, res) => {
     const principal = authorize(res, 'read');
     const query = parse(insightsQuerySchema, req.query, 'query string');
-    res.json(await deps.insights.get(req.params.id, query, principal));
+    res.type('json').send(await deps.insights.get(req.params.id, query, principal));
   });
 
   router.get('/v1/releases/:id/events', async (req, res) => {

@@ -10,7 +10,7 @@ import { PLAN_LIMITS, PLAN_PRESETS } from '../../domain/plan';
 import { PRODUCTION_CHANNEL } from '../../domain/channel';
 import { COMPARATIVE_METRICS, GATE_METRICS, TRIPWIRE_METRICS } from '../../domain/gates/gate-spec';
 import { isValidNativeRange } from '../../domain/native-compat';
-import { MAX_INSIGHT_POINTS, ROLLUP_COHORTS, ROLLUP_STEPS, ROLLUP_STEP_NAMES } from '../../domain/insight';
+import { MAX_FEATURE_NAME_LENGTH, MAX_INSIGHT_FEATURES, MAX_INSIGHT_POINTS, ROLLUP_COHORTS, ROLLUP_STEPS, ROLLUP_STEP_NAMES } from '../../domain/insight';
 import { PERSONALIZATION_LIMITS } from '../../domain/personalization';
 import { RELEASE_STATUSES } from '../../domain/release';
 import { COMMAND_LIMITS } from '../../domain/rollout-machine';
@@ -203,10 +203,16 @@ export const insightsQuerySchema = z
     step: z.enum(ROLLUP_STEP_NAMES, `one of ${ROLLUP_STEP_NAMES.join(', ')}`).default('1h'),
     from: instant.optional(),
     to: instant.optional(),
+    // Repeated (`feature=search&feature=checkout`): names may hold commas.
+    feature: z
+      .union([text().min(1).max(MAX_FEATURE_NAME_LENGTH), z.array(text().min(1).max(MAX_FEATURE_NAME_LENGTH))])
+      .transform((f) => [...new Set(Array.isArray(f) ? f : [f])])
+      .pipe(z.array(z.string()).max(MAX_INSIGHT_FEATURES, `at most ${MAX_INSIGHT_FEATURES} feature names`))
+      .optional(),
   })
-  .transform(({ from, to, ...rest }) => {
+  .transform(({ from, to, feature, ...rest }) => {
     const end = to ?? Date.now();
-    return { ...rest, to: end, from: from ?? end - DAY_MS };
+    return { ...rest, to: end, from: from ?? end - DAY_MS, ...(feature === undefined ? {} : { features: feature }) };
   })
   .check((ctx) => {
     const { from, to, step } = ctx.value;

@@ -142,7 +142,11 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
     'For the push relay: pages (after, limit) through the device ids of a delivery too large for its payload. The token from the signed payload is the credential; it names one delivery and expires. 404 for an unknown or expired token.',
     { query: notificationDevicesQuerySchema },
   ),
-  'GET /v1/releases/{id}/insights': admin('Release insights', 'Canary versus control figures per segment over time, adoption curves and the last gate report.', { query: insightsQuerySchema }),
+  'GET /v1/releases/{id}/insights': admin(
+    'Release insights',
+    'Canary versus control figures per segment over time, adoption curves and the last gate report. The totals list the most used features; `feature` (repeated, up to 10) adds the uses of those features to every bucket.',
+    { query: insightsQuerySchema },
+  ),
   'GET /v1/releases/{id}/events': admin(
     'Live release changes',
     'Server-Sent Events: `hello` with the served state, then `change` on each newly published revision (fed by the NOTIFY that feeds device answers); comments keep the stream alive. 503 when the instance streams its maximum: poll instead.',

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { MAX_FEATURE_NAMES_PER_APP } from '../../domain/insight';
 import { createAppWithBundles, deviceInBuckets, startRelease, bucketSaltOf } from '../support/fixtures';
 import { createHttp } from '../support/http';
 import { waitForServed } from '../support/rollout-waits';
@@ -56,8 +57,9 @@ describe('GET /v1/releases/:id/insights', () => {
       crashFreeRate: 0,
       crashDeviceRate: 1,
       jsErrorDeviceRate: 0,
-      topFeatures: [{ feature: 'search', uses: 1 }],
     });
+    expect(canarySeries.points[0]).not.toHaveProperty('topFeatures');
+    expect(canarySeries.totals.topFeatures).toEqual([{ feature: 'search', uses: 1 }]);
     expect(canarySeries.points[0].updateSuccess.interval[1]).toBe(1);
     expect(canarySeries.points[0].updateSuccess.interval[0]).toBeLessThan(0.5);
     expect(canarySeries.totals).toMatchObject({ activeDevices: 1, devicesOnRelease: 1, sessions: 1 });
@@ -65,8 +67,15 @@ describe('GET /v1/releases/:id/insights', () => {
     expect(controlSeries.totals).toMatchObject({ activeDevices: 0, adoption: null, updateSuccess: null });
     expect(restSeries.points[0]).toMatchObject({ activeDevices: 1, devicesOnRelease: 0, adoption: 0, jsErrorDeviceRate: 1, crashFreeRate: 1 });
 
-    // A device counts once per bucket however often it reports.
+    // Asked for, each point lists the uses of the named features, those without uses too.
+    const named = await ctx.admin.get(`/v1/releases/${id}/insights?step=5m&cohort=canary&feature=search&feature=other&feature=unseen`);
+    expect(named.body.series[0].points[0].featureUses).toEqual({ search: 1, other: 0, unseen: 0 });
+    expect(named.body.series[0].totals.featureUses).toEqual({ search: 1, other: 0, unseen: 0 });
+
+    // A device counts once per bucket however often it reports; an answer never shows a bucket as an earlier one read it.
     expect((await report(canary, canaryEvents)).status).toBe(202);
+    const reread = await ctx.admin.get(`/v1/releases/${id}/insights?step=5m&cohort=canary&feature=search`);
+    expect(reread.body.series[0].points[0]).toMatchObject({ activeDevices: 1, installs: { ok: 2, failed: 0 }, sessions: 2, featureUses: { search: 2 } });
     const again = await ctx.admin.get(`/v1/releases/${id}/insights?step=1h&cohort=canary&segment=default`);
     expect(again.body.series).toHaveLength(1);
     expect(again.body.series[0].totals).toMatchObject({ activeDevices: 1, crashFreeRate: 0, installs: { ok: 2, failed: 0 }, sessions: 2 });
@@ -169,6 +178,22 @@ describe('GET /v1/releases/:id/insights', () => {
     expect(tooMany.status).toBe(400);
     expect(tooMany.body.error.message).toMatch(/at most 2000 per series: use step=1h/);
     expect((await get('step=1d')).status).toBe(400);
+    const features = Array.from({ length: 11 }, (_, i) => `feature=f${i}`).join('&');
+    expect((await get(features)).body.error.message).toMatch(/at most 10 feature names/);
+    // Once the app keeps as many names as it may, a name it does not keep counts under `other`: refused, naming the kept ones.
+    const names = Array.from({ length: MAX_FEATURE_NAMES_PER_APP }, (_, i) => `kept-${i}`);
+    const reported = await ctx.device.post(`/v1/apps/${APP}/events`, {
+      deviceId: 'feature-reporter',
+      platform: 'ios',
+      nativeVersion: '3.0.0',
+      events: names.map((feature) => ({ type: 'feature_used', at: new Date().toISOString(), bundleVersion: 'builtin', feature })),
+    });
+    expect(reported.status).toBe(202);
+    const unkept = await get('feature=never-reported&feature=search');
+    expect(unkept.status).toBe(400);
+    expect(unkept.body.error.message).toMatch(/keeps 50 other feature names, so uses of never-reported count under other/);
+    expect(unkept.body.error.details.problems[0].message).toMatch(/^one of search, kept-0, /);
+    expect((await get('feature=search&feature=other')).status).toBe(200);
     expect((await ctx.admin.get('/v1/releases/no-such-release/insights')).status).toBe(404);
   });
 

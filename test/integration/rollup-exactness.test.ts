@@ -223,17 +223,48 @@ describe('release rollups', () => {
     );
     expect(expected.rows.length).toBeGreaterThan(2);
 
-    const exact = await createInsightReadModel(db.pool).read(query);
-    const ranges = exact.filter((s) => s.buckets.size > 0).map((s) => ({ segment: s.segment, cohort: s.cohort, ...s.range }));
+    const exact = (await createInsightReadModel(db.pool).read(query)).series;
+    const ranges = exact.filter((s) => s.buckets.length > 0).map((s) => ({ segment: s.segment, cohort: s.cohort, ...s.range }));
     expect(sortRows(ranges)).toEqual(
       sortRows(
         expected.rows.map((r) => ({ segment: r.segment, cohort: r.cohort, activeDevices: r.active, onReleaseDevices: r.on_release, crashedDevices: r.crashed, jsErrorDevices: r.js_error })),
       ),
     );
 
-    const limited = await createInsightReadModel(db.pool, { maxExactRangeMemberships: 10 }).read(query);
+    const limited = (await createInsightReadModel(db.pool, { maxExactRangeMemberships: 10 }).read(query)).series;
     expect(limited.map((s) => s.range)).toEqual(limited.map(() => null));
-    expect(limited.map((s) => [...s.buckets.entries()])).toEqual(exact.map((s) => [...s.buckets.entries()]));
+    expect(limited.map((s) => s.buckets)).toEqual(exact.map((s) => s.buckets));
+  });
+
+  // Reads the rollups the first test wrote.
+  it('are read from memory while their rows are unchanged, and anew once written or deleted', async () => {
+    const { releaseId } = CHANNELS[0]!.release;
+    const query = { releaseId, stepMs: HOUR_MS, from: new Date(0), to: new Date(Date.now() + 2 * DAY_MS), segments: SEGMENTS, cohorts: ['canary', 'control', 'rest'] satisfies RollupCohort[] };
+    const model = createInsightReadModel(db.pool);
+    const buckets = async () => (await model.read(query)).series.flatMap((s) => s.buckets.map((b) => ({ key: `${s.segment}/${s.cohort}/${b.start}`, bucket: b })));
+    const first = await buckets();
+    expect(first.length).toBeGreaterThan(3);
+    const second = await buckets();
+    second.forEach(({ bucket }, i) => expect(bucket).toBe(first[i]!.bucket));
+
+    // A new device's session in one bucket; another bucket deleted (as retention does).
+    const [segment, cohort, start] = first[0]!.key.split('/') as [string, RollupCohort, string];
+    const session = { appId: CHANNELS[0]!.appId, releaseId, segment, cohort, deviceId: 'late', type: 'session_start', onRelease: false, occurredAtMs: Number(start), details: null };
+    await createTelemetryStore(db.pool).write([], [], foldRollups([session]));
+    const gone = first.at(-1)!;
+    const [goneSegment, goneCohort, goneStart] = gone.key.split('/');
+    await db.pool.query('DELETE FROM rollup_buckets b WHERE b.release_id = $1 AND b.segment = $2 AND b.cohort = $3 AND b.bucket_ms = $4 AND b.bucket_start = $5', [
+      releaseId,
+      goneSegment,
+      goneCohort,
+      HOUR_MS,
+      new Date(Number(goneStart)),
+    ]);
+    const third = await buckets();
+    expect(third.map((b) => b.key)).toEqual(first.slice(0, -1).map((b) => b.key));
+    expect(third[0]!.bucket).not.toBe(first[0]!.bucket);
+    expect(third[0]!.bucket.figures).toMatchObject({ sessions: first[0]!.bucket.figures.sessions + 1, activeDevices: first[0]!.bucket.figures.activeDevices + 1 });
+    third.slice(1).forEach(({ bucket }, i) => expect(bucket).toBe(first[i + 1]!.bucket));
   });
 
   it('keep nothing of a batch that fails', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { wilsonInterval } from '../../../domain/gates/intervals';
-import { addAdditive, emptyFigures, insightFigures, segmentAdoption, timeToAdoption, TOP_FEATURES, type AdoptionBucket } from '../../../domain/insight-report';
+import { addAdditive, emptyFigures, featurePositions, insightFigures, insightTotals, segmentAdoption, timeToAdoption, TOP_FEATURES, type AdoptionBucket } from '../../../domain/insight-report';
 
 describe('insightFigures', () => {
   it('derives rates from the distinct-device counts and the update success interval from the installs', () => {
@@ -21,14 +21,31 @@ describe('insightFigures', () => {
     b.sessions = 3;
     a.histograms.session_duration[1] = 9;
     b.histograms.session_duration[6] = 1;
-    for (let i = 0; i < TOP_FEATURES + 2; i++) b.features.set(`f${i}`, i + 1);
-    a.features.set('f0', 100);
+    // Positions 0 and 13 are both `other` (one named after the names were read); f11 is least used.
+    const names = ['other', ...Array.from({ length: TOP_FEATURES + 2 }, (_, i) => `f${i}`)];
+    b.featureUses = [5, ...Array.from({ length: TOP_FEATURES + 2 }, (_, i) => i + 1), 3];
+    a.featureUses = [0, 100];
     addAdditive(a, b);
-    const figures = insightFigures(a);
-    expect(figures.sessions).toBe(5);
-    expect(figures.sessionDurationMs).toEqual({ p50: { fromMs: 1000, toMs: 2000 }, p90: { fromMs: 1000, toMs: 2000 } });
-    expect(figures.topFeatures).toHaveLength(TOP_FEATURES);
-    expect(figures.topFeatures[0]).toEqual({ feature: 'f0', uses: 101 });
+    const totals = insightTotals(a, true, names);
+    expect(totals.sessions).toBe(5);
+    expect(totals.sessionDurationMs).toEqual({ p50: { fromMs: 1000, toMs: 2000 }, p90: { fromMs: 1000, toMs: 2000 } });
+    expect(totals.topFeatures).toHaveLength(TOP_FEATURES);
+    expect(totals.topFeatures.slice(0, 3)).toEqual([
+      { feature: 'f0', uses: 101 },
+      { feature: 'f11', uses: 12 },
+      { feature: 'f10', uses: 11 },
+    ]);
+    expect(totals.topFeatures).toContainEqual({ feature: 'other', uses: 8 });
+    expect(totals.featureUses).toBeUndefined();
+  });
+
+  it('lists the uses of the features asked for, per bucket and in the totals, 0 for one never used', () => {
+    const names = ['other', 'search', 'checkout'];
+    const f = { ...emptyFigures(), featureUses: [2, 7] };
+    const wanted = featurePositions(names, ['checkout', 'search', 'other', 'unseen']);
+    expect(insightFigures(f, wanted).featureUses).toEqual({ checkout: 0, search: 7, other: 2, unseen: 0 });
+    expect(insightTotals(f, false, names, wanted)).toMatchObject({ featureUses: { search: 7 }, topFeatures: [{ feature: 'search', uses: 7 }, { feature: 'other', uses: 2 }] });
+    expect(insightFigures(f)).not.toHaveProperty('featureUses');
   });
 });
 
