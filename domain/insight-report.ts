@@ -1,5 +1,5 @@
 import { wilsonInterval, type Interval } from './gates/intervals';
-import { DURATION_BIN_EDGES_MS, histogramQuantile, OTHER_FEATURE, type DurationRange, type RollupHistogram } from './insight';
+import { DURATION_BIN_EDGES_MS, histogramQuantile, OTHER_FEATURE, ROLLUP_HISTOGRAMS, type DurationRange, type RollupHistogram } from './insight';
 
 /** What rollups hold for one bucket (or a range) of one segment and cohort. */
 export interface RollupFigures {
@@ -72,8 +72,7 @@ export function addAdditive(into: RollupFigures, from: RollupFigures): void {
   into.installsOk += from.installsOk;
   into.installsFailed += from.installsFailed;
   into.sessions += from.sessions;
-  addCounts(into.histograms.session_duration, from.histograms.session_duration);
-  addCounts(into.histograms.install_duration, from.histograms.install_duration);
+  for (const name of ROLLUP_HISTOGRAMS) addCounts(into.histograms[name], from.histograms[name]);
   addCounts(into.featureUses, from.featureUses);
 }
 
@@ -82,7 +81,7 @@ const share = (part: number, whole: number) => (whole > 0 ? part / whole : null)
 const quantiles = (counts: readonly number[]) => ({ p50: histogramQuantile(counts, 0.5), p90: histogramQuantile(counts, 0.9) });
 
 /** Uses by feature name, positions of the same name added. */
-export function usesByFeature(f: RollupFigures, names: FeatureNames): Map<string, number> {
+function usesByFeature(f: RollupFigures, names: FeatureNames): Map<string, number> {
   const uses = new Map<string, number>();
   f.featureUses.forEach((count, at) => {
     const name = names[at] ?? OTHER_FEATURE;
