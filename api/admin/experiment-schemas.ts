@@ -33,6 +33,9 @@ const armSchema = z.strictObject({
 
 const featureNameSchema = text().min(1).max(MAX_FEATURE_NAME_LENGTH);
 
+/** Why `other` cannot be judged or guarded: it mixes every name the app does not keep. */
+const MIXED_FEATURES = `${OTHER_FEATURE} counts every feature an app does not keep by name; name one feature`;
+
 const GUARDRAIL_NAMES = [...GUARDRAILS, ...METRIC_GUARDRAILS] as const;
 
 /** A metric guardrail with its allowance; a bare name is the same with no allowance. */
@@ -66,7 +69,7 @@ function splitGuardrails(input: GuardrailInput[]): { guardrails: Guardrail[]; me
     } else if (spec.metric !== 'feature_use' && feature !== undefined) {
       problems.push({ index, message: `feature goes with the feature_use guardrail only, not ${spec.metric}` });
     } else if (feature === OTHER_FEATURE) {
-      problems.push({ index, message: `${OTHER_FEATURE} counts every feature an app does not keep by name; name one feature` });
+      problems.push({ index, message: MIXED_FEATURES });
     }
     const guardrail: MetricGuardrail = { metric: spec.metric, ...(feature === undefined ? {} : { feature }), maxDrop: spec.maxDropPercent / 100 };
     const label = metricGuardrailLabel(guardrail);
@@ -81,7 +84,7 @@ function splitGuardrails(input: GuardrailInput[]): { guardrails: Guardrail[]; me
 function primaryFeatureProblem(metric: string, feature: string | undefined): string | null {
   if (metric === 'feature_use' && feature === undefined) return 'feature_use counts one feature: name it, as devices report it in feature_used events';
   if (metric !== 'feature_use' && feature !== undefined) return `feature goes with primaryMetric feature_use only, not ${metric}`;
-  if (feature === OTHER_FEATURE) return `${OTHER_FEATURE} counts every feature an app does not keep by name; name one feature`;
+  if (feature === OTHER_FEATURE) return MIXED_FEATURES;
   return null;
 }
 
