@@ -162,8 +162,9 @@ export function createActivities(deps: ActivityDeps) {
       let windowEnd = input.from;
       let window: GateWindow | null;
       try {
-        windowEnd = await passBarrier(deps, input);
-        window = await deps.gateWindows.read(input.releaseId, input.from, windowEnd);
+        const settled = await passBarrier(deps, input);
+        windowEnd = settled.end;
+        window = await deps.gateWindows.read(input.releaseId, settled.start, settled.end);
       } catch (err) {
         deps.logger.error({ err, releaseId: input.releaseId }, 'reading gate counts failed');
         deps.metrics.gateReadErrors.inc();

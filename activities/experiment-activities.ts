@@ -75,8 +75,9 @@ export function createExperimentActivities(deps: ExperimentActivityDeps) {
       let windowEnd = input.from;
       let read: Array<GateWindow | null>;
       try {
-        windowEnd = await passBarrier(deps, input);
-        read = await Promise.all(input.arms.map((a) => deps.gateWindows.read(input.releaseId, input.from, windowEnd, a.slices)));
+        const settled = await passBarrier(deps, input);
+        windowEnd = settled.end;
+        read = await Promise.all(input.arms.map((a) => deps.gateWindows.read(input.releaseId, settled.start, settled.end, a.slices)));
       } catch (err) {
         deps.logger.error({ err, releaseId: input.releaseId }, 'reading experiment guardrail counts failed');
         deps.metrics.gateReadErrors.inc();
