@@ -8,6 +8,7 @@ import { createLogger } from '../platform/logger';
 import { startOpsServer } from '../platform/ops-server';
 import { temporalConnectionOptions } from '../platform/temporal-connection';
 import { createApi } from './create-api';
+import { createHttpServer } from './http/create-http-server';
 
 async function main(): Promise<void> {
   const config = loadApiConfig(process.env);
@@ -40,7 +41,7 @@ async function main(): Promise<void> {
   }
   await api.start();
 
-  const server: Server = api.app.listen(config.port, config.host);
+  const server: Server = createHttpServer(api.app).listen(config.port, config.host);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);

@@ -52,6 +52,10 @@ const LATENCY_RATE = 2000;
 const ONLY = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
 /** BENCH_PROFILE_API=1: instance A writes a V8 CPU profile to .data/bench/profiles when the bench stops it. */
 const PROFILE_API = process.env.BENCH_PROFILE_API === '1';
+/** BENCH_API_NODE_FLAGS: more Node flags for instance A (`--trace-gc`, `--require` a sampler), space-separated. */
+const API_NODE_FLAGS = process.env.BENCH_API_NODE_FLAGS?.split(' ').filter(Boolean) ?? [];
+/** BENCH_TARGETS: only the check targets whose names contain one of these comma-separated words (`native,Express`). */
+const TARGET_FILTER = process.env.BENCH_TARGETS?.split(',').filter(Boolean);
 
 interface LoadResult {
   requestsPerSecond: number;
@@ -164,7 +168,7 @@ async function main(): Promise<void> {
   await recreateDatabase(databaseUrl.toString());
 
   temporal = await startTemporalDevServer({ cliPath: await findTemporalCli(), port: await freePort(), logFile: path.join(OUT, 'temporal.log') });
-  const [portA, portB, portC, workerPort, expressPort, barePort, opsPortA] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort(), freePort(), freePort()]);
+  const [portA, portB, portC, workerPort, expressPort, expressOnRampartPort, barePort, opsPortA] = await Promise.all(Array.from({ length: 8 }, () => freePort()));
   const env = {
     DATABASE_URL: databaseUrl.toString(),
     TEMPORAL_ADDRESS: temporal.address,
@@ -183,7 +187,7 @@ async function main(): Promise<void> {
   await rm(path.join(OUT, 'heap'), { recursive: true, force: true });
   await mkdir(path.join(OUT, 'heap'));
   const heapArgs = ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${path.join(OUT, 'heap')}`];
-  const apiA = await startChild('api-a', [...profileArgs, ...heapArgs, 'dist/api/main.js'], { ...env, PORT: String(portA), API_METRICS_PORT: String(opsPortA), LOG_LEVEL: 'info' }, (l) => l.includes('api listening'));
+  const apiA = await startChild('api-a', [...profileArgs, ...API_NODE_FLAGS, ...heapArgs, 'dist/api/main.js'], { ...env, PORT: String(portA), API_METRICS_PORT: String(opsPortA), LOG_LEVEL: 'info' }, (l) => l.includes('api listening'));
   await startChild('api-b', ['dist/api/main.js'], { ...env, PORT: String(portB), API_METRICS_PORT: '0', LOG_LEVEL: 'info' }, (l) => l.includes('api listening'));
   const A = `http://127.0.0.1:${portA}`;
   const admin = createRampartClient(A, ADMIN_KEY);
@@ -218,6 +222,7 @@ async function main(): Promise<void> {
   const sample = await fetch(`${A}/v1/apps/${APP}/check`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: checkBody(runningCanary!) });
   const answer = await sample.text();
   await startChild('express-fixed', ['--import', 'tsx', 'bench/reference-servers.ts', 'express', String(expressPort), answer], {}, (l) => l === 'READY');
+  await startChild('express-rampart-server', ['--import', 'tsx', 'bench/reference-servers.ts', 'express-rampart-server', String(expressOnRampartPort), answer], {}, (l) => l === 'READY');
   await startChild('bare-fixed', ['--import', 'tsx', 'bench/reference-servers.ts', 'bare', String(barePort), answer], {}, (l) => l === 'READY');
   const deviceTemplate = checkBody('__DEVICE__');
 
@@ -242,10 +247,12 @@ async function main(): Promise<void> {
   const targets: Target[] = [
     { name: 'bare Node http, fixed JSON', url: `http://127.0.0.1:${barePort}/check`, body: deviceTemplate },
     { name: 'Express 5 route, fixed JSON', url: `http://127.0.0.1:${expressPort}/check`, body: deviceTemplate },
+    { name: "Express 5 route on Rampart's server", url: `http://127.0.0.1:${expressOnRampartPort}/check`, body: deviceTemplate },
     { name: 'Rampart native check', url: `${A}/v1/apps/${APP}/check`, body: deviceTemplate },
     ...(capgoAvailable ? [{ name: 'Rampart Capgo /updates', url: `${A}/updates`, body: capgoBody }] : []),
     { name: 'Rampart CodePush update_check', url: `${A}${codePushPath}` },
   ];
+  if (TARGET_FILTER) targets.splice(0, targets.length, ...targets.filter((t) => TARGET_FILTER.some((word) => t.name.includes(word))));
   for (const target of targets) await load({ url: target.url, body: target.body, durationSeconds: 5 });
   const throughput: Record<string, LoadResult[]> = {};
   // Three rounds in alternating order after a warm-up, so drift on the machine hits every target alike.

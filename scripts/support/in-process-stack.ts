@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { createApi, type Api } from '../../api/create-api';
+import { createHttpServer } from '../../api/http/create-http-server';
 import { apiTuning, reconcilerConfig, type ApiTuningOverrides, type ReconcilerConfig } from '../../platform/config';
 import type { Pool } from '../../db/create-pool';
 import type { Logger } from '../../platform/logger';
@@ -83,7 +84,7 @@ export async function startInProcessStack(options: InProcessStackOptions): Promi
   await api.deps.apiKeys.bootstrap(options.adminKey);
   await api.start();
   const server: Server = await new Promise((resolve) => {
-    const s = api.app.listen(0, '127.0.0.1', () => resolve(s));
+    const s = createHttpServer(api.app).listen(0, '127.0.0.1', () => resolve(s));
   });
 
   const workerRegistry = createRegistry(`${options.metricsPrefix}_worker`, false);
