@@ -45,7 +45,7 @@ export interface DeviceProfilesConfig {
   maxCachedDevices: number;
   /** Distinct versions (and, apart, platforms, channels and releases) remembered to compare sightings by. */
   maxRememberedStrings: number;
-  /** Sightings and session counts waiting for the next write; more are dropped (and counted). */
+  /** Sightings, session counts and engagement loads waiting for the next batch; more are dropped (and counted). */
   maxBuffered: number;
 }
 

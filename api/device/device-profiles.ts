@@ -69,6 +69,34 @@ const sessionKey = (appId: string, deviceId: string, day: string) => `${appId}\u
 const sightingKey = (appId: string, deviceId: string) => `${appId}\u0000${deviceId}`;
 
 /**
+ * Rows per write statement. Building one statement's parameters is synchronous work on the event loop
+ * (after a fleet fill the buffers held 50,000 rows each: one statement took ~1 s of serialising and
+ * the GC it caused, and checks waited); in slices of this size no check waits for more than a few ms.
+ */
+export const PROFILE_WRITE_CHUNK = 1000;
+
+interface ChunkedWrite<T> {
+  /** Rows PostgreSQL refused (isolated, dropped and counted). */
+  refused: T[];
+  /** Rows not written because the database failed; set only with `error`. */
+  unwritten: T[];
+  error?: unknown;
+}
+
+/** Writes rows PROFILE_WRITE_CHUNK at a time, one statement after the other; stops at the first failure that is not a refused row. */
+async function writeInChunks<T>(rows: T[], write: (rows: T[]) => Promise<void>): Promise<ChunkedWrite<T>> {
+  const refused: T[] = [];
+  for (let i = 0; i < rows.length; i += PROFILE_WRITE_CHUNK) {
+    try {
+      refused.push(...(await writeIsolatingRefused(rows.slice(i, i + PROFILE_WRITE_CHUNK), write, isDataException)));
+    } catch (error) {
+      return { refused, unwritten: rows.slice(i), error };
+    }
+  }
+  return { refused, unwritten: [] };
+}
+
+/**
  * Device profiles kept behind the hot path: sightings and session counts are buffered and written
  * in batches, engagement is read from a bounded in-memory cache filled by batched background loads.
  */
@@ -91,13 +119,18 @@ export function createDeviceProfiles(options: DeviceProfilesOptions): DeviceProf
     }
     return row;
   };
+  // Device ids come from requests: the queue is bounded like the write buffers.
   const toLoad = new Map<string, Set<string>>();
+  let queuedLoads = 0;
   let timer: NodeJS.Timeout | null = null;
-  let flushing: Promise<void> | null = null;
+  // Loads and writes run apart: a backlog of loads (a fleet fill queues one per new device) must not hold the writes back.
+  let loading: Promise<void> | null = null;
+  let writing: Promise<void> | null = null;
 
   const loadQueued = async () => {
     const batches = [...toLoad.entries()];
     toLoad.clear();
+    queuedLoads = 0;
     for (const [appId, ids] of batches) {
       const deviceIds = [...ids];
       for (let i = 0; i < deviceIds.length; i += 1000) {
@@ -123,40 +156,52 @@ export function createDeviceProfiles(options: DeviceProfilesOptions): DeviceProf
 
   const writeServed = async () => {
     if (served.size === 0) return;
-    const batch = served;
+    const batch = [...served.values()];
     served = new Map();
-    try {
-      await store.recordServed([...batch.values()]);
-      metrics.servedWrites.inc({ outcome: 'ok' }, batch.size);
-    } catch (err) {
-      metrics.servedWrites.inc({ outcome: 'error' }, batch.size);
-      logger.error({ err, devices: batch.size }, 'recording served devices failed; keeping them for the next batch');
-      for (const [k, s] of batch) if (!served.has(k) && served.size < maxBuffered) served.set(k, s);
+    const { unwritten, error } = await writeInChunks(batch, (rows) => store.recordServed(rows));
+    metrics.servedWrites.inc({ outcome: 'ok' }, batch.length - unwritten.length);
+    if (error === undefined) return;
+    metrics.servedWrites.inc({ outcome: 'error' }, unwritten.length);
+    logger.error({ err: error, devices: unwritten.length }, 'recording served devices failed; keeping them for the next batch');
+    for (const s of unwritten) {
+      const k = sightingKey(s.releaseId, s.deviceId);
+      if (!served.has(k) && served.size < maxBuffered) served.set(k, s);
+    }
+  };
+
+  // Rows a failed write did not write go back to the buffers; rows already written do not (session counts add up).
+  const keepSightings = (rows: DeviceSighting[]) => {
+    for (const s of rows) {
+      const k = sightingKey(s.appId, s.deviceId);
+      if (!sightings.has(k) && sightings.size < maxBuffered) sightings.set(k, s);
+    }
+  };
+  const keepSessions = (rows: SessionCount[]) => {
+    for (const s of rows) {
+      const k = sessionKey(s.appId, s.deviceId, s.day);
+      const now = sessions.get(k);
+      if (now) now.sessions += s.sessions;
+      else if (sessions.size < maxBuffered) sessions.set(k, s);
     }
   };
 
   const writeBuffered = async () => {
     await writeServed();
     if (sightings.size === 0 && sessions.size === 0) return;
-    const batch = { sightings, sessions };
+    const batch = { sightings: [...sightings.values()], sessions: [...sessions.values()] };
     sightings = new Map();
     sessions = new Map();
-    try {
-      // A row PostgreSQL refuses would otherwise be put back and fail every later batch with it.
-      const refusedSightings = await writeIsolatingRefused([...batch.sightings.values()], (rows) => store.upsertSightings(rows), isDataException);
-      const refusedSessions = await writeIsolatingRefused([...batch.sessions.values()], (rows) => store.addSessions(rows), isDataException);
-      metrics.profileWrites.inc({ outcome: 'ok' }, batch.sightings.size - refusedSightings.length);
-      if (refusedSightings.length + refusedSessions.length > 0) reportRefused(refusedSightings, refusedSessions);
-    } catch (err) {
-      metrics.profileWrites.inc({ outcome: 'error' }, batch.sightings.size);
-      logger.error({ err, devices: batch.sightings.size }, 'writing device profiles failed; keeping them for the next batch');
-      for (const [k, s] of batch.sightings) if (!sightings.has(k) && sightings.size < maxBuffered) sightings.set(k, s);
-      for (const [k, s] of batch.sessions) {
-        const now = sessions.get(k);
-        if (now) now.sessions += s.sessions;
-        else if (sessions.size < maxBuffered) sessions.set(k, s);
-      }
-    }
+    // A row PostgreSQL refuses would otherwise be put back and fail every later batch with it.
+    const wroteSightings = await writeInChunks(batch.sightings, (rows) => store.upsertSightings(rows));
+    const wroteSessions = wroteSightings.error === undefined ? await writeInChunks(batch.sessions, (rows) => store.addSessions(rows)) : { refused: [], unwritten: batch.sessions, error: wroteSightings.error };
+    metrics.profileWrites.inc({ outcome: 'ok' }, batch.sightings.length - wroteSightings.refused.length - wroteSightings.unwritten.length);
+    if (wroteSightings.refused.length + wroteSessions.refused.length > 0) reportRefused(wroteSightings.refused, wroteSessions.refused);
+    const error = wroteSightings.error ?? wroteSessions.error;
+    if (error === undefined) return;
+    metrics.profileWrites.inc({ outcome: 'error' }, wroteSightings.unwritten.length);
+    logger.error({ err: error, devices: wroteSightings.unwritten.length }, 'writing device profiles failed; keeping them for the next batch');
+    keepSightings(wroteSightings.unwritten);
+    keepSessions(wroteSessions.unwritten);
   };
 
   const reportRefused = (refusedSightings: DeviceSighting[], refusedSessions: SessionCount[]) => {
@@ -166,10 +211,8 @@ export function createDeviceProfiles(options: DeviceProfilesOptions): DeviceProf
   };
 
   const tick = () => {
-    flushing ??= Promise.all([loadQueued(), writeBuffered()])
-      .then(() => undefined)
-      .finally(() => (flushing = null));
-    return flushing;
+    loading ??= loadQueued().finally(() => (loading = null));
+    writing ??= writeBuffered().finally(() => (writing = null));
   };
 
   return {
@@ -179,8 +222,11 @@ export function createDeviceProfiles(options: DeviceProfilesOptions): DeviceProf
       const loaded = !Number.isNaN(loadedAt);
       if (!loaded || now - loadedAt > cacheTtlMs) {
         let ids = toLoad.get(appId);
-        if (!ids) toLoad.set(appId, (ids = new Set()));
-        ids.add(deviceId);
+        if (queuedLoads < maxBuffered && !ids?.has(deviceId)) {
+          if (!ids) toLoad.set(appId, (ids = new Set()));
+          ids.add(deviceId);
+          queuedLoads += 1;
+        }
         metrics.profileCache.inc(loaded ? 'stale' : 'miss');
         if (!loaded) return null;
       } else {
@@ -238,12 +284,12 @@ export function createDeviceProfiles(options: DeviceProfilesOptions): DeviceProf
       if (!served.has(k)) served.set(k, { releaseId, deviceId, servedAt: new Date(at) });
     },
     start() {
-      timer = setInterval(() => void tick(), flushIntervalMs);
+      timer = setInterval(tick, flushIntervalMs);
       timer.unref();
     },
     async stop() {
       if (timer) clearInterval(timer);
-      await flushing;
+      await Promise.all([loading, writing]);
       await writeBuffered();
     },
   };

@@ -1,0 +1,112 @@
+import { describe, expect, it } from 'vitest';
+import type { DeviceProfileStore, DeviceSighting, SessionCount } from '../../../db/stores/device-profile-store';
+import { createApiMetrics } from '../../../api/api-metrics';
+import { createDeviceProfiles, PROFILE_WRITE_CHUNK } from '../../../api/device/device-profiles';
+import { API_DEFAULTS } from '../../../platform/config';
+import { createLogger } from '../../../platform/logger';
+import { createRegistry } from '../../../platform/metrics';
+import { waitFor } from '../../../scripts/support/until';
+
+const APP = 'com.example.app';
+const unreachable = () => Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+
+const sighting = (deviceId: string): DeviceSighting => ({
+  appId: APP,
+  deviceId,
+  platform: 'ios',
+  nativeVersion: '3.1.0',
+  bundleVersion: 'builtin',
+  channel: 'production',
+  attributes: null,
+  seenAt: new Date(),
+});
+
+/** Records every statement; `failNext` makes the next statement of a kind fail as if PostgreSQL were away. */
+function fakeStore() {
+  const statements = { sightings: [] as number[], sessions: [] as number[], served: [] as number[], loads: [] as string[][] };
+  const written = { sightings: new Set<string>(), sessions: new Map<string, number>(), served: new Set<string>() };
+  const failNext = { sightings: -1, sessions: -1 };
+  const store: Pick<DeviceProfileStore, 'upsertSightings' | 'addSessions' | 'recordServed' | 'engagement'> = {
+    upsertSightings(rows) {
+      if (statements.sightings.length === failNext.sightings) return Promise.reject(unreachable());
+      statements.sightings.push(rows.length);
+      for (const r of rows) written.sightings.add(r.deviceId);
+      return Promise.resolve();
+    },
+    addSessions(rows: SessionCount[]) {
+      if (statements.sessions.length === failNext.sessions) return Promise.reject(unreachable());
+      statements.sessions.push(rows.length);
+      for (const r of rows) written.sessions.set(r.deviceId, (written.sessions.get(r.deviceId) ?? 0) + r.sessions);
+      return Promise.resolve();
+    },
+    recordServed(rows) {
+      statements.served.push(rows.length);
+      for (const r of rows) written.served.add(r.deviceId);
+      return Promise.resolve();
+    },
+    engagement(_appId, deviceIds) {
+      statements.loads.push([...deviceIds]);
+      return Promise.resolve(new Map());
+    },
+  };
+  return { store: store as DeviceProfileStore, statements, written, failNext };
+}
+
+const profilesOn = (store: DeviceProfileStore, tuning: Partial<typeof API_DEFAULTS.deviceProfiles> = {}) =>
+  createDeviceProfiles({ ...API_DEFAULTS.deviceProfiles, ...tuning, store, logger: createLogger('test', 'silent'), metrics: createApiMetrics(createRegistry('batches', false)) });
+
+describe('device profile batches', () => {
+  it('writes a big buffer in statements of bounded size, so no write holds the event loop long', async () => {
+    const fake = fakeStore();
+    const profiles = profilesOn(fake.store);
+    const devices = Array.from({ length: 2 * PROFILE_WRITE_CHUNK + 500 }, (_, i) => `d-${i}`);
+    for (const d of devices) {
+      profiles.sighted(sighting(d));
+      profiles.served(APP, 'release-1', d, Date.now());
+    }
+    await profiles.stop();
+    expect(fake.statements.sightings).toEqual([PROFILE_WRITE_CHUNK, PROFILE_WRITE_CHUNK, 500]);
+    expect(fake.statements.served).toEqual([PROFILE_WRITE_CHUNK, PROFILE_WRITE_CHUNK, 500]);
+    expect(fake.written.sightings.size).toBe(devices.length);
+    expect(fake.written.served.size).toBe(devices.length);
+  });
+
+  it('keeps only what a failed write did not write, and adds no session count twice', async () => {
+    const fake = fakeStore();
+    const profiles = profilesOn(fake.store);
+    const devices = Array.from({ length: 2 * PROFILE_WRITE_CHUNK + 500 }, (_, i) => `d-${i}`);
+    for (const d of devices) {
+      profiles.sighted(sighting(d));
+      profiles.sessionsStarted(APP, d, '2026-12-03', 2);
+    }
+    fake.failNext.sessions = 1;
+    await profiles.stop();
+    expect(fake.written.sightings.size).toBe(devices.length);
+    expect(fake.written.sessions.size).toBe(PROFILE_WRITE_CHUNK);
+
+    fake.failNext.sessions = -1;
+    fake.failNext.sightings = fake.statements.sightings.length;
+    profiles.sighted(sighting('d-late'));
+    await profiles.stop();
+    expect(fake.written.sightings.has('d-late')).toBe(false);
+
+    fake.failNext.sightings = -1;
+    await profiles.stop();
+    expect(fake.written.sightings.has('d-late')).toBe(true);
+    expect(fake.written.sessions.size).toBe(devices.length);
+    expect([...fake.written.sessions.values()].every((n) => n === 2)).toBe(true);
+  });
+
+  it('queues at most maxBuffered engagement loads, however many new devices check', async () => {
+    const fake = fakeStore();
+    const profiles = profilesOn(fake.store, { maxBuffered: 10, flushIntervalMs: 5 });
+    for (let i = 0; i < 25; i += 1) expect(profiles.engagement(APP, `new-${i}`, Date.now())).toBeNull();
+    profiles.start();
+    try {
+      await waitFor('the queued loads', () => Promise.resolve(fake.statements.loads.flat().length), (n) => n >= 10, { everyMs: 5 });
+    } finally {
+      await profiles.stop();
+    }
+    expect(fake.statements.loads.flat()).toEqual(Array.from({ length: 10 }, (_, i) => `new-${i}`));
+  });
+});
