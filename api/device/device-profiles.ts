@@ -193,7 +193,10 @@ export function createDeviceProfiles(options: DeviceProfilesOptions): DeviceProf
     sessions = new Map();
     // A row PostgreSQL refuses would otherwise be put back and fail every later batch with it.
     const wroteSightings = await writeInChunks(batch.sightings, (rows) => store.upsertSightings(rows));
-    const wroteSessions = wroteSightings.error === undefined ? await writeInChunks(batch.sessions, (rows) => store.addSessions(rows)) : { refused: [], unwritten: batch.sessions, error: wroteSightings.error };
+    const wroteSessions: ChunkedWrite<SessionCount> =
+      wroteSightings.error === undefined
+        ? await writeInChunks(batch.sessions, (rows) => store.addSessions(rows))
+        : { refused: [], unwritten: batch.sessions, error: wroteSightings.error };
     metrics.profileWrites.inc({ outcome: 'ok' }, batch.sightings.length - wroteSightings.refused.length - wroteSightings.unwritten.length);
     if (wroteSightings.refused.length + wroteSessions.refused.length > 0) reportRefused(wroteSightings.refused, wroteSessions.refused);
     const error = wroteSightings.error ?? wroteSessions.error;
