@@ -69,11 +69,12 @@ const sessionKey = (appId: string, deviceId: string, day: string) => `${appId}\u
 const sightingKey = (appId: string, deviceId: string) => `${appId}\u0000${deviceId}`;
 
 /**
- * Rows per write statement. Building one statement's parameters is synchronous work on the event loop
- * (after a fleet fill the buffers held 50,000 rows each: one statement took ~1 s of serialising and
- * the GC it caused, and checks waited); in slices of this size no check waits for more than a few ms.
+ * Rows (written) or device ids (loaded) per statement. Building one statement's parameters and reading
+ * its rows is synchronous work on the event loop (after a fleet fill the buffers held 50,000 rows each:
+ * one write took ~1 s of serialising and the GC it caused, and checks waited); in slices of this size
+ * no check waits for more than a few ms.
  */
-export const PROFILE_WRITE_CHUNK = 1000;
+export const PROFILE_STATEMENT_ROWS = 1000;
 
 interface ChunkedWrite<T> {
   /** Rows PostgreSQL refused (isolated, dropped and counted). */
@@ -83,12 +84,12 @@ interface ChunkedWrite<T> {
   error?: unknown;
 }
 
-/** Writes rows PROFILE_WRITE_CHUNK at a time, one statement after the other; stops at the first failure that is not a refused row. */
+/** Writes rows PROFILE_STATEMENT_ROWS at a time, one statement after the other; stops at the first failure that is not a refused row. */
 async function writeInChunks<T>(rows: T[], write: (rows: T[]) => Promise<void>): Promise<ChunkedWrite<T>> {
   const refused: T[] = [];
-  for (let i = 0; i < rows.length; i += PROFILE_WRITE_CHUNK) {
+  for (let i = 0; i < rows.length; i += PROFILE_STATEMENT_ROWS) {
     try {
-      refused.push(...(await writeIsolatingRefused(rows.slice(i, i + PROFILE_WRITE_CHUNK), write, isDataException)));
+      refused.push(...(await writeIsolatingRefused(rows.slice(i, i + PROFILE_STATEMENT_ROWS), write, isDataException)));
     } catch (error) {
       return { refused, unwritten: rows.slice(i), error };
     }
@@ -133,8 +134,8 @@ export function createDeviceProfiles(options: DeviceProfilesOptions): DeviceProf
     queuedLoads = 0;
     for (const [appId, ids] of batches) {
       const deviceIds = [...ids];
-      for (let i = 0; i < deviceIds.length; i += 1000) {
-        const chunk = deviceIds.slice(i, i + 1000);
+      for (let i = 0; i < deviceIds.length; i += PROFILE_STATEMENT_ROWS) {
+        const chunk = deviceIds.slice(i, i + PROFILE_STATEMENT_ROWS);
         try {
           const found = await store.engagement(appId, chunk, new Date());
           const loadedAt = Date.now();

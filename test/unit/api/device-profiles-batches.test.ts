@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { DeviceProfileStore, DeviceSighting, SessionCount } from '../../../db/stores/device-profile-store';
 import { createApiMetrics } from '../../../api/api-metrics';
-import { createDeviceProfiles, PROFILE_WRITE_CHUNK } from '../../../api/device/device-profiles';
+import { createDeviceProfiles, PROFILE_STATEMENT_ROWS } from '../../../api/device/device-profiles';
 import { API_DEFAULTS } from '../../../platform/config';
 import { createLogger } from '../../../platform/logger';
 import { createRegistry } from '../../../platform/metrics';
@@ -59,14 +59,14 @@ describe('device profile batches', () => {
   it('writes a big buffer in statements of bounded size, so no write holds the event loop long', async () => {
     const fake = fakeStore();
     const profiles = profilesOn(fake.store);
-    const devices = Array.from({ length: 2 * PROFILE_WRITE_CHUNK + 500 }, (_, i) => `d-${i}`);
+    const devices = Array.from({ length: 2 * PROFILE_STATEMENT_ROWS + 500 }, (_, i) => `d-${i}`);
     for (const d of devices) {
       profiles.sighted(sighting(d));
       profiles.served(APP, 'release-1', d, Date.now());
     }
     await profiles.stop();
-    expect(fake.statements.sightings).toEqual([PROFILE_WRITE_CHUNK, PROFILE_WRITE_CHUNK, 500]);
-    expect(fake.statements.served).toEqual([PROFILE_WRITE_CHUNK, PROFILE_WRITE_CHUNK, 500]);
+    expect(fake.statements.sightings).toEqual([PROFILE_STATEMENT_ROWS, PROFILE_STATEMENT_ROWS, 500]);
+    expect(fake.statements.served).toEqual([PROFILE_STATEMENT_ROWS, PROFILE_STATEMENT_ROWS, 500]);
     expect(fake.written.sightings.size).toBe(devices.length);
     expect(fake.written.served.size).toBe(devices.length);
   });
@@ -74,7 +74,7 @@ describe('device profile batches', () => {
   it('keeps only what a failed write did not write, and adds no session count twice', async () => {
     const fake = fakeStore();
     const profiles = profilesOn(fake.store);
-    const devices = Array.from({ length: 2 * PROFILE_WRITE_CHUNK + 500 }, (_, i) => `d-${i}`);
+    const devices = Array.from({ length: 2 * PROFILE_STATEMENT_ROWS + 500 }, (_, i) => `d-${i}`);
     for (const d of devices) {
       profiles.sighted(sighting(d));
       profiles.sessionsStarted(APP, d, '2026-12-03', 2);
@@ -82,7 +82,7 @@ describe('device profile batches', () => {
     fake.failNext.sessions = 1;
     await profiles.stop();
     expect(fake.written.sightings.size).toBe(devices.length);
-    expect(fake.written.sessions.size).toBe(PROFILE_WRITE_CHUNK);
+    expect(fake.written.sessions.size).toBe(PROFILE_STATEMENT_ROWS);
 
     fake.failNext.sessions = -1;
     fake.failNext.sightings = fake.statements.sightings.length;
