@@ -4,7 +4,7 @@ import type { PoolClient } from 'pg';
 import type { Pool } from '../db/create-pool';
 import { OTHER_FEATURE_SLOT } from '../db/stores/rollup-store';
 import { createTelemetryStore } from '../db/stores/telemetry-store';
-import { DURATION_BIN_EDGES_MS } from '../domain/insight';
+import { DURATION_BIN_EDGES_MS, ROLLUP_SET_BITS } from '../domain/insight';
 import { DAY_MS } from '../domain/time';
 import { createLogger } from '../platform/logger';
 import { startLocalStack } from '../scripts/support/local-stack';
@@ -153,12 +153,12 @@ async function seed(pool: Pool, releaseId: string): Promise<void> {
       pool,
       STEPS_MS.map((stepMs) => (client) =>
         client.query(
-          `INSERT INTO rollup_bucket_devices (bucket_id, device_set, device_id)
-           SELECT b.bucket_id, m.device_set, s.device_id
+          `INSERT INTO rollup_bucket_devices (bucket_id, device_id, sets)
+           SELECT b.bucket_id, s.device_id,
+                  ${ROLLUP_SET_BITS.active} | CASE WHEN s.on_release THEN ${ROLLUP_SET_BITS.on_release} ELSE 0 END
+                  | CASE WHEN s.crashed THEN ${ROLLUP_SET_BITS.crashed} ELSE 0 END | CASE WHEN s.js_error THEN ${ROLLUP_SET_BITS.js_error} ELSE 0 END
            FROM seed_members_${stepMs} s
-           JOIN rollup_buckets b ON b.release_id = $1 AND b.segment = s.segment AND b.cohort = s.cohort AND b.bucket_ms = $2::int AND b.bucket_start = s.bucket_start
-           CROSS JOIN LATERAL (VALUES (1, true), (2, s.on_release), (3, s.crashed), (4, s.js_error)) AS m(device_set, member)
-           WHERE m.member`,
+           JOIN rollup_buckets b ON b.release_id = $1 AND b.segment = s.segment AND b.cohort = s.cohort AND b.bucket_ms = $2::int AND b.bucket_start = s.bucket_start`,
           [releaseId, stepMs],
         ),
       ),

@@ -125,9 +125,10 @@ export interface RollupCounters extends RollupKey {
   sessionMsSquares: number;
 }
 
+/** A device in a bucket, with the bits (ROLLUP_SET_BITS) of the sets it belongs to there. */
 export interface RollupMembership extends RollupKey {
   deviceId: string;
-  set: RollupDeviceSet;
+  sets: number;
 }
 
 export interface RollupHistogramCount extends RollupKey {
@@ -151,8 +152,9 @@ export interface RollupBatch {
 }
 
 /**
- * Distinct devices over several buckets are counted from the buckets' device memberships, a read
- * that grows with the fleet (≈ 1.6 s for 270,000 memberships on the 2-core reference machine).
+ * Distinct devices over several buckets are counted from the buckets' device memberships (one row per
+ * device and bucket), a read that grows with the fleet (≈ 1.6 s for 270,000 rows on the 2-core
+ * reference machine, measured when a device had a row per set).
  * Beyond this many memberships in the range the read is skipped: range totals of distinct devices
  * are null, adoption falls back to adding its cohorts' counts, and the per-bucket figures, exact as
  * ever, are all an answer reads.
@@ -177,16 +179,14 @@ function reportedFeature(details: Record<string, unknown> | null): string | null
   return typeof value === 'string' && value.length > 0 ? value : null;
 }
 
-/** Bits of a device's sets in a bucket, in the order of ROLLUP_DEVICE_SETS. */
-const SET_BITS: Record<RollupDeviceSet, number> = { active: 1, on_release: 2, crashed: 4, js_error: 8 };
-/** The sets in the order of their names: memberships of a bucket come sorted by set, then device. */
-const SETS_BY_NAME = [...ROLLUP_DEVICE_SETS].sort();
+/** Bits of a device's sets in a bucket, in the order of ROLLUP_DEVICE_SETS; every member is active. */
+export const ROLLUP_SET_BITS: Readonly<Record<RollupDeviceSet, number>> = Object.freeze({ active: 1, on_release: 2, crashed: 4, js_error: 8 });
 
 function deviceSetBits(event: RollupEvent): number {
-  let bits = SET_BITS.active;
-  if (event.onRelease) bits |= SET_BITS.on_release;
-  if (event.type === 'crash') bits |= SET_BITS.crashed;
-  if (event.type === 'js_error') bits |= SET_BITS.js_error;
+  let bits = ROLLUP_SET_BITS.active;
+  if (event.onRelease) bits |= ROLLUP_SET_BITS.on_release;
+  if (event.type === 'crash') bits |= ROLLUP_SET_BITS.crashed;
+  if (event.type === 'js_error') bits |= ROLLUP_SET_BITS.js_error;
   return bits;
 }
 
@@ -204,7 +204,7 @@ const BINS = DURATION_BIN_EDGES_MS.length;
 interface BucketFold {
   id: string;
   counter: RollupCounters;
-  /** Device id → bits of its sets (SET_BITS). */
+  /** Device id → bits of its sets (ROLLUP_SET_BITS). */
   devices: Map<string, number>;
   /** Counts by histogram (index in HISTOGRAMS_BY_NAME) × BINS + bin. */
   histograms: Map<number, number>;
@@ -279,12 +279,8 @@ function addToBucket(bucket: BucketFold, event: RollupEvent, fold: EventFold): v
 function emitBucket(bucket: BucketFold, batch: RollupBatch): void {
   const { releaseId, segment, cohort, stepMs, bucketStart } = bucket.counter;
   batch.counters.push(bucket.counter);
-  const devices = [...bucket.devices.keys()].sort(byString);
-  for (const set of SETS_BY_NAME) {
-    const bit = SET_BITS[set];
-    for (const deviceId of devices) {
-      if ((bucket.devices.get(deviceId)! & bit) !== 0) batch.memberships.push({ releaseId, segment, cohort, stepMs, bucketStart, deviceId, set });
-    }
+  for (const deviceId of [...bucket.devices.keys()].sort(byString)) {
+    batch.memberships.push({ releaseId, segment, cohort, stepMs, bucketStart, deviceId, sets: bucket.devices.get(deviceId)! });
   }
   for (const slot of [...bucket.histograms.keys()].sort((a, b) => a - b)) {
     const histogram = HISTOGRAMS_BY_NAME[Math.floor(slot / BINS)]!;
@@ -295,7 +291,7 @@ function emitBucket(bucket: BucketFold, batch: RollupBatch): void {
 
 /**
  * Folds events into what they add to every bucket they land in (one per step). Buckets come sorted
- * by key and memberships by set and device, so concurrent writers lock rollup rows in the same order
+ * by key and memberships by device, so concurrent writers lock rollup rows in the same order
  * and cannot deadlock; histograms (name, bin) and features (name) come sorted as well, so the same
  * events always make the same batch.
  */

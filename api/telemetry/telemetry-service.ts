@@ -92,7 +92,8 @@ export function createTelemetryService(deps: TelemetryServiceDeps): TelemetrySer
 
   return {
     async ingest(request) {
-      const receivedAt = Date.now();
+      // One instant for the request, shared by its rows (none changes it).
+      const receivedAt = new Date();
       const serving = request.channel === null ? undefined : deps.snapshot.app(request.appId)?.serving.get(request.channel);
       // Adoption counts the device's own segment's bundle (a personalized release has several).
       const targetVersion = serving && targetFor(serving.current, request.segment).version;
@@ -122,7 +123,7 @@ export function createTelemetryService(deps: TelemetryServiceDeps): TelemetrySer
             type: e.type,
             bundleVersion: e.bundleVersion,
             occurredAt: e.at,
-            receivedAt: new Date(receivedAt),
+            receivedAt,
             details: e.details,
           },
           window,

@@ -1,7 +1,7 @@
-import { MAX_EXACT_RANGE_MEMBERSHIPS, OTHER_FEATURE, type RollupCohort } from '../../domain/insight';
+import { MAX_EXACT_RANGE_MEMBERSHIPS, OTHER_FEATURE, ROLLUP_DEVICE_SETS, type RollupCohort } from '../../domain/insight';
 import type { AdoptionBucket, FeatureNames, RollupFigures } from '../../domain/insight-report';
 import type { Queryable } from '../create-pool';
-import { DEVICE_SET_CODES, OTHER_FEATURE_SLOT } from '../stores/rollup-store';
+import { inDeviceSet, OTHER_FEATURE_SLOT } from '../stores/rollup-store';
 
 export interface InsightQuery {
   releaseId: string;
@@ -138,10 +138,7 @@ const FEATURE_SLOTS_SQL = `
 
 const RANGE_SQL = `
   SELECT b.segment, b.cohort, min(b.bucket_start) AS first_counted,
-         count(DISTINCT d.device_id) FILTER (WHERE d.device_set = ${DEVICE_SET_CODES.active})::int AS active_devices,
-         count(DISTINCT d.device_id) FILTER (WHERE d.device_set = ${DEVICE_SET_CODES.on_release})::int AS on_release_devices,
-         count(DISTINCT d.device_id) FILTER (WHERE d.device_set = ${DEVICE_SET_CODES.crashed})::int AS crashed_devices,
-         count(DISTINCT d.device_id) FILTER (WHERE d.device_set = ${DEVICE_SET_CODES.js_error})::int AS js_error_devices
+         ${ROLLUP_DEVICE_SETS.map((set) => `count(DISTINCT d.device_id) FILTER (WHERE ${inDeviceSet('d', set)})::int AS ${set}_devices`).join(',\n         ')}
   FROM rollup_buckets b
   JOIN rollup_bucket_devices d ON d.bucket_id = b.bucket_id
   WHERE ${WHERE('b')}
@@ -159,11 +156,11 @@ const ADOPTION_SUMS_SQL = `
 
 const ADOPTION_DISTINCT_SQL = `
   SELECT b.segment, ${START_MS},
-         count(DISTINCT d.device_id) FILTER (WHERE d.device_set = ${DEVICE_SET_CODES.active})::int AS active_devices,
-         count(DISTINCT d.device_id) FILTER (WHERE d.device_set = ${DEVICE_SET_CODES.on_release})::int AS on_release_devices
+         count(DISTINCT d.device_id) FILTER (WHERE ${inDeviceSet('d', 'active')})::int AS active_devices,
+         count(DISTINCT d.device_id) FILTER (WHERE ${inDeviceSet('d', 'on_release')})::int AS on_release_devices
   FROM rollup_buckets b
   JOIN rollup_bucket_devices d ON d.bucket_id = b.bucket_id
-  WHERE ${ADOPTION_WHERE('b')} AND d.device_set IN (${DEVICE_SET_CODES.active}, ${DEVICE_SET_CODES.on_release})
+  WHERE ${ADOPTION_WHERE('b')}
   GROUP BY b.segment, b.bucket_start`;
 
 interface AdoptionRow {
@@ -266,8 +263,8 @@ export function createInsightReadModel(db: Queryable, options: InsightReadModelO
     async readAdoption(query) {
       const params = [query.releaseId, query.segments, query.stepMs, query.from, query.to];
       const { rows } = await db.query<AdoptionRow>(ADOPTION_SUMS_SQL, params);
-      // Each membership added one to a counter, so the sums say how many a distinct count would read.
-      const memberships = rows.reduce((sum, row) => sum + row.active_devices + row.on_release_devices, 0);
+      // Every member of a bucket is active: the active counts say how many rows a distinct count would read.
+      const memberships = rows.reduce((sum, row) => sum + row.active_devices, 0);
       const distinct = new Map<string, AdoptionRow>();
       if (memberships <= maxExact) {
         for (const row of (await db.query<AdoptionRow>(ADOPTION_DISTINCT_SQL, params)).rows) distinct.set(`${row.segment}\u0000${row.start_ms}`, row);
@@ -295,10 +292,10 @@ export function createInsightReadModel(db: Queryable, options: InsightReadModelO
           series.set(key, { segment, cohort, buckets, range });
         }
       }
-      // Each membership added one to a distinct counter, so the counters say how many the range holds.
+      // Every member of a bucket is active: the active counts say how many rows the range holds.
       let memberships = 0;
       for (const s of series.values()) {
-        for (const { figures: f } of s.buckets) memberships += f.activeDevices + f.onReleaseDevices + f.crashedDevices + f.jsErrorDevices;
+        for (const { figures: f } of s.buckets) memberships += f.activeDevices;
       }
       const exact = memberships <= maxExact;
       const ranges = exact ? await db.query<RangeRow>(RANGE_SQL, params) : { rows: [] };

@@ -1,4 +1,4 @@
-import { col } from '../columns';
+import { arrayLiteral, col } from '../columns';
 import type { Queryable } from '../create-pool';
 
 export interface DeviceSighting {
@@ -112,9 +112,9 @@ export function createDeviceProfileStore(db: Queryable): DeviceProfileStore {
           col(rows, 'nativeVersion'),
           col(rows, 'bundleVersion'),
           col(rows, 'channel'),
-          rows.map((r) => (r.attributes ? JSON.stringify(r.attributes) : null)),
+          arrayLiteral(rows.map((r) => (r.attributes ? JSON.stringify(r.attributes) : null))),
           col(rows, 'seenAt'),
-          rows.map((r) => r.timeZone ?? null),
+          arrayLiteral(rows.map((r) => r.timeZone ?? null)),
         ],
       );
     },

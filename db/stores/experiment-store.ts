@@ -5,7 +5,7 @@ import type { ServingExperiment } from '../../domain/experiment-serving';
 import type { ArmMetrics } from '../../domain/experiment-machine';
 import type { Queryable } from '../create-pool';
 import { BUNDLE_COLUMNS, mapBundleRow, type BundleRow } from './bundle-store';
-import { DEVICE_SET_CODES } from './rollup-store';
+import { inDeviceSet } from './rollup-store';
 
 /** What an experiment workflow publishes beside its rollout state (same revision, same transaction). */
 export interface PublishedExperimentState {
@@ -194,13 +194,13 @@ export function createExperimentStore(db: Queryable): ExperimentStore {
         ),
         db.query<ArmDeviceRow>(
           `SELECT b.cohort,
-                  count(DISTINCT d.device_id) FILTER (WHERE d.device_set = $3)::int AS devices,
-                  count(*) FILTER (WHERE d.device_set = $3)::int AS active_buckets,
-                  count(*) FILTER (WHERE d.device_set = $4)::int AS on_arm_buckets
+                  count(DISTINCT d.device_id) FILTER (WHERE ${inDeviceSet('d', 'active')})::int AS devices,
+                  count(*) FILTER (WHERE ${inDeviceSet('d', 'active')})::int AS active_buckets,
+                  count(*) FILTER (WHERE ${inDeviceSet('d', 'on_release')})::int AS on_arm_buckets
            FROM rollup_buckets b JOIN rollup_bucket_devices d ON d.bucket_id = b.bucket_id
            WHERE b.release_id = $1 AND b.bucket_ms = $2 AND b.cohort LIKE 'arm:%'
            GROUP BY b.cohort`,
-          [releaseId, stepMs, DEVICE_SET_CODES.active, DEVICE_SET_CODES.on_release],
+          [releaseId, stepMs],
         ),
         // A guarded feature the app does not keep (yet) has no slot and no row: 0 uses.
         db.query<ArmFeatureRow>(

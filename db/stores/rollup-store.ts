@@ -1,6 +1,8 @@
 import {
   MAX_FEATURE_NAMES_PER_APP,
   OTHER_FEATURE,
+  ROLLUP_DEVICE_SETS,
+  ROLLUP_SET_BITS,
   type RollupBatch,
   type RollupCounters,
   type RollupDeviceSet,
@@ -9,11 +11,11 @@ import {
   type RollupKey,
   type RollupMembership,
 } from '../../domain/insight';
-import { col } from '../columns';
+import { arrayLiteral, col, type ColumnValue } from '../columns';
 import type { Pool, Queryable } from '../create-pool';
 
-/** `rollup_bucket_devices.device_set` of each distinct-device set. */
-export const DEVICE_SET_CODES: Record<RollupDeviceSet, number> = { active: 1, on_release: 2, crashed: 3, js_error: 4 };
+/** SQL that is true when the membership row `alias` (rollup_bucket_devices) is in `set`. */
+export const inDeviceSet = (alias: string, set: RollupDeviceSet) => `(${alias}.sets & ${ROLLUP_SET_BITS[set]}) <> 0`;
 
 // Any constant of its own: serialises the admission of new feature names of one app.
 const FEATURE_NAMES_LOCK = 0x52464e;
@@ -34,7 +36,7 @@ interface AddedColumn {
   param: 'int' | 'float8' | 'text';
   /** How a conflicting row takes the batch's value: added up, or (arrays of counts) added element by element. */
   merge: 'sum' | 'counts';
-  value: (bucket: BucketAdds) => unknown;
+  value: (bucket: BucketAdds) => ColumnValue;
 }
 
 /** An array of counts as an `integer[]` literal; elements nobody counted are 0. */
@@ -117,36 +119,33 @@ export function rollupParams(batch: RollupBatch, featureSlots: readonly number[]
     col(counters, 'segment'),
     col(counters, 'cohort'),
     col(counters, 'stepMs'),
-    counters.map((c) => new Date(c.bucketStart)),
-    ...ADDED_COLUMNS.map((c) => buckets.map(c.value)),
+    arrayLiteral(counters.map((c) => new Date(c.bucketStart))),
+    ...ADDED_COLUMNS.map((c) => arrayLiteral(buckets.map(c.value))),
   ];
 }
 
 /**
- * The rows new to `rollup_bucket_devices` are exactly the devices new to a bucket's distinct
- * counts, so the counts add those and nothing else, in the same statement. The bucket rows were
- * locked by ROLLUP_CTES in this transaction, in key order, so this takes no lock of its own on them.
+ * Adds each device's sets in a bucket to its membership row and, in the same statement, the sets new
+ * to the row to the bucket's distinct-device counts: a row written is one whose device is new to the
+ * bucket or to one of its sets, and `last_added` says which. Only the conflict arbiter (the primary
+ * key) finds existing rows, so no plan can turn a batch into scans. The bucket rows were locked by
+ * rollupCtes in this transaction, in key order, so this takes no lock of its own on them.
  */
 const MEMBERS_SQL = `
-  WITH fresh AS (
-    INSERT INTO rollup_bucket_devices (bucket_id, device_set, device_id)
-    SELECT * FROM unnest($1::bigint[], $2::smallint[], $3::text[])
-    ON CONFLICT DO NOTHING
-    RETURNING bucket_id, device_set
+  WITH written AS (
+    INSERT INTO rollup_bucket_devices AS d (bucket_id, device_id, sets, last_added)
+    SELECT i.bucket_id, i.device_id, i.sets, i.sets FROM unnest($1::bigint[], $2::text[], $3::smallint[]) AS i(bucket_id, device_id, sets)
+    ON CONFLICT (bucket_id, device_id) DO UPDATE SET sets = d.sets | EXCLUDED.sets, last_added = EXCLUDED.sets & ~d.sets
+    WHERE (EXCLUDED.sets & ~d.sets) <> 0
+    RETURNING d.bucket_id, d.last_added
   ), fresh_counts AS (
-    SELECT f.bucket_id,
-           count(*) FILTER (WHERE f.device_set = ${DEVICE_SET_CODES.active})::int AS active_devices,
-           count(*) FILTER (WHERE f.device_set = ${DEVICE_SET_CODES.on_release})::int AS on_release_devices,
-           count(*) FILTER (WHERE f.device_set = ${DEVICE_SET_CODES.crashed})::int AS crashed_devices,
-           count(*) FILTER (WHERE f.device_set = ${DEVICE_SET_CODES.js_error})::int AS js_error_devices
-    FROM fresh f
-    GROUP BY f.bucket_id
+    SELECT w.bucket_id,
+${ROLLUP_DEVICE_SETS.map((set) => `           count(*) FILTER (WHERE (w.last_added & ${ROLLUP_SET_BITS[set]}) <> 0)::int AS ${set}_devices`).join(',\n')}
+    FROM written w
+    GROUP BY w.bucket_id
   )
   UPDATE rollup_buckets b SET
-    active_devices = b.active_devices + n.active_devices,
-    on_release_devices = b.on_release_devices + n.on_release_devices,
-    crashed_devices = b.crashed_devices + n.crashed_devices,
-    js_error_devices = b.js_error_devices + n.js_error_devices
+${ROLLUP_DEVICE_SETS.map((set) => `    ${set}_devices = b.${set}_devices + n.${set}_devices`).join(',\n')}
   FROM fresh_counts n
   WHERE b.bucket_id = n.bucket_id`;
 
@@ -173,11 +172,9 @@ function keyOrdinals(counters: readonly RollupKey[], rows: readonly RollupKey[])
   return out;
 }
 
-const SET_BIT: Record<RollupDeviceSet, number> = { active: 1, on_release: 2, crashed: 4, js_error: 8 };
-
 interface KnownBucket {
   endMs: number;
-  /** Device id → bits (SET_BIT) of the sets it is known committed in. */
+  /** Device id → bits (ROLLUP_SET_BITS) of the sets it is known committed in. */
   devices: Map<string, number>;
 }
 
@@ -227,7 +224,7 @@ export function createMembershipCache(maxDevices = 400_000): MembershipCache {
       if (buckets.size === 0) return batch;
       const memberships: RollupMembership[] = [];
       walk(batch.memberships, false, (m, bucket) => {
-        if (bucket === undefined || ((bucket.devices.get(m.deviceId) ?? 0) & SET_BIT[m.set]) === 0) memberships.push(m);
+        if (bucket === undefined || (m.sets & ~(bucket.devices.get(m.deviceId) ?? 0)) !== 0) memberships.push(m);
       });
       return memberships.length === batch.memberships.length ? batch : { ...batch, memberships };
     },
@@ -235,7 +232,7 @@ export function createMembershipCache(maxDevices = 400_000): MembershipCache {
       walk(memberships, true, (m, bucket) => {
         const seen = bucket!.devices.get(m.deviceId);
         if (seen === undefined) size++;
-        bucket!.devices.set(m.deviceId, (seen ?? 0) | SET_BIT[m.set]);
+        bucket!.devices.set(m.deviceId, (seen ?? 0) | m.sets);
       });
       evict();
     },
@@ -346,7 +343,7 @@ export async function writeMemberships(db: Queryable, counters: RollupKey[], mem
   await db.query({
     name: 'rollup-members',
     text: MEMBERS_SQL,
-    values: [keyOrdinals(counters, memberships).map((ord) => bucketIds[ord - 1]!), memberships.map((m) => DEVICE_SET_CODES[m.set]), col(memberships, 'deviceId')],
+    values: [arrayLiteral(keyOrdinals(counters, memberships).map((ord) => bucketIds[ord - 1]!)), col(memberships, 'deviceId'), col(memberships, 'sets')],
   });
 }
 

@@ -9,6 +9,7 @@ import { createPool, type Pool } from '../../db/create-pool';
 import { ensureDatabase } from '../../db/ensure-database';
 import { migrate, MigrationChecksumError, MIGRATIONS_DIR } from '../../db/migrate';
 import { ACTIVE_STATUSES } from '../../domain/release';
+import { ROLLUP_SET_BITS } from '../../domain/insight';
 
 describe(migrate.name, () => {
   const env = inject('testEnv');
@@ -187,6 +188,28 @@ describe(migrate.name, () => {
       expect(tables.rows).toEqual([]);
       const added = await pool.query<{ sum: number[] }>("SELECT rollup_add_counts('{1,2}', '{10,20,30}') AS sum");
       expect(added.rows[0]!.sum).toEqual([11, 22, 30]);
+    });
+  });
+
+  it('folds a device\'s memberships of a bucket, one row per set, into one row with the sets as bits', async () => {
+    await migratedBefore('member_sets', '0023', async (pool) => {
+      const start = new Date(Date.UTC(2026, 10, 1, 10));
+      const { rows: buckets } = await pool.query<{ bucket_id: string }>(
+        `INSERT INTO rollup_buckets (release_id, segment, cohort, bucket_ms, bucket_start, active_devices) VALUES ('r1', 'default', 'canary', 300000, $1, 2) RETURNING bucket_id`,
+        [start],
+      );
+      // Old codes: 1 active, 2 on_release, 3 crashed, 4 js_error.
+      for (const [device, set] of [['a', 1], ['a', 2], ['a', 4], ['b', 1], ['b', 3]] as const) {
+        await pool.query('INSERT INTO rollup_bucket_devices (bucket_id, device_set, device_id) VALUES ($1, $2, $3)', [buckets[0]!.bucket_id, set, device]);
+      }
+
+      await migrate(pool);
+      const { rows } = await pool.query<{ device_id: string; sets: number }>('SELECT d.device_id, d.sets FROM rollup_bucket_devices d ORDER BY d.device_id');
+      const bits = ROLLUP_SET_BITS;
+      expect(rows).toEqual([
+        { device_id: 'a', sets: bits.active | bits.on_release | bits.js_error },
+        { device_id: 'b', sets: bits.active | bits.crashed },
+      ]);
     });
   });
 

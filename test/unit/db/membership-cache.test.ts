@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createMembershipCache } from '../../../db/stores/rollup-store';
-import { foldRollups, type RollupEvent } from '../../../domain/insight';
+import { foldRollups, ROLLUP_SET_BITS, type RollupEvent } from '../../../domain/insight';
 
 const T0 = Date.UTC(2026, 11, 2, 10, 3, 0);
 const event = (over: Partial<RollupEvent>): RollupEvent => ({
@@ -17,7 +17,7 @@ const event = (over: Partial<RollupEvent>): RollupEvent => ({
 });
 
 describe('membership cache', () => {
-  it('skips only memberships remembered as committed, per bucket and set', () => {
+  it('skips only memberships remembered as committed, per bucket and with every set known', () => {
     const cache = createMembershipCache();
     const first = foldRollups([event({})]);
     expect(cache.unknown(first)).toBe(first);
@@ -25,13 +25,14 @@ describe('membership cache', () => {
     expect(cache.unknown(foldRollups([event({})])).memberships).toEqual([]);
     // A new set of a known device, a new device, a new bucket: all still written.
     const next = cache.unknown(foldRollups([event({ type: 'crash' }), event({ deviceId: 'd2' }), event({ occurredAtMs: T0 + 3_600_000 })]));
-    expect(next.memberships.map((m) => `${m.stepMs}:${m.bucketStart - T0}:${m.set}:${m.deviceId}`).sort()).toEqual([
-      '300000:-180000:active:d2',
-      '300000:-180000:crashed:d1',
-      '300000:3420000:active:d1',
-      '3600000:-180000:active:d2',
-      '3600000:-180000:crashed:d1',
-      '3600000:3420000:active:d1',
+    const { active, crashed } = ROLLUP_SET_BITS;
+    expect(next.memberships.map((m) => `${m.stepMs}:${m.bucketStart - T0}:${m.deviceId}:${m.sets}`).sort()).toEqual([
+      `300000:-180000:d1:${active | crashed}`,
+      `300000:-180000:d2:${active}`,
+      `300000:3420000:d1:${active}`,
+      `3600000:-180000:d1:${active | crashed}`,
+      `3600000:-180000:d2:${active}`,
+      `3600000:3420000:d1:${active}`,
     ]);
     expect(next.counters).toHaveLength(4);
   });
