@@ -164,17 +164,14 @@ export function createDeviceProfiles(options: DeviceProfilesOptions): DeviceProf
     if (error === undefined) return;
     metrics.servedWrites.inc({ outcome: 'error' }, unwritten.length);
     logger.error({ err: error, devices: unwritten.length }, 'recording served devices failed; keeping them for the next batch');
-    for (const s of unwritten) {
-      const k = sightingKey(s.releaseId, s.deviceId);
-      if (!served.has(k) && served.size < maxBuffered) served.set(k, s);
-    }
+    keepUnwritten(served, unwritten, (s) => sightingKey(s.releaseId, s.deviceId));
   };
 
   // Rows a failed write did not write go back to the buffers; rows already written do not (session counts add up).
-  const keepSightings = (rows: DeviceSighting[]) => {
-    for (const s of rows) {
-      const k = sightingKey(s.appId, s.deviceId);
-      if (!sightings.has(k) && sightings.size < maxBuffered) sightings.set(k, s);
+  const keepUnwritten = <T>(buffer: Map<string, T>, rows: T[], keyOf: (row: T) => string) => {
+    for (const row of rows) {
+      const k = keyOf(row);
+      if (!buffer.has(k) && buffer.size < maxBuffered) buffer.set(k, row);
     }
   };
   const keepSessions = (rows: SessionCount[]) => {
@@ -204,7 +201,7 @@ export function createDeviceProfiles(options: DeviceProfilesOptions): DeviceProf
     if (error === undefined) return;
     metrics.profileWrites.inc({ outcome: 'error' }, wroteSightings.unwritten.length);
     logger.error({ err: error, devices: wroteSightings.unwritten.length }, 'writing device profiles failed; keeping them for the next batch');
-    keepSightings(wroteSightings.unwritten);
+    keepUnwritten(sightings, wroteSightings.unwritten, (s) => sightingKey(s.appId, s.deviceId));
     keepSessions(wroteSessions.unwritten);
   };
 
@@ -226,10 +223,13 @@ export function createDeviceProfiles(options: DeviceProfilesOptions): DeviceProf
       const loaded = !Number.isNaN(loadedAt);
       if (!loaded || now - loadedAt > cacheTtlMs) {
         let ids = toLoad.get(appId);
-        if (queuedLoads < maxBuffered && !ids?.has(deviceId)) {
-          if (!ids) toLoad.set(appId, (ids = new Set()));
-          ids.add(deviceId);
-          queuedLoads += 1;
+        if (!ids?.has(deviceId)) {
+          if (queuedLoads >= maxBuffered) metrics.profileLoads.inc({ outcome: 'dropped' });
+          else {
+            if (!ids) toLoad.set(appId, (ids = new Set()));
+            ids.add(deviceId);
+            queuedLoads += 1;
+          }
         }
         metrics.profileCache.inc(loaded ? 'stale' : 'miss');
         if (!loaded) return null;

@@ -138,7 +138,7 @@ const FEATURE_SLOTS_SQL = `
 
 const RANGE_SQL = `
   SELECT b.segment, b.cohort, min(b.bucket_start) AS first_counted,
-         ${ROLLUP_DEVICE_SETS.map((set) => `count(DISTINCT d.device_id) FILTER (WHERE ${inDeviceSet('d', set)})::int AS ${set}_devices`).join(',\n         ')}
+         ${ROLLUP_DEVICE_SETS.map((set) => `count(DISTINCT d.device_id) FILTER (WHERE ${inDeviceSet('d.sets', set)})::int AS ${set}_devices`).join(',\n         ')}
   FROM rollup_buckets b
   JOIN rollup_bucket_devices d ON d.bucket_id = b.bucket_id
   WHERE ${WHERE('b')}
@@ -156,8 +156,8 @@ const ADOPTION_SUMS_SQL = `
 
 const ADOPTION_DISTINCT_SQL = `
   SELECT b.segment, ${START_MS},
-         count(DISTINCT d.device_id) FILTER (WHERE ${inDeviceSet('d', 'active')})::int AS active_devices,
-         count(DISTINCT d.device_id) FILTER (WHERE ${inDeviceSet('d', 'on_release')})::int AS on_release_devices
+         count(DISTINCT d.device_id) FILTER (WHERE ${inDeviceSet('d.sets', 'active')})::int AS active_devices,
+         count(DISTINCT d.device_id) FILTER (WHERE ${inDeviceSet('d.sets', 'on_release')})::int AS on_release_devices
   FROM rollup_buckets b
   JOIN rollup_bucket_devices d ON d.bucket_id = b.bucket_id
   WHERE ${ADOPTION_WHERE('b')}

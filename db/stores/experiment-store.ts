@@ -194,9 +194,9 @@ export function createExperimentStore(db: Queryable): ExperimentStore {
         ),
         db.query<ArmDeviceRow>(
           `SELECT b.cohort,
-                  count(DISTINCT d.device_id) FILTER (WHERE ${inDeviceSet('d', 'active')})::int AS devices,
-                  count(*) FILTER (WHERE ${inDeviceSet('d', 'active')})::int AS active_buckets,
-                  count(*) FILTER (WHERE ${inDeviceSet('d', 'on_release')})::int AS on_arm_buckets
+                  count(DISTINCT d.device_id) FILTER (WHERE ${inDeviceSet('d.sets', 'active')})::int AS devices,
+                  count(*) FILTER (WHERE ${inDeviceSet('d.sets', 'active')})::int AS active_buckets,
+                  count(*) FILTER (WHERE ${inDeviceSet('d.sets', 'on_release')})::int AS on_arm_buckets
            FROM rollup_buckets b JOIN rollup_bucket_devices d ON d.bucket_id = b.bucket_id
            WHERE b.release_id = $1 AND b.bucket_ms = $2 AND b.cohort LIKE 'arm:%'
            GROUP BY b.cohort`,

@@ -14,8 +14,8 @@ import {
 import { arrayLiteral, col, type ColumnValue } from '../columns';
 import type { Pool, Queryable } from '../create-pool';
 
-/** SQL that is true when the membership row `alias` (rollup_bucket_devices) is in `set`. */
-export const inDeviceSet = (alias: string, set: RollupDeviceSet) => `(${alias}.sets & ${ROLLUP_SET_BITS[set]}) <> 0`;
+/** SQL that is true when `bits` (sets as ROLLUP_SET_BITS, e.g. a membership row's `d.sets`) hold `set`. */
+export const inDeviceSet = (bits: string, set: RollupDeviceSet) => `(${bits} & ${ROLLUP_SET_BITS[set]}) <> 0`;
 
 // Any constant of its own: serialises the admission of new feature names of one app.
 const FEATURE_NAMES_LOCK = 0x52464e;
@@ -140,7 +140,7 @@ const MEMBERS_SQL = `
     RETURNING d.bucket_id, d.last_added
   ), fresh_counts AS (
     SELECT w.bucket_id,
-${ROLLUP_DEVICE_SETS.map((set) => `           count(*) FILTER (WHERE (w.last_added & ${ROLLUP_SET_BITS[set]}) <> 0)::int AS ${set}_devices`).join(',\n')}
+${ROLLUP_DEVICE_SETS.map((set) => `           count(*) FILTER (WHERE ${inDeviceSet('w.last_added', set)})::int AS ${set}_devices`).join(',\n')}
     FROM written w
     GROUP BY w.bucket_id
   )

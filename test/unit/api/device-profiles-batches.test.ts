@@ -52,8 +52,11 @@ function fakeStore() {
   return { store: store as DeviceProfileStore, statements, written, failNext };
 }
 
-const profilesOn = (store: DeviceProfileStore, tuning: Partial<typeof API_DEFAULTS.deviceProfiles> = {}) =>
-  createDeviceProfiles({ ...API_DEFAULTS.deviceProfiles, ...tuning, store, logger: createLogger('test', 'silent'), metrics: createApiMetrics(createRegistry('batches', false)) });
+const profilesOn = (
+  store: DeviceProfileStore,
+  tuning: Partial<typeof API_DEFAULTS.deviceProfiles> = {},
+  metrics = createApiMetrics(createRegistry('batches', false)),
+) => createDeviceProfiles({ ...API_DEFAULTS.deviceProfiles, ...tuning, store, logger: createLogger('test', 'silent'), metrics });
 
 describe('device profile batches', () => {
   it('writes a big buffer in statements of bounded size, so no write holds the event loop long', async () => {
@@ -99,8 +102,11 @@ describe('device profile batches', () => {
 
   it('queues at most maxBuffered engagement loads, however many new devices check', async () => {
     const fake = fakeStore();
-    const profiles = profilesOn(fake.store, { maxBuffered: 10, flushIntervalMs: 5 });
+    const metrics = createApiMetrics(createRegistry('batches', false));
+    const profiles = profilesOn(fake.store, { maxBuffered: 10, flushIntervalMs: 5 }, metrics);
     for (let i = 0; i < 25; i += 1) expect(profiles.engagement(APP, `new-${i}`, Date.now())).toBeNull();
+    // The 15 beyond the queue's bound are counted, not queued.
+    expect((await metrics.profileLoads.get()).values.find((v) => v.labels.outcome === 'dropped')?.value).toBe(15);
     profiles.start();
     try {
       await waitFor('the queued loads', () => Promise.resolve(fake.statements.loads.flat().length), (n) => n >= 10, { everyMs: 5 });
