@@ -168,7 +168,7 @@ async function main(): Promise<void> {
   await recreateDatabase(databaseUrl.toString());
 
   temporal = await startTemporalDevServer({ cliPath: await findTemporalCli(), port: await freePort(), logFile: path.join(OUT, 'temporal.log') });
-  const [portA, portB, portC, workerPort, expressPort, expressOnRampartPort, barePort, opsPortA] = await Promise.all(Array.from({ length: 8 }, () => freePort()));
+  const [portA, portB, portC, workerPort, expressPort, expressOnRampartPort, barePort, opsPortA, opsPortC] = await Promise.all(Array.from({ length: 9 }, () => freePort()));
   const env = {
     DATABASE_URL: databaseUrl.toString(),
     TEMPORAL_ADDRESS: temporal.address,
@@ -193,8 +193,9 @@ async function main(): Promise<void> {
   const admin = createRampartClient(A, ADMIN_KEY);
   const B = `http://127.0.0.1:${portB}`;
   // Only ingestion is measured on it: the same build with the insight rollups off.
-  await startChild('api-c', ['dist/api/main.js'], { ...env, PORT: String(portC), API_METRICS_PORT: '0', LOG_LEVEL: 'info', RAMPART_INSIGHT_ROLLUPS: 'false' }, (l) => l.includes('api listening'));
+  await startChild('api-c', ['dist/api/main.js'], { ...env, PORT: String(portC), API_METRICS_PORT: String(opsPortC), LOG_LEVEL: 'info', RAMPART_INSIGHT_ROLLUPS: 'false' }, (l) => l.includes('api listening'));
   const C = `http://127.0.0.1:${portC}`;
+  const ingestionInstances = { rollupsOn: { url: A, metricsUrl: `http://127.0.0.1:${opsPortA}/metrics` }, rollupsOff: { url: C, metricsUrl: `http://127.0.0.1:${opsPortC}/metrics` } };
 
   // A realistic app: three segment rules, a finished release and one in flight at 50 %.
   await admin.post('/v1/apps', { id: APP, name: 'Bench' });
@@ -214,7 +215,7 @@ async function main(): Promise<void> {
   await until('release at 50 % on both instances', () => servedEverywhere([A, B], runningCanary!, '1.1.0'));
 
   if (ONLY === 'ingestion') {
-    printIngestion(await measureIngestion({ rollupsOn: A, rollupsOff: C }, databaseUrl.toString()));
+    printIngestion(await measureIngestion(ingestionInstances, databaseUrl.toString()));
     await canaries.close();
     return;
   }
@@ -275,7 +276,7 @@ async function main(): Promise<void> {
     ONLY === 'checks'
       ? { ingestion: null, reach: null, stalledReach: null }
       : {
-          ingestion: await measureIngestion({ rollupsOn: A, rollupsOff: C }, databaseUrl.toString()),
+          ingestion: await measureIngestion(ingestionInstances, databaseUrl.toString()),
           reach: await measureRollbackReach(admin, A, B, canaries),
           stalledReach: await measureStalledRollbackReach(admin, A, B, databaseUrl.toString(), canaries),
         };
@@ -552,6 +553,10 @@ function eventsBody(perRequest: number): string {
 
 interface IngestionResult {
   eventsPerSecond: number;
+  /** Events per group-committed write: how well the instance batched. */
+  eventsPerWrite: number | null;
+  /** Mean time of one write, from the instance's start of it to PostgreSQL's answer. */
+  msPerWrite: number | null;
   acknowledged: number;
   durable: number;
   /** CPU PostgreSQL's backends of the bench database spent per 1,000 durable events: what the writes cost, however loaded the machine. */
@@ -563,7 +568,27 @@ interface IngestionResult {
  * Durable ingestion on an instance that keeps the insight rollups and on one of the same build with
  * them off (RAMPART_INSIGHT_ROLLUPS=false), alternating, into the same database.
  */
-async function measureIngestion(instances: { rollupsOn: string; rollupsOff: string }, databaseUrl: string): Promise<{ rounds: Array<Record<keyof typeof instances, IngestionResult>>; ratio: number; median: Record<keyof typeof instances, number> }> {
+interface WritesSoFar {
+  events: number;
+  writes: number;
+  seconds: number;
+}
+
+/** Events, group-committed writes and the seconds they took, of an instance so far, from its metrics. */
+async function writesSoFar(metricsUrl: string): Promise<WritesSoFar> {
+  const text = await (await fetch(metricsUrl)).text();
+  const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
+  return { events: value('rampart_telemetry_batch_events_sum'), writes: value('rampart_telemetry_batch_events_count'), seconds: value('rampart_telemetry_flush_seconds_sum') };
+}
+
+/** Events per write and the mean time of one, between two readings (null: no write). */
+function writesBetween(before: WritesSoFar, after: WritesSoFar): Pick<IngestionResult, 'eventsPerWrite' | 'msPerWrite'> {
+  const writes = after.writes - before.writes;
+  if (!(writes > 0)) return { eventsPerWrite: null, msPerWrite: null };
+  return { eventsPerWrite: Math.round((after.events - before.events) / writes), msPerWrite: +(((after.seconds - before.seconds) * 1000) / writes).toFixed(1) };
+}
+
+async function measureIngestion(instances: Record<'rollupsOn' | 'rollupsOff', { url: string; metricsUrl: string }>, databaseUrl: string): Promise<{ rounds: Array<Record<keyof typeof instances, IngestionResult>>; ratio: number; median: Record<keyof typeof instances, number> }> {
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   const count = async () => Number((await client.query<{ n: string }>('SELECT count(*) AS n FROM device_events')).rows[0]!.n);
@@ -572,22 +597,24 @@ async function measureIngestion(instances: { rollupsOn: string; rollupsOff: stri
   const rounds: Array<Record<keyof typeof instances, IngestionResult>> = [];
   try {
     // A warm-up of each, as for the checks: compiled code, connections, the devices' first memberships in the rollups.
-    for (const url of Object.values(instances)) await load({ url: `${url}/v1/apps/${APP}/events`, body, durationSeconds: 5 });
+    for (const { url } of Object.values(instances)) await load({ url: `${url}/v1/apps/${APP}/events`, body, durationSeconds: 5 });
     for (const round of [0, 1, 2]) {
       const order: Array<keyof typeof instances> = round % 2 === 0 ? ['rollupsOn', 'rollupsOff'] : ['rollupsOff', 'rollupsOn'];
       const results = {} as Record<keyof typeof instances, IngestionResult>;
       for (const name of order) {
         const before = await count();
         const cpuBefore = await backendCpuMs(client);
-        const r = await load({ url: `${instances[name]}/v1/apps/${APP}/events`, body });
+        const writesBefore = await writesSoFar(instances[name].metricsUrl);
+        const r = await load({ url: `${instances[name].url}/v1/apps/${APP}/events`, body });
+        const { eventsPerWrite, msPerWrite } = writesBetween(writesBefore, await writesSoFar(instances[name].metricsUrl));
         const cpuAfter = await backendCpuMs(client);
         const durable = (await count()) - before;
         let cpu: number | null = null;
         if (cpuBefore && cpuAfter) cpu = [...cpuAfter].reduce((sum, [pid, ms]) => sum + ms - (cpuBefore.get(pid) ?? 0), 0);
         const postgresCpuMsPer1000 = cpu === null || durable === 0 ? null : +((cpu * 1000) / durable).toFixed(1);
-        results[name] = { eventsPerSecond: Math.round(durable / DURATION), acknowledged: (r.statusCodes['202'] ?? 0) * perRequest, durable, postgresCpuMsPer1000 };
+        results[name] = { eventsPerSecond: Math.round(durable / DURATION), eventsPerWrite, msPerWrite, acknowledged: (r.statusCodes['202'] ?? 0) * perRequest, durable, postgresCpuMsPer1000 };
         log(
-          `round ${round + 1}: events with rollups ${name === 'rollupsOn' ? 'on' : 'off'}: ${results[name].eventsPerSecond} events/s durable, p99 ${r.p99Ms} ms, PostgreSQL CPU ${postgresCpuMsPer1000 ?? '?'} ms per 1,000 events`,
+          `round ${round + 1}: events with rollups ${name === 'rollupsOn' ? 'on' : 'off'}: ${results[name].eventsPerSecond} events/s durable, p99 ${r.p99Ms} ms, ${eventsPerWrite ?? '?'} events per write taking ${msPerWrite ?? '?'} ms, PostgreSQL CPU ${postgresCpuMsPer1000 ?? '?'} ms per 1,000 events`,
         );
       }
       rounds.push(results);

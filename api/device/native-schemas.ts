@@ -13,7 +13,10 @@ export const deviceIdSchema = text()
   .max(128)
   .regex(/^[\x21-\x7e\u00a0-\uffff]+$/, 'must be printable characters without spaces');
 
-const bundleVersionSchema = text().min(1).max(100);
+/** The longest bundle version, event message and number of events per post a device may send. */
+export const DEVICE_FIELD_LIMITS = { bundleVersion: 100, message: 2000, eventsPerPost: 100 } as const;
+
+const bundleVersionSchema = text().min(1).max(DEVICE_FIELD_LIMITS.bundleVersion);
 // Anything a store build calls its version (`3.1`, `3.1.0 (45)`) is fine, as long as it reads as one:
 // a device whose version means nothing would silently never match a native range.
 const NATIVE_VERSION_SHAPE = 'must be a version such as 3.1.0 or 3.1';
@@ -54,21 +57,23 @@ const eventSchema = z.discriminatedUnion('type', [
     type: eventType.exclude(['session_end', 'feature_used', 'install_ok', 'install_failed']),
     at: eventTime,
     bundleVersion: bundleVersionSchema,
-    message: multilineText().max(2000).optional(),
+    message: multilineText().max(DEVICE_FIELD_LIMITS.message).optional(),
   }),
   // How long the install took, when the device measured it.
   z.strictObject({
     type: eventType.extract(['install_ok', 'install_failed']),
     at: eventTime,
     bundleVersion: bundleVersionSchema,
-    message: z.string().max(2000).optional(),
+    message: z.string().max(DEVICE_FIELD_LIMITS.message).optional(),
     durationMs: z.number().int().min(0).max(DAY_MS).optional(),
   }),
   z.strictObject({ type: eventType.extract(['session_end']), at: eventTime, bundleVersion: bundleVersionSchema, durationMs: z.number().int().min(0).max(DAY_MS) }),
   z.strictObject({ type: eventType.extract(['feature_used']), at: eventTime, bundleVersion: bundleVersionSchema, feature: text().min(1).max(MAX_FEATURE_NAME_LENGTH) }),
 ]);
 
-export const eventsRequestSchema = z.strictObject({
-  ...deviceContext,
-  events: z.array(eventSchema).min(1).max(100),
-});
+const eventList = <T extends z.ZodType>(event: T) => z.array(event).min(1).max(DEVICE_FIELD_LIMITS.eventsPerPost);
+
+export const eventsRequestSchema = z.strictObject({ ...deviceContext, events: eventList(eventSchema) });
+
+/** The events body with its events left unchecked, for `fastEvents` to take (see native-routes). */
+export const eventsEnvelopeSchema = z.strictObject({ ...deviceContext, events: eventList(z.unknown()) });
