@@ -29,6 +29,7 @@ export function createApiMetrics(registry: Registry) {
     telemetryFlushSeconds: createHistogram(registry, 'rampart_telemetry_flush_seconds', 'Duration of one group-committed write', [], [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1]),
     telemetryShed: createCounter(registry, 'rampart_telemetry_events_shed_total', 'Device events refused with 503 because the queue of events waiting to be written was full'),
     profileLoads: createCounter(registry, 'rampart_device_profile_loads_total', 'Device engagement loaded into the cache (dropped: not queued, the load queue was full)', ['outcome']),
+    profileLoadsPending: createGauge(registry, 'rampart_device_profile_loads_pending', 'Devices whose engagement waits to be loaded, queued or loading (after a fleet of new devices, the backlog)'),
     profileWrites: createCounter(registry, 'rampart_device_profile_writes_total', 'Device profiles written in batches (error: kept for the next batch; dropped: buffer full; refused: PostgreSQL refused the row, dropped)', ['outcome']),
     servedWrites: createCounter(registry, 'rampart_served_devices_written_total', "Devices recorded as served in a release's slices, for the telemetry trust model (error: kept for the next batch; dropped: buffer full)", ['outcome']),
     sourceLimited: createCounter(registry, 'rampart_device_source_limited_total', 'Device requests refused by a per-source limit (client address): new device ids or events per window', ['limit']),

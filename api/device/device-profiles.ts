@@ -150,6 +150,8 @@ export function createDeviceProfiles(options: DeviceProfilesOptions): DeviceProf
         } catch (err) {
           metrics.profileLoads.inc({ outcome: 'error' }, chunk.length);
           logger.error({ err, appId }, 'loading device engagement failed');
+        } finally {
+          metrics.profileLoadsPending.dec(chunk.length);
         }
       }
     }
@@ -229,6 +231,7 @@ export function createDeviceProfiles(options: DeviceProfilesOptions): DeviceProf
             if (!ids) toLoad.set(appId, (ids = new Set()));
             ids.add(deviceId);
             queuedLoads += 1;
+            metrics.profileLoadsPending.inc();
           }
         }
         metrics.profileCache.inc(loaded ? 'stale' : 'miss');

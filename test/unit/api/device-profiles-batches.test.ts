@@ -107,9 +107,11 @@ describe('device profile batches', () => {
     for (let i = 0; i < 25; i += 1) expect(profiles.engagement(APP, `new-${i}`, Date.now())).toBeNull();
     // The 15 beyond the queue's bound are counted, not queued.
     expect((await metrics.profileLoads.get()).values.find((v) => v.labels.outcome === 'dropped')?.value).toBe(15);
+    const pending = async () => (await metrics.profileLoadsPending.get()).values[0]?.value;
+    expect(await pending()).toBe(10);
     profiles.start();
     try {
-      await waitFor('the queued loads', () => Promise.resolve(fake.statements.loads.flat().length), (n) => n >= 10, { everyMs: 5 });
+      await waitFor('the queued loads', pending, (n) => n === 0, { everyMs: 5 });
     } finally {
       await profiles.stop();
     }
