@@ -585,10 +585,6 @@ interface IngestionResult {
 }
 
 
-/**
- * Durable ingestion on an instance that keeps the insight rollups and on one of the same build with
- * them off (RAMPART_INSIGHT_ROLLUPS=false), alternating, into the same database.
- */
 interface WritesSoFar {
   events: number;
   writes: number;
@@ -609,6 +605,10 @@ function writesBetween(before: WritesSoFar, after: WritesSoFar): Pick<IngestionR
   return { eventsPerWrite: Math.round((after.events - before.events) / writes), msPerWrite: +(((after.seconds - before.seconds) * 1000) / writes).toFixed(1) };
 }
 
+/**
+ * Durable ingestion on an instance that keeps the insight rollups and on one of the same build with
+ * them off (RAMPART_INSIGHT_ROLLUPS=false), alternating, into the same database.
+ */
 async function measureIngestion(instances: Record<'rollupsOn' | 'rollupsOff', { url: string; metricsUrl: string }>, databaseUrl: string): Promise<{ rounds: Array<Record<keyof typeof instances, IngestionResult>>; ratio: number; median: Record<keyof typeof instances, number> }> {
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
