@@ -60,6 +60,31 @@ describe('fastEvents', () => {
     expect(taken).toBeGreaterThan(500);
   });
 
+  it('takes every event the schema accepts when its values are ordinary ones (only the unusual go to the schema)', () => {
+    const ordinary = fc.record(
+      {
+        type: fc.constantFrom(...EVENT_TYPES),
+        at: fc.integer({ min: now - 29 * DAY_MS, max: now + DAY_MS / 2 }).map(iso),
+        bundleVersion: fc.constantFrom('1.1.0', '2.0.0-beta.1'),
+        message: fc.string({ unit: fc.constantFrom('a', 'Z', ' ', ':', '\n', '\t'), maxLength: 30 }),
+        durationMs: fc.integer({ min: 0, max: DAY_MS }),
+        feature: fc.constantFrom('checkout', 'search'),
+      },
+      { requiredKeys: ['type', 'at', 'bundleVersion'] },
+    );
+    let compared = 0;
+    fc.assert(
+      fc.property(fc.array(ordinary, { minLength: 1, maxLength: 2 }), (events) => {
+        const expected = bySchema(events);
+        if (expected === null) return;
+        compared += 1;
+        expect(fastEvents(events, now)).toEqual(expected);
+      }),
+      { numRuns: 10_000 },
+    );
+    expect(compared).toBeGreaterThan(150);
+  });
+
   it('takes the shapes devices send (so the schema runs only for the rare ones)', () => {
     const at = iso(now - 1000);
     const events = [
@@ -97,7 +122,15 @@ describe('fastEvents', () => {
       { type: 'crash', at: iso(now - 31 * DAY_MS), bundleVersion: '1.1.0' },
       { type: 'crash', at, bundleVersion: 'a\u0000b' },
       { type: 'crash', at, bundleVersion: '1.1.0', message: 'nul\u0000' },
+      { type: 'crash', at, bundleVersion: '1.1.0', message: 'x'.repeat(2001) },
+      { type: 'crash', at, bundleVersion: 'x'.repeat(101) },
+      { type: 'crash', at: '2026-02-30T00:00:00Z', bundleVersion: '1.1.0' },
+      { type: 'feature_used', at, bundleVersion: '1.1.0', feature: 'a\nb' },
+      { type: 'feature_used', at, bundleVersion: '1.1.0', feature: 'x'.repeat(101) },
+      { type: 'session_end', at, bundleVersion: '1.1.0', durationMs: 1.5 },
+      { type: 'install_ok', at, bundleVersion: '1.1.0', durationMs: DAY_MS + 1 },
       { type: 'teleported', at, bundleVersion: '1.1.0' },
+      { type: 'constructor', at, bundleVersion: '1.1.0' },
     ]) {
       expect(bySchema([refused])).toBeNull();
       expect(fastEvents([refused], now)).toBeNull();
