@@ -321,6 +321,12 @@ async function main(): Promise<void> {
   log(`\nwritten to ${path.join(OUT, 'results.json')}`);
 }
 
+/** One scrape of an instance's metrics: the value of an unlabelled series by name (after any prefix), NaN when absent. */
+async function scrape(metricsUrl: string): Promise<(name: string) => number> {
+  const text = await (await fetch(metricsUrl)).text();
+  return (name) => Number(new RegExp(`^\\w*${name} (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
+}
+
 /**
  * Waits until instance A has loaded the engagement of every device the fill brought (one query per
  * 1,000 new devices, one after the other, for up to a minute after a million): latency is measured
@@ -331,8 +337,7 @@ async function main(): Promise<void> {
 async function loadsSettled(metricsUrl: string): Promise<number> {
   const started = performance.now();
   const pending = async () => {
-    const text = await (await fetch(metricsUrl)).text();
-    const value = Number(/^rampart_device_profile_loads_pending (\S+)$/m.exec(text)?.[1]);
+    const value = (await scrape(metricsUrl))('rampart_device_profile_loads_pending');
     return value === 0 ? value : undefined;
   };
   await until('instance A to load the fleet\'s engagement', pending, 300_000, 500);
@@ -429,8 +434,7 @@ async function readHeap(metricsUrl: string, pid: number): Promise<HeapReading> {
   process.kill(pid, 'SIGUSR2');
   const readings: HeapReading[] = [];
   for (let i = 0; i < 5; i++) {
-    const text = await (await fetch(metricsUrl)).text();
-    const value = (name: string) => Number(new RegExp(`^\\w*${name} (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
+    const value = await scrape(metricsUrl);
     readings.push({ heapUsed: value('nodejs_heap_size_used_bytes'), external: value('nodejs_external_memory_bytes') });
     await new Promise((r) => setTimeout(r, 2000));
   }
@@ -593,8 +597,7 @@ interface WritesSoFar {
 
 /** Events, group-committed writes and the seconds they took, of an instance so far, from its metrics. */
 async function writesSoFar(metricsUrl: string): Promise<WritesSoFar> {
-  const text = await (await fetch(metricsUrl)).text();
-  const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
+  const value = await scrape(metricsUrl);
   return { events: value('rampart_telemetry_batch_events_sum'), writes: value('rampart_telemetry_batch_events_count'), seconds: value('rampart_telemetry_flush_seconds_sum') };
 }
 
