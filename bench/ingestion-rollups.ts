@@ -134,7 +134,7 @@ function generate(): Batch[] {
 const EMPTY: RollupBatch = { counters: [], memberships: [], histograms: [], features: [] };
 
 async function reset(pool: Pool): Promise<void> {
-  await pool.query('TRUNCATE device_events, rollup_buckets, rollup_bucket_devices, rollup_feature_names, release_device_windows');
+  await pool.query('TRUNCATE device_reports, rollup_buckets, rollup_bucket_devices, rollup_feature_names, release_device_windows');
   await pool.query('VACUUM ANALYZE');
   await pool.query('CHECKPOINT');
 }

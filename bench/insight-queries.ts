@@ -84,12 +84,12 @@ async function seed(pool: Pool, releaseId: string): Promise<void> {
   await createTelemetryStore(pool).ensurePartitions(new Date(Date.now() - DAY_MS), 3);
   const partitions = (
     await pool.query<{ name: string }>(
-      `SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'device_events'::regclass ORDER BY 1`,
+      `SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'device_reports'::regclass ORDER BY 1`,
     )
   ).rows.map((r) => r.name);
   const bulkTables = [...partitions, 'rollup_bucket_devices'];
   const indexes = await timed('bulk tables unlogged, without indexes', async () => {
-    const dropped = await dropIndexes(pool, ['device_events', 'rollup_bucket_devices']);
+    const dropped = await dropIndexes(pool, ['device_reports', 'rollup_bucket_devices']);
     for (const table of bulkTables) await pool.query(`ALTER TABLE ${table} SET UNLOGGED`);
     return dropped;
   });
@@ -98,13 +98,15 @@ async function seed(pool: Pool, releaseId: string): Promise<void> {
       pool,
       ranges(EVENTS, 2).map(([from, to]) => (client) =>
         client.query(
-          `INSERT INTO device_events (app_id, device_id, release_id, segment, cohort, type, bundle_version, occurred_at, received_at)
-           SELECT $1, 'device-' || s.d, $2,
+          `INSERT INTO device_reports (app_id, device_id, segment, received_at, types, bundle_versions, occurred_at, release_ids, cohorts, details)
+           SELECT $1, 'device-' || s.d,
                   CASE WHEN s.d % 5 = 0 THEN 'power' ELSE 'default' END,
-                  CASE WHEN s.d % 20 = 0 THEN 'canary' WHEN s.d % 20 = 1 THEN 'control' ELSE 'none' END,
-                  (ARRAY['session_start', 'session_end', 'feature_used', 'session_start', 'session_end', 'feature_used', 'install_ok', 'js_error', 'crash', 'session_start'])[1 + s.g % 10],
-                  CASE WHEN s.d % 20 = 0 OR s.d % 10 > 3 THEN $3 ELSE '1.0.0' END,
-                  s.at, s.at
+                  s.at,
+                  ARRAY[(ARRAY['session_start', 'session_end', 'feature_used', 'session_start', 'session_end', 'feature_used', 'install_ok', 'js_error', 'crash', 'session_start'])[1 + s.g % 10]],
+                  ARRAY[CASE WHEN s.d % 20 = 0 OR s.d % 10 > 3 THEN $3 ELSE '1.0.0' END],
+                  ARRAY[s.at], ARRAY[$2::text],
+                  ARRAY[CASE WHEN s.d % 20 = 0 THEN 'canary' WHEN s.d % 20 = 1 THEN 'control' ELSE 'none' END],
+                  ARRAY[NULL::jsonb]
            FROM (SELECT g, (g::bigint * 7919) % $4 AS d, now() - random() * interval '23 hours' AS at FROM generate_series($5::int, $6::int) g) s`,
           [APP, releaseId, CANDIDATE, DEVICES, from, to],
         ),
@@ -168,8 +170,8 @@ async function seed(pool: Pool, releaseId: string): Promise<void> {
   await timed('bulk tables logged, indexes (2 connections)', () =>
     inParallel(
       pool,
-      (['rollup_bucket_devices', 'device_events'] as const).map((table) => async (client) => {
-        for (const name of table === 'device_events' ? partitions : [table]) await client.query(`ALTER TABLE ${name} SET LOGGED`);
+      (['rollup_bucket_devices', 'device_reports'] as const).map((table) => async (client) => {
+        for (const name of table === 'device_reports' ? partitions : [table]) await client.query(`ALTER TABLE ${name} SET LOGGED`);
         for (const index of indexes.get(table)!) await client.query(index);
       }),
     ),
@@ -295,7 +297,7 @@ async function main(): Promise<void> {
       log(`reusing the database seeded before (${DATABASE}; BENCH_RESEED=1 seeds it anew)`);
     }
     const sizes = await pool.query<{ events: string; devices: string; memberships: string; buckets: string; seeded_at: Date }>(
-      `SELECT (SELECT count(*) FROM device_events) AS events, (SELECT count(*) FROM devices) AS devices,
+      `SELECT (SELECT sum(cardinality(r.types)) FROM device_reports r) AS events, (SELECT count(*) FROM devices) AS devices,
               (SELECT count(*) FROM rollup_bucket_devices) AS memberships, (SELECT count(*) FROM rollup_buckets) AS buckets,
               (SELECT max(r.created_at) FROM releases r) AS seeded_at`,
     );

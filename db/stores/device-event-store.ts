@@ -12,9 +12,9 @@ export interface RecentDeviceEvent {
   details: Record<string, unknown> | null;
 }
 
-/** Reads of raw device events for people; writes and retention belong to the telemetry store. */
+/** Reads of raw device events (kept as reports) for people; writes and retention belong to the telemetry store. */
 export interface DeviceEventStore {
-  /** The device's latest events, newest first (served by the index device_events_by_device). */
+  /** The device's latest events, newest first (served by the index device_reports_by_device). */
   recent(appId: string, deviceId: string, limit: number): Promise<RecentDeviceEvent[]>;
 }
 
@@ -32,11 +32,16 @@ interface EventRow {
 export function createDeviceEventStore(db: Queryable): DeviceEventStore {
   return {
     async recent(appId, deviceId, limit) {
-      // A batch shares one received_at: the id keeps its events in arrival order.
+      // Every report holds at least one event, so the latest `limit` reports hold the latest events;
+      // reports arriving in the same millisecond keep their order by id, a report's events by place.
       const { rows } = await db.query<EventRow>(
-        `SELECT e.type, e.bundle_version, e.occurred_at, e.received_at, e.release_id, e.segment, e.cohort, e.details
-         FROM device_events e WHERE e.app_id = $1 AND e.device_id = $2
-         ORDER BY e.received_at DESC, e.id DESC LIMIT $3`,
+        `SELECT e.type, e.bundle_version, e.occurred_at, r.received_at, e.release_id, r.segment, e.cohort, e.details
+         FROM (SELECT d.id, d.received_at, d.segment, d.types, d.bundle_versions, d.occurred_at, d.release_ids, d.cohorts, d.details
+               FROM device_reports d WHERE d.app_id = $1 AND d.device_id = $2
+               ORDER BY d.received_at DESC, d.id DESC LIMIT $3) r
+         CROSS JOIN LATERAL unnest(r.types, r.bundle_versions, r.occurred_at, r.release_ids, r.cohorts, r.details)
+           WITH ORDINALITY AS e (type, bundle_version, occurred_at, release_id, cohort, details, seq)
+         ORDER BY r.received_at DESC, r.id DESC, e.seq DESC LIMIT $3`,
         [appId, deviceId, limit],
       );
       return rows.map((r) => ({

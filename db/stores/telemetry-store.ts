@@ -4,7 +4,7 @@ import type { RollupBatch } from '../../domain/insight';
 import { TERMINAL_STATUSES } from '../../domain/release';
 import { DAY_MS } from '../../domain/time';
 import pg from 'pg';
-import { arrayLiteral, col } from '../columns';
+import { arrayLiteral, col, type ColumnValue } from '../columns';
 import type { Pool, Queryable } from '../create-pool';
 import { withTransaction } from '../create-pool';
 import { isPgError } from '../pg-errors';
@@ -43,13 +43,13 @@ export interface DeviceWindowRow {
 
 export interface TelemetryStore {
   /**
-   * Writes raw events, folds device-windows and adds to the rollups in one transaction: all of a
-   * batch or nothing.
+   * Writes raw events (as reports: the events of one device that arrived together are one row),
+   * folds device-windows and adds to the rollups in one transaction: all of a batch or nothing.
    */
   write(events: DeviceEventRow[], windows: DeviceWindowRow[], rollups: RollupBatch): Promise<void>;
-  /** Creates the daily partitions of raw events for the `days` UTC days from the one holding `from`; returns the new ones. */
+  /** Creates the daily partitions of raw reports for the `days` UTC days from the one holding `from`; returns the new ones. */
   ensurePartitions(from: Date, days: number): Promise<string[]>;
-  /** Drops the daily partitions of raw events that end at or before `cutoff`; returns their names. */
+  /** Drops the daily partitions of raw reports that end at or before `cutoff`; returns their names. */
   dropPartitionsBefore(cutoff: Date): Promise<string[]>;
   /**
    * Deletes up to `limit` device-windows (and as many served-device rows) of releases that ended before `cutoff`; small batches keep
@@ -58,7 +58,7 @@ export interface TelemetryStore {
   purge(cutoff: Date, limit: number): Promise<number>;
 }
 
-const PARTITION_PREFIX = 'device_events_p';
+const PARTITION_PREFIX = 'device_reports_p';
 // Any constant of its own: serialises partition changes between processes.
 const PARTITIONS_LOCK = 0x52504152;
 const NO_PARTITION = '23514';
@@ -68,7 +68,7 @@ const partitionName = (day: Date) => `${PARTITION_PREFIX}${day.toISOString().sli
 
 /** The UTC day a partition holds, from its name; null for a table that is not a daily partition. */
 function partitionDay(name: string): Date | null {
-  const match = /^device_events_p(\d{4})(\d{2})(\d{2})$/.exec(name);
+  const match = /^device_reports_p(\d{4})(\d{2})(\d{2})$/.exec(name);
   return match ? new Date(Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3]))) : null;
 }
 
@@ -77,12 +77,13 @@ async function listPartitions(db: Queryable): Promise<string[]> {
     `SELECT c.relname AS name FROM pg_inherits i
      JOIN pg_class c ON c.oid = i.inhrelid
      JOIN pg_class p ON p.oid = i.inhparent
-     WHERE p.relname = 'device_events' AND p.relnamespace = current_schema()::regnamespace`,
+     WHERE p.relname = 'device_reports' AND p.relnamespace = current_schema()::regnamespace`,
   );
   return rows.map((r) => r.name);
 }
 
-// unnest keeps a batch of any size to one statement with a fixed number of parameters; the
+// unnest keeps a batch of any size to one statement with a fixed number of parameters (a report's
+// arrays travel as one array literal each, element by element of the column's parameter); the
 // device-windows and (with rollups) the rollups go into the same statement, so a batch is one round
 // trip and, alone, one transaction. Statements are prepared once per connection.
 //
@@ -106,12 +107,12 @@ const EPOCH_MS = (column: string) => `timestamptz 'epoch' + ${column} * interval
 
 const eventsAndWindows = (guarded: boolean) => `
   barrier AS MATERIALIZED (${guarded ? GUARDED_BARRIER : 'SELECT clock_timestamp() AS at'}
-  ), events AS (
-    INSERT INTO device_events (app_id, device_id, release_id, segment, cohort, type, bundle_version, occurred_at, received_at, details)
-    SELECT e.app_id, e.device_id, e.release_id, e.segment, e.cohort, e.type, e.bundle_version,
-           ${EPOCH_MS('e.occurred_ms')}, ${EPOCH_MS('e.received_ms')}, e.details
-    FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[], $9::bigint[], $10::jsonb[])
-      AS e (app_id, device_id, release_id, segment, cohort, type, bundle_version, occurred_ms, received_ms, details)
+  ), reports AS (
+    INSERT INTO device_reports (app_id, device_id, segment, received_at, types, bundle_versions, occurred_at, release_ids, cohorts, details)
+    SELECT r.app_id, r.device_id, r.segment, ${EPOCH_MS('r.received_ms')},
+           r.types::text[], r.bundle_versions::text[], r.occurred_at::timestamptz[], r.release_ids::text[], r.cohorts::text[], r.details::jsonb[]
+    FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[])
+      AS r (app_id, device_id, segment, received_ms, types, bundle_versions, occurred_at, release_ids, cohorts, details)
   ), windows AS (
     INSERT INTO release_device_windows AS w (release_id, window_start, device_id, on_cohort_bundle, segment, slice, metrics, events)
     SELECT u.release_id, date_bin(u.window_ms * interval '1 millisecond', b.at, timestamptz 'epoch'), u.device_id, u.on_cohort_bundle, u.segment, u.slice, u.metrics, u.events
@@ -135,18 +136,39 @@ function batchStatements(guarded: boolean) {
   };
 }
 
-const eventParams = (events: DeviceEventRow[]) => [
-  col(events, 'appId'),
-  col(events, 'deviceId'),
-  col(events, 'releaseId'),
-  col(events, 'segment'),
-  col(events, 'cohort'),
-  col(events, 'type'),
-  col(events, 'bundleVersion'),
-  arrayLiteral(events.map((e) => e.occurredAt.getTime())),
-  arrayLiteral(events.map((e) => e.receivedAt.getTime())),
-  arrayLiteral(events.map((e) => (e.details === null ? null : JSON.stringify(e.details)))),
-];
+const sameReport = (a: DeviceEventRow, b: DeviceEventRow) =>
+  a.receivedAt.getTime() === b.receivedAt.getTime() && a.deviceId === b.deviceId && a.appId === b.appId && a.segment === b.segment;
+
+/** The events as reports: each run of events of one device that arrived together (one post's) is one row. */
+function reportsOf(events: DeviceEventRow[]): DeviceEventRow[][] {
+  const reports: DeviceEventRow[][] = [];
+  let report: DeviceEventRow[] | undefined;
+  for (const event of events) {
+    if (report && sameReport(report[0]!, event)) report.push(event);
+    else reports.push((report = [event]));
+  }
+  return reports;
+}
+
+/** One parameter element per report: the array literal of its events' values. */
+const perEvent = (reports: DeviceEventRow[][], value: (e: DeviceEventRow) => ColumnValue) => arrayLiteral(reports.map((r) => arrayLiteral(r.map(value))));
+
+const reportParams = (events: DeviceEventRow[]) => {
+  const reports = reportsOf(events);
+  const first = reports.map((r) => r[0]!);
+  return [
+    col(first, 'appId'),
+    col(first, 'deviceId'),
+    col(first, 'segment'),
+    arrayLiteral(first.map((e) => e.receivedAt.getTime())),
+    perEvent(reports, (e) => e.type),
+    perEvent(reports, (e) => e.bundleVersion),
+    perEvent(reports, (e) => e.occurredAt),
+    perEvent(reports, (e) => e.releaseId),
+    perEvent(reports, (e) => e.cohort),
+    perEvent(reports, (e) => (e.details === null ? null : JSON.stringify(e.details))),
+  ];
+};
 
 const windowParams = (windows: DeviceWindowRow[]) => [
   col(windows, 'releaseId'),
@@ -186,7 +208,7 @@ export function createTelemetryStore(pool: Pool, options: TelemetryStoreOptions 
         const name = partitionName(day);
         if (existing.has(name)) continue;
         await client.query(
-          `CREATE TABLE ${pg.escapeIdentifier(name)} PARTITION OF device_events FOR VALUES FROM ('${day.toISOString()}') TO ('${new Date(day.getTime() + DAY_MS).toISOString()}')`,
+          `CREATE TABLE ${pg.escapeIdentifier(name)} PARTITION OF device_reports FOR VALUES FROM ('${day.toISOString()}') TO ('${new Date(day.getTime() + DAY_MS).toISOString()}')`,
         );
         created.push(name);
       }
@@ -194,7 +216,7 @@ export function createTelemetryStore(pool: Pool, options: TelemetryStoreOptions 
     });
 
   const insertBatch = async (events: DeviceEventRow[], windows: DeviceWindowRow[], allRollups: RollupBatch) => {
-    const base = [...eventParams(events), ...windowParams(windows)];
+    const base = [...reportParams(events), ...windowParams(windows)];
     // A batch without rollups (switched off, or no event attributed to a release) plans no rollup statements.
     if (!rollupsOn || allRollups.counters.length === 0) {
       await pool.query({ ...statements.plain, values: base });

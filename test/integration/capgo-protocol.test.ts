@@ -225,7 +225,7 @@ describe('devices on the Capgo protocol', () => {
     expect(answer.body.results[4]).toMatchObject({ status: 'error', message: 'Cannot parse body', moreInfo: { issues: [{ path: 'version_os' }] } });
 
     const events = await ctx.stack.db.pool.query<{ type: string; bundle_version: string; release_id: string; cohort: string; details: Record<string, unknown> }>(
-      'SELECT type, bundle_version, release_id, cohort, details FROM device_events WHERE app_id = $1 AND device_id = $2 ORDER BY id',
+      'SELECT type, bundle_version, release_id, cohort, details FROM device_events WHERE app_id = $1 AND device_id = $2 ORDER BY report_id, seq',
       [appId, phone],
     );
     expect(events.rows).toEqual([

@@ -78,7 +78,7 @@ describe('CodePush device protocol', () => {
   const eventsOf = async (appId: string, deviceId: string) =>
     (
       await ctx.stack.db.pool.query<{ type: string; bundle_version: string; release_id: string | null; cohort: string; details: unknown }>(
-        'SELECT type, bundle_version, release_id, cohort, details FROM device_events WHERE app_id = $1 AND device_id = $2 ORDER BY id',
+        'SELECT type, bundle_version, release_id, cohort, details FROM device_events WHERE app_id = $1 AND device_id = $2 ORDER BY report_id, seq',
         [appId, deviceId],
       )
     ).rows;

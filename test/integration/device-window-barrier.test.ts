@@ -49,7 +49,7 @@ describe("late telemetry and the gate's barrier", () => {
         (
           await ctx.stack.db.pool.query<{ n: number }>(
             `SELECT count(*)::int AS n FROM pg_stat_activity a
-             WHERE a.datname = current_database() AND a.wait_event_type = 'Lock' AND a.query LIKE '%INSERT INTO release_device_windows%'`,
+             WHERE a.datname = current_database() AND a.wait_event_type = 'Lock' AND a.query LIKE '%INSERT INTO device_reports%'`,
           )
         ).rows[0]!.n,
       (n) => n > 0,

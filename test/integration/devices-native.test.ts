@@ -141,7 +141,7 @@ describe('devices on the native protocol', () => {
     expect(answers.map((a) => a.status)).toEqual([202, 202, 202, 202]);
 
     const events = await ctx.stack.db.pool.query<{ device_id: string; release_id: string; segment: string; cohort: string; type: string }>(
-      'SELECT device_id, release_id, segment, cohort, type FROM device_events WHERE app_id = $1 ORDER BY id',
+      'SELECT device_id, release_id, segment, cohort, type FROM device_events WHERE app_id = $1 ORDER BY report_id, seq',
       [appId],
     );
     expect(events.rows).toHaveLength(4);

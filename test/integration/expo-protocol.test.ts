@@ -500,7 +500,7 @@ describe('Expo Updates v1 device protocol', () => {
       });
       expect(res.status, JSON.stringify(res.body)).toBe(202);
       const { rows } = await ctx.stack.db.pool.query<{ type: string; bundle_version: string; release_id: string | null; cohort: string }>(
-        'SELECT type, bundle_version, release_id, cohort FROM device_events WHERE app_id = $1 AND device_id = $2 ORDER BY id',
+        'SELECT type, bundle_version, release_id, cohort FROM device_events WHERE app_id = $1 AND device_id = $2 ORDER BY report_id, seq',
         [appId, 'expo-reporter'],
       );
       expect(rows.map((r) => [r.type, r.bundle_version, r.release_id, r.cohort])).toEqual([

@@ -61,21 +61,29 @@ describe(migrate.name, () => {
     }
   });
 
+  /** Applies the migrations before `first` that `pool`'s database has not run yet. */
+  const migrateBefore = async (pool: Pool, first: string) => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'rampart-migrations-'));
+    try {
+      for (const file of (await readdir(MIGRATIONS_DIR)).filter((f) => f < first)) await cp(path.join(MIGRATIONS_DIR, file), path.join(dir, file));
+      await migrate(pool, undefined, dir);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  };
+
   /** A database of its own migrated up to (not including) `first`, for a test of the migrations from there. */
   const migratedBefore = async (suffix: string, first: string, test: (pool: Pool) => Promise<void>) => {
     const before = `${name}_${suffix}`;
     const beforeUrl = new URL(env.postgresUrl);
     beforeUrl.pathname = `/${before}`;
     await ensureDatabase(beforeUrl.toString());
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'rampart-migrations-'));
     const pool = createPool(beforeUrl.toString(), 1);
     try {
-      for (const file of (await readdir(MIGRATIONS_DIR)).filter((f) => f < first)) await cp(path.join(MIGRATIONS_DIR, file), path.join(dir, file));
-      await migrate(pool, undefined, dir);
+      await migrateBefore(pool, first);
       await test(pool);
     } finally {
       await pool.end();
-      await rm(dir, { recursive: true, force: true });
       const admin = new pg.Client({ connectionString: env.postgresUrl });
       await admin.connect();
       await admin.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(before)} WITH (FORCE)`).finally(() => admin.end());
@@ -106,7 +114,8 @@ describe(migrate.name, () => {
         }
         const old = await pool.query<{ id: number; received_at: Date }>('SELECT e.id, e.received_at FROM device_events e ORDER BY e.id');
 
-        await migrate(pool);
+        // Up to the migration that keeps raw events as reports (tested on its own below).
+        await migrateBefore(pool, '0024');
         const moved = await pool.query<{ id: number; received_at: Date; partition: string }>(
           'SELECT e.id, e.received_at, e.tableoid::regclass::text AS partition FROM device_events e ORDER BY e.id',
         );
@@ -119,6 +128,45 @@ describe(migrate.name, () => {
         expect(next.rows[0]!.id).toBe(Math.max(...old.rows.map((r) => r.id)) + 1);
         const kind = await pool.query<{ relkind: string }>("SELECT c.relkind FROM pg_class c WHERE c.relname = 'device_events'");
         expect(kind.rows[0]!.relkind).toBe('p');
+    });
+  });
+
+  it('keeps raw events as reports, one per device and arrival, every event and its order kept', async () => {
+    await migratedBefore('reports', '0024', async (pool) => {
+      const day1 = new Date(Date.UTC(2026, 10, 1, 23, 59));
+      const day2 = new Date(Date.UTC(2026, 10, 2, 8));
+      const events: Array<[string, string, Date, string | null, string, string | null]> = [
+        ['d1', 'session_start', day1, 'r1', 'canary', null],
+        ['d2', 'crash', day1, null, 'none', '{"message": "boom"}'],
+        ['d1', 'feature_used', day1, 'r1', 'canary', '{"feature": "pay"}'],
+        ['d1', 'session_end', day2, null, 'none', '{"durationMs": 5}'],
+      ];
+      for (const day of ['2026-11-01', '2026-11-02']) {
+        await pool.query(`CREATE TABLE device_events_p${day.replace(/-/g, '')} PARTITION OF device_events FOR VALUES FROM ('${day}') TO (date '${day}' + 1)`);
+      }
+      for (const [device, type, at, release, cohort, details] of events) {
+        await pool.query(
+          `INSERT INTO device_events (app_id, device_id, release_id, segment, cohort, type, bundle_version, occurred_at, received_at, details)
+           VALUES ('com.example.app', $1, $2, 'default', $3, $4, '1.0.0', $5, $5, $6)`,
+          [device, release, cohort, type, at, details],
+        );
+      }
+      const columns = 'e.device_id, e.type, e.received_at, e.release_id, e.cohort, e.details, e.occurred_at, e.bundle_version, e.segment';
+      const before = (await pool.query(`SELECT ${columns} FROM device_events e ORDER BY e.id`)).rows;
+
+      await migrate(pool);
+      const reports = await pool.query<{ device_id: string; types: string[]; partition: string }>(
+        'SELECT r.device_id, r.types, r.tableoid::regclass::text AS partition FROM device_reports r ORDER BY r.id',
+      );
+      expect(reports.rows).toEqual([
+        { device_id: 'd1', types: ['session_start', 'feature_used'], partition: 'device_reports_p20261101' },
+        { device_id: 'd2', types: ['crash'], partition: 'device_reports_p20261101' },
+        { device_id: 'd1', types: ['session_end'], partition: 'device_reports_p20261102' },
+      ]);
+      const after = (await pool.query(`SELECT ${columns} FROM device_events e ORDER BY e.received_at, e.device_id, e.seq`)).rows;
+      const byArrival = (rows: Array<Record<string, unknown>>) =>
+        [...rows].sort((a, b) => (a.received_at as Date).getTime() - (b.received_at as Date).getTime() || String(a.device_id).localeCompare(String(b.device_id)));
+      expect(after).toEqual(byArrival(before));
     });
   });
 

@@ -13,7 +13,7 @@ import { createTestDatabase, type TestDatabase } from '../support/test-database'
 
 const DAY = 24 * 3600 * 1000;
 const APP = 'com.example.retention';
-const partitionOf = (at: number) => `device_events_p${new Date(at).toISOString().slice(0, 10).replace(/-/g, '')}`;
+const partitionOf = (at: number) => `device_reports_p${new Date(at).toISOString().slice(0, 10).replace(/-/g, '')}`;
 
 describe(createRetentionJob.name, () => {
   let db: TestDatabase;
@@ -38,7 +38,7 @@ describe(createRetentionJob.name, () => {
     });
 
   const partitions = async () =>
-    (await db.pool.query<{ name: string }>(`SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'device_events'::regclass ORDER BY 1`)).rows.map((r) => r.name);
+    (await db.pool.query<{ name: string }>(`SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'device_reports'::regclass ORDER BY 1`)).rows.map((r) => r.name);
   const count = async (table: string) => (await db.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table}`)).rows[0]!.n;
   const event = (receivedAt: Date) => ({
     appId: APP,
@@ -63,7 +63,7 @@ describe(createRetentionJob.name, () => {
     expect(await partitions()).toContain(partitionOf(later));
     // Instants to the millisecond and details as sent.
     const { rows } = await db.pool.query<{ occurred_at: Date; received_at: Date; details: unknown }>(
-      `SELECT e.occurred_at, e.received_at, e.details FROM ${partitionOf(later)} e`,
+      `SELECT r.occurred_at[1] AS occurred_at, r.received_at, r.details[1] AS details FROM ${partitionOf(later)} r`,
     );
     expect(rows).toEqual([{ occurred_at: occurredAt, received_at: new Date(later), details: { message: 'a "quoted" \\ note' } }]);
     await db.pool.query(`DROP TABLE ${partitionOf(later)}`);
