@@ -4,7 +4,7 @@ import type { RollupBatch } from '../../domain/insight';
 import { TERMINAL_STATUSES } from '../../domain/release';
 import { DAY_MS } from '../../domain/time';
 import pg from 'pg';
-import { arrayLiteral, col, type ColumnValue } from '../columns';
+import { arrayLiteral, col, nestedArrayLiteral, type ColumnValue } from '../columns';
 import type { Pool, Queryable } from '../create-pool';
 import { withTransaction } from '../create-pool';
 import { isPgError } from '../pg-errors';
@@ -151,7 +151,7 @@ function reportsOf(events: DeviceEventRow[]): DeviceEventRow[][] {
 }
 
 /** One parameter element per report: the array literal of its events' values. */
-const perEvent = (reports: DeviceEventRow[][], value: (e: DeviceEventRow) => ColumnValue) => arrayLiteral(reports.map((r) => arrayLiteral(r.map(value))));
+const perEvent = (reports: DeviceEventRow[][], value: (e: DeviceEventRow) => ColumnValue) => nestedArrayLiteral(reports, value);
 
 const reportParams = (events: DeviceEventRow[]) => {
   const reports = reportsOf(events);

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { arrayLiteral, col } from '../../db/columns';
+import { arrayLiteral, col, nestedArrayLiteral } from '../../db/columns';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 
 describe(arrayLiteral.name, () => {
@@ -38,5 +38,28 @@ describe(arrayLiteral.name, () => {
     expect(col([{ id: 'a', n: 1 }, { id: 'b"', n: undefined }], 'id')).toBe('{"a","b\\""}');
     expect(col([{ id: 'a', n: 1 }, { id: 'b', n: undefined }], 'n')).toBe('{1,NULL}');
     expect(arrayLiteral([])).toBe('{}');
+  });
+
+  it('nests arrays: each element of the outer literal casts back to the array it was', async () => {
+    const awkward = ['', 'NULL', 'a,b', '{braces}', 'quote"d', 'back\\slash', '\\"', '"', 'ünï ☃', 'tab\tnew\nline'];
+    const text = fc.option(fc.oneof(fc.constantFrom(...awkward), fc.string({ unit: 'grapheme' }).map((s) => s.replaceAll('\u0000', ''))), { nil: null });
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.array(text, { maxLength: 5 }), { maxLength: 6 }), async (groups) => {
+        const literal = nestedArrayLiteral(groups, (v) => v);
+        expect(literal).toBe(arrayLiteral(groups.map((g) => arrayLiteral(g))));
+        const { rows } = await db.pool.query<{ back: Array<Array<string | null>> }>(
+          'SELECT coalesce(array_agg(to_jsonb(u.x::text[]) ORDER BY u.i), ARRAY[]::jsonb[]) AS back FROM unnest($1::text[]) WITH ORDINALITY AS u(x, i)',
+          [literal],
+        );
+        expect(rows[0]!.back).toEqual(groups);
+      }),
+      { numRuns: 200 },
+    );
+    const at = new Date(Date.UTC(2026, 11, 3, 23, 30, 0, 123));
+    const { rows } = await db.pool.query<{ t: Date[]; n: number[] }>('SELECT ($1::text[])[1]::timestamptz[] AS t, ($2::text[])[1]::int[] AS n', [
+      nestedArrayLiteral([[at, null]], (v) => v),
+      nestedArrayLiteral([[7, null]], (v) => v),
+    ]);
+    expect(rows[0]).toEqual({ t: [at, null], n: [7, null] });
   });
 });
