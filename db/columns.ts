@@ -32,7 +32,6 @@ export function col<T extends { [P in K]: ColumnValue }, K extends keyof T>(rows
   return arrayLiteral(rows.map((r) => r[key]));
 }
 
-
 /** An element of an array literal that is itself an element of another: escaped for the inner literal, then for the outer. */
 function nestedElement(value: ColumnValue): string {
   if (value === null || value === undefined) return 'NULL';

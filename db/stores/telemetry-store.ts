@@ -4,7 +4,7 @@ import type { RollupBatch } from '../../domain/insight';
 import { TERMINAL_STATUSES } from '../../domain/release';
 import { DAY_MS } from '../../domain/time';
 import pg from 'pg';
-import { arrayLiteral, col, nestedArrayLiteral, type ColumnValue } from '../columns';
+import { arrayLiteral, col, nestedArrayLiteral } from '../columns';
 import type { Pool, Queryable } from '../create-pool';
 import { withTransaction } from '../create-pool';
 import { isPgError } from '../pg-errors';
@@ -150,9 +150,6 @@ function reportsOf(events: DeviceEventRow[]): DeviceEventRow[][] {
   return reports;
 }
 
-/** One parameter element per report: the array literal of its events' values. */
-const perEvent = (reports: DeviceEventRow[][], value: (e: DeviceEventRow) => ColumnValue) => nestedArrayLiteral(reports, value);
-
 const reportParams = (events: DeviceEventRow[]) => {
   const reports = reportsOf(events);
   const first = reports.map((r) => r[0]!);
@@ -161,12 +158,12 @@ const reportParams = (events: DeviceEventRow[]) => {
     col(first, 'deviceId'),
     col(first, 'segment'),
     arrayLiteral(first.map((e) => e.receivedAt.getTime())),
-    perEvent(reports, (e) => e.type),
-    perEvent(reports, (e) => e.bundleVersion),
-    perEvent(reports, (e) => e.occurredAt),
-    perEvent(reports, (e) => e.releaseId),
-    perEvent(reports, (e) => e.cohort),
-    perEvent(reports, (e) => (e.details === null ? null : JSON.stringify(e.details))),
+    nestedArrayLiteral(reports, (e) => e.type),
+    nestedArrayLiteral(reports, (e) => e.bundleVersion),
+    nestedArrayLiteral(reports, (e) => e.occurredAt),
+    nestedArrayLiteral(reports, (e) => e.releaseId),
+    nestedArrayLiteral(reports, (e) => e.cohort),
+    nestedArrayLiteral(reports, (e) => (e.details === null ? null : JSON.stringify(e.details))),
   ];
 };
 
