@@ -1,8 +1,8 @@
--- A device sends its events in reports (a post holds many), and the raw events are only ever read a
+-- A device sends its events in reports (up to 100 per post), and the raw events are only ever read a
 -- device at a time, newest first. One row per event repeated the report's app, device, segment
 -- and arrival in every event, and paid a heap tuple, an index entry and a WAL record each: ~400 bytes
 -- of WAL per event, most of ingestion's cost in PostgreSQL. One row per report keeps the per-event
--- fields as arrays (element i of each is event i): ~100 bytes of WAL per event in posts of 20.
+-- fields as arrays (element i of each is event i) and costs ~100 bytes of WAL per event.
 CREATE TABLE device_reports (
   id              BIGINT GENERATED ALWAYS AS IDENTITY,
   app_id          TEXT NOT NULL,
