@@ -102,17 +102,14 @@ const GUARDED_BARRIER = `
       FROM (SELECT DISTINCT ${WINDOW_BARRIER.keyOf('u.release_id')} AS key FROM unnest($11::text[]) AS u (release_id) ORDER BY 1) l
     ) s) locked`;
 
-// Instants travel as epoch milliseconds: a number costs the event loop far less to write than a timestamp's text.
-const EPOCH_MS = (column: string) => `timestamptz 'epoch' + ${column} * interval '1 millisecond'`;
-
 const eventsAndWindows = (guarded: boolean) => `
   barrier AS MATERIALIZED (${guarded ? GUARDED_BARRIER : 'SELECT clock_timestamp() AS at'}
   ), reports AS (
     INSERT INTO device_reports (app_id, device_id, segment, received_at, types, bundle_versions, occurred_at, release_ids, cohorts, details)
-    SELECT r.app_id, r.device_id, r.segment, ${EPOCH_MS('r.received_ms')},
+    SELECT r.app_id, r.device_id, r.segment, r.received_at,
            r.types::text[], r.bundle_versions::text[], r.occurred_at::timestamptz[], r.release_ids::text[], r.cohorts::text[], r.details::jsonb[]
-    FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[])
-      AS r (app_id, device_id, segment, received_ms, types, bundle_versions, occurred_at, release_ids, cohorts, details)
+    FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[])
+      AS r (app_id, device_id, segment, received_at, types, bundle_versions, occurred_at, release_ids, cohorts, details)
   ), windows AS (
     INSERT INTO release_device_windows AS w (release_id, window_start, device_id, on_cohort_bundle, segment, slice, metrics, events)
     SELECT u.release_id, date_bin(u.window_ms * interval '1 millisecond', b.at, timestamptz 'epoch'), u.device_id, u.on_cohort_bundle, u.segment, u.slice, u.metrics, u.events
@@ -157,7 +154,7 @@ const reportParams = (events: DeviceEventRow[]) => {
     col(first, 'appId'),
     col(first, 'deviceId'),
     col(first, 'segment'),
-    arrayLiteral(first.map((e) => e.receivedAt.getTime())),
+    col(first, 'receivedAt'),
     nestedArrayLiteral(reports, (e) => e.type),
     nestedArrayLiteral(reports, (e) => e.bundleVersion),
     nestedArrayLiteral(reports, (e) => e.occurredAt),
