@@ -64,7 +64,7 @@ async function main(): Promise<void> {
     const deviceId = deviceIdOf(i);
     limiter.take(APP, deviceId, now);
     profiles.engagement(APP, deviceId, now);
-    profiles.sighted({ appId: APP, deviceId, platform: 'android', nativeVersion: '3.1.0', bundleVersion: i % 2 ? '1.1.0' : '1.0.0', channel: 'production', attributes: { plan: 'pro', tester: false }, seenAt: new Date(now) });
+    profiles.sighted({ appId: APP, deviceId, platform: 'android', nativeVersion: '3.1.0', bundleVersion: i % 2 ? '1.1.0' : '1.0.0', channel: 'production', attributes: { plan: 'pro', tester: false } }, now);
     if (i % 2 === 0) profiles.served(APP, 'rel_0123456789abcdef', deviceId, now);
     // The buffers drain once a second in service; here every 20,000 devices.
     if (i % 20_000 === 19_999) await flush();

@@ -124,6 +124,8 @@ interface RateResult {
   maxMs: number;
   errors: number;
   non2xx: number;
+  /** Instance A's garbage collections during the round (its own targets only): the tail's usual cause. */
+  gc?: GcTotals;
 }
 
 /** Latency at a fixed request rate, open loop (see constant-rate.ts for why not autocannon). */
@@ -271,7 +273,10 @@ async function main(): Promise<void> {
   const fleet = await fillFleet(A, deviceTemplate, `http://127.0.0.1:${opsPortA}/metrics`, { apiPid: apiA.pid!, databaseUrl: databaseUrl.toString() });
 
   const settledSeconds = await loadsSettled(`http://127.0.0.1:${opsPortA}/metrics`);
-  const atRate = await measureLatency(targets.filter((t) => !t.name.startsWith('bare')));
+  const atRate = await measureLatency(
+    targets.filter((t) => !t.name.startsWith('bare')),
+    { base: A, metricsUrl: `http://127.0.0.1:${opsPortA}/metrics` },
+  );
 
   const { ingestion, reach, stalledReach } =
     ONLY === 'checks'
@@ -346,14 +351,41 @@ async function loadsSettled(metricsUrl: string): Promise<number> {
   return seconds;
 }
 
+interface GcTotals {
+  scavenges: number;
+  scavengeMs: number;
+  markCompacts: number;
+  markCompactMs: number;
+}
+
+/** Instance A's GC so far, from prom-client's `nodejs_gc_duration_seconds` (scavenges are `minor`, mark-compacts `major`). */
+async function gcTotals(metricsUrl: string): Promise<GcTotals> {
+  const text = await (await fetch(metricsUrl)).text();
+  const read = (series: 'sum' | 'count', kind: 'minor' | 'major') => Number(new RegExp(`^\\w*nodejs_gc_duration_seconds_${series}\\{kind="${kind}"\\} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
+  return { scavenges: read('count', 'minor'), scavengeMs: read('sum', 'minor') * 1000, markCompacts: read('count', 'major'), markCompactMs: read('sum', 'major') * 1000 };
+}
+
+const gcBetween = (before: GcTotals, after: GcTotals): GcTotals => ({
+  scavenges: after.scavenges - before.scavenges,
+  scavengeMs: +(after.scavengeMs - before.scavengeMs).toFixed(1),
+  markCompacts: after.markCompacts - before.markCompacts,
+  markCompactMs: +(after.markCompactMs - before.markCompactMs).toFixed(1),
+});
+
+const describeGc = (gc: GcTotals) =>
+  `A's GC: ${gc.scavenges} scavenges (${(gc.scavengeMs / Math.max(1, gc.scavenges)).toFixed(2)} ms each), ${gc.markCompacts} mark-compacts (${gc.markCompactMs} ms)`;
+
 /** Latency at LATENCY_RATE in two rounds, the second in reverse order: whichever target comes first right after the fill meets its after-effects. */
-async function measureLatency(targets: Target[]): Promise<Record<string, RateResult[]>> {
+async function measureLatency(targets: Target[], instanceA: { base: string; metricsUrl: string }): Promise<Record<string, RateResult[]>> {
   const atRate: Record<string, RateResult[]> = {};
   for (const round of [0, 1]) {
     for (const target of round === 0 ? targets : [...targets].reverse()) {
-      const result = await loadAtRate({ url: target.url, body: target.body, rate: LATENCY_RATE });
+      const onA = target.url.startsWith(instanceA.base);
+      const before = onA ? await gcTotals(instanceA.metricsUrl) : null;
+      const result: RateResult = await loadAtRate({ url: target.url, body: target.body, rate: LATENCY_RATE });
+      if (before) result.gc = gcBetween(before, await gcTotals(instanceA.metricsUrl));
       (atRate[target.name] ??= []).push(result);
-      log(`round ${round + 1}: ${target.name} at ${LATENCY_RATE} req/s: p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms`);
+      log(`round ${round + 1}: ${target.name} at ${LATENCY_RATE} req/s: p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms${result.gc ? `; ${describeGc(result.gc)}` : ''}`);
     }
   }
   return atRate;
@@ -508,7 +540,9 @@ function printSummary(
     for (const [name, rounds] of Object.entries(atRate)) {
       const r = rounds[round]!;
       const ratio = expressP99 ? ` = ${(r.p99Ms / expressP99).toFixed(2)} × Express's` : '';
-      log(`round ${round + 1}: ${name.padEnd(30)} p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms${ratio}, p99.9 ${r.p999Ms} ms, max ${r.maxMs} ms (${r.achievedRate} req/s achieved, non-2xx ${r.non2xx}, errors ${r.errors})`);
+      log(
+        `round ${round + 1}: ${name.padEnd(30)} p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms${ratio}, p99.9 ${r.p999Ms} ms, max ${r.maxMs} ms (${r.achievedRate} req/s achieved, non-2xx ${r.non2xx}, errors ${r.errors})${r.gc ? `; ${describeGc(r.gc)}` : ''}`,
+      );
     }
   }
   if (ingestion) printIngestion(ingestion);

@@ -20,8 +20,13 @@ export interface DeviceProfiles {
    * (a background load is queued), so the update check never waits on PostgreSQL.
    */
   engagement(appId: string, deviceId: string, now: number): DeviceEngagement | null;
-  /** Remembers that the device was seen; written to PostgreSQL in the next batch. */
-  sighted(sighting: DeviceSighting): void;
+  /**
+   * Remembers that the device was seen at `at`; written to PostgreSQL in the next batch. `device` is
+   * read, not kept: a check makes one per request and most change nothing, and an argument that was
+   * sometimes kept would have V8 allocate every check's in the old generation (allocation-site
+   * pretenuring), where each one waits for a mark-compact.
+   */
+  sighted(device: SightedDevice, at: number): void;
   sessionsStarted(appId: string, deviceId: string, day: string, count: number): void;
   /** Remembers that a check served the device in a release's slices (the trust model); written in the next batch. */
   served(appId: string, releaseId: string, deviceId: string, at: number): void;
@@ -29,6 +34,9 @@ export interface DeviceProfiles {
   /** Writes everything still buffered. */
   stop(): Promise<void>;
 }
+
+/** What a request says of its device, as a sighting records it. */
+export type SightedDevice = Omit<DeviceSighting, 'seenAt'>;
 
 export interface DeviceProfilesOptions extends DeviceProfilesConfig {
   store: DeviceProfileStore;
@@ -243,14 +251,13 @@ export function createDeviceProfiles(options: DeviceProfilesOptions): DeviceProf
       if (sessions === NO_PROFILE) return { sessionsLast7d: 0, daysSinceFirstSeen: 0 };
       return { sessionsLast7d: sessions, daysSinceFirstSeen: daysSince(devices.get(row, FIRST_SEEN), now) };
     },
-    sighted(sighting) {
-      const row = rowOf(sighting.appId, sighting.deviceId);
-      const at = sighting.seenAt.getTime();
+    sighted(device, at) {
+      const row = rowOf(device.appId, device.deviceId);
       // Attributes are not compared: rules read them from each request, and the stored copy catches up with the next write.
-      const platform = ownCodes.code(sighting.platform);
-      const nativeVersion = versionCodes.code(sighting.nativeVersion);
-      const bundleVersion = versionCodes.code(sighting.bundleVersion);
-      const channel = ownCodes.code(sighting.channel);
+      const platform = ownCodes.code(device.platform);
+      const nativeVersion = versionCodes.code(device.nativeVersion);
+      const bundleVersion = versionCodes.code(device.bundleVersion);
+      const channel = ownCodes.code(device.channel);
       const unchanged =
         devices.getInt(row, PLATFORM) === platform &&
         devices.getInt(row, NATIVE_VERSION) === nativeVersion &&
@@ -263,11 +270,22 @@ export function createDeviceProfiles(options: DeviceProfilesOptions): DeviceProf
       devices.setInt(row, BUNDLE_VERSION, bundleVersion);
       devices.setInt(row, CHANNEL, channel);
       devices.set(row, WRITTEN_AT, at);
-      const k = sightingKey(sighting.appId, sighting.deviceId);
+      const k = sightingKey(device.appId, device.deviceId);
       if (sightings.size >= maxBuffered && !sightings.has(k)) {
         metrics.profileWrites.inc({ outcome: 'dropped' });
         return;
       }
+      const sighting: DeviceSighting = {
+        appId: device.appId,
+        deviceId: device.deviceId,
+        platform: device.platform,
+        nativeVersion: device.nativeVersion,
+        bundleVersion: device.bundleVersion,
+        channel: device.channel,
+        attributes: device.attributes,
+        timeZone: device.timeZone ?? null,
+        seenAt: new Date(at),
+      };
       const buffered = sightings.get(k);
       // The database keeps known fields a report leaves out (COALESCE); the buffer must not drop them first.
       sightings.set(k, buffered ? mergeSightings(buffered, sighting) : sighting);

@@ -140,18 +140,20 @@ export function createDeviceService(deps: DeviceServiceDeps): DeviceService {
   };
 
   const sighted = (device: DeviceIdentity, channel: string | null, now: number) =>
-    profiles.sighted({
-      appId: device.appId,
-      deviceId: device.deviceId,
-      platform: device.platform,
-      // Some reports do not say (CodePush downloads): an empty value must not overwrite what is known.
-      nativeVersion: device.nativeVersion || null,
-      bundleVersion: device.bundleVersion || null,
-      channel,
-      attributes: device.attributes === NO_ATTRIBUTES ? null : device.attributes,
-      timeZone: device.timeZone,
-      seenAt: new Date(now),
-    });
+    profiles.sighted(
+      {
+        appId: device.appId,
+        deviceId: device.deviceId,
+        platform: device.platform,
+        // Some reports do not say (CodePush downloads): an empty value must not overwrite what is known.
+        nativeVersion: device.nativeVersion || null,
+        bundleVersion: device.bundleVersion || null,
+        channel,
+        attributes: device.attributes === NO_ATTRIBUTES ? null : device.attributes,
+        timeZone: device.timeZone,
+      },
+      now,
+    );
 
   return {
     app: (appId) => snapshot.app(appId),

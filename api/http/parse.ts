@@ -6,6 +6,11 @@ import { phraseIssue } from './issue-phrases';
 /** Parses untrusted input with a schema, turning every issue into a field problem the caller can fix. */
 export function parse<S extends z.ZodType>(schema: S, input: unknown, what = 'request body'): z.infer<S> {
   if (input === undefined) throw missingBody(schema);
+  // Valid input is parsed without the error map, which only phrases problems: given one, zod parses on
+  // a path whose objects outlive the next scavenge (4× the bytes promoted per parse of a check body), and
+  // on the device path that tenured every request's objects (BENCHMARKS.md, "What survived a scavenge").
+  const valid = schema.safeParse(input);
+  if (valid.success) return valid.data;
   const known: KnownFields = new WeakMap();
   const result = schema.safeParse(input, {
     error: (issue) => {

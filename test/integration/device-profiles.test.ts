@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createApiMetrics } from '../../api/api-metrics';
-import { createDeviceProfiles, type DeviceProfiles } from '../../api/device/device-profiles';
-import { createDeviceProfileStore, type DeviceSighting } from '../../db/stores/device-profile-store';
+import { createDeviceProfiles, type DeviceProfiles, type SightedDevice } from '../../api/device/device-profiles';
+import { createDeviceProfileStore } from '../../db/stores/device-profile-store';
 import { API_DEFAULTS } from '../../platform/config';
 import { createLogger } from '../../platform/logger';
 import { createRegistry } from '../../platform/metrics';
@@ -30,7 +30,7 @@ describe(createDeviceProfiles.name, () => {
     await db?.drop();
   });
 
-  const sighting = (deviceId: string, seenAt: number, bundleVersion = 'builtin'): DeviceSighting => ({
+  const device = (deviceId: string, bundleVersion = 'builtin'): SightedDevice => ({
     appId: APP,
     deviceId,
     platform: 'ios',
@@ -38,7 +38,6 @@ describe(createDeviceProfiles.name, () => {
     bundleVersion,
     channel: 'production',
     attributes: null,
-    seenAt: new Date(seenAt),
   });
   const stored = async (deviceId: string) =>
     (await db.pool.query<{ bundle_version: string; last_seen: Date }>(`SELECT bundle_version, last_seen FROM devices WHERE app_id = $1 AND device_id = $2`, [APP, deviceId])).rows[0];
@@ -46,7 +45,7 @@ describe(createDeviceProfiles.name, () => {
   it('answers engagement from memory: unknown at first, then loaded in the background', async () => {
     const now = Date.now();
     const today = new Date(now).toISOString().slice(0, 10);
-    profiles.sighted(sighting('returning', now - 3 * DAY));
+    profiles.sighted(device('returning'), now - 3 * DAY);
     profiles.sessionsStarted(APP, 'returning', today, 4);
     await vi.waitFor(async () => expect(await stored('returning')).toBeDefined());
     await vi.waitFor(async () => expect((await db.pool.query(`SELECT 1 FROM device_sessions_daily WHERE device_id = 'returning'`)).rowCount).toBe(1));
@@ -60,22 +59,22 @@ describe(createDeviceProfiles.name, () => {
 
   it('writes a device seen again unchanged at most once per interval, and at once when it changed', async () => {
     const first = Date.now() - 60_000;
-    profiles.sighted(sighting('steady', first));
+    profiles.sighted(device('steady'), first);
     await vi.waitFor(async () => expect((await stored('steady'))?.last_seen.getTime()).toBe(first));
 
-    profiles.sighted(sighting('steady', first + 30_000));
-    profiles.sighted(sighting('updated', first));
+    profiles.sighted(device('steady'), first + 30_000);
+    profiles.sighted(device('updated'), first);
     await vi.waitFor(async () => expect(await stored('updated')).toBeDefined());
     expect((await stored('steady'))?.last_seen.getTime()).toBe(first);
 
-    profiles.sighted(sighting('steady', first + 40_000, '1.1.0'));
+    profiles.sighted(device('steady', '1.1.0'), first + 40_000);
     await vi.waitFor(async () => expect(await stored('steady')).toEqual({ bundle_version: '1.1.0', last_seen: new Date(first + 40_000) }));
   });
 
   it('keeps what an earlier sighting in the same batch knew when a later report leaves it out', async () => {
     const now = Date.now();
-    profiles.sighted(sighting('mixed', now));
-    profiles.sighted({ ...sighting('mixed', now + 1), platform: null, channel: null });
+    profiles.sighted(device('mixed'), now);
+    profiles.sighted({ ...device('mixed'), platform: null, channel: null }, now + 1);
     await vi.waitFor(async () =>
       expect((await db.pool.query(`SELECT platform, channel FROM devices WHERE device_id = 'mixed'`)).rows).toEqual([{ platform: 'ios', channel: 'production' }]),
     );

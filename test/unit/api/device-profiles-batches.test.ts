@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { DeviceProfileStore, DeviceSighting, SessionCount } from '../../../db/stores/device-profile-store';
+import type { DeviceProfileStore, SessionCount } from '../../../db/stores/device-profile-store';
 import { createApiMetrics } from '../../../api/api-metrics';
-import { createDeviceProfiles, PROFILE_STATEMENT_ROWS } from '../../../api/device/device-profiles';
+import { createDeviceProfiles, PROFILE_STATEMENT_ROWS, type SightedDevice } from '../../../api/device/device-profiles';
 import { API_DEFAULTS } from '../../../platform/config';
 import { createLogger } from '../../../platform/logger';
 import { createRegistry } from '../../../platform/metrics';
@@ -10,7 +10,7 @@ import { waitFor } from '../../../scripts/support/until';
 const APP = 'com.example.app';
 const unreachable = () => Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
 
-const sighting = (deviceId: string): DeviceSighting => ({
+const device = (deviceId: string): SightedDevice => ({
   appId: APP,
   deviceId,
   platform: 'ios',
@@ -18,7 +18,6 @@ const sighting = (deviceId: string): DeviceSighting => ({
   bundleVersion: 'builtin',
   channel: 'production',
   attributes: null,
-  seenAt: new Date(),
 });
 
 /** Records every statement; `failNext` makes the next statement of a kind fail as if PostgreSQL were away. */
@@ -64,7 +63,7 @@ describe('device profile batches', () => {
     const profiles = profilesOn(fake.store);
     const devices = Array.from({ length: 2 * PROFILE_STATEMENT_ROWS + 500 }, (_, i) => `d-${i}`);
     for (const d of devices) {
-      profiles.sighted(sighting(d));
+      profiles.sighted(device(d), Date.now());
       profiles.served(APP, 'release-1', d, Date.now());
     }
     await profiles.stop();
@@ -79,7 +78,7 @@ describe('device profile batches', () => {
     const profiles = profilesOn(fake.store);
     const devices = Array.from({ length: 2 * PROFILE_STATEMENT_ROWS + 500 }, (_, i) => `d-${i}`);
     for (const d of devices) {
-      profiles.sighted(sighting(d));
+      profiles.sighted(device(d), Date.now());
       profiles.sessionsStarted(APP, d, '2026-12-03', 2);
     }
     fake.failNext.sessions = 1;
@@ -89,7 +88,7 @@ describe('device profile batches', () => {
 
     fake.failNext.sessions = -1;
     fake.failNext.sightings = fake.statements.sightings.length;
-    profiles.sighted(sighting('d-late'));
+    profiles.sighted(device('d-late'), Date.now());
     await profiles.stop();
     expect(fake.written.sightings.has('d-late')).toBe(false);
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { DeviceProfileStore, DeviceSighting, SessionCount } from '../../../db/stores/device-profile-store';
 import { createApiMetrics } from '../../../api/api-metrics';
-import { createDeviceProfiles } from '../../../api/device/device-profiles';
+import { createDeviceProfiles, type SightedDevice } from '../../../api/device/device-profiles';
 import { API_DEFAULTS } from '../../../platform/config';
 import { createLogger } from '../../../platform/logger';
 import { createRegistry } from '../../../platform/metrics';
@@ -28,7 +28,7 @@ function fakeStore() {
   return { store: store as DeviceProfileStore, sightings, sessions: () => sessions };
 }
 
-const sighting = (deviceId: string, nativeVersion = '3.1.0'): DeviceSighting => ({
+const device = (deviceId: string, nativeVersion = '3.1.0'): SightedDevice => ({
   appId: 'com.example.app',
   deviceId,
   platform: 'ios',
@@ -36,7 +36,6 @@ const sighting = (deviceId: string, nativeVersion = '3.1.0'): DeviceSighting => 
   bundleVersion: 'builtin',
   channel: 'production',
   attributes: null,
-  seenAt: new Date(),
 });
 
 describe('device profiles with a row PostgreSQL refuses', () => {
@@ -44,14 +43,14 @@ describe('device profiles with a row PostgreSQL refuses', () => {
     const registry = createRegistry('poison', false);
     const fake = fakeStore();
     const profiles = createDeviceProfiles({ ...API_DEFAULTS.deviceProfiles, store: fake.store, logger: createLogger('test', 'silent'), metrics: createApiMetrics(registry) });
-    for (let i = 0; i < 20; i += 1) profiles.sighted(sighting(`d-${i}`, i === 7 ? '3.1.0\u0000' : '3.1.0'));
+    for (let i = 0; i < 20; i += 1) profiles.sighted(device(`d-${i}`, i === 7 ? '3.1.0\u0000' : '3.1.0'), Date.now());
     profiles.sessionsStarted('com.example.app', 'd-1', '2025-06-01', 2);
     await profiles.stop();
     expect(fake.sightings.size).toBe(19);
     expect(fake.sightings.has('d-7')).toBe(false);
     expect(fake.sessions()).toBe(2);
 
-    profiles.sighted(sighting('d-late'));
+    profiles.sighted(device('d-late'), Date.now());
     await profiles.stop();
     expect(fake.sightings.has('d-late')).toBe(true);
     const writes = (await registry.getSingleMetric('rampart_device_profile_writes_total')!.get()).values;
