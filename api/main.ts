@@ -1,4 +1,5 @@
 import type { Server } from 'node:http';
+import { setFlagsFromString } from 'node:v8';
 import { Client, Connection } from '@temporalio/client';
 import { createPool } from '../db/create-pool';
 import { ensureDatabase } from '../db/ensure-database';
@@ -11,6 +12,11 @@ import { createApi } from './create-api';
 import { createHttpServer } from './http/create-http-server';
 
 async function main(): Promise<void> {
+  // A request's objects die young, but V8 decides per allocation site to allocate in the old generation
+  // once a scavenge finds most of a site's objects alive (the event loop stalled with requests queued,
+  // a burst) and holds to it: every later request's objects from there wait for a mark-compact, and
+  // checks for its pauses (BENCHMARKS.md, "What survived a scavenge"). Set before the app allocates.
+  setFlagsFromString('--no-allocation-site-pretenuring');
   const config = loadApiConfig(process.env);
   const secretsKey = requireSecretsKey(config);
   const logger = createLogger('rampart-api', config.logLevel);
