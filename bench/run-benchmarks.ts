@@ -326,7 +326,7 @@ async function main(): Promise<void> {
   log(`\nwritten to ${path.join(OUT, 'results.json')}`);
 }
 
-/** One scrape of an instance's metrics: the value of an unlabelled series by name (after any prefix), NaN when absent. */
+/** One scrape of an instance's metrics: the value of a series by name (after any prefix; a pattern, so a labelled one escapes its braces), NaN when absent. */
 async function scrape(metricsUrl: string): Promise<(name: string) => number> {
   const text = await (await fetch(metricsUrl)).text();
   return (name) => Number(new RegExp(`^\\w*${name} (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
@@ -360,8 +360,9 @@ interface GcTotals {
 
 /** Instance A's GC so far, from prom-client's `nodejs_gc_duration_seconds` (scavenges are `minor`, mark-compacts `major`). */
 async function gcTotals(metricsUrl: string): Promise<GcTotals> {
-  const text = await (await fetch(metricsUrl)).text();
-  const read = (series: 'sum' | 'count', kind: 'minor' | 'major') => Number(new RegExp(`^\\w*nodejs_gc_duration_seconds_${series}\\{kind="${kind}"\\} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
+  const series = await scrape(metricsUrl);
+  // A kind with no collection yet has no series (NaN): none happened.
+  const read = (part: 'sum' | 'count', kind: 'minor' | 'major') => series(`nodejs_gc_duration_seconds_${part}\\{kind="${kind}"\\}`) || 0;
   return { scavenges: read('count', 'minor'), scavengeMs: read('sum', 'minor') * 1000, markCompacts: read('count', 'major'), markCompactMs: read('sum', 'major') * 1000 };
 }
 
